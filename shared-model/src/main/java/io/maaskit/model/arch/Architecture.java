@@ -1,0 +1,37 @@
+package io.maaskit.model.arch;
+
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.runtime.TorchRuntime;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ServiceLoader;
+
+/**
+ * One model architecture (the manifest's {@code architecture} key). Implementations register
+ * through {@link ServiceLoader}, so a new architecture is a new package plus one line in {@code
+ * META-INF/services}, not a new branch in a switch.
+ */
+public interface Architecture {
+  /** The manifest key, e.g. {@code bert}. */
+  String name();
+
+  /** Builds a runnable model from verified package files. */
+  LoadedModel load(ModelManifest manifest, PackageFiles files, TorchRuntime runtime) throws IOException;
+
+  /** Verified bytes of a package's files. */
+  @FunctionalInterface
+  interface PackageFiles {
+    /** The bytes of {@code path}; throws if the package lacks it. */
+    ByteBuffer bytes(String path) throws IOException;
+  }
+
+  /** Finds the architecture for a manifest key. */
+  static Architecture forName(String name) {
+    for (Architecture a : ServiceLoader.load(Architecture.class, Architecture.class.getClassLoader())) {
+      if (a.name().equals(name)) {
+        return a;
+      }
+    }
+    throw new IllegalArgumentException("unsupported architecture '" + name + "'");
+  }
+}

@@ -1,0 +1,178 @@
+package io.maaskit.model.arch.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.internal.NDArrayEx;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import io.maaskit.model.runtime.Weights;
+
+/**
+ * The BERT encoder stack on DJL NDArrays: token + position + type embeddings, then {@code
+ * num_hidden_layers} blocks of multi-head self-attention (with the padding mask) and a GELU
+ * feed-forward, each followed by a residual LayerNorm (post-LN, as in BERT).
+ *
+ * <p>Each layer runs in its own {@link NDScope} so its intermediates are freed as soon as the next
+ * layer's input exists; keeping them all alive costs gigabytes at batch 256. The weights belong to
+ * the manager of the {@link Weights} they came from; closing that manager frees them.
+ */
+public final class BertEncoder {
+  private final BertConfig config;
+  private final NDArray wordEmb;
+  private final NDArray posEmb;
+  private final NDArray typeEmb;
+  private final NDArray embLnW;
+  private final NDArray embLnB;
+  private final Layer[] layers;
+  private final long weightBytes;
+
+  private record Layer(
+      NDArray qW, NDArray qB, NDArray kW, NDArray kB, NDArray vW, NDArray vB,
+      NDArray aoW, NDArray aoB, NDArray aLnW, NDArray aLnB,
+      NDArray iW, NDArray iB, NDArray oW, NDArray oB, NDArray oLnW, NDArray oLnB) {}
+
+  /** Loads the encoder's tensors (Hugging Face names, without the {@code bert.} prefix). */
+  public BertEncoder(BertConfig config, Weights w) {
+    this.config = config;
+    wordEmb = w.get("embeddings.word_embeddings.weight");
+    posEmb = w.get("embeddings.position_embeddings.weight");
+    typeEmb = w.get("embeddings.token_type_embeddings.weight");
+    embLnW = w.get("embeddings.LayerNorm.weight");
+    embLnB = w.get("embeddings.LayerNorm.bias");
+    long bytes = wordEmb.size() + posEmb.size() + typeEmb.size();
+    layers = new Layer[config.numHiddenLayers()];
+    for (int i = 0; i < layers.length; i++) {
+      String p = "encoder.layer." + i + ".";
+      layers[i] = new Layer(
+          w.get(p + "attention.self.query.weight"), w.get(p + "attention.self.query.bias"),
+          w.get(p + "attention.self.key.weight"), w.get(p + "attention.self.key.bias"),
+          w.get(p + "attention.self.value.weight"), w.get(p + "attention.self.value.bias"),
+          w.get(p + "attention.output.dense.weight"), w.get(p + "attention.output.dense.bias"),
+          w.get(p + "attention.output.LayerNorm.weight"), w.get(p + "attention.output.LayerNorm.bias"),
+          w.get(p + "intermediate.dense.weight"), w.get(p + "intermediate.dense.bias"),
+          w.get(p + "output.dense.weight"), w.get(p + "output.dense.bias"),
+          w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"));
+      bytes += layers[i].qW.size() * 4 + layers[i].iW.size() * 2 + layers[i].aoW.size();
+    }
+    this.weightBytes = bytes * wordEmb.getDataType().getNumOfBytes();
+    if (wordEmb.getShape().get(1) != config.hiddenSize()) {
+      throw new IllegalArgumentException(
+          "word embeddings have width " + wordEmb.getShape().get(1) + " but config.json says hidden_size " + config.hiddenSize());
+    }
+  }
+
+  /** The config. */
+  public BertConfig config() {
+    return config;
+  }
+
+  /** Approximate bytes of weights in engine memory. */
+  public long weightBytes() {
+    return weightBytes;
+  }
+
+  /** Only the last {@code n} layers' weights require gradients (fine-tuning); others are frozen. */
+  public java.util.List<NDArray> lastLayerParameters(int n) {
+    java.util.List<NDArray> out = new java.util.ArrayList<>();
+    for (int i = Math.max(0, layers.length - n); i < layers.length; i++) {
+      Layer l = layers[i];
+      out.addAll(java.util.List.of(l.qW, l.qB, l.kW, l.kB, l.vW, l.vB, l.aoW, l.aoB, l.aLnW, l.aLnB,
+          l.iW, l.iB, l.oW, l.oB, l.oLnW, l.oLnB));
+    }
+    return out;
+  }
+
+  /**
+   * Runs the encoder.
+   *
+   * @param ids token ids (B, L) int64
+   * @param types token type ids (B, L) int64
+   * @param mask attention mask (B, L), 1 for real tokens
+   * @return last hidden state (B, L, H) in the compute dtype, owned by {@code ids}' manager
+   */
+  public NDArray forward(NDArray ids, NDArray types, NDArray mask) {
+    NDManager manager = ids.getManager();
+    long seq = ids.getShape().get(1);
+    if (seq > posEmb.getShape().get(0)) {
+      throw new IllegalArgumentException("sequence of " + seq + " tokens exceeds max_position_embeddings " + posEmb.getShape().get(0));
+    }
+    DataType dt = wordEmb.getDataType();
+    NDArray x;
+    NDArray maskBias;
+    try (NDScope scope = new NDScope()) {
+      NDArrayEx ex = wordEmb.getNDArrayInternal();
+      NDArray positions = manager.arange(0, (int) seq, 1, DataType.INT64).expandDims(0);
+      NDArray emb = ex.embedding(ids, wordEmb, SparseFormat.DENSE).singletonOrThrow();
+      emb = emb.add(ex.embedding(types, typeEmb, SparseFormat.DENSE).singletonOrThrow());
+      emb = emb.add(ex.embedding(positions, posEmb, SparseFormat.DENSE).singletonOrThrow());
+      x = layerNorm(emb, embLnW, embLnB);
+      // (1 - mask) * large negative, shaped to broadcast over heads and query positions.
+      float neg = dt == DataType.FLOAT32 ? -1e9f : -1e4f;
+      maskBias = mask.toType(dt, false).neg().add(1).mul(neg).reshape(mask.getShape().get(0), 1, 1, seq);
+      NDScope.unregister(x, maskBias);
+    }
+    for (Layer layer : layers) {
+      NDArray next;
+      try (NDScope scope = new NDScope()) {
+        next = layer(layer, x, maskBias);
+        NDScope.unregister(next);
+      }
+      x.close();
+      x = next;
+    }
+    maskBias.close();
+    return x;
+  }
+
+  private NDArray layer(Layer l, NDArray x, NDArray maskBias) {
+    Shape s = x.getShape();
+    long b = s.get(0);
+    long seq = s.get(1);
+    int heads = config.numAttentionHeads();
+    int hs = config.headSize();
+    NDArray q = heads(linear(x, l.qW, l.qB), b, seq, heads, hs);
+    NDArray k = heads(linear(x, l.kW, l.kB), b, seq, heads, hs);
+    NDArray v = heads(linear(x, l.vW, l.vB), b, seq, heads, hs);
+    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(hs)).add(maskBias);
+    NDArray probs = scores.softmax(-1);
+    NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, seq, (long) heads * hs);
+    NDArray attn = layerNorm(linear(ctx, l.aoW, l.aoB).add(x), l.aLnW, l.aLnB);
+    NDArray inter = linear(attn, l.iW, l.iB).getNDArrayInternal().gelu();
+    return layerNorm(linear(inter, l.oW, l.oB).add(attn), l.oLnW, l.oLnB);
+  }
+
+  private static NDArray heads(NDArray t, long b, long seq, int heads, int hs) {
+    return t.reshape(b, seq, heads, hs).transpose(0, 2, 1, 3);
+  }
+
+  static NDArray linear(NDArray x, NDArray w, NDArray bias) {
+    return x.getNDArrayInternal().linear(x, w, bias).singletonOrThrow();
+  }
+
+  private NDArray layerNorm(NDArray x, NDArray w, NDArray b) {
+    return x.getNDArrayInternal()
+        .layerNorm(x, new Shape(config.hiddenSize()), w, b, (float) config.eps())
+        .singletonOrThrow();
+  }
+
+  /** Mean over real tokens: sum(h * mask) / sum(mask). */
+  public static NDArray meanPool(NDArray hidden, NDArray mask) {
+    NDArray m = mask.toType(hidden.getDataType(), false).expandDims(2);
+    NDArray sum = hidden.mul(m).sum(new int[] {1});
+    NDArray count = m.sum(new int[] {1}).maximum(1e-9f);
+    return sum.div(count);
+  }
+
+  /** The first ([CLS]) token's hidden state. */
+  public static NDArray clsPool(NDArray hidden) {
+    return hidden.get(":, 0, :");
+  }
+
+  /** Divides each row by its L2 norm (at least 1e-12). */
+  public static NDArray l2Normalize(NDArray x) {
+    NDArray norm = x.norm(new int[] {1}, true).maximum(1e-12f);
+    return x.div(norm);
+  }
+}

@@ -1,0 +1,179 @@
+package io.maaskit.model.arch.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.maaskit.model.arch.TextClassifier;
+import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.runtime.TorchRuntime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * A loaded BERT-family package: tokenizer + encoder + pooling, and for classification packages the
+ * {@code classifier} head. Inputs are sorted by length and cut into padded sub-batches under a
+ * memory budget, so 256 long inputs do not allocate gigabytes of attention scores.
+ */
+public final class BertModel implements TextEncoder, TextClassifier {
+  /** Upper bound on attention-score elements (B × heads × L × L) per sub-batch. */
+  static final long MAX_SCORE_ELEMENTS = 24L * 1024 * 1024;
+
+  /** Upper bound on inputs per sub-batch. */
+  static final int MAX_BATCH = 64;
+
+  private final ModelManifest manifest;
+  private final NDManager manager;
+  private final BertTokenization tokens;
+  private final BertEncoder encoder;
+  private final BertHead head;
+  private final DataType computeType;
+
+  BertModel(ModelManifest manifest, NDManager manager, BertTokenization tokens, BertEncoder encoder, BertHead head, DataType computeType) {
+    this.manifest = manifest;
+    this.manager = manager;
+    this.tokens = tokens;
+    this.encoder = encoder;
+    this.head = head;
+    this.computeType = computeType;
+  }
+
+  @Override
+  public ModelManifest manifest() {
+    return manifest;
+  }
+
+  @Override
+  public long weightBytes() {
+    return encoder.weightBytes();
+  }
+
+  /** The encoder (for training). */
+  public BertEncoder encoder() {
+    return encoder;
+  }
+
+  @Override
+  public int dimension() {
+    return encoder.config().hiddenSize();
+  }
+
+  @Override
+  public List<String> labels() {
+    return head == null ? List.of() : head.labels();
+  }
+
+  @Override
+  public Encoded embed(List<String> texts, boolean normalize) {
+    int[] count = new int[1];
+    float[][] out = run(texts, (hidden, mask, m) -> {
+      NDArray pooled = pool(hidden, mask);
+      return normalize ? BertEncoder.l2Normalize(pooled) : pooled;
+    }, count);
+    return new Encoded(out, count[0]);
+  }
+
+  @Override
+  public float[][] classify(List<String> texts) {
+    if (head == null) {
+      throw new IllegalStateException("model " + manifest.id() + " has no classification head");
+    }
+    return run(texts, (hidden, mask, m) -> head.logits(hidden, mask, this::pool).softmax(-1), new int[1]);
+  }
+
+  /** Pools per the manifest: mean over real tokens, or the [CLS] state. */
+  NDArray pool(NDArray hidden, NDArray mask) {
+    return "cls".equals(manifest.pooling()) ? BertEncoder.clsPool(hidden) : BertEncoder.meanPool(hidden, mask);
+  }
+
+  @FunctionalInterface
+  interface Readout {
+    NDArray apply(NDArray hidden, NDArray mask, NDManager manager);
+  }
+
+  private float[][] run(List<String> texts, Readout readout, int[] tokenCount) {
+    TorchRuntime.inferenceThread();
+    List<BertTokenization.Tokens> encoded = tokens.encodeAll(texts);
+    Integer[] order = new Integer[texts.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, Comparator.comparingInt(i -> encoded.get(i).ids().length));
+    float[][] out = new float[texts.size()][];
+    int tokensSeen = 0;
+    int heads = encoder.config().numAttentionHeads();
+    int start = 0;
+    while (start < order.length) {
+      int end = start;
+      int maxLen = 0;
+      while (end < order.length && end - start < MAX_BATCH) {
+        int len = encoded.get(order[end]).ids().length;
+        int newMax = Math.max(maxLen, len);
+        long scores = (long) (end - start + 1) * heads * newMax * newMax;
+        if (end > start && scores > MAX_SCORE_ELEMENTS) {
+          break;
+        }
+        maxLen = newMax;
+        end++;
+      }
+      List<BertTokenization.Tokens> batch = new ArrayList<>();
+      for (int i = start; i < end; i++) {
+        batch.add(encoded.get(order[i]));
+        tokensSeen += encoded.get(order[i]).ids().length;
+      }
+      float[][] rows = runBatch(batch, maxLen, readout);
+      for (int i = start; i < end; i++) {
+        out[order[i]] = rows[i - start];
+      }
+      start = end;
+    }
+    tokenCount[0] = tokensSeen;
+    return out;
+  }
+
+  private float[][] runBatch(List<BertTokenization.Tokens> batch, int len, Readout readout) {
+    int b = batch.size();
+    long[] ids = new long[b * len];
+    long[] types = new long[b * len];
+    long[] mask = new long[b * len];
+    for (int i = 0; i < b; i++) {
+      BertTokenization.Tokens t = batch.get(i);
+      System.arraycopy(t.ids(), 0, ids, i * len, t.ids().length);
+      System.arraycopy(t.typeIds(), 0, types, i * len, t.typeIds().length);
+      Arrays.fill(mask, i * len, i * len + t.ids().length, 1L);
+    }
+    try (NDManager m = manager.newSubManager()) {
+      Shape shape = new Shape(b, len);
+      NDArray idArr = m.create(ids, shape);
+      NDArray typeArr = m.create(types, shape);
+      NDArray maskArr = m.create(mask, shape);
+      NDArray hidden = encoder.forward(idArr, typeArr, maskArr);
+      NDArray result = readout.apply(hidden, maskArr, m).toType(DataType.FLOAT32, false);
+      float[] flat = result.toFloatArray();
+      int width = (int) result.getShape().get(1);
+      float[][] rows = new float[b][];
+      for (int i = 0; i < b; i++) {
+        rows[i] = Arrays.copyOfRange(flat, i * width, (i + 1) * width);
+      }
+      return rows;
+    }
+  }
+
+  /** Token count of one text after truncation. */
+  public int tokenCount(String text) {
+    return tokens.encode(text).ids().length;
+  }
+
+  @Override
+  public void close() {
+    tokens.close();
+    manager.close();
+  }
+
+  DataType computeType() {
+    return computeType;
+  }
+}

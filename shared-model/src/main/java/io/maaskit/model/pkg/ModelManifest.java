@@ -1,0 +1,158 @@
+package io.maaskit.model.pkg;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The spec of one model package, read from {@code maas-model.json}. This record is the single
+ * boundary where defaults are applied ({@link #parse}); everything downstream receives it
+ * complete.
+ *
+ * <p>Format: see {@code docs/model-package.md}.
+ *
+ * @param format always {@value #FORMAT}
+ * @param name model name (lower-case, {@code [a-z0-9._-]})
+ * @param version version label; the store serves the highest version when none is asked for
+ * @param task {@code embedding} or {@code classification}
+ * @param architecture {@code bert} (the key of a registered {@code Architecture})
+ * @param pooling {@code mean} or {@code cls}
+ * @param normalize whether embeddings are L2-normalized by default
+ * @param maxSequenceLength tokens beyond this are truncated
+ * @param dtype storage dtype of the weights: {@code float32} or {@code int8}
+ * @param quantization how the weights were quantized, null for float32
+ * @param files every other file of the package with size and SHA-256
+ * @param metrics training/evaluation metrics (classification packages), may be empty
+ * @param source provenance (importer, original file, base model), may be empty
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ModelManifest(
+    String format,
+    String name,
+    String version,
+    String task,
+    String architecture,
+    String pooling,
+    Boolean normalize,
+    Integer maxSequenceLength,
+    String dtype,
+    Quantization quantization,
+    List<PackageFile> files,
+    Map<String, Object> metrics,
+    Map<String, Object> source) {
+
+  /** File name of the manifest inside a package. */
+  public static final String FILE = "maas-model.json";
+
+  /** Format identifier written into every manifest. */
+  public static final String FORMAT = "maaskit-package/1";
+
+  public static final String TASK_EMBEDDING = "embedding";
+  public static final String TASK_CLASSIFICATION = "classification";
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  private static final Set<String> TASKS = Set.of(TASK_EMBEDDING, TASK_CLASSIFICATION);
+  private static final Set<String> POOLINGS = Set.of("mean", "cls");
+  private static final Set<String> DTYPES = Set.of("float32", "int8");
+
+  /** Reads and validates a manifest, applying defaults; {@code origin} is named in errors. */
+  public static ModelManifest parse(byte[] json, String origin) throws IOException {
+    ModelManifest m;
+    try {
+      m = JSON.readValue(json, ModelManifest.class);
+    } catch (IOException e) {
+      throw new IOException(origin + ": not a valid model manifest: " + e.getMessage(), e);
+    }
+    return m.withDefaults(origin);
+  }
+
+  private ModelManifest withDefaults(String origin) throws IOException {
+    require(name != null, origin, "missing 'name'");
+    require(version != null, origin, "missing 'version'");
+    new ModelId(name, version);
+    String t = task == null ? TASK_EMBEDDING : task;
+    require(TASKS.contains(t), origin, "unsupported task '" + t + "', expected one of " + TASKS);
+    require(architecture != null, origin, "missing 'architecture'");
+    String p = pooling == null ? "mean" : pooling;
+    require(POOLINGS.contains(p), origin, "unsupported pooling '" + p + "', expected one of " + POOLINGS);
+    String d = dtype == null ? "float32" : dtype;
+    require(DTYPES.contains(d), origin, "unsupported dtype '" + d + "', expected one of " + DTYPES);
+    require(maxSequenceLength == null || maxSequenceLength > 1, origin, "maxSequenceLength must be > 1");
+    require(files != null && !files.isEmpty(), origin, "missing 'files'");
+    for (PackageFile f : files) {
+      require(
+          f.path() != null && !f.path().contains("..") && !f.path().startsWith("/"),
+          origin,
+          "bad file path " + f.path());
+      require(f.sha256() != null && f.sha256().matches("[0-9a-f]{64}"), origin, "bad sha256 for " + f.path());
+      require(f.size() >= 0, origin, "bad size for " + f.path());
+    }
+    return new ModelManifest(
+        format == null ? FORMAT : format,
+        name,
+        version,
+        t,
+        architecture,
+        p,
+        normalize == null ? Boolean.TRUE : normalize,
+        maxSequenceLength == null ? 512 : maxSequenceLength,
+        d,
+        quantization,
+        List.copyOf(files),
+        metrics == null ? Map.of() : metrics,
+        source == null ? Map.of() : source);
+  }
+
+  private static void require(boolean ok, String origin, String what) throws IOException {
+    if (!ok) {
+      throw new IOException(origin + ": invalid model manifest: " + what);
+    }
+  }
+
+  /** Serializes the manifest as pretty JSON. */
+  public byte[] toJson() {
+    try {
+      return JSON.writeValueAsBytes(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The id of this package. */
+  public ModelId id() {
+    return new ModelId(name, version);
+  }
+
+  /** The entry for {@code path}, or null. */
+  public PackageFile file(String path) {
+    return files.stream().filter(f -> f.path().equals(path)).findFirst().orElse(null);
+  }
+
+  /** Total bytes of all files. */
+  public long totalBytes() {
+    return files.stream().mapToLong(PackageFile::size).sum();
+  }
+
+  /** A copy with another file list. */
+  public ModelManifest withFiles(List<PackageFile> newFiles) {
+    return new ModelManifest(
+        format, name, version, task, architecture, pooling, normalize, maxSequenceLength, dtype,
+        quantization, newFiles, metrics, source);
+  }
+
+  /** A copy with another name and version. */
+  public ModelManifest withId(String newName, String newVersion) {
+    return new ModelManifest(
+        format, newName, newVersion, task, architecture, pooling, normalize, maxSequenceLength,
+        dtype, quantization, files, metrics, source);
+  }
+}

