@@ -1,0 +1,48 @@
+# Shared by scripts/*: locate the repo, build when sources changed, run Java entry points.
+# shellcheck shell=bash
+set -euo pipefail
+
+MAAS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+MAAS_HOME="${MAAS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/maaskit}"
+export MAAS_HOME
+MVN="${MVN:-mvn}"
+
+maas_log() { printf '[maaskit] %s\n' "$*" >&2; }
+maas_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+maas_require_java() {
+  command -v java >/dev/null || maas_die "java not found: install a JDK 17 or newer"
+  command -v "$MVN" >/dev/null || maas_die "mvn not found: install Apache Maven 3.8 or newer"
+}
+
+# Builds the reactor (without tests) when any source or pom is newer than the last build.
+maas_build() {
+  maas_require_java
+  local marker="$MAAS_ROOT/target/.maas-built"
+  if [[ -f "$marker" ]] && [[ -z "$(find "$MAAS_ROOT" -path "$MAAS_ROOT/*/target" -prune -o -path "$MAAS_ROOT/infra" -prune -o -path "$MAAS_ROOT/.git" -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' -o -name '*.json' \) -newer "$marker" -print -quit)" ]]; then
+    return 0
+  fi
+  maas_log "building (first run downloads dependencies from Maven Central; later runs take seconds)..."
+  local excl=()
+  grep -q '<module>infra</module>' "$MAAS_ROOT/pom.xml" && excl=(-pl '!infra')
+  (cd "$MAAS_ROOT" && "$MVN" -q -B -DskipTests "${excl[@]}" install 2>&1 | tail -40) || maas_die "build failed"
+  (cd "$MAAS_ROOT/shared-model" && "$MVN" -q -B dependency:build-classpath -Dmdep.includeScope=test \
+      -Dmdep.outputFile=target/cli-classpath.txt >/dev/null) || maas_die "could not compute the classpath"
+  mkdir -p "$MAAS_ROOT/target" && touch "$marker"
+}
+
+# Runs a main class of shared-model with its full classpath (including the Maven Central jars that
+# carry the builtin pretrained encoders).
+maas_java() {
+  local main="$1"; shift
+  local cp="$MAAS_ROOT/shared-model/target/classes:$(cat "$MAAS_ROOT/shared-model/target/cli-classpath.txt")"
+  exec java ${MAAS_JAVA_OPTS:-} -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -cp "$cp" "$main" "$@"
+}
+
+# True when a --help/-h flag is among the arguments.
+maas_wants_help() {
+  local a
+  for a in "$@"; do [[ "$a" == "--help" || "$a" == "-h" ]] && return 0; done
+  return 1
+}
