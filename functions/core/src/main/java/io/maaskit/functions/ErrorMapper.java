@@ -1,0 +1,81 @@
+package io.maaskit.functions;
+
+import io.maaskit.model.error.IntegrityException;
+import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.error.ModelNotFoundException;
+import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.error.PayloadTooLargeException;
+import io.maaskit.model.error.StoreAccessException;
+import java.lang.reflect.InvocationTargetException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.jboss.logging.Logger;
+
+/**
+ * The one place where core exceptions become status codes and JSON error bodies, for every
+ * deployable: 400 bad input, 404 unknown model, 413 too large, 503 not ready (with Retry-After),
+ * 500 our bug (logged with its stack, reported without internals).
+ */
+public final class ErrorMapper {
+  private static final Logger LOG = Logger.getLogger(ErrorMapper.class);
+
+  private ErrorMapper() {}
+
+  /** A mapped error: status, JSON body, and Retry-After seconds (or null). */
+  public record Mapped(int status, ErrorBody body, Long retryAfterSeconds) {}
+
+  /** {@code {"error": {"message", "type", "status"}}} — the OpenAI error shape. */
+  public record ErrorBody(Detail error) {
+    /** The error's fields. */
+    public record Detail(String message, String type, int status) {}
+
+    public static ErrorBody of(int status, String type, String message) {
+      return new ErrorBody(new Detail(message, type, status));
+    }
+  }
+
+  /** Maps any failure of a function. */
+  public static Mapped map(Throwable t) {
+    Throwable e = unwrap(t);
+    if (e instanceof PayloadTooLargeException) {
+      return new Mapped(413, ErrorBody.of(413, "payload_too_large", e.getMessage()), null);
+    }
+    if (e instanceof InvalidRequestException) {
+      return new Mapped(400, ErrorBody.of(400, "invalid_request_error", e.getMessage()), null);
+    }
+    if (e instanceof ModelNotFoundException) {
+      return new Mapped(404, ErrorBody.of(404, "model_not_found", e.getMessage()), null);
+    }
+    if (e instanceof ModelUnavailableException u) {
+      long secs = Math.max(1, u.retryAfter().toSeconds());
+      return new Mapped(503, ErrorBody.of(503, "model_unavailable", e.getMessage()), secs);
+    }
+    if (e instanceof IntegrityException) {
+      return new Mapped(503, ErrorBody.of(503, "model_integrity_error", e.getMessage()), 60L);
+    }
+    if (e instanceof StoreAccessException) {
+      return new Mapped(503, ErrorBody.of(503, "store_access_denied", e.getMessage()), 60L);
+    }
+    LOG.error("unhandled error in a function", e);
+    return new Mapped(500, ErrorBody.of(500, "internal_error",
+        "internal error (" + e.getClass().getSimpleName() + "); see the function's log"), null);
+  }
+
+  /** A 400 for a request body that is not valid JSON. */
+  public static Mapped malformedJson(String detail) {
+    return new Mapped(400, ErrorBody.of(400, "invalid_request_error",
+        "request body is not valid JSON" + (detail == null ? "" : ": " + detail)), null);
+  }
+
+  /** Peels framework wrappers (Funqy's ApplicationException, futures, reflection) off a failure. */
+  static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while ((e instanceof CompletionException || e instanceof ExecutionException
+        || e instanceof InvocationTargetException || e instanceof io.quarkus.funqy.runtime.ApplicationException
+        || e.getClass() == RuntimeException.class)
+        && e.getCause() != null && e.getCause() != e) {
+      e = e.getCause();
+    }
+    return e;
+  }
+}

@@ -1,0 +1,78 @@
+package io.maaskit.functions;
+
+import io.maaskit.model.registry.LoadMode;
+import io.maaskit.model.registry.ModelRegistry;
+import io.maaskit.model.registry.PackageLoader;
+import io.maaskit.model.registry.RegistryOptions;
+import io.maaskit.model.runtime.RuntimeOptions;
+import io.maaskit.model.runtime.TorchRuntime;
+import io.maaskit.model.store.ModelStore;
+import io.maaskit.model.store.ModelStores;
+import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.task.EmbeddingService;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.jboss.logging.Logger;
+
+/**
+ * Wires the core from configuration: store, cache, runtime, registry and task services, one of each
+ * per process. The only class that turns {@link MaasConfig} into core records.
+ */
+@Singleton
+public class ModelServices {
+  private static final Logger LOG = Logger.getLogger(ModelServices.class);
+
+  private final MaasConfig config;
+  private volatile ModelRegistry registry;
+
+  public ModelServices(MaasConfig config) {
+    this.config = config;
+  }
+
+  /** The process-wide registry, created on first use. */
+  public ModelRegistry registry() {
+    ModelRegistry r = registry;
+    if (r == null) {
+      synchronized (this) {
+        if (registry == null) {
+          registry = create();
+        }
+        r = registry;
+      }
+    }
+    return r;
+  }
+
+  private ModelRegistry create() {
+    String home = System.getProperty("user.home") + "/.cache/maaskit";
+    String storeLoc = config.modelStore().orElse(home + "/models");
+    ModelStore store = ModelStores.open(storeLoc);
+    Path cacheDir = Path.of(config.cacheDir().orElse(home + "/cache"));
+    LoadMode mode = switch (config.loadMode().toLowerCase()) {
+      case "cache" -> LoadMode.CACHE;
+      case "memory" -> LoadMode.MEMORY;
+      default -> throw new IllegalArgumentException("maas.load-mode must be cache or memory, not " + config.loadMode());
+    };
+    TorchRuntime runtime = TorchRuntime.start(new RuntimeOptions(config.device(), config.threads()));
+    LOG.infof("model store %s, cache %s (%s mode), default model %s", store.uri(), cacheDir, mode, config.defaultModel());
+    return new ModelRegistry(store,
+        new PackageLoader(store, new PackageCache(cacheDir, config.cacheBudgetMb() * 1024 * 1024), mode, runtime),
+        new RegistryOptions(config.loadWait(), config.retryBackoff(), Duration.ofSeconds(60), 0));
+  }
+
+  @Produces
+  @Singleton
+  EmbeddingService embeddings() {
+    return new EmbeddingService(registry(), config.defaultModel(), config.maxInputs());
+  }
+
+  void shutdown(@Observes ShutdownEvent ev) {
+    if (registry != null) {
+      registry.close();
+    }
+  }
+}

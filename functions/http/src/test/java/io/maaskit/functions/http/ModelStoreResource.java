@@ -1,0 +1,23 @@
+package io.maaskit.functions.http;
+
+import io.maaskit.model.testing.TestModels;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Points the functions at a local store holding the real all-MiniLM-L6-v2 package. */
+public class ModelStoreResource implements QuarkusTestResourceLifecycleManager {
+  @Override
+  public Map<String, String> start() {
+    try {
+      return Map.of(
+          "maas.model-store", TestModels.storeRoot().toString(),
+          "maas.cache-dir", Path.of("target", "cache").toAbsolutePath().toString());
+    } catch (Exception e) {
+      throw new IllegalStateException("could not prepare the test model store", e);
+    }
+  }
+
+  @Override
+  public void stop() {}
+}

@@ -1,0 +1,106 @@
+package io.maaskit.functions.web;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.functions.ErrorMapper;
+import io.maaskit.functions.MaasConfig;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+
+/**
+ * HTTP glue for every HTTP deployable (local server, container, API Gateway Lambda): an optional
+ * API key check in front of the functions, and JSON error bodies for every failure — including the
+ * ones Funqy raises before our code runs (malformed JSON, unknown route, wrong method).
+ */
+@ApplicationScoped
+public class HttpGlue {
+  private static final String ROUTES = "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, GET /info";
+
+  private final ObjectMapper json;
+  private final Optional<String> apiKey;
+
+  public HttpGlue(ObjectMapper json, MaasConfig config) {
+    this.json = json;
+    this.apiKey = config.apiKey().filter(k -> !k.isBlank());
+  }
+
+  void install(@Observes Router router) {
+    apiKey.ifPresent(key -> router.route().order(Integer.MIN_VALUE).handler(ctx -> requireKey(ctx, key)));
+    router.route().order(Integer.MIN_VALUE + 1).failureHandler(this::fail);
+    // Funqy only routes known functions; anything else would get Vert.x's empty 404.
+    router.route().last().handler(ctx -> write(ctx, new ErrorMapper.Mapped(404, ErrorMapper.ErrorBody.of(404, "not_found",
+        "no route " + ctx.request().method() + " " + ctx.request().path() + "; routes: " + ROUTES), null)));
+  }
+
+  private void requireKey(RoutingContext ctx, String key) {
+    String h = ctx.request().getHeader("Authorization");
+    String given = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : null;
+    if (given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
+      ctx.next();
+      return;
+    }
+    ctx.response().putHeader("WWW-Authenticate", "Bearer");
+    write(ctx, new ErrorMapper.Mapped(401, ErrorMapper.ErrorBody.of(401, "unauthorized",
+        given == null ? "missing API key: send 'Authorization: Bearer <MAAS_API_KEY>'" : "invalid API key"), null));
+  }
+
+  private void fail(RoutingContext ctx) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    Throwable t = ctx.failure();
+    ErrorMapper.Mapped m;
+    if (t != null) {
+      m = ErrorMapper.map(t);
+    } else {
+      int code = ctx.statusCode();
+      HttpMethod method = ctx.request().method();
+      String path = ctx.request().path();
+      m = switch (code) {
+        case 400 -> ErrorMapper.malformedJson(jsonProblem(ctx.body() == null ? null : ctx.body().buffer()));
+        case 404 -> new ErrorMapper.Mapped(404, ErrorMapper.ErrorBody.of(404, "not_found",
+            "no route " + method + " " + path + "; routes: " + ROUTES), null);
+        case 405 -> new ErrorMapper.Mapped(405, ErrorMapper.ErrorBody.of(405, "method_not_allowed",
+            method + " is not allowed on " + path + "; routes: " + ROUTES), null);
+        case 413 -> new ErrorMapper.Mapped(413, ErrorMapper.ErrorBody.of(413, "payload_too_large",
+            "request body is larger than the server accepts (quarkus.http.limits.max-body-size)"), null);
+        default -> new ErrorMapper.Mapped(code < 400 ? 500 : code,
+            ErrorMapper.ErrorBody.of(code < 400 ? 500 : code, "error", "request failed with status " + code), null);
+      };
+    }
+    write(ctx, m);
+  }
+
+  private String jsonProblem(Buffer body) {
+    if (body == null || body.length() == 0) {
+      return "the body is empty";
+    }
+    try {
+      json.readTree(body.getBytes());
+      return "its structure does not fit this route";
+    } catch (JsonProcessingException e) {
+      return e.getOriginalMessage();
+    } catch (java.io.IOException e) {
+      return e.getMessage();
+    }
+  }
+
+  private void write(RoutingContext ctx, ErrorMapper.Mapped m) {
+    try {
+      if (m.retryAfterSeconds() != null) {
+        ctx.response().putHeader("Retry-After", Long.toString(m.retryAfterSeconds()));
+      }
+      ctx.response().setStatusCode(m.status()).putHeader("Content-Type", "application/json")
+          .end(json.writeValueAsString(m.body()));
+    } catch (JsonProcessingException e) {
+      ctx.response().setStatusCode(500).end();
+    }
+  }
+}
