@@ -70,6 +70,18 @@ public class ModelServices {
     return new EmbeddingService(registry(), config.defaultModel(), config.maxInputs());
   }
 
+  /**
+   * After a SnapStart restore: new store clients (fresh credentials and connections, not the
+   * snapshot's). The core keeps no random state between requests, so nothing else needs reseeding.
+   */
+  void afterRestore() {
+    ModelRegistry r = registry;
+    if (r != null) {
+      r.store().refreshClients();
+    }
+    LOG.info("restored from snapshot: store clients refreshed");
+  }
+
   void shutdown(@Observes ShutdownEvent ev) {
     if (registry != null) {
       registry.close();

@@ -65,6 +65,12 @@ public interface ModelStore extends AutoCloseable {
    */
   void publish(Path packageDir, boolean overwrite, Progress progress) throws IOException;
 
+  /**
+   * Replaces network clients (credentials, connection pools), e.g. after a SnapStart restore where
+   * every restored copy would otherwise share the snapshot's. No-op for local stores.
+   */
+  default void refreshClients() {}
+
   @Override
   default void close() {}
 }

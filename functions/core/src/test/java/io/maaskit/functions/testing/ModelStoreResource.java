@@ -1,4 +1,4 @@
-package io.maaskit.functions.http;
+package io.maaskit.functions.testing;
 
 import io.maaskit.model.testing.TestModels;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;

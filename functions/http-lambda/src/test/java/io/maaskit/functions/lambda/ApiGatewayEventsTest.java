@@ -1,0 +1,113 @@
+package io.maaskit.functions.lambda;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.functions.testing.ModelStoreResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Base64;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real API Gateway HTTP API (payload format 2.0) request events, pushed through Quarkus's Lambda
+ * mock event server into the handler; asserts the Lambda response events.
+ */
+@QuarkusTest
+@QuarkusTestResource(ModelStoreResource.class)
+class ApiGatewayEventsTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Posts a raw event to the mock event server and returns the raw Lambda response. */
+  static JsonNode invoke(String eventFile) throws Exception {
+    byte[] event;
+    try (InputStream in = ApiGatewayEventsTest.class.getResourceAsStream("/events/" + eventFile)) {
+      event = in.readAllBytes();
+    }
+    int port = ConfigProvider.getConfig().getValue("quarkus.lambda.mock-event-server.test-port", Integer.class);
+    String response = given().contentType("application/json").body(event)
+        .post("http://localhost:" + port + "/_lambda_")
+        .then().statusCode(200).extract().asString();
+    return JSON.readTree(response);
+  }
+
+  static JsonNode body(JsonNode response) throws Exception {
+    String b = response.get("body").asText();
+    if (response.path("isBase64Encoded").asBoolean(false)) {
+      b = new String(Base64.getDecoder().decode(b), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return JSON.readTree(b);
+  }
+
+  @Test
+  void embedEventReturnsUnitVectors() throws Exception {
+    JsonNode r = invoke("apigw-v2-embed.json");
+    assertEquals(200, r.get("statusCode").asInt());
+    assertTrue(r.path("headers").path("Content-Type").asText().startsWith("application/json")
+        || r.path("multiValueHeaders").toString().contains("application/json"), r.toString());
+    JsonNode vectors = body(r);
+    assertEquals(2, vectors.size());
+    assertEquals(384, vectors.get(0).size());
+    double n = 0;
+    for (JsonNode x : vectors.get(0)) {
+      n += x.asDouble() * x.asDouble();
+    }
+    assertEquals(1.0, Math.sqrt(n), 1e-4);
+  }
+
+  @Test
+  void base64EncodedOpenAiRequestWithBase64Output() throws Exception {
+    JsonNode r = invoke("apigw-v2-openai-base64body.json");
+    assertEquals(200, r.get("statusCode").asInt(), r.toString());
+    JsonNode b = body(r);
+    assertEquals("list", b.get("object").asText());
+    assertEquals(2, b.get("data").size());
+    byte[] raw = Base64.getDecoder().decode(b.get("data").get(1).get("embedding").asText());
+    assertEquals(384 * 4, raw.length);
+    ByteBuffer f = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+    double n = 0;
+    for (int i = 0; i < 384; i++) {
+      float x = f.getFloat();
+      n += x * x;
+    }
+    assertEquals(1.0, Math.sqrt(n), 1e-4);
+  }
+
+  @Test
+  void modelsEvent() throws Exception {
+    JsonNode r = invoke("apigw-v2-models.json");
+    assertEquals(200, r.get("statusCode").asInt());
+    assertTrue(body(r).get("data").toString().contains("all-minilm-l6-v2"));
+  }
+
+  @Test
+  void badInputIs400WithTheSameJsonAsLocally() throws Exception {
+    JsonNode r = invoke("apigw-v2-bad-input.json");
+    assertEquals(400, r.get("statusCode").asInt());
+    JsonNode err = body(r).get("error");
+    assertEquals(400, err.get("status").asInt());
+    assertTrue(err.get("message").asText().contains("'inputs' must not be an empty array"), err.toString());
+  }
+
+  @Test
+  void malformedJsonIs400() throws Exception {
+    JsonNode r = invoke("apigw-v2-malformed.json");
+    assertEquals(400, r.get("statusCode").asInt());
+    assertTrue(body(r).get("error").get("message").asText().contains("not valid JSON"));
+  }
+
+  @Test
+  void unknownModelIs404() throws Exception {
+    JsonNode r = invoke("apigw-v2-unknown-model.json");
+    assertEquals(404, r.get("statusCode").asInt());
+    assertFalse(body(r).get("error").get("message").asText().isEmpty());
+  }
+}
