@@ -34,6 +34,11 @@ public class SnapStartPriming implements Resource {
     Core.getGlobalContext().register(this);
     if (config.preload()) {
       prime();
+    } else {
+      // Start the engine (natives, threads) off the request path; the model itself stays lazy.
+      Thread t = new Thread(services::registry, "engine-warmup");
+      t.setDaemon(true);
+      t.start();
     }
   }
 
