@@ -49,6 +49,7 @@ public final class ModelRegistry implements AutoCloseable {
   private final PackageLoader loader;
   private final RegistryOptions options;
   private final Map<ModelId, Entry> entries = new ConcurrentHashMap<>();
+  private final Map<String, ModelId> latest = new ConcurrentHashMap<>();
   private final ExecutorService loaders;
   private final AtomicInteger threadIds = new AtomicInteger();
 
@@ -129,11 +130,19 @@ public final class ModelRegistry implements AutoCloseable {
   }
 
   private ModelId resolve(ModelId ref) {
-    try {
-      return store.resolve(ref);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    if (ref.version() != null) {
+      return ref;
     }
+    // A version-less name is resolved once per registry (one LIST, however many callers arrive
+    // together): requests don't pay a store listing each, and the version served doesn't change
+    // under running traffic. Failures are not remembered.
+    return latest.computeIfAbsent(ref.name(), name -> {
+      try {
+        return store.resolve(ref);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
   }
 
   private Entry entry(ModelId id) {
@@ -247,5 +256,6 @@ public final class ModelRegistry implements AutoCloseable {
       }
     }
     entries.clear();
+    latest.clear();
   }
 }

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 public final class ModelStores {
   private ModelStores() {}
 
-  /** Opens a local store; S3 URIs are handled by {@code S3ModelStore} once registered. */
+  /** Opens a store: {@code s3://} URIs through {@link S3Stores#open(String)}, settings from the environment; anything else as a local directory. */
   public static ModelStore open(String location) {
     if (location == null || location.isBlank()) {
       throw new IllegalArgumentException("model store location is empty");
