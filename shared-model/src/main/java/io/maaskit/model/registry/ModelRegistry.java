@@ -49,7 +49,9 @@ public final class ModelRegistry implements AutoCloseable {
   private final PackageLoader loader;
   private final RegistryOptions options;
   private final Map<ModelId, Entry> entries = new ConcurrentHashMap<>();
-  private final Map<String, ModelId> latest = new ConcurrentHashMap<>();
+  private final Map<String, Resolved> latest = new ConcurrentHashMap<>();
+
+  private record Resolved(ModelId id, long atNanos) {}
   private final ExecutorService loaders;
   private final AtomicInteger threadIds = new AtomicInteger();
 
@@ -133,16 +135,20 @@ public final class ModelRegistry implements AutoCloseable {
     if (ref.version() != null) {
       return ref;
     }
-    // A version-less name is resolved once per registry (one LIST, however many callers arrive
-    // together): requests don't pay a store listing each, and the version served doesn't change
-    // under running traffic. Failures are not remembered.
-    return latest.computeIfAbsent(ref.name(), name -> {
+    // A version-less name is resolved at most once per TTL (one LIST, however many callers arrive
+    // together): requests don't pay a store listing each, and a newly published version (a
+    // retrained head, say) is picked up within the TTL. Failures are not remembered.
+    long now = System.nanoTime();
+    return latest.compute(ref.name(), (name, old) -> {
+      if (old != null && now - old.atNanos() < options.latestTtl().toNanos()) {
+        return old;
+      }
       try {
-        return store.resolve(ref);
+        return new Resolved(store.resolve(ref), now);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-    });
+    }).id();
   }
 
   private Entry entry(ModelId id) {

@@ -9,10 +9,22 @@ import java.time.Duration;
  * @param retryBackoff first wait after a failed load; doubles per consecutive failure
  * @param maxRetryBackoff cap of the backoff
  * @param memoryBudgetBytes refuse to load more weights than this (0 = unlimited)
+ * @param latestTtl how long "name" (no version) keeps resolving to the same version
  */
-public record RegistryOptions(Duration loadWait, Duration retryBackoff, Duration maxRetryBackoff, long memoryBudgetBytes) {
-  /** 60 s wait, 2 s → 60 s backoff, no budget. */
+public record RegistryOptions(
+    Duration loadWait, Duration retryBackoff, Duration maxRetryBackoff, long memoryBudgetBytes, Duration latestTtl) {
+  /** Options with the default 30 s TTL for version-less names. */
+  public RegistryOptions(Duration loadWait, Duration retryBackoff, Duration maxRetryBackoff, long memoryBudgetBytes) {
+    this(loadWait, retryBackoff, maxRetryBackoff, memoryBudgetBytes, Duration.ofSeconds(30));
+  }
+
+  /** 60 s wait, 2 s → 60 s backoff, no budget, latest version re-checked every 30 s. */
   public static RegistryOptions defaults() {
-    return new RegistryOptions(Duration.ofSeconds(60), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
+    return new RegistryOptions(Duration.ofSeconds(60), Duration.ofSeconds(2), Duration.ofSeconds(60), 0, Duration.ofSeconds(30));
+  }
+
+  /** Same options with another TTL for version-less names. */
+  public RegistryOptions withLatestTtl(Duration ttl) {
+    return new RegistryOptions(loadWait, retryBackoff, maxRetryBackoff, memoryBudgetBytes, ttl);
   }
 }

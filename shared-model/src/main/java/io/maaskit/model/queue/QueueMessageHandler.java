@@ -1,0 +1,143 @@
+package io.maaskit.model.queue;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.task.ClassificationService;
+import io.maaskit.model.task.EmbeddingService;
+import io.maaskit.model.task.Inputs;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * Parses and runs one queue message and writes its result; the piece every queue adapter shares.
+ * A message is a JSON object:
+ *
+ * <pre>{@code
+ * {"id": "order-17", "task": "embed", "model": "all-minilm-l6-v2", "inputs": ["a", "b"], "normalize": true}
+ * }</pre>
+ *
+ * {@code task} picks a {@link TaskHandler}; {@code id} (optional) is echoed in the result for the
+ * client's correlation; the rest is the task's (for {@code embed} and {@code classify}, exactly the
+ * HTTP bodies, validated by the same code).
+ *
+ * <p>Idempotent by message id: when the sink already has a result for it, {@link #handle} returns
+ * {@link Outcome.Kind#DUPLICATE} without running anything, so the caller deletes the message as
+ * done. A delivery of a message that this handler is still running elsewhere in the process is
+ * refused with {@link ModelUnavailableException}, so it is retried later rather than run twice.
+ *
+ * <p>Any exception means "not done": leave the message on the queue (a Lambda reports it as a batch
+ * item failure). {@link InvalidRequestException} and {@link
+ * io.maaskit.model.error.ModelNotFoundException} are permanent, and the queue's redrive policy
+ * moves the message to the dead-letter queue; {@link ModelUnavailableException} and I/O errors are
+ * transient.
+ *
+ * <pre>{@code
+ * QueueMessageHandler handler = QueueMessageHandler.standard(embeddings, classifier, sink);
+ * QueueMessageHandler.Outcome o = handler.handle(record.getMessageId(), record.getBody());
+ * }</pre>
+ */
+public final class QueueMessageHandler {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private final Map<String, TaskHandler> tasks;
+  private final ResultSink sink;
+  private final String taskNames;
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+  /** What became of a message. */
+  public record Outcome(Kind kind, String messageId, QueueResult result) {
+    /** {@code WRITTEN}: the task ran and its result was written; {@code DUPLICATE}: a result already existed. */
+    public enum Kind { WRITTEN, DUPLICATE }
+  }
+
+  /**
+   * @param tasks task name (the message's {@code "task"}) to its handler
+   * @param sink where results go, and the idempotency record
+   */
+  public QueueMessageHandler(Map<String, TaskHandler> tasks, ResultSink sink) {
+    if (tasks.isEmpty()) {
+      throw new IllegalArgumentException("a queue handler needs at least one task");
+    }
+    this.tasks = Map.copyOf(tasks);
+    this.sink = sink;
+    this.taskNames = new TreeMap<>(tasks).keySet().stream().map(t -> "\"" + t + "\"").collect(Collectors.joining(", "));
+  }
+
+  /** {@code "embed"} and {@code "classify"} over the task services. */
+  public static QueueMessageHandler standard(EmbeddingService embeddings, ClassificationService classifier, ResultSink sink) {
+    return new QueueMessageHandler(
+        Map.of("embed", TaskHandler.embed(embeddings), "classify", TaskHandler.classify(classifier)), sink);
+  }
+
+  /** The sink results go to. */
+  public ResultSink sink() {
+    return sink;
+  }
+
+  /**
+   * Handles one delivery.
+   *
+   * @param messageId the queue's message id (SQS {@code MessageId}), the idempotency key
+   * @param body the message body
+   * @throws InvalidRequestException the message is malformed; the message says what to fix
+   * @throws io.maaskit.model.error.ModelException other typed errors of the task
+   * @throws UncheckedIOException the sink could not be read or written
+   */
+  public Outcome handle(String messageId, String body) {
+    if (messageId == null || messageId.isBlank()) {
+      throw new IllegalArgumentException("message id is empty");
+    }
+    if (!inFlight.add(messageId)) {
+      throw new ModelUnavailableException(
+          "message " + messageId + " is already being processed here; this delivery will be retried", Duration.ofSeconds(5));
+    }
+    try {
+      if (sink.has(messageId)) {
+        return new Outcome(Outcome.Kind.DUPLICATE, messageId, null);
+      }
+      JsonNode message = Inputs.object(parse(body));
+      String id = Inputs.string(message, "id", null);
+      String task = Inputs.string(message, "task", null);
+      if (task == null) {
+        throw new InvalidRequestException("'task' is required: one of " + taskNames);
+      }
+      TaskHandler handler = tasks.get(task);
+      if (handler == null) {
+        throw new InvalidRequestException("'task' must be one of " + taskNames + ", got \"" + task + "\"");
+      }
+      long t0 = System.nanoTime();
+      TaskOutput out = handler.run(message);
+      long millis = (System.nanoTime() - t0) / 1_000_000;
+      QueueResult result = new QueueResult(id, messageId, task, out.model(), QueueResult.OK, out.field(), out.value(), millis);
+      sink.write(result);
+      return new Outcome(Outcome.Kind.WRITTEN, messageId, result);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      inFlight.remove(messageId);
+    }
+  }
+
+  private static JsonNode parse(String body) {
+    if (body == null || body.isBlank()) {
+      throw new InvalidRequestException("message body is empty: send a JSON object with \"task\" and \"inputs\"");
+    }
+    try {
+      return JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? ""
+          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw new InvalidRequestException("message body is not valid JSON" + where + ": " + e.getOriginalMessage());
+    }
+  }
+}
