@@ -19,6 +19,10 @@ public interface MaasConfig {
   @WithDefault("all-minilm-l6-v2")
   String defaultModel();
 
+  /** Classification model used when a {@code /predict} request names none. */
+  @WithDefault("minilm-spam")
+  String defaultClassifier();
+
   /** Local cache of downloaded package files (content-addressed). */
   Optional<String> cacheDir();
 
@@ -52,6 +56,25 @@ public interface MaasConfig {
 
   /** Optional API key for HTTP deployables: requests must send {@code Authorization: Bearer <key>}. */
   Optional<String> apiKey();
+
+  /** S3 endpoint override for S3-compatible stores (else {@code AWS_ENDPOINT_URL_S3} / {@code AWS_ENDPOINT_URL}). */
+  Optional<String> s3Endpoint();
+
+  /** SQS endpoint override for SQS-compatible queues (else {@code AWS_ENDPOINT_URL_SQS}). */
+  Optional<String> sqsEndpoint();
+
+  /** Queue to poll in a long-running process (container, {@code scripts/serve --queue}); unset on Lambda. */
+  Optional<String> queueUrl();
+
+  /** Where queue results go: {@code s3://bucket/prefix} (one object per message). */
+  Optional<String> resultsUri();
+
+  /** Where queue results go: an output queue URL. */
+  Optional<String> resultsQueueUrl();
+
+  /** Concurrent receivers of the queue worker. */
+  @WithDefault("2")
+  int queueConcurrency();
 
   /** Load the default model at start-up (and before a SnapStart snapshot). */
   @WithDefault("false")

@@ -1,7 +1,9 @@
 package io.maaskit.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
+import java.util.List;
 import io.quarkus.funqy.Funq;
 import jakarta.inject.Inject;
 
@@ -11,6 +13,7 @@ import jakarta.inject.Inject;
  */
 public class ModelFunctions {
   @Inject EmbeddingService embeddings;
+  @Inject ClassificationService classification;
   @Inject ModelServices services;
 
   /** TEI-compatible {@code POST /embed}. */
@@ -29,6 +32,18 @@ public class ModelFunctions {
   @Funq("v1/models")
   public EmbeddingService.ModelList models() {
     return embeddings.models();
+  }
+
+  /** TEI-compatible {@code POST /predict}: labels with probabilities, highest first, per input. */
+  @Funq("predict")
+  public List<List<ClassificationService.LabelScore>> predict(JsonNode body) {
+    return classification.predict(body);
+  }
+
+  /** {@code POST /classify}: the same task under the name the queue messages use. */
+  @Funq("classify")
+  public List<List<ClassificationService.LabelScore>> classify(JsonNode body) {
+    return classification.predict(body);
   }
 
   /** {@code GET /info}: model states and per-load accounting (bytes, cache hits, durations). */

@@ -8,7 +8,10 @@ import io.maaskit.model.runtime.RuntimeOptions;
 import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
+import io.maaskit.model.store.S3Settings;
+import io.maaskit.model.store.S3Stores;
 import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.event.Observes;
@@ -50,7 +53,7 @@ public class ModelServices {
   private ModelRegistry create() {
     String home = System.getProperty("user.home") + "/.cache/maaskit";
     String storeLoc = config.modelStore().orElse(home + "/models");
-    ModelStore store = ModelStores.open(storeLoc);
+    ModelStore store = storeLoc.startsWith("s3://") ? S3Stores.open(storeLoc, s3Settings()) : ModelStores.open(storeLoc);
     Path cacheDir = Path.of(config.cacheDir().orElse(home + "/cache"));
     LoadMode mode = switch (config.loadMode().toLowerCase()) {
       case "cache" -> LoadMode.CACHE;
@@ -64,6 +67,12 @@ public class ModelServices {
         new RegistryOptions(config.loadWait(), config.retryBackoff(), Duration.ofSeconds(60), 0));
   }
 
+  /** S3 settings from the standard AWS environment, with this application's endpoint override. */
+  public S3Settings s3Settings() {
+    S3Settings s = S3Settings.fromEnvironment();
+    return config.s3Endpoint().map(e -> s.withEndpoint(java.net.URI.create(e))).orElse(s);
+  }
+
   @Produces
   @Singleton
   EmbeddingService embeddings() {
@@ -74,6 +83,12 @@ public class ModelServices {
    * After a SnapStart restore: new store clients (fresh credentials and connections, not the
    * snapshot's). The core keeps no random state between requests, so nothing else needs reseeding.
    */
+  @Produces
+  @Singleton
+  ClassificationService classification() {
+    return new ClassificationService(registry(), config.defaultClassifier(), config.maxInputs());
+  }
+
   void afterRestore() {
     ModelRegistry r = registry;
     if (r != null) {

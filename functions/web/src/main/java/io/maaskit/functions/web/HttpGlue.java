@@ -21,7 +21,7 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class HttpGlue {
-  private static final String ROUTES = "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, GET /info";
+  private static final String ROUTES = "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, POST /classify, GET /info";
 
   private final ObjectMapper json;
   private final Optional<String> apiKey;

@@ -1,0 +1,76 @@
+package io.maaskit.functions.queue;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.InputStream;
+import java.util.Set;
+import java.util.TreeSet;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real SQS event (four records, one malformed JSON, one with empty inputs) through Quarkus's
+ * Lambda mock event server: only the bad records come back as batchItemFailures, the good ones
+ * have results in S3, and a redelivered batch adds no second result.
+ */
+@QuarkusTest
+@QuarkusTestResource(QueueStackResource.class)
+class SqsEventsTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String GOOD_1 = "059f36b4-87a3-44ab-83d2-661975830a7d";
+  static final String GOOD_3 = "c80e8021-a70a-42c7-a470-796e1186f753";
+  static final String MALFORMED = "2e1424d4-f796-459a-8184-9c92662be6da";
+  static final String EMPTY = "d8e1f6a2-3c4b-4e5f-9a7b-1c2d3e4f5a6b";
+
+  static JsonNode invoke(String eventFile) throws Exception {
+    byte[] event;
+    try (InputStream in = SqsEventsTest.class.getResourceAsStream("/events/" + eventFile)) {
+      event = in.readAllBytes();
+    }
+    int port = ConfigProvider.getConfig().getValue("quarkus.lambda.mock-event-server.test-port", Integer.class);
+    String response = given().contentType("application/json").body(event)
+        .post("http://localhost:" + port + "/_lambda_").then().statusCode(200).extract().asString();
+    return JSON.readTree(response);
+  }
+
+  static Set<String> failures(JsonNode response) {
+    Set<String> ids = new TreeSet<>();
+    response.get("batchItemFailures").forEach(f -> ids.add(f.get("itemIdentifier").asText()));
+    return ids;
+  }
+
+  @Test
+  void onlyBadRecordsFailAndGoodOnesHaveResults() throws Exception {
+    JsonNode response = invoke("sqs-batch.json");
+    assertEquals(Set.of(MALFORMED, EMPTY), failures(response), response.toString());
+
+    JsonNode first = JSON.readTree(QueueStackResource.s3.getRaw("results", "out/" + GOOD_1 + ".json"));
+    assertEquals("req-1", first.get("id").asText());
+    assertEquals("ok", first.get("status").asText());
+    assertEquals(2, first.get("embeddings").size());
+    assertEquals(384, first.get("embeddings").get(0).size());
+    JsonNode third = JSON.readTree(QueueStackResource.s3.getRaw("results", "out/" + GOOD_3 + ".json"));
+    assertEquals("req-3", third.get("id").asText());
+    double n = 0;
+    for (JsonNode x : third.get("embeddings").get(0)) {
+      n += x.asDouble() * x.asDouble();
+    }
+    assertTrue(Math.abs(Math.sqrt(n) - 1) > 0.01, "normalize=false was honoured");
+    assertFalse(QueueStackResource.s3.exists("results", "out/" + MALFORMED + ".json"));
+    assertFalse(QueueStackResource.s3.exists("results", "out/" + EMPTY + ".json"));
+
+    // Redelivery of the same batch (same message ids): no second, different result.
+    byte[] before = QueueStackResource.s3.getRaw("results", "out/" + GOOD_1 + ".json");
+    JsonNode again = invoke("sqs-batch.json");
+    assertEquals(Set.of(MALFORMED, EMPTY), failures(again));
+    assertArrayEquals(before, QueueStackResource.s3.getRaw("results", "out/" + GOOD_1 + ".json"));
+  }
+}
