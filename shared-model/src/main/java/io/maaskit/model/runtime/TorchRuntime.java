@@ -83,6 +83,16 @@ public final class TorchRuntime {
     };
   }
 
+  /** A runtime on another device sharing this engine (fp16 on GPU, fp32 on CPU); for comparisons. */
+  public TorchRuntime onDevice(Device other) {
+    return new TorchRuntime(engine, other, other.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32);
+  }
+
+  /** Number of CUDA devices the engine sees. */
+  public int gpuCount() {
+    return engine.getGpuCount();
+  }
+
   /** A new manager on the runtime's device; close it to free its arrays. */
   public NDManager newManager() {
     return root.newSubManager(device);
