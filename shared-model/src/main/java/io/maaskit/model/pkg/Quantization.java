@@ -1,5 +1,7 @@
 package io.maaskit.model.pkg;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * How a package's weights were quantized and what the accuracy gate measured.
  *
@@ -9,5 +11,6 @@ package io.maaskit.model.pkg;
  * @param calibrationInputs number of calibration inputs the gate ran
  * @param source where the quantized weights came from ({@code quantize} or {@code onnx-import})
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record Quantization(
     String scheme, Double minCosine, Double meanCosine, Integer calibrationInputs, String source) {}

@@ -60,13 +60,26 @@ public final class S3ResultSink implements ResultSink {
         return false;
       }
       if (e.statusCode() == 403) {
-        // S3 answers 403, not 404, for a missing key when the caller may not list the bucket.
-        throw new IOException("access denied checking for result " + location.uri(key) + ": the role needs"
-            + " s3:GetObject on the prefix and s3:ListBucket on bucket " + location.bucket(), e);
+        // S3 answers 403, not 404, for a missing key unless the caller may list the bucket, and a
+        // least-privilege role may list only under its prefixes (an s3:prefix condition, which a
+        // HEAD request does not carry). A prefix-scoped LIST answers the same question.
+        return listed(key, e);
       }
       throw new IOException("checking for result " + location.uri(key) + " failed: " + e.getMessage(), e);
     } catch (SdkException e) {
       throw new IOException("checking for result " + location.uri(key) + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private boolean listed(String key, S3Exception headDenied) throws IOException {
+    try {
+      return s3.listObjectsV2(b -> b.bucket(location.bucket()).prefix(key).maxKeys(1)).contents().stream()
+          .anyMatch(o -> o.key().equals(key));
+    } catch (SdkException e) {
+      IOException io = new IOException("access denied checking for result " + location.uri(key) + ": the role needs"
+          + " s3:GetObject on the prefix and s3:ListBucket on bucket " + location.bucket() + " (at least for that prefix)", e);
+      io.addSuppressed(headDenied);
+      throw io;
     }
   }
 
