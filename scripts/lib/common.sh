@@ -19,7 +19,7 @@ maas_require_java() {
 maas_build() {
   maas_require_java
   local marker="$MAAS_ROOT/target/.maas-built"
-  if [[ -f "$marker" ]] && [[ -z "$(find "$MAAS_ROOT" -path "$MAAS_ROOT/*/target" -prune -o -path "$MAAS_ROOT/infra" -prune -o -path "$MAAS_ROOT/.git" -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' -o -name '*.json' -o -name '*.txt' \) -newer "$marker" -print -quit)" ]]; then
+  if [[ -f "$marker" ]] && [[ -z "$(find "$MAAS_ROOT" -path "$MAAS_ROOT/*/target" -prune -o -path "$MAAS_ROOT/infra" -prune -o -path "$MAAS_ROOT/.git" -prune -o -path "$MAAS_ROOT/bench/work" -prune -o -name node_modules -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' -o -name '*.json' -o -name '*.txt' \) -newer "$marker" -print -quit)" ]]; then
     return 0
   fi
   maas_log "building (first run downloads dependencies from Maven Central; later runs take seconds)..."

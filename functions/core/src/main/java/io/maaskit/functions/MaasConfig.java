@@ -15,8 +15,8 @@ public interface MaasConfig {
   /** Store location: a local path or {@code s3://bucket/prefix}; default the user's cache. */
   Optional<String> modelStore();
 
-  /** Model used when a request names none. */
-  @WithDefault("all-minilm-l6-v2")
+  /** Model used when a request names none: the int8 package, which cold-starts on ~4x fewer bytes. */
+  @WithDefault("all-minilm-l6-v2-int8")
   String defaultModel();
 
   /** Classification model used when a {@code /predict} request names none. */

@@ -21,6 +21,7 @@ public class QueueStackResource implements QuarkusTestResourceLifecycleManager {
       System.setProperty("aws.region", "us-east-1");
       return Map.of(
           "maas.model-store", TestModels.storeRoot().toString(),
+          "maas.default-model", "all-minilm-l6-v2",
           "maas.cache-dir", Path.of("target", "cache").toAbsolutePath().toString(),
           "maas.results-uri", "s3://results/out",
           "maas.s3-endpoint", s3.endpoint().toString());
