@@ -26,7 +26,7 @@ maas_build() {
   local excl=()
   grep -q '<module>infra</module>' "$MAAS_ROOT/pom.xml" && excl=(-pl '!infra')
   (cd "$MAAS_ROOT" && "$MVN" -q -B -DskipTests "${excl[@]}" install 2>&1 | tail -40) || maas_die "build failed"
-  (cd "$MAAS_ROOT/shared-model" && "$MVN" -q -B dependency:build-classpath -Dmdep.includeScope=test \
+  (cd "$MAAS_ROOT/shared-model" && "$MVN" -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.excludeGroupIds=ch.qos.logback \
       -Dmdep.outputFile=target/cli-classpath.txt >/dev/null) || maas_die "could not compute the classpath"
   mkdir -p "$MAAS_ROOT/target" && touch "$marker"
 }

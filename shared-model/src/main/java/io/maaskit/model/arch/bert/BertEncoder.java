@@ -75,14 +75,37 @@ public final class BertEncoder {
 
   /** Only the last {@code n} layers' weights require gradients (fine-tuning); others are frozen. */
   public java.util.List<NDArray> lastLayerParameters(int n) {
-    java.util.List<NDArray> out = new java.util.ArrayList<>();
+    return new java.util.ArrayList<>(lastLayerParametersByName(n).values());
+  }
+
+  /**
+   * The weights of the last {@code n} layers keyed by their Hugging Face names (without the {@code
+   * bert.} prefix), in layer order: what fine-tuning updates and writes back into a package.
+   */
+  public java.util.Map<String, NDArray> lastLayerParametersByName(int n) {
+    java.util.Map<String, NDArray> out = new java.util.LinkedHashMap<>();
+    String[] names = {
+      "attention.self.query.weight", "attention.self.query.bias",
+      "attention.self.key.weight", "attention.self.key.bias",
+      "attention.self.value.weight", "attention.self.value.bias",
+      "attention.output.dense.weight", "attention.output.dense.bias",
+      "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias",
+      "intermediate.dense.weight", "intermediate.dense.bias",
+      "output.dense.weight", "output.dense.bias",
+      "output.LayerNorm.weight", "output.LayerNorm.bias"};
     for (int i = Math.max(0, layers.length - n); i < layers.length; i++) {
       Layer l = layers[i];
-      out.addAll(java.util.List.of(l.qW, l.qB, l.kW, l.kB, l.vW, l.vB, l.aoW, l.aoB, l.aLnW, l.aLnB,
-          l.iW, l.iB, l.oW, l.oB, l.oLnW, l.oLnB));
+      NDArray[] params = {l.qW, l.qB, l.kW, l.kB, l.vW, l.vB, l.aoW, l.aoB, l.aLnW, l.aLnB,
+          l.iW, l.iB, l.oW, l.oB, l.oLnW, l.oLnB};
+      for (int j = 0; j < names.length; j++) {
+        out.put("encoder.layer." + i + "." + names[j], params[j]);
+      }
     }
     return out;
   }
+
+  /** Embedding output and layers run so far, plus the padding-mask bias the remaining layers need. */
+  public record Partial(NDArray hidden, NDArray maskBias) {}
 
   /**
    * Runs the encoder.
@@ -93,12 +116,23 @@ public final class BertEncoder {
    * @return last hidden state (B, L, H) in the compute dtype, owned by {@code ids}' manager
    */
   public NDArray forward(NDArray ids, NDArray types, NDArray mask) {
+    return forwardFrom(forwardTo(ids, types, mask, layers.length), layers.length);
+  }
+
+  /**
+   * Runs the embeddings and layers {@code [0, upTo)}. With {@link #forwardFrom} this splits the
+   * stack, so fine-tuning can run the frozen lower part without recording gradients and only the
+   * top layers with autograd on.
+   */
+  public Partial forwardTo(NDArray ids, NDArray types, NDArray mask, int upTo) {
+    if (upTo < 0 || upTo > layers.length) {
+      throw new IllegalArgumentException("upTo must be in [0, " + layers.length + "], got " + upTo);
+    }
     NDManager manager = ids.getManager();
     long seq = ids.getShape().get(1);
     if (seq > posEmb.getShape().get(0)) {
       throw new IllegalArgumentException("sequence of " + seq + " tokens exceeds max_position_embeddings " + posEmb.getShape().get(0));
     }
-    DataType dt = wordEmb.getDataType();
     NDArray x;
     NDArray maskBias;
     try (NDScope scope = new NDScope()) {
@@ -108,21 +142,49 @@ public final class BertEncoder {
       emb = emb.add(ex.embedding(types, typeEmb, SparseFormat.DENSE).singletonOrThrow());
       emb = emb.add(ex.embedding(positions, posEmb, SparseFormat.DENSE).singletonOrThrow());
       x = layerNorm(emb, embLnW, embLnB);
-      // (1 - mask) * large negative, shaped to broadcast over heads and query positions.
-      float neg = dt == DataType.FLOAT32 ? -1e9f : -1e4f;
-      maskBias = mask.toType(dt, false).neg().add(1).mul(neg).reshape(mask.getShape().get(0), 1, 1, seq);
+      maskBias = attentionBias(mask);
       NDScope.unregister(x, maskBias);
     }
-    for (Layer layer : layers) {
+    return new Partial(runLayers(x, maskBias, 0, upTo), maskBias);
+  }
+
+  /**
+   * The additive attention bias of a padding mask (B, L): 0 for real tokens, a large negative for
+   * padding, shaped (B, 1, 1, L) to broadcast over heads and query positions. With it, a {@link
+   * Partial} can be rebuilt from hidden states cached earlier.
+   */
+  public NDArray attentionBias(NDArray mask) {
+    DataType dt = wordEmb.getDataType();
+    float neg = dt == DataType.FLOAT32 ? -1e9f : -1e4f;
+    return mask.toType(dt, false).neg().add(1).mul(neg).reshape(mask.getShape().get(0), 1, 1, mask.getShape().get(1));
+  }
+
+  /**
+   * Runs layers {@code [from, num_hidden_layers)} on a {@link #forwardTo} result, consuming it (its
+   * hidden state is closed once the next layer's exists, and its mask bias at the end). Closing intermediates is safe under autograd: the recorded graph keeps its own
+   * references to what backward needs.
+   *
+   * @return last hidden state (B, L, H), owned by the input's manager
+   */
+  public NDArray forwardFrom(Partial partial, int from) {
+    if (from < 0 || from > layers.length) {
+      throw new IllegalArgumentException("from must be in [0, " + layers.length + "], got " + from);
+    }
+    NDArray out = runLayers(partial.hidden(), partial.maskBias(), from, layers.length);
+    partial.maskBias().close();
+    return out;
+  }
+
+  private NDArray runLayers(NDArray x, NDArray maskBias, int from, int to) {
+    for (int i = from; i < to; i++) {
       NDArray next;
       try (NDScope scope = new NDScope()) {
-        next = layer(layer, x, maskBias);
+        next = layer(layers[i], x, maskBias);
         NDScope.unregister(next);
       }
       x.close();
       x = next;
     }
-    maskBias.close();
     return x;
   }
 

@@ -85,7 +85,7 @@ public final class BertModel implements TextEncoder, TextClassifier {
   }
 
   /** Pools per the manifest: mean over real tokens, or the [CLS] state. */
-  NDArray pool(NDArray hidden, NDArray mask) {
+  public NDArray pool(NDArray hidden, NDArray mask) {
     return "cls".equals(manifest.pooling()) ? BertEncoder.clsPool(hidden) : BertEncoder.meanPool(hidden, mask);
   }
 
@@ -160,6 +160,27 @@ public final class BertModel implements TextEncoder, TextClassifier {
       }
       return rows;
     }
+  }
+
+  /**
+   * Tokenizes texts (truncated to the model's maximum) and pads them to the longest, for training:
+   * token ids, type ids and attention mask, each (B, L) int64 in {@code manager}.
+   */
+  public ai.djl.ndarray.NDList tokenize(List<String> texts, NDManager manager) {
+    List<BertTokenization.Tokens> batch = tokens.encodeAll(texts);
+    int len = batch.stream().mapToInt(t -> t.ids().length).max().orElse(0);
+    int b = batch.size();
+    long[] ids = new long[b * len];
+    long[] types = new long[b * len];
+    long[] mask = new long[b * len];
+    for (int i = 0; i < b; i++) {
+      BertTokenization.Tokens t = batch.get(i);
+      System.arraycopy(t.ids(), 0, ids, i * len, t.ids().length);
+      System.arraycopy(t.typeIds(), 0, types, i * len, t.typeIds().length);
+      Arrays.fill(mask, i * len, i * len + t.ids().length, 1L);
+    }
+    Shape shape = new Shape(b, len);
+    return new ai.djl.ndarray.NDList(manager.create(ids, shape), manager.create(types, shape), manager.create(mask, shape));
   }
 
   /** Token count of one text after truncation. */
