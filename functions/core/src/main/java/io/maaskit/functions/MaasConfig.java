@@ -76,6 +76,10 @@ public interface MaasConfig {
   @WithDefault("2")
   int queueConcurrency();
 
+  /** Longest training job a queue message may start (Lambda stops at 15 minutes). */
+  @WithDefault("14m")
+  java.time.Duration trainTimeLimit();
+
   /** Load the default model at start-up (and before a SnapStart snapshot). */
   @WithDefault("false")
   boolean preload();

@@ -31,6 +31,7 @@ public class ModelServices {
 
   private final MaasConfig config;
   private volatile ModelRegistry registry;
+  private volatile TorchRuntime runtime;
 
   public ModelServices(MaasConfig config) {
     this.config = config;
@@ -60,11 +61,17 @@ public class ModelServices {
       case "memory" -> LoadMode.MEMORY;
       default -> throw new IllegalArgumentException("maas.load-mode must be cache or memory, not " + config.loadMode());
     };
-    TorchRuntime runtime = TorchRuntime.start(new RuntimeOptions(config.device(), config.threads()));
+    runtime = TorchRuntime.start(new RuntimeOptions(config.device(), config.threads()));
     LOG.infof("model store %s, cache %s (%s mode), default model %s", store.uri(), cacheDir, mode, config.defaultModel());
     return new ModelRegistry(store,
         new PackageLoader(store, new PackageCache(cacheDir, config.cacheBudgetMb() * 1024 * 1024), mode, runtime),
         new RegistryOptions(config.loadWait(), config.retryBackoff(), Duration.ofSeconds(60), 0));
+  }
+
+  /** The tensor runtime (started with the registry). */
+  public TorchRuntime runtime() {
+    registry();
+    return runtime;
   }
 
   /** S3 settings from the standard AWS environment, with this application's endpoint override. */

@@ -4,6 +4,9 @@ import io.maaskit.model.queue.QueueMessageHandler;
 import io.maaskit.model.queue.QueueSettings;
 import io.maaskit.model.queue.ResultSink;
 import io.maaskit.model.queue.TaskHandler;
+import io.maaskit.model.queue.TrainTask;
+import io.maaskit.model.train.DatasetSource;
+import io.maaskit.model.train.TrainingJob;
 import io.maaskit.model.store.S3Stores;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
@@ -57,6 +60,9 @@ public class QueueServices {
           Map<String, TaskHandler> tasks = new LinkedHashMap<>();
           tasks.put("embed", TaskHandler.embed(embeddings));
           tasks.put("classify", TaskHandler.classify(classification));
+          TrainingJob job = new TrainingJob(models.registry().store(), models.runtime(),
+              DatasetSource.routing(s3 != null ? s3 : S3Stores.client(models.s3Settings())));
+          tasks.put("train", new TrainTask(job, config.trainTimeLimit()));
           handler = new QueueMessageHandler(tasks, sink);
         }
         h = handler;

@@ -118,7 +118,7 @@ public final class QueueMessageHandler {
       long t0 = System.nanoTime();
       TaskOutput out = handler.run(message);
       long millis = (System.nanoTime() - t0) / 1_000_000;
-      QueueResult result = new QueueResult(id, messageId, task, out.model(), QueueResult.OK, out.field(), out.value(), millis);
+      QueueResult result = new QueueResult(id, messageId, task, out.model(), out.status(), out.field(), out.value(), millis);
       sink.write(result);
       return new Outcome(Outcome.Kind.WRITTEN, messageId, result);
     } catch (IOException e) {

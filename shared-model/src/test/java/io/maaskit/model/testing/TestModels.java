@@ -55,6 +55,45 @@ public final class TestModels {
     return imported("all-minilm-l6-v2", "mean", 256);
   }
 
+  /** Name of the small classifier {@link #topicClassifier()} trains. */
+  public static final String TOPICS = "test-topics";
+
+  /**
+   * A real classification package, {@value #TOPICS} (labels {@code sports}, {@code cooking}),
+   * trained once per build with the kit's own training job on a frozen all-MiniLM-L6-v2.
+   */
+  public static synchronized Path topicClassifier() throws Exception {
+    Path root = storeRoot();
+    Path dir = root.resolve(TOPICS).resolve("1");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+      return dir;
+    }
+    Path data = ROOT.resolve("topics.jsonl");
+    StringBuilder jsonl = new StringBuilder();
+    String[] sports = {"won the match after a late goal", "lost the final on penalties", "scored twice in the second half",
+        "will play the semi-final on Saturday", "signed a new striker before the season", "kept a clean sheet away from home"};
+    String[] cooking = {"simmer the onions in butter until golden", "whisk the eggs with sugar and flour",
+        "bake the bread for forty minutes", "season the soup with salt and pepper", "roast the vegetables with olive oil",
+        "knead the dough and let it rest overnight"};
+    String[] who = {"The team", "Our club", "The visitors", "The champions"};
+    for (String w : who) {
+      for (int i = 0; i < sports.length; i++) {
+        jsonl.append("{\"text\": \"").append(w).append(' ').append(sports[i]).append(".\", \"label\": \"sports\"}\n");
+        jsonl.append("{\"text\": \"").append(w.replace("The team", "Grandma").replace("Our club", "The chef")
+            .replace("The visitors", "My neighbour").replace("The champions", "The baker")).append(" said to ")
+            .append(cooking[i]).append(".\", \"label\": \"cooking\"}\n");
+      }
+    }
+    Files.writeString(data, jsonl.toString());
+    io.maaskit.model.store.LocalModelStore store = new io.maaskit.model.store.LocalModelStore(root);
+    io.maaskit.model.train.TrainingJob job = new io.maaskit.model.train.TrainingJob(store,
+        io.maaskit.model.runtime.TorchRuntime.start(io.maaskit.model.runtime.RuntimeOptions.defaults()),
+        io.maaskit.model.train.DatasetSource.local());
+    job.run(io.maaskit.model.train.TrainingRequest.of("all-minilm-l6-v2", data.toString(), TOPICS),
+        io.maaskit.model.train.TrainingProgress.NONE);
+    return dir;
+  }
+
   /** The root of the test store, {@code <root>/<name>/<version>/}. */
   public static Path storeRoot() throws IOException {
     miniLm();
