@@ -145,7 +145,9 @@ class SamTemplateTest {
             if (s.actions().contains("s3:ListBucket")) {
                 assertTrue(toJson(s.body().get("Condition")).contains("Prefix}*"), s.where());
             } else if (s.actions().contains("s3:PutObject")) {
-                assertTrue(s.where().startsWith("QueueFunction") && resources.contains("${ResultsPrefix}*"), s.where());
+                // Only the queue function writes: results, and packages published by training messages.
+                assertTrue(s.where().startsWith("QueueFunction")
+                        && (resources.contains("${ResultsPrefix}*") || resources.contains("${ModelPrefix}*")), s.where());
             } else {
                 assertTrue(resources.contains("Prefix}*"), s.where() + " " + resources);
             }
