@@ -4,6 +4,7 @@ import io.maaskit.model.queue.QueueWorker;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
@@ -15,18 +16,21 @@ import org.jboss.logging.Logger;
 public class QueueWorkerLifecycle {
   private static final Logger LOG = Logger.getLogger(QueueWorkerLifecycle.class);
   private final MaasConfig config;
-  private final QueueServices queues;
+  private final Instance<QueueServices> queueServices;
   private QueueWorker worker;
 
-  public QueueWorkerLifecycle(MaasConfig config, QueueServices queues) {
+  // Instance<>: without a queue URL nothing queue-related (clients, services, engine) is created
+  // on the start-up path.
+  public QueueWorkerLifecycle(MaasConfig config, Instance<QueueServices> queueServices) {
     this.config = config;
-    this.queues = queues;
+    this.queueServices = queueServices;
   }
 
   void start(@Observes StartupEvent ev) {
     if (config.queueUrl().isEmpty()) {
       return;
     }
+    QueueServices queues = queueServices.get();
     worker = QueueWorker.start(queues.sqs(), queues.settings(), queues.handler());
     LOG.infof("queue worker polling %s (%d receivers)", config.queueUrl().get(), config.queueConcurrency());
   }

@@ -19,8 +19,11 @@ import java.util.List;
  * memory budget, so 256 long inputs do not allocate gigabytes of attention scores.
  */
 public final class BertModel implements TextEncoder, TextClassifier {
-  /** Upper bound on attention-score elements (B × heads × L × L) per sub-batch. */
-  static final long MAX_SCORE_ELEMENTS = 24L * 1024 * 1024;
+  /** Upper bound on attention-score elements (B × heads × L × L) per sub-batch (32 MB in fp32). */
+  static final long MAX_SCORE_ELEMENTS = 8L * 1024 * 1024;
+
+  /** Most padded tokens per real token in a sub-batch. */
+  static final double MAX_PADDING = 1.25;
 
   /** Upper bound on inputs per sub-batch. */
   static final int MAX_BATCH = 64;
@@ -109,14 +112,20 @@ public final class BertModel implements TextEncoder, TextClassifier {
     while (start < order.length) {
       int end = start;
       int maxLen = 0;
+      long realTokens = 0;
       while (end < order.length && end - start < MAX_BATCH) {
         int len = encoded.get(order[end]).ids().length;
         int newMax = Math.max(maxLen, len);
-        long scores = (long) (end - start + 1) * heads * newMax * newMax;
-        if (end > start && scores > MAX_SCORE_ELEMENTS) {
+        long count = end - start + 1;
+        long scores = count * heads * newMax * newMax;
+        // Inputs arrive sorted by length; start a new sub-batch when padding would exceed a quarter
+        // of the real tokens (half the work of a mixed batch of 32 was padding) or the attention
+        // scores would outgrow their memory budget.
+        if (end > start && (scores > MAX_SCORE_ELEMENTS || count * newMax > MAX_PADDING * (realTokens + len))) {
           break;
         }
         maxLen = newMax;
+        realTokens += len;
         end++;
       }
       List<BertTokenization.Tokens> batch = new ArrayList<>();
