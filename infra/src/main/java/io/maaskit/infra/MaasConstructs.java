@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
 import software.amazon.awscdk.Annotations;
 import software.amazon.awscdk.CfnParameter;
 import software.amazon.awscdk.Duration;
@@ -35,7 +34,10 @@ import software.amazon.awscdk.services.s3.Bucket;
 import software.amazon.awscdk.services.s3.BucketEncryption;
 import software.amazon.awscdk.services.s3.IBucket;
 import software.amazon.awscdk.services.s3.ObjectOwnership;
+import software.amazon.awscdk.services.sqs.DeadLetterQueue;
 import software.amazon.awscdk.services.sqs.IQueue;
+import software.amazon.awscdk.services.sqs.Queue;
+import software.amazon.awscdk.services.sqs.QueueEncryption;
 import software.constructs.Construct;
 
 /** Building blocks shared by the three stacks: guarded buckets, scoped S3 access, alarms, the HTTP API. */
@@ -263,5 +265,28 @@ public final class MaasConstructs {
                     .build();
         }
         return new HttpIamAuthorizer();
+    }
+
+    /** A job queue and its dead-letter queue: SSE, TLS-only, redrive after {@code maxReceiveCount}. */
+    public record JobQueues(Queue queue, Queue deadLetterQueue) {}
+
+    /** Creates {@code <id>} and {@code <dlqId>}; the ids fix the CloudFormation logical ids. */
+    public static JobQueues jobQueues(Construct scope, String id, String dlqId, Duration visibility, Number maxReceiveCount) {
+        Queue dlq = Queue.Builder.create(scope, dlqId)
+                .retentionPeriod(Duration.days(14))
+                .encryption(QueueEncryption.SQS_MANAGED)
+                .enforceSsl(true)
+                .build();
+        Queue queue = Queue.Builder.create(scope, id)
+                .visibilityTimeout(visibility)
+                .retentionPeriod(Duration.days(4))
+                .encryption(QueueEncryption.SQS_MANAGED)
+                .enforceSsl(true)
+                .deadLetterQueue(DeadLetterQueue.builder()
+                        .queue(dlq)
+                        .maxReceiveCount(maxReceiveCount)
+                        .build())
+                .build();
+        return new JobQueues(queue, dlq);
     }
 }

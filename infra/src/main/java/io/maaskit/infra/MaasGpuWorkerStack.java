@@ -50,9 +50,7 @@ import software.amazon.awscdk.services.iam.Role;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
 import software.amazon.awscdk.services.s3.Bucket;
 import software.amazon.awscdk.services.s3.IBucket;
-import software.amazon.awscdk.services.sqs.DeadLetterQueue;
 import software.amazon.awscdk.services.sqs.Queue;
-import software.amazon.awscdk.services.sqs.QueueEncryption;
 import software.constructs.Construct;
 
 /**
@@ -92,21 +90,10 @@ public class MaasGpuWorkerStack extends Stack {
         String resultsUri = MaasConstructs.s3Uri(bucket, resultsPrefix.getValueAsString());
 
         // ---------------------------------------------------------------- queue
-        deadLetterQueue = Queue.Builder.create(this, "GpuJobsDeadLetterQueue")
-                .retentionPeriod(Duration.days(14))
-                .encryption(QueueEncryption.SQS_MANAGED)
-                .enforceSsl(true)
-                .build();
-        queue = Queue.Builder.create(this, "GpuJobsQueue")
-                .visibilityTimeout(VISIBILITY)
-                .retentionPeriod(Duration.days(4))
-                .encryption(QueueEncryption.SQS_MANAGED)
-                .enforceSsl(true)
-                .deadLetterQueue(DeadLetterQueue.builder()
-                        .queue(deadLetterQueue)
-                        .maxReceiveCount(maxReceiveCount.getValueAsNumber())
-                        .build())
-                .build();
+        MaasConstructs.JobQueues jobs = MaasConstructs.jobQueues(this, "GpuJobsQueue", "GpuJobsDeadLetterQueue", VISIBILITY,
+                maxReceiveCount.getValueAsNumber());
+        queue = jobs.queue();
+        deadLetterQueue = jobs.deadLetterQueue();
         MaasConstructs.dlqDepthAlarm(this, "GpuDeadLetterQueueDepthAlarm", deadLetterQueue);
 
         // ---------------------------------------------------------------- network + GPU capacity

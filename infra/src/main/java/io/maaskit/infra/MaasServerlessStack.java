@@ -21,9 +21,7 @@ import software.amazon.awscdk.services.lambda.SnapStartConf;
 import software.amazon.awscdk.services.lambda.VersionOptions;
 import software.amazon.awscdk.services.lambda.eventsources.SqsEventSource;
 import software.amazon.awscdk.services.s3.Bucket;
-import software.amazon.awscdk.services.sqs.DeadLetterQueue;
 import software.amazon.awscdk.services.sqs.Queue;
-import software.amazon.awscdk.services.sqs.QueueEncryption;
 import software.constructs.Construct;
 
 /**
@@ -90,21 +88,10 @@ public class MaasServerlessStack extends Stack {
         api = MaasConstructs.httpApi(this, "HttpApi", httpAlias, settings);
 
         // ---------------------------------------------------------------- queue + queue function
-        deadLetterQueue = Queue.Builder.create(this, "JobsDeadLetterQueue")
-                .retentionPeriod(Duration.days(14))
-                .encryption(QueueEncryption.SQS_MANAGED)
-                .enforceSsl(true)
-                .build();
-        queue = Queue.Builder.create(this, "JobsQueue")
-                .visibilityTimeout(QUEUE_VISIBILITY)
-                .retentionPeriod(Duration.days(4))
-                .encryption(QueueEncryption.SQS_MANAGED)
-                .enforceSsl(true)
-                .deadLetterQueue(DeadLetterQueue.builder()
-                        .queue(deadLetterQueue)
-                        .maxReceiveCount(maxReceiveCount.getValueAsNumber())
-                        .build())
-                .build();
+        MaasConstructs.JobQueues jobs = MaasConstructs.jobQueues(this, "JobsQueue", "JobsDeadLetterQueue", QUEUE_VISIBILITY,
+                maxReceiveCount.getValueAsNumber());
+        queue = jobs.queue();
+        deadLetterQueue = jobs.deadLetterQueue();
 
         queueFunction = Function.Builder.create(this, "QueueFunction")
                 .description("maaskit batch inference from SQS (Quarkus Funqy, DJL PyTorch CPU)")

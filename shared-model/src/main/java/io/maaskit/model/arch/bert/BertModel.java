@@ -145,22 +145,10 @@ public final class BertModel implements TextEncoder, TextClassifier {
 
   private float[][] runBatch(List<BertTokenization.Tokens> batch, int len, Readout readout) {
     int b = batch.size();
-    long[] ids = new long[b * len];
-    long[] types = new long[b * len];
-    long[] mask = new long[b * len];
-    for (int i = 0; i < b; i++) {
-      BertTokenization.Tokens t = batch.get(i);
-      System.arraycopy(t.ids(), 0, ids, i * len, t.ids().length);
-      System.arraycopy(t.typeIds(), 0, types, i * len, t.typeIds().length);
-      Arrays.fill(mask, i * len, i * len + t.ids().length, 1L);
-    }
     try (NDManager m = manager.newSubManager()) {
-      Shape shape = new Shape(b, len);
-      NDArray idArr = m.create(ids, shape);
-      NDArray typeArr = m.create(types, shape);
-      NDArray maskArr = m.create(mask, shape);
-      NDArray hidden = encoder.forward(idArr, typeArr, maskArr);
-      NDArray result = readout.apply(hidden, maskArr, m).toType(DataType.FLOAT32, false);
+      ai.djl.ndarray.NDList in = pad(batch, len, m);
+      NDArray hidden = encoder.forward(in.get(0), in.get(1), in.get(2));
+      NDArray result = readout.apply(hidden, in.get(2), m).toType(DataType.FLOAT32, false);
       float[] flat = result.toFloatArray();
       int width = (int) result.getShape().get(1);
       float[][] rows = new float[b][];
@@ -171,13 +159,8 @@ public final class BertModel implements TextEncoder, TextClassifier {
     }
   }
 
-  /**
-   * Tokenizes texts (truncated to the model's maximum) and pads them to the longest, for training:
-   * token ids, type ids and attention mask, each (B, L) int64 in {@code manager}.
-   */
-  public ai.djl.ndarray.NDList tokenize(List<String> texts, NDManager manager) {
-    List<BertTokenization.Tokens> batch = tokens.encodeAll(texts);
-    int len = batch.stream().mapToInt(t -> t.ids().length).max().orElse(0);
+  /** Token ids, type ids and attention mask, each (B, len) int64, padded with zeros. */
+  private static ai.djl.ndarray.NDList pad(List<BertTokenization.Tokens> batch, int len, NDManager manager) {
     int b = batch.size();
     long[] ids = new long[b * len];
     long[] types = new long[b * len];
@@ -190,6 +173,15 @@ public final class BertModel implements TextEncoder, TextClassifier {
     }
     Shape shape = new Shape(b, len);
     return new ai.djl.ndarray.NDList(manager.create(ids, shape), manager.create(types, shape), manager.create(mask, shape));
+  }
+
+  /**
+   * Tokenizes texts (truncated to the model's maximum) and pads them to the longest, for training:
+   * token ids, type ids and attention mask, each (B, L) int64 in {@code manager}.
+   */
+  public ai.djl.ndarray.NDList tokenize(List<String> texts, NDManager manager) {
+    List<BertTokenization.Tokens> batch = tokens.encodeAll(texts);
+    return pad(batch, batch.stream().mapToInt(t -> t.ids().length).max().orElse(0), manager);
   }
 
   /** Token count of one text after truncation. */
