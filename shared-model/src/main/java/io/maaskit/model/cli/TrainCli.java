@@ -53,6 +53,7 @@ public final class TrainCli {
     FLAGS.put("unfreeze-layers", "unfreezeLayers");
     FLAGS.put("encoder-epochs", "encoderEpochs");
     FLAGS.put("class-weighting", "classWeighting");
+    FLAGS.put("label-smoothing", "labelSmoothing");
   }
 
   /** The spam-assassin preset's base encoder, package name and positive label. */
@@ -62,12 +63,20 @@ public final class TrainCli {
   static final String PRESET_POSITIVE = "spam";
 
   /**
-   * The preset's hyper-parameters where they differ from the defaults (flags still win): a head on
+   * The preset's hyper-parameters where they differ from the defaults (flags still win). A head on
    * frozen mean-pooled MiniLM features tops out near 95 % on the later mail of eval.jsonl, so the
-   * top two layers are fine-tuned after it.
+   * top four layers are fine-tuned after it, on 128 tokens (subject and the start of the body; it
+   * halves the cost of 256 and the frozen head scores the same). Label smoothing keeps the
+   * validation loss from rising on overconfidence alone while accuracy still climbs, and a fifth
+   * of the data held out (about 100 spam mails) makes that loss less noisy.
    */
-  static final Map<String, Object> PRESET_HYPERPARAMETERS =
-      Map.of("unfreezeLayers", 2, "encoderEpochs", 3, "encoderLearningRate", 5e-5);
+  static final Map<String, Object> PRESET_HYPERPARAMETERS = Map.of(
+      "maxLength", 128,
+      "unfreezeLayers", 4,
+      "encoderEpochs", 3,
+      "encoderLearningRate", 5e-5,
+      "labelSmoothing", 0.1,
+      "validationFraction", 0.2);
 
   static final String USAGE = String.format("""
       usage: scripts/train --model NAME --data FILE|s3://bucket/key --name NAME [options]
@@ -88,8 +97,10 @@ public final class TrainCli {
                               all-minilm-l6-v2 on $MAAS_HOME/datasets/spam-assassin/train.jsonl
                               (easy-ham-1, hard-ham-1, spam-1) → minilm-spam, evaluated on
                               eval.jsonl (easy-ham-2, spam-2); imports the encoder if missing;
-                              fine-tunes the top 2 layers (--unfreeze-layers 2 --encoder-epochs 3
-                              --encoder-lr 5e-5) unless flags say otherwise
+                              fine-tunes the top 4 layers on 128 tokens (--max-length 128
+                              --unfreeze-layers 4 --encoder-epochs 3 --encoder-lr 5e-5
+                              --label-smoothing 0.1 --validation-fraction 0.2) unless flags
+                              say otherwise
         --store LOC           model store (default $MAAS_MODEL_STORE, else ~/.cache/maaskit/models)
         --estimate            print the estimated duration and exit
 
@@ -109,9 +120,11 @@ public final class TrainCli {
                               (%d: frozen encoder)
         --encoder-epochs N    most epochs of that fine-tuning (%d)
         --class-weighting W   balanced or none (%s)
+        --label-smoothing X   share of each target spread over all labels, in training and in
+                              the validation loss early stopping watches (%s)
       """, D.epochs(), D.batchSize(), D.learningRate(), D.encoderLearningRate(), D.weightDecay(),
       D.warmupFraction(), D.schedule(), D.validationFraction(), D.patience(), D.seed(), D.maxLength(),
-      D.unfreezeLayers(), D.encoderEpochs(), D.classWeighting());
+      D.unfreezeLayers(), D.encoderEpochs(), D.classWeighting(), D.labelSmoothing());
 
   private TrainCli() {}
 

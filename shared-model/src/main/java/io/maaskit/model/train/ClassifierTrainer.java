@@ -15,9 +15,14 @@ import java.util.Random;
 
 /**
  * The training loop, on DJL's PyTorch engine: mini-batches in a seeded order, class-weighted
- * cross-entropy, gradients from autograd ({@link GradientCollector}), DJL's AdamW with a linear
- * warm-up then cosine or linear decay, and early stopping on the validation loss that keeps the
- * best epoch's weights.
+ * cross-entropy (optionally label-smoothed), gradients from autograd ({@link GradientCollector}),
+ * DJL's AdamW with a linear warm-up then cosine or linear decay, and early stopping on the
+ * validation loss that keeps the best epoch's weights.
+ *
+ * <p>The validation loss uses the same smoothing as training. That matters for early stopping:
+ * with plain cross-entropy a fine-tuned encoder soon grows so confident that a handful of wrong
+ * validation examples make the loss rise while accuracy still climbs; smoothing bounds the reward
+ * for confidence, so the loss goes on tracking how many examples are right.
  */
 final class ClassifierTrainer {
   private ClassifierTrainer() {}
@@ -96,7 +101,7 @@ final class ClassifierTrainer {
         try (NDManager m = manager.newSubManager()) {
           try (GradientCollector gc = manager.getEngine().newGradientCollector()) {
             NDArray logits = net.logits(false, rows, m);
-            NDArray loss = crossEntropy(logits, y, classWeights, m);
+            NDArray loss = crossEntropy(logits, y, classWeights, hp.labelSmoothing(), m);
             gc.backward(loss);
             lossSum += loss.getFloat() * rows.length;
             correct += countCorrect(logits.toFloatArray(), y, (int) logits.getShape().get(1));
@@ -111,7 +116,7 @@ final class ClassifierTrainer {
         }
         steps++;
       }
-      double[] val = validate(net, yVal, classWeights, manager);
+      double[] val = validate(net, yVal, classWeights, hp.labelSmoothing(), manager);
       boolean improved = val[0] < best - 1e-7;
       double trainLoss = lossSum / n;
       double trainAcc = (double) correct / n;
@@ -169,15 +174,23 @@ final class ClassifierTrainer {
     }
   }
 
-  /** Weighted mean of -log p(true label): sum_i w[y_i] * nll_i / sum_i w[y_i], as PyTorch's weighted CE. */
-  static NDArray crossEntropy(NDArray logits, int[] y, float[] classWeights, NDManager m) {
+  /**
+   * Weighted mean over the batch of the cross-entropy against smoothed targets, as PyTorch's {@code
+   * cross_entropy(weight=w, label_smoothing=eps)}: each row's target puts {@code 1 - eps + eps/C} on
+   * its label and {@code eps/C} on every other, and rows weigh {@code w[y_i]}, normalized by their sum.
+   * With {@code eps = 0} this is the weighted mean of -log p(true label).
+   */
+  static NDArray crossEntropy(NDArray logits, int[] y, float[] classWeights, double smoothing, NDManager m) {
     int b = y.length;
     int c = (int) logits.getShape().get(1);
+    float off = (float) (smoothing / c);
+    float on = (float) (1 - smoothing) + off;
     float[] target = new float[b * c];
     float[] w = new float[b];
     float wSum = 0;
     for (int i = 0; i < b; i++) {
-      target[i * c + y[i]] = 1f;
+      java.util.Arrays.fill(target, i * c, (i + 1) * c, off);
+      target[i * c + y[i]] = on;
       w[i] = classWeights[y[i]];
       wSum += w[i];
     }
@@ -186,7 +199,7 @@ final class ClassifierTrainer {
   }
 
   /** [loss, accuracy] on the validation split, without recording gradients. */
-  private static double[] validate(Net net, int[] yVal, float[] classWeights, NDManager manager) {
+  private static double[] validate(Net net, int[] yVal, float[] classWeights, double smoothing, NDManager manager) {
     boolean prev = Autograd.gradMode(false);
     try {
       double lossSum = 0;
@@ -214,7 +227,12 @@ final class ClassifierTrainer {
           for (int j = 0; j < c; j++) {
             z += Math.exp(flat[i * c + j] - max);
           }
-          double nll = -(flat[i * c + y[i]] - max - Math.log(z));
+          double logZ = max + Math.log(z);
+          double nll = 0;
+          for (int j = 0; j < c; j++) {
+            double t = smoothing / c + (j == y[i] ? 1 - smoothing : 0);
+            nll -= t * (flat[i * c + j] - logZ);
+          }
           lossSum += classWeights[y[i]] * nll;
           wSum += classWeights[y[i]];
         }

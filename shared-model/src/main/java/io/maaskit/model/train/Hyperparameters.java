@@ -34,6 +34,8 @@ import java.util.Set;
  * @param encoderEpochs most epochs of that second stage
  * @param classWeighting {@code none}, or {@code balanced}: each class weighs in the loss inversely to
  *     its frequency
+ * @param labelSmoothing share of each target spread evenly over all labels in the cross-entropy, in
+ *     training and in the validation loss that early stopping watches ({@code 0}: plain cross-entropy)
  */
 public record Hyperparameters(
     int epochs,
@@ -49,17 +51,18 @@ public record Hyperparameters(
     int maxLength,
     int unfreezeLayers,
     int encoderEpochs,
-    String classWeighting) {
+    String classWeighting,
+    double labelSmoothing) {
 
   /** Every default, in one place. */
   public static final Hyperparameters DEFAULTS =
-      new Hyperparameters(40, 32, 1e-3, 3e-5, 0.01, 0.1, "cosine", 0.1, 5, 42L, 256, 0, 3, "balanced");
+      new Hyperparameters(40, 32, 1e-3, 3e-5, 0.01, 0.1, "cosine", 0.1, 5, 42L, 256, 0, 3, "balanced", 0.0);
 
   /** JSON field names {@link #fromJson} accepts. */
   public static final Set<String> FIELDS = Set.of(
       "epochs", "batchSize", "learningRate", "encoderLearningRate", "weightDecay", "warmupFraction",
       "schedule", "validationFraction", "patience", "seed", "maxLength", "unfreezeLayers", "encoderEpochs",
-      "classWeighting");
+      "classWeighting", "labelSmoothing");
 
   public Hyperparameters {
     require(epochs > 0, "'epochs' must be > 0, got " + epochs);
@@ -83,6 +86,8 @@ public record Hyperparameters(
     require(encoderEpochs <= 100, "'encoderEpochs' must be <= 100, got " + encoderEpochs);
     require("none".equals(classWeighting) || "balanced".equals(classWeighting),
         "'classWeighting' must be \"none\" or \"balanced\", got " + quote(classWeighting));
+    require(labelSmoothing >= 0 && labelSmoothing < 1,
+        "'labelSmoothing' must be in [0, 1), got " + labelSmoothing);
   }
 
   /** The defaults. */
@@ -123,7 +128,8 @@ public record Hyperparameters(
         integer(node, "maxLength", d.maxLength),
         integer(node, "unfreezeLayers", d.unfreezeLayers),
         integer(node, "encoderEpochs", d.encoderEpochs),
-        Inputs.string(node, "classWeighting", d.classWeighting));
+        Inputs.string(node, "classWeighting", d.classWeighting),
+        number(node, "labelSmoothing", d.labelSmoothing));
   }
 
   /** This as a JSON object (every field), e.g. for the manifest's metrics. */
@@ -143,6 +149,7 @@ public record Hyperparameters(
     m.put("unfreezeLayers", unfreezeLayers);
     m.put("encoderEpochs", encoderEpochs);
     m.put("classWeighting", classWeighting);
+    m.put("labelSmoothing", labelSmoothing);
     return m;
   }
 
@@ -154,7 +161,8 @@ public record Hyperparameters(
   /** A copy with another {@code maxLength} (the base model's maximum caps it). */
   public Hyperparameters withMaxLength(int newMaxLength) {
     return new Hyperparameters(epochs, batchSize, learningRate, encoderLearningRate, weightDecay, warmupFraction,
-        schedule, validationFraction, patience, seed, newMaxLength, unfreezeLayers, encoderEpochs, classWeighting);
+        schedule, validationFraction, patience, seed, newMaxLength, unfreezeLayers, encoderEpochs, classWeighting,
+        labelSmoothing);
   }
 
   private static int integer(JsonNode node, String field, int dflt) {

@@ -28,6 +28,9 @@ class HyperparametersTest {
     assertEquals("linear", hp.schedule());
     assertEquals(Hyperparameters.DEFAULTS.batchSize(), hp.batchSize());
     assertEquals(Hyperparameters.DEFAULTS.seed(), hp.seed());
+    assertEquals(0.0, hp.labelSmoothing());
+    assertEquals(0.1, Hyperparameters.fromJson(json("{\"labelSmoothing\": 0.1}")).labelSmoothing());
+    assertEquals(0.1, Hyperparameters.fromJson(json("{\"labelSmoothing\": 0.1}")).toMap().get("labelSmoothing"));
     assertEquals(Hyperparameters.DEFAULTS, Hyperparameters.fromJson(null));
     assertEquals(Hyperparameters.DEFAULTS, Hyperparameters.fromJson(json("{}")));
   }
@@ -44,6 +47,8 @@ class HyperparametersTest {
     assertEquals("'unfreezeLayers' must be >= 0, got -1", error("{\"unfreezeLayers\": -1}"));
     assertEquals("'encoderEpochs' must be > 0, got 0", error("{\"encoderEpochs\": 0}"));
     assertEquals("'schedule' must be \"cosine\" or \"linear\", got \"step\"", error("{\"schedule\": \"step\"}"));
+    assertEquals("'labelSmoothing' must be in [0, 1), got -0.1", error("{\"labelSmoothing\": -0.1}"));
+    assertEquals("'labelSmoothing' must be in [0, 1), got 1.0", error("{\"labelSmoothing\": 1}"));
   }
 
   @Test
