@@ -1,24 +1,19 @@
 package io.maaskit.model.cli;
 
 import ai.djl.Device;
-import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
-import io.maaskit.model.pkg.PackageFile;
+import io.maaskit.model.quant.AccuracyGate;
+import io.maaskit.model.registry.LoadMode;
+import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.runtime.RuntimeOptions;
 import io.maaskit.model.runtime.TorchRuntime;
-import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -52,17 +47,16 @@ public final class GpuCheckCli {
       TorchRuntime gpu = cpu.onDevice(Device.gpu());
       try (ModelStore store = ModelStores.open(a.get("store", Defaults.store()))) {
         ModelManifest m = store.manifest(store.resolve(ModelId.parse(a.get("model", "all-minilm-l6-v2"))));
-        Architecture.PackageFiles files = packageFiles(store, m);
-        Architecture arch = Architecture.forName(m.architecture());
+        // The same verified load path as the server, once per device; memory mode writes nothing to disk.
         List<String> inputs = inputs(a.getInt("batch", 64));
-        try (TextEncoder onCpu = (TextEncoder) arch.load(m, files, cpu);
-            TextEncoder onGpu = (TextEncoder) arch.load(m, files, gpu)) {
+        try (TextEncoder onCpu = load(store, m, cpu);
+            TextEncoder onGpu = load(store, m, gpu)) {
           float[][] c = onCpu.embed(inputs, true).vectors();
           float[][] g = onGpu.embed(inputs, true).vectors();
           double min = 1;
           double sum = 0;
           for (int i = 0; i < c.length; i++) {
-            double cos = cosine(c[i], g[i]);
+            double cos = AccuracyGate.cosine(c[i], g[i]);
             min = Math.min(min, cos);
             sum += cos;
           }
@@ -76,20 +70,13 @@ public final class GpuCheckCli {
     });
   }
 
-  static Architecture.PackageFiles packageFiles(ModelStore store, ModelManifest m) throws java.io.IOException {
-    Map<String, ByteBuffer> out = new HashMap<>();
-    for (PackageFile f : m.files()) {
-      Path p = store instanceof LocalModelStore l ? l.dir(m.id()).resolve(f.path()) : null;
-      if (p == null) {
-        ByteBuffer buf = io.maaskit.model.store.PackageCache.toMemory(f, store.uri(), sink -> store.fetch(m.id(), f, sink));
-        out.put(f.path(), buf);
-      } else {
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-          out.put(f.path(), ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()));
-        }
-      }
+  static TextEncoder load(ModelStore store, ModelManifest m, TorchRuntime runtime) throws java.io.IOException {
+    LoadedModel model = new PackageLoader(store, null, LoadMode.MEMORY, runtime).load(m).model();
+    if (model instanceof TextEncoder enc) {
+      return enc;
     }
-    return path -> out.get(path).duplicate();
+    model.close();
+    throw new Args.UsageException("model " + m.id() + " is not an embedding model");
   }
 
   static List<String> inputs(int n) {
@@ -115,17 +102,5 @@ public final class GpuCheckCli {
       enc.embed(inputs, true);
     }
     return (System.nanoTime() - t0) / 1e6 / rounds;
-  }
-
-  static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += a[i] * b[i];
-      na += a[i] * a[i];
-      nb += b[i] * b[i];
-    }
-    return dot / Math.sqrt(na * nb);
   }
 }
