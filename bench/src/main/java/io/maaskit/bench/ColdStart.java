@@ -15,7 +15,6 @@ import io.maaskit.model.store.S3Settings;
 import io.maaskit.model.store.S3Stores;
 import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -47,8 +46,8 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * Whole-process cold start: S3Proxy in this process holds the packages (published with the kit's own
- * S3 store code); each trial starts {@code java -jar quarkus-run.jar} with {@code
+ * Whole-process cold start: S3Proxy in this process holds the packages (published with the kit's
+ * own S3 store code); each trial starts {@code java -jar quarkus-run.jar} with {@code
  * MAAS_MODEL_STORE=s3://…}, dummy credentials, a fresh package cache and either a fresh {@code
  * DJL_CACHE_DIR} (PyTorch and tokenizer natives must be unpacked) or an already-populated one, and
  * measures process start → first 200 from {@code POST /v1/embeddings}. Bytes downloaded come from
@@ -73,7 +72,8 @@ public final class ColdStart {
   private final Path work;
   private final int threads;
   private final List<String> serverJavaOpts;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private long quietWait = 10_000;
   private Counting blobs;
   private URI endpoint;
@@ -105,7 +105,9 @@ public final class ColdStart {
         case "--trials" -> trials = Integer.parseInt(v);
         case "--cold-trials" -> coldTrials = Integer.parseInt(v);
         case "--threads" -> threads = Integer.parseInt(v);
-        case "--server-java-opts" -> javaOpts.addAll(List.of(v.trim().split("\\s+")).stream().filter(x -> !x.isEmpty()).toList());
+        case "--server-java-opts" ->
+            javaOpts.addAll(
+                List.of(v.trim().split("\\s+")).stream().filter(x -> !x.isEmpty()).toList());
         case "--model" -> {
           String[] kv = v.split("=", 2);
           models.put(kv[0], kv[1]);
@@ -115,39 +117,58 @@ public final class ColdStart {
       i++;
     }
     if (app == null || store == null || work == null || out == null || models.isEmpty()) {
-      throw new IllegalArgumentException("need --app, --store, --work, --out and at least one --model dtype=name");
+      throw new IllegalArgumentException(
+          "need --app, --store, --work, --out and at least one --model dtype=name");
     }
-    ObjectNode result = new ColdStart(app, work, threads, javaOpts).run(store, models, trials, coldTrials);
+    ObjectNode result =
+        new ColdStart(app, work, threads, javaOpts).run(store, models, trials, coldTrials);
     Files.createDirectories(out.toAbsolutePath().getParent());
     JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);
   }
 
-  private ObjectNode run(Path storeDir, Map<String, String> models, int trials, int coldTrials) throws Exception {
+  private ObjectNode run(Path storeDir, Map<String, String> models, int trials, int coldTrials)
+      throws Exception {
     deleteRecursively(work);
     Files.createDirectories(work.resolve("logs"));
     ObjectNode result = JSON.createObjectNode();
     ArrayNode runs = result.putArray("trials");
     S3Proxy proxy = startS3Proxy(work.resolve("s3"));
-    S3Settings settings = new S3Settings(endpoint, "us-east-1", true, S3Settings.DEFAULT_PART_SIZE,
-        S3Settings.DEFAULT_CONCURRENCY, S3Settings.DEFAULT_MAX_ATTEMPTS);
+    S3Settings settings =
+        new S3Settings(
+            endpoint,
+            "us-east-1",
+            true,
+            S3Settings.DEFAULT_PART_SIZE,
+            S3Settings.DEFAULT_CONCURRENCY,
+            S3Settings.DEFAULT_MAX_ATTEMPTS);
     Map<String, ModelManifest> manifests = new LinkedHashMap<>();
-    try (S3Client client = S3Stores.client(settings,
-        StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))) {
+    try (S3Client client =
+        S3Stores.client(
+            settings,
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))) {
       LocalModelStore local = new LocalModelStore(storeDir);
-      S3ModelStore s3 = new S3ModelStore(client, S3Location.parse("s3://" + BUCKET + "/" + PREFIX), settings);
+      S3ModelStore s3 =
+          new S3ModelStore(client, S3Location.parse("s3://" + BUCKET + "/" + PREFIX), settings);
       for (Map.Entry<String, String> m : models.entrySet()) {
         ModelId id = local.resolve(ModelId.parse(m.getValue()));
         Path dir = local.dir(id);
         ModelManifest manifest = ModelPackage.read(dir);
         s3.publish(dir, false, Progress.NONE);
         manifests.put(m.getKey(), manifest);
-        System.err.printf("[coldstart] published %s (%s, %d bytes) to s3://%s/%s/%n",
+        System.err.printf(
+            "[coldstart] published %s (%s, %d bytes) to s3://%s/%s/%n",
             manifest.id(), m.getKey(), manifest.totalBytes(), BUCKET, PREFIX);
       }
-      result.put("s3_endpoint", "S3Proxy (in the driver process, filesystem blob store) at " + endpoint);
+      result.put(
+          "s3_endpoint", "S3Proxy (in the driver process, filesystem blob store) at " + endpoint);
       result.put("threads", threads);
-      result.put("server_command", "java -Dai.djl.offline=true " + String.join(" ", serverJavaOpts) + (serverJavaOpts.isEmpty() ? "" : " ")
-          + "-jar " + app);
+      result.put(
+          "server_command",
+          "java -Dai.djl.offline=true "
+              + String.join(" ", serverJavaOpts)
+              + (serverJavaOpts.isEmpty() ? "" : " ")
+              + "-jar "
+              + app);
       ObjectNode sizes = result.putObject("package_bytes");
       manifests.forEach((k, v) -> sizes.put(k, v.totalBytes()));
 
@@ -167,17 +188,28 @@ public final class ColdStart {
         }
       }
       if (!warmPrimed) {
-        trial(models.keySet().iterator().next(), models.values().iterator().next(), "prime", 0, warmNatives, false);
+        trial(
+            models.keySet().iterator().next(),
+            models.values().iterator().next(),
+            "prime",
+            0,
+            warmNatives,
+            false);
       }
-      // Warm natives, dtypes interleaved so drift does not favour one; the first of each also measures RSS.
+      // Warm natives, dtypes interleaved so drift does not favour one; the first of each also
+      // measures RSS.
       for (int t = 0; t < trials; t++) {
         for (String dtype : models.keySet()) {
           ObjectNode r = trial(dtype, models.get(dtype), "warm", t, warmNatives, t == 0);
           if (r.path("foreign_cores").asDouble() > Contention.QUIET_CORES) {
-            // Another process used the CPU meanwhile: measure once more and keep the quieter attempt.
+            // Another process used the CPU meanwhile: measure once more and keep the quieter
+            // attempt.
             ObjectNode again = trial(dtype, models.get(dtype), "warm", t, warmNatives, t == 0);
             again.put("retried", true);
-            r = again.path("foreign_cores").asDouble() < r.path("foreign_cores").asDouble() ? again : r;
+            r =
+                again.path("foreign_cores").asDouble() < r.path("foreign_cores").asDouble()
+                    ? again
+                    : r;
           }
           runs.add(r);
         }
@@ -188,7 +220,8 @@ public final class ColdStart {
     return result;
   }
 
-  private ObjectNode trial(String dtype, String model, String natives, int index, Path djlCache, boolean load)
+  private ObjectNode trial(
+      String dtype, String model, String natives, int index, Path djlCache, boolean load)
       throws Exception {
     int port = freePort();
     Path cache = work.resolve("cache-" + dtype + "-" + natives + "-" + index);
@@ -200,8 +233,15 @@ public final class ColdStart {
     cmd.addAll(List.of("-jar", app.toAbsolutePath().toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("MAAS_") || k.startsWith("DJL_")
-        || k.equals("ENGINE_CACHE_DIR") || k.equals("PORT") || k.equals("JAVA_TOOL_OPTIONS"));
+    env.keySet()
+        .removeIf(
+            k ->
+                k.startsWith("AWS_")
+                    || k.startsWith("MAAS_")
+                    || k.startsWith("DJL_")
+                    || k.equals("ENGINE_CACHE_DIR")
+                    || k.equals("PORT")
+                    || k.equals("JAVA_TOOL_OPTIONS"));
     env.put("PORT", Integer.toString(port));
     env.put("MAAS_MODEL_STORE", "s3://" + BUCKET + "/" + PREFIX);
     env.put("MAAS_DEFAULT_MODEL", model);
@@ -217,7 +257,10 @@ public final class ColdStart {
     blobs.reset();
 
     long waited = Contention.awaitQuiet(Contention.QUIET_CORES, quietWait);
-    quietWait = waited >= quietWait ? 2_000 : quietWait; // a machine that stays busy costs seconds, not minutes
+    quietWait =
+        waited >= quietWait
+            ? 2_000
+            : quietWait; // a machine that stays busy costs seconds, not minutes
     Contention c0 = Contention.now();
     long t0 = System.nanoTime();
     Process p = pb.start();
@@ -235,7 +278,8 @@ public final class ColdStart {
         } else if (status == 503 && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(180)) {
           Thread.sleep(20);
         } else {
-          throw new IllegalStateException("first request got " + status + ": " + resp.body() + " (log: " + log + ")");
+          throw new IllegalStateException(
+              "first request got " + status + ": " + resp.body() + " (log: " + log + ")");
         }
       }
       r.put("dtype", dtype);
@@ -257,24 +301,39 @@ public final class ColdStart {
       }
       r.put("rss_after_first_mb", procStatusKb(p.pid(), "VmHWM") / 1024.0);
       if (load) {
-        String batch = JSON.writeValueAsString(Map.of("input", Corpus.batch(Corpus.MAX_BATCH), "model", model));
+        String batch =
+            JSON.writeValueAsString(
+                Map.of("input", Corpus.batch(Corpus.MAX_BATCH), "model", model));
         for (int i = 0; i < 2; i++) {
           long b0 = System.nanoTime();
           HttpResponse<String> resp = post(port, batch);
           if (resp.statusCode() != 200) {
-            throw new IllegalStateException("batch request got " + resp.statusCode() + ": " + resp.body());
+            throw new IllegalStateException(
+                "batch request got " + resp.statusCode() + ": " + resp.body());
           }
           r.put("http_batch256_ms_" + i, ms(System.nanoTime() - b0));
         }
         r.put("peak_rss_mb", procStatusKb(p.pid(), "VmHWM") / 1024.0);
         r.put("rss_now_mb", procStatusKb(p.pid(), "VmRSS") / 1024.0);
       }
-      r.put("foreign_cores", Math.round(Contention.now().foreignCoresSince(c0, Contention.cpuTicks(p.pid())) * 1000) / 1000.0);
+      r.put(
+          "foreign_cores",
+          Math.round(Contention.now().foreignCoresSince(c0, Contention.cpuTicks(p.pid())) * 1000)
+              / 1000.0);
       r.put("waited_for_quiet_ms", waited);
-      System.err.printf("[coldstart] %-4s natives=%-5s #%d: listening %5.0f ms, first embedding %5.0f ms, %d bytes"
-              + " downloaded%s (others used %.2f cores)%n", dtype, natives, index, r.path("ms_to_listen").asDouble(),
-          r.path("ms_to_first_embedding").asDouble(), r.path("bytes_downloaded").asLong(),
-          load ? String.format(", peak RSS %.0f MB after 2×256 inputs", r.path("peak_rss_mb").asDouble()) : "",
+      System.err.printf(
+          "[coldstart] %-4s natives=%-5s #%d: listening %5.0f ms, first embedding %5.0f ms, %d bytes"
+              + " downloaded%s (others used %.2f cores)%n",
+          dtype,
+          natives,
+          index,
+          r.path("ms_to_listen").asDouble(),
+          r.path("ms_to_first_embedding").asDouble(),
+          r.path("bytes_downloaded").asLong(),
+          load
+              ? String.format(
+                  ", peak RSS %.0f MB after 2×256 inputs", r.path("peak_rss_mb").asDouble())
+              : "",
           r.path("foreign_cores").asDouble());
     } finally {
       p.destroy();
@@ -290,10 +349,18 @@ public final class ColdStart {
     while (true) {
       if (!p.isAlive()) {
         // Say why: the log's error lines (not its stack frames) name the cause.
-        List<String> why = Files.readAllLines(log).stream()
-            .filter(l -> l.contains("ERROR") || l.startsWith("Caused by")).limit(6).toList();
-        throw new IllegalStateException("server exited with " + p.exitValue() + " before listening (log: " + log
-            + "):\n  " + String.join("\n  ", why));
+        List<String> why =
+            Files.readAllLines(log).stream()
+                .filter(l -> l.contains("ERROR") || l.startsWith("Caused by"))
+                .limit(6)
+                .toList();
+        throw new IllegalStateException(
+            "server exited with "
+                + p.exitValue()
+                + " before listening (log: "
+                + log
+                + "):\n  "
+                + String.join("\n  ", why));
       }
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", port), 200);
@@ -308,24 +375,33 @@ public final class ColdStart {
   }
 
   private HttpResponse<String> post(int port, String body) throws Exception {
-    HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/embeddings"))
-        .timeout(Duration.ofSeconds(90))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/embeddings"))
+            .timeout(Duration.ofSeconds(90))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
     return http.send(req, HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
-    HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(30)).GET().build();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(30))
+            .GET()
+            .build();
     return http.send(req, HttpResponse.BodyHandlers.ofString());
   }
 
   private S3Proxy startS3Proxy(Path dir) throws Exception {
     Files.createDirectories(dir);
     blobs = new Counting(new FilesystemNio2BlobStore(dir.toAbsolutePath().toString()));
-    S3Proxy proxy = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+    S3Proxy proxy =
+        S3Proxy.builder()
+            .blobStore(blobs)
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .build();
     proxy.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (!"STARTED".equals(proxy.getState())) {
@@ -339,7 +415,9 @@ public final class ColdStart {
     return proxy;
   }
 
-  /** Counts GETs and the body bytes S3Proxy hands out: the server-side view of "bytes downloaded". */
+  /**
+   * Counts GETs and the body bytes S3Proxy hands out: the server-side view of "bytes downloaded".
+   */
   private static final class Counting extends ForwardingBlobStore {
     final AtomicLong served = new AtomicLong();
     final AtomicLong gets = new AtomicLong();
@@ -357,25 +435,27 @@ public final class ColdStart {
     public ResponseInputStream<GetObjectResponse> getBlob(GetObjectRequest req) {
       gets.incrementAndGet();
       ResponseInputStream<GetObjectResponse> in = super.getBlob(req);
-      return new ResponseInputStream<>(in.response(), new FilterInputStream(in) {
-        @Override
-        public int read() throws IOException {
-          int b = super.read();
-          if (b >= 0) {
-            served.incrementAndGet();
-          }
-          return b;
-        }
+      return new ResponseInputStream<>(
+          in.response(),
+          new FilterInputStream(in) {
+            @Override
+            public int read() throws IOException {
+              int b = super.read();
+              if (b >= 0) {
+                served.incrementAndGet();
+              }
+              return b;
+            }
 
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-          int n = super.read(b, off, len);
-          if (n > 0) {
-            served.addAndGet(n);
-          }
-          return n;
-        }
-      });
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+              int n = super.read(b, off, len);
+              if (n > 0) {
+                served.addAndGet(n);
+              }
+              return n;
+            }
+          });
     }
   }
 

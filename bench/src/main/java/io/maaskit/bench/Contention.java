@@ -34,7 +34,8 @@ public final class Contention {
         if (Files.exists(p)) {
           List<String> lines = Files.readAllLines(p);
           for (int i = lines.size() - 1; i >= 0; i--) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"waited_ms\":(\\d+)").matcher(lines.get(i));
+            java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("\"waited_ms\":(\\d+)").matcher(lines.get(i));
             if (m.find()) {
               return Long.parseLong(m.group(1)) >= max ? Math.min(max, 2_000) : max;
             }
@@ -65,8 +66,12 @@ public final class Contention {
       String cpu = Files.readAllLines(Path.of("/proc/stat")).get(0);
       String[] f = cpu.trim().split("\\s+");
       // cpu user nice system idle iowait irq softirq steal ...
-      long busy = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
-          + Long.parseLong(f[7]);
+      long busy =
+          Long.parseLong(f[1])
+              + Long.parseLong(f[2])
+              + Long.parseLong(f[3])
+              + Long.parseLong(f[6])
+              + Long.parseLong(f[7]);
       long steal = f.length > 8 ? Long.parseLong(f[8]) : 0;
       String self = Files.readString(Path.of("/proc/self/stat"));
       String[] s = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+");
@@ -78,17 +83,24 @@ public final class Contention {
     }
   }
 
-  /** Cores used by other processes between {@code earlier} and this snapshot (clock ticks at 100 Hz). */
+  /**
+   * Cores used by other processes between {@code earlier} and this snapshot (clock ticks at 100
+   * Hz).
+   */
   public double foreignCoresSince(Contention earlier) {
     double secs = (wallNanos - earlier.wallNanos) / 1e9;
     long foreign = (busyTicks - earlier.busyTicks) - (selfTicks - earlier.selfTicks);
     return secs <= 0 ? 0 : Math.max(0, foreign / 100.0 / secs);
   }
 
-  /** Like {@link #foreignCoresSince(Contention)}, also discounting {@code otherOwnTicks} of a child process we started. */
+  /**
+   * Like {@link #foreignCoresSince(Contention)}, also discounting {@code otherOwnTicks} of a child
+   * process we started.
+   */
   public double foreignCoresSince(Contention earlier, long otherOwnTicks) {
     double secs = (wallNanos - earlier.wallNanos) / 1e9;
-    long foreign = (busyTicks - earlier.busyTicks) - (selfTicks - earlier.selfTicks) - otherOwnTicks;
+    long foreign =
+        (busyTicks - earlier.busyTicks) - (selfTicks - earlier.selfTicks) - otherOwnTicks;
     return secs <= 0 ? 0 : Math.max(0, foreign / 100.0 / secs);
   }
 
@@ -121,7 +133,8 @@ public final class Contention {
       while (true) {
         Contention a = now();
         Thread.sleep(1000);
-        if (now().foreignCoresSince(a) < quietCores || (System.nanoTime() - t0) / 1_000_000 >= maxMillis) {
+        if (now().foreignCoresSince(a) < quietCores
+            || (System.nanoTime() - t0) / 1_000_000 >= maxMillis) {
           return (System.nanoTime() - t0) / 1_000_000;
         }
       }
@@ -132,8 +145,8 @@ public final class Contention {
   }
 
   /**
-   * Appends one line of JSON for a finished trial to {@code <maas.bench.contention.dir>/contention.jsonl}
-   * (no-op when the property is unset).
+   * Appends one line of JSON for a finished trial to {@code
+   * <maas.bench.contention.dir>/contention.jsonl} (no-op when the property is unset).
    */
   public static void record(String benchmark, String params, Contention start, long waitedMillis) {
     String dir = System.getProperty("maas.bench.contention.dir");
@@ -141,13 +154,22 @@ public final class Contention {
       return;
     }
     Contention end = now();
-    String line = String.format(Locale.ROOT,
-        "{\"benchmark\":\"%s\",\"params\":\"%s\",\"foreign_cores\":%.3f,\"steal_cores\":%.3f,\"waited_ms\":%d}%n",
-        benchmark, params, end.foreignCoresSince(start), end.stealCoresSince(start), waitedMillis);
+    String line =
+        String.format(
+            Locale.ROOT,
+            "{\"benchmark\":\"%s\",\"params\":\"%s\",\"foreign_cores\":%.3f,\"steal_cores\":%.3f,\"waited_ms\":%d}%n",
+            benchmark,
+            params,
+            end.foreignCoresSince(start),
+            end.stealCoresSince(start),
+            waitedMillis);
     try {
       Path p = Path.of(dir);
       Files.createDirectories(p);
-      Files.writeString(p.resolve("contention.jsonl"), line, java.nio.file.StandardOpenOption.CREATE,
+      Files.writeString(
+          p.resolve("contention.jsonl"),
+          line,
+          java.nio.file.StandardOpenOption.CREATE,
           java.nio.file.StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

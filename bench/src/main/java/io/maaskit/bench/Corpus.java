@@ -73,8 +73,11 @@ public final class Corpus {
       if (in == null) {
         throw new IllegalStateException("sentences.txt is missing from the bench jar");
       }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::strip)
-          .filter(s -> !s.isEmpty()).toList();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+          .lines()
+          .map(String::strip)
+          .filter(s -> !s.isEmpty())
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -55,7 +55,8 @@ public class MatmulPeakBench {
 
   @Benchmark
   public float matmul() {
-    try (NDArray c = a.matMul(b); NDArray corner = c.get(0, 0)) {
+    try (NDArray c = a.matMul(b);
+        NDArray corner = c.get(0, 0)) {
       // Reading one element forces the result; the copy back is 4 bytes.
       return corner.getFloat();
     }

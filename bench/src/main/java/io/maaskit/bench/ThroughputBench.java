@@ -46,7 +46,8 @@ public class ThroughputBench {
 
   @TearDown(Level.Trial)
   public void tearDown() {
-    Contention.record("ThroughputBench", impl + "," + dtype + "," + batch, contention, waitedMillis);
+    Contention.record(
+        "ThroughputBench", impl + "," + dtype + "," + batch, contention, waitedMillis);
     subject.close();
   }
 

@@ -40,253 +40,285 @@ import software.amazon.awscdk.services.sqs.Queue;
 import software.amazon.awscdk.services.sqs.QueueEncryption;
 import software.constructs.Construct;
 
-/** Building blocks shared by the three stacks: guarded buckets, scoped S3 access, alarms, the HTTP API. */
+/**
+ * Building blocks shared by the three stacks: guarded buckets, scoped S3 access, alarms, the HTTP
+ * API.
+ */
 public final class MaasConstructs {
 
-    /** Handler of every Quarkus (Funqy / amazon-lambda) function. */
-    public static final String QUARKUS_HANDLER = "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
+  /** Handler of every Quarkus (Funqy / amazon-lambda) function. */
+  public static final String QUARKUS_HANDLER =
+      "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
 
-    /** The HTTP API routes served by the HTTP function. */
-    public static final List<Route> ROUTES = List.of(
-            new Route(HttpMethod.POST, "/embed"),
-            new Route(HttpMethod.POST, "/v1/embeddings"),
-            new Route(HttpMethod.GET, "/v1/models"),
-            new Route(HttpMethod.POST, "/predict"),
-            new Route(HttpMethod.GET, "/info"));
+  /** The HTTP API routes served by the HTTP function. */
+  public static final List<Route> ROUTES =
+      List.of(
+          new Route(HttpMethod.POST, "/embed"),
+          new Route(HttpMethod.POST, "/v1/embeddings"),
+          new Route(HttpMethod.GET, "/v1/models"),
+          new Route(HttpMethod.POST, "/predict"),
+          new Route(HttpMethod.GET, "/info"));
 
-    /** S3 key prefixes: no leading slash, must end with a slash (e.g. {@code models/}). */
-    public static final String PREFIX_PATTERN = "^[A-Za-z0-9][A-Za-z0-9!_.*'()/-]*/$";
+  /** S3 key prefixes: no leading slash, must end with a slash (e.g. {@code models/}). */
+  public static final String PREFIX_PATTERN = "^[A-Za-z0-9][A-Za-z0-9!_.*'()/-]*/$";
 
-    public record Route(HttpMethod method, String path) {
+  public record Route(HttpMethod method, String path) {}
+
+  private MaasConstructs() {}
+
+  public static CfnParameter prefixParameter(
+      Construct scope, String id, String defaultValue, String description) {
+    return CfnParameter.Builder.create(scope, id)
+        .type("String")
+        .defaultValue(defaultValue)
+        .allowedPattern(PREFIX_PATTERN)
+        .constraintDescription(
+            "an S3 key prefix without leading slash that ends with '/', e.g. models/")
+        .description(description)
+        .build();
+  }
+
+  public static CfnParameter numberParameter(
+      Construct scope, String id, int defaultValue, int min, int max, String description) {
+    return CfnParameter.Builder.create(scope, id)
+        .type("Number")
+        .defaultValue(defaultValue)
+        .minValue(min)
+        .maxValue(max)
+        .description(description)
+        .build();
+  }
+
+  public static CfnParameter stringParameter(
+      Construct scope, String id, String defaultValue, String description) {
+    var builder = CfnParameter.Builder.create(scope, id).type("String").description(description);
+    if (defaultValue != null) {
+      builder.defaultValue(defaultValue);
+    } else {
+      builder.minLength(1);
     }
+    return builder.build();
+  }
 
-    private MaasConstructs() {
+  /**
+   * SSE-S3, versioned, public access blocked, TLS-only bucket policy ({@code
+   * aws:SecureTransport=false} denied).
+   */
+  public static Bucket secureBucket(Construct scope, String id) {
+    return Bucket.Builder.create(scope, id)
+        .encryption(BucketEncryption.S3_MANAGED)
+        .versioned(true)
+        .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
+        .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
+        .enforceSsl(true)
+        .removalPolicy(RemovalPolicy.RETAIN)
+        .build();
+  }
+
+  /** {@code s3://bucket/prefix} */
+  public static String s3Uri(IBucket bucket, String prefix) {
+    return "s3://" + bucket.getBucketName() + "/" + prefix;
+  }
+
+  /**
+   * Read-only access to the objects under {@code prefix}, and listing restricted to that prefix.
+   */
+  public static List<PolicyStatement> readPrefix(IBucket bucket, String prefix) {
+    return List.of(
+        PolicyStatement.Builder.create()
+            .effect(Effect.ALLOW)
+            .actions(List.of("s3:GetObject"))
+            .resources(List.of(bucket.arnForObjects(prefix + "*")))
+            .build(),
+        listPrefix(bucket, prefix));
+  }
+
+  /**
+   * Read and write the objects under {@code prefix} (results), and listing restricted to that
+   * prefix.
+   */
+  public static List<PolicyStatement> readWritePrefix(IBucket bucket, String prefix) {
+    return List.of(
+        PolicyStatement.Builder.create()
+            .effect(Effect.ALLOW)
+            .actions(List.of("s3:GetObject", "s3:PutObject"))
+            .resources(List.of(bucket.arnForObjects(prefix + "*")))
+            .build(),
+        listPrefix(bucket, prefix));
+  }
+
+  private static PolicyStatement listPrefix(IBucket bucket, String prefix) {
+    return PolicyStatement.Builder.create()
+        .effect(Effect.ALLOW)
+        .actions(List.of("s3:ListBucket"))
+        .resources(List.of(bucket.getBucketArn()))
+        .conditions(Map.of("StringLike", Map.of("s3:prefix", List.of(prefix + "*"))))
+        .build();
+  }
+
+  public static LogGroup logGroup(Construct scope, String id) {
+    return LogGroup.Builder.create(scope, id)
+        .retention(RetentionDays.ONE_MONTH)
+        .removalPolicy(RemovalPolicy.DESTROY)
+        .build();
+  }
+
+  /** Environment common to both Lambda flavours. */
+  public static Map<String, String> lambdaEnvironment(String modelStoreUri, boolean snapStart) {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("MAAS_MODEL_STORE", modelStoreUri);
+    env.put("MAAS_CACHE_DIR", "/tmp/maas-cache");
+    // /tmp is 512 MB with SnapStart and the DJL natives take most of it: stream weights into
+    // memory.
+    env.put("MAAS_LOAD_MODE", "memory");
+    env.put("MAAS_PRELOAD", Boolean.toString(snapStart));
+    env.put("JAVA_TOOL_OPTIONS", "-XX:+TieredCompilation -XX:TieredStopAtLevel=1");
+    return env;
+  }
+
+  /** Errors, throttles and p99 duration alarms of one function (or alias). */
+  public record FunctionAlarms(Alarm errors, Alarm throttles, Alarm p99Duration) {
+    public List<Alarm> all() {
+      return List.of(errors, throttles, p99Duration);
     }
+  }
 
-    public static CfnParameter prefixParameter(Construct scope, String id, String defaultValue, String description) {
-        return CfnParameter.Builder.create(scope, id)
-                .type("String")
-                .defaultValue(defaultValue)
-                .allowedPattern(PREFIX_PATTERN)
-                .constraintDescription("an S3 key prefix without leading slash that ends with '/', e.g. models/")
-                .description(description)
-                .build();
+  public static FunctionAlarms functionAlarms(
+      Construct scope, String idPrefix, IFunction fn, Duration timeout) {
+    MetricOptions sum =
+        MetricOptions.builder().period(Duration.minutes(1)).statistic("Sum").build();
+    Alarm errors =
+        Alarm.Builder.create(scope, idPrefix + "ErrorsAlarm")
+            .alarmDescription(idPrefix + ": function errors (also rolls back a canary deployment)")
+            .metric(fn.metricErrors(sum))
+            .threshold(1)
+            .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+            .evaluationPeriods(1)
+            .treatMissingData(TreatMissingData.NOT_BREACHING)
+            .build();
+    Alarm throttles =
+        Alarm.Builder.create(scope, idPrefix + "ThrottlesAlarm")
+            .alarmDescription(idPrefix + ": throttled invocations")
+            .metric(fn.metricThrottles(sum))
+            .threshold(1)
+            .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+            .evaluationPeriods(1)
+            .treatMissingData(TreatMissingData.NOT_BREACHING)
+            .build();
+    Alarm p99 =
+        Alarm.Builder.create(scope, idPrefix + "P99DurationAlarm")
+            .alarmDescription(idPrefix + ": p99 duration above 80% of the timeout")
+            .metric(
+                fn.metricDuration(
+                    MetricOptions.builder().period(Duration.minutes(1)).statistic("p99").build()))
+            .threshold(timeout.toMilliseconds().doubleValue() * 0.8)
+            .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
+            .evaluationPeriods(3)
+            .datapointsToAlarm(2)
+            .treatMissingData(TreatMissingData.NOT_BREACHING)
+            .build();
+    return new FunctionAlarms(errors, throttles, p99);
+  }
+
+  /** Any message in the dead-letter queue is an alarm. */
+  public static Alarm dlqDepthAlarm(Construct scope, String id, IQueue dlq) {
+    return Alarm.Builder.create(scope, id)
+        .alarmDescription("Messages in the dead-letter queue " + dlq.getQueueName())
+        .metric(
+            dlq.metricApproximateNumberOfMessagesVisible(
+                MetricOptions.builder().period(Duration.minutes(1)).statistic("Maximum").build()))
+        .threshold(0)
+        .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
+        .evaluationPeriods(1)
+        .treatMissingData(TreatMissingData.NOT_BREACHING)
+        .build();
+  }
+
+  /**
+   * CDK warns that SnapStart needs published versions; every SnapStart function here is published
+   * through {@code currentVersion} and the {@code live} alias (asserted by the tests).
+   */
+  public static void acknowledgeSnapStartPublish(IFunction fn) {
+    Annotations.of(fn)
+        .acknowledgeWarning(
+            "@aws-cdk/aws-lambda:snapStartRequirePublish",
+            "published through currentVersion and alias live");
+  }
+
+  /** Alias {@code live} on the given version. */
+  public static Alias liveAlias(Construct scope, String id, IVersion version) {
+    return Alias.Builder.create(scope, id).aliasName("live").version(version).build();
+  }
+
+  /** CodeDeploy canary (10% for 5 minutes) on the alias, rolled back by the given alarms. */
+  public static LambdaDeploymentGroup canary(
+      Construct scope, String id, Alias alias, List<Alarm> rollbackAlarms) {
+    return LambdaDeploymentGroup.Builder.create(scope, id)
+        .alias(alias)
+        .deploymentConfig(LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES)
+        .alarms(new ArrayList<>(rollbackAlarms))
+        .build();
+  }
+
+  /**
+   * HTTP API in front of {@code target}. Every route is protected by IAM (SigV4) unless a JWT
+   * issuer is configured (JWT authorizer) or anonymous access was asked for explicitly.
+   */
+  public static HttpApi httpApi(
+      Construct scope, String id, IFunction target, InfraSettings settings) {
+    HttpApi api =
+        HttpApi.Builder.create(scope, id)
+            .description("maaskit model endpoints")
+            .defaultAuthorizer(authorizer(settings))
+            .build();
+    var integration = new HttpLambdaIntegration(id + "Integration", target);
+    for (Route route : ROUTES) {
+      api.addRoutes(
+          AddRoutesOptions.builder()
+              .path(route.path())
+              .methods(List.of(route.method()))
+              .integration(integration)
+              .build());
     }
+    return api;
+  }
 
-    public static CfnParameter numberParameter(Construct scope, String id, int defaultValue, int min, int max,
-            String description) {
-        return CfnParameter.Builder.create(scope, id)
-                .type("Number")
-                .defaultValue(defaultValue)
-                .minValue(min)
-                .maxValue(max)
-                .description(description)
-                .build();
+  static IHttpRouteAuthorizer authorizer(InfraSettings settings) {
+    if (settings.allowAnonymous()) {
+      return new HttpNoneAuthorizer();
     }
-
-    public static CfnParameter stringParameter(Construct scope, String id, String defaultValue, String description) {
-        var builder = CfnParameter.Builder.create(scope, id).type("String").description(description);
-        if (defaultValue != null) {
-            builder.defaultValue(defaultValue);
-        } else {
-            builder.minLength(1);
-        }
-        return builder.build();
+    if (settings.jwtIssuer() != null) {
+      return HttpJwtAuthorizer.Builder.create("JwtAuthorizer", settings.jwtIssuer())
+          .jwtAudience(settings.jwtAudience())
+          .identitySource(List.of("$request.header.Authorization"))
+          .build();
     }
+    return new HttpIamAuthorizer();
+  }
 
-    /** SSE-S3, versioned, public access blocked, TLS-only bucket policy ({@code aws:SecureTransport=false} denied). */
-    public static Bucket secureBucket(Construct scope, String id) {
-        return Bucket.Builder.create(scope, id)
-                .encryption(BucketEncryption.S3_MANAGED)
-                .versioned(true)
-                .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
-                .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
-                .enforceSsl(true)
-                .removalPolicy(RemovalPolicy.RETAIN)
-                .build();
-    }
+  /**
+   * A job queue and its dead-letter queue: SSE, TLS-only, redrive after {@code maxReceiveCount}.
+   */
+  public record JobQueues(Queue queue, Queue deadLetterQueue) {}
 
-    /** {@code s3://bucket/prefix} */
-    public static String s3Uri(IBucket bucket, String prefix) {
-        return "s3://" + bucket.getBucketName() + "/" + prefix;
-    }
-
-    /** Read-only access to the objects under {@code prefix}, and listing restricted to that prefix. */
-    public static List<PolicyStatement> readPrefix(IBucket bucket, String prefix) {
-        return List.of(
-                PolicyStatement.Builder.create()
-                        .effect(Effect.ALLOW)
-                        .actions(List.of("s3:GetObject"))
-                        .resources(List.of(bucket.arnForObjects(prefix + "*")))
-                        .build(),
-                listPrefix(bucket, prefix));
-    }
-
-    /** Read and write the objects under {@code prefix} (results), and listing restricted to that prefix. */
-    public static List<PolicyStatement> readWritePrefix(IBucket bucket, String prefix) {
-        return List.of(
-                PolicyStatement.Builder.create()
-                        .effect(Effect.ALLOW)
-                        .actions(List.of("s3:GetObject", "s3:PutObject"))
-                        .resources(List.of(bucket.arnForObjects(prefix + "*")))
-                        .build(),
-                listPrefix(bucket, prefix));
-    }
-
-    private static PolicyStatement listPrefix(IBucket bucket, String prefix) {
-        return PolicyStatement.Builder.create()
-                .effect(Effect.ALLOW)
-                .actions(List.of("s3:ListBucket"))
-                .resources(List.of(bucket.getBucketArn()))
-                .conditions(Map.of("StringLike", Map.of("s3:prefix", List.of(prefix + "*"))))
-                .build();
-    }
-
-    public static LogGroup logGroup(Construct scope, String id) {
-        return LogGroup.Builder.create(scope, id)
-                .retention(RetentionDays.ONE_MONTH)
-                .removalPolicy(RemovalPolicy.DESTROY)
-                .build();
-    }
-
-    /** Environment common to both Lambda flavours. */
-    public static Map<String, String> lambdaEnvironment(String modelStoreUri, boolean snapStart) {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("MAAS_MODEL_STORE", modelStoreUri);
-        env.put("MAAS_CACHE_DIR", "/tmp/maas-cache");
-        // /tmp is 512 MB with SnapStart and the DJL natives take most of it: stream weights into memory.
-        env.put("MAAS_LOAD_MODE", "memory");
-        env.put("MAAS_PRELOAD", Boolean.toString(snapStart));
-        env.put("JAVA_TOOL_OPTIONS", "-XX:+TieredCompilation -XX:TieredStopAtLevel=1");
-        return env;
-    }
-
-    /** Errors, throttles and p99 duration alarms of one function (or alias). */
-    public record FunctionAlarms(Alarm errors, Alarm throttles, Alarm p99Duration) {
-        public List<Alarm> all() {
-            return List.of(errors, throttles, p99Duration);
-        }
-    }
-
-    public static FunctionAlarms functionAlarms(Construct scope, String idPrefix, IFunction fn, Duration timeout) {
-        MetricOptions sum = MetricOptions.builder().period(Duration.minutes(1)).statistic("Sum").build();
-        Alarm errors = Alarm.Builder.create(scope, idPrefix + "ErrorsAlarm")
-                .alarmDescription(idPrefix + ": function errors (also rolls back a canary deployment)")
-                .metric(fn.metricErrors(sum))
-                .threshold(1)
-                .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
-                .evaluationPeriods(1)
-                .treatMissingData(TreatMissingData.NOT_BREACHING)
-                .build();
-        Alarm throttles = Alarm.Builder.create(scope, idPrefix + "ThrottlesAlarm")
-                .alarmDescription(idPrefix + ": throttled invocations")
-                .metric(fn.metricThrottles(sum))
-                .threshold(1)
-                .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
-                .evaluationPeriods(1)
-                .treatMissingData(TreatMissingData.NOT_BREACHING)
-                .build();
-        Alarm p99 = Alarm.Builder.create(scope, idPrefix + "P99DurationAlarm")
-                .alarmDescription(idPrefix + ": p99 duration above 80% of the timeout")
-                .metric(fn.metricDuration(MetricOptions.builder().period(Duration.minutes(1)).statistic("p99").build()))
-                .threshold(timeout.toMilliseconds().doubleValue() * 0.8)
-                .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
-                .evaluationPeriods(3)
-                .datapointsToAlarm(2)
-                .treatMissingData(TreatMissingData.NOT_BREACHING)
-                .build();
-        return new FunctionAlarms(errors, throttles, p99);
-    }
-
-    /** Any message in the dead-letter queue is an alarm. */
-    public static Alarm dlqDepthAlarm(Construct scope, String id, IQueue dlq) {
-        return Alarm.Builder.create(scope, id)
-                .alarmDescription("Messages in the dead-letter queue " + dlq.getQueueName())
-                .metric(dlq.metricApproximateNumberOfMessagesVisible(
-                        MetricOptions.builder().period(Duration.minutes(1)).statistic("Maximum").build()))
-                .threshold(0)
-                .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
-                .evaluationPeriods(1)
-                .treatMissingData(TreatMissingData.NOT_BREACHING)
-                .build();
-    }
-
-    /**
-     * CDK warns that SnapStart needs published versions; every SnapStart function here is published through
-     * {@code currentVersion} and the {@code live} alias (asserted by the tests).
-     */
-    public static void acknowledgeSnapStartPublish(IFunction fn) {
-        Annotations.of(fn).acknowledgeWarning("@aws-cdk/aws-lambda:snapStartRequirePublish",
-                "published through currentVersion and alias live");
-    }
-
-    /** Alias {@code live} on the given version. */
-    public static Alias liveAlias(Construct scope, String id, IVersion version) {
-        return Alias.Builder.create(scope, id).aliasName("live").version(version).build();
-    }
-
-    /** CodeDeploy canary (10% for 5 minutes) on the alias, rolled back by the given alarms. */
-    public static LambdaDeploymentGroup canary(Construct scope, String id, Alias alias, List<Alarm> rollbackAlarms) {
-        return LambdaDeploymentGroup.Builder.create(scope, id)
-                .alias(alias)
-                .deploymentConfig(LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES)
-                .alarms(new ArrayList<>(rollbackAlarms))
-                .build();
-    }
-
-    /**
-     * HTTP API in front of {@code target}. Every route is protected by IAM (SigV4) unless a JWT issuer is configured
-     * (JWT authorizer) or anonymous access was asked for explicitly.
-     */
-    public static HttpApi httpApi(Construct scope, String id, IFunction target, InfraSettings settings) {
-        HttpApi api = HttpApi.Builder.create(scope, id)
-                .description("maaskit model endpoints")
-                .defaultAuthorizer(authorizer(settings))
-                .build();
-        var integration = new HttpLambdaIntegration(id + "Integration", target);
-        for (Route route : ROUTES) {
-            api.addRoutes(AddRoutesOptions.builder()
-                    .path(route.path())
-                    .methods(List.of(route.method()))
-                    .integration(integration)
-                    .build());
-        }
-        return api;
-    }
-
-    static IHttpRouteAuthorizer authorizer(InfraSettings settings) {
-        if (settings.allowAnonymous()) {
-            return new HttpNoneAuthorizer();
-        }
-        if (settings.jwtIssuer() != null) {
-            return HttpJwtAuthorizer.Builder.create("JwtAuthorizer", settings.jwtIssuer())
-                    .jwtAudience(settings.jwtAudience())
-                    .identitySource(List.of("$request.header.Authorization"))
-                    .build();
-        }
-        return new HttpIamAuthorizer();
-    }
-
-    /** A job queue and its dead-letter queue: SSE, TLS-only, redrive after {@code maxReceiveCount}. */
-    public record JobQueues(Queue queue, Queue deadLetterQueue) {}
-
-    /** Creates {@code <id>} and {@code <dlqId>}; the ids fix the CloudFormation logical ids. */
-    public static JobQueues jobQueues(Construct scope, String id, String dlqId, Duration visibility, Number maxReceiveCount) {
-        Queue dlq = Queue.Builder.create(scope, dlqId)
-                .retentionPeriod(Duration.days(14))
-                .encryption(QueueEncryption.SQS_MANAGED)
-                .enforceSsl(true)
-                .build();
-        Queue queue = Queue.Builder.create(scope, id)
-                .visibilityTimeout(visibility)
-                .retentionPeriod(Duration.days(4))
-                .encryption(QueueEncryption.SQS_MANAGED)
-                .enforceSsl(true)
-                .deadLetterQueue(DeadLetterQueue.builder()
-                        .queue(dlq)
-                        .maxReceiveCount(maxReceiveCount)
-                        .build())
-                .build();
-        return new JobQueues(queue, dlq);
-    }
+  /** Creates {@code <id>} and {@code <dlqId>}; the ids fix the CloudFormation logical ids. */
+  public static JobQueues jobQueues(
+      Construct scope, String id, String dlqId, Duration visibility, Number maxReceiveCount) {
+    Queue dlq =
+        Queue.Builder.create(scope, dlqId)
+            .retentionPeriod(Duration.days(14))
+            .encryption(QueueEncryption.SQS_MANAGED)
+            .enforceSsl(true)
+            .build();
+    Queue queue =
+        Queue.Builder.create(scope, id)
+            .visibilityTimeout(visibility)
+            .retentionPeriod(Duration.days(4))
+            .encryption(QueueEncryption.SQS_MANAGED)
+            .enforceSsl(true)
+            .deadLetterQueue(
+                DeadLetterQueue.builder().queue(dlq).maxReceiveCount(maxReceiveCount).build())
+            .build();
+    return new JobQueues(queue, dlq);
+  }
 }

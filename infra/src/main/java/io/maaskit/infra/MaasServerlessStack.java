@@ -5,7 +5,6 @@ import static io.maaskit.infra.MaasConstructs.QUARKUS_HANDLER;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
 import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.CfnParameter;
 import software.amazon.awscdk.Duration;
@@ -25,183 +24,264 @@ import software.amazon.awscdk.services.sqs.Queue;
 import software.constructs.Construct;
 
 /**
- * The serverless (CPU zip) variant, equivalent to {@code sam-template.yaml}: a model bucket, the HTTP function behind an
- * HTTP API (SnapStart, alias {@code live}, CodeDeploy canary rolled back by alarms) and the SQS queue function with a
- * dead-letter queue.
+ * The serverless (CPU zip) variant, equivalent to {@code sam-template.yaml}: a model bucket, the
+ * HTTP function behind an HTTP API (SnapStart, alias {@code live}, CodeDeploy canary rolled back by
+ * alarms) and the SQS queue function with a dead-letter queue.
  */
 public class MaasServerlessStack extends Stack {
 
-    public static final Duration HTTP_TIMEOUT = Duration.seconds(30);
-    public static final Duration QUEUE_TIMEOUT = Duration.seconds(120);
-    /** AWS guidance for SQS event sources: visibility timeout at least six times the function timeout. */
-    public static final Duration QUEUE_VISIBILITY = Duration.seconds(6 * 120);
+  public static final Duration HTTP_TIMEOUT = Duration.seconds(30);
+  public static final Duration QUEUE_TIMEOUT = Duration.seconds(120);
 
-    private final Bucket modelBucket;
-    private final Function httpFunction;
-    private final Function queueFunction;
-    private final Alias httpAlias;
-    private final Alias queueAlias;
-    private final Queue queue;
-    private final Queue deadLetterQueue;
-    private final HttpApi api;
+  /**
+   * AWS guidance for SQS event sources: visibility timeout at least six times the function timeout.
+   */
+  public static final Duration QUEUE_VISIBILITY = Duration.seconds(6 * 120);
 
-    public MaasServerlessStack(Construct scope, String id, StackProps props, InfraSettings settings) {
-        super(scope, id, props);
+  private final Bucket modelBucket;
+  private final Function httpFunction;
+  private final Function queueFunction;
+  private final Alias httpAlias;
+  private final Alias queueAlias;
+  private final Queue queue;
+  private final Queue deadLetterQueue;
+  private final HttpApi api;
 
-        CfnParameter modelPrefix = MaasConstructs.prefixParameter(this, "ModelPrefix", "models/",
-                "Key prefix of the model store inside the created model bucket (MAAS_MODEL_STORE=s3://bucket/prefix)");
-        CfnParameter resultsPrefix = MaasConstructs.prefixParameter(this, "ResultsPrefix", "results/",
-                "Key prefix, in the same bucket, where the queue function writes results (MAAS_RESULTS_URI)");
-        CfnParameter memorySize = MaasConstructs.numberParameter(this, "MemorySize", 2048, 512, 10240,
-                "Memory (MB) of both functions; CPU share grows with memory");
-        CfnParameter maxReceiveCount = MaasConstructs.numberParameter(this, "MaxReceiveCount", 3, 1, 1000,
-                "Receives of a job before it moves to the dead-letter queue");
+  public MaasServerlessStack(Construct scope, String id, StackProps props, InfraSettings settings) {
+    super(scope, id, props);
 
-        modelBucket = MaasConstructs.secureBucket(this, "ModelBucket");
-        String modelStore = MaasConstructs.s3Uri(modelBucket, modelPrefix.getValueAsString());
-        String resultsUri = MaasConstructs.s3Uri(modelBucket, resultsPrefix.getValueAsString());
+    CfnParameter modelPrefix =
+        MaasConstructs.prefixParameter(
+            this,
+            "ModelPrefix",
+            "models/",
+            "Key prefix of the model store inside the created model bucket (MAAS_MODEL_STORE=s3://bucket/prefix)");
+    CfnParameter resultsPrefix =
+        MaasConstructs.prefixParameter(
+            this,
+            "ResultsPrefix",
+            "results/",
+            "Key prefix, in the same bucket, where the queue function writes results (MAAS_RESULTS_URI)");
+    CfnParameter memorySize =
+        MaasConstructs.numberParameter(
+            this,
+            "MemorySize",
+            2048,
+            512,
+            10240,
+            "Memory (MB) of both functions; CPU share grows with memory");
+    CfnParameter maxReceiveCount =
+        MaasConstructs.numberParameter(
+            this,
+            "MaxReceiveCount",
+            3,
+            1,
+            1000,
+            "Receives of a job before it moves to the dead-letter queue");
 
-        LambdaCode code = lambdaCode(settings);
+    modelBucket = MaasConstructs.secureBucket(this, "ModelBucket");
+    String modelStore = MaasConstructs.s3Uri(modelBucket, modelPrefix.getValueAsString());
+    String resultsUri = MaasConstructs.s3Uri(modelBucket, resultsPrefix.getValueAsString());
 
-        // ---------------------------------------------------------------- HTTP function
-        httpFunction = Function.Builder.create(this, "HttpFunction")
-                .description("maaskit HTTP inference (Quarkus Funqy, DJL PyTorch CPU)")
-                .runtime(Runtime.JAVA_21)
-                .handler(QUARKUS_HANDLER)
-                .code(code.http())
-                .architecture(settings.architecture())
-                .memorySize(memorySize.getValueAsNumber())
-                .timeout(HTTP_TIMEOUT)
-                .snapStart(SnapStartConf.ON_PUBLISHED_VERSIONS)
-                .environment(MaasConstructs.lambdaEnvironment(modelStore, true))
-                .logGroup(MaasConstructs.logGroup(this, "HttpFunctionLogs"))
-                .currentVersionOptions(VersionOptions.builder().description(code.httpIdentity()).build())
-                .build();
-        httpFunction.addEnvironment("DJL_CACHE_DIR", "/tmp/djl");
-        MaasConstructs.acknowledgeSnapStartPublish(httpFunction);
-        MaasConstructs.readPrefix(modelBucket, modelPrefix.getValueAsString()).forEach(httpFunction::addToRolePolicy);
-        httpAlias = MaasConstructs.liveAlias(this, "HttpFunctionLive", httpFunction.getCurrentVersion());
-        var httpAlarms = MaasConstructs.functionAlarms(this, "HttpFunction", httpAlias, HTTP_TIMEOUT);
-        MaasConstructs.canary(this, "HttpFunctionDeployment", httpAlias,
-                List.of(httpAlarms.errors(), httpAlarms.p99Duration()));
+    LambdaCode code = lambdaCode(settings);
 
-        api = MaasConstructs.httpApi(this, "HttpApi", httpAlias, settings);
+    // ---------------------------------------------------------------- HTTP function
+    httpFunction =
+        Function.Builder.create(this, "HttpFunction")
+            .description("maaskit HTTP inference (Quarkus Funqy, DJL PyTorch CPU)")
+            .runtime(Runtime.JAVA_21)
+            .handler(QUARKUS_HANDLER)
+            .code(code.http())
+            .architecture(settings.architecture())
+            .memorySize(memorySize.getValueAsNumber())
+            .timeout(HTTP_TIMEOUT)
+            .snapStart(SnapStartConf.ON_PUBLISHED_VERSIONS)
+            .environment(MaasConstructs.lambdaEnvironment(modelStore, true))
+            .logGroup(MaasConstructs.logGroup(this, "HttpFunctionLogs"))
+            .currentVersionOptions(
+                VersionOptions.builder().description(code.httpIdentity()).build())
+            .build();
+    httpFunction.addEnvironment("DJL_CACHE_DIR", "/tmp/djl");
+    MaasConstructs.acknowledgeSnapStartPublish(httpFunction);
+    MaasConstructs.readPrefix(modelBucket, modelPrefix.getValueAsString())
+        .forEach(httpFunction::addToRolePolicy);
+    httpAlias =
+        MaasConstructs.liveAlias(this, "HttpFunctionLive", httpFunction.getCurrentVersion());
+    var httpAlarms = MaasConstructs.functionAlarms(this, "HttpFunction", httpAlias, HTTP_TIMEOUT);
+    MaasConstructs.canary(
+        this,
+        "HttpFunctionDeployment",
+        httpAlias,
+        List.of(httpAlarms.errors(), httpAlarms.p99Duration()));
 
-        // ---------------------------------------------------------------- queue + queue function
-        MaasConstructs.JobQueues jobs = MaasConstructs.jobQueues(this, "JobsQueue", "JobsDeadLetterQueue", QUEUE_VISIBILITY,
-                maxReceiveCount.getValueAsNumber());
-        queue = jobs.queue();
-        deadLetterQueue = jobs.deadLetterQueue();
+    api = MaasConstructs.httpApi(this, "HttpApi", httpAlias, settings);
 
-        queueFunction = Function.Builder.create(this, "QueueFunction")
-                .description("maaskit batch inference from SQS (Quarkus Funqy, DJL PyTorch CPU)")
-                .runtime(Runtime.JAVA_21)
-                .handler(QUARKUS_HANDLER)
-                .code(code.queue())
-                .architecture(settings.architecture())
-                .memorySize(memorySize.getValueAsNumber())
-                .timeout(QUEUE_TIMEOUT)
-                .snapStart(SnapStartConf.ON_PUBLISHED_VERSIONS)
-                .environment(MaasConstructs.lambdaEnvironment(modelStore, true))
-                .logGroup(MaasConstructs.logGroup(this, "QueueFunctionLogs"))
-                .currentVersionOptions(VersionOptions.builder().description(code.queueIdentity()).build())
-                .build();
-        queueFunction.addEnvironment("DJL_CACHE_DIR", "/tmp/djl");
-        MaasConstructs.acknowledgeSnapStartPublish(queueFunction);
-        queueFunction.addEnvironment("MAAS_RESULTS_URI", resultsUri);
-        // Training messages must finish inside the function timeout (120 s) with margin.
-        queueFunction.addEnvironment("MAAS_TRAIN_TIME_LIMIT", "100s");
-        // Training messages publish new package versions below the model prefix.
-        MaasConstructs.readWritePrefix(modelBucket, modelPrefix.getValueAsString()).forEach(queueFunction::addToRolePolicy);
-        MaasConstructs.readWritePrefix(modelBucket, resultsPrefix.getValueAsString())
-                .forEach(queueFunction::addToRolePolicy);
-        queueAlias = MaasConstructs.liveAlias(this, "QueueFunctionLive", queueFunction.getCurrentVersion());
-        queueAlias.addEventSource(SqsEventSource.Builder.create(queue)
-                .batchSize(5)
-                .reportBatchItemFailures(true)
+    // ---------------------------------------------------------------- queue + queue function
+    MaasConstructs.JobQueues jobs =
+        MaasConstructs.jobQueues(
+            this,
+            "JobsQueue",
+            "JobsDeadLetterQueue",
+            QUEUE_VISIBILITY,
+            maxReceiveCount.getValueAsNumber());
+    queue = jobs.queue();
+    deadLetterQueue = jobs.deadLetterQueue();
+
+    queueFunction =
+        Function.Builder.create(this, "QueueFunction")
+            .description("maaskit batch inference from SQS (Quarkus Funqy, DJL PyTorch CPU)")
+            .runtime(Runtime.JAVA_21)
+            .handler(QUARKUS_HANDLER)
+            .code(code.queue())
+            .architecture(settings.architecture())
+            .memorySize(memorySize.getValueAsNumber())
+            .timeout(QUEUE_TIMEOUT)
+            .snapStart(SnapStartConf.ON_PUBLISHED_VERSIONS)
+            .environment(MaasConstructs.lambdaEnvironment(modelStore, true))
+            .logGroup(MaasConstructs.logGroup(this, "QueueFunctionLogs"))
+            .currentVersionOptions(
+                VersionOptions.builder().description(code.queueIdentity()).build())
+            .build();
+    queueFunction.addEnvironment("DJL_CACHE_DIR", "/tmp/djl");
+    MaasConstructs.acknowledgeSnapStartPublish(queueFunction);
+    queueFunction.addEnvironment("MAAS_RESULTS_URI", resultsUri);
+    // Training messages must finish inside the function timeout (120 s) with margin.
+    queueFunction.addEnvironment("MAAS_TRAIN_TIME_LIMIT", "100s");
+    // Training messages publish new package versions below the model prefix.
+    MaasConstructs.readWritePrefix(modelBucket, modelPrefix.getValueAsString())
+        .forEach(queueFunction::addToRolePolicy);
+    MaasConstructs.readWritePrefix(modelBucket, resultsPrefix.getValueAsString())
+        .forEach(queueFunction::addToRolePolicy);
+    queueAlias =
+        MaasConstructs.liveAlias(this, "QueueFunctionLive", queueFunction.getCurrentVersion());
+    queueAlias.addEventSource(
+        SqsEventSource.Builder.create(queue).batchSize(5).reportBatchItemFailures(true).build());
+    MaasConstructs.functionAlarms(this, "QueueFunction", queueAlias, QUEUE_TIMEOUT);
+    MaasConstructs.dlqDepthAlarm(this, "DeadLetterQueueDepthAlarm", deadLetterQueue);
+
+    // ---------------------------------------------------------------- outputs
+    CfnOutput.Builder.create(this, "ApiUrl")
+        .description("HTTP API endpoint")
+        .value(api.getApiEndpoint())
+        .build();
+    CfnOutput.Builder.create(this, "QueueUrl")
+        .description("Jobs queue URL")
+        .value(queue.getQueueUrl())
+        .build();
+    CfnOutput.Builder.create(this, "DeadLetterQueueUrl")
+        .value(deadLetterQueue.getQueueUrl())
+        .build();
+    CfnOutput.Builder.create(this, "ModelBucketName").value(modelBucket.getBucketName()).build();
+    CfnOutput.Builder.create(this, "ResultsBucketName")
+        .description("Results live under ResultsPrefix in the model bucket")
+        .value(modelBucket.getBucketName())
+        .build();
+    CfnOutput.Builder.create(this, "ModelStoreUri").value(modelStore).build();
+    CfnOutput.Builder.create(this, "ResultsUri").value(resultsUri).build();
+  }
+
+  /**
+   * Code of the two functions and a string that changes whenever the code does (forces a new
+   * published version).
+   */
+  private record LambdaCode(Code http, String httpIdentity, Code queue, String queueIdentity) {}
+
+  private LambdaCode lambdaCode(InfraSettings settings) {
+    Path httpZip = Path.of(settings.functionsDir(), "http-lambda", "target", "function.zip");
+    Path queueZip = Path.of(settings.functionsDir(), "queue-lambda", "target", "function.zip");
+    boolean zipsPresent = Files.isRegularFile(httpZip) && Files.isRegularFile(queueZip);
+    InfraSettings.CodeSource source = settings.codeSource();
+    if (source == InfraSettings.CodeSource.AUTO) {
+      source = zipsPresent ? InfraSettings.CodeSource.ASSET : InfraSettings.CodeSource.BUCKET;
+    }
+    if (source == InfraSettings.CodeSource.ASSET) {
+      if (!zipsPresent) {
+        throw new IllegalStateException(
+            "maas:codeSource=asset but "
+                + httpZip
+                + " / "
+                + queueZip
+                + " are missing: build them first (mvn -pl functions/http-lambda,functions/queue-lambda -am package)"
+                + " or use -c maas:codeSource=bucket");
+      }
+      // asset hashes change the version's logical id, so the description needs no code identity
+      return new LambdaCode(
+          Code.fromAsset(httpZip.toString()),
+          "maaskit http (asset)",
+          Code.fromAsset(queueZip.toString()),
+          "maaskit queue (asset)");
+    }
+    CfnParameter artifactBucket =
+        MaasConstructs.stringParameter(
+            this,
+            "ArtifactBucketName",
+            null,
+            "Bucket holding the prebuilt function zips (codeSource=bucket)");
+    CfnParameter httpKey =
+        MaasConstructs.stringParameter(
+            this,
+            "HttpFunctionZipKey",
+            null,
+            "Key of functions/http-lambda/target/function.zip; use a new key per build (e.g. with the git sha)");
+    CfnParameter queueKey =
+        MaasConstructs.stringParameter(
+            this,
+            "QueueFunctionZipKey",
+            null,
+            "Key of functions/queue-lambda/target/function.zip; use a new key per build (e.g. with the git sha)");
+    Code http =
+        Code.fromCfnParameters(
+            CfnParametersCodeProps.builder()
+                .bucketNameParam(artifactBucket)
+                .objectKeyParam(httpKey)
                 .build());
-        MaasConstructs.functionAlarms(this, "QueueFunction", queueAlias, QUEUE_TIMEOUT);
-        MaasConstructs.dlqDepthAlarm(this, "DeadLetterQueueDepthAlarm", deadLetterQueue);
+    Code queueCode =
+        Code.fromCfnParameters(
+            CfnParametersCodeProps.builder()
+                .bucketNameParam(artifactBucket)
+                .objectKeyParam(queueKey)
+                .build());
+    // A published version is only replaced when one of its properties changes: tie the description
+    // to the key.
+    return new LambdaCode(
+        http,
+        "maaskit http s3://" + artifactBucket.getValueAsString() + "/" + httpKey.getValueAsString(),
+        queueCode,
+        "maaskit queue s3://"
+            + artifactBucket.getValueAsString()
+            + "/"
+            + queueKey.getValueAsString());
+  }
 
-        // ---------------------------------------------------------------- outputs
-        CfnOutput.Builder.create(this, "ApiUrl").description("HTTP API endpoint").value(api.getApiEndpoint()).build();
-        CfnOutput.Builder.create(this, "QueueUrl").description("Jobs queue URL").value(queue.getQueueUrl()).build();
-        CfnOutput.Builder.create(this, "DeadLetterQueueUrl").value(deadLetterQueue.getQueueUrl()).build();
-        CfnOutput.Builder.create(this, "ModelBucketName").value(modelBucket.getBucketName()).build();
-        CfnOutput.Builder.create(this, "ResultsBucketName")
-                .description("Results live under ResultsPrefix in the model bucket")
-                .value(modelBucket.getBucketName()).build();
-        CfnOutput.Builder.create(this, "ModelStoreUri").value(modelStore).build();
-        CfnOutput.Builder.create(this, "ResultsUri").value(resultsUri).build();
-    }
+  public Bucket modelBucket() {
+    return modelBucket;
+  }
 
-    /** Code of the two functions and a string that changes whenever the code does (forces a new published version). */
-    private record LambdaCode(Code http, String httpIdentity, Code queue, String queueIdentity) {
-    }
+  public Function httpFunction() {
+    return httpFunction;
+  }
 
-    private LambdaCode lambdaCode(InfraSettings settings) {
-        Path httpZip = Path.of(settings.functionsDir(), "http-lambda", "target", "function.zip");
-        Path queueZip = Path.of(settings.functionsDir(), "queue-lambda", "target", "function.zip");
-        boolean zipsPresent = Files.isRegularFile(httpZip) && Files.isRegularFile(queueZip);
-        InfraSettings.CodeSource source = settings.codeSource();
-        if (source == InfraSettings.CodeSource.AUTO) {
-            source = zipsPresent ? InfraSettings.CodeSource.ASSET : InfraSettings.CodeSource.BUCKET;
-        }
-        if (source == InfraSettings.CodeSource.ASSET) {
-            if (!zipsPresent) {
-                throw new IllegalStateException("maas:codeSource=asset but " + httpZip + " / " + queueZip
-                        + " are missing: build them first (mvn -pl functions/http-lambda,functions/queue-lambda -am package)"
-                        + " or use -c maas:codeSource=bucket");
-            }
-            // asset hashes change the version's logical id, so the description needs no code identity
-            return new LambdaCode(Code.fromAsset(httpZip.toString()), "maaskit http (asset)",
-                    Code.fromAsset(queueZip.toString()), "maaskit queue (asset)");
-        }
-        CfnParameter artifactBucket = MaasConstructs.stringParameter(this, "ArtifactBucketName", null,
-                "Bucket holding the prebuilt function zips (codeSource=bucket)");
-        CfnParameter httpKey = MaasConstructs.stringParameter(this, "HttpFunctionZipKey", null,
-                "Key of functions/http-lambda/target/function.zip; use a new key per build (e.g. with the git sha)");
-        CfnParameter queueKey = MaasConstructs.stringParameter(this, "QueueFunctionZipKey", null,
-                "Key of functions/queue-lambda/target/function.zip; use a new key per build (e.g. with the git sha)");
-        Code http = Code.fromCfnParameters(CfnParametersCodeProps.builder()
-                .bucketNameParam(artifactBucket).objectKeyParam(httpKey).build());
-        Code queueCode = Code.fromCfnParameters(CfnParametersCodeProps.builder()
-                .bucketNameParam(artifactBucket).objectKeyParam(queueKey).build());
-        // A published version is only replaced when one of its properties changes: tie the description to the key.
-        return new LambdaCode(http, "maaskit http s3://" + artifactBucket.getValueAsString() + "/" + httpKey.getValueAsString(),
-                queueCode, "maaskit queue s3://" + artifactBucket.getValueAsString() + "/" + queueKey.getValueAsString());
-    }
+  public Function queueFunction() {
+    return queueFunction;
+  }
 
-    public Bucket modelBucket() {
-        return modelBucket;
-    }
+  public Alias httpAlias() {
+    return httpAlias;
+  }
 
-    public Function httpFunction() {
-        return httpFunction;
-    }
+  public Alias queueAlias() {
+    return queueAlias;
+  }
 
-    public Function queueFunction() {
-        return queueFunction;
-    }
+  public Queue queue() {
+    return queue;
+  }
 
-    public Alias httpAlias() {
-        return httpAlias;
-    }
+  public Queue deadLetterQueue() {
+    return deadLetterQueue;
+  }
 
-    public Alias queueAlias() {
-        return queueAlias;
-    }
-
-    public Queue queue() {
-        return queue;
-    }
-
-    public Queue deadLetterQueue() {
-        return deadLetterQueue;
-    }
-
-    public HttpApi api() {
-        return api;
-    }
-
+  public HttpApi api() {
+    return api;
+  }
 }

@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,275 +23,410 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-
 /**
- * Structure of {@code sam-template.yaml}. The CloudFormation validator checks its plain CloudFormation resources but
- * does not expand AWS::Serverless::* resources, so those are checked here (including an allow-list of property names
- * against typos), and the access-control conditions are evaluated for each parameter combination.
+ * Structure of {@code sam-template.yaml}. The CloudFormation validator checks its plain
+ * CloudFormation resources but does not expand AWS::Serverless::* resources, so those are checked
+ * here (including an allow-list of property names against typos), and the access-control conditions
+ * are evaluated for each parameter combination.
  */
 class SamTemplateTest {
 
-    static final Path SAM = NodeTooling.REPO_ROOT.resolve("sam-template.yaml");
-    static Map<String, Object> tpl;
+  static final Path SAM = NodeTooling.REPO_ROOT.resolve("sam-template.yaml");
+  static Map<String, Object> tpl;
 
-    static Map<String, Object> load() throws IOException {
-        return map(new ObjectMapper(new YAMLFactory()).readValue(SAM.toFile(), Map.class));
+  static Map<String, Object> load() throws IOException {
+    return map(new ObjectMapper(new YAMLFactory()).readValue(SAM.toFile(), Map.class));
+  }
+
+  @BeforeAll
+  static void read() throws IOException {
+    tpl = load();
+  }
+
+  @Test
+  void isASamTemplateInLongFormIntrinsics() throws IOException {
+    assertEquals("AWS::Serverless-2016-10-31", tpl.get("Transform"));
+    var shortForm =
+        Pattern.compile(
+            "(^|[\\s:\\[,-])!(Ref|Sub|GetAtt|If|Join|Select|Split|Equals|Not|And|Or|"
+                + "Condition|FindInMap|ImportValue|Base64|Cidr|GetAZs)\\b",
+            Pattern.MULTILINE);
+    var m = shortForm.matcher(Files.readString(SAM));
+    assertFalse(
+        m.find(),
+        "use the long form (Ref:/Fn::Sub:), not YAML tags: " + (m.hitEnd() ? "" : m.group()));
+  }
+
+  @Test
+  void parametersAndDefaults() {
+    var p = map(tpl.get("Parameters"));
+    assertEquals(
+        Set.of(
+            "ModelPrefix",
+            "ResultsPrefix",
+            "MemorySize",
+            "Architecture",
+            "MaxReceiveCount",
+            "AllowAnonymous",
+            "JwtIssuer",
+            "JwtAudience"),
+        p.keySet());
+    assertEquals(2048, at(p, "MemorySize", "Default"));
+    assertEquals(3, at(p, "MaxReceiveCount", "Default"));
+    assertEquals("false", at(p, "AllowAnonymous", "Default"));
+    assertEquals("", at(p, "JwtIssuer", "Default"));
+    assertEquals(List.of("x86_64", "arm64"), at(p, "Architecture", "AllowedValues"));
+    assertEquals("x86_64", at(p, "Architecture", "Default"));
+    for (String prefix : List.of("ModelPrefix", "ResultsPrefix")) {
+      assertEquals(
+          MaasConstructs.PREFIX_PATTERN,
+          at(p, prefix, "AllowedPattern"),
+          "same rule as the CDK stacks");
     }
+  }
 
-    @BeforeAll
-    static void read() throws IOException {
-        tpl = load();
+  @Test
+  void functionsAreSnapStartedJava21QuarkusZipsPublishedAsLive() {
+    var functions = resources(tpl, "AWS::Serverless::Function");
+    assertEquals(Set.of("HttpFunction", "QueueFunction"), functions.keySet());
+    assertEquals(
+        "functions/http-lambda/target/function.zip",
+        at(functions.get("HttpFunction"), "Properties", "CodeUri"));
+    assertEquals(
+        "functions/queue-lambda/target/function.zip",
+        at(functions.get("QueueFunction"), "Properties", "CodeUri"));
+    for (var fn : functions.values()) {
+      var props = map(fn.get("Properties"));
+      assertEquals("java21", props.get("Runtime"));
+      assertEquals(HANDLER, props.get("Handler"));
+      assertEquals(Map.of("ApplyOn", "PublishedVersions"), props.get("SnapStart"));
+      assertEquals("live", props.get("AutoPublishAlias"));
+      assertEquals(Map.of("Ref", "MemorySize"), props.get("MemorySize"));
+      assertEquals(List.of(Map.of("Ref", "Architecture")), props.get("Architectures"));
     }
+  }
 
-    @Test
-    void isASamTemplateInLongFormIntrinsics() throws IOException {
-        assertEquals("AWS::Serverless-2016-10-31", tpl.get("Transform"));
-        var shortForm = Pattern.compile("(^|[\\s:\\[,-])!(Ref|Sub|GetAtt|If|Join|Select|Split|Equals|Not|And|Or|"
-                + "Condition|FindInMap|ImportValue|Base64|Cidr|GetAZs)\\b", Pattern.MULTILINE);
-        var m = shortForm.matcher(Files.readString(SAM));
-        assertFalse(m.find(), "use the long form (Ref:/Fn::Sub:), not YAML tags: " + (m.hitEnd() ? "" : m.group()));
+  @Test
+  void httpFunctionCanaryRollsBackOnAlarmsDefinedInTheTemplate() {
+    var pref = map(at(tpl, "Resources", "HttpFunction", "Properties", "DeploymentPreference"));
+    assertEquals("Canary10Percent5Minutes", pref.get("Type"));
+    var alarms = list(pref.get("Alarms"));
+    assertFalse(alarms.isEmpty());
+    var resources = map(tpl.get("Resources"));
+    for (Object a : alarms) {
+      String ref = (String) at(a, "Ref");
+      assertEquals("AWS::CloudWatch::Alarm", at(resources, ref, "Type"), ref);
     }
+  }
 
-    @Test
-    void parametersAndDefaults() {
-        var p = map(tpl.get("Parameters"));
-        assertEquals(Set.of("ModelPrefix", "ResultsPrefix", "MemorySize", "Architecture", "MaxReceiveCount",
-                "AllowAnonymous", "JwtIssuer", "JwtAudience"), p.keySet());
-        assertEquals(2048, at(p, "MemorySize", "Default"));
-        assertEquals(3, at(p, "MaxReceiveCount", "Default"));
-        assertEquals("false", at(p, "AllowAnonymous", "Default"));
-        assertEquals("", at(p, "JwtIssuer", "Default"));
-        assertEquals(List.of("x86_64", "arm64"), at(p, "Architecture", "AllowedValues"));
-        assertEquals("x86_64", at(p, "Architecture", "Default"));
-        for (String prefix : List.of("ModelPrefix", "ResultsPrefix")) {
-            assertEquals(MaasConstructs.PREFIX_PATTERN, at(p, prefix, "AllowedPattern"), "same rule as the CDK stacks");
+  @Test
+  void environmentMatchesWhatTheFunctionsRead() {
+    for (String fn : List.of("HttpFunction", "QueueFunction")) {
+      var env = map(at(tpl, "Resources", fn, "Properties", "Environment", "Variables"));
+      assertEquals(
+          Map.of("Fn::Sub", "s3://${ModelBucket}/${ModelPrefix}"), env.get("MAAS_MODEL_STORE"));
+      assertEquals("/tmp/maas-cache", env.get("MAAS_CACHE_DIR"));
+      assertEquals("memory", env.get("MAAS_LOAD_MODE"));
+      assertEquals("true", env.get("MAAS_PRELOAD"));
+      assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
+      assertFalse(env.containsKey("MAAS_QUEUE_URL"));
+      // same variables as the CDK stack
+      var cdkEnv = MaasConstructs.lambdaEnvironment("x", true).keySet();
+      assertTrue(env.keySet().containsAll(cdkEnv), fn + " lacks some of " + cdkEnv);
+    }
+    assertEquals(
+        Map.of("Fn::Sub", "s3://${ModelBucket}/${ResultsPrefix}"),
+        at(
+            tpl,
+            "Resources",
+            "QueueFunction",
+            "Properties",
+            "Environment",
+            "Variables",
+            "MAAS_RESULTS_URI"));
+  }
+
+  @Test
+  void queueFunctionReportsBatchItemFailuresAndQueueHasADlq() {
+    var events = map(at(tpl, "Resources", "QueueFunction", "Properties", "Events"));
+    assertEquals(1, events.size());
+    var sqs = map(events.values().iterator().next());
+    assertEquals("SQS", sqs.get("Type"));
+    assertEquals(
+        List.of("ReportBatchItemFailures"), at(sqs, "Properties", "FunctionResponseTypes"));
+    assertEquals(Map.of("Fn::GetAtt", List.of("JobsQueue", "Arn")), at(sqs, "Properties", "Queue"));
+
+    var redrive = map(at(tpl, "Resources", "JobsQueue", "Properties", "RedrivePolicy"));
+    assertEquals(Map.of("Ref", "MaxReceiveCount"), redrive.get("maxReceiveCount"));
+    assertEquals(
+        Map.of("Fn::GetAtt", List.of("JobsDeadLetterQueue", "Arn")),
+        redrive.get("deadLetterTargetArn"));
+    int visibility =
+        ((Number) at(tpl, "Resources", "JobsQueue", "Properties", "VisibilityTimeout")).intValue();
+    int timeout =
+        ((Number) at(tpl, "Resources", "QueueFunction", "Properties", "Timeout")).intValue();
+    assertTrue(visibility >= 6 * timeout, visibility + " < 6 x " + timeout);
+  }
+
+  @Test
+  void s3PermissionsAreScopedToPrefixes() {
+    assertEquals(List.of(), PolicyChecks.s3WildcardViolations(tpl));
+    for (var s : PolicyChecks.statements(tpl)) {
+      String resources = toJson(s.resources());
+      if (s.actions().contains("s3:ListBucket")) {
+        assertTrue(toJson(s.body().get("Condition")).contains("Prefix}*"), s.where());
+      } else if (s.actions().contains("s3:PutObject")) {
+        // Only the queue function writes: results, and packages published by training messages.
+        assertTrue(
+            s.where().startsWith("QueueFunction")
+                && (resources.contains("${ResultsPrefix}*")
+                    || resources.contains("${ModelPrefix}*")),
+            s.where());
+      } else {
+        assertTrue(resources.contains("Prefix}*"), s.where() + " " + resources);
+      }
+    }
+  }
+
+  @Test
+  void alarmsCoverErrorsThrottlesP99AndDlqDepth() {
+    var alarms = resources(tpl, "AWS::CloudWatch::Alarm").values();
+    for (String fn : List.of("HttpFunction", "QueueFunction")) {
+      for (String metric : List.of("Errors", "Throttles", "Duration")) {
+        assertEquals(
+            1,
+            alarms.stream()
+                .filter(
+                    a ->
+                        metric.equals(at(a, "Properties", "MetricName"))
+                            && toJson(at(a, "Properties", "Dimensions"))
+                                .contains("${" + fn + "}:live"))
+                .count(),
+            fn + " " + metric);
+      }
+    }
+    assertEquals(
+        2,
+        alarms.stream()
+            .filter(a -> "p99".equals(at(a, "Properties", "ExtendedStatistic")))
+            .count());
+    assertTrue(
+        alarms.stream()
+            .anyMatch(
+                a ->
+                    "ApproximateNumberOfMessagesVisible".equals(at(a, "Properties", "MetricName"))
+                        && Integer.valueOf(0).equals(at(a, "Properties", "Threshold"))
+                        && "GreaterThanThreshold".equals(at(a, "Properties", "ComparisonOperator"))
+                        && toJson(a).contains("JobsDeadLetterQueue")));
+  }
+
+  @Test
+  void routesMatchTheCdkStackAndTargetTheLiveAlias() {
+    Set<String> keys =
+        resources(tpl, "AWS::ApiGatewayV2::Route").values().stream()
+            .map(r -> (String) at(r, "Properties", "RouteKey"))
+            .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> cdk =
+        MaasConstructs.ROUTES.stream()
+            .map(r -> r.method() + " " + r.path())
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(cdk, keys);
+    assertEquals(
+        Map.of("Ref", "HttpFunction.Alias"),
+        at(tpl, "Resources", "HttpApiIntegration", "Properties", "IntegrationUri"));
+    assertEquals(
+        Map.of("Ref", "HttpFunction.Alias"),
+        at(tpl, "Resources", "HttpApiInvokePermission", "Properties", "FunctionName"));
+  }
+
+  @Test
+  void accessControlIsIamByDefaultJwtWithAnIssuerAndAnonymousOnlyOnRequest() {
+    assertRoutes(Map.of(), "AWS_IAM", false);
+    assertRoutes(
+        Map.of("JwtIssuer", "https://issuer.example.com", "JwtAudience", "client"), "JWT", true);
+    assertRoutes(Map.of("AllowAnonymous", "true"), "NONE", false);
+  }
+
+  private static void assertRoutes(
+      Map<String, String> overrides, String expectedType, boolean authorizerCreated) {
+    var cf = new Conditions(tpl, overrides);
+    var authorizer = map(at(tpl, "Resources", "HttpApiJwtAuthorizer"));
+    assertEquals(
+        authorizerCreated, cf.isTrue((String) authorizer.get("Condition")), overrides.toString());
+    for (var route : resources(tpl, "AWS::ApiGatewayV2::Route").values()) {
+      assertEquals(
+          expectedType,
+          cf.resolve(at(route, "Properties", "AuthorizationType")),
+          overrides.toString());
+      Object authorizerId = cf.resolve(at(route, "Properties", "AuthorizerId"));
+      if (authorizerCreated) {
+        assertEquals(Map.of("Ref", "HttpApiJwtAuthorizer"), authorizerId);
+      } else {
+        assertEquals(Map.of("Ref", "AWS::NoValue"), authorizerId);
+      }
+    }
+  }
+
+  @Test
+  void samPropertiesAreKnownNames() {
+    Set<String> function =
+        Set.of(
+            "Architectures",
+            "AssumeRolePolicyDocument",
+            "AutoPublishAlias",
+            "AutoPublishAliasAllProperties",
+            "AutoPublishCodeSha256",
+            "CodeSigningConfigArn",
+            "CodeUri",
+            "DeadLetterQueue",
+            "DeploymentPreference",
+            "Description",
+            "Environment",
+            "EphemeralStorage",
+            "EventInvokeConfig",
+            "Events",
+            "FileSystemConfigs",
+            "FunctionName",
+            "FunctionUrlConfig",
+            "Handler",
+            "ImageConfig",
+            "ImageUri",
+            "InlineCode",
+            "KmsKeyArn",
+            "Layers",
+            "LoggingConfig",
+            "MemorySize",
+            "PackageType",
+            "PermissionsBoundary",
+            "Policies",
+            "PropagateTags",
+            "ProvisionedConcurrencyConfig",
+            "RecursiveLoop",
+            "ReservedConcurrentExecutions",
+            "Role",
+            "RolePath",
+            "Runtime",
+            "RuntimeManagementConfig",
+            "SnapStart",
+            "SourceKMSKeyArn",
+            "Tags",
+            "Timeout",
+            "Tracing",
+            "VersionDescription",
+            "VpcConfig");
+    Set<String> deployment =
+        Set.of(
+            "Alarms",
+            "Enabled",
+            "Hooks",
+            "PassthroughCondition",
+            "Role",
+            "TriggerConfigurations",
+            "Type");
+    Set<String> sqsEvent =
+        Set.of(
+            "BatchSize",
+            "Enabled",
+            "FilterCriteria",
+            "FunctionResponseTypes",
+            "KmsKeyArn",
+            "MaximumBatchingWindowInSeconds",
+            "MetricsConfig",
+            "ProvisionedPollerConfig",
+            "Queue",
+            "ScalingConfig");
+    for (var e : resources(tpl, "AWS::Serverless::Function").entrySet()) {
+      var props = map(e.getValue().get("Properties"));
+      assertTrue(
+          function.containsAll(props.keySet()),
+          e.getKey() + ": unknown SAM property in " + props.keySet());
+      if (props.get("DeploymentPreference") != null) {
+        assertTrue(deployment.containsAll(map(props.get("DeploymentPreference")).keySet()));
+      }
+      if (props.get("Events") != null) {
+        for (Object ev : map(props.get("Events")).values()) {
+          assertEquals("SQS", at(ev, "Type"));
+          assertTrue(sqsEvent.containsAll(map(at(ev, "Properties")).keySet()), toJson(ev));
         }
+      }
+    }
+  }
+
+  @Test
+  void outputs() {
+    assertTrue(
+        map(tpl.get("Outputs"))
+            .keySet()
+            .containsAll(
+                Set.of(
+                    "ApiUrl",
+                    "QueueUrl",
+                    "DeadLetterQueueUrl",
+                    "ModelBucketName",
+                    "ResultsBucketName",
+                    "ModelStoreUri",
+                    "ResultsUri")));
+    assertNull(
+        at(tpl, "Resources", "HttpApi", "Properties", "Body"),
+        "routes are resources, not an OpenAPI body");
+  }
+
+  /**
+   * Just enough of CloudFormation's condition functions to evaluate this template for given
+   * parameters.
+   */
+  static final class Conditions {
+    private final Map<String, Object> template;
+    private final Map<String, Object> params = new HashMap<>();
+
+    Conditions(Map<String, Object> template, Map<String, String> overrides) {
+      this.template = template;
+      map(template.get("Parameters")).forEach((k, v) -> params.put(k, at(v, "Default")));
+      params.putAll(overrides);
     }
 
-    @Test
-    void functionsAreSnapStartedJava21QuarkusZipsPublishedAsLive() {
-        var functions = resources(tpl, "AWS::Serverless::Function");
-        assertEquals(Set.of("HttpFunction", "QueueFunction"), functions.keySet());
-        assertEquals("functions/http-lambda/target/function.zip", at(functions.get("HttpFunction"), "Properties", "CodeUri"));
-        assertEquals("functions/queue-lambda/target/function.zip", at(functions.get("QueueFunction"), "Properties", "CodeUri"));
-        for (var fn : functions.values()) {
-            var props = map(fn.get("Properties"));
-            assertEquals("java21", props.get("Runtime"));
-            assertEquals(HANDLER, props.get("Handler"));
-            assertEquals(Map.of("ApplyOn", "PublishedVersions"), props.get("SnapStart"));
-            assertEquals("live", props.get("AutoPublishAlias"));
-            assertEquals(Map.of("Ref", "MemorySize"), props.get("MemorySize"));
-            assertEquals(List.of(Map.of("Ref", "Architecture")), props.get("Architectures"));
-        }
+    boolean isTrue(String condition) {
+      return eval(at(template, "Conditions", condition));
     }
 
-    @Test
-    void httpFunctionCanaryRollsBackOnAlarmsDefinedInTheTemplate() {
-        var pref = map(at(tpl, "Resources", "HttpFunction", "Properties", "DeploymentPreference"));
-        assertEquals("Canary10Percent5Minutes", pref.get("Type"));
-        var alarms = list(pref.get("Alarms"));
-        assertFalse(alarms.isEmpty());
-        var resources = map(tpl.get("Resources"));
-        for (Object a : alarms) {
-            String ref = (String) at(a, "Ref");
-            assertEquals("AWS::CloudWatch::Alarm", at(resources, ref, "Type"), ref);
-        }
+    private boolean eval(Object expr) {
+      var m = map(expr);
+      if (m.containsKey("Fn::Equals")) {
+        var args = list(m.get("Fn::Equals"));
+        return String.valueOf(value(args.get(0))).equals(String.valueOf(value(args.get(1))));
+      }
+      if (m.containsKey("Fn::Not")) {
+        return !eval(list(m.get("Fn::Not")).get(0));
+      }
+      if (m.containsKey("Fn::And")) {
+        return list(m.get("Fn::And")).stream().allMatch(this::eval);
+      }
+      if (m.containsKey("Fn::Or")) {
+        return list(m.get("Fn::Or")).stream().anyMatch(this::eval);
+      }
+      if (m.containsKey("Condition")) {
+        return isTrue((String) m.get("Condition"));
+      }
+      throw new AssertionError("unsupported condition " + expr);
     }
 
-    @Test
-    void environmentMatchesWhatTheFunctionsRead() {
-        for (String fn : List.of("HttpFunction", "QueueFunction")) {
-            var env = map(at(tpl, "Resources", fn, "Properties", "Environment", "Variables"));
-            assertEquals(Map.of("Fn::Sub", "s3://${ModelBucket}/${ModelPrefix}"), env.get("MAAS_MODEL_STORE"));
-            assertEquals("/tmp/maas-cache", env.get("MAAS_CACHE_DIR"));
-            assertEquals("memory", env.get("MAAS_LOAD_MODE"));
-            assertEquals("true", env.get("MAAS_PRELOAD"));
-            assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
-            assertFalse(env.containsKey("MAAS_QUEUE_URL"));
-            // same variables as the CDK stack
-            var cdkEnv = MaasConstructs.lambdaEnvironment("x", true).keySet();
-            assertTrue(env.keySet().containsAll(cdkEnv), fn + " lacks some of " + cdkEnv);
-        }
-        assertEquals(Map.of("Fn::Sub", "s3://${ModelBucket}/${ResultsPrefix}"),
-                at(tpl, "Resources", "QueueFunction", "Properties", "Environment", "Variables", "MAAS_RESULTS_URI"));
+    private Object value(Object v) {
+      if (v instanceof Map<?, ?> m && m.containsKey("Ref")) {
+        return params.get((String) m.get("Ref"));
+      }
+      return v;
     }
 
-    @Test
-    void queueFunctionReportsBatchItemFailuresAndQueueHasADlq() {
-        var events = map(at(tpl, "Resources", "QueueFunction", "Properties", "Events"));
-        assertEquals(1, events.size());
-        var sqs = map(events.values().iterator().next());
-        assertEquals("SQS", sqs.get("Type"));
-        assertEquals(List.of("ReportBatchItemFailures"), at(sqs, "Properties", "FunctionResponseTypes"));
-        assertEquals(Map.of("Fn::GetAtt", List.of("JobsQueue", "Arn")), at(sqs, "Properties", "Queue"));
-
-        var redrive = map(at(tpl, "Resources", "JobsQueue", "Properties", "RedrivePolicy"));
-        assertEquals(Map.of("Ref", "MaxReceiveCount"), redrive.get("maxReceiveCount"));
-        assertEquals(Map.of("Fn::GetAtt", List.of("JobsDeadLetterQueue", "Arn")), redrive.get("deadLetterTargetArn"));
-        int visibility = ((Number) at(tpl, "Resources", "JobsQueue", "Properties", "VisibilityTimeout")).intValue();
-        int timeout = ((Number) at(tpl, "Resources", "QueueFunction", "Properties", "Timeout")).intValue();
-        assertTrue(visibility >= 6 * timeout, visibility + " < 6 x " + timeout);
+    /** Resolves Fn::If recursively; other values are returned as they are. */
+    Object resolve(Object v) {
+      if (v instanceof Map<?, ?> m && m.containsKey("Fn::If")) {
+        var args = list(m.get("Fn::If"));
+        return resolve(isTrue((String) args.get(0)) ? args.get(1) : args.get(2));
+      }
+      return v;
     }
-
-    @Test
-    void s3PermissionsAreScopedToPrefixes() {
-        assertEquals(List.of(), PolicyChecks.s3WildcardViolations(tpl));
-        for (var s : PolicyChecks.statements(tpl)) {
-            String resources = toJson(s.resources());
-            if (s.actions().contains("s3:ListBucket")) {
-                assertTrue(toJson(s.body().get("Condition")).contains("Prefix}*"), s.where());
-            } else if (s.actions().contains("s3:PutObject")) {
-                // Only the queue function writes: results, and packages published by training messages.
-                assertTrue(s.where().startsWith("QueueFunction")
-                        && (resources.contains("${ResultsPrefix}*") || resources.contains("${ModelPrefix}*")), s.where());
-            } else {
-                assertTrue(resources.contains("Prefix}*"), s.where() + " " + resources);
-            }
-        }
-    }
-
-    @Test
-    void alarmsCoverErrorsThrottlesP99AndDlqDepth() {
-        var alarms = resources(tpl, "AWS::CloudWatch::Alarm").values();
-        for (String fn : List.of("HttpFunction", "QueueFunction")) {
-            for (String metric : List.of("Errors", "Throttles", "Duration")) {
-                assertEquals(1, alarms.stream().filter(a -> metric.equals(at(a, "Properties", "MetricName"))
-                        && toJson(at(a, "Properties", "Dimensions")).contains("${" + fn + "}:live")).count(), fn + " " + metric);
-            }
-        }
-        assertEquals(2, alarms.stream().filter(a -> "p99".equals(at(a, "Properties", "ExtendedStatistic"))).count());
-        assertTrue(alarms.stream().anyMatch(a -> "ApproximateNumberOfMessagesVisible".equals(at(a, "Properties", "MetricName"))
-                && Integer.valueOf(0).equals(at(a, "Properties", "Threshold"))
-                && "GreaterThanThreshold".equals(at(a, "Properties", "ComparisonOperator"))
-                && toJson(a).contains("JobsDeadLetterQueue")));
-    }
-
-    @Test
-    void routesMatchTheCdkStackAndTargetTheLiveAlias() {
-        Set<String> keys = resources(tpl, "AWS::ApiGatewayV2::Route").values().stream()
-                .map(r -> (String) at(r, "Properties", "RouteKey")).collect(Collectors.toCollection(TreeSet::new));
-        Set<String> cdk = MaasConstructs.ROUTES.stream().map(r -> r.method() + " " + r.path())
-                .collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(cdk, keys);
-        assertEquals(Map.of("Ref", "HttpFunction.Alias"), at(tpl, "Resources", "HttpApiIntegration", "Properties", "IntegrationUri"));
-        assertEquals(Map.of("Ref", "HttpFunction.Alias"), at(tpl, "Resources", "HttpApiInvokePermission", "Properties", "FunctionName"));
-    }
-
-    @Test
-    void accessControlIsIamByDefaultJwtWithAnIssuerAndAnonymousOnlyOnRequest() {
-        assertRoutes(Map.of(), "AWS_IAM", false);
-        assertRoutes(Map.of("JwtIssuer", "https://issuer.example.com", "JwtAudience", "client"), "JWT", true);
-        assertRoutes(Map.of("AllowAnonymous", "true"), "NONE", false);
-    }
-
-    private static void assertRoutes(Map<String, String> overrides, String expectedType, boolean authorizerCreated) {
-        var cf = new Conditions(tpl, overrides);
-        var authorizer = map(at(tpl, "Resources", "HttpApiJwtAuthorizer"));
-        assertEquals(authorizerCreated, cf.isTrue((String) authorizer.get("Condition")), overrides.toString());
-        for (var route : resources(tpl, "AWS::ApiGatewayV2::Route").values()) {
-            assertEquals(expectedType, cf.resolve(at(route, "Properties", "AuthorizationType")), overrides.toString());
-            Object authorizerId = cf.resolve(at(route, "Properties", "AuthorizerId"));
-            if (authorizerCreated) {
-                assertEquals(Map.of("Ref", "HttpApiJwtAuthorizer"), authorizerId);
-            } else {
-                assertEquals(Map.of("Ref", "AWS::NoValue"), authorizerId);
-            }
-        }
-    }
-
-    @Test
-    void samPropertiesAreKnownNames() {
-        Set<String> function = Set.of("Architectures", "AssumeRolePolicyDocument", "AutoPublishAlias",
-                "AutoPublishAliasAllProperties", "AutoPublishCodeSha256", "CodeSigningConfigArn", "CodeUri",
-                "DeadLetterQueue", "DeploymentPreference", "Description", "Environment", "EphemeralStorage",
-                "EventInvokeConfig", "Events", "FileSystemConfigs", "FunctionName", "FunctionUrlConfig", "Handler",
-                "ImageConfig", "ImageUri", "InlineCode", "KmsKeyArn", "Layers", "LoggingConfig", "MemorySize",
-                "PackageType", "PermissionsBoundary", "Policies", "PropagateTags", "ProvisionedConcurrencyConfig",
-                "RecursiveLoop", "ReservedConcurrentExecutions", "Role", "RolePath", "Runtime",
-                "RuntimeManagementConfig", "SnapStart", "SourceKMSKeyArn", "Tags", "Timeout", "Tracing",
-                "VersionDescription", "VpcConfig");
-        Set<String> deployment = Set.of("Alarms", "Enabled", "Hooks", "PassthroughCondition", "Role",
-                "TriggerConfigurations", "Type");
-        Set<String> sqsEvent = Set.of("BatchSize", "Enabled", "FilterCriteria", "FunctionResponseTypes", "KmsKeyArn",
-                "MaximumBatchingWindowInSeconds", "MetricsConfig", "ProvisionedPollerConfig", "Queue", "ScalingConfig");
-        for (var e : resources(tpl, "AWS::Serverless::Function").entrySet()) {
-            var props = map(e.getValue().get("Properties"));
-            assertTrue(function.containsAll(props.keySet()), e.getKey() + ": unknown SAM property in " + props.keySet());
-            if (props.get("DeploymentPreference") != null) {
-                assertTrue(deployment.containsAll(map(props.get("DeploymentPreference")).keySet()));
-            }
-            if (props.get("Events") != null) {
-                for (Object ev : map(props.get("Events")).values()) {
-                    assertEquals("SQS", at(ev, "Type"));
-                    assertTrue(sqsEvent.containsAll(map(at(ev, "Properties")).keySet()), toJson(ev));
-                }
-            }
-        }
-    }
-
-    @Test
-    void outputs() {
-        assertTrue(map(tpl.get("Outputs")).keySet().containsAll(Set.of("ApiUrl", "QueueUrl", "DeadLetterQueueUrl",
-                "ModelBucketName", "ResultsBucketName", "ModelStoreUri", "ResultsUri")));
-        assertNull(at(tpl, "Resources", "HttpApi", "Properties", "Body"), "routes are resources, not an OpenAPI body");
-    }
-
-    /** Just enough of CloudFormation's condition functions to evaluate this template for given parameters. */
-    static final class Conditions {
-        private final Map<String, Object> template;
-        private final Map<String, Object> params = new HashMap<>();
-
-        Conditions(Map<String, Object> template, Map<String, String> overrides) {
-            this.template = template;
-            map(template.get("Parameters")).forEach((k, v) -> params.put(k, at(v, "Default")));
-            params.putAll(overrides);
-        }
-
-        boolean isTrue(String condition) {
-            return eval(at(template, "Conditions", condition));
-        }
-
-        private boolean eval(Object expr) {
-            var m = map(expr);
-            if (m.containsKey("Fn::Equals")) {
-                var args = list(m.get("Fn::Equals"));
-                return String.valueOf(value(args.get(0))).equals(String.valueOf(value(args.get(1))));
-            }
-            if (m.containsKey("Fn::Not")) {
-                return !eval(list(m.get("Fn::Not")).get(0));
-            }
-            if (m.containsKey("Fn::And")) {
-                return list(m.get("Fn::And")).stream().allMatch(this::eval);
-            }
-            if (m.containsKey("Fn::Or")) {
-                return list(m.get("Fn::Or")).stream().anyMatch(this::eval);
-            }
-            if (m.containsKey("Condition")) {
-                return isTrue((String) m.get("Condition"));
-            }
-            throw new AssertionError("unsupported condition " + expr);
-        }
-
-        private Object value(Object v) {
-            if (v instanceof Map<?, ?> m && m.containsKey("Ref")) {
-                return params.get((String) m.get("Ref"));
-            }
-            return v;
-        }
-
-        /** Resolves Fn::If recursively; other values are returned as they are. */
-        Object resolve(Object v) {
-            if (v instanceof Map<?, ?> m && m.containsKey("Fn::If")) {
-                var args = list(m.get("Fn::If"));
-                return resolve(isTrue((String) args.get(0)) ? args.get(1) : args.get(2));
-            }
-            return v;
-        }
-    }
+  }
 }

@@ -18,221 +18,339 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
 import software.amazon.awscdk.assertions.Annotations;
 import software.amazon.awscdk.assertions.Match;
 import software.amazon.awscdk.assertions.Template;
 
 class ServerlessStackTest {
 
-    static InfraTestSupport.Synth synth;
-    static Template template;
-    static Map<String, Object> tpl;
+  static InfraTestSupport.Synth synth;
+  static Template template;
+  static Map<String, Object> tpl;
 
-    @BeforeAll
-    static void synthesize() {
-        synth = InfraTestSupport.defaults();
-        template = synth.serverless();
-        tpl = json(template);
+  @BeforeAll
+  static void synthesize() {
+    synth = InfraTestSupport.defaults();
+    template = synth.serverless();
+    tpl = json(template);
+  }
+
+  @Test
+  void writesTemplatesToTargetCdkOut() {
+    for (var file : synth.templateFiles()) {
+      assertTrue(Files.isRegularFile(file), "missing " + file);
     }
+  }
 
-    @Test
-    void writesTemplatesToTargetCdkOut() {
-        for (var file : synth.templateFiles()) {
-            assertTrue(Files.isRegularFile(file), "missing " + file);
-        }
+  @Test
+  void synthesizesWithoutWarningsOrErrors() {
+    Annotations annotations = Annotations.fromStack(synth.stacks().serverless());
+    annotations.hasNoError("*", Match.anyValue());
+    annotations.hasNoWarning("*", Match.anyValue());
+  }
+
+  @Test
+  void bothFunctionsAreJava21QuarkusWithSnapStartOnPublishedVersions() {
+    var functions = resources(tpl, "AWS::Lambda::Function");
+    assertEquals(2, functions.size(), "HTTP + queue function only: " + functions.keySet());
+    for (var fn : functions.values()) {
+      assertEquals("java21", at(fn, "Properties", "Runtime"));
+      assertEquals(HANDLER, at(fn, "Properties", "Handler"));
+      assertEquals(Map.of("ApplyOn", "PublishedVersions"), at(fn, "Properties", "SnapStart"));
+      assertEquals(Map.of("Ref", "MemorySize"), at(fn, "Properties", "MemorySize"));
+      assertEquals(List.of("x86_64"), at(fn, "Properties", "Architectures"));
     }
+    template.resourceCountIs("AWS::Lambda::Version", 2);
+    template.resourcePropertiesCountIs("AWS::Lambda::Alias", Map.of("Name", "live"), 2);
+  }
 
-    @Test
-    void synthesizesWithoutWarningsOrErrors() {
-        Annotations annotations = Annotations.fromStack(synth.stacks().serverless());
-        annotations.hasNoError("*", Match.anyValue());
-        annotations.hasNoWarning("*", Match.anyValue());
+  @Test
+  void httpAliasIsDeployedByCodeDeployCanaryWithAlarmRollback() {
+    template.hasResourceProperties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        Map.of(
+            "DeploymentConfigName", "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            "AlarmConfiguration",
+                Map.of(
+                    "Enabled",
+                    true,
+                    "Alarms",
+                    Match.arrayWith(
+                        List.of(
+                            Map.of(
+                                "Name",
+                                Map.of("Ref", Match.stringLikeRegexp("HttpFunctionErrorsAlarm.*"))),
+                            Map.of(
+                                "Name",
+                                Map.of(
+                                    "Ref",
+                                    Match.stringLikeRegexp("HttpFunctionP99DurationAlarm.*")))))),
+            "AutoRollbackConfiguration",
+                Map.of(
+                    "Enabled",
+                    true,
+                    "Events",
+                    Match.arrayWith(List.of("DEPLOYMENT_STOP_ON_ALARM")))));
+    template.hasResource(
+        "AWS::Lambda::Alias",
+        Map.of(
+            "Properties",
+                Map.of(
+                    "Name",
+                    "live",
+                    "FunctionName",
+                    Map.of("Ref", Match.stringLikeRegexp("HttpFunction.*"))),
+            "UpdatePolicy", Map.of("CodeDeployLambdaAliasUpdate", Match.anyValue())));
+  }
+
+  @Test
+  void bucketParametersMakeEveryNewZipPublishANewVersion() {
+    // Code comes from bucket/key parameters; the version description embeds the key, so a new key
+    // replaces the
+    // AWS::Lambda::Version (Description is create-only) and the alias moves.
+    var params = map(tpl.get("Parameters"));
+    assertTrue(
+        params
+            .keySet()
+            .containsAll(
+                Set.of("ArtifactBucketName", "HttpFunctionZipKey", "QueueFunctionZipKey")));
+    var versions = resources(tpl, "AWS::Lambda::Version").values();
+    assertTrue(
+        versions.stream()
+            .allMatch(v -> toJson(at(v, "Properties", "Description")).contains("ZipKey")),
+        "version descriptions must reference the zip key parameters");
+  }
+
+  @Test
+  void modelBucketIsEncryptedVersionedPrivateAndTlsOnly() {
+    template.hasResourceProperties(
+        "AWS::S3::Bucket",
+        Map.of(
+            "BucketEncryption",
+                Map.of(
+                    "ServerSideEncryptionConfiguration",
+                    List.of(
+                        Map.of("ServerSideEncryptionByDefault", Map.of("SSEAlgorithm", "AES256")))),
+            "VersioningConfiguration", Map.of("Status", "Enabled"),
+            "PublicAccessBlockConfiguration",
+                Map.of(
+                    "BlockPublicAcls",
+                    true,
+                    "BlockPublicPolicy",
+                    true,
+                    "IgnorePublicAcls",
+                    true,
+                    "RestrictPublicBuckets",
+                    true)));
+    template.hasResourceProperties(
+        "AWS::S3::BucketPolicy",
+        Map.of(
+            "PolicyDocument",
+            Map.of(
+                "Statement",
+                Match.arrayWith(
+                    List.of(
+                        Match.objectLike(
+                            Map.of(
+                                "Effect",
+                                "Deny",
+                                "Condition",
+                                Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))));
+  }
+
+  @Test
+  void s3AccessIsScopedToTheModelAndResultsPrefixes() {
+    assertEquals(List.of(), PolicyChecks.s3WildcardViolations(tpl));
+    var statements = PolicyChecks.statements(tpl);
+    var s3 =
+        statements.stream()
+            .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("s3:")))
+            .toList();
+    assertFalse(s3.isEmpty());
+    for (var s : s3) {
+      String resources = toJson(s.resources());
+      if (s.actions().contains("s3:ListBucket")) {
+        assertEquals(List.of("s3:ListBucket"), s.actions(), s.where());
+        String prefix = toJson(at(s.body(), "Condition", "StringLike", "s3:prefix"));
+        assertTrue(
+            prefix.contains("ModelPrefix") || prefix.contains("ResultsPrefix"),
+            s.where() + " " + prefix);
+      } else if (s.actions().contains("s3:PutObject")) {
+        assertTrue(
+            s.where().startsWith("QueueFunction"), "only the queue function writes: " + s.where());
+        // results, or packages published by training messages: never outside the two prefixes
+        assertTrue(
+            resources.contains("ResultsPrefix") || resources.contains("ModelPrefix"), resources);
+      } else {
+        assertEquals(List.of("s3:GetObject"), s.actions(), s.where());
+        assertTrue(
+            resources.contains("ModelPrefix") || resources.contains("ResultsPrefix"), resources);
+      }
     }
+    Set<String> httpActions =
+        s3.stream()
+            .filter(s -> s.where().startsWith("HttpFunction"))
+            .flatMap(s -> s.actions().stream())
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(Set.of("s3:GetObject", "s3:ListBucket"), httpActions);
+  }
 
-    @Test
-    void bothFunctionsAreJava21QuarkusWithSnapStartOnPublishedVersions() {
-        var functions = resources(tpl, "AWS::Lambda::Function");
-        assertEquals(2, functions.size(), "HTTP + queue function only: " + functions.keySet());
-        for (var fn : functions.values()) {
-            assertEquals("java21", at(fn, "Properties", "Runtime"));
-            assertEquals(HANDLER, at(fn, "Properties", "Handler"));
-            assertEquals(Map.of("ApplyOn", "PublishedVersions"), at(fn, "Properties", "SnapStart"));
-            assertEquals(Map.of("Ref", "MemorySize"), at(fn, "Properties", "MemorySize"));
-            assertEquals(List.of("x86_64"), at(fn, "Properties", "Architectures"));
-        }
-        template.resourceCountIs("AWS::Lambda::Version", 2);
-        template.resourcePropertiesCountIs("AWS::Lambda::Alias", Map.of("Name", "live"), 2);
+  @Test
+  void sqsPermissionsOnlyOnTheJobsQueue() {
+    for (var s : PolicyChecks.statements(tpl)) {
+      if (s.actions().stream().anyMatch(a -> a.startsWith("sqs:"))) {
+        assertEquals(1, s.resources().size(), s.where());
+        assertTrue(toJson(s.resources()).contains("JobsQueue"), s.where() + " " + s.resources());
+      }
     }
+  }
 
-    @Test
-    void httpAliasIsDeployedByCodeDeployCanaryWithAlarmRollback() {
-        template.hasResourceProperties("AWS::CodeDeploy::DeploymentGroup", Map.of(
-                "DeploymentConfigName", "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-                "AlarmConfiguration", Map.of("Enabled", true, "Alarms", Match.arrayWith(List.of(
-                        Map.of("Name", Map.of("Ref", Match.stringLikeRegexp("HttpFunctionErrorsAlarm.*"))),
-                        Map.of("Name", Map.of("Ref", Match.stringLikeRegexp("HttpFunctionP99DurationAlarm.*")))))),
-                "AutoRollbackConfiguration", Map.of("Enabled", true,
-                        "Events", Match.arrayWith(List.of("DEPLOYMENT_STOP_ON_ALARM")))));
-        template.hasResource("AWS::Lambda::Alias", Map.of(
-                "Properties", Map.of("Name", "live", "FunctionName", Map.of("Ref", Match.stringLikeRegexp("HttpFunction.*"))),
-                "UpdatePolicy", Map.of("CodeDeployLambdaAliasUpdate", Match.anyValue())));
+  @Test
+  void queueHasDeadLetterQueueAndLongEnoughVisibility() {
+    var queues = resources(tpl, "AWS::SQS::Queue");
+    assertEquals(2, queues.size());
+    var main =
+        queues.values().stream()
+            .filter(q -> at(q, "Properties", "RedrivePolicy") != null)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no queue with a RedrivePolicy"));
+    Object redrive = at(main, "Properties", "RedrivePolicy");
+    assertEquals(Map.of("Ref", "MaxReceiveCount"), at(redrive, "maxReceiveCount"));
+    String dlqId = list(at(redrive, "deadLetterTargetArn", "Fn::GetAtt")).get(0).toString();
+    assertTrue(queues.containsKey(dlqId) && dlqId.startsWith("JobsDeadLetterQueue"), dlqId);
+    assertEquals(
+        3, ((Number) at(map(tpl.get("Parameters")), "MaxReceiveCount", "Default")).intValue());
+
+    int visibility = ((Number) at(main, "Properties", "VisibilityTimeout")).intValue();
+    int queueFnTimeout =
+        resources(tpl, "AWS::Lambda::Function").entrySet().stream()
+            .filter(e -> e.getKey().startsWith("QueueFunction"))
+            .map(e -> ((Number) at(e.getValue(), "Properties", "Timeout")).intValue())
+            .findFirst()
+            .orElseThrow();
+    assertTrue(visibility >= 6 * queueFnTimeout, visibility + " < 6 x " + queueFnTimeout);
+    template.resourceCountIs("AWS::SQS::QueuePolicy", 2); // enforceSsl on both queues
+  }
+
+  @Test
+  void queueFunctionAliasConsumesTheQueueWithPartialBatchFailures() {
+    template.hasResourceProperties(
+        "AWS::Lambda::EventSourceMapping",
+        Map.of(
+            "FunctionResponseTypes", List.of("ReportBatchItemFailures"),
+            "EventSourceArn",
+                Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("JobsQueue.*"), "Arn"))));
+    var mappings = resources(tpl, "AWS::Lambda::EventSourceMapping").values();
+    assertEquals(1, mappings.size());
+    String target = toJson(at(mappings.iterator().next(), "Properties", "FunctionName"));
+    assertTrue(
+        target.contains("QueueFunctionLive") && target.contains(":live"),
+        "must target the alias: " + target);
+  }
+
+  @Test
+  void functionsGetTheRuntimeEnvironment() {
+    for (var e : resources(tpl, "AWS::Lambda::Function").entrySet()) {
+      var env = map(at(e.getValue(), "Properties", "Environment", "Variables"));
+      assertTrue(toJson(env.get("MAAS_MODEL_STORE")).contains("ModelPrefix"), e.getKey());
+      assertEquals("/tmp/maas-cache", env.get("MAAS_CACHE_DIR"));
+      assertEquals("memory", env.get("MAAS_LOAD_MODE"));
+      assertEquals("true", env.get("MAAS_PRELOAD"));
+      assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
+      assertFalse(
+          env.containsKey("MAAS_QUEUE_URL"),
+          "MAAS_QUEUE_URL would start the polling worker in Lambda");
+      if (e.getKey().startsWith("QueueFunction")) {
+        assertTrue(toJson(env.get("MAAS_RESULTS_URI")).contains("ResultsPrefix"));
+      }
     }
+  }
 
-    @Test
-    void bucketParametersMakeEveryNewZipPublishANewVersion() {
-        // Code comes from bucket/key parameters; the version description embeds the key, so a new key replaces the
-        // AWS::Lambda::Version (Description is create-only) and the alias moves.
-        var params = map(tpl.get("Parameters"));
-        assertTrue(params.keySet().containsAll(Set.of("ArtifactBucketName", "HttpFunctionZipKey", "QueueFunctionZipKey")));
-        var versions = resources(tpl, "AWS::Lambda::Version").values();
-        assertTrue(versions.stream().allMatch(v -> toJson(at(v, "Properties", "Description")).contains("ZipKey")),
-                "version descriptions must reference the zip key parameters");
+  @Test
+  void alarmsCoverErrorsThrottlesP99AndDlqDepth() {
+    var alarms = resources(tpl, "AWS::CloudWatch::Alarm").values();
+    for (String fn : List.of("HttpFunction", "QueueFunction")) {
+      for (String metric : List.of("Errors", "Throttles", "Duration")) {
+        long n =
+            alarms.stream()
+                .filter(
+                    a ->
+                        metric.equals(at(a, "Properties", "MetricName"))
+                            && toJson(at(a, "Properties", "Dimensions")).contains(fn))
+                .count();
+        assertEquals(1, n, fn + " " + metric);
+      }
     }
+    assertEquals(
+        2,
+        alarms.stream()
+            .filter(a -> "p99".equals(at(a, "Properties", "ExtendedStatistic")))
+            .count());
+    template.hasResourceProperties(
+        "AWS::CloudWatch::Alarm",
+        Map.of(
+            "Namespace", "AWS/SQS",
+            "MetricName", "ApproximateNumberOfMessagesVisible",
+            "Threshold", 0,
+            "ComparisonOperator", "GreaterThanThreshold",
+            "Dimensions",
+                List.of(
+                    Map.of(
+                        "Name",
+                        "QueueName",
+                        "Value",
+                        Map.of(
+                            "Fn::GetAtt",
+                            List.of(
+                                Match.stringLikeRegexp("JobsDeadLetterQueue.*"), "QueueName"))))));
+  }
 
-    @Test
-    void modelBucketIsEncryptedVersionedPrivateAndTlsOnly() {
-        template.hasResourceProperties("AWS::S3::Bucket", Map.of(
-                "BucketEncryption", Map.of("ServerSideEncryptionConfiguration",
-                        List.of(Map.of("ServerSideEncryptionByDefault", Map.of("SSEAlgorithm", "AES256")))),
-                "VersioningConfiguration", Map.of("Status", "Enabled"),
-                "PublicAccessBlockConfiguration", Map.of("BlockPublicAcls", true, "BlockPublicPolicy", true,
-                        "IgnorePublicAcls", true, "RestrictPublicBuckets", true)));
-        template.hasResourceProperties("AWS::S3::BucketPolicy", Map.of("PolicyDocument", Map.of("Statement",
-                Match.arrayWith(List.of(Match.objectLike(Map.of(
-                        "Effect", "Deny",
-                        "Condition", Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))));
+  @Test
+  void everyRouteIsProtectedByIamByDefault() {
+    var routes = resources(tpl, "AWS::ApiGatewayV2::Route");
+    Set<String> keys =
+        routes.values().stream()
+            .map(r -> (String) at(r, "Properties", "RouteKey"))
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(
+        new TreeSet<>(
+            Set.of(
+                "POST /embed",
+                "POST /v1/embeddings",
+                "GET /v1/models",
+                "POST /predict",
+                "GET /info")),
+        keys);
+    for (var r : routes.values()) {
+      assertEquals("AWS_IAM", at(r, "Properties", "AuthorizationType"), toJson(r));
     }
+    template.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 0);
+    // the integration targets the live alias, so canary traffic shifting applies to API calls
+    template.hasResourceProperties(
+        "AWS::ApiGatewayV2::Integration",
+        Map.of(
+            "IntegrationUri",
+            Map.of("Ref", Match.stringLikeRegexp("HttpFunctionLive.*")),
+            "PayloadFormatVersion",
+            "2.0"));
+  }
 
-    @Test
-    void s3AccessIsScopedToTheModelAndResultsPrefixes() {
-        assertEquals(List.of(), PolicyChecks.s3WildcardViolations(tpl));
-        var statements = PolicyChecks.statements(tpl);
-        var s3 = statements.stream().filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("s3:"))).toList();
-        assertFalse(s3.isEmpty());
-        for (var s : s3) {
-            String resources = toJson(s.resources());
-            if (s.actions().contains("s3:ListBucket")) {
-                assertEquals(List.of("s3:ListBucket"), s.actions(), s.where());
-                String prefix = toJson(at(s.body(), "Condition", "StringLike", "s3:prefix"));
-                assertTrue(prefix.contains("ModelPrefix") || prefix.contains("ResultsPrefix"), s.where() + " " + prefix);
-            } else if (s.actions().contains("s3:PutObject")) {
-                assertTrue(s.where().startsWith("QueueFunction"), "only the queue function writes: " + s.where());
-                // results, or packages published by training messages: never outside the two prefixes
-                assertTrue(resources.contains("ResultsPrefix") || resources.contains("ModelPrefix"), resources);
-            } else {
-                assertEquals(List.of("s3:GetObject"), s.actions(), s.where());
-                assertTrue(resources.contains("ModelPrefix") || resources.contains("ResultsPrefix"), resources);
-            }
-        }
-        Set<String> httpActions = s3.stream().filter(s -> s.where().startsWith("HttpFunction"))
-                .flatMap(s -> s.actions().stream()).collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(Set.of("s3:GetObject", "s3:ListBucket"), httpActions);
-    }
-
-    @Test
-    void sqsPermissionsOnlyOnTheJobsQueue() {
-        for (var s : PolicyChecks.statements(tpl)) {
-            if (s.actions().stream().anyMatch(a -> a.startsWith("sqs:"))) {
-                assertEquals(1, s.resources().size(), s.where());
-                assertTrue(toJson(s.resources()).contains("JobsQueue"), s.where() + " " + s.resources());
-            }
-        }
-    }
-
-    @Test
-    void queueHasDeadLetterQueueAndLongEnoughVisibility() {
-        var queues = resources(tpl, "AWS::SQS::Queue");
-        assertEquals(2, queues.size());
-        var main = queues.values().stream().filter(q -> at(q, "Properties", "RedrivePolicy") != null).findFirst()
-                .orElseThrow(() -> new AssertionError("no queue with a RedrivePolicy"));
-        Object redrive = at(main, "Properties", "RedrivePolicy");
-        assertEquals(Map.of("Ref", "MaxReceiveCount"), at(redrive, "maxReceiveCount"));
-        String dlqId = list(at(redrive, "deadLetterTargetArn", "Fn::GetAtt")).get(0).toString();
-        assertTrue(queues.containsKey(dlqId) && dlqId.startsWith("JobsDeadLetterQueue"), dlqId);
-        assertEquals(3, ((Number) at(map(tpl.get("Parameters")), "MaxReceiveCount", "Default")).intValue());
-
-        int visibility = ((Number) at(main, "Properties", "VisibilityTimeout")).intValue();
-        int queueFnTimeout = resources(tpl, "AWS::Lambda::Function").entrySet().stream()
-                .filter(e -> e.getKey().startsWith("QueueFunction"))
-                .map(e -> ((Number) at(e.getValue(), "Properties", "Timeout")).intValue())
-                .findFirst().orElseThrow();
-        assertTrue(visibility >= 6 * queueFnTimeout, visibility + " < 6 x " + queueFnTimeout);
-        template.resourceCountIs("AWS::SQS::QueuePolicy", 2); // enforceSsl on both queues
-    }
-
-    @Test
-    void queueFunctionAliasConsumesTheQueueWithPartialBatchFailures() {
-        template.hasResourceProperties("AWS::Lambda::EventSourceMapping", Map.of(
-                "FunctionResponseTypes", List.of("ReportBatchItemFailures"),
-                "EventSourceArn", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("JobsQueue.*"), "Arn"))));
-        var mappings = resources(tpl, "AWS::Lambda::EventSourceMapping").values();
-        assertEquals(1, mappings.size());
-        String target = toJson(at(mappings.iterator().next(), "Properties", "FunctionName"));
-        assertTrue(target.contains("QueueFunctionLive") && target.contains(":live"), "must target the alias: " + target);
-    }
-
-    @Test
-    void functionsGetTheRuntimeEnvironment() {
-        for (var e : resources(tpl, "AWS::Lambda::Function").entrySet()) {
-            var env = map(at(e.getValue(), "Properties", "Environment", "Variables"));
-            assertTrue(toJson(env.get("MAAS_MODEL_STORE")).contains("ModelPrefix"), e.getKey());
-            assertEquals("/tmp/maas-cache", env.get("MAAS_CACHE_DIR"));
-            assertEquals("memory", env.get("MAAS_LOAD_MODE"));
-            assertEquals("true", env.get("MAAS_PRELOAD"));
-            assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
-            assertFalse(env.containsKey("MAAS_QUEUE_URL"), "MAAS_QUEUE_URL would start the polling worker in Lambda");
-            if (e.getKey().startsWith("QueueFunction")) {
-                assertTrue(toJson(env.get("MAAS_RESULTS_URI")).contains("ResultsPrefix"));
-            }
-        }
-    }
-
-    @Test
-    void alarmsCoverErrorsThrottlesP99AndDlqDepth() {
-        var alarms = resources(tpl, "AWS::CloudWatch::Alarm").values();
-        for (String fn : List.of("HttpFunction", "QueueFunction")) {
-            for (String metric : List.of("Errors", "Throttles", "Duration")) {
-                long n = alarms.stream().filter(a -> metric.equals(at(a, "Properties", "MetricName"))
-                        && toJson(at(a, "Properties", "Dimensions")).contains(fn)).count();
-                assertEquals(1, n, fn + " " + metric);
-            }
-        }
-        assertEquals(2, alarms.stream().filter(a -> "p99".equals(at(a, "Properties", "ExtendedStatistic"))).count());
-        template.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of(
-                "Namespace", "AWS/SQS",
-                "MetricName", "ApproximateNumberOfMessagesVisible",
-                "Threshold", 0,
-                "ComparisonOperator", "GreaterThanThreshold",
-                "Dimensions", List.of(Map.of("Name", "QueueName",
-                        "Value", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("JobsDeadLetterQueue.*"), "QueueName"))))));
-    }
-
-    @Test
-    void everyRouteIsProtectedByIamByDefault() {
-        var routes = resources(tpl, "AWS::ApiGatewayV2::Route");
-        Set<String> keys = routes.values().stream().map(r -> (String) at(r, "Properties", "RouteKey"))
-                .collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(new TreeSet<>(Set.of("POST /embed", "POST /v1/embeddings", "GET /v1/models", "POST /predict",
-                "GET /info")), keys);
-        for (var r : routes.values()) {
-            assertEquals("AWS_IAM", at(r, "Properties", "AuthorizationType"), toJson(r));
-        }
-        template.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 0);
-        // the integration targets the live alias, so canary traffic shifting applies to API calls
-        template.hasResourceProperties("AWS::ApiGatewayV2::Integration", Map.of(
-                "IntegrationUri", Map.of("Ref", Match.stringLikeRegexp("HttpFunctionLive.*")),
-                "PayloadFormatVersion", "2.0"));
-    }
-
-    @Test
-    void outputsApiQueueAndBuckets() {
-        var outputs = map(tpl.get("Outputs")).keySet();
-        assertTrue(outputs.containsAll(Set.of("ApiUrl", "QueueUrl", "DeadLetterQueueUrl", "ModelBucketName",
-                "ResultsBucketName", "ModelStoreUri", "ResultsUri")), outputs.toString());
-        assertNotNull(at(map(tpl.get("Parameters")), "ModelPrefix", "AllowedPattern"));
-    }
+  @Test
+  void outputsApiQueueAndBuckets() {
+    var outputs = map(tpl.get("Outputs")).keySet();
+    assertTrue(
+        outputs.containsAll(
+            Set.of(
+                "ApiUrl",
+                "QueueUrl",
+                "DeadLetterQueueUrl",
+                "ModelBucketName",
+                "ResultsBucketName",
+                "ModelStoreUri",
+                "ResultsUri")),
+        outputs.toString());
+    assertNotNull(at(map(tpl.get("Parameters")), "ModelPrefix", "AllowedPattern"));
+  }
 }

@@ -57,23 +57,36 @@ public final class ErrorMapper {
       return new Mapped(503, ErrorBody.of(503, "store_access_denied", e.getMessage()), 60L);
     }
     LOG.error("unhandled error in a function", e);
-    return new Mapped(500, ErrorBody.of(500, "internal_error",
-        "internal error (" + e.getClass().getSimpleName() + "); see the function's log"), null);
+    return new Mapped(
+        500,
+        ErrorBody.of(
+            500,
+            "internal_error",
+            "internal error (" + e.getClass().getSimpleName() + "); see the function's log"),
+        null);
   }
 
   /** A 400 for a request body that is not valid JSON. */
   public static Mapped malformedJson(String detail) {
-    return new Mapped(400, ErrorBody.of(400, "invalid_request_error",
-        "request body is not valid JSON" + (detail == null ? "" : ": " + detail)), null);
+    return new Mapped(
+        400,
+        ErrorBody.of(
+            400,
+            "invalid_request_error",
+            "request body is not valid JSON" + (detail == null ? "" : ": " + detail)),
+        null);
   }
 
   /** Peels framework wrappers (Funqy's ApplicationException, futures, reflection) off a failure. */
   static Throwable unwrap(Throwable t) {
     Throwable e = t;
-    while ((e instanceof CompletionException || e instanceof ExecutionException
-        || e instanceof InvocationTargetException || e instanceof io.quarkus.funqy.runtime.ApplicationException
-        || e.getClass() == RuntimeException.class)
-        && e.getCause() != null && e.getCause() != e) {
+    while ((e instanceof CompletionException
+            || e instanceof ExecutionException
+            || e instanceof InvocationTargetException
+            || e instanceof io.quarkus.funqy.runtime.ApplicationException
+            || e.getClass() == RuntimeException.class)
+        && e.getCause() != null
+        && e.getCause() != e) {
       e = e.getCause();
     }
     return e;

@@ -15,7 +15,9 @@ public interface MaasConfig {
   /** Store location: a local path or {@code s3://bucket/prefix}; default the user's cache. */
   Optional<String> modelStore();
 
-  /** Model used when a request names none: the int8 package, which cold-starts on ~4x fewer bytes. */
+  /**
+   * Model used when a request names none: the int8 package, which cold-starts on ~4x fewer bytes.
+   */
   @WithDefault("all-minilm-l6-v2-int8")
   String defaultModel();
 
@@ -54,16 +56,24 @@ public interface MaasConfig {
   @WithDefault("0")
   int threads();
 
-  /** Optional API key for HTTP deployables: requests must send {@code Authorization: Bearer <key>}. */
+  /**
+   * Optional API key for HTTP deployables: requests must send {@code Authorization: Bearer <key>}.
+   */
   Optional<String> apiKey();
 
-  /** S3 endpoint override for S3-compatible stores (else {@code AWS_ENDPOINT_URL_S3} / {@code AWS_ENDPOINT_URL}). */
+  /**
+   * S3 endpoint override for S3-compatible stores (else {@code AWS_ENDPOINT_URL_S3} / {@code
+   * AWS_ENDPOINT_URL}).
+   */
   Optional<String> s3Endpoint();
 
   /** SQS endpoint override for SQS-compatible queues (else {@code AWS_ENDPOINT_URL_SQS}). */
   Optional<String> sqsEndpoint();
 
-  /** Queue to poll in a long-running process (container, {@code scripts/serve --queue}); unset on Lambda. */
+  /**
+   * Queue to poll in a long-running process (container, {@code scripts/serve --queue}); unset on
+   * Lambda.
+   */
   Optional<String> queueUrl();
 
   /** Where queue results go: {@code s3://bucket/prefix} (one object per message). */

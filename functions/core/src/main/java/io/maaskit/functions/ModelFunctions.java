@@ -3,9 +3,9 @@ package io.maaskit.functions;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
-import java.util.List;
 import io.quarkus.funqy.Funq;
 import jakarta.inject.Inject;
+import java.util.List;
 
 /**
  * The functions, one per route. Each is a one-line delegation to a core service; every deployable

@@ -8,9 +8,9 @@ import io.maaskit.model.runtime.RuntimeOptions;
 import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
+import io.maaskit.model.store.PackageCache;
 import io.maaskit.model.store.S3Settings;
 import io.maaskit.model.store.S3Stores;
-import io.maaskit.model.store.PackageCache;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
 import io.quarkus.runtime.ShutdownEvent;
@@ -54,17 +54,27 @@ public class ModelServices {
   private ModelRegistry create() {
     String home = System.getProperty("user.home") + "/.cache/maaskit";
     String storeLoc = config.modelStore().orElse(home + "/models");
-    ModelStore store = storeLoc.startsWith("s3://") ? S3Stores.open(storeLoc, s3Settings()) : ModelStores.open(storeLoc);
+    ModelStore store =
+        storeLoc.startsWith("s3://")
+            ? S3Stores.open(storeLoc, s3Settings())
+            : ModelStores.open(storeLoc);
     Path cacheDir = Path.of(config.cacheDir().orElse(home + "/cache"));
-    LoadMode mode = switch (config.loadMode().toLowerCase()) {
-      case "cache" -> LoadMode.CACHE;
-      case "memory" -> LoadMode.MEMORY;
-      default -> throw new IllegalArgumentException("maas.load-mode must be cache or memory, not " + config.loadMode());
-    };
+    LoadMode mode =
+        switch (config.loadMode().toLowerCase()) {
+          case "cache" -> LoadMode.CACHE;
+          case "memory" -> LoadMode.MEMORY;
+          default ->
+              throw new IllegalArgumentException(
+                  "maas.load-mode must be cache or memory, not " + config.loadMode());
+        };
     runtime = TorchRuntime.start(new RuntimeOptions(config.device(), config.threads()));
-    LOG.infof("model store %s, cache %s (%s mode), default model %s", store.uri(), cacheDir, mode, config.defaultModel());
-    return new ModelRegistry(store,
-        new PackageLoader(store, new PackageCache(cacheDir, config.cacheBudgetMb() * 1024 * 1024), mode, runtime),
+    LOG.infof(
+        "model store %s, cache %s (%s mode), default model %s",
+        store.uri(), cacheDir, mode, config.defaultModel());
+    return new ModelRegistry(
+        store,
+        new PackageLoader(
+            store, new PackageCache(cacheDir, config.cacheBudgetMb() * 1024 * 1024), mode, runtime),
         new RegistryOptions(config.loadWait(), config.retryBackoff(), Duration.ofSeconds(60), 0));
   }
 

@@ -5,11 +5,11 @@ import io.maaskit.model.queue.QueueSettings;
 import io.maaskit.model.queue.ResultSink;
 import io.maaskit.model.queue.TaskHandler;
 import io.maaskit.model.queue.TrainTask;
-import io.maaskit.model.train.DatasetSource;
-import io.maaskit.model.train.TrainingJob;
 import io.maaskit.model.store.S3Stores;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
+import io.maaskit.model.train.DatasetSource;
+import io.maaskit.model.train.TrainingJob;
 import jakarta.inject.Singleton;
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -31,7 +31,11 @@ public class QueueServices {
   private volatile QueueMessageHandler handler;
   private volatile SqsClient sqs;
 
-  public QueueServices(MaasConfig config, ModelServices models, EmbeddingService embeddings, ClassificationService classification) {
+  public QueueServices(
+      MaasConfig config,
+      ModelServices models,
+      EmbeddingService embeddings,
+      ClassificationService classification) {
     this.config = config;
     this.models = models;
     this.embeddings = embeddings;
@@ -41,14 +45,20 @@ public class QueueServices {
   /** Queue settings; the results destination is required. */
   public QueueSettings settings() {
     if (config.resultsUri().isEmpty() && config.resultsQueueUrl().isEmpty()) {
-      throw new IllegalStateException("queue results need a destination: set MAAS_RESULTS_URI (s3://bucket/prefix)"
-          + " and/or MAAS_RESULTS_QUEUE_URL");
+      throw new IllegalStateException(
+          "queue results need a destination: set MAAS_RESULTS_URI (s3://bucket/prefix)"
+              + " and/or MAAS_RESULTS_QUEUE_URL");
     }
-    return QueueSettings.of(config.queueUrl().orElse(null), config.resultsUri().orElse(null),
-        config.resultsQueueUrl().orElse(null)).withConcurrency(config.queueConcurrency());
+    return QueueSettings.of(
+            config.queueUrl().orElse(null),
+            config.resultsUri().orElse(null),
+            config.resultsQueueUrl().orElse(null))
+        .withConcurrency(config.queueConcurrency());
   }
 
-  /** The shared handler: one message → one task → one result in the sink, idempotent by message id. */
+  /**
+   * The shared handler: one message → one task → one result in the sink, idempotent by message id.
+   */
   public QueueMessageHandler handler() {
     QueueMessageHandler h = handler;
     if (h == null) {
@@ -60,8 +70,11 @@ public class QueueServices {
           Map<String, TaskHandler> tasks = new LinkedHashMap<>();
           tasks.put("embed", TaskHandler.embed(embeddings));
           tasks.put("classify", TaskHandler.classify(classification));
-          TrainingJob job = new TrainingJob(models.registry().store(), models.runtime(),
-              DatasetSource.routing(s3 != null ? s3 : S3Stores.client(models.s3Settings())));
+          TrainingJob job =
+              new TrainingJob(
+                  models.registry().store(),
+                  models.runtime(),
+                  DatasetSource.routing(s3 != null ? s3 : S3Stores.client(models.s3Settings())));
           tasks.put("train", new TrainTask(job, config.trainTimeLimit()));
           handler = new QueueMessageHandler(tasks, sink);
         }
@@ -71,7 +84,9 @@ public class QueueServices {
     return h;
   }
 
-  /** The SQS client (endpoint override from {@code maas.sqs-endpoint}, else the SDK's environment). */
+  /**
+   * The SQS client (endpoint override from {@code maas.sqs-endpoint}, else the SDK's environment).
+   */
   public SqsClient sqs() {
     SqsClient c = sqs;
     if (c == null) {

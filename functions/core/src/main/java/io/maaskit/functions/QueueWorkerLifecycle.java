@@ -32,7 +32,9 @@ public class QueueWorkerLifecycle {
     }
     QueueServices queues = queueServices.get();
     worker = QueueWorker.start(queues.sqs(), queues.settings(), queues.handler());
-    LOG.infof("queue worker polling %s (%d receivers)", config.queueUrl().get(), config.queueConcurrency());
+    LOG.infof(
+        "queue worker polling %s (%d receivers)",
+        config.queueUrl().get(), config.queueConcurrency());
   }
 
   void stop(@Observes ShutdownEvent ev) {

@@ -50,7 +50,8 @@ public class SnapStartPriming implements Resource {
       if (model instanceof TextEncoder enc) {
         enc.embed(List.of("SnapStart priming input"), true);
       }
-      LOG.infof("primed model %s in %d ms", config.defaultModel(), (System.nanoTime() - t0) / 1_000_000);
+      LOG.infof(
+          "primed model %s in %d ms", config.defaultModel(), (System.nanoTime() - t0) / 1_000_000);
     } catch (RuntimeException e) {
       // A failed prime must not fail the deployment; the first request retries the load.
       LOG.warnf("priming model %s failed: %s", config.defaultModel(), e.getMessage());

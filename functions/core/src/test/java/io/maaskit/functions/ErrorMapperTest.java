@@ -24,13 +24,16 @@ class ErrorMapperTest {
     assertEquals(503, ErrorMapper.map(new IntegrityException("sha")).status());
     ErrorMapper.Mapped internal = ErrorMapper.map(new IllegalStateException("secret detail"));
     assertEquals(500, internal.status());
-    assertFalse(internal.body().error().message().contains("secret detail"), "internals stay in the log");
+    assertFalse(
+        internal.body().error().message().contains("secret detail"), "internals stay in the log");
   }
 
   @Test
   void notReadyIs503WithRetryAfterEvenWhenWrapped() {
-    ModelUnavailableException loading = new ModelUnavailableException("still loading", Duration.ofSeconds(2));
-    ErrorMapper.Mapped m = ErrorMapper.map(new ApplicationException(new CompletionException(loading)));
+    ModelUnavailableException loading =
+        new ModelUnavailableException("still loading", Duration.ofSeconds(2));
+    ErrorMapper.Mapped m =
+        ErrorMapper.map(new ApplicationException(new CompletionException(loading)));
     assertEquals(503, m.status());
     assertEquals(2L, m.retryAfterSeconds());
     assertEquals("still loading", m.body().error().message());

@@ -16,7 +16,8 @@ public interface Architecture {
   String name();
 
   /** Builds a runnable model from verified package files. */
-  LoadedModel load(ModelManifest manifest, PackageFiles files, TorchRuntime runtime) throws IOException;
+  LoadedModel load(ModelManifest manifest, PackageFiles files, TorchRuntime runtime)
+      throws IOException;
 
   /** Verified bytes of a package's files. */
   @FunctionalInterface
@@ -27,7 +28,8 @@ public interface Architecture {
 
   /** Finds the architecture for a manifest key. */
   static Architecture forName(String name) {
-    for (Architecture a : ServiceLoader.load(Architecture.class, Architecture.class.getClassLoader())) {
+    for (Architecture a :
+        ServiceLoader.load(Architecture.class, Architecture.class.getClassLoader())) {
       if (a.name().equals(name)) {
         return a;
       }

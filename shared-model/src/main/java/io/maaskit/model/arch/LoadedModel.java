@@ -3,8 +3,8 @@ package io.maaskit.model.arch;
 import io.maaskit.model.pkg.ModelManifest;
 
 /**
- * A model whose weights are in engine memory, ready to run. Tasks look for the capability they
- * need ({@link TextEncoder}, {@link TextClassifier}); closing frees the native memory.
+ * A model whose weights are in engine memory, ready to run. Tasks look for the capability they need
+ * ({@link TextEncoder}, {@link TextClassifier}); closing frees the native memory.
  */
 public interface LoadedModel extends AutoCloseable {
   /** The manifest the model was loaded from. */

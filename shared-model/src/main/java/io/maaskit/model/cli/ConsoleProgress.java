@@ -15,7 +15,9 @@ public final class ConsoleProgress implements Progress {
     }
     lastPrint = now;
     if (total > 0 && total > 100) {
-      System.err.printf("  %-60s %6.1f / %.1f MB (%3d%%)%n", trim(what), done / 1e6, total / 1e6, (int) (100.0 * done / total));
+      System.err.printf(
+          "  %-60s %6.1f / %.1f MB (%3d%%)%n",
+          trim(what), done / 1e6, total / 1e6, (int) (100.0 * done / total));
     } else if (total > 0) {
       System.err.printf("  [%d/%d] %s%n", done, total, what);
     } else {

@@ -6,14 +6,20 @@ import java.nio.file.Path;
 public final class Defaults {
   private Defaults() {}
 
-  /** The kit's home: {@code $MAAS_HOME}, else {@code $XDG_CACHE_HOME/maaskit}, else ~/.cache/maaskit. */
+  /**
+   * The kit's home: {@code $MAAS_HOME}, else {@code $XDG_CACHE_HOME/maaskit}, else
+   * ~/.cache/maaskit.
+   */
   public static Path home() {
     String h = System.getenv("MAAS_HOME");
     if (h != null && !h.isBlank()) {
       return Path.of(h);
     }
     String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    Path base =
+        xdg != null && !xdg.isBlank()
+            ? Path.of(xdg)
+            : Path.of(System.getProperty("user.home"), ".cache");
     return base.resolve("maaskit");
   }
 

@@ -15,13 +15,13 @@ import io.maaskit.model.train.DatasetSource;
 import io.maaskit.model.train.Evaluation;
 import io.maaskit.model.train.LabelledDataset;
 import io.maaskit.model.train.corpus.SpamAssassinCorpus;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 
 /** {@code scripts/evaluate}: scores a classification package on labelled JSONL. */
 public final class EvaluateCli {
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: scripts/evaluate --model NAME[@VERSION] --data FILE|s3://bucket/key [options]
              scripts/evaluate --preset spam-assassin [options]
 
@@ -41,45 +41,69 @@ public final class EvaluateCli {
   private EvaluateCli() {}
 
   public static void main(String[] argv) {
-    Args.run(USAGE, argv, () -> {
-      Args a = Args.parse(argv, Set.of("model", "data", "positive-label", "preset", "store"), Set.of());
-      boolean preset = a.has("preset");
-      if (preset && !TrainCli.PRESET.equals(a.get("preset", null))) {
-        throw new Args.UsageException("unknown preset '" + a.get("preset", null) + "'; known: " + TrainCli.PRESET);
-      }
-      String model = a.get("model", preset ? TrainCli.PRESET_NAME : null);
-      String data = a.get("data", preset
-          ? Defaults.home().resolve("datasets").resolve("spam-assassin").resolve(SpamAssassinCorpus.EVAL_FILE).toString()
-          : null);
-      if (model == null || data == null) {
-        throw new Args.UsageException("give --model and --data, or --preset " + TrainCli.PRESET);
-      }
-      LabelledDataset dataset;
-      try (software.amazon.awssdk.services.s3.S3Client s3 = TrainCli.s3For(data)) {
-        dataset = LabelledDataset.read(DatasetSource.routing(s3), data);
-      }
-      try (ModelStore store = ModelStores.open(a.get("store", Defaults.store()))) {
-        TorchRuntime runtime = TorchRuntime.start(RuntimeOptions.defaults());
-        PackageLoader loader = new PackageLoader(store,
-            new PackageCache(Defaults.home().resolve("cache"), 0), LoadMode.CACHE, runtime);
-        RegistryOptions opts = new RegistryOptions(Duration.ofMinutes(10), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
-        try (ModelRegistry registry = new ModelRegistry(store, loader, opts)) {
-          TextClassifier classifier = registry.get(ModelId.parse(model), TextClassifier.class);
-          String positive = a.get("positive-label", null);
-          if (positive == null && classifier.labels().contains("spam")) {
-            positive = "spam";
-          } else if (positive != null && !classifier.labels().contains(positive)) {
-            throw new Args.UsageException("--positive-label '" + positive + "' is not one of the model's labels "
-                + classifier.labels());
+    Args.run(
+        USAGE,
+        argv,
+        () -> {
+          Args a =
+              Args.parse(
+                  argv, Set.of("model", "data", "positive-label", "preset", "store"), Set.of());
+          boolean preset = a.has("preset");
+          if (preset && !TrainCli.PRESET.equals(a.get("preset", null))) {
+            throw new Args.UsageException(
+                "unknown preset '" + a.get("preset", null) + "'; known: " + TrainCli.PRESET);
           }
-          long t0 = System.nanoTime();
-          Evaluation e = Evaluation.run(classifier, dataset, TrainCli.console());
-          double secs = (System.nanoTime() - t0) / 1e9;
-          System.out.printf("model %s on %s (%.1f s, %.0f texts/s)%n%n", classifier.manifest().id(), data, secs,
-              dataset.size() / secs);
-          System.out.print(e.report(positive));
-        }
-      }
-    });
+          String model = a.get("model", preset ? TrainCli.PRESET_NAME : null);
+          String data =
+              a.get(
+                  "data",
+                  preset
+                      ? Defaults.home()
+                          .resolve("datasets")
+                          .resolve("spam-assassin")
+                          .resolve(SpamAssassinCorpus.EVAL_FILE)
+                          .toString()
+                      : null);
+          if (model == null || data == null) {
+            throw new Args.UsageException(
+                "give --model and --data, or --preset " + TrainCli.PRESET);
+          }
+          LabelledDataset dataset;
+          try (software.amazon.awssdk.services.s3.S3Client s3 = TrainCli.s3For(data)) {
+            dataset = LabelledDataset.read(DatasetSource.routing(s3), data);
+          }
+          try (ModelStore store = ModelStores.open(a.get("store", Defaults.store()))) {
+            TorchRuntime runtime = TorchRuntime.start(RuntimeOptions.defaults());
+            PackageLoader loader =
+                new PackageLoader(
+                    store,
+                    new PackageCache(Defaults.home().resolve("cache"), 0),
+                    LoadMode.CACHE,
+                    runtime);
+            RegistryOptions opts =
+                new RegistryOptions(
+                    Duration.ofMinutes(10), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
+            try (ModelRegistry registry = new ModelRegistry(store, loader, opts)) {
+              TextClassifier classifier = registry.get(ModelId.parse(model), TextClassifier.class);
+              String positive = a.get("positive-label", null);
+              if (positive == null && classifier.labels().contains("spam")) {
+                positive = "spam";
+              } else if (positive != null && !classifier.labels().contains(positive)) {
+                throw new Args.UsageException(
+                    "--positive-label '"
+                        + positive
+                        + "' is not one of the model's labels "
+                        + classifier.labels());
+              }
+              long t0 = System.nanoTime();
+              Evaluation e = Evaluation.run(classifier, dataset, TrainCli.console());
+              double secs = (System.nanoTime() - t0) / 1e9;
+              System.out.printf(
+                  "model %s on %s (%.1f s, %.0f texts/s)%n%n",
+                  classifier.manifest().id(), data, secs, dataset.size() / secs);
+              System.out.print(e.report(positive));
+            }
+          }
+        });
   }
 }

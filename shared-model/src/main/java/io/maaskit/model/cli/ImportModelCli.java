@@ -10,9 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 
-/** {@code scripts/import-model}: ONNX export or Hugging Face directory → model package in a store. */
+/**
+ * {@code scripts/import-model}: ONNX export or Hugging Face directory → model package in a store.
+ */
 public final class ImportModelCli {
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: scripts/import-model (--onnx FILE --tokenizer FILE | --hf-dir DIR | --builtin NAME)
                                   [--name NAME] [--version V] [--pooling mean|cls] [--no-normalize]
                                   [--max-length N] [--store PATH|s3://bucket/prefix] [--overwrite]
@@ -35,51 +38,91 @@ public final class ImportModelCli {
   private ImportModelCli() {}
 
   public static void main(String[] argv) {
-    Args.run(USAGE, argv, () -> {
-      Args a = Args.parse(argv,
-          Set.of("onnx", "tokenizer", "hf-dir", "builtin", "name", "version", "pooling", "max-length", "store"),
-          Set.of("no-normalize", "overwrite"));
-      int sources = (a.has("onnx") ? 1 : 0) + (a.has("hf-dir") ? 1 : 0) + (a.has("builtin") ? 1 : 0);
-      if (sources != 1) {
-        throw new Args.UsageException("give exactly one of --onnx, --hf-dir, --builtin");
-      }
-      String pooling = a.get("pooling", null);
-      if (pooling != null && !pooling.equals("mean") && !pooling.equals("cls")) {
-        throw new Args.UsageException("--pooling must be mean or cls");
-      }
-      Integer maxLen = a.has("max-length") ? a.getInt("max-length", 0) : null;
-      Path staging = Files.createTempDirectory("maas-import-");
-      ConsoleProgress progress = new ConsoleProgress();
-      ModelManifest m;
-      if (a.has("builtin")) {
-        String b = a.get("builtin", null);
-        Path[] files = Builtins.extract(b, staging.resolve("src"));
-        String name = a.get("name", b);
-        m = OnnxBertImporter.importModel(files[0], files[1], staging.resolve("pkg"),
-            new ImportOptions(name, a.get("version", "1"), pooling == null ? Builtins.POOLING.get(b) : pooling,
-                !a.has("no-normalize"), maxLen == null ? Builtins.MAX_LENGTH.get(b) : maxLen), progress);
-      } else if (a.has("onnx")) {
-        if (!a.has("tokenizer")) {
-          throw new Args.UsageException("--onnx needs --tokenizer");
-        }
-        Path onnx = Path.of(a.get("onnx", null));
-        String name = a.get("name", onnx.getFileName().toString().replaceFirst("\\.onnx$", "").toLowerCase());
-        m = OnnxBertImporter.importModel(onnx, Path.of(a.get("tokenizer", null)), staging.resolve("pkg"),
-            new ImportOptions(name, a.get("version", "1"), pooling, !a.has("no-normalize"), maxLen), progress);
-      } else {
-        Path dir = Path.of(a.get("hf-dir", null));
-        String name = a.get("name", dir.getFileName().toString().toLowerCase());
-        m = HfDirectoryImporter.importModel(dir, staging.resolve("pkg"),
-            new ImportOptions(name, a.get("version", "1"), pooling, !a.has("no-normalize"), maxLen), progress);
-      }
-      String storeLoc = a.get("store", Defaults.store());
-      try (ModelStore store = ModelStores.open(storeLoc)) {
-        store.publish(staging.resolve("pkg"), a.has("overwrite"), progress);
-        System.out.printf("imported %s (%s, %s, %.1f MB) into %s%n", m.id(), m.task(), m.dtype(), m.totalBytes() / 1e6, store.uri());
-      } finally {
-        deleteRecursively(staging);
-      }
-    });
+    Args.run(
+        USAGE,
+        argv,
+        () -> {
+          Args a =
+              Args.parse(
+                  argv,
+                  Set.of(
+                      "onnx",
+                      "tokenizer",
+                      "hf-dir",
+                      "builtin",
+                      "name",
+                      "version",
+                      "pooling",
+                      "max-length",
+                      "store"),
+                  Set.of("no-normalize", "overwrite"));
+          int sources =
+              (a.has("onnx") ? 1 : 0) + (a.has("hf-dir") ? 1 : 0) + (a.has("builtin") ? 1 : 0);
+          if (sources != 1) {
+            throw new Args.UsageException("give exactly one of --onnx, --hf-dir, --builtin");
+          }
+          String pooling = a.get("pooling", null);
+          if (pooling != null && !pooling.equals("mean") && !pooling.equals("cls")) {
+            throw new Args.UsageException("--pooling must be mean or cls");
+          }
+          Integer maxLen = a.has("max-length") ? a.getInt("max-length", 0) : null;
+          Path staging = Files.createTempDirectory("maas-import-");
+          ConsoleProgress progress = new ConsoleProgress();
+          ModelManifest m;
+          if (a.has("builtin")) {
+            String b = a.get("builtin", null);
+            Path[] files = Builtins.extract(b, staging.resolve("src"));
+            String name = a.get("name", b);
+            m =
+                OnnxBertImporter.importModel(
+                    files[0],
+                    files[1],
+                    staging.resolve("pkg"),
+                    new ImportOptions(
+                        name,
+                        a.get("version", "1"),
+                        pooling == null ? Builtins.POOLING.get(b) : pooling,
+                        !a.has("no-normalize"),
+                        maxLen == null ? Builtins.MAX_LENGTH.get(b) : maxLen),
+                    progress);
+          } else if (a.has("onnx")) {
+            if (!a.has("tokenizer")) {
+              throw new Args.UsageException("--onnx needs --tokenizer");
+            }
+            Path onnx = Path.of(a.get("onnx", null));
+            String name =
+                a.get(
+                    "name",
+                    onnx.getFileName().toString().replaceFirst("\\.onnx$", "").toLowerCase());
+            m =
+                OnnxBertImporter.importModel(
+                    onnx,
+                    Path.of(a.get("tokenizer", null)),
+                    staging.resolve("pkg"),
+                    new ImportOptions(
+                        name, a.get("version", "1"), pooling, !a.has("no-normalize"), maxLen),
+                    progress);
+          } else {
+            Path dir = Path.of(a.get("hf-dir", null));
+            String name = a.get("name", dir.getFileName().toString().toLowerCase());
+            m =
+                HfDirectoryImporter.importModel(
+                    dir,
+                    staging.resolve("pkg"),
+                    new ImportOptions(
+                        name, a.get("version", "1"), pooling, !a.has("no-normalize"), maxLen),
+                    progress);
+          }
+          String storeLoc = a.get("store", Defaults.store());
+          try (ModelStore store = ModelStores.open(storeLoc)) {
+            store.publish(staging.resolve("pkg"), a.has("overwrite"), progress);
+            System.out.printf(
+                "imported %s (%s, %s, %.1f MB) into %s%n",
+                m.id(), m.task(), m.dtype(), m.totalBytes() / 1e6, store.uri());
+          } finally {
+            deleteRecursively(staging);
+          }
+        });
   }
 
   static void deleteRecursively(Path p) throws java.io.IOException {

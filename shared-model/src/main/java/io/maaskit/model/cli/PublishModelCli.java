@@ -11,9 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 
-/** {@code scripts/publish-model}: copies a sealed model package into a store (S3 or a local directory). */
+/**
+ * {@code scripts/publish-model}: copies a sealed model package into a store (S3 or a local
+ * directory).
+ */
 public final class PublishModelCli {
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: scripts/publish-model PACKAGE_DIR TARGET [--overwrite] [--part-size SIZE] [--concurrency N]
 
       Publishes a model package (a directory with maas-model.json, e.g. ~/.cache/maaskit/models/NAME/VERSION)
@@ -35,32 +39,44 @@ public final class PublishModelCli {
   private PublishModelCli() {}
 
   public static void main(String[] argv) {
-    Args.run(USAGE, argv, () -> {
-      Args a = Args.parse(argv, Set.of("part-size", "concurrency"), Set.of("overwrite"));
-      if (a.positional().size() != 2) {
-        throw new Args.UsageException("give a package directory and a target store");
-      }
-      Path dir = Path.of(a.positional().get(0));
-      String target = a.positional().get(1);
-      if (!Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
-        throw new Args.UsageException(dir + " is not a model package: it has no " + ModelManifest.FILE);
-      }
-      ModelManifest m = ModelPackage.read(dir);
-      if (!target.startsWith("s3://")) {
-        for (PackageFile f : m.files()) { // the S3 store checks each file as it uploads it
-          ModelPackage.verify(f, dir.resolve(f.path()), dir.toString());
-        }
-      }
-      long t0 = System.nanoTime();
-      try (ModelStore store = open(target, a)) {
-        System.err.printf("publishing %s (%d files, %.1f MB) to %s%n", m.id(), m.files().size(), m.totalBytes() / 1e6,
-            store.uri());
-        store.publish(dir, a.has("overwrite"), new ConsoleProgress());
-        double secs = Math.max(1e-3, (System.nanoTime() - t0) / 1e9);
-        System.out.printf("published %s (%.1f MB) to %s%s/%s/ in %.1f s (%.1f MB/s)%n", m.id(), m.totalBytes() / 1e6,
-            store.uri(), m.name(), m.version(), secs, m.totalBytes() / 1e6 / secs);
-      }
-    });
+    Args.run(
+        USAGE,
+        argv,
+        () -> {
+          Args a = Args.parse(argv, Set.of("part-size", "concurrency"), Set.of("overwrite"));
+          if (a.positional().size() != 2) {
+            throw new Args.UsageException("give a package directory and a target store");
+          }
+          Path dir = Path.of(a.positional().get(0));
+          String target = a.positional().get(1);
+          if (!Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+            throw new Args.UsageException(
+                dir + " is not a model package: it has no " + ModelManifest.FILE);
+          }
+          ModelManifest m = ModelPackage.read(dir);
+          if (!target.startsWith("s3://")) {
+            for (PackageFile f : m.files()) { // the S3 store checks each file as it uploads it
+              ModelPackage.verify(f, dir.resolve(f.path()), dir.toString());
+            }
+          }
+          long t0 = System.nanoTime();
+          try (ModelStore store = open(target, a)) {
+            System.err.printf(
+                "publishing %s (%d files, %.1f MB) to %s%n",
+                m.id(), m.files().size(), m.totalBytes() / 1e6, store.uri());
+            store.publish(dir, a.has("overwrite"), new ConsoleProgress());
+            double secs = Math.max(1e-3, (System.nanoTime() - t0) / 1e9);
+            System.out.printf(
+                "published %s (%.1f MB) to %s%s/%s/ in %.1f s (%.1f MB/s)%n",
+                m.id(),
+                m.totalBytes() / 1e6,
+                store.uri(),
+                m.name(),
+                m.version(),
+                secs,
+                m.totalBytes() / 1e6 / secs);
+          }
+        });
   }
 
   private static ModelStore open(String target, Args a) {
@@ -83,7 +99,8 @@ public final class PublishModelCli {
     try {
       return S3Settings.parseSize(v);
     } catch (IllegalArgumentException e) {
-      throw new Args.UsageException("--part-size must be a size like 8388608 or 16M, got '" + v + "'");
+      throw new Args.UsageException(
+          "--part-size must be a size like 8388608 or 16M, got '" + v + "'");
     }
   }
 }

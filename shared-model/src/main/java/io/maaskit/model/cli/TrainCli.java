@@ -35,8 +35,16 @@ public final class TrainCli {
 
   /** Flag → hyper-parameter field; integer flags are parsed as integers. */
   private static final Map<String, String> FLAGS = new LinkedHashMap<>();
+
   private static final Set<String> INTEGER_FLAGS =
-      Set.of("epochs", "batch-size", "patience", "seed", "max-length", "unfreeze-layers", "encoder-epochs");
+      Set.of(
+          "epochs",
+          "batch-size",
+          "patience",
+          "seed",
+          "max-length",
+          "unfreeze-layers",
+          "encoder-epochs");
 
   static {
     FLAGS.put("epochs", "epochs");
@@ -58,6 +66,7 @@ public final class TrainCli {
 
   /** The spam-assassin preset's base encoder, package name and positive label. */
   static final String PRESET = "spam-assassin";
+
   static final String PRESET_MODEL = "all-minilm-l6-v2";
   static final String PRESET_NAME = "minilm-spam";
   static final String PRESET_POSITIVE = "spam";
@@ -67,18 +76,27 @@ public final class TrainCli {
    * frozen mean-pooled MiniLM features tops out near 95 % on the later mail of eval.jsonl, so the
    * top four layers are fine-tuned after it, on 128 tokens (subject and the start of the body; it
    * halves the cost of 256 and the frozen head scores the same). Label smoothing keeps the
-   * validation loss from rising on overconfidence alone while accuracy still climbs, and a fifth
-   * of the data held out (about 100 spam mails) makes that loss less noisy.
+   * validation loss from rising on overconfidence alone while accuracy still climbs, and a fifth of
+   * the data held out (about 100 spam mails) makes that loss less noisy.
    */
-  static final Map<String, Object> PRESET_HYPERPARAMETERS = Map.of(
-      "maxLength", 128,
-      "unfreezeLayers", 4,
-      "encoderEpochs", 3,
-      "encoderLearningRate", 5e-5,
-      "labelSmoothing", 0.1,
-      "validationFraction", 0.2);
+  static final Map<String, Object> PRESET_HYPERPARAMETERS =
+      Map.of(
+          "maxLength",
+          128,
+          "unfreezeLayers",
+          4,
+          "encoderEpochs",
+          3,
+          "encoderLearningRate",
+          5e-5,
+          "labelSmoothing",
+          0.1,
+          "validationFraction",
+          0.2);
 
-  static final String USAGE = String.format("""
+  static final String USAGE =
+      String.format(
+          """
       usage: scripts/train --model NAME --data FILE|s3://bucket/key --name NAME [options]
              scripts/train --preset spam-assassin [options]
 
@@ -122,62 +140,94 @@ public final class TrainCli {
         --class-weighting W   balanced or none (%s)
         --label-smoothing X   share of each target spread over all labels, in training and in
                               the validation loss early stopping watches (%s)
-      """, D.epochs(), D.batchSize(), D.learningRate(), D.encoderLearningRate(), D.weightDecay(),
-      D.warmupFraction(), D.schedule(), D.validationFraction(), D.patience(), D.seed(), D.maxLength(),
-      D.unfreezeLayers(), D.encoderEpochs(), D.classWeighting(), D.labelSmoothing());
+      """,
+          D.epochs(),
+          D.batchSize(),
+          D.learningRate(),
+          D.encoderLearningRate(),
+          D.weightDecay(),
+          D.warmupFraction(),
+          D.schedule(),
+          D.validationFraction(),
+          D.patience(),
+          D.seed(),
+          D.maxLength(),
+          D.unfreezeLayers(),
+          D.encoderEpochs(),
+          D.classWeighting(),
+          D.labelSmoothing());
 
   private TrainCli() {}
 
   public static void main(String[] argv) {
-    Args.run(USAGE, argv, () -> {
-      java.util.Set<String> withValue = new java.util.HashSet<>(FLAGS.keySet());
-      withValue.addAll(Set.of("model", "data", "name", "eval", "positive-label", "preset", "store"));
-      Args a = Args.parse(argv, withValue, Set.of("estimate"));
-      if (!a.positional().isEmpty()) {
-        throw new Args.UsageException("unexpected argument '" + a.positional().get(0) + "'");
-      }
-      boolean preset = a.has("preset");
-      if (preset && !PRESET.equals(a.get("preset", null))) {
-        throw new Args.UsageException("unknown preset '" + a.get("preset", null) + "'; known: " + PRESET);
-      }
-      Path presetDir = Defaults.home().resolve("datasets").resolve("spam-assassin");
-      String model = a.get("model", preset ? PRESET_MODEL : null);
-      String data = a.get("data", preset ? presetDir.resolve(SpamAssassinCorpus.TRAIN_FILE).toString() : null);
-      String name = a.get("name", preset ? PRESET_NAME : null);
-      String eval = a.get("eval", preset ? presetDir.resolve(SpamAssassinCorpus.EVAL_FILE).toString() : null);
-      String positive = a.get("positive-label", preset ? PRESET_POSITIVE : null);
-      if (model == null || data == null || name == null) {
-        throw new Args.UsageException("give --model, --data and --name, or --preset " + PRESET);
-      }
-      if (preset && !Files.isRegularFile(Path.of(data))) {
-        throw new Args.UsageException(data + " is missing: run scripts/spam-corpus first (scripts/train --preset does)");
-      }
-      TrainingRequest request;
-      try {
-        request = new TrainingRequest(model, data, name, eval, positive,
-            hyperparameters(a, preset ? PRESET_HYPERPARAMETERS : Map.of()));
-      } catch (InvalidRequestException e) {
-        throw new Args.UsageException(flagNames(e.getMessage()));
-      }
-      String storeLoc = a.get("store", Defaults.store());
-      try (ModelStore store = ModelStores.open(storeLoc); S3Client s3 = s3For(data, eval)) {
-        ensureBase(store, model);
-        TorchRuntime runtime = TorchRuntime.start(RuntimeOptions.defaults());
-        TrainingJob job = new TrainingJob(store, runtime, DatasetSource.routing(s3));
-        if (a.has("estimate")) {
-          Estimate est = job.estimate(request);
-          System.out.println("estimate: " + est.describe());
-          return;
-        }
-        TrainingResult r;
-        try {
-          r = job.run(request, console());
-        } catch (InvalidRequestException e) {
-          throw new InvalidRequestException(flagNames(e.getMessage()));
-        }
-        print(r, positive);
-      }
-    });
+    Args.run(
+        USAGE,
+        argv,
+        () -> {
+          java.util.Set<String> withValue = new java.util.HashSet<>(FLAGS.keySet());
+          withValue.addAll(
+              Set.of("model", "data", "name", "eval", "positive-label", "preset", "store"));
+          Args a = Args.parse(argv, withValue, Set.of("estimate"));
+          if (!a.positional().isEmpty()) {
+            throw new Args.UsageException("unexpected argument '" + a.positional().get(0) + "'");
+          }
+          boolean preset = a.has("preset");
+          if (preset && !PRESET.equals(a.get("preset", null))) {
+            throw new Args.UsageException(
+                "unknown preset '" + a.get("preset", null) + "'; known: " + PRESET);
+          }
+          Path presetDir = Defaults.home().resolve("datasets").resolve("spam-assassin");
+          String model = a.get("model", preset ? PRESET_MODEL : null);
+          String data =
+              a.get(
+                  "data",
+                  preset ? presetDir.resolve(SpamAssassinCorpus.TRAIN_FILE).toString() : null);
+          String name = a.get("name", preset ? PRESET_NAME : null);
+          String eval =
+              a.get(
+                  "eval",
+                  preset ? presetDir.resolve(SpamAssassinCorpus.EVAL_FILE).toString() : null);
+          String positive = a.get("positive-label", preset ? PRESET_POSITIVE : null);
+          if (model == null || data == null || name == null) {
+            throw new Args.UsageException("give --model, --data and --name, or --preset " + PRESET);
+          }
+          if (preset && !Files.isRegularFile(Path.of(data))) {
+            throw new Args.UsageException(
+                data + " is missing: run scripts/spam-corpus first (scripts/train --preset does)");
+          }
+          TrainingRequest request;
+          try {
+            request =
+                new TrainingRequest(
+                    model,
+                    data,
+                    name,
+                    eval,
+                    positive,
+                    hyperparameters(a, preset ? PRESET_HYPERPARAMETERS : Map.of()));
+          } catch (InvalidRequestException e) {
+            throw new Args.UsageException(flagNames(e.getMessage()));
+          }
+          String storeLoc = a.get("store", Defaults.store());
+          try (ModelStore store = ModelStores.open(storeLoc);
+              S3Client s3 = s3For(data, eval)) {
+            ensureBase(store, model);
+            TorchRuntime runtime = TorchRuntime.start(RuntimeOptions.defaults());
+            TrainingJob job = new TrainingJob(store, runtime, DatasetSource.routing(s3));
+            if (a.has("estimate")) {
+              Estimate est = job.estimate(request);
+              System.out.println("estimate: " + est.describe());
+              return;
+            }
+            TrainingResult r;
+            try {
+              r = job.run(request, console());
+            } catch (InvalidRequestException e) {
+              throw new InvalidRequestException(flagNames(e.getMessage()));
+            }
+            print(r, positive);
+          }
+        });
   }
 
   /** The default S3 client (settings from the environment) when a location is on S3, else null. */
@@ -190,7 +240,9 @@ public final class TrainCli {
     return null;
   }
 
-  /** Phases as "[done/total] what" lines on stderr, a few per second at most; every epoch as a line. */
+  /**
+   * Phases as "[done/total] what" lines on stderr, a few per second at most; every epoch as a line.
+   */
   static TrainingProgress console() {
     return new TrainingProgress() {
       private long last;
@@ -203,7 +255,8 @@ public final class TrainCli {
           return;
         }
         last = now;
-        System.err.println(total > 0 ? String.format("  [%d/%d] %s", done, total, what) : "  " + what);
+        System.err.println(
+            total > 0 ? String.format("  [%d/%d] %s", done, total, what) : "  " + what);
       }
 
       @Override
@@ -226,7 +279,8 @@ public final class TrainCli {
           try {
             node.put(f.getValue(), Long.parseLong(a.get(f.getKey(), null)));
           } catch (NumberFormatException e) {
-            throw new Args.UsageException("--seed must be an integer, got '" + a.get("seed", null) + "'");
+            throw new Args.UsageException(
+                "--seed must be an integer, got '" + a.get("seed", null) + "'");
           }
         } else {
           node.put(f.getValue(), a.getInt(f.getKey(), 0));
@@ -264,12 +318,21 @@ public final class TrainCli {
         throw e;
       }
     }
-    System.err.println("[maaskit] " + ref.name() + " is not in " + store.uri() + "; importing the builtin");
+    System.err.println(
+        "[maaskit] " + ref.name() + " is not in " + store.uri() + "; importing the builtin");
     Path staging = Files.createTempDirectory("maas-import-");
     try {
       Path[] files = Builtins.extract(ref.name(), staging.resolve("src"));
-      OnnxBertImporter.importModel(files[0], files[1], staging.resolve("pkg"),
-          new ImportOptions(ref.name(), "1", Builtins.POOLING.get(ref.name()), true, Builtins.MAX_LENGTH.get(ref.name())),
+      OnnxBertImporter.importModel(
+          files[0],
+          files[1],
+          staging.resolve("pkg"),
+          new ImportOptions(
+              ref.name(),
+              "1",
+              Builtins.POOLING.get(ref.name()),
+              true,
+              Builtins.MAX_LENGTH.get(ref.name())),
           new ConsoleProgress());
       store.publish(staging.resolve("pkg"), false, new ConsoleProgress());
     } finally {
@@ -280,10 +343,12 @@ public final class TrainCli {
   private static void print(TrainingResult r, String positive) {
     Map<String, Object> metrics = r.manifest().metrics();
     Object val = metrics.get("validation");
-    System.out.printf("published %s (classification, labels %s) to %s%n", r.manifest().id(), metrics.get("labels"),
-        r.storeUri());
+    System.out.printf(
+        "published %s (classification, labels %s) to %s%n",
+        r.manifest().id(), metrics.get("labels"), r.storeUri());
     System.out.printf("validation: %s%n", val);
-    System.out.printf("time: embedding %.1f s, training %.1f s, evaluation %.1f s, total %.1f s%n",
+    System.out.printf(
+        "time: embedding %.1f s, training %.1f s, evaluation %.1f s, total %.1f s%n",
         r.embedSeconds(), r.trainSeconds(), r.evalSeconds(), r.totalSeconds());
     if (r.evaluation() != null) {
       System.out.printf("%nheld-out evaluation on %s:%n", r.manifest().source().get("evalData"));

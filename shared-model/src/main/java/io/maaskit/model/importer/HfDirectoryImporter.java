@@ -25,12 +25,19 @@ public final class HfDirectoryImporter {
   private HfDirectoryImporter() {}
 
   /** Imports {@code dir} into {@code outDir}; returns the sealed manifest. */
-  public static ModelManifest importModel(Path dir, Path outDir, ImportOptions options, Progress progress) throws IOException {
+  public static ModelManifest importModel(
+      Path dir, Path outDir, ImportOptions options, Progress progress) throws IOException {
     for (String f : List.of("config.json", BertArchitecture.WEIGHTS, "tokenizer.json")) {
       if (!Files.isRegularFile(dir.resolve(f))) {
-        throw new IOException(dir + " is not a supported Hugging Face directory: " + f + " is missing"
-            + (f.equals(BertArchitecture.WEIGHTS) && Files.exists(dir.resolve("pytorch_model.bin"))
-                ? " (pytorch_model.bin is not supported: convert it to safetensors first)" : ""));
+        throw new IOException(
+            dir
+                + " is not a supported Hugging Face directory: "
+                + f
+                + " is missing"
+                + (f.equals(BertArchitecture.WEIGHTS)
+                        && Files.exists(dir.resolve("pytorch_model.bin"))
+                    ? " (pytorch_model.bin is not supported: convert it to safetensors first)"
+                    : ""));
       }
     }
     BertConfig config;
@@ -39,19 +46,25 @@ public final class HfDirectoryImporter {
     } catch (IOException e) {
       throw new IOException(dir.resolve("config.json") + ": " + e.getMessage(), e);
     }
-    progress.update("config: " + config.numHiddenLayers() + " layers, hidden " + config.hiddenSize(), 1, 3);
-    Map<String, Safetensors.Tensor> tensors = Safetensors.read(dir.resolve(BertArchitecture.WEIGHTS));
+    progress.update(
+        "config: " + config.numHiddenLayers() + " layers, hidden " + config.hiddenSize(), 1, 3);
+    Map<String, Safetensors.Tensor> tensors =
+        Safetensors.read(dir.resolve(BertArchitecture.WEIGHTS));
     String prefix = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
     if (!tensors.containsKey(prefix + "embeddings.word_embeddings.weight")) {
-      throw new IOException(dir + ": model.safetensors has no embeddings.word_embeddings.weight; not a BERT-family model");
+      throw new IOException(
+          dir
+              + ": model.safetensors has no embeddings.word_embeddings.weight; not a BERT-family model");
     }
     for (Safetensors.Tensor t : tensors.values()) {
       if (!t.dtype().equals("F32")) {
-        throw new IOException(dir + ": only float32 safetensors are supported for import, found " + t.dtype());
+        throw new IOException(
+            dir + ": only float32 safetensors are supported for import, found " + t.dtype());
       }
     }
     boolean classifier = tensors.containsKey("classifier.weight") && !config.labels().isEmpty();
-    String pooling = options.pooling() != null ? options.pooling() : sentenceTransformersPooling(dir);
+    String pooling =
+        options.pooling() != null ? options.pooling() : sentenceTransformersPooling(dir);
     Files.createDirectories(outDir);
     for (String f : List.of("config.json", BertArchitecture.WEIGHTS, "tokenizer.json")) {
       Files.copy(dir.resolve(f), outDir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -60,11 +73,23 @@ public final class HfDirectoryImporter {
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("importer", "huggingface-dir");
     source.put("dir", dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
-    ModelManifest draft = new ModelManifest(ModelManifest.FORMAT, options.name(), options.version(),
-        classifier ? ModelManifest.TASK_CLASSIFICATION : ModelManifest.TASK_EMBEDDING, "bert",
-        pooling, options.normalize(),
-        options.maxSequenceLength() == null ? config.maxPositionEmbeddings() : options.maxSequenceLength(),
-        "float32", null, List.of(), Map.of(), source);
+    ModelManifest draft =
+        new ModelManifest(
+            ModelManifest.FORMAT,
+            options.name(),
+            options.version(),
+            classifier ? ModelManifest.TASK_CLASSIFICATION : ModelManifest.TASK_EMBEDDING,
+            "bert",
+            pooling,
+            options.normalize(),
+            options.maxSequenceLength() == null
+                ? config.maxPositionEmbeddings()
+                : options.maxSequenceLength(),
+            "float32",
+            null,
+            List.of(),
+            Map.of(),
+            source);
     ModelManifest sealed = ModelPackage.seal(outDir, draft);
     progress.update("sealed package " + sealed.id(), 3, 3);
     return sealed;

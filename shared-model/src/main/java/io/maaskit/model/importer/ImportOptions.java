@@ -6,8 +6,11 @@ package io.maaskit.model.importer;
  *
  * @param name package name
  * @param version package version
- * @param pooling {@code mean} or {@code cls}; null to detect (sentence-transformers config) or use mean
+ * @param pooling {@code mean} or {@code cls}; null to detect (sentence-transformers config) or use
+ *     mean
  * @param normalize L2-normalize by default
- * @param maxSequenceLength truncation length; null for the model's maximum (max_position_embeddings)
+ * @param maxSequenceLength truncation length; null for the model's maximum
+ *     (max_position_embeddings)
  */
-public record ImportOptions(String name, String version, String pooling, boolean normalize, Integer maxSequenceLength) {}
+public record ImportOptions(
+    String name, String version, String pooling, boolean normalize, Integer maxSequenceLength) {}

@@ -30,14 +30,18 @@ import java.util.regex.Pattern;
  * MatMulInteger} with per-channel int8 weights and zero points, uint8 embedding tables).
  */
 public final class OnnxBertImporter {
-  private static final Pattern MATMUL = Pattern.compile(
-      "/(encoder/layer\\.(\\d+)/(?:attention/self/(?:query|key|value)|attention/output/dense|intermediate/dense|output/dense)|pooler/dense)/MatMul(?:_quant)?");
+  private static final Pattern MATMUL =
+      Pattern.compile(
+          "/(encoder/layer\\.(\\d+)/(?:attention/self/(?:query|key|value)|attention/output/dense|intermediate/dense|output/dense)|pooler/dense)/MatMul(?:_quant)?");
   private static final Set<String> IGNORED = Set.of("embeddings.position_ids");
 
   private OnnxBertImporter() {}
 
-  /** Imports {@code onnx} + {@code tokenizerJson} into {@code outDir}; returns the sealed manifest. */
-  public static ModelManifest importModel(Path onnx, Path tokenizerJson, Path outDir, ImportOptions options, Progress progress)
+  /**
+   * Imports {@code onnx} + {@code tokenizerJson} into {@code outDir}; returns the sealed manifest.
+   */
+  public static ModelManifest importModel(
+      Path onnx, Path tokenizerJson, Path outDir, ImportOptions options, Progress progress)
       throws IOException {
     requireFile(onnx, "ONNX model");
     requireFile(tokenizerJson, "tokenizer.json");
@@ -46,8 +50,10 @@ public final class OnnxBertImporter {
     Map<String, Tensor> inits = graph.initializers();
     boolean quantized = inits.containsKey("embeddings.word_embeddings.weight_quantized");
     if (!inits.containsKey("embeddings.word_embeddings.weight") && !quantized) {
-      throw new IOException(onnx + " is not a BERT-family encoder export: no embeddings.word_embeddings.weight initializer"
-          + " (supported: Hugging Face BertModel exports, float32 or ONNX Runtime dynamic int8)");
+      throw new IOException(
+          onnx
+              + " is not a BERT-family encoder export: no embeddings.word_embeddings.weight initializer"
+              + " (supported: Hugging Face BertModel exports, float32 or ONNX Runtime dynamic int8)");
     }
     Map<String, Tensor> out = new LinkedHashMap<>();
     Set<String> consumed = new TreeSet<>(IGNORED);
@@ -104,43 +110,81 @@ public final class OnnxBertImporter {
     Set<String> unknown = new TreeSet<>(inits.keySet());
     unknown.removeAll(consumed);
     if (!unknown.isEmpty()) {
-      throw new IOException("unsupported tensors in " + onnx.getFileName() + ": " + unknown
-          + " — only BERT-family encoders (embeddings, self-attention, GELU feed-forward) are supported");
+      throw new IOException(
+          "unsupported tensors in "
+              + onnx.getFileName()
+              + ": "
+              + unknown
+              + " — only BERT-family encoders (embeddings, self-attention, GELU feed-forward) are supported");
     }
     if (layers == 0) {
-      throw new IOException(onnx + ": found no encoder layers (no /encoder/layer.N/... MatMul nodes)");
+      throw new IOException(
+          onnx + ": found no encoder layers (no /encoder/layer.N/... MatMul nodes)");
     }
     Tensor word = out.get("embeddings.word_embeddings.weight");
     int hidden = (int) word.shape()[1];
     int headSize = headSize(graph);
     if (hidden % headSize != 0) {
-      throw new IOException(onnx + ": attention head size " + headSize + " does not divide hidden size " + hidden);
+      throw new IOException(
+          onnx + ": attention head size " + headSize + " does not divide hidden size " + hidden);
     }
-    BertConfig config = BertConfig.encoder(
-        (int) word.shape()[0], hidden, layers, hidden / headSize,
-        (int) out.get("encoder.layer.0.intermediate.dense.bias").shape()[0],
-        (int) out.get("embeddings.position_embeddings.weight").shape()[0],
-        (int) out.get("embeddings.token_type_embeddings.weight").shape()[0],
-        layerNormEps(graph));
-    progress.update("mapped " + out.size() + " tensors, " + layers + " layers, hidden " + hidden + ", heads " + config.numAttentionHeads(), 1, 3);
+    BertConfig config =
+        BertConfig.encoder(
+            (int) word.shape()[0],
+            hidden,
+            layers,
+            hidden / headSize,
+            (int) out.get("encoder.layer.0.intermediate.dense.bias").shape()[0],
+            (int) out.get("embeddings.position_embeddings.weight").shape()[0],
+            (int) out.get("embeddings.token_type_embeddings.weight").shape()[0],
+            layerNormEps(graph));
+    progress.update(
+        "mapped "
+            + out.size()
+            + " tensors, "
+            + layers
+            + " layers, hidden "
+            + hidden
+            + ", heads "
+            + config.numAttentionHeads(),
+        1,
+        3);
 
     Files.createDirectories(outDir);
     Safetensors.write(outDir.resolve(BertArchitecture.WEIGHTS), out, Map.of("format", "pt"));
     Files.write(outDir.resolve("config.json"), config.toJson());
-    Files.copy(tokenizerJson, outDir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        tokenizerJson, outDir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
     progress.update("wrote weights, config.json, tokenizer.json", 2, 3);
 
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("importer", "onnx");
     source.put("file", onnx.getFileName().toString());
     source.put("producer", graph.producer());
-    ModelManifest draft = new ModelManifest(
-        ModelManifest.FORMAT, options.name(), options.version(), ModelManifest.TASK_EMBEDDING, "bert",
-        options.pooling() == null ? "mean" : options.pooling(), options.normalize(),
-        options.maxSequenceLength() == null ? config.maxPositionEmbeddings() : options.maxSequenceLength(),
-        quantized ? "int8" : "float32",
-        quantized ? new Quantization("int8-onnx-dynamic (per-channel int8 linear, uint8 embeddings, zero points)", null, null, null, "onnx-import") : null,
-        List.of(), Map.of(), source);
+    ModelManifest draft =
+        new ModelManifest(
+            ModelManifest.FORMAT,
+            options.name(),
+            options.version(),
+            ModelManifest.TASK_EMBEDDING,
+            "bert",
+            options.pooling() == null ? "mean" : options.pooling(),
+            options.normalize(),
+            options.maxSequenceLength() == null
+                ? config.maxPositionEmbeddings()
+                : options.maxSequenceLength(),
+            quantized ? "int8" : "float32",
+            quantized
+                ? new Quantization(
+                    "int8-onnx-dynamic (per-channel int8 linear, uint8 embeddings, zero points)",
+                    null,
+                    null,
+                    null,
+                    "onnx-import")
+                : null,
+            List.of(),
+            Map.of(),
+            source);
     ModelManifest sealed = ModelPackage.seal(outDir, draft);
     progress.update("sealed package " + sealed.id(), 3, 3);
     return sealed;
@@ -155,10 +199,14 @@ public final class OnnxBertImporter {
   /** Head size from the attention's score scaling constant (1/sqrt(d) or sqrt(d)). */
   private static int headSize(OnnxGraph g) throws IOException {
     for (OnnxGraph.Node n : g.nodes()) {
-      if (n.name().equals("/encoder/layer.0/attention/self/Div") || n.name().equals("/encoder/layer.0/attention/self/Mul")) {
+      if (n.name().equals("/encoder/layer.0/attention/self/Div")
+          || n.name().equals("/encoder/layer.0/attention/self/Mul")) {
         for (String in : n.inputs()) {
           OnnxGraph.Node c = g.producerOf(in);
-          if (c != null && c.op().equals("Constant") && c.value() != null && c.value().dtype().equals("F32")) {
+          if (c != null
+              && c.op().equals("Constant")
+              && c.value() != null
+              && c.value().dtype().equals("F32")) {
             float v = c.value().toFloats()[0];
             double d = n.op().equals("Div") ? v * v : 1.0 / (v * v);
             return (int) Math.round(d);
@@ -166,7 +214,8 @@ public final class OnnxBertImporter {
         }
       }
     }
-    throw new IOException("cannot find the attention scaling constant to infer the number of heads");
+    throw new IOException(
+        "cannot find the attention scaling constant to infer the number of heads");
   }
 
   private static double layerNormEps(OnnxGraph g) {
@@ -210,13 +259,15 @@ public final class OnnxBertImporter {
     long cols = t.shape()[1];
     int width = Safetensors.elementBytes(t.dtype());
     ByteBuffer src = t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    ByteBuffer dst = ByteBuffer.allocate(Math.toIntExact(rows * cols * width)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer dst =
+        ByteBuffer.allocate(Math.toIntExact(rows * cols * width)).order(ByteOrder.LITTLE_ENDIAN);
     byte[] a = new byte[src.remaining()];
     src.get(a);
     byte[] b = dst.array();
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
-        System.arraycopy(a, (int) ((r * cols + c) * width), b, (int) ((c * rows + r) * width), width);
+        System.arraycopy(
+            a, (int) ((r * cols + c) * width), b, (int) ((c * rows + r) * width), width);
       }
     }
     return new Tensor(t.dtype(), new long[] {cols, rows}, dst);

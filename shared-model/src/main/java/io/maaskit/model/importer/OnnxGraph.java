@@ -19,7 +19,8 @@ import java.util.Map;
  */
 public final class OnnxGraph {
   /** One graph node: its name, operator, inputs, outputs and constant value (for Constant). */
-  public record Node(String name, String op, List<String> inputs, List<String> outputs, Tensor value) {}
+  public record Node(
+      String name, String op, List<String> inputs, List<String> outputs, Tensor value) {}
 
   private final Map<String, Tensor> initializers;
   private final List<Node> nodes;
@@ -181,22 +182,26 @@ public final class OnnxGraph {
             ints.add(r.varint());
           }
         }
-        case 13, 14 -> throw new IllegalArgumentException(
-            "tensor " + name + " uses external data, which the importer does not support;"
-                + " re-export the model with weights embedded in the .onnx file");
+        case 13, 14 ->
+            throw new IllegalArgumentException(
+                "tensor "
+                    + name
+                    + " uses external data, which the importer does not support;"
+                    + " re-export the model with weights embedded in the .onnx file");
         default -> r.skip(wire);
       }
     }
-    String dtype = switch (dataType) {
-      case 1 -> "F32";
-      case 2 -> "U8";
-      case 3 -> "I8";
-      case 6 -> "I32";
-      case 7 -> "I64";
-      case 10 -> "F16";
-      case 11 -> "F64";
-      default -> "ONNX" + dataType;
-    };
+    String dtype =
+        switch (dataType) {
+          case 1 -> "F32";
+          case 2 -> "U8";
+          case 3 -> "I8";
+          case 6 -> "I32";
+          case 7 -> "I64";
+          case 10 -> "F16";
+          case 11 -> "F64";
+          default -> "ONNX" + dataType;
+        };
     long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
     ByteBuffer data;
     if (raw != null) {

@@ -20,13 +20,17 @@ public record ModelId(String name, String version) {
       throw new InvalidRequestException("model name must be a non-empty string");
     }
     int at = ref.indexOf('@');
-    return at < 0 ? new ModelId(ref, null) : new ModelId(ref.substring(0, at), ref.substring(at + 1));
+    return at < 0
+        ? new ModelId(ref, null)
+        : new ModelId(ref.substring(0, at), ref.substring(at + 1));
   }
 
   private static void checkName(String s) {
     if (s == null || !NAME.matcher(s).matches()) {
       throw new InvalidRequestException(
-          "invalid model name or version '" + s + "': use lower-case letters, digits, '.', '_' or '-'");
+          "invalid model name or version '"
+              + s
+              + "': use lower-case letters, digits, '.', '_' or '-'");
     }
   }
 

@@ -11,8 +11,7 @@ import java.util.Set;
 
 /**
  * The spec of one model package, read from {@code maas-model.json}. This record is the single
- * boundary where defaults are applied ({@link #parse}); everything downstream receives it
- * complete.
+ * boundary where defaults are applied ({@link #parse}); everything downstream receives it complete.
  *
  * <p>Format: see {@code docs/model-package.md}.
  *
@@ -83,17 +82,26 @@ public record ModelManifest(
     require(TASKS.contains(t), origin, "unsupported task '" + t + "', expected one of " + TASKS);
     require(architecture != null, origin, "missing 'architecture'");
     String p = pooling == null ? "mean" : pooling;
-    require(POOLINGS.contains(p), origin, "unsupported pooling '" + p + "', expected one of " + POOLINGS);
+    require(
+        POOLINGS.contains(p),
+        origin,
+        "unsupported pooling '" + p + "', expected one of " + POOLINGS);
     String d = dtype == null ? "float32" : dtype;
     require(DTYPES.contains(d), origin, "unsupported dtype '" + d + "', expected one of " + DTYPES);
-    require(maxSequenceLength == null || maxSequenceLength > 1, origin, "maxSequenceLength must be > 1");
+    require(
+        maxSequenceLength == null || maxSequenceLength > 1,
+        origin,
+        "maxSequenceLength must be > 1");
     require(files != null && !files.isEmpty(), origin, "missing 'files'");
     for (PackageFile f : files) {
       require(
           f.path() != null && !f.path().contains("..") && !f.path().startsWith("/"),
           origin,
           "bad file path " + f.path());
-      require(f.sha256() != null && f.sha256().matches("[0-9a-f]{64}"), origin, "bad sha256 for " + f.path());
+      require(
+          f.sha256() != null && f.sha256().matches("[0-9a-f]{64}"),
+          origin,
+          "bad sha256 for " + f.path());
       require(f.size() >= 0, origin, "bad size for " + f.path());
     }
     return new ModelManifest(
@@ -145,14 +153,36 @@ public record ModelManifest(
   /** A copy with another file list. */
   public ModelManifest withFiles(List<PackageFile> newFiles) {
     return new ModelManifest(
-        format, name, version, task, architecture, pooling, normalize, maxSequenceLength, dtype,
-        quantization, newFiles, metrics, source);
+        format,
+        name,
+        version,
+        task,
+        architecture,
+        pooling,
+        normalize,
+        maxSequenceLength,
+        dtype,
+        quantization,
+        newFiles,
+        metrics,
+        source);
   }
 
   /** A copy with another name and version. */
   public ModelManifest withId(String newName, String newVersion) {
     return new ModelManifest(
-        format, newName, newVersion, task, architecture, pooling, normalize, maxSequenceLength,
-        dtype, quantization, files, metrics, source);
+        format,
+        newName,
+        newVersion,
+        task,
+        architecture,
+        pooling,
+        normalize,
+        maxSequenceLength,
+        dtype,
+        quantization,
+        files,
+        metrics,
+        source);
   }
 }

@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * A model package on local disk: a directory with {@value ModelManifest#FILE}, {@code
- * config.json}, {@code tokenizer.json} and safetensors weights. Writing hashes every file and
- * writes the manifest last, so a reader never sees a manifest for files that are not complete.
+ * A model package on local disk: a directory with {@value ModelManifest#FILE}, {@code config.json},
+ * {@code tokenizer.json} and safetensors weights. Writing hashes every file and writes the manifest
+ * last, so a reader never sees a manifest for files that are not complete.
  *
  * <pre>{@code
  * ModelManifest m = ModelPackage.seal(dir, draft);   // hashes files, writes maas-model.json
@@ -47,7 +47,11 @@ public final class ModelPackage {
     ModelManifest.parse(json, dir.toString()); // validate before publishing it
     Path tmp = dir.resolve(ModelManifest.FILE + ".tmp");
     Files.write(tmp, json);
-    Files.move(tmp, dir.resolve(ModelManifest.FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        tmp,
+        dir.resolve(ModelManifest.FILE),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
     return ModelManifest.parse(json, dir.toString());
   }
 
@@ -65,8 +69,13 @@ public final class ModelPackage {
     long size = Files.size(file);
     if (size != expected.size()) {
       throw new IntegrityException(
-          origin + ": size mismatch for " + expected.path() + ": manifest says " + expected.size()
-              + " bytes, found " + size);
+          origin
+              + ": size mismatch for "
+              + expected.path()
+              + ": manifest says "
+              + expected.size()
+              + " bytes, found "
+              + size);
     }
     check(expected, sha256(file), origin);
   }
@@ -75,8 +84,13 @@ public final class ModelPackage {
   public static void verify(PackageFile expected, ByteBuffer data, String origin) {
     if (data.remaining() != expected.size()) {
       throw new IntegrityException(
-          origin + ": size mismatch for " + expected.path() + ": manifest says " + expected.size()
-              + " bytes, got " + data.remaining());
+          origin
+              + ": size mismatch for "
+              + expected.path()
+              + ": manifest says "
+              + expected.size()
+              + " bytes, got "
+              + data.remaining());
     }
     check(expected, sha256(data), origin);
   }
@@ -84,8 +98,13 @@ public final class ModelPackage {
   private static void check(PackageFile expected, String actual, String origin) {
     if (!actual.equals(expected.sha256())) {
       throw new IntegrityException(
-          origin + ": SHA-256 mismatch for " + expected.path() + ": manifest says "
-              + expected.sha256() + ", content has " + actual);
+          origin
+              + ": SHA-256 mismatch for "
+              + expected.path()
+              + ": manifest says "
+              + expected.sha256()
+              + ", content has "
+              + actual);
     }
   }
 

@@ -51,7 +51,13 @@ public final class AccuracyGate {
    * @param cosines every input's cosine, in input order
    */
   public record Result(
-      double threshold, double minCosine, double meanCosine, int inputs, int worstIndex, String worstInput, double[] cosines) {
+      double threshold,
+      double minCosine,
+      double meanCosine,
+      int inputs,
+      int worstIndex,
+      String worstInput,
+      double[] cosines) {
     /** Whether every input reached the threshold. */
     public boolean passed() {
       return minCosine >= threshold;
@@ -64,13 +70,17 @@ public final class AccuracyGate {
   }
 
   /** Embeds {@code texts} with both encoders (in chunks, reporting progress) and compares them. */
-  public Result measure(TextEncoder reference, TextEncoder candidate, List<String> texts, Progress progress) {
+  public Result measure(
+      TextEncoder reference, TextEncoder candidate, List<String> texts, Progress progress) {
     if (texts.isEmpty()) {
       throw new IllegalArgumentException("the accuracy gate needs at least one input");
     }
     if (reference.dimension() != candidate.dimension()) {
       throw new IllegalArgumentException(
-          "encoders differ in dimension: " + reference.dimension() + " vs " + candidate.dimension());
+          "encoders differ in dimension: "
+              + reference.dimension()
+              + " vs "
+              + candidate.dimension());
     }
     // Chunks of similar length: a chunk mixing one long input with short ones pads them all to
     // its length, which on a 12-layer model costs several times the useful work.
@@ -91,7 +101,8 @@ public final class AccuracyGate {
       for (int i = start; i < end; i++) {
         cos[order[i]] = cosine(a[i - start], b[i - start]);
       }
-      progress.update("accuracy gate: inputs embedded by float32 and int8 and compared", end, texts.size());
+      progress.update(
+          "accuracy gate: inputs embedded by float32 and int8 and compared", end, texts.size());
     }
     int worst = 0;
     double sum = 0;
@@ -101,7 +112,8 @@ public final class AccuracyGate {
         worst = i;
       }
     }
-    return new Result(minCosine, cos[worst], sum / cos.length, cos.length, worst, texts.get(worst), cos);
+    return new Result(
+        minCosine, cos[worst], sum / cos.length, cos.length, worst, texts.get(worst), cos);
   }
 
   /** Cosine similarity of two vectors (0 when either is all zeros, -1 when either holds NaN). */

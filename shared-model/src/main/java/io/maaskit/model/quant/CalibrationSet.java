@@ -11,8 +11,8 @@ import java.util.List;
 /**
  * Texts the accuracy gate runs through the float32 and the int8 model. Two sets ship with the kit
  * under {@code calibration/} on the classpath: {@link #calibration()} (what {@code
- * scripts/quantize} gates on) and {@link #heldOut()} (disjoint from it, for tests, so a test does not
- * grade the quantizer on the inputs it was gated on). Both mix topics, languages and scripts,
+ * scripts/quantize} gates on) and {@link #heldOut()} (disjoint from it, for tests, so a test does
+ * not grade the quantizer on the inputs it was gated on). Both mix topics, languages and scripts,
  * punctuation, code, numbers, and lengths from one token to well past 512.
  *
  * <p>File format (UTF-8): one input per line; {@code \n}, {@code \t} and {@code \\} inside a line
@@ -46,14 +46,18 @@ public record CalibrationSet(String name, List<String> texts) {
     return resource(CALIBRATION);
   }
 
-  /** The held-out set shipped with the kit (at least 100 inputs, none of them in the calibration set). */
+  /**
+   * The held-out set shipped with the kit (at least 100 inputs, none of them in the calibration
+   * set).
+   */
   public static CalibrationSet heldOut() {
     return resource(HELD_OUT);
   }
 
   /** Reads a set in the format above from a file. */
   public static CalibrationSet read(Path file) throws IOException {
-    return new CalibrationSet(file.toString(), parse(Files.readString(file, StandardCharsets.UTF_8)));
+    return new CalibrationSet(
+        file.toString(), parse(Files.readString(file, StandardCharsets.UTF_8)));
   }
 
   /**
@@ -82,7 +86,8 @@ public record CalibrationSet(String name, List<String> texts) {
   private static CalibrationSet resource(String path) {
     try (InputStream in = CalibrationSet.class.getClassLoader().getResourceAsStream(path)) {
       if (in == null) {
-        throw new IllegalStateException(path + " is missing from the classpath (shared-model jar incomplete?)");
+        throw new IllegalStateException(
+            path + " is missing from the classpath (shared-model jar incomplete?)");
       }
       return new CalibrationSet(path, parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
     } catch (IOException e) {

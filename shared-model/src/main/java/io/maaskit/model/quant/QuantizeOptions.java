@@ -13,7 +13,11 @@ package io.maaskit.model.quant;
  *     0.9942; the linear layers, not the tables, dominate the error
  */
 public record QuantizeOptions(
-    String name, String version, double minCosine, CalibrationSet calibration, boolean quantizeEmbeddings) {
+    String name,
+    String version,
+    double minCosine,
+    CalibrationSet calibration,
+    boolean quantizeEmbeddings) {
 
   public QuantizeOptions {
     if (!(minCosine > 0 && minCosine <= 1)) {
@@ -24,9 +28,12 @@ public record QuantizeOptions(
     }
   }
 
-  /** Default name and version, threshold 0.99, the shipped calibration set, embeddings quantized. */
+  /**
+   * Default name and version, threshold 0.99, the shipped calibration set, embeddings quantized.
+   */
   public static QuantizeOptions defaults() {
-    return new QuantizeOptions(null, null, AccuracyGate.DEFAULT_MIN_COSINE, CalibrationSet.calibration(), true);
+    return new QuantizeOptions(
+        null, null, AccuracyGate.DEFAULT_MIN_COSINE, CalibrationSet.calibration(), true);
   }
 
   /** A copy with another name and version. */

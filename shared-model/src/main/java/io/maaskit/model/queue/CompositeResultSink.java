@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Writes each result to several sinks (for example S3 for storage and a queue for notification).
- * A message counts as done only when every sink has its result; on redelivery only the sinks that
+ * Writes each result to several sinks (for example S3 for storage and a queue for notification). A
+ * message counts as done only when every sink has its result; on redelivery only the sinks that
  * lack it are written, so a results queue that failed once gets its message without a second S3
  * object.
  *

@@ -19,8 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
- * Parses and runs one queue message and writes its result; the piece every queue adapter shares.
- * A message is a JSON object:
+ * Parses and runs one queue message and writes its result; the piece every queue adapter shares. A
+ * message is a JSON object:
  *
  * <pre>{@code
  * {"id": "order-17", "task": "embed", "model": "all-minilm-l6-v2", "inputs": ["a", "b"], "normalize": true}
@@ -47,7 +47,8 @@ import java.util.stream.Collectors;
  * }</pre>
  */
 public final class QueueMessageHandler {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private final Map<String, TaskHandler> tasks;
   private final ResultSink sink;
@@ -56,8 +57,14 @@ public final class QueueMessageHandler {
 
   /** What became of a message. */
   public record Outcome(Kind kind, String messageId, QueueResult result) {
-    /** {@code WRITTEN}: the task ran and its result was written; {@code DUPLICATE}: a result already existed. */
-    public enum Kind { WRITTEN, DUPLICATE }
+    /**
+     * {@code WRITTEN}: the task ran and its result was written; {@code DUPLICATE}: a result already
+     * existed.
+     */
+    public enum Kind {
+      WRITTEN,
+      DUPLICATE
+    }
   }
 
   /**
@@ -70,13 +77,18 @@ public final class QueueMessageHandler {
     }
     this.tasks = Map.copyOf(tasks);
     this.sink = sink;
-    this.taskNames = new TreeMap<>(tasks).keySet().stream().map(t -> "\"" + t + "\"").collect(Collectors.joining(", "));
+    this.taskNames =
+        new TreeMap<>(tasks)
+            .keySet().stream().map(t -> "\"" + t + "\"").collect(Collectors.joining(", "));
   }
 
   /** {@code "embed"} and {@code "classify"} over the task services. */
-  public static QueueMessageHandler standard(EmbeddingService embeddings, ClassificationService classifier, ResultSink sink) {
+  public static QueueMessageHandler standard(
+      EmbeddingService embeddings, ClassificationService classifier, ResultSink sink) {
     return new QueueMessageHandler(
-        Map.of("embed", TaskHandler.embed(embeddings), "classify", TaskHandler.classify(classifier)), sink);
+        Map.of(
+            "embed", TaskHandler.embed(embeddings), "classify", TaskHandler.classify(classifier)),
+        sink);
   }
 
   /** The sink results go to. */
@@ -99,7 +111,10 @@ public final class QueueMessageHandler {
     }
     if (!inFlight.add(messageId)) {
       throw new ModelUnavailableException(
-          "message " + messageId + " is already being processed here; this delivery will be retried", Duration.ofSeconds(5));
+          "message "
+              + messageId
+              + " is already being processed here; this delivery will be retried",
+          Duration.ofSeconds(5));
     }
     try {
       if (sink.has(messageId)) {
@@ -113,12 +128,15 @@ public final class QueueMessageHandler {
       }
       TaskHandler handler = tasks.get(task);
       if (handler == null) {
-        throw new InvalidRequestException("'task' must be one of " + taskNames + ", got \"" + task + "\"");
+        throw new InvalidRequestException(
+            "'task' must be one of " + taskNames + ", got \"" + task + "\"");
       }
       long t0 = System.nanoTime();
       TaskOutput out = handler.run(message);
       long millis = (System.nanoTime() - t0) / 1_000_000;
-      QueueResult result = new QueueResult(id, messageId, task, out.model(), out.status(), out.field(), out.value(), millis);
+      QueueResult result =
+          new QueueResult(
+              id, messageId, task, out.model(), out.status(), out.field(), out.value(), millis);
       sink.write(result);
       return new Outcome(Outcome.Kind.WRITTEN, messageId, result);
     } catch (IOException e) {
@@ -130,14 +148,21 @@ public final class QueueMessageHandler {
 
   private static JsonNode parse(String body) {
     if (body == null || body.isBlank()) {
-      throw new InvalidRequestException("message body is empty: send a JSON object with \"task\" and \"inputs\"");
+      throw new InvalidRequestException(
+          "message body is empty: send a JSON object with \"task\" and \"inputs\"");
     }
     try {
       return JSON.readTree(body);
     } catch (JsonProcessingException e) {
-      String where = e.getLocation() == null ? ""
-          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-      throw new InvalidRequestException("message body is not valid JSON" + where + ": " + e.getOriginalMessage());
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
+      throw new InvalidRequestException(
+          "message body is not valid JSON" + where + ": " + e.getOriginalMessage());
     }
   }
 }

@@ -46,7 +46,8 @@ public record QueueResult(
   public static final String OK = "ok";
 
   /** Field names of the envelope, which a task's payload field may not reuse. */
-  static final Set<String> ENVELOPE = Set.of("id", "message_id", "task", "model", "status", "duration_ms");
+  static final Set<String> ENVELOPE =
+      Set.of("id", "message_id", "task", "model", "status", "duration_ms");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -61,7 +62,8 @@ public record QueueResult(
     try {
       return JSON.writeValueAsBytes(this);
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("result of message " + messageId + " is not serializable: " + e.getOriginalMessage(), e);
+      throw new IllegalStateException(
+          "result of message " + messageId + " is not serializable: " + e.getOriginalMessage(), e);
     }
   }
 

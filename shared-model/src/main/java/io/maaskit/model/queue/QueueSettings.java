@@ -4,9 +4,9 @@ import io.maaskit.model.store.S3Location;
 import java.util.Map;
 
 /**
- * Where queue messages come from and where their results go, and how the {@link QueueWorker}
- * polls. {@link #fromEnvironment()} is the one place that reads the environment; adapters with
- * their own configuration build the record with {@link #of} and the {@code with…} copies.
+ * Where queue messages come from and where their results go, and how the {@link QueueWorker} polls.
+ * {@link #fromEnvironment()} is the one place that reads the environment; adapters with their own
+ * configuration build the record with {@link #of} and the {@code with…} copies.
  *
  * <pre>{@code
  * QueueSettings s = QueueSettings.fromEnvironment();   // MAAS_QUEUE_URL, MAAS_RESULTS_URI, ...
@@ -59,9 +59,18 @@ public record QueueSettings(
     check("messages per receive", maxMessages, 1, 10);
   }
 
-  /** Settings with default polling: 2 receivers, 20 s long polls, the queue's visibility, 10 per receive. */
+  /**
+   * Settings with default polling: 2 receivers, 20 s long polls, the queue's visibility, 10 per
+   * receive.
+   */
   public static QueueSettings of(String queueUrl, String resultsUri, String resultsQueueUrl) {
-    return new QueueSettings(queueUrl, resultsUri, resultsQueueUrl, DEFAULT_CONCURRENCY, DEFAULT_WAIT_TIME_SECONDS, 0,
+    return new QueueSettings(
+        queueUrl,
+        resultsUri,
+        resultsQueueUrl,
+        DEFAULT_CONCURRENCY,
+        DEFAULT_WAIT_TIME_SECONDS,
+        0,
         DEFAULT_MAX_MESSAGES);
   }
 
@@ -101,17 +110,32 @@ public record QueueSettings(
 
   /** A copy with another number of receivers. */
   public QueueSettings withConcurrency(int n) {
-    return new QueueSettings(queueUrl, resultsUri, resultsQueueUrl, n, waitTimeSeconds, visibilityTimeoutSeconds, maxMessages);
+    return new QueueSettings(
+        queueUrl,
+        resultsUri,
+        resultsQueueUrl,
+        n,
+        waitTimeSeconds,
+        visibilityTimeoutSeconds,
+        maxMessages);
   }
 
   /** A copy with another long-poll wait. */
   public QueueSettings withWaitTimeSeconds(int s) {
-    return new QueueSettings(queueUrl, resultsUri, resultsQueueUrl, concurrency, s, visibilityTimeoutSeconds, maxMessages);
+    return new QueueSettings(
+        queueUrl,
+        resultsUri,
+        resultsQueueUrl,
+        concurrency,
+        s,
+        visibilityTimeoutSeconds,
+        maxMessages);
   }
 
   /** A copy with another visibility timeout (0 = the queue's). */
   public QueueSettings withVisibilityTimeoutSeconds(int s) {
-    return new QueueSettings(queueUrl, resultsUri, resultsQueueUrl, concurrency, waitTimeSeconds, s, maxMessages);
+    return new QueueSettings(
+        queueUrl, resultsUri, resultsQueueUrl, concurrency, waitTimeSeconds, s, maxMessages);
   }
 
   private static String blankToNull(String s) {
@@ -120,7 +144,8 @@ public record QueueSettings(
 
   private static void check(String what, int v, int min, int max) {
     if (v < min || v > max) {
-      throw new IllegalArgumentException("queue " + what + " must be between " + min + " and " + max + ", got " + v);
+      throw new IllegalArgumentException(
+          "queue " + what + " must be between " + min + " and " + max + ", got " + v);
     }
   }
 

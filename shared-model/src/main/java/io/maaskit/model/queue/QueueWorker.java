@@ -21,18 +21,18 @@ import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
 
 /**
  * A long-running SQS consumer for containers and local use (a Lambda gets its records from the
- * event source mapping and calls {@link QueueMessageHandler} itself). {@link QueueSettings#concurrency()}
- * threads long-poll the queue, run each message through the handler and delete it only after its
- * result is written (or found already written). A message that fails stays on the queue: it is
- * received again after its visibility timeout and, after the redrive policy's {@code
- * maxReceiveCount}, moved to the dead-letter queue. Nothing is lost by a crash either: an undeleted
- * message simply comes back.
+ * event source mapping and calls {@link QueueMessageHandler} itself). {@link
+ * QueueSettings#concurrency()} threads long-poll the queue, run each message through the handler
+ * and delete it only after its result is written (or found already written). A message that fails
+ * stays on the queue: it is received again after its visibility timeout and, after the redrive
+ * policy's {@code maxReceiveCount}, moved to the dead-letter queue. Nothing is lost by a crash
+ * either: an undeleted message simply comes back.
  *
  * <p>Permanent failures (an invalid message, an unknown model) are made visible again at once when
- * the queue has a redrive policy, so they reach the dead-letter queue in seconds instead of
- * {@code maxReceiveCount} visibility timeouts; without one they wait out the visibility timeout,
- * never spinning. A model still loading ({@link ModelUnavailableException}) delays the message by
- * its {@code retryAfter}.
+ * the queue has a redrive policy, so they reach the dead-letter queue in seconds instead of {@code
+ * maxReceiveCount} visibility timeouts; without one they wait out the visibility timeout, never
+ * spinning. A model still loading ({@link ModelUnavailableException}) delays the message by its
+ * {@code retryAfter}.
  *
  * <pre>{@code
  * QueueSettings settings = QueueSettings.fromEnvironment();
@@ -69,7 +69,9 @@ public final class QueueWorker implements AutoCloseable {
     this.handler = handler;
     this.hasRedrive = redrivePolicy();
     AtomicInteger ids = new AtomicInteger();
-    this.receivers = Executors.newFixedThreadPool(settings.concurrency(), r -> new Thread(r, "maas-queue-" + ids.incrementAndGet()));
+    this.receivers =
+        Executors.newFixedThreadPool(
+            settings.concurrency(), r -> new Thread(r, "maas-queue-" + ids.incrementAndGet()));
   }
 
   /**
@@ -77,14 +79,21 @@ public final class QueueWorker implements AutoCloseable {
    *
    * @param sqs an injected client (the caller closes it, after the worker)
    */
-  public static QueueWorker start(SqsClient sqs, QueueSettings settings, QueueMessageHandler handler) {
+  public static QueueWorker start(
+      SqsClient sqs, QueueSettings settings, QueueMessageHandler handler) {
     QueueWorker w = new QueueWorker(sqs, settings, handler);
     for (int i = 0; i < settings.concurrency(); i++) {
       w.receivers.execute(w::receiveLoop);
     }
-    LOG.info("polling {} with {} receivers ({} s long polls); results to {}{}", settings.queueUrl(), settings.concurrency(),
-        settings.waitTimeSeconds(), handler.sink(),
-        w.hasRedrive ? "" : "; the queue has no redrive policy, so failing messages are retried until they expire");
+    LOG.info(
+        "polling {} with {} receivers ({} s long polls); results to {}{}",
+        settings.queueUrl(),
+        settings.concurrency(),
+        settings.waitTimeSeconds(),
+        handler.sink(),
+        w.hasRedrive
+            ? ""
+            : "; the queue has no redrive policy, so failing messages are retried until they expire");
     return w;
   }
 
@@ -102,9 +111,9 @@ public final class QueueWorker implements AutoCloseable {
 
   /**
    * Stops receiving and waits for the receivers: each finishes the message it is running, hands
-   * back the rest of its batch (visible again at once) and exits. An idle receiver returns when
-   * its long poll ends, so this takes up to {@link QueueSettings#waitTimeSeconds()} plus the
-   * slowest message in hand.
+   * back the rest of its batch (visible again at once) and exits. An idle receiver returns when its
+   * long poll ends, so this takes up to {@link QueueSettings#waitTimeSeconds()} plus the slowest
+   * message in hand.
    */
   @Override
   public void close() {
@@ -112,7 +121,8 @@ public final class QueueWorker implements AutoCloseable {
     receivers.shutdown();
     try {
       if (!receivers.awaitTermination(settings.waitTimeSeconds() + 60L, TimeUnit.SECONDS)) {
-        LOG.warn("queue receivers did not stop in time; interrupting them (their messages will be redelivered)");
+        LOG.warn(
+            "queue receivers did not stop in time; interrupting them (their messages will be redelivered)");
         receivers.shutdownNow();
       }
     } catch (InterruptedException e) {
@@ -124,22 +134,29 @@ public final class QueueWorker implements AutoCloseable {
 
   private boolean redrivePolicy() {
     try {
-      Map<QueueAttributeName, String> attrs = sqs.getQueueAttributes(
-          b -> b.queueUrl(settings.queueUrl()).attributeNames(QueueAttributeName.REDRIVE_POLICY)).attributes();
+      Map<QueueAttributeName, String> attrs =
+          sqs.getQueueAttributes(
+                  b ->
+                      b.queueUrl(settings.queueUrl())
+                          .attributeNames(QueueAttributeName.REDRIVE_POLICY))
+              .attributes();
       return attrs.get(QueueAttributeName.REDRIVE_POLICY) != null;
     } catch (SdkException e) {
-      LOG.warn("cannot read the redrive policy of {} ({}); failing messages wait out their visibility timeout",
-          settings.queueUrl(), e.getMessage());
+      LOG.warn(
+          "cannot read the redrive policy of {} ({}); failing messages wait out their visibility timeout",
+          settings.queueUrl(),
+          e.getMessage());
       return false;
     }
   }
 
   private void receiveLoop() {
-    ReceiveMessageRequest.Builder req = ReceiveMessageRequest.builder()
-        .queueUrl(settings.queueUrl())
-        .maxNumberOfMessages(settings.maxMessages())
-        .waitTimeSeconds(settings.waitTimeSeconds())
-        .messageSystemAttributeNames(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT);
+    ReceiveMessageRequest.Builder req =
+        ReceiveMessageRequest.builder()
+            .queueUrl(settings.queueUrl())
+            .maxNumberOfMessages(settings.maxMessages())
+            .waitTimeSeconds(settings.waitTimeSeconds())
+            .messageSystemAttributeNames(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT);
     if (settings.visibilityTimeoutSeconds() > 0) {
       req.visibilityTimeout(settings.visibilityTimeoutSeconds());
     }
@@ -155,7 +172,11 @@ public final class QueueWorker implements AutoCloseable {
           break;
         }
         backoffMillis = Math.min(30_000, Math.max(500, backoffMillis * 2));
-        LOG.warn("receiving from {} failed ({}); retrying in {} ms", settings.queueUrl(), e.getMessage(), backoffMillis);
+        LOG.warn(
+            "receiving from {} failed ({}); retrying in {} ms",
+            settings.queueUrl(),
+            e.getMessage(),
+            backoffMillis);
         if (!sleep(backoffMillis)) {
           break;
         }
@@ -172,7 +193,8 @@ public final class QueueWorker implements AutoCloseable {
   }
 
   private void process(Message m) {
-    String receives = m.attributes().getOrDefault(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT, "?");
+    String receives =
+        m.attributes().getOrDefault(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT, "?");
     long t0 = System.nanoTime();
     QueueMessageHandler.Outcome o;
     try {
@@ -186,34 +208,56 @@ public final class QueueWorker implements AutoCloseable {
       return;
     } catch (ModelUnavailableException e) {
       failed.incrementAndGet();
-      LOG.warn("message {} deferred {} s (receive {}): {}", m.messageId(), e.retryAfter().toSeconds(), receives, e.getMessage());
+      LOG.warn(
+          "message {} deferred {} s (receive {}): {}",
+          m.messageId(),
+          e.retryAfter().toSeconds(),
+          receives,
+          e.getMessage());
       changeVisibility(m, (int) Math.min(43_200, Math.max(1, e.retryAfter().toSeconds())));
       return;
     } catch (RuntimeException e) {
       failed.incrementAndGet();
-      LOG.error("message {} failed (receive {}); it will be redelivered", m.messageId(), receives, e);
+      LOG.error(
+          "message {} failed (receive {}); it will be redelivered", m.messageId(), receives, e);
       return;
     }
     long millis = (System.nanoTime() - t0) / 1_000_000;
     if (o.kind() == QueueMessageHandler.Outcome.Kind.WRITTEN) {
       written.incrementAndGet();
-      LOG.info("message {} ({} id={} model={}) done in {} ms (receive {})", m.messageId(), o.result().task(),
-          o.result().id(), o.result().model(), millis, receives);
+      LOG.info(
+          "message {} ({} id={} model={}) done in {} ms (receive {})",
+          m.messageId(),
+          o.result().task(),
+          o.result().id(),
+          o.result().model(),
+          millis,
+          receives);
     } else {
       duplicates.incrementAndGet();
-      LOG.info("message {} already has a result (receive {}); deleting the redelivery", m.messageId(), receives);
+      LOG.info(
+          "message {} already has a result (receive {}); deleting the redelivery",
+          m.messageId(),
+          receives);
     }
     try {
       sqs.deleteMessage(b -> b.queueUrl(settings.queueUrl()).receiptHandle(m.receiptHandle()));
     } catch (SdkException e) {
       // The result is stored: the redelivery will be recognised as a duplicate and deleted then.
-      LOG.warn("deleting message {} failed ({}); its redelivery will be skipped as a duplicate", m.messageId(), e.getMessage());
+      LOG.warn(
+          "deleting message {} failed ({}); its redelivery will be skipped as a duplicate",
+          m.messageId(),
+          e.getMessage());
     }
   }
 
   private void changeVisibility(Message m, int seconds) {
     try {
-      sqs.changeMessageVisibility(b -> b.queueUrl(settings.queueUrl()).receiptHandle(m.receiptHandle()).visibilityTimeout(seconds));
+      sqs.changeMessageVisibility(
+          b ->
+              b.queueUrl(settings.queueUrl())
+                  .receiptHandle(m.receiptHandle())
+                  .visibilityTimeout(seconds));
     } catch (SdkException e) {
       LOG.debug("changing the visibility of message {} failed: {}", m.messageId(), e.getMessage());
     }

@@ -24,8 +24,8 @@ public interface ResultSink {
   void write(QueueResult result) throws IOException;
 
   /**
-   * The sinks the settings name: an {@link S3ResultSink} for {@link QueueSettings#resultsUri()},
-   * an {@link SqsResultSink} for {@link QueueSettings#resultsQueueUrl()}, both in a {@link
+   * The sinks the settings name: an {@link S3ResultSink} for {@link QueueSettings#resultsUri()}, an
+   * {@link SqsResultSink} for {@link QueueSettings#resultsQueueUrl()}, both in a {@link
    * CompositeResultSink} when both are set.
    *
    * @param s3 client for the S3 sink; may be null when no results URI is set
@@ -35,13 +35,15 @@ public interface ResultSink {
     List<ResultSink> sinks = new ArrayList<>(2);
     if (settings.resultsUri() != null) {
       if (s3 == null) {
-        throw new IllegalArgumentException("results go to " + settings.resultsUri() + " but no S3 client was given");
+        throw new IllegalArgumentException(
+            "results go to " + settings.resultsUri() + " but no S3 client was given");
       }
       sinks.add(new S3ResultSink(s3, S3Location.parse(settings.resultsUri())));
     }
     if (settings.resultsQueueUrl() != null) {
       if (sqs == null) {
-        throw new IllegalArgumentException("results go to " + settings.resultsQueueUrl() + " but no SQS client was given");
+        throw new IllegalArgumentException(
+            "results go to " + settings.resultsQueueUrl() + " but no SQS client was given");
       }
       sinks.add(new SqsResultSink(sqs, settings.resultsQueueUrl()));
     }

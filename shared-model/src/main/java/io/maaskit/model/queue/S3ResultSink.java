@@ -37,7 +37,8 @@ public final class S3ResultSink implements ResultSink {
   /** The object key of a message's result. */
   public String key(String messageId) {
     if (messageId == null || !MESSAGE_ID.matcher(messageId).matches()) {
-      throw new IllegalArgumentException("message id '" + messageId + "' cannot name a result object");
+      throw new IllegalArgumentException(
+          "message id '" + messageId + "' cannot name a result object");
     }
     return location.root() + messageId + ".json";
   }
@@ -65,19 +66,31 @@ public final class S3ResultSink implements ResultSink {
         // HEAD request does not carry). A prefix-scoped LIST answers the same question.
         return listed(key, e);
       }
-      throw new IOException("checking for result " + location.uri(key) + " failed: " + e.getMessage(), e);
+      throw new IOException(
+          "checking for result " + location.uri(key) + " failed: " + e.getMessage(), e);
     } catch (SdkException e) {
-      throw new IOException("checking for result " + location.uri(key) + " failed: " + e.getMessage(), e);
+      throw new IOException(
+          "checking for result " + location.uri(key) + " failed: " + e.getMessage(), e);
     }
   }
 
   private boolean listed(String key, S3Exception headDenied) throws IOException {
     try {
-      return s3.listObjectsV2(b -> b.bucket(location.bucket()).prefix(key).maxKeys(1)).contents().stream()
+      return s3
+          .listObjectsV2(b -> b.bucket(location.bucket()).prefix(key).maxKeys(1))
+          .contents()
+          .stream()
           .anyMatch(o -> o.key().equals(key));
     } catch (SdkException e) {
-      IOException io = new IOException("access denied checking for result " + location.uri(key) + ": the role needs"
-          + " s3:GetObject on the prefix and s3:ListBucket on bucket " + location.bucket() + " (at least for that prefix)", e);
+      IOException io =
+          new IOException(
+              "access denied checking for result "
+                  + location.uri(key)
+                  + ": the role needs"
+                  + " s3:GetObject on the prefix and s3:ListBucket on bucket "
+                  + location.bucket()
+                  + " (at least for that prefix)",
+              e);
       io.addSuppressed(headDenied);
       throw io;
     }
@@ -88,10 +101,16 @@ public final class S3ResultSink implements ResultSink {
     String key = key(result.messageId());
     byte[] json = result.toJson();
     try {
-      s3.putObject(b -> b.bucket(location.bucket()).key(key).contentType("application/json").contentLength((long) json.length),
+      s3.putObject(
+          b ->
+              b.bucket(location.bucket())
+                  .key(key)
+                  .contentType("application/json")
+                  .contentLength((long) json.length),
           RequestBody.fromBytes(json));
     } catch (SdkException e) {
-      throw new IOException("writing result " + location.uri(key) + " failed: " + e.getMessage(), e);
+      throw new IOException(
+          "writing result " + location.uri(key) + " failed: " + e.getMessage(), e);
     }
   }
 

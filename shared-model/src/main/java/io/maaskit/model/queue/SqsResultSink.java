@@ -19,8 +19,8 @@ import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
  * <p>Idempotency is weaker than S3's, because a queue cannot be asked what it holds:
  *
  * <ul>
- *   <li>{@link #has} remembers the message ids this sink sent, within this process (the most
- *       recent {@code rememberedIds}): a redelivery to the same worker sends nothing again.
+ *   <li>{@link #has} remembers the message ids this sink sent, within this process (the most recent
+ *       {@code rememberedIds}): a redelivery to the same worker sends nothing again.
  *   <li>On a FIFO results queue (URL ending in {@code .fifo}) each result is sent with {@code
  *       MessageDeduplicationId = message id}, so SQS drops a repeat sent within its 5-minute
  *       deduplication window, whichever process sends it.
@@ -63,18 +63,22 @@ public final class SqsResultSink implements ResultSink {
       throw new IllegalArgumentException("results queue URL is empty");
     }
     if (maxMessageBytes < 1024 || rememberedIds < 1) {
-      throw new IllegalArgumentException("maxMessageBytes must be at least 1024 and rememberedIds at least 1");
+      throw new IllegalArgumentException(
+          "maxMessageBytes must be at least 1024 and rememberedIds at least 1");
     }
     this.sqs = sqs;
     this.queueUrl = queueUrl;
     this.fifo = queueUrl.endsWith(".fifo");
     this.maxMessageBytes = maxMessageBytes;
-    this.sent = Collections.newSetFromMap(Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-        return size() > rememberedIds;
-      }
-    }));
+    this.sent =
+        Collections.newSetFromMap(
+            Collections.synchronizedMap(
+                new LinkedHashMap<>(1024, 0.75f, false) {
+                  @Override
+                  protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > rememberedIds;
+                  }
+                }));
   }
 
   @Override
@@ -87,20 +91,34 @@ public final class SqsResultSink implements ResultSink {
     String body = result.toJsonString();
     int bytes = body.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > maxMessageBytes) {
-      throw new PayloadTooLargeException("the result of message " + result.messageId() + " is " + bytes
-          + " bytes, more than the results queue takes (" + maxMessageBytes + "): send fewer inputs per message,"
-          + " or write results to S3 (MAAS_RESULTS_URI)");
+      throw new PayloadTooLargeException(
+          "the result of message "
+              + result.messageId()
+              + " is "
+              + bytes
+              + " bytes, more than the results queue takes ("
+              + maxMessageBytes
+              + "): send fewer inputs per message,"
+              + " or write results to S3 (MAAS_RESULTS_URI)");
     }
-    SendMessageRequest.Builder req = SendMessageRequest.builder().queueUrl(queueUrl).messageBody(body);
+    SendMessageRequest.Builder req =
+        SendMessageRequest.builder().queueUrl(queueUrl).messageBody(body);
     if (fifo) {
-      // One group per message: results carry no ordering, and one slow consumer must not block others.
+      // One group per message: results carry no ordering, and one slow consumer must not block
+      // others.
       req.messageDeduplicationId(result.messageId()).messageGroupId(result.messageId());
     }
     try {
       sqs.sendMessage(req.build());
     } catch (SdkException e) {
-      throw new IOException("sending the result of message " + result.messageId() + " to " + queueUrl + " failed: "
-          + e.getMessage(), e);
+      throw new IOException(
+          "sending the result of message "
+              + result.messageId()
+              + " to "
+              + queueUrl
+              + " failed: "
+              + e.getMessage(),
+          e);
     }
     sent.add(result.messageId());
   }

@@ -19,7 +19,9 @@ import io.maaskit.model.task.Inputs;
  */
 @FunctionalInterface
 public interface TaskHandler {
-  /** Runs the task on a message; errors are typed {@link io.maaskit.model.error.ModelException}s. */
+  /**
+   * Runs the task on a message; errors are typed {@link io.maaskit.model.error.ModelException}s.
+   */
   TaskOutput run(JsonNode message);
 
   /**
@@ -29,7 +31,8 @@ public interface TaskHandler {
   static TaskHandler embed(EmbeddingService service) {
     return message -> {
       float[][] vectors = service.embedTei(message);
-      return new TaskOutput(Inputs.string(message, "model", service.defaultModel()), "embeddings", vectors);
+      return new TaskOutput(
+          Inputs.string(message, "model", service.defaultModel()), "embeddings", vectors);
     };
   }
 
@@ -40,7 +43,8 @@ public interface TaskHandler {
   static TaskHandler classify(ClassificationService service) {
     return message -> {
       var predictions = service.predict(message);
-      return new TaskOutput(Inputs.string(message, "model", service.defaultModel()), "predictions", predictions);
+      return new TaskOutput(
+          Inputs.string(message, "model", service.defaultModel()), "predictions", predictions);
     };
   }
 }

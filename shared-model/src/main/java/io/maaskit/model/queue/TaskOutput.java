@@ -13,7 +13,12 @@ package io.maaskit.model.queue;
 public record TaskOutput(String model, String field, Object value, String status) {
   public TaskOutput {
     if (field == null || field.isBlank() || QueueResult.ENVELOPE.contains(field)) {
-      throw new IllegalArgumentException("result field must be a name other than " + QueueResult.ENVELOPE + ", got '" + field + "'");
+      throw new IllegalArgumentException(
+          "result field must be a name other than "
+              + QueueResult.ENVELOPE
+              + ", got '"
+              + field
+              + "'");
     }
     status = status == null ? QueueResult.OK : status;
   }

@@ -2,8 +2,8 @@ package io.maaskit.model.queue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.maaskit.model.train.Estimate;
 import io.maaskit.model.train.EpochStats;
+import io.maaskit.model.train.Estimate;
 import io.maaskit.model.train.TrainingJob;
 import io.maaskit.model.train.TrainingProgress;
 import io.maaskit.model.train.TrainingRequest;
@@ -47,20 +47,28 @@ public final class TrainTask implements TaskHandler {
       Estimate estimate = job.estimate(req);
       if (!estimate.fitsWithin(limit)) {
         Map<String, Object> refusal = new LinkedHashMap<>();
-        refusal.put("reason", "estimated " + estimate.describe() + ", over the limit of " + limit.toSeconds()
-            + " s; use fewer examples, fewer epochs, a smaller maxLength or a frozen encoder, or run scripts/train"
-            + " on a container or your machine");
+        refusal.put(
+            "reason",
+            "estimated "
+                + estimate.describe()
+                + ", over the limit of "
+                + limit.toSeconds()
+                + " s; use fewer examples, fewer epochs, a smaller maxLength or a frozen encoder, or run scripts/train"
+                + " on a container or your machine");
         refusal.put("estimated_seconds", Math.round(estimate.totalSeconds()));
         refusal.put("limit_seconds", limit.toSeconds());
         LOG.warn("training request for {} refused: {}", req.name(), refusal.get("reason"));
         return new TaskOutput(req.model(), "refusal", refusal, "refused");
       }
-      TrainingResult r = job.run(req, new TrainingProgress() {
-        @Override
-        public void epoch(EpochStats stats) {
-          LOG.info("training {}: {}", req.name(), stats);
-        }
-      });
+      TrainingResult r =
+          job.run(
+              req,
+              new TrainingProgress() {
+                @Override
+                public void epoch(EpochStats stats) {
+                  LOG.info("training {}: {}", req.name(), stats);
+                }
+              });
       Map<String, Object> training = new LinkedHashMap<>();
       training.put("package", r.manifest().id().toString());
       training.put("store", r.storeUri());
@@ -69,7 +77,8 @@ public final class TrainTask implements TaskHandler {
       return new TaskOutput(req.model(), "training", training);
     } catch (io.maaskit.model.train.DatasetFormatException | java.nio.file.NoSuchFileException e) {
       // The dataset will not get better by retrying: a permanent, caller-side error.
-      throw new io.maaskit.model.error.InvalidRequestException("dataset problem: " + e.getMessage());
+      throw new io.maaskit.model.error.InvalidRequestException(
+          "dataset problem: " + e.getMessage());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -40,7 +40,11 @@ public final class ModelRegistry implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
 
   /** A model's lifecycle state. */
-  public enum State { PENDING, READY, FAILED }
+  public enum State {
+    PENDING,
+    READY,
+    FAILED
+  }
 
   /** What {@link #status()} reports per model. */
   public record Status(String model, State state, String error, LoadStats stats, int failures) {}
@@ -52,6 +56,7 @@ public final class ModelRegistry implements AutoCloseable {
   private final Map<String, Resolved> latest = new ConcurrentHashMap<>();
 
   private record Resolved(ModelId id, long atNanos) {}
+
   private final ExecutorService loaders;
   private final AtomicInteger threadIds = new AtomicInteger();
 
@@ -79,11 +84,13 @@ public final class ModelRegistry implements AutoCloseable {
     this.store = store;
     this.loader = loader;
     this.options = options;
-    this.loaders = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "model-loader-" + threadIds.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.loaders =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "model-loader-" + threadIds.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** The store models come from. */
@@ -100,10 +107,18 @@ public final class ModelRegistry implements AutoCloseable {
    */
   public <T> T get(ModelId ref, Class<T> capability) {
     LoadedModel m = get(ref);
-    if (!capability.isInstance(m) || (m instanceof io.maaskit.model.arch.TextClassifier c
-        && capability == io.maaskit.model.arch.TextClassifier.class && c.labels().isEmpty())) {
-      throw new InvalidRequestException("model '" + ref + "' (task " + m.manifest().task()
-          + ") cannot serve this request; it needs a " + capability.getSimpleName() + " model");
+    if (!capability.isInstance(m)
+        || (m instanceof io.maaskit.model.arch.TextClassifier c
+            && capability == io.maaskit.model.arch.TextClassifier.class
+            && c.labels().isEmpty())) {
+      throw new InvalidRequestException(
+          "model '"
+              + ref
+              + "' (task "
+              + m.manifest().task()
+              + ") cannot serve this request; it needs a "
+              + capability.getSimpleName()
+              + " model");
     }
     return capability.cast(m);
   }
@@ -117,10 +132,12 @@ public final class ModelRegistry implements AutoCloseable {
     } catch (TimeoutException t) {
       long secs = (System.nanoTime() - e.startedNanos) / 1_000_000_000L;
       throw new ModelUnavailableException(
-          "model '" + id + "' is still loading (" + secs + " s so far); retry shortly", Duration.ofSeconds(2));
+          "model '" + id + "' is still loading (" + secs + " s so far); retry shortly",
+          Duration.ofSeconds(2));
     } catch (InterruptedException ie) {
       Thread.currentThread().interrupt();
-      throw new ModelUnavailableException("interrupted while waiting for model '" + id + "'", Duration.ofSeconds(1));
+      throw new ModelUnavailableException(
+          "interrupted while waiting for model '" + id + "'", Duration.ofSeconds(1));
     } catch (ExecutionException ex) {
       throw failure(id, e, ex.getCause());
     }
@@ -139,30 +156,38 @@ public final class ModelRegistry implements AutoCloseable {
     // together): requests don't pay a store listing each, and a newly published version (a
     // retrained head, say) is picked up within the TTL. Failures are not remembered.
     long now = System.nanoTime();
-    return latest.compute(ref.name(), (name, old) -> {
-      if (old != null && now - old.atNanos() < options.latestTtl().toNanos()) {
-        return old;
-      }
-      try {
-        return new Resolved(store.resolve(ref), now);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }).id();
+    return latest
+        .compute(
+            ref.name(),
+            (name, old) -> {
+              if (old != null && now - old.atNanos() < options.latestTtl().toNanos()) {
+                return old;
+              }
+              try {
+                return new Resolved(store.resolve(ref), now);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            })
+        .id();
   }
 
   private Entry entry(ModelId id) {
     // compute() makes "create or replace a failed entry whose backoff expired" atomic: exactly one
     // load starts no matter how many callers arrive together.
     Entry[] started = new Entry[1];
-    Entry e = entries.compute(id, (k, old) -> {
-      if (old != null && (old.state() != State.FAILED || System.nanoTime() < retryAt(old))) {
-        return old;
-      }
-      Entry fresh = new Entry(k, old == null ? 0 : old.failuresBefore + 1);
-      started[0] = fresh;
-      return fresh;
-    });
+    Entry e =
+        entries.compute(
+            id,
+            (k, old) -> {
+              if (old != null
+                  && (old.state() != State.FAILED || System.nanoTime() < retryAt(old))) {
+                return old;
+              }
+              Entry fresh = new Entry(k, old == null ? 0 : old.failuresBefore + 1);
+              started[0] = fresh;
+              return fresh;
+            });
     if (started[0] != null) {
       Entry fresh = started[0];
       loaders.execute(() -> runLoad(fresh));
@@ -179,7 +204,8 @@ public final class ModelRegistry implements AutoCloseable {
       e.future.complete(loaded);
     } catch (Throwable t) {
       e.failedAtNanos = System.nanoTime();
-      LOG.warn("loading model {} failed (attempt {}): {}", e.id, e.failuresBefore + 1, t.toString());
+      LOG.warn(
+          "loading model {} failed (attempt {}): {}", e.id, e.failuresBefore + 1, t.toString());
       e.future.completeExceptionally(t);
     }
   }
@@ -188,19 +214,29 @@ public final class ModelRegistry implements AutoCloseable {
     if (options.memoryBudgetBytes() <= 0) {
       return;
     }
-    long used = entries.values().stream()
-        .filter(x -> x.state() == State.READY)
-        .mapToLong(x -> x.future.join().model().weightBytes())
-        .sum();
+    long used =
+        entries.values().stream()
+            .filter(x -> x.state() == State.READY)
+            .mapToLong(x -> x.future.join().model().weightBytes())
+            .sum();
     if (used + incoming.totalBytes() > options.memoryBudgetBytes()) {
-      throw new ModelUnavailableException("loading '" + incoming.id() + "' would exceed the memory budget of "
-          + options.memoryBudgetBytes() + " bytes (" + used + " in use)", Duration.ofSeconds(60));
+      throw new ModelUnavailableException(
+          "loading '"
+              + incoming.id()
+              + "' would exceed the memory budget of "
+              + options.memoryBudgetBytes()
+              + " bytes ("
+              + used
+              + " in use)",
+          Duration.ofSeconds(60));
     }
   }
 
   private long retryAt(Entry e) {
-    long backoff = Math.min(
-        options.retryBackoff().toNanos() << Math.min(e.failuresBefore, 20), options.maxRetryBackoff().toNanos());
+    long backoff =
+        Math.min(
+            options.retryBackoff().toNanos() << Math.min(e.failuresBefore, 20),
+            options.maxRetryBackoff().toNanos());
     return e.failedAtNanos + backoff;
   }
 
@@ -213,8 +249,10 @@ public final class ModelRegistry implements AutoCloseable {
     if (cause instanceof ModelUnavailableException mu) {
       return new ModelUnavailableException(mu.getMessage(), retry, mu);
     }
-    String msg = cause instanceof ModelException || cause instanceof IOException
-        ? cause.getMessage() : cause.toString();
+    String msg =
+        cause instanceof ModelException || cause instanceof IOException
+            ? cause.getMessage()
+            : cause.toString();
     return new ModelUnavailableException("model '" + id + "' failed to load: " + msg, retry, cause);
   }
 
@@ -234,7 +272,9 @@ public final class ModelRegistry implements AutoCloseable {
       } else if (s == State.READY) {
         stats = e.future.join().stats();
       }
-      out.add(new Status(e.id.toString(), s, err, stats, e.failuresBefore + (s == State.FAILED ? 1 : 0)));
+      out.add(
+          new Status(
+              e.id.toString(), s, err, stats, e.failuresBefore + (s == State.FAILED ? 1 : 0)));
     }
     out.sort((a, b) -> a.model().compareTo(b.model()));
     return out;

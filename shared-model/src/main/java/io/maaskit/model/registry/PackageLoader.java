@@ -74,16 +74,27 @@ public final class PackageLoader {
     }
     long t1 = System.nanoTime();
     Architecture arch = Architecture.forName(manifest.architecture());
-    LoadedModel model = arch.load(manifest, path -> {
-      ByteBuffer b = files.get(path);
-      if (b == null) {
-        throw new IOException("package " + manifest.id() + " lacks required file " + path);
-      }
-      return b.duplicate();
-    }, runtime);
+    LoadedModel model =
+        arch.load(
+            manifest,
+            path -> {
+              ByteBuffer b = files.get(path);
+              if (b == null) {
+                throw new IOException("package " + manifest.id() + " lacks required file " + path);
+              }
+              return b.duplicate();
+            },
+            runtime);
     long t2 = System.nanoTime();
-    return new Loaded(model, new LoadStats(manifest.id().toString(), downloaded, fromCache, local,
-        (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000));
+    return new Loaded(
+        model,
+        new LoadStats(
+            manifest.id().toString(),
+            downloaded,
+            fromCache,
+            local,
+            (t1 - t0) / 1_000_000,
+            (t2 - t1) / 1_000_000));
   }
 
   private static ByteBuffer map(Path p) throws IOException {

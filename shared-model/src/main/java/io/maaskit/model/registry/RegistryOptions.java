@@ -12,15 +12,25 @@ import java.time.Duration;
  * @param latestTtl how long "name" (no version) keeps resolving to the same version
  */
 public record RegistryOptions(
-    Duration loadWait, Duration retryBackoff, Duration maxRetryBackoff, long memoryBudgetBytes, Duration latestTtl) {
+    Duration loadWait,
+    Duration retryBackoff,
+    Duration maxRetryBackoff,
+    long memoryBudgetBytes,
+    Duration latestTtl) {
   /** Options with the default 30 s TTL for version-less names. */
-  public RegistryOptions(Duration loadWait, Duration retryBackoff, Duration maxRetryBackoff, long memoryBudgetBytes) {
+  public RegistryOptions(
+      Duration loadWait, Duration retryBackoff, Duration maxRetryBackoff, long memoryBudgetBytes) {
     this(loadWait, retryBackoff, maxRetryBackoff, memoryBudgetBytes, Duration.ofSeconds(30));
   }
 
   /** 60 s wait, 2 s → 60 s backoff, no budget, latest version re-checked every 30 s. */
   public static RegistryOptions defaults() {
-    return new RegistryOptions(Duration.ofSeconds(60), Duration.ofSeconds(2), Duration.ofSeconds(60), 0, Duration.ofSeconds(30));
+    return new RegistryOptions(
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(60),
+        0,
+        Duration.ofSeconds(30));
   }
 
   /** Same options with another TTL for version-less names. */

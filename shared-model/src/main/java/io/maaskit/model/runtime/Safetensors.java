@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Reads and writes the <a href="https://huggingface.co/docs/safetensors">safetensors</a> format:
- * an 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape and byte
+ * Reads and writes the <a href="https://huggingface.co/docs/safetensors">safetensors</a> format: an
+ * 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape and byte
  * range, then the raw little-endian tensor bytes.
  *
  * <p>Safetensors is the weight format of every model package because it can be read without code
@@ -117,7 +117,11 @@ public final class Safetensors {
             source + ": tensor " + e.getKey() + " has inconsistent offsets " + offsets);
       }
       ByteBuffer slice =
-          buffer.duplicate().position(Math.toIntExact(base + begin)).limit(Math.toIntExact(base + end)).slice();
+          buffer
+              .duplicate()
+              .position(Math.toIntExact(base + begin))
+              .limit(Math.toIntExact(base + end))
+              .slice();
       out.put(e.getKey(), new Tensor(dtype, shape, slice.order(ByteOrder.LITTLE_ENDIAN)));
     }
     return out;

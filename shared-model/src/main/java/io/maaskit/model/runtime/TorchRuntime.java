@@ -55,14 +55,19 @@ public final class TorchRuntime {
         } catch (RuntimeException | UnsatisfiedLinkError e) {
           throw new IllegalStateException(
               "could not start the PyTorch engine (are ai.djl.pytorch:pytorch-native-cpu and"
-                  + " pytorch-jni on the classpath?): " + e.getMessage(), e);
+                  + " pytorch-jni on the classpath?): "
+                  + e.getMessage(),
+              e);
         }
         Device device = pick(engine, options.device());
         DataType dt = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
         instance = new TorchRuntime(engine, device, dt);
         LOG.info(
             "PyTorch engine {} on {} ({}), {} threads, started in {} ms",
-            engine.getVersion(), device, dt, JniUtils.getNumThreads(),
+            engine.getVersion(),
+            device,
+            dt,
+            JniUtils.getNumThreads(),
             (System.nanoTime() - t0) / 1_000_000);
       }
       return instance;
@@ -75,7 +80,8 @@ public final class TorchRuntime {
       case "cpu" -> Device.cpu();
       case "gpu" -> {
         if (gpus == 0) {
-          throw new IllegalStateException("device=gpu was requested but the engine sees no CUDA device");
+          throw new IllegalStateException(
+              "device=gpu was requested but the engine sees no CUDA device");
         }
         yield Device.gpu();
       }
@@ -83,7 +89,9 @@ public final class TorchRuntime {
     };
   }
 
-  /** A runtime on another device sharing this engine (fp16 on GPU, fp32 on CPU); for comparisons. */
+  /**
+   * A runtime on another device sharing this engine (fp16 on GPU, fp32 on CPU); for comparisons.
+   */
   public TorchRuntime onDevice(Device other) {
     return new TorchRuntime(engine, other, other.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32);
   }
@@ -115,8 +123,8 @@ public final class TorchRuntime {
 
   /**
    * Prepares the calling thread for inference. DJL turns grad mode off only on the thread that
-   * initialised the engine; every other thread starts with autograd recording, which costs time
-   * and memory.
+   * initialised the engine; every other thread starts with autograd recording, which costs time and
+   * memory.
    */
   public static void inferenceThread() {
     JniUtils.setGradMode(false);

@@ -30,7 +30,8 @@ public final class Weights {
   private final String prefix;
   private final Set<String> used = new TreeSet<>();
 
-  public Weights(Map<String, Tensor> tensors, NDManager manager, DataType computeType, String prefix) {
+  public Weights(
+      Map<String, Tensor> tensors, NDManager manager, DataType computeType, String prefix) {
     this.tensors = tensors;
     this.manager = manager;
     this.computeType = computeType;
@@ -54,7 +55,8 @@ public final class Weights {
     if (t.dtype().equals("I8") || t.dtype().equals("U8")) {
       Tensor scaleT = tensors.get(key + SCALE);
       if (scaleT == null) {
-        throw new IllegalArgumentException("quantized tensor '" + key + "' has no '" + key + SCALE + "'");
+        throw new IllegalArgumentException(
+            "quantized tensor '" + key + "' has no '" + key + SCALE + "'");
       }
       used.add(key + SCALE);
       NDArray q = raw.toType(DataType.FLOAT32, false);
@@ -88,16 +90,17 @@ public final class Weights {
 
   /** Creates an engine array from a tensor's bytes (copied into native memory). */
   public static NDArray toArray(Tensor t, NDManager manager) {
-    DataType dt = switch (t.dtype()) {
-      case "F32" -> DataType.FLOAT32;
-      case "F16" -> DataType.FLOAT16;
-      case "I8" -> DataType.INT8;
-      case "U8" -> DataType.UINT8;
-      case "I32" -> DataType.INT32;
-      case "I64" -> DataType.INT64;
-      case "F64" -> DataType.FLOAT64;
-      default -> throw new IllegalArgumentException("unsupported tensor dtype " + t.dtype());
-    };
+    DataType dt =
+        switch (t.dtype()) {
+          case "F32" -> DataType.FLOAT32;
+          case "F16" -> DataType.FLOAT16;
+          case "I8" -> DataType.INT8;
+          case "U8" -> DataType.UINT8;
+          case "I32" -> DataType.INT32;
+          case "I64" -> DataType.INT64;
+          case "F64" -> DataType.FLOAT64;
+          default -> throw new IllegalArgumentException("unsupported tensor dtype " + t.dtype());
+        };
     ByteBuffer src = t.data().duplicate();
     ByteBuffer direct = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
     direct.put(src).flip();

@@ -104,7 +104,9 @@ public final class LocalModelStore implements ModelStore {
     Path target = dir(m.id());
     if (Files.exists(target.resolve(ModelManifest.FILE)) && !overwrite) {
       throw new FileAlreadyExistsException(
-          target.toString(), null, "model " + m.id() + " already exists; pass --overwrite to replace it");
+          target.toString(),
+          null,
+          "model " + m.id() + " already exists; pass --overwrite to replace it");
     }
     Files.createDirectories(target);
     Files.deleteIfExists(target.resolve(ModelManifest.FILE));
@@ -121,6 +123,10 @@ public final class LocalModelStore implements ModelStore {
     }
     Path tmp = target.resolve(ModelManifest.FILE + ".tmp");
     Files.copy(packageDir.resolve(ModelManifest.FILE), tmp, StandardCopyOption.REPLACE_EXISTING);
-    Files.move(tmp, target.resolve(ModelManifest.FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        tmp,
+        target.resolve(ModelManifest.FILE),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -2,11 +2,16 @@ package io.maaskit.model.store;
 
 import java.nio.file.Path;
 
-/** Opens a store from a URI or path: {@code s3://bucket/prefix}, {@code file:/...} or a plain path. */
+/**
+ * Opens a store from a URI or path: {@code s3://bucket/prefix}, {@code file:/...} or a plain path.
+ */
 public final class ModelStores {
   private ModelStores() {}
 
-  /** Opens a store: {@code s3://} URIs through {@link S3Stores#open(String)}, settings from the environment; anything else as a local directory. */
+  /**
+   * Opens a store: {@code s3://} URIs through {@link S3Stores#open(String)}, settings from the
+   * environment; anything else as a local directory.
+   */
   public static ModelStore open(String location) {
     if (location == null || location.isBlank()) {
       throw new IllegalArgumentException("model store location is empty");

@@ -63,12 +63,13 @@ public final class PackageCache {
     Path tmp = Files.createTempFile(dir, file.sha256() + ".", ".part");
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        download.into((pos, src) -> {
-          long p = pos;
-          while (src.hasRemaining()) {
-            p += ch.write(src, p);
-          }
-        });
+        download.into(
+            (pos, src) -> {
+              long p = pos;
+              while (src.hasRemaining()) {
+                p += ch.write(src, p);
+              }
+            });
       }
       ModelPackage.verify(file, tmp, origin);
       Path target = dir.resolve(file.sha256());
@@ -86,16 +87,22 @@ public final class PackageCache {
   }
 
   /** Downloads straight into memory (no disk), verified; for Lambda SnapStart's small /tmp. */
-  public static ByteBuffer toMemory(PackageFile file, String origin, Download download) throws IOException {
+  public static ByteBuffer toMemory(PackageFile file, String origin, Download download)
+      throws IOException {
     if (file.size() > Integer.MAX_VALUE - 8) {
-      throw new IOException(file.path() + " is " + file.size() + " bytes, over the 2 GiB limit of memory mode; use the disk cache");
+      throw new IOException(
+          file.path()
+              + " is "
+              + file.size()
+              + " bytes, over the 2 GiB limit of memory mode; use the disk cache");
     }
     ByteBuffer buf = ByteBuffer.allocateDirect((int) file.size());
-    download.into((pos, src) -> {
-      ByteBuffer dst = buf.duplicate();
-      dst.position(Math.toIntExact(pos));
-      dst.put(src);
-    });
+    download.into(
+        (pos, src) -> {
+          ByteBuffer dst = buf.duplicate();
+          dst.position(Math.toIntExact(pos));
+          dst.put(src);
+        });
     ModelPackage.verify(file, buf, origin);
     return buf;
   }
@@ -114,13 +121,15 @@ public final class PackageCache {
         }
       }
     }
-    entries.sort(Comparator.comparing(p -> {
-      try {
-        return Files.getLastModifiedTime(p);
-      } catch (IOException e) {
-        return FileTime.fromMillis(0);
-      }
-    }));
+    entries.sort(
+        Comparator.comparing(
+            p -> {
+              try {
+                return Files.getLastModifiedTime(p);
+              } catch (IOException e) {
+                return FileTime.fromMillis(0);
+              }
+            }));
     for (Path p : entries) {
       if (used + incoming <= budgetBytes) {
         break;
@@ -128,7 +137,11 @@ public final class PackageCache {
       long size = Files.size(p);
       Files.deleteIfExists(p);
       used -= size;
-      LOG.info("cache evicted {} ({} bytes) to stay within {} bytes", p.getFileName(), size, budgetBytes);
+      LOG.info(
+          "cache evicted {} ({} bytes) to stay within {} bytes",
+          p.getFileName(),
+          size,
+          budgetBytes);
     }
   }
 }

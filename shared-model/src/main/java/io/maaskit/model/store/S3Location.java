@@ -11,13 +11,16 @@ import java.util.regex.Pattern;
  * @param prefix key prefix without leading or trailing slash; empty for the bucket's root
  */
 public record S3Location(String bucket, String prefix) {
-  // Lenient on purpose (S3-compatible servers accept more than AWS does); rejects what can't be a bucket.
+  // Lenient on purpose (S3-compatible servers accept more than AWS does); rejects what can't be a
+  // bucket.
   private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9._-]{1,254}");
 
   public S3Location {
     if (bucket == null || !BUCKET.matcher(bucket).matches()) {
       throw new IllegalArgumentException(
-          "invalid S3 bucket name '" + bucket + "': use lower-case letters, digits, '.', '_' or '-'");
+          "invalid S3 bucket name '"
+              + bucket
+              + "': use lower-case letters, digits, '.', '_' or '-'");
     }
     prefix = prefix == null ? "" : prefix.replaceAll("^/+|/+$", "");
   }
@@ -25,11 +28,14 @@ public record S3Location(String bucket, String prefix) {
   /** Parses {@code s3://bucket} or {@code s3://bucket/some/prefix}. */
   public static S3Location parse(String uri) {
     if (uri == null || !uri.startsWith("s3://")) {
-      throw new IllegalArgumentException("not an S3 URI: '" + uri + "', expected s3://bucket/prefix");
+      throw new IllegalArgumentException(
+          "not an S3 URI: '" + uri + "', expected s3://bucket/prefix");
     }
     String rest = uri.substring("s3://".length());
     int slash = rest.indexOf('/');
-    return slash < 0 ? new S3Location(rest, "") : new S3Location(rest.substring(0, slash), rest.substring(slash + 1));
+    return slash < 0
+        ? new S3Location(rest, "")
+        : new S3Location(rest.substring(0, slash), rest.substring(slash + 1));
   }
 
   /** The key of a package file (or of its manifest). */

@@ -14,7 +14,6 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -97,11 +96,14 @@ public final class S3ModelStore implements ModelStore {
     this.settings = settings;
     this.ownsClient = ownsClient;
     AtomicInteger ids = new AtomicInteger();
-    this.transfers = Executors.newFixedThreadPool(settings.concurrency(), r -> {
-      Thread t = new Thread(r, "s3-transfer-" + ids.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.transfers =
+        Executors.newFixedThreadPool(
+            settings.concurrency(),
+            r -> {
+              Thread t = new Thread(r, "s3-transfer-" + ids.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** Bucket and prefix. */
@@ -124,7 +126,8 @@ public final class S3ModelStore implements ModelStore {
     String root = location.root();
     List<ModelId> out = new ArrayList<>();
     try {
-      ListObjectsV2Request req = ListObjectsV2Request.builder().bucket(location.bucket()).prefix(root).build();
+      ListObjectsV2Request req =
+          ListObjectsV2Request.builder().bucket(location.bucket()).prefix(root).build();
       for (S3Object o : s3.listObjectsV2Paginator(req).contents()) {
         String[] parts = o.key().substring(root.length()).split("/");
         if (parts.length == 3 && parts[2].equals(ModelManifest.FILE)) {
@@ -138,7 +141,8 @@ public final class S3ModelStore implements ModelStore {
     } catch (SdkException e) {
       throw translate(e, "listing", uri());
     }
-    out.sort(Comparator.comparing(ModelId::name).thenComparing(ModelId::version, Versions::compare));
+    out.sort(
+        Comparator.comparing(ModelId::name).thenComparing(ModelId::version, Versions::compare));
     return out;
   }
 
@@ -149,7 +153,8 @@ public final class S3ModelStore implements ModelStore {
     try {
       json = s3.getObjectAsBytes(b -> b.bucket(location.bucket()).key(key)).asByteArray();
     } catch (NoSuchKeyException e) {
-      throw new ModelNotFoundException("model '" + id + "' not found in " + uri() + " (no " + location.uri(key) + ")", e);
+      throw new ModelNotFoundException(
+          "model '" + id + "' not found in " + uri() + " (no " + location.uri(key) + ")", e);
     } catch (SdkException e) {
       throw translate(e, "manifest of model '" + id + "'", location.uri(key));
     }
@@ -171,10 +176,12 @@ public final class S3ModelStore implements ModelStore {
     for (int i = 0; i < parts; i++) {
       long offset = i * part;
       long length = Math.min(part, size - offset);
-      futures.add(transfers.submit(() -> {
-        getRange(key, file, offset, length, true, sink, abandoned);
-        return null;
-      }));
+      futures.add(
+          transfers.submit(
+              () -> {
+                getRange(key, file, offset, length, true, sink, abandoned);
+                return null;
+              }));
     }
     awaitAll(futures, abandoned, location.uri(key));
   }
@@ -184,8 +191,15 @@ public final class S3ModelStore implements ModelStore {
    * size against the manifest on every response. A body that breaks off is retried from the part's
    * start (writes are idempotent); errors before the body are the SDK's to retry.
    */
-  private void getRange(String key, PackageFile file, long offset, long length, boolean ranged, ByteSink sink,
-      AtomicBoolean abandoned) throws IOException {
+  private void getRange(
+      String key,
+      PackageFile file,
+      long offset,
+      long length,
+      boolean ranged,
+      ByteSink sink,
+      AtomicBoolean abandoned)
+      throws IOException {
     String uri = location.uri(key);
     for (int attempt = 1; ; attempt++) {
       if (abandoned.get()) {
@@ -193,17 +207,25 @@ public final class S3ModelStore implements ModelStore {
       }
       ResponseInputStream<GetObjectResponse> in;
       try {
-        in = s3.getObject(b -> {
-          b.bucket(location.bucket()).key(key);
-          if (ranged) {
-            b.range("bytes=" + offset + "-" + (offset + length - 1));
-          }
-        });
+        in =
+            s3.getObject(
+                b -> {
+                  b.bucket(location.bucket()).key(key);
+                  if (ranged) {
+                    b.range("bytes=" + offset + "-" + (offset + length - 1));
+                  }
+                });
       } catch (AwsServiceException e) {
         if (e.statusCode() == 416) {
           // The range starts past the object's end: the object is shorter than the manifest says.
-          throw new IntegrityException(uri + ": size mismatch for " + file.path() + ": manifest says " + file.size()
-              + " bytes, the object has at most " + offset);
+          throw new IntegrityException(
+              uri
+                  + ": size mismatch for "
+                  + file.path()
+                  + ": manifest says "
+                  + file.size()
+                  + " bytes, the object has at most "
+                  + offset);
         }
         throw translate(e, "file " + file.path(), uri);
       } catch (SdkException e) {
@@ -213,8 +235,14 @@ public final class S3ModelStore implements ModelStore {
         long total = objectSize(in.response(), ranged);
         if (total >= 0 && total != file.size()) {
           in.abort();
-          throw new IntegrityException(uri + ": size mismatch for " + file.path() + ": manifest says " + file.size()
-              + " bytes, the object has " + total);
+          throw new IntegrityException(
+              uri
+                  + ": size mismatch for "
+                  + file.path()
+                  + ": manifest says "
+                  + file.size()
+                  + " bytes, the object has "
+                  + total);
         }
         copy(in, sink, offset, length, uri, abandoned);
         if (abandoned.get()) {
@@ -232,17 +260,37 @@ public final class S3ModelStore implements ModelStore {
           throw (InterruptedIOException) e;
         }
         if (attempt >= settings.maxAttempts()) {
-          throw new ModelUnavailableException("download of " + uri + " (bytes " + offset + "-" + (offset + length - 1)
-              + ") broke off " + attempt + " times, last: " + e.getMessage(), Duration.ofSeconds(5), e);
+          throw new ModelUnavailableException(
+              "download of "
+                  + uri
+                  + " (bytes "
+                  + offset
+                  + "-"
+                  + (offset + length - 1)
+                  + ") broke off "
+                  + attempt
+                  + " times, last: "
+                  + e.getMessage(),
+              Duration.ofSeconds(5),
+              e);
         }
-        LOG.warn("download of {} bytes {}-{} broke off (attempt {} of {}): {}; retrying the part",
-            uri, offset, offset + length - 1, attempt, settings.maxAttempts(), e.toString());
+        LOG.warn(
+            "download of {} bytes {}-{} broke off (attempt {} of {}): {}; retrying the part",
+            uri,
+            offset,
+            offset + length - 1,
+            attempt,
+            settings.maxAttempts(),
+            e.toString());
         sleep(backoff(attempt));
       }
     }
   }
 
-  /** The object's total size from a response: Content-Range's total for ranged GETs, else Content-Length. */
+  /**
+   * The object's total size from a response: Content-Range's total for ranged GETs, else
+   * Content-Length.
+   */
   private static long objectSize(GetObjectResponse r, boolean ranged) {
     if (!ranged) {
       return r.contentLength() == null ? -1 : r.contentLength();
@@ -259,8 +307,14 @@ public final class S3ModelStore implements ModelStore {
     }
   }
 
-  private static void copy(java.io.InputStream in, ByteSink sink, long offset, long length, String uri,
-      AtomicBoolean abandoned) throws IOException {
+  private static void copy(
+      java.io.InputStream in,
+      ByteSink sink,
+      long offset,
+      long length,
+      String uri,
+      AtomicBoolean abandoned)
+      throws IOException {
     byte[] buf = new byte[(int) Math.min(COPY_BUFFER, Math.max(1, length))];
     long pos = offset;
     long remaining = length;
@@ -270,7 +324,8 @@ public final class S3ModelStore implements ModelStore {
       }
       int n = in.readNBytes(buf, 0, (int) Math.min(buf.length, remaining));
       if (n == 0) {
-        throw new EOFException(uri + ": body ended after " + (pos - offset) + " of " + length + " bytes");
+        throw new EOFException(
+            uri + ": body ended after " + (pos - offset) + " of " + length + " bytes");
       }
       sink.write(pos, ByteBuffer.wrap(buf, 0, n));
       pos += n;
@@ -286,8 +341,14 @@ public final class S3ModelStore implements ModelStore {
     try {
       if (exists(manifestKey)) {
         if (!overwrite) {
-          throw new FileAlreadyExistsException(location.uri(manifestKey), null,
-              "model " + m.id() + " already exists at " + target + "; pass --overwrite to replace it");
+          throw new FileAlreadyExistsException(
+              location.uri(manifestKey),
+              null,
+              "model "
+                  + m.id()
+                  + " already exists at "
+                  + target
+                  + "; pass --overwrite to replace it");
         }
         // Readers must never pair the old manifest with half-replaced files.
         s3.deleteObject(b -> b.bucket(location.bucket()).key(manifestKey));
@@ -298,17 +359,22 @@ public final class S3ModelStore implements ModelStore {
         Path src = packageDir.resolve(f.path());
         ModelPackage.verify(f, src, packageDir.toString());
         String key = location.key(m.id(), f.path());
-        long uploadPart = Math.max(Math.max(settings.partSizeBytes(), S3Settings.MIN_UPLOAD_PART_SIZE),
-            (f.size() + MAX_PARTS - 1) / MAX_PARTS);
+        long uploadPart =
+            Math.max(
+                Math.max(settings.partSizeBytes(), S3Settings.MIN_UPLOAD_PART_SIZE),
+                (f.size() + MAX_PARTS - 1) / MAX_PARTS);
         if (f.size() <= uploadPart) {
-          s3.putObject(b -> b.bucket(location.bucket()).key(key).contentLength(f.size()), RequestBody.fromFile(src));
+          s3.putObject(
+              b -> b.bucket(location.bucket()).key(key).contentLength(f.size()),
+              RequestBody.fromFile(src));
           progress.update(f.path(), done.addAndGet(f.size()), total);
         } else {
           uploadMultipart(key, src, f, uploadPart, progress, done, total);
         }
       }
       // Last: until this object exists the version is invisible to list() and manifest().
-      s3.putObject(b -> b.bucket(location.bucket()).key(manifestKey).contentType("application/json"),
+      s3.putObject(
+          b -> b.bucket(location.bucket()).key(manifestKey).contentType("application/json"),
           RequestBody.fromFile(packageDir.resolve(ModelManifest.FILE)));
       progress.update(ModelManifest.FILE, total, total);
     } catch (SdkException e) {
@@ -316,11 +382,21 @@ public final class S3ModelStore implements ModelStore {
     }
   }
 
-  private void uploadMultipart(String key, Path src, PackageFile f, long partSize, Progress progress, AtomicLong done,
-      long total) throws IOException {
+  private void uploadMultipart(
+      String key,
+      Path src,
+      PackageFile f,
+      long partSize,
+      Progress progress,
+      AtomicLong done,
+      long total)
+      throws IOException {
     String uri = location.uri(key);
-    String uploadId = s3.createMultipartUpload(b -> b.bucket(location.bucket()).key(key)
-        .checksumAlgorithm(ChecksumAlgorithm.CRC32)).uploadId();
+    String uploadId =
+        s3.createMultipartUpload(
+                b ->
+                    b.bucket(location.bucket()).key(key).checksumAlgorithm(ChecksumAlgorithm.CRC32))
+            .uploadId();
     try (FileChannel ch = FileChannel.open(src, StandardOpenOption.READ)) {
       int parts = (int) ((f.size() + partSize - 1) / partSize);
       AtomicBoolean abandoned = new AtomicBoolean();
@@ -330,28 +406,45 @@ public final class S3ModelStore implements ModelStore {
         int number = i + 1;
         long offset = i * partSize;
         int length = (int) Math.min(partSize, f.size() - offset);
-        futures.add(transfers.submit(() -> {
-          if (abandoned.get()) {
-            return null;
-          }
-          ByteBuffer buf = ByteBuffer.allocate(length);
-          while (buf.hasRemaining()) {
-            if (ch.read(buf, offset + buf.position()) < 0) {
-              throw new EOFException(src + " ended early while uploading part " + number);
-            }
-          }
-          UploadPartResponse r = s3.uploadPart(b -> b.bucket(location.bucket()).key(key).uploadId(uploadId)
-              .partNumber(number).contentLength((long) length).checksumAlgorithm(ChecksumAlgorithm.CRC32),
-              RequestBody.fromBytes(buf.array()));
-          completed[number - 1] = CompletedPart.builder().partNumber(number).eTag(r.eTag())
-              .checksumCRC32(r.checksumCRC32()).build();
-          progress.update(f.path(), done.addAndGet(length), total);
-          return null;
-        }));
+        futures.add(
+            transfers.submit(
+                () -> {
+                  if (abandoned.get()) {
+                    return null;
+                  }
+                  ByteBuffer buf = ByteBuffer.allocate(length);
+                  while (buf.hasRemaining()) {
+                    if (ch.read(buf, offset + buf.position()) < 0) {
+                      throw new EOFException(src + " ended early while uploading part " + number);
+                    }
+                  }
+                  UploadPartResponse r =
+                      s3.uploadPart(
+                          b ->
+                              b.bucket(location.bucket())
+                                  .key(key)
+                                  .uploadId(uploadId)
+                                  .partNumber(number)
+                                  .contentLength((long) length)
+                                  .checksumAlgorithm(ChecksumAlgorithm.CRC32),
+                          RequestBody.fromBytes(buf.array()));
+                  completed[number - 1] =
+                      CompletedPart.builder()
+                          .partNumber(number)
+                          .eTag(r.eTag())
+                          .checksumCRC32(r.checksumCRC32())
+                          .build();
+                  progress.update(f.path(), done.addAndGet(length), total);
+                  return null;
+                }));
       }
       awaitAll(futures, abandoned, uri);
-      s3.completeMultipartUpload(b -> b.bucket(location.bucket()).key(key).uploadId(uploadId)
-          .multipartUpload(u -> u.parts(completed)));
+      s3.completeMultipartUpload(
+          b ->
+              b.bucket(location.bucket())
+                  .key(key)
+                  .uploadId(uploadId)
+                  .multipartUpload(u -> u.parts(completed)));
     } catch (IOException | RuntimeException | Error e) {
       try {
         s3.abortMultipartUpload(b -> b.bucket(location.bucket()).key(key).uploadId(uploadId));
@@ -377,7 +470,8 @@ public final class S3ModelStore implements ModelStore {
   }
 
   /** Waits for every part; on the first failure abandons the rest and rethrows it. */
-  private static void awaitAll(List<Future<?>> futures, AtomicBoolean abandoned, String uri) throws IOException {
+  private static void awaitAll(List<Future<?>> futures, AtomicBoolean abandoned, String uri)
+      throws IOException {
     try {
       for (Future<?> f : futures) {
         f.get();
@@ -429,25 +523,58 @@ public final class S3ModelStore implements ModelStore {
       String code = se.awsErrorDetails() == null ? null : se.awsErrorDetails().errorCode();
       String detail = status + (code == null ? "" : " " + code);
       if (se instanceof NoSuchBucketException || "NoSuchBucket".equals(code)) {
-        return new ModelNotFoundException("S3 bucket of " + uri + " does not exist (" + detail + ")", e);
+        return new ModelNotFoundException(
+            "S3 bucket of " + uri + " does not exist (" + detail + ")", e);
       }
       if (status == 404) {
         return new ModelNotFoundException(what + " not found: " + uri + " (" + detail + ")", e);
       }
       if (status == 401 || status == 403) {
-        return new StoreAccessException("access denied to " + uri + " (" + detail + "): check the credentials"
-            + " (AWS_ACCESS_KEY_ID/AWS_PROFILE/role), the region, and that the bucket policy allows"
-            + " s3:GetObject and s3:ListBucket (s3:PutObject to publish)", e);
+        return new StoreAccessException(
+            "access denied to "
+                + uri
+                + " ("
+                + detail
+                + "): check the credentials"
+                + " (AWS_ACCESS_KEY_ID/AWS_PROFILE/role), the region, and that the bucket policy allows"
+                + " s3:GetObject and s3:ListBucket (s3:PutObject to publish)",
+            e);
       }
       if (se.isThrottlingException() || status == 429 || status >= 500) {
-        return new ModelUnavailableException("S3 did not serve " + what + " from " + uri + " (" + detail
-            + ", retries exhausted); retry later", Duration.ofSeconds(5), e);
+        return new ModelUnavailableException(
+            "S3 did not serve "
+                + what
+                + " from "
+                + uri
+                + " ("
+                + detail
+                + ", retries exhausted); retry later",
+            Duration.ofSeconds(5),
+            e);
       }
-      return new StoreAccessException("S3 refused " + what + " at " + uri + " (" + detail + "): "
-          + (se.awsErrorDetails() == null ? se.getMessage() : se.awsErrorDetails().errorMessage()), e);
+      return new StoreAccessException(
+          "S3 refused "
+              + what
+              + " at "
+              + uri
+              + " ("
+              + detail
+              + "): "
+              + (se.awsErrorDetails() == null
+                  ? se.getMessage()
+                  : se.awsErrorDetails().errorMessage()),
+          e);
     }
-    return new ModelUnavailableException("cannot reach S3 for " + what + " at " + uri + ": " + e.getMessage()
-        + "; check AWS_ENDPOINT_URL_S3 and the network, or retry later", Duration.ofSeconds(5), e);
+    return new ModelUnavailableException(
+        "cannot reach S3 for "
+            + what
+            + " at "
+            + uri
+            + ": "
+            + e.getMessage()
+            + "; check AWS_ENDPOINT_URL_S3 and the network, or retry later",
+        Duration.ofSeconds(5),
+        e);
   }
 
   private static Duration backoff(int attempt) {

@@ -25,7 +25,12 @@ import java.util.Map;
  *     connection errors with backoff; the store retries a part whose body broke off mid-stream
  */
 public record S3Settings(
-    URI endpointOverride, String region, boolean pathStyle, long partSizeBytes, int concurrency, int maxAttempts) {
+    URI endpointOverride,
+    String region,
+    boolean pathStyle,
+    long partSizeBytes,
+    int concurrency,
+    int maxAttempts) {
 
   /** Default part size: 8 MiB. */
   public static final long DEFAULT_PART_SIZE = 8L << 20;
@@ -41,19 +46,23 @@ public record S3Settings(
 
   public S3Settings {
     if (partSizeBytes < 64 << 10) {
-      throw new IllegalArgumentException("S3 part size must be at least 64 KiB, got " + partSizeBytes + " bytes");
+      throw new IllegalArgumentException(
+          "S3 part size must be at least 64 KiB, got " + partSizeBytes + " bytes");
     }
     if (concurrency < 1 || concurrency > 64) {
-      throw new IllegalArgumentException("S3 concurrency must be between 1 and 64, got " + concurrency);
+      throw new IllegalArgumentException(
+          "S3 concurrency must be between 1 and 64, got " + concurrency);
     }
     if (maxAttempts < 1 || maxAttempts > 20) {
-      throw new IllegalArgumentException("S3 max attempts must be between 1 and 20, got " + maxAttempts);
+      throw new IllegalArgumentException(
+          "S3 max attempts must be between 1 and 20, got " + maxAttempts);
     }
   }
 
   /** AWS endpoints for the configured region, 8 MiB parts, 4 in flight, 5 attempts. */
   public static S3Settings defaults() {
-    return new S3Settings(null, null, false, DEFAULT_PART_SIZE, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS);
+    return new S3Settings(
+        null, null, false, DEFAULT_PART_SIZE, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS);
   }
 
   /** Settings from the process environment; see {@link #fromEnvironment(Map)}. */
@@ -82,7 +91,8 @@ public record S3Settings(
     if (endpoint != null) {
       uri = URI.create(endpoint.trim());
       if (uri.getScheme() == null || uri.getHost() == null) {
-        throw new IllegalArgumentException("S3 endpoint '" + endpoint + "' is not a URL like http://localhost:9000");
+        throw new IllegalArgumentException(
+            "S3 endpoint '" + endpoint + "' is not a URL like http://localhost:9000");
       }
     }
     String region = firstSet(env, "AWS_REGION", "AWS_DEFAULT_REGION");
@@ -107,7 +117,8 @@ public record S3Settings(
 
   /** A copy with another signing region. */
   public S3Settings withRegion(String newRegion) {
-    return new S3Settings(endpointOverride, newRegion, pathStyle, partSizeBytes, concurrency, maxAttempts);
+    return new S3Settings(
+        endpointOverride, newRegion, pathStyle, partSizeBytes, concurrency, maxAttempts);
   }
 
   /** A copy with another part size and concurrency. */
@@ -117,7 +128,8 @@ public record S3Settings(
 
   /** A copy with another attempt count. */
   public S3Settings withMaxAttempts(int attempts) {
-    return new S3Settings(endpointOverride, region, pathStyle, partSizeBytes, concurrency, attempts);
+    return new S3Settings(
+        endpointOverride, region, pathStyle, partSizeBytes, concurrency, attempts);
   }
 
   private static String firstSet(Map<String, String> env, String... keys) {
@@ -134,7 +146,8 @@ public record S3Settings(
     return switch (v.toLowerCase(Locale.ROOT)) {
       case "true", "1", "yes" -> true;
       case "false", "0", "no" -> false;
-      default -> throw new IllegalArgumentException(key + " must be true or false, got '" + v + "'");
+      default ->
+          throw new IllegalArgumentException(key + " must be true or false, got '" + v + "'");
     };
   }
 
@@ -146,7 +159,10 @@ public record S3Settings(
     }
   }
 
-  /** Parses a byte size: a plain number, or with a binary suffix {@code K}, {@code M}, {@code G} ({@code 16M}). */
+  /**
+   * Parses a byte size: a plain number, or with a binary suffix {@code K}, {@code M}, {@code G}
+   * ({@code 16M}).
+   */
   public static long parseSize(String text) {
     return parseSize("size", text);
   }
@@ -161,7 +177,8 @@ public record S3Settings(
     try {
       return Math.multiplyExact(Long.parseLong(s.trim()), unit);
     } catch (NumberFormatException | ArithmeticException e) {
-      throw new IllegalArgumentException(key + " must be a size in bytes like 8388608 or 8M, got '" + v + "'");
+      throw new IllegalArgumentException(
+          key + " must be a size in bytes like 8388608 or 8M, got '" + v + "'");
     }
   }
 }

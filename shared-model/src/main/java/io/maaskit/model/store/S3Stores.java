@@ -40,7 +40,9 @@ public final class S3Stores {
     return open(uri, S3Settings.fromEnvironment());
   }
 
-  /** Opens a store with a default client built from {@code settings}; closing the store closes it. */
+  /**
+   * Opens a store with a default client built from {@code settings}; closing the store closes it.
+   */
   public static S3ModelStore open(String uri, S3Settings settings) {
     S3Location location = S3Location.parse(uri);
     return new S3ModelStore(client(settings), location, settings, true);
@@ -56,14 +58,20 @@ public final class S3Stores {
    * system properties, profile, web identity, container and instance roles).
    */
   public static S3Client client(S3Settings settings, AwsCredentialsProvider credentials) {
-    S3ClientBuilder b = S3Client.builder()
-        .region(region(settings))
-        .httpClientBuilder(ApacheHttpClient.builder()
-            .maxConnections(Math.max(50, settings.concurrency() * 4))
-            .connectionTimeout(Duration.ofSeconds(5))
-            .socketTimeout(Duration.ofSeconds(30)))
-        .overrideConfiguration(o -> o.retryStrategy(
-            AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(settings.maxAttempts()).build()));
+    S3ClientBuilder b =
+        S3Client.builder()
+            .region(region(settings))
+            .httpClientBuilder(
+                ApacheHttpClient.builder()
+                    .maxConnections(Math.max(50, settings.concurrency() * 4))
+                    .connectionTimeout(Duration.ofSeconds(5))
+                    .socketTimeout(Duration.ofSeconds(30)))
+            .overrideConfiguration(
+                o ->
+                    o.retryStrategy(
+                        AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                            .maxAttempts(settings.maxAttempts())
+                            .build()));
     if (settings.endpointOverride() != null) {
       // S3-compatible servers differ in which flexible checksums they accept; our own SHA-256 check
       // covers downloads, so only send checksums where the API requires them.
@@ -86,9 +94,11 @@ public final class S3Stores {
     if (settings.region() != null) {
       return Region.of(settings.region());
     }
-    AwsRegionProvider chain = settings.endpointOverride() != null
-        ? new AwsRegionProviderChain(new SystemSettingsRegionProvider(), new AwsProfileRegionProvider())
-        : new DefaultAwsRegionProviderChain();
+    AwsRegionProvider chain =
+        settings.endpointOverride() != null
+            ? new AwsRegionProviderChain(
+                new SystemSettingsRegionProvider(), new AwsProfileRegionProvider())
+            : new DefaultAwsRegionProviderChain();
     try {
       return chain.getRegion();
     } catch (SdkClientException e) {

@@ -21,7 +21,10 @@ final class Versions {
         }
         String na = a.substring(si, i).replaceFirst("^0+(?=.)", "");
         String nb = b.substring(sj, j).replaceFirst("^0+(?=.)", "");
-        int c = na.length() != nb.length() ? Integer.compare(na.length(), nb.length()) : na.compareTo(nb);
+        int c =
+            na.length() != nb.length()
+                ? Integer.compare(na.length(), nb.length())
+                : na.compareTo(nb);
         if (c != 0) {
           return c;
         }

@@ -57,13 +57,17 @@ public final class EmbeddingService {
     List<String> texts = Inputs.texts(body, "input", maxInputs);
     String format = Inputs.string(body, "encoding_format", "float");
     if (!format.equals("float") && !format.equals("base64")) {
-      throw new InvalidRequestException("'encoding_format' must be \"float\" or \"base64\", got \"" + format + "\"");
+      throw new InvalidRequestException(
+          "'encoding_format' must be \"float\" or \"base64\", got \"" + format + "\"");
     }
     String model = Inputs.string(body, "model", defaultModel);
     TextEncoder enc = encoder(model);
     JsonNode dims = body.get("dimensions");
-    if (dims != null && !dims.isNull() && (!dims.canConvertToInt() || dims.asInt() != enc.dimension())) {
-      throw new InvalidRequestException("'dimensions' is not adjustable: model '" + model + "' produces " + enc.dimension());
+    if (dims != null
+        && !dims.isNull()
+        && (!dims.canConvertToInt() || dims.asInt() != enc.dimension())) {
+      throw new InvalidRequestException(
+          "'dimensions' is not adjustable: model '" + model + "' produces " + enc.dimension());
     }
     TextEncoder.Encoded e = enc.embed(texts, Boolean.TRUE.equals(enc.manifest().normalize()));
     List<OpenAiEmbeddings.Item> items = new ArrayList<>();
@@ -71,7 +75,8 @@ public final class EmbeddingService {
       Object payload = format.equals("base64") ? base64(e.vectors()[i]) : e.vectors()[i];
       items.add(new OpenAiEmbeddings.Item("embedding", i, payload));
     }
-    return new OpenAiEmbeddings("list", items, model, new OpenAiEmbeddings.Usage(e.promptTokens(), e.promptTokens()));
+    return new OpenAiEmbeddings(
+        "list", items, model, new OpenAiEmbeddings.Usage(e.promptTokens(), e.promptTokens()));
   }
 
   /** Little-endian float32, base64: what the official OpenAI clients decode by default. */
@@ -90,8 +95,18 @@ public final class EmbeddingService {
     List<ModelList.Model> out = new ArrayList<>();
     for (ModelManifest m : registry.available()) {
       Map<String, Object> extra = new LinkedHashMap<>();
-      out.add(new ModelList.Model(m.name() + "@" + m.version(), "model", 0L, "maaskit", m.name(), m.version(),
-          m.task(), m.dtype(), m.totalBytes(), m.name().equals(defaultModel) ? Boolean.TRUE : null));
+      out.add(
+          new ModelList.Model(
+              m.name() + "@" + m.version(),
+              "model",
+              0L,
+              "maaskit",
+              m.name(),
+              m.version(),
+              m.task(),
+              m.dtype(),
+              m.totalBytes(),
+              m.name().equals(defaultModel) ? Boolean.TRUE : null));
     }
     return new ModelList("list", out);
   }
@@ -102,14 +117,25 @@ public final class EmbeddingService {
     public record Item(String object, int index, Object embedding) {}
 
     /** Token accounting. */
-    public record Usage(@JsonProperty("prompt_tokens") int promptTokens, @JsonProperty("total_tokens") int totalTokens) {}
+    public record Usage(
+        @JsonProperty("prompt_tokens") int promptTokens,
+        @JsonProperty("total_tokens") int totalTokens) {}
   }
 
   /** OpenAI model list, with the package's name, version, task, dtype and size. */
   public record ModelList(String object, List<Model> data) {
     /** One package. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Model(String id, String object, long created, @JsonProperty("owned_by") String ownedBy,
-        String name, String version, String task, String dtype, long bytes, @JsonProperty("default") Boolean isDefault) {}
+    public record Model(
+        String id,
+        String object,
+        long created,
+        @JsonProperty("owned_by") String ownedBy,
+        String name,
+        String version,
+        String task,
+        String dtype,
+        long bytes,
+        @JsonProperty("default") Boolean isDefault) {}
   }
 }

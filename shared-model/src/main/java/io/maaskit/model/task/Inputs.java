@@ -31,7 +31,8 @@ public final class Inputs {
   public static List<String> texts(JsonNode body, String field, int max) {
     JsonNode n = body.get(field);
     if (n == null || n.isNull()) {
-      throw new InvalidRequestException("'" + field + "' is required: a string or a non-empty array of strings");
+      throw new InvalidRequestException(
+          "'" + field + "' is required: a string or a non-empty array of strings");
     }
     if (n.isTextual()) {
       if (n.textValue().isEmpty()) {
@@ -40,20 +41,36 @@ public final class Inputs {
       return List.of(n.textValue());
     }
     if (!n.isArray()) {
-      throw new InvalidRequestException("'" + field + "' must be a string or an array of strings, got " + kind(n));
+      throw new InvalidRequestException(
+          "'" + field + "' must be a string or an array of strings, got " + kind(n));
     }
     if (n.isEmpty()) {
       throw new InvalidRequestException("'" + field + "' must not be an empty array");
     }
     if (n.size() > max) {
-      throw new InvalidRequestException("'" + field + "' has " + n.size() + " items; at most " + max + " are allowed per request");
+      throw new InvalidRequestException(
+          "'"
+              + field
+              + "' has "
+              + n.size()
+              + " items; at most "
+              + max
+              + " are allowed per request");
     }
     List<String> out = new ArrayList<>(n.size());
     for (int i = 0; i < n.size(); i++) {
       JsonNode item = n.get(i);
       if (!item.isTextual()) {
-        throw new InvalidRequestException("'" + field + "[" + i + "]' must be a string, got " + kind(item)
-            + (item.isArray() || item.isNumber() ? " (token-id inputs are not supported; send text)" : ""));
+        throw new InvalidRequestException(
+            "'"
+                + field
+                + "["
+                + i
+                + "]' must be a string, got "
+                + kind(item)
+                + (item.isArray() || item.isNumber()
+                    ? " (token-id inputs are not supported; send text)"
+                    : ""));
       }
       if (item.textValue().isEmpty()) {
         throw new InvalidRequestException("'" + field + "[" + i + "]' is an empty string");

@@ -1,6 +1,6 @@
 /**
- * Tasks: request validation, model resolution and batching for embeddings (TEI and OpenAI
- * dialects) and classification. Adapters hand these services parsed JSON and map their typed errors
- * to status codes.
+ * Tasks: request validation, model resolution and batching for embeddings (TEI and OpenAI dialects)
+ * and classification. Adapters hand these services parsed JSON and map their typed errors to status
+ * codes.
  */
 package io.maaskit.model.task;

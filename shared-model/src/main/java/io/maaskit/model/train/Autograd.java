@@ -5,9 +5,9 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * PyTorch's thread-local grad mode. DJL switches it off only on the thread that started the
- * engine, and the inference path switches it off per call; training switches it on exactly where
- * gradients are recorded and restores the previous mode afterwards.
+ * PyTorch's thread-local grad mode. DJL switches it off only on the thread that started the engine,
+ * and the inference path switches it off per call; training switches it on exactly where gradients
+ * are recorded and restores the previous mode afterwards.
  */
 final class Autograd {
   private Autograd() {}
@@ -19,7 +19,9 @@ final class Autograd {
     return prev;
   }
 
-  /** Zeroes a parameter's accumulated gradient in place (PyTorch accumulates across backward calls). */
+  /**
+   * Zeroes a parameter's accumulated gradient in place (PyTorch accumulates across backward calls).
+   */
   static void zeroGrad(NDArray parameter) {
     JniUtils.zeroGrad((PtNDArray) parameter);
   }

@@ -19,8 +19,8 @@ import java.util.Random;
  * DJL's AdamW with a linear warm-up then cosine or linear decay, and early stopping on the
  * validation loss that keeps the best epoch's weights.
  *
- * <p>The validation loss uses the same smoothing as training. That matters for early stopping:
- * with plain cross-entropy a fine-tuned encoder soon grows so confident that a handful of wrong
+ * <p>The validation loss uses the same smoothing as training. That matters for early stopping: with
+ * plain cross-entropy a fine-tuned encoder soon grows so confident that a handful of wrong
  * validation examples make the loss rise while accuracy still climbs; smoothing bounds the reward
  * for confidence, so the loss goes on tracking how many examples are right.
  */
@@ -68,8 +68,17 @@ final class ClassifierTrainer {
    * @param hp batch size, warm-up, schedule, weight decay, patience and seed
    */
   static Outcome train(
-      Net net, String stage, int epochs, double headRate, double encoderRate, int[] yTrain, int[] yVal,
-      float[] classWeights, Hyperparameters hp, NDManager manager, TrainingProgress progress) {
+      Net net,
+      String stage,
+      int epochs,
+      double headRate,
+      double encoderRate,
+      int[] yTrain,
+      int[] yVal,
+      float[] classWeights,
+      Hyperparameters hp,
+      NDManager manager,
+      TrainingProgress progress) {
     int n = yTrain.length;
     int stepsPerEpoch = (n + hp.batchSize() - 1) / hp.batchSize();
     int totalSteps = stepsPerEpoch * epochs;
@@ -129,41 +138,77 @@ final class ClassifierTrainer {
       } else {
         sinceBest++;
       }
-      EpochStats stats = new EpochStats(stage, epoch, epochs, trainLoss, val[0], val[1],
-          headLr.getNewValue(Math.max(1, steps)), (System.nanoTime() - t0) / 1e9, improved);
+      EpochStats stats =
+          new EpochStats(
+              stage,
+              epoch,
+              epochs,
+              trainLoss,
+              val[0],
+              val[1],
+              headLr.getNewValue(Math.max(1, steps)),
+              (System.nanoTime() - t0) / 1e9,
+              improved);
       history.add(stats);
       progress.epoch(stats);
       if (!Double.isFinite(trainLoss)) {
-        throw new IllegalStateException("training diverged at epoch " + epoch + " (loss " + trainLoss
-            + "); lower the learning rate");
+        throw new IllegalStateException(
+            "training diverged at epoch "
+                + epoch
+                + " (loss "
+                + trainLoss
+                + "); lower the learning rate");
       }
       if (sinceBest >= hp.patience() && epoch < epochs) {
         stoppedEarly = true;
         break;
       }
     }
-    return new Outcome(List.copyOf(history), bestEpoch, bestParams, bestNumbers[0], bestNumbers[1],
-        bestNumbers[2], bestNumbers[3], stoppedEarly, steps);
+    return new Outcome(
+        List.copyOf(history),
+        bestEpoch,
+        bestParams,
+        bestNumbers[0],
+        bestNumbers[1],
+        bestNumbers[2],
+        bestNumbers[3],
+        stoppedEarly,
+        steps);
   }
 
   /** Linear warm-up from 0, then cosine or linear decay to 0 over the remaining steps. */
   static Tracker schedule(Hyperparameters hp, float base, int totalSteps) {
     int warm = (int) Math.round(hp.warmupFraction() * totalSteps);
     int decay = Math.max(1, totalSteps - warm);
-    Tracker main = "linear".equals(hp.schedule())
-        ? PolynomialDecayTracker.builder().setBaseValue(base).setEndLearningRate(0f).setDecaySteps(decay).optPower(1f).build()
-        : Tracker.cosine().setBaseValue(base).optFinalValue(0f).setMaxUpdates(decay).build();
+    Tracker main =
+        "linear".equals(hp.schedule())
+            ? PolynomialDecayTracker.builder()
+                .setBaseValue(base)
+                .setEndLearningRate(0f)
+                .setDecaySteps(decay)
+                .optPower(1f)
+                .build()
+            : Tracker.cosine().setBaseValue(base).optFinalValue(0f).setMaxUpdates(decay).build();
     if (warm == 0) {
       return main;
     }
-    return Tracker.warmUp().setMainTracker(main).optWarmUpSteps(warm).optWarmUpBeginValue(0f).build();
+    return Tracker.warmUp()
+        .setMainTracker(main)
+        .optWarmUpSteps(warm)
+        .optWarmUpBeginValue(0f)
+        .build();
   }
 
   private static Optimizer adamW(Tracker lr, Hyperparameters hp) {
-    return Optimizer.adamW().optLearningRateTracker(lr).optWeightDecays((float) hp.weightDecay()).build();
+    return Optimizer.adamW()
+        .optLearningRateTracker(lr)
+        .optWeightDecays((float) hp.weightDecay())
+        .build();
   }
 
-  /** One AdamW step per parameter, then the accumulated gradient is zeroed. Grad mode is off here. */
+  /**
+   * One AdamW step per parameter, then the accumulated gradient is zeroed. Grad mode is off here.
+   */
   private static void update(Optimizer opt, Map<String, NDArray> params) {
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray p = e.getValue();
@@ -176,11 +221,12 @@ final class ClassifierTrainer {
 
   /**
    * Weighted mean over the batch of the cross-entropy against smoothed targets, as PyTorch's {@code
-   * cross_entropy(weight=w, label_smoothing=eps)}: each row's target puts {@code 1 - eps + eps/C} on
-   * its label and {@code eps/C} on every other, and rows weigh {@code w[y_i]}, normalized by their sum.
-   * With {@code eps = 0} this is the weighted mean of -log p(true label).
+   * cross_entropy(weight=w, label_smoothing=eps)}: each row's target puts {@code 1 - eps + eps/C}
+   * on its label and {@code eps/C} on every other, and rows weigh {@code w[y_i]}, normalized by
+   * their sum. With {@code eps = 0} this is the weighted mean of -log p(true label).
    */
-  static NDArray crossEntropy(NDArray logits, int[] y, float[] classWeights, double smoothing, NDManager m) {
+  static NDArray crossEntropy(
+      NDArray logits, int[] y, float[] classWeights, double smoothing, NDManager m) {
     int b = y.length;
     int c = (int) logits.getShape().get(1);
     float off = (float) (smoothing / c);
@@ -194,12 +240,14 @@ final class ClassifierTrainer {
       w[i] = classWeights[y[i]];
       wSum += w[i];
     }
-    NDArray nll = logits.logSoftmax(1).mul(m.create(target, new Shape(b, c))).sum(new int[] {1}).neg();
+    NDArray nll =
+        logits.logSoftmax(1).mul(m.create(target, new Shape(b, c))).sum(new int[] {1}).neg();
     return nll.mul(m.create(w)).sum().div(wSum);
   }
 
   /** [loss, accuracy] on the validation split, without recording gradients. */
-  private static double[] validate(Net net, int[] yVal, float[] classWeights, double smoothing, NDManager manager) {
+  private static double[] validate(
+      Net net, int[] yVal, float[] classWeights, double smoothing, NDManager manager) {
     boolean prev = Autograd.gradMode(false);
     try {
       double lossSum = 0;

@@ -39,7 +39,8 @@ public interface DatasetSource {
     return location -> {
       if (location != null && location.startsWith("s3://")) {
         if (remote == null) {
-          throw new IOException("cannot read " + location + ": no S3 client is configured for datasets");
+          throw new IOException(
+              "cannot read " + location + ": no S3 client is configured for datasets");
         }
         return remote.open(location);
       }

@@ -27,7 +27,16 @@ public record EpochStats(
 
   /** One console line. */
   public String line() {
-    return String.format("%-7s epoch %3d/%d  loss %.4f  val_loss %.4f  val_acc %.4f  lr %.2e  %.1f s%s",
-        stage, epoch, epochs, trainLoss, validationLoss, validationAccuracy, learningRate, seconds, improved ? "  *" : "");
+    return String.format(
+        "%-7s epoch %3d/%d  loss %.4f  val_loss %.4f  val_acc %.4f  lr %.2e  %.1f s%s",
+        stage,
+        epoch,
+        epochs,
+        trainLoss,
+        validationLoss,
+        validationAccuracy,
+        learningRate,
+        seconds,
+        improved ? "  *" : "");
   }
 }

@@ -32,10 +32,18 @@ public record Estimate(
 
   /** One line for logs and refusals. */
   public String describe() {
-    return String.format("about %.0f s: %d training examples × %.0f tokens at %.0f tokens/s (embedding %.0f s,"
+    return String.format(
+        "about %.0f s: %d training examples × %.0f tokens at %.0f tokens/s (embedding %.0f s,"
             + " training %.0f s, evaluating %d examples %.0f s, loading %.0f s)",
-        totalSeconds, trainExamples, meanTokens, tokensPerSecond, embedSeconds, trainSeconds, evalExamples,
-        evalSeconds, loadSeconds);
+        totalSeconds,
+        trainExamples,
+        meanTokens,
+        tokensPerSecond,
+        embedSeconds,
+        trainSeconds,
+        evalExamples,
+        evalSeconds,
+        loadSeconds);
   }
 
   /** Whether the job is expected to finish within {@code limit}. */
@@ -50,9 +58,13 @@ public record Estimate(
    */
   public Estimate requireWithin(Duration limit) {
     if (!fitsWithin(limit)) {
-      throw new PayloadTooLargeException("training job refused: estimated " + describe() + ", over the limit of "
-          + limit.toSeconds() + " s. Use fewer examples, fewer epochs or a smaller maxLength, keep the encoder"
-          + " frozen (unfreezeLayers 0), or run scripts/train on a bigger machine");
+      throw new PayloadTooLargeException(
+          "training job refused: estimated "
+              + describe()
+              + ", over the limit of "
+              + limit.toSeconds()
+              + " s. Use fewer examples, fewer epochs or a smaller maxLength, keep the encoder"
+              + " frozen (unfreezeLayers 0), or run scripts/train on a bigger machine");
     }
     return this;
   }

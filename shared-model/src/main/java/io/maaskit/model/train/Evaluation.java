@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How a classifier does on a labelled dataset: accuracy, per-label precision / recall / F1, and
- * the confusion matrix (rows: actual label, columns: predicted label).
+ * How a classifier does on a labelled dataset: accuracy, per-label precision / recall / F1, and the
+ * confusion matrix (rows: actual label, columns: predicted label).
  *
  * <pre>{@code
  * Evaluation e = Evaluation.run(classifier, LabelledDataset.read(src, "eval.jsonl"), TrainingProgress.NONE);
@@ -45,7 +45,8 @@ public final class Evaluation {
    *
    * @throws InvalidRequestException if the data has a label the model does not know
    */
-  public static Evaluation run(TextClassifier model, LabelledDataset data, TrainingProgress progress) {
+  public static Evaluation run(
+      TextClassifier model, LabelledDataset data, TrainingProgress progress) {
     List<String> labels = model.labels();
     int[] actual = data.labelIds(labels);
     int[] predicted = new int[actual.length];
@@ -151,7 +152,8 @@ public final class Evaluation {
   private int index(String label) {
     int j = labels.indexOf(label);
     if (j < 0) {
-      throw new InvalidRequestException("label '" + label + "' is not one of the model's labels " + labels);
+      throw new InvalidRequestException(
+          "label '" + label + "' is not one of the model's labels " + labels);
     }
     return j;
   }
@@ -172,7 +174,9 @@ public final class Evaluation {
     m.put("macroF1", round(macroF1()));
     Map<String, Object> per = new LinkedHashMap<>();
     for (String l : labels) {
-      per.put(l, Map.of("precision", round(precision(l)), "recall", round(recall(l)), "f1", round(f1(l))));
+      per.put(
+          l,
+          Map.of("precision", round(precision(l)), "recall", round(recall(l)), "f1", round(f1(l))));
     }
     m.put("perLabel", per);
     Map<String, Object> cm = new LinkedHashMap<>();
@@ -187,7 +191,10 @@ public final class Evaluation {
     return m;
   }
 
-  /** A printable report: accuracy, the positive label's F1, a per-label table and the confusion matrix. */
+  /**
+   * A printable report: accuracy, the positive label's F1, a per-label table and the confusion
+   * matrix.
+   */
   public String report(String positiveLabel) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format("examples   %d%n", examples()));
@@ -197,14 +204,18 @@ public final class Evaluation {
     }
     sb.append(String.format("macro F1   %.4f%n%n", macroF1()));
     int w = Math.max(9, labels.stream().mapToInt(String::length).max().orElse(5) + 2);
-    sb.append(String.format("%-" + w + "s %9s %9s %9s %9s%n", "label", "precision", "recall", "f1", "support"));
+    sb.append(
+        String.format(
+            "%-" + w + "s %9s %9s %9s %9s%n", "label", "precision", "recall", "f1", "support"));
     for (int i = 0; i < labels.size(); i++) {
       String l = labels.get(i);
       long support = 0;
       for (long v : confusion[i]) {
         support += v;
       }
-      sb.append(String.format("%-" + w + "s %9.4f %9.4f %9.4f %9d%n", l, precision(l), recall(l), f1(l), support));
+      sb.append(
+          String.format(
+              "%-" + w + "s %9.4f %9.4f %9.4f %9d%n", l, precision(l), recall(l), f1(l), support));
     }
     sb.append(String.format("%nconfusion matrix (rows: actual, columns: predicted)%n"));
     sb.append(String.format("%-" + w + "s", ""));

@@ -30,12 +30,14 @@ import java.util.Set;
  * @param maxLength tokens per input (capped at the base model's maximum); inference uses the same
  * @param unfreezeLayers encoder layers fine-tuned after the head (0: frozen encoder, embeddings
  *     computed once). The head is first trained on frozen features ({@code epochs}), then the top
- *     layers and the head train together ({@code encoderEpochs}) on cached outputs of the layers below
+ *     layers and the head train together ({@code encoderEpochs}) on cached outputs of the layers
+ *     below
  * @param encoderEpochs most epochs of that second stage
- * @param classWeighting {@code none}, or {@code balanced}: each class weighs in the loss inversely to
- *     its frequency
+ * @param classWeighting {@code none}, or {@code balanced}: each class weighs in the loss inversely
+ *     to its frequency
  * @param labelSmoothing share of each target spread evenly over all labels in the cross-entropy, in
- *     training and in the validation loss that early stopping watches ({@code 0}: plain cross-entropy)
+ *     training and in the validation loss that early stopping watches ({@code 0}: plain
+ *     cross-entropy)
  */
 public record Hyperparameters(
     int epochs,
@@ -56,37 +58,62 @@ public record Hyperparameters(
 
   /** Every default, in one place. */
   public static final Hyperparameters DEFAULTS =
-      new Hyperparameters(40, 32, 1e-3, 3e-5, 0.01, 0.1, "cosine", 0.1, 5, 42L, 256, 0, 3, "balanced", 0.0);
+      new Hyperparameters(
+          40, 32, 1e-3, 3e-5, 0.01, 0.1, "cosine", 0.1, 5, 42L, 256, 0, 3, "balanced", 0.0);
 
   /** JSON field names {@link #fromJson} accepts. */
-  public static final Set<String> FIELDS = Set.of(
-      "epochs", "batchSize", "learningRate", "encoderLearningRate", "weightDecay", "warmupFraction",
-      "schedule", "validationFraction", "patience", "seed", "maxLength", "unfreezeLayers", "encoderEpochs",
-      "classWeighting", "labelSmoothing");
+  public static final Set<String> FIELDS =
+      Set.of(
+          "epochs",
+          "batchSize",
+          "learningRate",
+          "encoderLearningRate",
+          "weightDecay",
+          "warmupFraction",
+          "schedule",
+          "validationFraction",
+          "patience",
+          "seed",
+          "maxLength",
+          "unfreezeLayers",
+          "encoderEpochs",
+          "classWeighting",
+          "labelSmoothing");
 
   public Hyperparameters {
     require(epochs > 0, "'epochs' must be > 0, got " + epochs);
     require(epochs <= 1000, "'epochs' must be <= 1000, got " + epochs);
     require(batchSize > 0, "'batchSize' must be > 0, got " + batchSize);
     require(batchSize <= 4096, "'batchSize' must be <= 4096, got " + batchSize);
-    require(learningRate > 0 && Double.isFinite(learningRate), "'learningRate' must be > 0, got " + learningRate);
+    require(
+        learningRate > 0 && Double.isFinite(learningRate),
+        "'learningRate' must be > 0, got " + learningRate);
     require(learningRate < 10, "'learningRate' must be < 10, got " + learningRate);
-    require(encoderLearningRate > 0 && Double.isFinite(encoderLearningRate),
+    require(
+        encoderLearningRate > 0 && Double.isFinite(encoderLearningRate),
         "'encoderLearningRate' must be > 0, got " + encoderLearningRate);
-    require(weightDecay >= 0 && Double.isFinite(weightDecay), "'weightDecay' must be >= 0, got " + weightDecay);
-    require(warmupFraction >= 0 && warmupFraction < 1, "'warmupFraction' must be in [0, 1), got " + warmupFraction);
-    require("cosine".equals(schedule) || "linear".equals(schedule),
+    require(
+        weightDecay >= 0 && Double.isFinite(weightDecay),
+        "'weightDecay' must be >= 0, got " + weightDecay);
+    require(
+        warmupFraction >= 0 && warmupFraction < 1,
+        "'warmupFraction' must be in [0, 1), got " + warmupFraction);
+    require(
+        "cosine".equals(schedule) || "linear".equals(schedule),
         "'schedule' must be \"cosine\" or \"linear\", got " + quote(schedule));
-    require(validationFraction > 0 && validationFraction < 1,
+    require(
+        validationFraction > 0 && validationFraction < 1,
         "'validationFraction' must be strictly between 0 and 1, got " + validationFraction);
     require(patience > 0, "'patience' must be > 0, got " + patience);
     require(maxLength >= 8, "'maxLength' must be >= 8 tokens, got " + maxLength);
     require(unfreezeLayers >= 0, "'unfreezeLayers' must be >= 0, got " + unfreezeLayers);
     require(encoderEpochs > 0, "'encoderEpochs' must be > 0, got " + encoderEpochs);
     require(encoderEpochs <= 100, "'encoderEpochs' must be <= 100, got " + encoderEpochs);
-    require("none".equals(classWeighting) || "balanced".equals(classWeighting),
+    require(
+        "none".equals(classWeighting) || "balanced".equals(classWeighting),
         "'classWeighting' must be \"none\" or \"balanced\", got " + quote(classWeighting));
-    require(labelSmoothing >= 0 && labelSmoothing < 1,
+    require(
+        labelSmoothing >= 0 && labelSmoothing < 1,
         "'labelSmoothing' must be in [0, 1), got " + labelSmoothing);
   }
 
@@ -105,12 +132,14 @@ public record Hyperparameters(
       return DEFAULTS;
     }
     if (!node.isObject()) {
-      throw new InvalidRequestException("'hyperparameters' must be a JSON object, got " + Inputs.kind(node));
+      throw new InvalidRequestException(
+          "'hyperparameters' must be a JSON object, got " + Inputs.kind(node));
     }
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!FIELDS.contains(f)) {
-        throw new InvalidRequestException("unknown hyper-parameter '" + f + "'; known: " + new java.util.TreeSet<>(FIELDS));
+        throw new InvalidRequestException(
+            "unknown hyper-parameter '" + f + "'; known: " + new java.util.TreeSet<>(FIELDS));
       }
     }
     Hyperparameters d = DEFAULTS;
@@ -160,8 +189,21 @@ public record Hyperparameters(
 
   /** A copy with another {@code maxLength} (the base model's maximum caps it). */
   public Hyperparameters withMaxLength(int newMaxLength) {
-    return new Hyperparameters(epochs, batchSize, learningRate, encoderLearningRate, weightDecay, warmupFraction,
-        schedule, validationFraction, patience, seed, newMaxLength, unfreezeLayers, encoderEpochs, classWeighting,
+    return new Hyperparameters(
+        epochs,
+        batchSize,
+        learningRate,
+        encoderLearningRate,
+        weightDecay,
+        warmupFraction,
+        schedule,
+        validationFraction,
+        patience,
+        seed,
+        newMaxLength,
+        unfreezeLayers,
+        encoderEpochs,
+        classWeighting,
         labelSmoothing);
   }
 

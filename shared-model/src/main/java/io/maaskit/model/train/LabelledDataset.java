@@ -84,31 +84,46 @@ public final class LabelledDataset {
     return new LabelledDataset(location, out);
   }
 
-  private static Example parseLine(String line, String location, int n) throws DatasetFormatException {
+  private static Example parseLine(String line, String location, int n)
+      throws DatasetFormatException {
     JsonNode node;
     try {
       node = JSON.readTree(line);
     } catch (JsonProcessingException e) {
-      throw new DatasetFormatException(location, n, "not valid JSON (" + e.getOriginalMessage()
-          + "); expected one object per line like {\"text\": \"...\", \"label\": \"...\"}");
+      throw new DatasetFormatException(
+          location,
+          n,
+          "not valid JSON ("
+              + e.getOriginalMessage()
+              + "); expected one object per line like {\"text\": \"...\", \"label\": \"...\"}");
     }
     if (node == null || !node.isObject()) {
-      throw new DatasetFormatException(location, n, "expected a JSON object like {\"text\": \"...\", \"label\": \"...\"}, got "
-          + (node == null ? "nothing" : Inputs.kind(node)));
+      throw new DatasetFormatException(
+          location,
+          n,
+          "expected a JSON object like {\"text\": \"...\", \"label\": \"...\"}, got "
+              + (node == null ? "nothing" : Inputs.kind(node)));
     }
     String text = field(node, "text", location, n);
     String label = field(node, "label", location, n);
     return new Example(text, label, n);
   }
 
-  private static String field(JsonNode node, String name, String location, int n) throws DatasetFormatException {
+  private static String field(JsonNode node, String name, String location, int n)
+      throws DatasetFormatException {
     JsonNode v = node.get(name);
     if (v == null || v.isNull()) {
       throw new DatasetFormatException(location, n, "missing \"" + name + "\" field");
     }
     if (!v.isTextual()) {
-      throw new DatasetFormatException(location, n, "\"" + name + "\" must be a string, got " + Inputs.kind(v)
-          + ("label".equals(name) ? " (write labels as names, e.g. \"spam\")" : ""));
+      throw new DatasetFormatException(
+          location,
+          n,
+          "\""
+              + name
+              + "\" must be a string, got "
+              + Inputs.kind(v)
+              + ("label".equals(name) ? " (write labels as names, e.g. \"spam\")" : ""));
     }
     if (v.textValue().isBlank()) {
       throw new DatasetFormatException(location, n, "\"" + name + "\" is empty");
@@ -123,26 +138,36 @@ public final class LabelledDataset {
    */
   public LabelledDataset requireTrainable() {
     if (examples.isEmpty()) {
-      throw new InvalidRequestException("dataset " + location + " has no examples: expected one JSON object per line"
-          + " like {\"text\": \"...\", \"label\": \"...\"}");
+      throw new InvalidRequestException(
+          "dataset "
+              + location
+              + " has no examples: expected one JSON object per line"
+              + " like {\"text\": \"...\", \"label\": \"...\"}");
     }
     if (labels.size() < 2) {
-      throw new InvalidRequestException("dataset " + location + " has only one label ('" + labels.get(0) + "', "
-          + examples.size() + " examples): a classifier needs examples of at least two labels");
+      throw new InvalidRequestException(
+          "dataset "
+              + location
+              + " has only one label ('"
+              + labels.get(0)
+              + "', "
+              + examples.size()
+              + " examples): a classifier needs examples of at least two labels");
     }
     return this;
   }
 
   /**
-   * Splits each label's examples with a seeded shuffle: {@code round(n × fraction)} of them (at least
-   * one, and never all, for labels with two or more examples) go to validation. The same seed
+   * Splits each label's examples with a seeded shuffle: {@code round(n × fraction)} of them (at
+   * least one, and never all, for labels with two or more examples) go to validation. The same seed
    * gives the same split.
    *
    * @throws InvalidRequestException if no example can be held out
    */
   public Split split(double fraction, long seed) {
     if (!(fraction > 0 && fraction < 1)) {
-      throw new InvalidRequestException("validation fraction must be strictly between 0 and 1, got " + fraction);
+      throw new InvalidRequestException(
+          "validation fraction must be strictly between 0 and 1, got " + fraction);
     }
     Map<String, List<Integer>> byLabel = new TreeMap<>();
     for (int i = 0; i < examples.size(); i++) {
@@ -159,12 +184,16 @@ public final class LabelledDataset {
       train.addAll(idx.subList(k, n));
     }
     if (val.isEmpty()) {
-      throw new InvalidRequestException("dataset " + location + " is too small to hold out a validation split:"
-          + " give at least two examples of a label");
+      throw new InvalidRequestException(
+          "dataset "
+              + location
+              + " is too small to hold out a validation split:"
+              + " give at least two examples of a label");
     }
     Collections.sort(train);
     Collections.sort(val);
-    return new Split(subset(location + " (train split)", train), subset(location + " (validation split)", val));
+    return new Split(
+        subset(location + " (train split)", train), subset(location + " (validation split)", val));
   }
 
   private LabelledDataset subset(String name, List<Integer> rows) {
@@ -216,8 +245,14 @@ public final class LabelledDataset {
       Example e = examples.get(i);
       int id = order.indexOf(e.label());
       if (id < 0) {
-        throw new InvalidRequestException("dataset " + location + (e.line() > 0 ? " line " + e.line() : "")
-            + " has label '" + e.label() + "', which is not one of the model's labels " + order);
+        throw new InvalidRequestException(
+            "dataset "
+                + location
+                + (e.line() > 0 ? " line " + e.line() : "")
+                + " has label '"
+                + e.label()
+                + "', which is not one of the model's labels "
+                + order);
       }
       out[i] = id;
     }

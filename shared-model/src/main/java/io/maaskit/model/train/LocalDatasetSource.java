@@ -28,7 +28,8 @@ public final class LocalDatasetSource implements DatasetSource {
       return Path.of(URI.create(location));
     }
     if (location.contains("://")) {
-      throw new IOException("unsupported dataset location '" + location + "': use a local path or s3://bucket/key");
+      throw new IOException(
+          "unsupported dataset location '" + location + "': use a local path or s3://bucket/key");
     }
     return Path.of(location);
   }

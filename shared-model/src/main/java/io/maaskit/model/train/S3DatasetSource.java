@@ -28,7 +28,8 @@ public final class S3DatasetSource implements DatasetSource {
     String rest = location.substring("s3://".length());
     int slash = rest.indexOf('/');
     if (slash <= 0 || slash == rest.length() - 1) {
-      throw new IOException("S3 dataset location '" + location + "' must name a bucket and a key: s3://bucket/key");
+      throw new IOException(
+          "S3 dataset location '" + location + "' must name a bucket and a key: s3://bucket/key");
     }
     String bucket = rest.substring(0, slash);
     String key = rest.substring(slash + 1);

@@ -42,18 +42,18 @@ import java.util.stream.Stream;
 
 /**
  * Fine-tunes a text classifier on top of an encoder package and publishes it as a new
- * classification package: the encoder's weights plus a Hugging Face {@code classifier} head,
- * {@code id2label} in config.json, and the hyper-parameters, per-epoch history, validation and
- * (optional) held-out evaluation numbers in the manifest's {@code metrics}.
+ * classification package: the encoder's weights plus a Hugging Face {@code classifier} head, {@code
+ * id2label} in config.json, and the hyper-parameters, per-epoch history, validation and (optional)
+ * held-out evaluation numbers in the manifest's {@code metrics}.
  *
- * <p>With a frozen encoder (the default) every text is embedded once in inference mode and only
- * the linear head trains, on standardized features whose scaling is folded back into the head, so
- * the package computes exactly {@code classifier(pool(encoder(text)))}. With {@code
- * unfreezeLayers = n > 0} the layers below the top {@code n} run once, in inference mode, and their
- * outputs are kept in memory (about 1.5 KB per token for a 384-wide model); the head is first
- * trained on the resulting features, then the top {@code n} layers and the head train together on
- * the cached states through PyTorch autograd (linear probe, then fine-tune). The second stage's
- * weights are kept only if they lower the validation loss.
+ * <p>With a frozen encoder (the default) every text is embedded once in inference mode and only the
+ * linear head trains, on standardized features whose scaling is folded back into the head, so the
+ * package computes exactly {@code classifier(pool(encoder(text)))}. With {@code unfreezeLayers = n
+ * > 0} the layers below the top {@code n} run once, in inference mode, and their outputs are kept
+ * in memory (about 1.5 KB per token for a 384-wide model); the head is first trained on the
+ * resulting features, then the top {@code n} layers and the head train together on the cached
+ * states through PyTorch autograd (linear probe, then fine-tune). The second stage's weights are
+ * kept only if they lower the validation loss.
  *
  * <pre>{@code
  * TrainingJob job = new TrainingJob(store, TorchRuntime.start(RuntimeOptions.defaults()), DatasetSource.local());
@@ -106,16 +106,23 @@ public final class TrainingJob {
       Hyperparameters hp = in.hp;
       List<String> sample = sample(in.train.texts(), ESTIMATE_SAMPLE, hp.seed());
       double meanTokens = sample.stream().mapToInt(base::tokenCount).average().orElse(1);
-      double evalMeanTokens = in.eval == null ? 0
-          : sample(in.eval.texts(), ESTIMATE_SAMPLE, hp.seed()).stream().mapToInt(base::tokenCount).average().orElse(1);
+      double evalMeanTokens =
+          in.eval == null
+              ? 0
+              : sample(in.eval.texts(), ESTIMATE_SAMPLE, hp.seed()).stream()
+                  .mapToInt(base::tokenCount)
+                  .average()
+                  .orElse(1);
       double tps = measureThroughput(base, sample);
       int n = in.train.size();
       int layers = base.encoder().config().numHiddenLayers();
       double corpusSeconds = n * meanTokens / tps;
       // Frozen encoder: one inference pass, then a head step on cached features costs well under
-      // 5 ms even on 2 vCPUs. Unfrozen top layers: the same pass (layers below cached, top layers run
+      // 5 ms even on 2 vCPUs. Unfrozen top layers: the same pass (layers below cached, top layers
+      // run
       // once for the head's features), then per encoder epoch forward + backward (about three
-      // forwards) through the top layers on the training split and a forward on the validation split.
+      // forwards) through the top layers on the training split and a forward on the validation
+      // split.
       double embed = corpusSeconds;
       double train = hp.epochs() * Math.ceil(n / (double) hp.batchSize()) * 0.005;
       if (!hp.frozenEncoder()) {
@@ -125,7 +132,15 @@ public final class TrainingJob {
       }
       double eval = in.eval == null ? 0 : in.eval.size() * evalMeanTokens / tps;
       double load = loadSeconds * (in.eval == null ? 1 : 2);
-      return new Estimate(n, in.eval == null ? 0 : in.eval.size(), meanTokens, tps, load, embed, train, eval,
+      return new Estimate(
+          n,
+          in.eval == null ? 0 : in.eval.size(),
+          meanTokens,
+          tps,
+          load,
+          embed,
+          train,
+          eval,
           load + embed + train + eval);
     } finally {
       deleteRecursively(work);
@@ -149,7 +164,8 @@ public final class TrainingJob {
     }
   }
 
-  private TrainingResult runLocked(TrainingRequest request, TrainingProgress progress) throws IOException {
+  private TrainingResult runLocked(TrainingRequest request, TrainingProgress progress)
+      throws IOException {
     long tStart = System.nanoTime();
     Inputs in = inputs(request);
     Hyperparameters hp = in.hp;
@@ -157,9 +173,14 @@ public final class TrainingJob {
     List<String> labels = in.train.labels();
     int[] yTrain = split.train().labelIds(labels);
     int[] yVal = split.validation().labelIds(labels);
-    float[] classWeights = ClassifierTrainer.classWeights(yTrain, labels.size(), hp.classWeighting());
-    progress.phase(String.format("%d examples %s: %d train, %d validation (stratified, seed %d)",
-        in.train.size(), in.train.counts(), yTrain.length, yVal.length, hp.seed()), 0, -1);
+    float[] classWeights =
+        ClassifierTrainer.classWeights(yTrain, labels.size(), hp.classWeighting());
+    progress.phase(
+        String.format(
+            "%d examples %s: %d train, %d validation (stratified, seed %d)",
+            in.train.size(), in.train.counts(), yTrain.length, yVal.length, hp.seed()),
+        0,
+        -1);
 
     Path work = Files.createTempDirectory("maas-train-");
     try {
@@ -170,7 +191,8 @@ public final class TrainingJob {
       String keptStage = "head";
       Map<String, Tensor> trained = new LinkedHashMap<>();
       BertConfig baseConfig;
-      try (BertModel base = loadBase(in, work); NDManager manager = runtime.newManager()) {
+      try (BertModel base = loadBase(in, work);
+          NDManager manager = runtime.newManager()) {
         BertEncoder encoder = base.encoder();
         baseConfig = encoder.config();
         checkUnfreeze(in, base);
@@ -197,30 +219,71 @@ public final class TrainingJob {
         Cached valC = null;
         int frozenLayers = baseConfig.numHiddenLayers() - hp.unfreezeLayers();
         if (hp.frozenEncoder()) {
-          trainF = embed(base, split.train(), "embedding training split", progress, 0, in.train.size());
-          valF = embed(base, split.validation(), "embedding validation split", progress, trainF.length, in.train.size());
+          trainF =
+              embed(base, split.train(), "embedding training split", progress, 0, in.train.size());
+          valF =
+              embed(
+                  base,
+                  split.validation(),
+                  "embedding validation split",
+                  progress,
+                  trainF.length,
+                  in.train.size());
         } else {
           // Layers below the unfrozen ones never change: run them once and keep their outputs.
-          trainC = cacheLower(base, split.train(), frozenLayers, manager, "running frozen layers on training split",
-              progress, 0, in.train.size());
-          valC = cacheLower(base, split.validation(), frozenLayers, manager, "running frozen layers on validation split",
-              progress, trainC.size(), in.train.size());
+          trainC =
+              cacheLower(
+                  base,
+                  split.train(),
+                  frozenLayers,
+                  manager,
+                  "running frozen layers on training split",
+                  progress,
+                  0,
+                  in.train.size());
+          valC =
+              cacheLower(
+                  base,
+                  split.validation(),
+                  frozenLayers,
+                  manager,
+                  "running frozen layers on validation split",
+                  progress,
+                  trainC.size(),
+                  in.train.size());
           trainF = pooled(base, trainC, frozenLayers, manager);
           valF = pooled(base, valC, frozenLayers, manager);
         }
         standardization(trainF, mean, std);
-        ClassifierTrainer.Net probe = new FeatureNet(standardize(trainF, mean, std), standardize(valF, mean, std), hidden, head);
+        ClassifierTrainer.Net probe =
+            new FeatureNet(
+                standardize(trainF, mean, std), standardize(valF, mean, std), hidden, head);
         long t2 = System.nanoTime();
         embedSeconds = (t2 - t1) / 1e9;
-        outcome = ClassifierTrainer.train(probe, "head", hp.epochs(), hp.learningRate(), hp.encoderLearningRate(),
-            yTrain, yVal, classWeights, hp, manager, progress);
+        outcome =
+            ClassifierTrainer.train(
+                probe,
+                "head",
+                hp.epochs(),
+                hp.learningRate(),
+                hp.encoderLearningRate(),
+                yTrain,
+                yVal,
+                classWeights,
+                hp,
+                manager,
+                progress);
         history.addAll(outcome.history());
         Map<String, NDArray> tunedEncoder = Map.of();
         if (!hp.frozenEncoder()) {
-          // Then the top layers and the head together, starting from the trained head (linear probe,
+          // Then the top layers and the head together, starting from the trained head (linear
+          // probe,
           // then fine-tune: the encoder is not pulled around by a random head).
           Map<String, NDArray> head2 = new LinkedHashMap<>();
-          NDArray w2 = manager.create(outcome.bestParameters().get("classifier.weight"), new Shape(labels.size(), hidden));
+          NDArray w2 =
+              manager.create(
+                  outcome.bestParameters().get("classifier.weight"),
+                  new Shape(labels.size(), hidden));
           NDArray b2 = manager.create(outcome.bestParameters().get("classifier.bias"));
           w2.setRequiresGradient(true);
           b2.setRequiresGradient(true);
@@ -228,10 +291,29 @@ public final class TrainingJob {
           head2.put("classifier.bias", b2);
           Map<String, NDArray> enc = encoder.lastLayerParametersByName(hp.unfreezeLayers());
           enc.values().forEach(p -> p.setRequiresGradient(true));
-          ClassifierTrainer.Net tune = new CachedEncoderNet(base, trainC, valC, frozenLayers, head2, enc,
-              manager.create(mean), manager.create(std));
-          ClassifierTrainer.Outcome second = ClassifierTrainer.train(tune, "encoder", hp.encoderEpochs(),
-              hp.encoderLearningRate(), hp.encoderLearningRate(), yTrain, yVal, classWeights, hp, manager, progress);
+          ClassifierTrainer.Net tune =
+              new CachedEncoderNet(
+                  base,
+                  trainC,
+                  valC,
+                  frozenLayers,
+                  head2,
+                  enc,
+                  manager.create(mean),
+                  manager.create(std));
+          ClassifierTrainer.Outcome second =
+              ClassifierTrainer.train(
+                  tune,
+                  "encoder",
+                  hp.encoderEpochs(),
+                  hp.encoderLearningRate(),
+                  hp.encoderLearningRate(),
+                  yTrain,
+                  yVal,
+                  classWeights,
+                  hp,
+                  manager,
+                  progress);
           history.addAll(second.history());
           keptStage = "head";
           if (second.validationLoss() < outcome.validationLoss()) {
@@ -256,7 +338,10 @@ public final class TrainingJob {
         trained.put("classifier.weight", Tensor.ofFloats(w, labels.size(), hidden));
         trained.put("classifier.bias", Tensor.ofFloats(b, labels.size()));
         for (Map.Entry<String, NDArray> e : tunedEncoder.entrySet()) {
-          trained.put(e.getKey(), Tensor.ofFloats(outcome.bestParameters().get(e.getKey()), e.getValue().getShape().getShape()));
+          trained.put(
+              e.getKey(),
+              Tensor.ofFloats(
+                  outcome.bestParameters().get(e.getKey()), e.getValue().getShape().getShape()));
         }
       } finally {
         TorchRuntime.inferenceThread();
@@ -269,7 +354,8 @@ public final class TrainingJob {
       Files.createDirectories(dir);
       progress.phase("writing " + request.name() + "@" + version, 0, -1);
       writeFiles(in, baseConfig.withLabels(labels), trained, dir);
-      Map<String, Object> metrics = metrics(in, split, outcome, history, keptStage, labels, embedSeconds, trainSeconds);
+      Map<String, Object> metrics =
+          metrics(in, split, outcome, history, keptStage, labels, embedSeconds, trainSeconds);
       ModelManifest draft = draft(in, request, version, metrics);
       ModelManifest sealed = ModelPackage.seal(dir, draft);
 
@@ -278,7 +364,9 @@ public final class TrainingJob {
       if (in.eval != null) {
         long t3 = System.nanoTime();
         LocalModelStore staged = new LocalModelStore(stageRoot);
-        PackageLoader loader = new PackageLoader(staged, new PackageCache(work.resolve("cache"), 0), LoadMode.MEMORY, runtime);
+        PackageLoader loader =
+            new PackageLoader(
+                staged, new PackageCache(work.resolve("cache"), 0), LoadMode.MEMORY, runtime);
         try (LoadedModel m = loader.load(sealed).model()) {
           evaluation = Evaluation.run((TextClassifier) m, in.eval, progress);
         }
@@ -296,8 +384,15 @@ public final class TrainingJob {
       progress.phase("publishing " + sealed.id() + " to " + store.uri(), 0, -1);
       store.publish(dir, false, Progress.NONE);
       double total = (System.nanoTime() - tStart) / 1e9;
-      return new TrainingResult(sealed, store.uri(), List.copyOf(history), evaluation, embedSeconds, trainSeconds,
-          evalSeconds, total);
+      return new TrainingResult(
+          sealed,
+          store.uri(),
+          List.copyOf(history),
+          evaluation,
+          embedSeconds,
+          trainSeconds,
+          evalSeconds,
+          total);
     } finally {
       deleteRecursively(work);
     }
@@ -305,8 +400,12 @@ public final class TrainingJob {
 
   /** Validated inputs of a request: data read, base manifest resolved, limits applied. */
   private record Inputs(
-      TrainingRequest request, Hyperparameters hp, LabelledDataset train, LabelledDataset eval,
-      ModelManifest base, String positiveLabel) {}
+      TrainingRequest request,
+      Hyperparameters hp,
+      LabelledDataset train,
+      LabelledDataset eval,
+      ModelManifest base,
+      String positiveLabel) {}
 
   private Inputs inputs(TrainingRequest request) throws IOException {
     LabelledDataset train = LabelledDataset.read(datasets, request.data()).requireTrainable();
@@ -314,24 +413,41 @@ public final class TrainingJob {
     if (request.evalData() != null) {
       eval = LabelledDataset.read(datasets, request.evalData());
       if (eval.size() == 0) {
-        throw new InvalidRequestException("evaluation dataset " + request.evalData() + " has no examples");
+        throw new InvalidRequestException(
+            "evaluation dataset " + request.evalData() + " has no examples");
       }
-      List<String> unknown = eval.labels().stream().filter(l -> !train.labels().contains(l)).toList();
+      List<String> unknown =
+          eval.labels().stream().filter(l -> !train.labels().contains(l)).toList();
       if (!unknown.isEmpty()) {
-        throw new InvalidRequestException("evaluation dataset " + request.evalData() + " has labels " + unknown
-            + " that the training data " + request.data() + " lacks (it has " + train.labels() + ")");
+        throw new InvalidRequestException(
+            "evaluation dataset "
+                + request.evalData()
+                + " has labels "
+                + unknown
+                + " that the training data "
+                + request.data()
+                + " lacks (it has "
+                + train.labels()
+                + ")");
       }
     }
     String positive = request.positiveLabel();
     if (positive != null && !train.labels().contains(positive)) {
-      throw new InvalidRequestException("'positiveLabel' '" + positive + "' is not a label of the training data "
-          + train.labels());
+      throw new InvalidRequestException(
+          "'positiveLabel' '"
+              + positive
+              + "' is not a label of the training data "
+              + train.labels());
     }
     ModelId baseId = store.resolve(ModelId.parse(request.model()));
     ModelManifest base = store.manifest(baseId);
     if (!"bert".equals(base.architecture())) {
-      throw new InvalidRequestException("base model '" + baseId + "' has architecture '" + base.architecture()
-          + "'; training supports BERT-family encoders");
+      throw new InvalidRequestException(
+          "base model '"
+              + baseId
+              + "' has architecture '"
+              + base.architecture()
+              + "'; training supports BERT-family encoders");
     }
     Hyperparameters hp = request.hyperparameters();
     int maxLen = Math.min(hp.maxLength(), base.maxSequenceLength());
@@ -342,25 +458,54 @@ public final class TrainingJob {
     int n = in.hp.unfreezeLayers();
     int layers = base.encoder().config().numHiddenLayers();
     if (n > layers) {
-      throw new InvalidRequestException("'unfreezeLayers' is " + n + " but model '" + in.base.id() + "' has only "
-          + layers + " encoder layers");
+      throw new InvalidRequestException(
+          "'unfreezeLayers' is "
+              + n
+              + " but model '"
+              + in.base.id()
+              + "' has only "
+              + layers
+              + " encoder layers");
     }
     if (n > 0 && !"float32".equals(in.base.dtype())) {
-      throw new InvalidRequestException("'unfreezeLayers' needs a float32 base model; '" + in.base.id() + "' is "
-          + in.base.dtype() + " (train with a frozen encoder, or start from the float32 package)");
+      throw new InvalidRequestException(
+          "'unfreezeLayers' needs a float32 base model; '"
+              + in.base.id()
+              + "' is "
+              + in.base.dtype()
+              + " (train with a frozen encoder, or start from the float32 package)");
     }
     if (n > 0 && runtime.computeType() != DataType.FLOAT32) {
-      throw new InvalidRequestException("'unfreezeLayers' needs float32 compute; this runtime computes in "
-          + runtime.computeType() + " (use device=cpu)");
+      throw new InvalidRequestException(
+          "'unfreezeLayers' needs float32 compute; this runtime computes in "
+              + runtime.computeType()
+              + " (use device=cpu)");
     }
   }
 
-  /** Loads a private copy of the base encoder (its weights may be trained), truncating at maxLength. */
+  /**
+   * Loads a private copy of the base encoder (its weights may be trained), truncating at maxLength.
+   */
   private BertModel loadBase(Inputs in, Path work) throws IOException {
     ModelManifest m = in.base;
-    ModelManifest truncated = new ModelManifest(m.format(), m.name(), m.version(), m.task(), m.architecture(),
-        m.pooling(), m.normalize(), in.hp.maxLength(), m.dtype(), m.quantization(), m.files(), m.metrics(), m.source());
-    PackageLoader loader = new PackageLoader(store, new PackageCache(work.resolve("cache"), 0), LoadMode.MEMORY, runtime);
+    ModelManifest truncated =
+        new ModelManifest(
+            m.format(),
+            m.name(),
+            m.version(),
+            m.task(),
+            m.architecture(),
+            m.pooling(),
+            m.normalize(),
+            in.hp.maxLength(),
+            m.dtype(),
+            m.quantization(),
+            m.files(),
+            m.metrics(),
+            m.source());
+    PackageLoader loader =
+        new PackageLoader(
+            store, new PackageCache(work.resolve("cache"), 0), LoadMode.MEMORY, runtime);
     LoadedModel model = loader.load(truncated).model();
     if (!(model instanceof BertModel bert)) {
       model.close();
@@ -370,8 +515,13 @@ public final class TrainingJob {
   }
 
   /** Pooled, unnormalized features, the head's input at inference, in inference mode. */
-  private static float[][] embed(BertModel model, LabelledDataset data, String what, TrainingProgress progress,
-      int offset, int total) {
+  private static float[][] embed(
+      BertModel model,
+      LabelledDataset data,
+      String what,
+      TrainingProgress progress,
+      int offset,
+      int total) {
     List<String> texts = data.texts();
     Integer[] order = new Integer[texts.size()];
     for (int i = 0; i < order.length; i++) {
@@ -458,7 +608,10 @@ public final class TrainingJob {
     }
   }
 
-  /** Per example, the output of the frozen lower layers for its real tokens: (length × hidden) floats. */
+  /**
+   * Per example, the output of the frozen lower layers for its real tokens: (length × hidden)
+   * floats.
+   */
   private record Cached(float[][] hidden, int[] lengths, int dim) {
     int size() {
       return lengths.length;
@@ -466,8 +619,15 @@ public final class TrainingJob {
   }
 
   /** Runs the layers below {@code upTo} once, in inference mode, and keeps each example's rows. */
-  private static Cached cacheLower(BertModel model, LabelledDataset data, int upTo, NDManager manager, String what,
-      TrainingProgress progress, int offset, int total) {
+  private static Cached cacheLower(
+      BertModel model,
+      LabelledDataset data,
+      int upTo,
+      NDManager manager,
+      String what,
+      TrainingProgress progress,
+      int offset,
+      int total) {
     List<String> texts = data.texts();
     Integer[] order = new Integer[texts.size()];
     for (int i = 0; i < order.length; i++) {
@@ -506,7 +666,8 @@ public final class TrainingJob {
   }
 
   /** Padded cached rows → the remaining layers → pooled features (B, hidden), in {@code m}. */
-  private static NDArray pooledFromCache(BertModel model, Cached c, int from, int[] rows, NDManager m) {
+  private static NDArray pooledFromCache(
+      BertModel model, Cached c, int from, int[] rows, NDManager m) {
     int len = 0;
     for (int r : rows) {
       len = Math.max(len, c.lengths()[r]);
@@ -544,7 +705,9 @@ public final class TrainingJob {
     return out;
   }
 
-  /** Top layers + head on cached lower-layer outputs; features standardized with fixed statistics. */
+  /**
+   * Top layers + head on cached lower-layer outputs; features standardized with fixed statistics.
+   */
   private static final class CachedEncoderNet implements ClassifierTrainer.Net {
     private final BertModel model;
     private final Cached train;
@@ -555,8 +718,15 @@ public final class TrainingJob {
     private final NDArray mean;
     private final NDArray std;
 
-    CachedEncoderNet(BertModel model, Cached train, Cached val, int from, Map<String, NDArray> head,
-        Map<String, NDArray> encoder, NDArray mean, NDArray std) {
+    CachedEncoderNet(
+        BertModel model,
+        Cached train,
+        Cached val,
+        int from,
+        Map<String, NDArray> head,
+        Map<String, NDArray> encoder,
+        NDArray mean,
+        NDArray std) {
       this.model = model;
       this.train = train;
       this.val = val;
@@ -586,17 +756,28 @@ public final class TrainingJob {
 
   /** x · Wᵀ + b, exactly what the package's head computes. */
   private static NDArray linear(NDArray x, Map<String, NDArray> head) {
-    return x.getNDArrayInternal().linear(x, head.get("classifier.weight"), head.get("classifier.bias")).singletonOrThrow();
+    return x.getNDArrayInternal()
+        .linear(x, head.get("classifier.weight"), head.get("classifier.bias"))
+        .singletonOrThrow();
   }
 
   /** The base package's files with the trained tensors swapped in and the new config. */
-  private void writeFiles(Inputs in, BertConfig config, Map<String, Tensor> trained, Path dir) throws IOException {
+  private void writeFiles(Inputs in, BertConfig config, Map<String, Tensor> trained, Path dir)
+      throws IOException {
     ModelManifest base = in.base;
-    Map<String, Tensor> tensors = new LinkedHashMap<>(Safetensors.read(bytes(base, BertArchitecture.WEIGHTS),
-        base.id() + "/" + BertArchitecture.WEIGHTS));
+    Map<String, Tensor> tensors =
+        new LinkedHashMap<>(
+            Safetensors.read(
+                bytes(base, BertArchitecture.WEIGHTS), base.id() + "/" + BertArchitecture.WEIGHTS));
     String prefix = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
     // A base's own pooler or head would take precedence over (or clash with) the trained head.
-    tensors.keySet().removeIf(k -> k.startsWith(prefix + "pooler.") || k.startsWith("pooler.") || k.startsWith("classifier."));
+    tensors
+        .keySet()
+        .removeIf(
+            k ->
+                k.startsWith(prefix + "pooler.")
+                    || k.startsWith("pooler.")
+                    || k.startsWith("classifier."));
     for (Map.Entry<String, Tensor> e : trained.entrySet()) {
       String key = e.getKey().startsWith("classifier.") ? e.getKey() : prefix + e.getKey();
       tensors.put(key, e.getValue());
@@ -616,10 +797,12 @@ public final class TrainingJob {
     if (f == null) {
       throw new IOException("base package " + m.id() + " lacks " + path);
     }
-    return PackageCache.toMemory(f, store.uri() + m.name() + "/" + m.version(), sink -> store.fetch(m.id(), f, sink));
+    return PackageCache.toMemory(
+        f, store.uri() + m.name() + "/" + m.version(), sink -> store.fetch(m.id(), f, sink));
   }
 
-  private ModelManifest draft(Inputs in, TrainingRequest request, String version, Map<String, Object> metrics) {
+  private ModelManifest draft(
+      Inputs in, TrainingRequest request, String version, Map<String, Object> metrics) {
     ModelManifest b = in.base;
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("trainer", "maaskit-train");
@@ -628,13 +811,31 @@ public final class TrainingJob {
     if (request.evalData() != null) {
       source.put("evalData", request.evalData());
     }
-    return new ModelManifest(ModelManifest.FORMAT, request.name(), version, ModelManifest.TASK_CLASSIFICATION,
-        "bert", b.pooling(), b.normalize(), in.hp.maxLength(), b.dtype(), b.quantization(), List.of(), metrics,
+    return new ModelManifest(
+        ModelManifest.FORMAT,
+        request.name(),
+        version,
+        ModelManifest.TASK_CLASSIFICATION,
+        "bert",
+        b.pooling(),
+        b.normalize(),
+        in.hp.maxLength(),
+        b.dtype(),
+        b.quantization(),
+        List.of(),
+        metrics,
         source);
   }
 
-  private static Map<String, Object> metrics(Inputs in, LabelledDataset.Split split, ClassifierTrainer.Outcome o,
-      List<EpochStats> epochs, String keptStage, List<String> labels, double embedSeconds, double trainSeconds) {
+  private static Map<String, Object> metrics(
+      Inputs in,
+      LabelledDataset.Split split,
+      ClassifierTrainer.Outcome o,
+      List<EpochStats> epochs,
+      String keptStage,
+      List<String> labels,
+      double embedSeconds,
+      double trainSeconds) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("hyperparameters", in.hp.toMap());
     m.put("labels", labels);

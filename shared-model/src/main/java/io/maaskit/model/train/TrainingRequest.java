@@ -30,10 +30,16 @@ import java.util.TreeSet;
  * @param hyperparameters never null
  */
 public record TrainingRequest(
-    String model, String data, String name, String evalData, String positiveLabel, Hyperparameters hyperparameters) {
+    String model,
+    String data,
+    String name,
+    String evalData,
+    String positiveLabel,
+    Hyperparameters hyperparameters) {
 
   /** JSON fields {@link #fromJson} accepts. */
-  public static final Set<String> FIELDS = Set.of("model", "data", "name", "evalData", "positiveLabel", "hyperparameters");
+  public static final Set<String> FIELDS =
+      Set.of("model", "data", "name", "evalData", "positiveLabel", "hyperparameters");
 
   public TrainingRequest {
     checkName("model", model, true);
@@ -78,13 +84,18 @@ public record TrainingRequest(
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!FIELDS.contains(f)) {
-        throw new InvalidRequestException("unknown field '" + f + "' in training request; known: " + new TreeSet<>(FIELDS));
+        throw new InvalidRequestException(
+            "unknown field '" + f + "' in training request; known: " + new TreeSet<>(FIELDS));
       }
     }
     String model = required(body, "model", "the base encoder package, e.g. \"all-minilm-l6-v2\"");
     String data = required(body, "data", "a JSONL file path or s3://bucket/key");
-    String name = required(body, "name", "the name of the package to publish, e.g. \"minilm-spam\"");
-    return new TrainingRequest(model, data, name,
+    String name =
+        required(body, "name", "the name of the package to publish, e.g. \"minilm-spam\"");
+    return new TrainingRequest(
+        model,
+        data,
+        name,
         Inputs.string(body, "evalData", null),
         Inputs.string(body, "positiveLabel", null),
         Hyperparameters.fromJson(body.get("hyperparameters")));

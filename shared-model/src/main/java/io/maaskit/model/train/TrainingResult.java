@@ -10,7 +10,8 @@ import java.util.List;
  * @param storeUri where it was published
  * @param history one entry per epoch run
  * @param evaluation the held-out evaluation, or null when the request had no evaluation data
- * @param embedSeconds the inference pass over the training data (features, or frozen layers' outputs)
+ * @param embedSeconds the inference pass over the training data (features, or frozen layers'
+ *     outputs)
  * @param trainSeconds the epochs
  * @param evalSeconds the held-out evaluation
  * @param totalSeconds the whole job, publishing included

@@ -3,8 +3,9 @@
  * local path or S3 ({@link io.maaskit.model.train.DatasetSource}), a stratified, seeded
  * train/validation split, class-weighted cross-entropy trained with DJL's AdamW on PyTorch autograd
  * (warm-up, cosine or linear decay, early stopping), a duration estimate for refusing jobs that
- * cannot finish in time, evaluation (accuracy, per-label precision/recall/F1, confusion matrix), and
- * publication of the result as a classification package. {@link io.maaskit.model.train.TrainingJob}
- * is the entry point; {@code corpus} converts the SpamAssassin corpus into such a dataset.
+ * cannot finish in time, evaluation (accuracy, per-label precision/recall/F1, confusion matrix),
+ * and publication of the result as a classification package. {@link
+ * io.maaskit.model.train.TrainingJob} is the entry point; {@code corpus} converts the SpamAssassin
+ * corpus into such a dataset.
  */
 package io.maaskit.model.train;

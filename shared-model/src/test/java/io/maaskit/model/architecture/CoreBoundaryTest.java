@@ -1,6 +1,8 @@
 package io.maaskit.model.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -12,9 +14,6 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * The core stays a plain Java library: no Quarkus, Jakarta or Lambda types, no Quarkus or Lambda
  * artifact in its pom, and data flows one way (adapters → services → registry → stores/runtime).
@@ -24,38 +23,64 @@ class CoreBoundaryTest {
 
   @BeforeAll
   static void importCore() {
-    core = new ClassFileImporter()
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages("io.maaskit.model");
+    core =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.maaskit.model");
   }
 
   @Test
   void coreImportsNoFrameworkTypes() {
-    ArchRule rule = noClasses().that().resideInAPackage("io.maaskit.model..")
-        .should().dependOnClassesThat().resideInAnyPackage(
-            "io.quarkus..", "jakarta..", "javax.enterprise..", "com.amazonaws.services.lambda..", "io.vertx..");
+    ArchRule rule =
+        noClasses()
+            .that()
+            .resideInAPackage("io.maaskit.model..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                "io.quarkus..",
+                "jakarta..",
+                "javax.enterprise..",
+                "com.amazonaws.services.lambda..",
+                "io.vertx..");
     rule.check(core);
   }
 
   @Test
   void lowerLayersDoNotCallUp() {
-    noClasses().that().resideInAnyPackage("io.maaskit.model.store..", "io.maaskit.model.runtime..", "io.maaskit.model.pkg..")
-        .should().dependOnClassesThat().resideInAnyPackage("io.maaskit.model.registry..", "io.maaskit.model.task..", "io.maaskit.model.cli..")
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "io.maaskit.model.store..", "io.maaskit.model.runtime..", "io.maaskit.model.pkg..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.maaskit.model.registry..", "io.maaskit.model.task..", "io.maaskit.model.cli..")
         .check(core);
-    noClasses().that().resideInAPackage("io.maaskit.model.registry..")
-        .should().dependOnClassesThat().resideInAnyPackage("io.maaskit.model.task..", "io.maaskit.model.cli..")
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model.registry..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.maaskit.model.task..", "io.maaskit.model.cli..")
         .check(core);
-    noClasses().that().resideInAPackage("io.maaskit.model.task..")
-        .should().dependOnClassesThat().resideInAPackage("io.maaskit.model.cli..")
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model.task..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.maaskit.model.cli..")
         .check(core);
   }
 
   @Test
   void pomDeclaresNoQuarkusOrLambdaArtifact() throws IOException {
     String pom = Files.readString(Path.of("pom.xml"));
-    assertTrue(pom.contains("<artifactId>shared-model</artifactId>"), "ran from the shared-model module");
+    assertTrue(
+        pom.contains("<artifactId>shared-model</artifactId>"), "ran from the shared-model module");
     assertFalse(pom.contains("io.quarkus"), "shared-model must not depend on Quarkus");
-    assertFalse(pom.contains("aws-lambda-java"), "shared-model must not depend on Lambda libraries");
+    assertFalse(
+        pom.contains("aws-lambda-java"), "shared-model must not depend on Lambda libraries");
     assertFalse(pom.contains("amazon-lambda"), "shared-model must not depend on Lambda libraries");
   }
 }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * bge-small-en-v1.5, a 12-layer encoder with [CLS] pooling (the pooling quantization noise hurts
  * most: one token's state, no averaging): quantize, grade on the held-out set. The gate runs on the
- * first {@value #GATE_INPUTS} calibration inputs only, to keep the test short on two cores; the full
- * gate is exercised by {@link QuantMiniLmTest} and by every {@code scripts/quantize} run.
+ * first {@value #GATE_INPUTS} calibration inputs only, to keep the test short on two cores; the
+ * full gate is exercised by {@link QuantMiniLmTest} and by every {@code scripts/quantize} run.
  */
 class QuantBgeSmallTest {
   static final int GATE_INPUTS = 48;
@@ -34,7 +34,14 @@ class QuantBgeSmallTest {
   static void quantize() throws Exception {
     fp32Dir = TestModels.imported("bge-small-en-v1.5", "cls", 512);
     int8Dir = tmp.resolve("store").resolve("bge-small-en-v1.5-int8").resolve("1");
-    result = new Quantizer(QuantFixtures.runtime()).quantize(fp32Dir, int8Dir, QuantizeOptions.defaults().withCalibration(CalibrationSet.calibration().sample(GATE_INPUTS)), Progress.NONE);
+    result =
+        new Quantizer(QuantFixtures.runtime())
+            .quantize(
+                fp32Dir,
+                int8Dir,
+                QuantizeOptions.defaults()
+                    .withCalibration(CalibrationSet.calibration().sample(GATE_INPUTS)),
+                Progress.NONE);
     fp32 = QuantFixtures.load(fp32Dir);
     int8 = QuantFixtures.load(int8Dir);
   }
@@ -58,9 +65,15 @@ class QuantBgeSmallTest {
     assertTrue(m.quantization().minCosine() >= 0.99, "min cosine " + m.quantization().minCosine());
     long before = QuantFixtures.packageBytes(fp32Dir);
     long after = QuantFixtures.packageBytes(int8Dir);
-    System.out.printf("bge-small-en-v1.5: fp32 %d bytes, int8 %d bytes, ratio %.4f; gate min %.6f mean %.6f on %d, %d ms%n",
-        before, after, (double) after / before, result.gate().minCosine(), result.gate().meanCosine(),
-        result.gate().inputs(), result.millis());
+    System.out.printf(
+        "bge-small-en-v1.5: fp32 %d bytes, int8 %d bytes, ratio %.4f; gate min %.6f mean %.6f on %d, %d ms%n",
+        before,
+        after,
+        (double) after / before,
+        result.gate().minCosine(),
+        result.gate().meanCosine(),
+        result.gate().inputs(),
+        result.millis());
     assertTrue(after <= 0.30 * before, "int8 " + after + " bytes vs fp32 " + before);
   }
 
@@ -75,6 +88,8 @@ class QuantBgeSmallTest {
       min = Math.min(min, c[i]);
       sum += c[i];
     }
-    System.out.printf("bge-small-en-v1.5 int8 held-out: %d inputs, min %.6f, mean %.6f%n", c.length, min, sum / c.length);
+    System.out.printf(
+        "bge-small-en-v1.5 int8 held-out: %d inputs, min %.6f, mean %.6f%n",
+        c.length, min, sum / c.length);
   }
 }

@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Shared by the quantization tests: the runtime, loading a package directory, comparing vectors. */
+/**
+ * Shared by the quantization tests: the runtime, loading a package directory, comparing vectors.
+ */
 final class QuantFixtures {
   private QuantFixtures() {}
 
@@ -26,7 +28,8 @@ final class QuantFixtures {
     Path root = packageDir.getParent().getParent();
     LocalModelStore store = new LocalModelStore(root);
     Path cache = Files.createDirectories(Path.of("target", "quant-test-cache"));
-    PackageLoader loader = new PackageLoader(store, new PackageCache(cache, 0), LoadMode.CACHE, runtime());
+    PackageLoader loader =
+        new PackageLoader(store, new PackageCache(cache, 0), LoadMode.CACHE, runtime());
     return (TextEncoder) loader.load(ModelPackage.read(packageDir)).model();
   }
 

@@ -35,7 +35,9 @@ class QuantMiniLmTest {
   static void quantize() throws Exception {
     fp32Dir = TestModels.miniLm();
     int8Dir = tmp.resolve("store").resolve("all-minilm-l6-v2-int8").resolve("1");
-    result = new Quantizer(QuantFixtures.runtime()).quantize(fp32Dir, int8Dir, QuantizeOptions.defaults(), Progress.NONE);
+    result =
+        new Quantizer(QuantFixtures.runtime())
+            .quantize(fp32Dir, int8Dir, QuantizeOptions.defaults(), Progress.NONE);
     fp32 = QuantFixtures.load(fp32Dir);
     int8 = QuantFixtures.load(int8Dir);
   }
@@ -70,24 +72,37 @@ class QuantMiniLmTest {
   void packageIsAtMostThirtyPercentOfFloat32() throws Exception {
     long before = QuantFixtures.packageBytes(fp32Dir);
     long after = QuantFixtures.packageBytes(int8Dir);
-    System.out.printf("all-minilm-l6-v2: fp32 %d bytes, int8 %d bytes, ratio %.4f; gate min %.6f mean %.6f on %d, %d ms%n",
-        before, after, (double) after / before, result.gate().minCosine(), result.gate().meanCosine(),
-        result.gate().inputs(), result.millis());
+    System.out.printf(
+        "all-minilm-l6-v2: fp32 %d bytes, int8 %d bytes, ratio %.4f; gate min %.6f mean %.6f on %d, %d ms%n",
+        before,
+        after,
+        (double) after / before,
+        result.gate().minCosine(),
+        result.gate().meanCosine(),
+        result.gate().inputs(),
+        result.millis());
     assertTrue(after <= 0.30 * before, "int8 " + after + " bytes vs fp32 " + before);
   }
 
   @Test
   void weightsAreInt8WithPerRowScalesAndNormsStayFloat() throws Exception {
     Map<String, Safetensors.Tensor> t = Safetensors.read(int8Dir.resolve("model.safetensors"));
-    for (String w : List.of("encoder.layer.0.attention.self.query.weight", "encoder.layer.5.output.dense.weight",
-        "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight")) {
+    for (String w :
+        List.of(
+            "encoder.layer.0.attention.self.query.weight",
+            "encoder.layer.5.output.dense.weight",
+            "embeddings.word_embeddings.weight",
+            "embeddings.position_embeddings.weight")) {
       assertEquals("I8", t.get(w).dtype(), w);
       assertEquals("F32", t.get(w + ".scale").dtype(), w);
       assertEquals(t.get(w).shape()[0], t.get(w + ".scale").shape()[0], w);
       assertFalse(t.containsKey(w + ".zero_point"), w);
     }
-    for (String f : List.of("encoder.layer.0.attention.self.query.bias", "encoder.layer.0.output.LayerNorm.weight",
-        "embeddings.LayerNorm.bias")) {
+    for (String f :
+        List.of(
+            "encoder.layer.0.attention.self.query.bias",
+            "encoder.layer.0.output.LayerNorm.weight",
+            "embeddings.LayerNorm.bias")) {
       assertEquals("F32", t.get(f).dtype(), f);
     }
   }
@@ -104,16 +119,24 @@ class QuantMiniLmTest {
       min = Math.min(min, c[i]);
       sum += c[i];
     }
-    System.out.printf("all-minilm-l6-v2 int8 held-out: %d inputs, min %.6f, mean %.6f%n", c.length, min, sum / c.length);
+    System.out.printf(
+        "all-minilm-l6-v2 int8 held-out: %d inputs, min %.6f, mean %.6f%n",
+        c.length, min, sum / c.length);
   }
 
   @Test
   void gateRefusesAndLeavesNothingBehind() throws Exception {
     Path out = tmp.resolve("rejected").resolve("strict").resolve("1");
-    QuantizeOptions strict = QuantizeOptions.defaults()
-        .withCalibration(CalibrationSet.calibration().sample(16)).withMinCosine(0.999999);
-    QuantizationRejectedException e = assertThrows(QuantizationRejectedException.class,
-        () -> new Quantizer(QuantFixtures.runtime()).quantize(fp32Dir, out, strict, Progress.NONE));
+    QuantizeOptions strict =
+        QuantizeOptions.defaults()
+            .withCalibration(CalibrationSet.calibration().sample(16))
+            .withMinCosine(0.999999);
+    QuantizationRejectedException e =
+        assertThrows(
+            QuantizationRejectedException.class,
+            () ->
+                new Quantizer(QuantFixtures.runtime())
+                    .quantize(fp32Dir, out, strict, Progress.NONE));
     assertTrue(e.getMessage().contains("rejected by the accuracy gate"), e.getMessage());
     assertTrue(e.getMessage().contains("No package was written"), e.getMessage());
     assertFalse(e.result().passed());
@@ -125,7 +148,14 @@ class QuantMiniLmTest {
 
   @Test
   void refusesAnAlreadyQuantizedSource() {
-    assertThrows(InvalidRequestException.class, () -> new Quantizer(QuantFixtures.runtime())
-        .quantize(int8Dir, tmp.resolve("again").resolve("x").resolve("1"), QuantizeOptions.defaults(), Progress.NONE));
+    assertThrows(
+        InvalidRequestException.class,
+        () ->
+            new Quantizer(QuantFixtures.runtime())
+                .quantize(
+                    int8Dir,
+                    tmp.resolve("again").resolve("x").resolve("1"),
+                    QuantizeOptions.defaults(),
+                    Progress.NONE));
   }
 }

@@ -56,15 +56,23 @@ class QuantOnnxImportTest {
     Map<String, Safetensors.Tensor> t = Safetensors.read(qDir.resolve("model.safetensors"));
     assertEquals("U8", t.get("embeddings.word_embeddings.weight").dtype());
     assertEquals("I8", t.get("encoder.layer.0.attention.self.query.weight").dtype());
-    assertEquals(List.of(384L, 384L), List.of(t.get("encoder.layer.0.attention.self.query.weight").shape()[0],
-        t.get("encoder.layer.0.attention.self.query.weight").shape()[1]));
+    assertEquals(
+        List.of(384L, 384L),
+        List.of(
+            t.get("encoder.layer.0.attention.self.query.weight").shape()[0],
+            t.get("encoder.layer.0.attention.self.query.weight").shape()[1]));
     long before = QuantFixtures.packageBytes(fp32Dir);
     long after = QuantFixtures.packageBytes(qDir);
-    System.out.printf("all-minilm-l6-v2-q (ONNX import): %d bytes, %.4f of fp32 %d%n", after, (double) after / before, before);
+    System.out.printf(
+        "all-minilm-l6-v2-q (ONNX import): %d bytes, %.4f of fp32 %d%n",
+        after, (double) after / before, before);
     assertTrue(after <= 0.30 * before, "imported int8 " + after + " bytes vs fp32 " + before);
   }
 
-  /** Dequantized weights match the fp32 export's: a transposed matrix or a misplaced scale would not. */
+  /**
+   * Dequantized weights match the fp32 export's: a transposed matrix or a misplaced scale would
+   * not.
+   */
   @Test
   void dequantizedWeightsMatchTheFloat32Weights() throws Exception {
     Map<String, Safetensors.Tensor> a = Safetensors.read(fp32Dir.resolve("model.safetensors"));
@@ -100,7 +108,9 @@ class QuantOnnxImportTest {
       min = Math.min(min, c[i]);
       sum += c[i];
     }
-    System.out.printf("all-minilm-l6-v2-q (ONNX import) vs fp32 held-out: %d inputs, min %.6f, mean %.6f%n", c.length, min, sum / c.length);
+    System.out.printf(
+        "all-minilm-l6-v2-q (ONNX import) vs fp32 held-out: %d inputs, min %.6f, mean %.6f%n",
+        c.length, min, sum / c.length);
     // ONNX Runtime running the same -q file scores min 0.970 / mean 0.989 against the fp32 file on
     // this set (it also quantizes activations); the export's per-tensor uint8 embedding tables are
     // what keeps it below the 0.99 that scripts/quantize's per-row tables reach.

@@ -52,7 +52,8 @@ class QuantizerTest {
 
   @Test
   void largestMagnitudeMapsToPlusMinus127AndSignsAreSymmetric() {
-    Tensor t = Tensor.ofFloats(new float[] {0.5f, -1.0f, 0.25f, 1.0f, 2.0f, -2.0f, 0.0f, 1.0f}, 2, 4);
+    Tensor t =
+        Tensor.ofFloats(new float[] {0.5f, -1.0f, 0.25f, 1.0f, 2.0f, -2.0f, 0.0f, 1.0f}, 2, 4);
     SymmetricInt8.Quantized q = SymmetricInt8.quantizeRows(t);
     byte[] v = bytes(q.values());
     assertArrayEquals(new byte[] {64, -127, 32, 127, 127, -127, 0, 64}, v);
@@ -68,9 +69,11 @@ class QuantizerTest {
 
   @Test
   void refusesNonFiniteWeightsAndVectors() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SymmetricInt8.quantizeRows(Tensor.ofFloats(new float[] {1, Float.NaN}, 1, 2)));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SymmetricInt8.quantizeRows(Tensor.ofFloats(new float[] {1, 2}, 2)));
   }
 
@@ -89,14 +92,25 @@ class QuantizerTest {
     in.put("classifier.weight", randomMatrix(2, 8, 8));
 
     Map<String, Tensor> out = Quantizer.quantizeTensors(in, true, Progress.NONE);
-    for (String q : new String[] {"embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
-        "embeddings.token_type_embeddings.weight", "encoder.layer.0.attention.self.query.weight",
-        "encoder.layer.11.output.dense.weight"}) {
+    for (String q :
+        new String[] {
+          "embeddings.word_embeddings.weight",
+          "embeddings.position_embeddings.weight",
+          "embeddings.token_type_embeddings.weight",
+          "encoder.layer.0.attention.self.query.weight",
+          "encoder.layer.11.output.dense.weight"
+        }) {
       assertEquals("I8", out.get(q).dtype(), q);
       assertEquals(in.get(q).shape()[0], out.get(q + ".scale").shape()[0], q);
     }
-    for (String kept : new String[] {"embeddings.LayerNorm.weight", "encoder.layer.0.attention.self.query.bias",
-        "encoder.layer.0.output.LayerNorm.weight", "pooler.dense.weight", "classifier.weight"}) {
+    for (String kept :
+        new String[] {
+          "embeddings.LayerNorm.weight",
+          "encoder.layer.0.attention.self.query.bias",
+          "encoder.layer.0.output.LayerNorm.weight",
+          "pooler.dense.weight",
+          "classifier.weight"
+        }) {
       assertSame(in.get(kept), out.get(kept), kept);
       assertFalse(out.containsKey(kept + ".scale"), kept);
     }
@@ -110,7 +124,8 @@ class QuantizerTest {
   @Test
   void recognisesPrefixedNamesAndSkipsAlreadyQuantizedTensors() {
     Tensor f = randomMatrix(4, 4, 9);
-    assertTrue(Quantizer.shouldQuantize("bert.encoder.layer.3.intermediate.dense.weight", f, false));
+    assertTrue(
+        Quantizer.shouldQuantize("bert.encoder.layer.3.intermediate.dense.weight", f, false));
     assertTrue(Quantizer.shouldQuantize("bert.embeddings.word_embeddings.weight", f, true));
     Tensor i8 = new Tensor("I8", new long[] {4, 4}, ByteBuffer.allocate(16));
     assertFalse(Quantizer.shouldQuantize("encoder.layer.0.output.dense.weight", i8, true));

@@ -27,7 +27,11 @@ final class ElasticMqServer {
   private final int port;
 
   private ElasticMqServer() {
-    server = SQSRestServerBuilder.withInterface("127.0.0.1").withDynamicPort().withAWSRegion("us-east-1").start();
+    server =
+        SQSRestServerBuilder.withInterface("127.0.0.1")
+            .withDynamicPort()
+            .withAWSRegion("us-east-1")
+            .start();
     port = server.waitUntilStarted().localAddress().getPort();
   }
 
@@ -54,7 +58,8 @@ final class ElasticMqServer {
   }
 
   /** A uniquely named queue; attributes as SQS takes them. */
-  static String createQueue(SqsClient sqs, String base, Map<QueueAttributeName, String> attributes) {
+  static String createQueue(
+      SqsClient sqs, String base, Map<QueueAttributeName, String> attributes) {
     String name = base + "-" + names.incrementAndGet() + (base.endsWith("-fifo") ? ".fifo" : "");
     return sqs.createQueue(b -> b.queueName(name).attributes(attributes)).queueUrl();
   }
@@ -62,20 +67,37 @@ final class ElasticMqServer {
   /** A main queue with a dead-letter queue: {@code [main, dlq]}. */
   static String[] createWithDlq(SqsClient sqs, int maxReceiveCount, int visibilitySeconds) {
     String dlq = createQueue(sqs, "dlq", Map.of());
-    String arn = sqs.getQueueAttributes(b -> b.queueUrl(dlq).attributeNames(QueueAttributeName.QUEUE_ARN))
-        .attributes().get(QueueAttributeName.QUEUE_ARN);
-    String main = createQueue(sqs, "requests", Map.of(
-        QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(visibilitySeconds),
-        QueueAttributeName.REDRIVE_POLICY,
-        "{\"deadLetterTargetArn\":\"" + arn + "\",\"maxReceiveCount\":\"" + maxReceiveCount + "\"}"));
+    String arn =
+        sqs.getQueueAttributes(b -> b.queueUrl(dlq).attributeNames(QueueAttributeName.QUEUE_ARN))
+            .attributes()
+            .get(QueueAttributeName.QUEUE_ARN);
+    String main =
+        createQueue(
+            sqs,
+            "requests",
+            Map.of(
+                QueueAttributeName.VISIBILITY_TIMEOUT,
+                Integer.toString(visibilitySeconds),
+                QueueAttributeName.REDRIVE_POLICY,
+                "{\"deadLetterTargetArn\":\""
+                    + arn
+                    + "\",\"maxReceiveCount\":\""
+                    + maxReceiveCount
+                    + "\"}"));
     return new String[] {main, dlq};
   }
 
   /** Visible plus in-flight messages. */
   static int depth(SqsClient sqs, String url) {
-    Map<QueueAttributeName, String> a = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(
-        QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE,
-        QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED)).attributes();
+    Map<QueueAttributeName, String> a =
+        sqs.getQueueAttributes(
+                b ->
+                    b.queueUrl(url)
+                        .attributeNames(
+                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE,
+                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED))
+            .attributes();
     return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
         + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
         + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED));
@@ -85,8 +107,14 @@ final class ElasticMqServer {
   static List<Message> drain(SqsClient sqs, String url, int hideSeconds) {
     List<Message> out = new ArrayList<>();
     while (true) {
-      List<Message> batch = sqs.receiveMessage(b -> b.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(0)
-          .visibilityTimeout(hideSeconds)).messages();
+      List<Message> batch =
+          sqs.receiveMessage(
+                  b ->
+                      b.queueUrl(url)
+                          .maxNumberOfMessages(10)
+                          .waitTimeSeconds(0)
+                          .visibilityTimeout(hideSeconds))
+              .messages();
       if (batch.isEmpty()) {
         return out;
       }

@@ -31,8 +31,12 @@ final class QueueFixtures {
         TestModels.miniLm();
         LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
         TorchRuntime rt = TorchRuntime.start(RuntimeOptions.defaults());
-        registry = new ModelRegistry(store,
-            new PackageLoader(store, new PackageCache(Path.of("target/cache"), 0), LoadMode.CACHE, rt), RegistryOptions.defaults());
+        registry =
+            new ModelRegistry(
+                store,
+                new PackageLoader(
+                    store, new PackageCache(Path.of("target/cache"), 0), LoadMode.CACHE, rt),
+                RegistryOptions.defaults());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -18,7 +18,10 @@ import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
-/** The S3 sink against S3Proxy: one object per message id, HEAD as the idempotency check, errors named. */
+/**
+ * The S3 sink against S3Proxy: one object per message id, HEAD as the idempotency check, errors
+ * named.
+ */
 class S3ResultSinkTest {
   static S3TestServer server;
   static S3Client s3;
@@ -39,8 +42,15 @@ class S3ResultSinkTest {
   }
 
   static QueueResult result(String messageId) {
-    return new QueueResult("corr-1", messageId, "embed", "all-minilm-l6-v2", QueueResult.OK, "embeddings",
-        new float[][] {{0.5f, -0.25f}}, 7);
+    return new QueueResult(
+        "corr-1",
+        messageId,
+        "embed",
+        "all-minilm-l6-v2",
+        QueueResult.OK,
+        "embeddings",
+        new float[][] {{0.5f, -0.25f}},
+        7);
   }
 
   @Test
@@ -52,10 +62,13 @@ class S3ResultSinkTest {
     sink.write(result("abc-1"));
     assertTrue(sink.has("abc-1"));
     assertFalse(sink.has("abc-2"));
-    ResponseBytes<GetObjectResponse> got = s3.getObjectAsBytes(b -> b.bucket("sink").key("results/2024/abc-1.json"));
+    ResponseBytes<GetObjectResponse> got =
+        s3.getObjectAsBytes(b -> b.bucket("sink").key("results/2024/abc-1.json"));
     assertEquals("application/json", got.response().contentType());
-    assertEquals("{\"id\":\"corr-1\",\"message_id\":\"abc-1\",\"task\":\"embed\",\"model\":\"all-minilm-l6-v2\","
-        + "\"status\":\"ok\",\"duration_ms\":7,\"embeddings\":[[0.5,-0.25]]}", got.asUtf8String());
+    assertEquals(
+        "{\"id\":\"corr-1\",\"message_id\":\"abc-1\",\"task\":\"embed\",\"model\":\"all-minilm-l6-v2\","
+            + "\"status\":\"ok\",\"duration_ms\":7,\"embeddings\":[[0.5,-0.25]]}",
+        got.asUtf8String());
     JsonNode n = new ObjectMapper().readTree(got.asByteArray());
     assertEquals(-0.25, n.get("embeddings").get(0).get(1).asDouble());
   }
@@ -65,7 +78,8 @@ class S3ResultSinkTest {
     S3ResultSink sink = new S3ResultSink(s3, S3Location.parse("s3://sink"));
     assertEquals("m.json", sink.key("m"));
     for (String bad : List.of("../escape", "a/b", "", " ")) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sink.key(bad));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> sink.key(bad));
       assertTrue(e.getMessage().contains("cannot name a result object"), e.getMessage());
     }
   }
@@ -74,11 +88,17 @@ class S3ResultSinkTest {
   void missingBucketAndBadCredentialsAreIoErrorsNamingTheObject() {
     S3ResultSink noBucket = new S3ResultSink(s3, S3Location.parse("s3://no-such-bucket/r"));
     IOException e = assertThrows(IOException.class, () -> noBucket.write(result("x")));
-    assertTrue(e.getMessage().startsWith("writing result s3://no-such-bucket/r/x.json failed"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("writing result s3://no-such-bucket/r/x.json failed"),
+        e.getMessage());
     try (S3Client wrong = server.client(server.settings(8 << 20, 4, 1), "someone", "else")) {
       S3ResultSink denied = new S3ResultSink(wrong, S3Location.parse("s3://sink/results"));
       IOException d = assertThrows(IOException.class, () -> denied.has("x"));
-      assertTrue(d.getMessage().startsWith("access denied checking for result s3://sink/results/x.json: the role needs s3:GetObject"), d.getMessage());
+      assertTrue(
+          d.getMessage()
+              .startsWith(
+                  "access denied checking for result s3://sink/results/x.json: the role needs s3:GetObject"),
+          d.getMessage());
     }
   }
 }

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.error.PayloadTooLargeException;
-import io.maaskit.model.store.S3Location;
 import io.maaskit.model.store.S3TestServer;
 import java.io.IOException;
 import java.util.List;
@@ -54,9 +53,12 @@ class SqsResultSinkTest {
 
   @Test
   void fifoQueueDropsARepeatFromAnotherProcess() throws Exception {
-    String url = ElasticMqServer.createQueue(sqs, "results-fifo", Map.of(QueueAttributeName.FIFO_QUEUE, "true"));
+    String url =
+        ElasticMqServer.createQueue(
+            sqs, "results-fifo", Map.of(QueueAttributeName.FIFO_QUEUE, "true"));
     assertTrue(url.endsWith(".fifo"), url);
-    // Two sinks = two processes: neither remembers the other's sends, SQS deduplicates by message id.
+    // Two sinks = two processes: neither remembers the other's sends, SQS deduplicates by message
+    // id.
     new SqsResultSink(sqs, url).write(S3ResultSinkTest.result("m-2"));
     new SqsResultSink(sqs, url).write(S3ResultSinkTest.result("m-2"));
     new SqsResultSink(sqs, url).write(S3ResultSinkTest.result("m-3"));
@@ -72,9 +74,11 @@ class SqsResultSinkTest {
     for (float[] row : big) {
       java.util.Arrays.fill(row, 0.12345678f);
     }
-    QueueResult r = new QueueResult(null, "m-4", "embed", "m", QueueResult.OK, "embeddings", big, 1);
+    QueueResult r =
+        new QueueResult(null, "m-4", "embed", "m", QueueResult.OK, "embeddings", big, 1);
     PayloadTooLargeException e = assertThrows(PayloadTooLargeException.class, () -> sink.write(r));
-    assertTrue(e.getMessage().contains("more than the results queue takes (262144)"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("more than the results queue takes (262144)"), e.getMessage());
     assertTrue(e.getMessage().contains("MAAS_RESULTS_URI"), e.getMessage());
     assertFalse(sink.has("m-4"));
     assertEquals(0, ElasticMqServer.depth(sqs, url));
@@ -92,7 +96,8 @@ class SqsResultSinkTest {
       QueueSettings settings = QueueSettings.of(null, "s3://both/r", url);
       ResultSink sink = ResultSink.of(settings, s3, sqs);
       assertInstanceOf(CompositeResultSink.class, sink);
-      IOException e = assertThrows(IOException.class, () -> sink.write(S3ResultSinkTest.result("m-5")));
+      IOException e =
+          assertThrows(IOException.class, () -> sink.write(S3ResultSinkTest.result("m-5")));
       assertTrue(e.getMessage().contains(url), e.getMessage());
       assertTrue(s3server.exists("both", "r/m-5.json"));
       assertFalse(sink.has("m-5"), "not done until every sink has it");
@@ -100,7 +105,10 @@ class SqsResultSinkTest {
       sqs.createQueue(b -> b.queueName(name));
       sink.write(S3ResultSinkTest.result("m-5"));
       assertTrue(sink.has("m-5"));
-      assertEquals(1, s3server.blobs().writes().stream().filter("r/m-5.json"::equals).count(), "S3 not rewritten");
+      assertEquals(
+          1,
+          s3server.blobs().writes().stream().filter("r/m-5.json"::equals).count(),
+          "S3 not rewritten");
       assertEquals(1, ElasticMqServer.drain(sqs, url, 30).size());
     }
   }

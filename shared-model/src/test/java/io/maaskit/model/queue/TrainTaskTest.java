@@ -35,30 +35,44 @@ class TrainTaskTest {
   static void setUp() throws Exception {
     TestModels.topicClassifier(); // also writes target/test-models/topics.jsonl
     data = TestModels.storeRoot().getParent().resolve("topics.jsonl");
-    job = new TrainingJob(new LocalModelStore(TestModels.storeRoot()), TorchRuntime.start(RuntimeOptions.defaults()),
-        DatasetSource.local());
+    job =
+        new TrainingJob(
+            new LocalModelStore(TestModels.storeRoot()),
+            TorchRuntime.start(RuntimeOptions.defaults()),
+            DatasetSource.local());
   }
 
   static JsonNode message(String name, String dataPath) throws Exception {
-    return JSON.readTree("{\"task\": \"train\", \"id\": \"job-1\", \"model\": \"all-minilm-l6-v2\", \"data\": \""
-        + dataPath + "\", \"name\": \"" + name + "\"}");
+    return JSON.readTree(
+        "{\"task\": \"train\", \"id\": \"job-1\", \"model\": \"all-minilm-l6-v2\", \"data\": \""
+            + dataPath
+            + "\", \"name\": \""
+            + name
+            + "\"}");
   }
 
   @Test
   void trainingMessagePublishesANewVersionWithMetrics() throws Exception {
-    TaskOutput out = new TrainTask(job, Duration.ofMinutes(14)).run(message("queue-topics", data.toString()));
+    TaskOutput out =
+        new TrainTask(job, Duration.ofMinutes(14)).run(message("queue-topics", data.toString()));
     assertEquals(QueueResult.OK, out.status());
     assertEquals("training", out.field());
     @SuppressWarnings("unchecked")
     Map<String, Object> training = (Map<String, Object>) out.value();
     assertTrue(((String) training.get("package")).startsWith("queue-topics@"), training.toString());
     assertNotNull(training.get("metrics"));
-    assertTrue(Files.isRegularFile(TestModels.storeRoot().resolve("queue-topics").resolve("1").resolve("maas-model.json")));
+    assertTrue(
+        Files.isRegularFile(
+            TestModels.storeRoot()
+                .resolve("queue-topics")
+                .resolve("1")
+                .resolve("maas-model.json")));
   }
 
   @Test
   void jobsThatCannotFinishInTimeAreRefusedSayingWhy() throws Exception {
-    TaskOutput out = new TrainTask(job, Duration.ofMillis(1)).run(message("never-trained", data.toString()));
+    TaskOutput out =
+        new TrainTask(job, Duration.ofMillis(1)).run(message("never-trained", data.toString()));
     assertEquals("refused", out.status());
     @SuppressWarnings("unchecked")
     Map<String, Object> refusal = (Map<String, Object>) out.value();
@@ -68,11 +82,21 @@ class TrainTaskTest {
 
   @Test
   void brokenDatasetsArePermanentErrors() throws Exception {
-    Path bad = Files.writeString(Files.createTempFile("bad", ".jsonl"), "{\"text\": \"ok\", \"label\": \"a\"}\nnot json\n");
-    InvalidRequestException e = assertThrows(InvalidRequestException.class,
-        () -> new TrainTask(job, Duration.ofMinutes(14)).run(message("bad-data", bad.toString())));
+    Path bad =
+        Files.writeString(
+            Files.createTempFile("bad", ".jsonl"),
+            "{\"text\": \"ok\", \"label\": \"a\"}\nnot json\n");
+    InvalidRequestException e =
+        assertThrows(
+            InvalidRequestException.class,
+            () ->
+                new TrainTask(job, Duration.ofMinutes(14))
+                    .run(message("bad-data", bad.toString())));
     assertTrue(e.getMessage().contains("line 2"), e.getMessage());
-    assertThrows(InvalidRequestException.class,
-        () -> new TrainTask(job, Duration.ofMinutes(14)).run(message("missing-data", "/no/such/file.jsonl")));
+    assertThrows(
+        InvalidRequestException.class,
+        () ->
+            new TrainTask(job, Duration.ofMinutes(14))
+                .run(message("missing-data", "/no/such/file.jsonl")));
   }
 }

@@ -26,19 +26,28 @@ class LoadWaitTest {
   @Test
   void waitIsBoundedThenTheSameLoadServes() throws Exception {
     LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
-    PackageLoader loader = new PackageLoader(store, new PackageCache(Path.of("target", "cache"), 0), LoadMode.CACHE,
-        TorchRuntime.start(RuntimeOptions.defaults()));
-    RegistryOptions impatient = new RegistryOptions(Duration.ofMillis(1), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
+    PackageLoader loader =
+        new PackageLoader(
+            store,
+            new PackageCache(Path.of("target", "cache"), 0),
+            LoadMode.CACHE,
+            TorchRuntime.start(RuntimeOptions.defaults()));
+    RegistryOptions impatient =
+        new RegistryOptions(Duration.ofMillis(1), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
     try (ModelRegistry registry = new ModelRegistry(store, loader, impatient)) {
       ModelId id = ModelId.parse("all-minilm-l6-v2@1");
       // Hashing and building a 91 MB package takes far longer than 1 ms.
-      ModelUnavailableException e = assertThrows(ModelUnavailableException.class, () -> registry.get(id));
+      ModelUnavailableException e =
+          assertThrows(ModelUnavailableException.class, () -> registry.get(id));
       assertTrue(e.getMessage().contains("still loading"), e.getMessage());
       assertTrue(e.retryAfter().toSeconds() >= 1, "Retry-After " + e.retryAfter());
       assertEquals(ModelRegistry.State.PENDING, registry.status().get(0).state());
 
       Object loaded = registry.preload(id).get(); // waits for the load already in flight
-      assertSame(loaded, registry.get(id, TextEncoder.class), "the load that was in flight is the one served");
+      assertSame(
+          loaded,
+          registry.get(id, TextEncoder.class),
+          "the load that was in flight is the one served");
       assertEquals(ModelRegistry.State.READY, registry.status().get(0).state());
     }
   }

@@ -82,27 +82,36 @@ class S3RegistryTest {
       long t0 = System.nanoTime();
       store.publish(pkg, false, Progress.NONE);
       double secs = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("published %s (%.1f MB) to S3Proxy in %.2f s (%.0f MB/s, multipart)%n",
+      System.out.printf(
+          "published %s (%.1f MB) to S3Proxy in %.2f s (%.0f MB/s, multipart)%n",
           V1, v1.totalBytes() / 1e6, secs, v1.totalBytes() / 1e6 / secs);
       store.publish(tmp.resolve("v2"), false, Progress.NONE);
     }
     runtime = TorchRuntime.start(RuntimeOptions.defaults());
-    texts = TestTexts.varied().subList(0, 10); // short, non-ASCII, emoji: enough to compare, cheap on 2 cores
+    texts =
+        TestTexts.varied()
+            .subList(0, 10); // short, non-ASCII, emoji: enough to compare, cheap on 2 cores
     LocalModelStore local = new LocalModelStore(TestModels.storeRoot());
-    try (ModelRegistry reg = new ModelRegistry(local,
-        new PackageLoader(local, new PackageCache(tmp.resolve("local-cache"), 0), LoadMode.CACHE, runtime),
-        RegistryOptions.defaults())) {
+    try (ModelRegistry reg =
+        new ModelRegistry(
+            local,
+            new PackageLoader(
+                local, new PackageCache(tmp.resolve("local-cache"), 0), LoadMode.CACHE, runtime),
+            RegistryOptions.defaults())) {
       localVectors = reg.get(V1, TextEncoder.class).embed(texts, true).vectors();
     }
   }
 
-  /** Version 2 shares model.safetensors and tokenizer.json with version 1; only config.json differs. */
+  /**
+   * Version 2 shares model.safetensors and tokenizer.json with version 1; only config.json differs.
+   */
   static ModelManifest secondVersion(Path v1Dir, Path dir) throws IOException {
     Files.createDirectories(dir);
     for (String f : List.of("model.safetensors", "tokenizer.json")) {
       Files.copy(v1Dir.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
-    Files.writeString(dir.resolve("config.json"), Files.readString(v1Dir.resolve("config.json")) + "\n");
+    Files.writeString(
+        dir.resolve("config.json"), Files.readString(v1Dir.resolve("config.json")) + "\n");
     return ModelPackage.seal(dir, ModelPackage.read(v1Dir).withId(NAME, "2"));
   }
 
@@ -123,8 +132,10 @@ class S3RegistryTest {
     return new S3ModelStore(client, S3Location.parse("s3://" + BUCKET + "/" + prefix), settings);
   }
 
-  static ModelRegistry registry(S3ModelStore store, Path cacheDir, LoadMode mode, RegistryOptions options) {
-    return new ModelRegistry(store, new PackageLoader(store, new PackageCache(cacheDir, 0), mode, runtime), options);
+  static ModelRegistry registry(
+      S3ModelStore store, Path cacheDir, LoadMode mode, RegistryOptions options) {
+    return new ModelRegistry(
+        store, new PackageLoader(store, new PackageCache(cacheDir, 0), mode, runtime), options);
   }
 
   static int parts(PackageFile f) {
@@ -137,7 +148,11 @@ class S3RegistryTest {
   }
 
   static LoadStats stats(ModelRegistry reg, ModelId id) {
-    return reg.status().stream().filter(s -> s.model().equals(id.toString())).findFirst().orElseThrow().stats();
+    return reg.status().stream()
+        .filter(s -> s.model().equals(id.toString()))
+        .findFirst()
+        .orElseThrow()
+        .stats();
   }
 
   static void assertIdentical(float[][] expected, float[][] actual) {
@@ -157,18 +172,23 @@ class S3RegistryTest {
   }
 
   @Test
-  void fiftyConcurrentColdRequestsDownloadEachFileOnceAndEmbedExactlyLikeTheLocalStore() throws Exception {
+  void fiftyConcurrentColdRequestsDownloadEachFileOnceAndEmbedExactlyLikeTheLocalStore()
+      throws Exception {
     try (S3ModelStore store = store("models");
-        ModelRegistry reg = registry(store, tmp.resolve("cold-cache"), LoadMode.CACHE, RegistryOptions.defaults())) {
+        ModelRegistry reg =
+            registry(
+                store, tmp.resolve("cold-cache"), LoadMode.CACHE, RegistryOptions.defaults())) {
       int callers = 50;
       CountDownLatch go = new CountDownLatch(1);
       ExecutorService pool = Executors.newFixedThreadPool(callers);
       List<Future<TextEncoder>> results = new ArrayList<>();
       for (int i = 0; i < callers; i++) {
-        results.add(pool.submit(() -> {
-          go.await();
-          return reg.get(ModelId.parse(NAME + "@1"), TextEncoder.class);
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return reg.get(ModelId.parse(NAME + "@1"), TextEncoder.class);
+                }));
       }
       long t0 = System.nanoTime();
       go.countDown();
@@ -179,7 +199,8 @@ class S3RegistryTest {
       long millis = (System.nanoTime() - t0) / 1_000_000;
       pool.shutdown();
 
-      // Server side: one manifest GET, and per file exactly its parts (11 ranged GETs for the 90 MB weights).
+      // Server side: one manifest GET, and per file exactly its parts (11 ranged GETs for the 90 MB
+      // weights).
       assertEquals(1, server.blobs().gets(key("models", V1, ModelManifest.FILE)));
       int expected = 1;
       for (PackageFile f : v1.files()) {
@@ -189,13 +210,15 @@ class S3RegistryTest {
       assertEquals(11, parts(v1.file("model.safetensors")));
       assertEquals(expected, server.blobs().totalGets(), server.blobs().ranges().toString());
       long manifestBytes = Files.size(TestModels.miniLm().resolve(ModelManifest.FILE));
-      assertEquals(v1.totalBytes() + manifestBytes, server.blobs().bytesServed(), "every byte served once");
+      assertEquals(
+          v1.totalBytes() + manifestBytes, server.blobs().bytesServed(), "every byte served once");
 
       assertIdentical(localVectors, first.embed(texts, true).vectors());
       LoadStats s = stats(reg, V1);
       assertEquals(v1.totalBytes(), s.bytesDownloaded());
       assertEquals(0, s.bytesFromCache());
-      System.out.printf("50 concurrent cold requests: %d GETs in total, all served after %d ms; %s%n",
+      System.out.printf(
+          "50 concurrent cold requests: %d GETs in total, all served after %d ms; %s%n",
           server.blobs().totalGets(), millis, s.logLine());
     }
   }
@@ -203,15 +226,19 @@ class S3RegistryTest {
   @Test
   void versionLessNamesAreResolvedWithOneListing() throws Exception {
     try (S3ModelStore store = store("models");
-        ModelRegistry reg = registry(store, tmp.resolve("resolve-cache"), LoadMode.CACHE, RegistryOptions.defaults())) {
+        ModelRegistry reg =
+            registry(
+                store, tmp.resolve("resolve-cache"), LoadMode.CACHE, RegistryOptions.defaults())) {
       CountDownLatch go = new CountDownLatch(1);
       ExecutorService pool = Executors.newFixedThreadPool(20);
       List<Future<ModelId>> ids = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        ids.add(pool.submit(() -> {
-          go.await();
-          return reg.preload(ModelId.parse(NAME)).get().manifest().id();
-        }));
+        ids.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return reg.preload(ModelId.parse(NAME)).get().manifest().id();
+                }));
       }
       go.countDown();
       for (Future<ModelId> id : ids) {
@@ -241,7 +268,10 @@ class S3RegistryTest {
 
       second.get(V2, TextEncoder.class);
       LoadStats s2 = stats(second, V2);
-      assertEquals(v2.file("config.json").size(), s2.bytesDownloaded(), "only the changed config.json: " + s2.logLine());
+      assertEquals(
+          v2.file("config.json").size(),
+          s2.bytesDownloaded(),
+          "only the changed config.json: " + s2.logLine());
       assertEquals(0, server.blobs().gets(key("models", V2, "model.safetensors")));
       assertEquals(0, server.blobs().gets(key("models", V2, "tokenizer.json")));
       assertEquals(1, server.blobs().gets(key("models", V2, "config.json")));
@@ -260,13 +290,16 @@ class S3RegistryTest {
       assertEquals(0, s.bytesFromCache());
       System.out.println("memory mode: " + s.logLine());
     }
-    assertFalse(Files.exists(cache) && !files(cache).isEmpty(), "memory mode wrote " + files(cache));
+    assertFalse(
+        Files.exists(cache) && !files(cache).isEmpty(), "memory mode wrote " + files(cache));
   }
 
   @Test
   void truncatedAndCorruptedObjectsFailTheLoadAndAFixedObjectLoadsAfterBackoff() throws Exception {
     Path cache = tmp.resolve("fault-cache");
-    RegistryOptions quickRetry = new RegistryOptions(Duration.ofSeconds(60), Duration.ofMillis(100), Duration.ofMillis(400), 0);
+    RegistryOptions quickRetry =
+        new RegistryOptions(
+            Duration.ofSeconds(60), Duration.ofMillis(100), Duration.ofMillis(400), 0);
     try (S3ModelStore store = store("faulty")) {
       store.publish(TestModels.miniLm(), false, Progress.NONE);
       String weightsKey = key("faulty", V1, "model.safetensors");
@@ -275,33 +308,56 @@ class S3RegistryTest {
       byte[] tokenizer = server.getRaw(BUCKET, tokenizerKey);
       try (ModelRegistry reg = registry(store, cache, LoadMode.CACHE, quickRetry)) {
         server.putRaw(BUCKET, weightsKey, Arrays.copyOf(weights, 40_000_000));
-        ModelUnavailableException cut = assertThrows(ModelUnavailableException.class, () -> reg.get(V1, TextEncoder.class));
+        ModelUnavailableException cut =
+            assertThrows(ModelUnavailableException.class, () -> reg.get(V1, TextEncoder.class));
         IntegrityException cutCause = assertInstanceOf(IntegrityException.class, cut.getCause());
-        assertTrue(cutCause.getMessage().contains("size mismatch for model.safetensors: manifest says 90272656 bytes"),
+        assertTrue(
+            cutCause
+                .getMessage()
+                .contains("size mismatch for model.safetensors: manifest says 90272656 bytes"),
             cutCause.getMessage());
-        assertTrue(cutCause.getMessage().contains("s3://" + BUCKET + "/" + weightsKey), cutCause.getMessage());
+        assertTrue(
+            cutCause.getMessage().contains("s3://" + BUCKET + "/" + weightsKey),
+            cutCause.getMessage());
         assertEquals(ModelRegistry.State.FAILED, reg.status().get(0).state());
-        assertEquals(List.of(v1.file("config.json").sha256()), files(cache), "only the good config.json was cached");
+        assertEquals(
+            List.of(v1.file("config.json").sha256()),
+            files(cache),
+            "only the good config.json was cached");
 
         server.putRaw(BUCKET, weightsKey, weights);
         byte[] flipped = tokenizer.clone();
         flipped[1000] ^= 0x20;
         server.putRaw(BUCKET, tokenizerKey, flipped);
         Thread.sleep(150);
-        ModelUnavailableException bad = assertThrows(ModelUnavailableException.class, () -> reg.get(V1, TextEncoder.class));
+        ModelUnavailableException bad =
+            assertThrows(ModelUnavailableException.class, () -> reg.get(V1, TextEncoder.class));
         IntegrityException badCause = assertInstanceOf(IntegrityException.class, bad.getCause());
-        assertTrue(badCause.getMessage().contains("SHA-256 mismatch for tokenizer.json"), badCause.getMessage());
-        assertTrue(badCause.getMessage().contains(v1.file("tokenizer.json").sha256())
-            && badCause.getMessage().contains(ModelPackage.sha256(java.nio.ByteBuffer.wrap(flipped))), badCause.getMessage());
-        assertTrue(bad.retryAfter().toMillis() >= 1000, "Retry-After is whole seconds: " + bad.retryAfter());
+        assertTrue(
+            badCause.getMessage().contains("SHA-256 mismatch for tokenizer.json"),
+            badCause.getMessage());
+        assertTrue(
+            badCause.getMessage().contains(v1.file("tokenizer.json").sha256())
+                && badCause
+                    .getMessage()
+                    .contains(ModelPackage.sha256(java.nio.ByteBuffer.wrap(flipped))),
+            badCause.getMessage());
+        assertTrue(
+            bad.retryAfter().toMillis() >= 1000,
+            "Retry-After is whole seconds: " + bad.retryAfter());
         assertFalse(files(cache).contains(v1.file("tokenizer.json").sha256()));
-        assertTrue(files(cache).stream().noneMatch(f -> f.endsWith(".part")), "no temp files left: " + files(cache));
+        assertTrue(
+            files(cache).stream().noneMatch(f -> f.endsWith(".part")),
+            "no temp files left: " + files(cache));
 
         server.putRaw(BUCKET, tokenizerKey, tokenizer);
         Thread.sleep(250);
         assertIdentical(localVectors, reg.get(V1, TextEncoder.class).embed(texts, true).vectors());
         LoadStats s = stats(reg, V1);
-        assertEquals(v1.file("tokenizer.json").size(), s.bytesDownloaded(), "the rest came from the cache: " + s.logLine());
+        assertEquals(
+            v1.file("tokenizer.json").size(),
+            s.bytesDownloaded(),
+            "the rest came from the cache: " + s.logLine());
         assertEquals(ModelRegistry.State.READY, reg.status().get(0).state());
       }
     }
@@ -310,16 +366,24 @@ class S3RegistryTest {
   @Test
   void missingModelIsNotFoundAndAThrottledStoreIsUnavailableWithRetryAfter() throws Exception {
     try (S3ModelStore store = store("models");
-        ModelRegistry reg = registry(store, tmp.resolve("missing-cache"), LoadMode.CACHE, RegistryOptions.defaults())) {
-      ModelNotFoundException nf = assertThrows(ModelNotFoundException.class, () -> reg.get(ModelId.parse("nope@1")));
-      assertTrue(nf.getMessage().contains("s3://" + BUCKET + "/models/nope/1/maas-model.json"), nf.getMessage());
+        ModelRegistry reg =
+            registry(
+                store, tmp.resolve("missing-cache"), LoadMode.CACHE, RegistryOptions.defaults())) {
+      ModelNotFoundException nf =
+          assertThrows(ModelNotFoundException.class, () -> reg.get(ModelId.parse("nope@1")));
+      assertTrue(
+          nf.getMessage().contains("s3://" + BUCKET + "/models/nope/1/maas-model.json"),
+          nf.getMessage());
       assertThrows(ModelNotFoundException.class, () -> reg.get(ModelId.parse("nope")));
 
       server.blobs().failNextGets(1000, 503, "SlowDown");
-      ModelUnavailableException e = assertThrows(ModelUnavailableException.class, () -> reg.get(V1));
+      ModelUnavailableException e =
+          assertThrows(ModelUnavailableException.class, () -> reg.get(V1));
       assertTrue(e.getMessage().contains("503 SlowDown"), e.getMessage());
       assertTrue(e.retryAfter().toSeconds() >= 1);
-      assertEquals(settings.maxAttempts(), server.blobs().gets(key("models", V1, ModelManifest.FILE)),
+      assertEquals(
+          settings.maxAttempts(),
+          server.blobs().gets(key("models", V1, ModelManifest.FILE)),
           "the SDK retried up to maxAttempts");
     }
   }

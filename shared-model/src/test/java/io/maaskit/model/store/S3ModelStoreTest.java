@@ -70,7 +70,9 @@ class S3ModelStoreTest {
     server.blobs().breakNextBodies(0, 0);
     server.blobs().failNextPartUploads(0);
     client = server.client(server.settings(PART, 4, 3));
-    store = new S3ModelStore(client, S3Location.parse("s3://" + bucket + "/models"), server.settings(PART, 4, 3));
+    store =
+        new S3ModelStore(
+            client, S3Location.parse("s3://" + bucket + "/models"), server.settings(PART, 4, 3));
     pkg = syntheticPackage(tmp.resolve("pkg"), "tiny", "1", 7);
     manifest = ModelPackage.read(pkg);
   }
@@ -81,8 +83,11 @@ class S3ModelStoreTest {
     client.close();
   }
 
-  /** config.json, tokenizer.json (100 kB) and weights.bin (6 MiB + 123 B) of seeded random bytes. */
-  static Path syntheticPackage(Path dir, String name, String version, long seed) throws IOException {
+  /**
+   * config.json, tokenizer.json (100 kB) and weights.bin (6 MiB + 123 B) of seeded random bytes.
+   */
+  static Path syntheticPackage(Path dir, String name, String version, long seed)
+      throws IOException {
     Files.createDirectories(dir);
     Random r = new Random(seed);
     Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": 8, \"seed\": " + seed + "}");
@@ -92,8 +97,11 @@ class S3ModelStoreTest {
     byte[] big = new byte[BIG];
     r.nextBytes(big);
     Files.write(dir.resolve("weights.bin"), big);
-    ModelPackage.seal(dir, new ModelManifest(null, name, version, null, "bert", null, null, null, null, null,
-        List.of(), null, null));
+    ModelPackage.seal(
+        dir,
+        new ModelManifest(
+            null, name, version, null, "bert", null, null, null, null, null, List.of(), null,
+            null));
     return dir;
   }
 
@@ -102,7 +110,8 @@ class S3ModelStoreTest {
   }
 
   byte[] fetchToMemory(PackageFile f) throws IOException {
-    ByteBuffer b = PackageCache.toMemory(f, store.uri(), sink -> store.fetch(manifest.id(), f, sink));
+    ByteBuffer b =
+        PackageCache.toMemory(f, store.uri(), sink -> store.fetch(manifest.id(), f, sink));
     byte[] out = new byte[b.remaining()];
     b.get(out);
     return out;
@@ -110,29 +119,43 @@ class S3ModelStoreTest {
 
   @Test
   void publishesFilesThenManifestAndServesThemBackByteForByte() throws IOException {
-    List<String> progress = java.util.Collections.synchronizedList(new ArrayList<>()); // parts report from pool threads
+    List<String> progress =
+        java.util.Collections.synchronizedList(new ArrayList<>()); // parts report from pool threads
     store.publish(pkg, false, (what, done, total) -> progress.add(what + " " + done + "/" + total));
 
     assertEquals(List.of(new ModelId("tiny", "1")), store.list());
     assertEquals(new ModelId("tiny", "1"), store.resolve(ModelId.parse("tiny")));
     assertEquals(manifest, store.manifest(new ModelId("tiny", "1")));
-    List<String> writes = server.blobs().writes().stream().filter(k -> k.startsWith("models/")).toList();
-    assertEquals(key(ModelManifest.FILE), writes.get(writes.size() - 1), "manifest must be written last: " + writes);
+    List<String> writes =
+        server.blobs().writes().stream().filter(k -> k.startsWith("models/")).toList();
+    assertEquals(
+        key(ModelManifest.FILE),
+        writes.get(writes.size() - 1),
+        "manifest must be written last: " + writes);
     assertEquals(4, writes.size(), "three files and the manifest: " + writes);
-    assertEquals(0, server.openUploads(bucket), "the multipart upload of weights.bin was completed");
-    assertTrue(progress.stream().anyMatch(p -> p.startsWith("weights.bin")), "progress reported: " + progress);
+    assertEquals(
+        0, server.openUploads(bucket), "the multipart upload of weights.bin was completed");
+    assertTrue(
+        progress.stream().anyMatch(p -> p.startsWith("weights.bin")),
+        "progress reported: " + progress);
 
     server.blobs().resetCounts();
     for (PackageFile f : manifest.files()) {
       assertArrayEquals(Files.readAllBytes(pkg.resolve(f.path())), fetchToMemory(f), f.path());
     }
-    // Small files: one whole-object GET each; the 6 MiB file: 7 ranged GETs of 1 MiB covering it once.
+    // Small files: one whole-object GET each; the 6 MiB file: 7 ranged GETs of 1 MiB covering it
+    // once.
     assertEquals(1, server.blobs().gets(key("config.json")));
     assertEquals(1, server.blobs().gets(key("tokenizer.json")));
     assertEquals(7, server.blobs().gets(key("weights.bin")));
-    List<String> ranges = server.blobs().ranges().stream().filter(r -> r.startsWith(key("weights.bin"))).sorted().toList();
+    List<String> ranges =
+        server.blobs().ranges().stream()
+            .filter(r -> r.startsWith(key("weights.bin")))
+            .sorted()
+            .toList();
     assertTrue(ranges.contains(key("weights.bin") + " bytes=0-1048575"), ranges.toString());
-    assertTrue(ranges.contains(key("weights.bin") + " bytes=6291456-" + (BIG - 1)), ranges.toString());
+    assertTrue(
+        ranges.contains(key("weights.bin") + " bytes=6291456-" + (BIG - 1)), ranges.toString());
     assertEquals(manifest.totalBytes(), server.blobs().bytesServed());
   }
 
@@ -140,7 +163,8 @@ class S3ModelStoreTest {
   void refusesToOverwriteAnExistingVersionUnlessTold() throws IOException {
     store.publish(pkg, false, Progress.NONE);
     FileAlreadyExistsException e =
-        assertThrows(FileAlreadyExistsException.class, () -> store.publish(pkg, false, Progress.NONE));
+        assertThrows(
+            FileAlreadyExistsException.class, () -> store.publish(pkg, false, Progress.NONE));
     assertTrue(e.getMessage().contains("s3://" + bucket + "/models/tiny/1/"), e.getMessage());
     assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
 
@@ -156,10 +180,12 @@ class S3ModelStoreTest {
   @Test
   void failedMultipartUploadIsAbortedAndLeavesNoVisibleVersion() throws Exception {
     server.blobs().failNextPartUploads(1000);
-    RuntimeException e = assertThrows(RuntimeException.class, () -> store.publish(pkg, false, Progress.NONE));
+    RuntimeException e =
+        assertThrows(RuntimeException.class, () -> store.publish(pkg, false, Progress.NONE));
     assertInstanceOf(ModelUnavailableException.class, e, e.toString());
     assertTrue(e.getMessage().contains("s3://" + bucket + "/models/tiny/1/"), e.getMessage());
-    assertFalse(server.exists(bucket, key(ModelManifest.FILE)), "no manifest after a failed publish");
+    assertFalse(
+        server.exists(bucket, key(ModelManifest.FILE)), "no manifest after a failed publish");
     assertEquals(List.of(), store.list());
     assertEquals(0, server.openUploads(bucket), "the failed multipart upload was aborted");
 
@@ -173,19 +199,29 @@ class S3ModelStoreTest {
     store.publish(pkg, false, Progress.NONE);
     ModelNotFoundException unknown =
         assertThrows(ModelNotFoundException.class, () -> store.manifest(new ModelId("nope", "1")));
-    assertTrue(unknown.getMessage().contains("s3://" + bucket + "/models/nope/1/maas-model.json"), unknown.getMessage());
+    assertTrue(
+        unknown.getMessage().contains("s3://" + bucket + "/models/nope/1/maas-model.json"),
+        unknown.getMessage());
     assertThrows(ModelNotFoundException.class, () -> store.resolve(ModelId.parse("nope")));
 
     server.removeRaw(bucket, key("weights.bin"));
     PackageFile w = manifest.file("weights.bin");
-    ModelNotFoundException file = assertThrows(ModelNotFoundException.class, () -> fetchToMemory(w));
-    assertTrue(file.getMessage().contains("s3://" + bucket + "/models/tiny/1/weights.bin"), file.getMessage());
+    ModelNotFoundException file =
+        assertThrows(ModelNotFoundException.class, () -> fetchToMemory(w));
+    assertTrue(
+        file.getMessage().contains("s3://" + bucket + "/models/tiny/1/weights.bin"),
+        file.getMessage());
 
-    try (S3ModelStore none = new S3ModelStore(client, S3Location.parse("s3://no-such-bucket/models"), store.settings())) {
+    try (S3ModelStore none =
+        new S3ModelStore(
+            client, S3Location.parse("s3://no-such-bucket/models"), store.settings())) {
       ModelNotFoundException b = assertThrows(ModelNotFoundException.class, none::list);
       assertTrue(b.getMessage().contains("s3://no-such-bucket/models/"), b.getMessage());
-      ModelNotFoundException m = assertThrows(ModelNotFoundException.class, () -> none.manifest(new ModelId("tiny", "1")));
-      assertTrue(m.getMessage().contains("s3://no-such-bucket/models/tiny/1/maas-model.json"), m.getMessage());
+      ModelNotFoundException m =
+          assertThrows(ModelNotFoundException.class, () -> none.manifest(new ModelId("tiny", "1")));
+      assertTrue(
+          m.getMessage().contains("s3://no-such-bucket/models/tiny/1/maas-model.json"),
+          m.getMessage());
     }
   }
 
@@ -194,9 +230,14 @@ class S3ModelStoreTest {
     store.publish(pkg, false, Progress.NONE);
     S3Settings s = server.settings(PART, 4, 3);
     try (S3Client wrong = server.client(s, S3TestServer.ACCESS_KEY, "not-the-secret");
-        S3ModelStore denied = new S3ModelStore(wrong, S3Location.parse("s3://" + bucket + "/models"), s)) {
-      StoreAccessException e = assertThrows(StoreAccessException.class, () -> denied.manifest(new ModelId("tiny", "1")));
-      assertTrue(e.getMessage().startsWith("access denied to s3://" + bucket + "/models/tiny/1/maas-model.json (403"),
+        S3ModelStore denied =
+            new S3ModelStore(wrong, S3Location.parse("s3://" + bucket + "/models"), s)) {
+      StoreAccessException e =
+          assertThrows(StoreAccessException.class, () -> denied.manifest(new ModelId("tiny", "1")));
+      assertTrue(
+          e.getMessage()
+              .startsWith(
+                  "access denied to s3://" + bucket + "/models/tiny/1/maas-model.json (403"),
           e.getMessage());
       assertThrows(StoreAccessException.class, denied::list);
       assertThrows(StoreAccessException.class, () -> denied.publish(pkg, true, Progress.NONE));
@@ -209,7 +250,8 @@ class S3ModelStoreTest {
     server.blobs().resetCounts();
     server.blobs().failNextGets(2, 503, "SlowDown");
     assertEquals(manifest, store.manifest(manifest.id()));
-    assertEquals(3, server.blobs().gets(key(ModelManifest.FILE)), "two throttled attempts, then success");
+    assertEquals(
+        3, server.blobs().gets(key(ModelManifest.FILE)), "two throttled attempts, then success");
   }
 
   @Test
@@ -219,7 +261,9 @@ class S3ModelStoreTest {
     server.blobs().failNextGets(1000, 500, "InternalError");
     ModelUnavailableException e =
         assertThrows(ModelUnavailableException.class, () -> store.manifest(manifest.id()));
-    assertTrue(e.getMessage().contains("s3://" + bucket + "/models/tiny/1/maas-model.json"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("s3://" + bucket + "/models/tiny/1/maas-model.json"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("500 InternalError"), e.getMessage());
     assertNotNull(e.retryAfter());
     assertEquals(3, server.blobs().gets(key(ModelManifest.FILE)), "maxAttempts = 3");
@@ -247,21 +291,33 @@ class S3ModelStoreTest {
     byte[] flipped = weights.clone();
     flipped[BIG / 2] ^= 1;
     server.putRaw(bucket, key("weights.bin"), flipped);
-    IntegrityException sha = assertThrows(IntegrityException.class,
-        () -> cache.fill(w, store.uri(), sink -> store.fetch(manifest.id(), w, sink)));
+    IntegrityException sha =
+        assertThrows(
+            IntegrityException.class,
+            () -> cache.fill(w, store.uri(), sink -> store.fetch(manifest.id(), w, sink)));
     assertTrue(sha.getMessage().contains("SHA-256 mismatch for weights.bin"), sha.getMessage());
-    assertTrue(sha.getMessage().contains(w.sha256()) && sha.getMessage().contains(ModelPackage.sha256(ByteBuffer.wrap(flipped))),
+    assertTrue(
+        sha.getMessage().contains(w.sha256())
+            && sha.getMessage().contains(ModelPackage.sha256(ByteBuffer.wrap(flipped))),
         "names both hashes: " + sha.getMessage());
 
     server.putRaw(bucket, key("weights.bin"), Arrays.copyOf(weights, 3 << 20));
-    IntegrityException cut = assertThrows(IntegrityException.class,
-        () -> cache.fill(w, store.uri(), sink -> store.fetch(manifest.id(), w, sink)));
-    assertTrue(cut.getMessage().contains("size mismatch for weights.bin: manifest says " + BIG), cut.getMessage());
-    assertTrue(cut.getMessage().contains("s3://" + bucket + "/models/tiny/1/weights.bin"), cut.getMessage());
+    IntegrityException cut =
+        assertThrows(
+            IntegrityException.class,
+            () -> cache.fill(w, store.uri(), sink -> store.fetch(manifest.id(), w, sink)));
+    assertTrue(
+        cut.getMessage().contains("size mismatch for weights.bin: manifest says " + BIG),
+        cut.getMessage());
+    assertTrue(
+        cut.getMessage().contains("s3://" + bucket + "/models/tiny/1/weights.bin"),
+        cut.getMessage());
 
     server.putRaw(bucket, key("tokenizer.json"), Arrays.copyOf(tokenizer, 1000));
     IntegrityException small = assertThrows(IntegrityException.class, () -> fetchToMemory(t));
-    assertTrue(small.getMessage().contains("manifest says 100000 bytes, the object has 1000"), small.getMessage());
+    assertTrue(
+        small.getMessage().contains("manifest says 100000 bytes, the object has 1000"),
+        small.getMessage());
     assertEquals(List.of(), cacheEntries(cache), "nothing entered the cache, no temp files left");
 
     server.putRaw(bucket, key("weights.bin"), weights);

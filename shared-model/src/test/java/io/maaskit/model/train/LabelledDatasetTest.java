@@ -24,7 +24,8 @@ class LabelledDatasetTest {
   @TempDir Path dir;
 
   static LabelledDataset parse(String jsonl) throws IOException {
-    return LabelledDataset.read(new ByteArrayInputStream(jsonl.getBytes(StandardCharsets.UTF_8)), "data.jsonl");
+    return LabelledDataset.read(
+        new ByteArrayInputStream(jsonl.getBytes(StandardCharsets.UTF_8)), "data.jsonl");
   }
 
   static String formatError(String jsonl) {
@@ -34,8 +35,10 @@ class LabelledDatasetTest {
   @Test
   void readsTextAndLabelSkipsBlankLinesAndIgnoresOtherFields() throws Exception {
     Path f = dir.resolve("d.jsonl");
-    Files.writeString(f, "{\"text\": \"win money\", \"label\": \"spam\", \"source\": \"spam-1\", \"id\": \"x\"}\n\n"
-        + "{\"label\": \"ham\", \"text\": \"lunch at noon?\"}\n");
+    Files.writeString(
+        f,
+        "{\"text\": \"win money\", \"label\": \"spam\", \"source\": \"spam-1\", \"id\": \"x\"}\n\n"
+            + "{\"label\": \"ham\", \"text\": \"lunch at noon?\"}\n");
     LabelledDataset d = LabelledDataset.read(DatasetSource.local(), f.toString());
     assertEquals(2, d.size());
     assertEquals(List.of("ham", "spam"), d.labels());
@@ -47,31 +50,51 @@ class LabelledDatasetTest {
   @Test
   void malformedLinesNameTheFileAndLine() {
     String ok = "{\"text\": \"a\", \"label\": \"x\"}\n";
-    assertTrue(formatError(ok + "{\"text\": \"b\", \"label\": \n").startsWith("data.jsonl line 2: not valid JSON"));
-    assertTrue(formatError(ok + ok + "{\"text\": \"b\"} trailing\n").startsWith("data.jsonl line 3: not valid JSON"));
-    assertEquals("data.jsonl line 2: missing \"label\" field", formatError(ok + "{\"text\": \"b\"}\n"));
+    assertTrue(
+        formatError(ok + "{\"text\": \"b\", \"label\": \n")
+            .startsWith("data.jsonl line 2: not valid JSON"));
+    assertTrue(
+        formatError(ok + ok + "{\"text\": \"b\"} trailing\n")
+            .startsWith("data.jsonl line 3: not valid JSON"));
+    assertEquals(
+        "data.jsonl line 2: missing \"label\" field", formatError(ok + "{\"text\": \"b\"}\n"));
     assertEquals("data.jsonl line 1: missing \"text\" field", formatError("{\"label\": \"x\"}\n"));
-    assertEquals("data.jsonl line 2: \"label\" must be a string, got a number (write labels as names, e.g. \"spam\")",
+    assertEquals(
+        "data.jsonl line 2: \"label\" must be a string, got a number (write labels as names, e.g. \"spam\")",
         formatError(ok + "{\"text\": \"b\", \"label\": 1}\n"));
-    assertEquals("data.jsonl line 1: \"text\" is empty", formatError("{\"text\": \" \", \"label\": \"x\"}\n"));
+    assertEquals(
+        "data.jsonl line 1: \"text\" is empty",
+        formatError("{\"text\": \" \", \"label\": \"x\"}\n"));
     assertTrue(formatError("[1, 2]\n").startsWith("data.jsonl line 1: expected a JSON object"));
   }
 
   @Test
   void emptyAndSingleLabelDatasetsAreRefused() throws Exception {
-    String empty = assertThrows(InvalidRequestException.class, () -> parse("\n\n").requireTrainable()).getMessage();
+    String empty =
+        assertThrows(InvalidRequestException.class, () -> parse("\n\n").requireTrainable())
+            .getMessage();
     assertTrue(empty.startsWith("dataset data.jsonl has no examples"), empty);
-    String one = assertThrows(InvalidRequestException.class,
-        () -> parse("{\"text\": \"a\", \"label\": \"spam\"}\n{\"text\": \"b\", \"label\": \"spam\"}\n").requireTrainable())
-        .getMessage();
-    assertEquals("dataset data.jsonl has only one label ('spam', 2 examples): a classifier needs examples of at least"
-        + " two labels", one);
+    String one =
+        assertThrows(
+                InvalidRequestException.class,
+                () ->
+                    parse(
+                            "{\"text\": \"a\", \"label\": \"spam\"}\n{\"text\": \"b\", \"label\": \"spam\"}\n")
+                        .requireTrainable())
+            .getMessage();
+    assertEquals(
+        "dataset data.jsonl has only one label ('spam', 2 examples): a classifier needs examples of at least"
+            + " two labels",
+        one);
   }
 
   @Test
   void missingFileIsNamed() {
-    NoSuchFileException e = assertThrows(NoSuchFileException.class,
-        () -> LabelledDataset.read(DatasetSource.local(), dir.resolve("nope.jsonl").toString()));
+    NoSuchFileException e =
+        assertThrows(
+            NoSuchFileException.class,
+            () ->
+                LabelledDataset.read(DatasetSource.local(), dir.resolve("nope.jsonl").toString()));
     assertTrue(e.getMessage().contains("nope.jsonl"));
   }
 
@@ -101,23 +124,40 @@ class LabelledDatasetTest {
   @Test
   void splitIsDeterministicPerSeed() {
     LabelledDataset d = imbalanced();
-    List<Integer> a = d.split(0.2, 7).validation().examples().stream().map(LabelledDataset.Example::line).toList();
-    List<Integer> b = d.split(0.2, 7).validation().examples().stream().map(LabelledDataset.Example::line).toList();
-    List<Integer> c = d.split(0.2, 8).validation().examples().stream().map(LabelledDataset.Example::line).toList();
+    List<Integer> a =
+        d.split(0.2, 7).validation().examples().stream()
+            .map(LabelledDataset.Example::line)
+            .toList();
+    List<Integer> b =
+        d.split(0.2, 7).validation().examples().stream()
+            .map(LabelledDataset.Example::line)
+            .toList();
+    List<Integer> c =
+        d.split(0.2, 8).validation().examples().stream()
+            .map(LabelledDataset.Example::line)
+            .toList();
     assertEquals(a, b);
     assertNotEquals(a, c);
   }
 
   @Test
   void tinyLabelsStayInTrainingAndTooSmallDatasetsAreRefused() {
-    LabelledDataset d = LabelledDataset.of("mem", List.of(
-        new LabelledDataset.Example("a", "x", 1), new LabelledDataset.Example("b", "x", 2),
-        new LabelledDataset.Example("c", "y", 3)));
+    LabelledDataset d =
+        LabelledDataset.of(
+            "mem",
+            List.of(
+                new LabelledDataset.Example("a", "x", 1),
+                new LabelledDataset.Example("b", "x", 2),
+                new LabelledDataset.Example("c", "y", 3)));
     LabelledDataset.Split s = d.split(0.1, 1);
     assertEquals(Map.of("x", 1), s.validation().counts());
     assertEquals(Map.of("x", 1, "y", 1), s.train().counts());
-    LabelledDataset two = LabelledDataset.of("mem", List.of(
-        new LabelledDataset.Example("a", "x", 1), new LabelledDataset.Example("c", "y", 2)));
+    LabelledDataset two =
+        LabelledDataset.of(
+            "mem",
+            List.of(
+                new LabelledDataset.Example("a", "x", 1),
+                new LabelledDataset.Example("c", "y", 2)));
     String msg = assertThrows(InvalidRequestException.class, () -> two.split(0.5, 1)).getMessage();
     assertTrue(msg.contains("too small to hold out a validation split"), msg);
   }

@@ -19,7 +19,9 @@ class S3DatasetSourceTest {
     try (S3TestServer server = S3TestServer.inMemory();
         S3Client s3 = server.client(server.settings(8 << 20, 1, 1))) {
       server.createBucket("datasets");
-      server.putRaw("datasets", "spam/train.jsonl",
+      server.putRaw(
+          "datasets",
+          "spam/train.jsonl",
           "{\"text\": \"win a prize\", \"label\": \"spam\"}\n{\"text\": \"see you at 5\", \"label\": \"ham\"}\n"
               .getBytes(StandardCharsets.UTF_8));
       DatasetSource source = DatasetSource.routing(s3);
@@ -27,9 +29,12 @@ class S3DatasetSourceTest {
       assertEquals(List.of("ham", "spam"), d.labels());
       assertEquals("win a prize", d.examples().get(0).text());
 
-      NoSuchFileException missing = assertThrows(NoSuchFileException.class,
-          () -> LabelledDataset.read(source, "s3://datasets/spam/nope.jsonl"));
-      assertTrue(missing.getMessage().contains("s3://datasets/spam/nope.jsonl"), missing.getMessage());
+      NoSuchFileException missing =
+          assertThrows(
+              NoSuchFileException.class,
+              () -> LabelledDataset.read(source, "s3://datasets/spam/nope.jsonl"));
+      assertTrue(
+          missing.getMessage().contains("s3://datasets/spam/nope.jsonl"), missing.getMessage());
       IOException noKey = assertThrows(IOException.class, () -> source.open("s3://datasets"));
       assertTrue(noKey.getMessage().contains("must name a bucket and a key"), noKey.getMessage());
     }
@@ -37,7 +42,9 @@ class S3DatasetSourceTest {
 
   @Test
   void withoutAClientS3LocationsFailClearly() {
-    IOException e = assertThrows(IOException.class, () -> DatasetSource.routing(null).open("s3://b/k.jsonl"));
-    assertEquals("cannot read s3://b/k.jsonl: no S3 client is configured for datasets", e.getMessage());
+    IOException e =
+        assertThrows(IOException.class, () -> DatasetSource.routing(null).open("s3://b/k.jsonl"));
+    assertEquals(
+        "cannot read s3://b/k.jsonl: no S3 client is configured for datasets", e.getMessage());
   }
 }

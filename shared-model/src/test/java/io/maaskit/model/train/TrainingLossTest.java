@@ -9,7 +9,9 @@ import io.maaskit.model.runtime.RuntimeOptions;
 import io.maaskit.model.runtime.TorchRuntime;
 import org.junit.jupiter.api.Test;
 
-/** The training loss against values PyTorch's {@code cross_entropy(weight, label_smoothing)} gives. */
+/**
+ * The training loss against values PyTorch's {@code cross_entropy(weight, label_smoothing)} gives.
+ */
 class TrainingLossTest {
   static final float[] LOGITS = {2f, 0f, 0f, 1f};
   static final int[] LABELS = {0, 1};
@@ -39,8 +41,12 @@ class TrainingLossTest {
     float[] sure = {20f, 0f};
     try (NDManager m = TorchRuntime.start(RuntimeOptions.defaults()).newManager()) {
       NDArray logits = m.create(sure, new Shape(1, 2));
-      float plain = ClassifierTrainer.crossEntropy(logits, new int[] {0}, new float[] {1f, 1f}, 0, m).getFloat();
-      float smoothed = ClassifierTrainer.crossEntropy(logits, new int[] {0}, new float[] {1f, 1f}, 0.1, m).getFloat();
+      float plain =
+          ClassifierTrainer.crossEntropy(logits, new int[] {0}, new float[] {1f, 1f}, 0, m)
+              .getFloat();
+      float smoothed =
+          ClassifierTrainer.crossEntropy(logits, new int[] {0}, new float[] {1f, 1f}, 0.1, m)
+              .getFloat();
       assertEquals(0, plain, 1e-6);
       // 0.05 · 20 nats for the label it rules out
       assertEquals(1.0, smoothed, 1e-4);

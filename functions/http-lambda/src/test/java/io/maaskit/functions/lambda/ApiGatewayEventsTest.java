@@ -32,10 +32,18 @@ class ApiGatewayEventsTest {
     try (InputStream in = ApiGatewayEventsTest.class.getResourceAsStream("/events/" + eventFile)) {
       event = in.readAllBytes();
     }
-    int port = ConfigProvider.getConfig().getValue("quarkus.lambda.mock-event-server.test-port", Integer.class);
-    String response = given().contentType("application/json").body(event)
-        .post("http://localhost:" + port + "/_lambda_")
-        .then().statusCode(200).extract().asString();
+    int port =
+        ConfigProvider.getConfig()
+            .getValue("quarkus.lambda.mock-event-server.test-port", Integer.class);
+    String response =
+        given()
+            .contentType("application/json")
+            .body(event)
+            .post("http://localhost:" + port + "/_lambda_")
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString();
     return JSON.readTree(response);
   }
 
@@ -51,8 +59,10 @@ class ApiGatewayEventsTest {
   void embedEventReturnsUnitVectors() throws Exception {
     JsonNode r = invoke("apigw-v2-embed.json");
     assertEquals(200, r.get("statusCode").asInt());
-    assertTrue(r.path("headers").path("Content-Type").asText().startsWith("application/json")
-        || r.path("multiValueHeaders").toString().contains("application/json"), r.toString());
+    assertTrue(
+        r.path("headers").path("Content-Type").asText().startsWith("application/json")
+            || r.path("multiValueHeaders").toString().contains("application/json"),
+        r.toString());
     JsonNode vectors = body(r);
     assertEquals(2, vectors.size());
     assertEquals(384, vectors.get(0).size());
@@ -94,7 +104,9 @@ class ApiGatewayEventsTest {
     assertEquals(400, r.get("statusCode").asInt());
     JsonNode err = body(r).get("error");
     assertEquals(400, err.get("status").asInt());
-    assertTrue(err.get("message").asText().contains("'inputs' must not be an empty array"), err.toString());
+    assertTrue(
+        err.get("message").asText().contains("'inputs' must not be an empty array"),
+        err.toString());
   }
 
   @Test

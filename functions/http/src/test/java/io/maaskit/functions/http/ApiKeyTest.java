@@ -29,21 +29,38 @@ class ApiKeyTest {
 
   @Test
   void missingKeyIs401() {
-    given().contentType(ContentType.JSON).body("{\"inputs\": \"hi\"}").post("/embed").then()
-        .statusCode(401).header("WWW-Authenticate", "Bearer")
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"inputs\": \"hi\"}")
+        .post("/embed")
+        .then()
+        .statusCode(401)
+        .header("WWW-Authenticate", "Bearer")
         .body("error.message", containsString("missing API key"));
     given().get("/v1/models").then().statusCode(401);
   }
 
   @Test
   void wrongKeyIs401() {
-    given().header("Authorization", "Bearer nope").contentType(ContentType.JSON).body("{\"inputs\": \"hi\"}")
-        .post("/embed").then().statusCode(401).body("error.message", equalTo("invalid API key"));
+    given()
+        .header("Authorization", "Bearer nope")
+        .contentType(ContentType.JSON)
+        .body("{\"inputs\": \"hi\"}")
+        .post("/embed")
+        .then()
+        .statusCode(401)
+        .body("error.message", equalTo("invalid API key"));
   }
 
   @Test
   void rightKeyIs200() {
-    given().header("Authorization", "Bearer s3cret-key").contentType(ContentType.JSON).body("{\"inputs\": \"hi\"}")
-        .post("/embed").then().statusCode(200).body("$", hasSize(1));
+    given()
+        .header("Authorization", "Bearer s3cret-key")
+        .contentType(ContentType.JSON)
+        .body("{\"inputs\": \"hi\"}")
+        .post("/embed")
+        .then()
+        .statusCode(200)
+        .body("$", hasSize(1));
   }
 }

@@ -20,9 +20,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -48,33 +48,55 @@ class EmbedRoutesTest {
 
   @Test
   void teiEmbedReturnsUnitVectors() {
-    List<List<Number>> vectors = given().contentType(ContentType.JSON)
-        .body("{\"inputs\": [\"A cat sits on the mat.\", \"A kitten rests on a rug.\", \"Tax filings are due in April.\"]}")
-        .post("/embed").then().statusCode(200).contentType(ContentType.JSON)
-        .body("$", hasSize(3)).body("[0]", hasSize(384))
-        .extract().as(new io.restassured.common.mapper.TypeRef<>() {});
+    List<List<Number>> vectors =
+        given()
+            .contentType(ContentType.JSON)
+            .body(
+                "{\"inputs\": [\"A cat sits on the mat.\", \"A kitten rests on a rug.\", \"Tax filings are due in April.\"]}")
+            .post("/embed")
+            .then()
+            .statusCode(200)
+            .contentType(ContentType.JSON)
+            .body("$", hasSize(3))
+            .body("[0]", hasSize(384))
+            .extract()
+            .as(new io.restassured.common.mapper.TypeRef<>() {});
     float[] a = floats(vectors.get(0));
     float[] b = floats(vectors.get(1));
     float[] c = floats(vectors.get(2));
     assertEquals(1.0, norm(a), 1e-4);
-    assertTrue(TestTexts.cosine(a, b) > TestTexts.cosine(a, c) + 0.3, "related sentences are closer");
+    assertTrue(
+        TestTexts.cosine(a, b) > TestTexts.cosine(a, c) + 0.3, "related sentences are closer");
   }
 
   @Test
   void teiEmbedSingleStringAndNoNormalize() {
-    List<List<Number>> v = given().contentType(ContentType.JSON)
-        .body("{\"inputs\": \"hello world\", \"normalize\": false}")
-        .post("/embed").then().statusCode(200).body("$", hasSize(1)).body("[0]", hasSize(384))
-        .extract().as(new io.restassured.common.mapper.TypeRef<>() {});
-    assertTrue(Math.abs(norm(floats(v.get(0))) - 1.0) > 0.01, "normalize=false returns the raw pooled vector");
+    List<List<Number>> v =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"inputs\": \"hello world\", \"normalize\": false}")
+            .post("/embed")
+            .then()
+            .statusCode(200)
+            .body("$", hasSize(1))
+            .body("[0]", hasSize(384))
+            .extract()
+            .as(new io.restassured.common.mapper.TypeRef<>() {});
+    assertTrue(
+        Math.abs(norm(floats(v.get(0))) - 1.0) > 0.01,
+        "normalize=false returns the raw pooled vector");
   }
 
   @Test
   void openAiEmbeddingsFloatAndBase64Agree() {
-    Response floatResp = given().contentType(ContentType.JSON)
-        .body("{\"model\": \"all-minilm-l6-v2\", \"input\": [\"first text\", \"second text\"]}")
-        .post("/v1/embeddings");
-    floatResp.then().statusCode(200)
+    Response floatResp =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"model\": \"all-minilm-l6-v2\", \"input\": [\"first text\", \"second text\"]}")
+            .post("/v1/embeddings");
+    floatResp
+        .then()
+        .statusCode(200)
         .body("object", equalTo("list"))
         .body("model", equalTo("all-minilm-l6-v2"))
         .body("data", hasSize(2))
@@ -83,10 +105,17 @@ class EmbedRoutesTest {
         .body("data[0].embedding", hasSize(384))
         .body("usage.prompt_tokens", equalTo(8))
         .body("usage.total_tokens", equalTo(8));
-    String b64 = given().contentType(ContentType.JSON)
-        .body("{\"input\": [\"first text\", \"second text\"], \"encoding_format\": \"base64\"}")
-        .post("/v1/embeddings").then().statusCode(200).extract().path("data[1].embedding");
-    ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder().decode(b64)).order(ByteOrder.LITTLE_ENDIAN);
+    String b64 =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"input\": [\"first text\", \"second text\"], \"encoding_format\": \"base64\"}")
+            .post("/v1/embeddings")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("data[1].embedding");
+    ByteBuffer bytes =
+        ByteBuffer.wrap(Base64.getDecoder().decode(b64)).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(384 * 4, bytes.remaining());
     List<Number> asFloats = floatResp.path("data[1].embedding");
     for (int i = 0; i < 384; i++) {
@@ -96,7 +125,10 @@ class EmbedRoutesTest {
 
   @Test
   void modelsAreListed() {
-    given().get("/v1/models").then().statusCode(200)
+    given()
+        .get("/v1/models")
+        .then()
+        .statusCode(200)
         .body("object", equalTo("list"))
         .body("data.name", hasItem("all-minilm-l6-v2"))
         .body("data.find { it.name == 'all-minilm-l6-v2' }.task", equalTo("embedding"));
@@ -104,10 +136,20 @@ class EmbedRoutesTest {
 
   @Test
   void infoReportsLoadAccounting() {
-    given().contentType(ContentType.JSON).body("{\"inputs\": \"warm\"}").post("/embed").then().statusCode(200);
-    given().get("/info").then().statusCode(200)
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"inputs\": \"warm\"}")
+        .post("/embed")
+        .then()
+        .statusCode(200);
+    given()
+        .get("/info")
+        .then()
+        .statusCode(200)
         .body("models.find { it.model == 'all-minilm-l6-v2@1' }.state", equalTo("READY"))
-        .body("models.find { it.model == 'all-minilm-l6-v2@1' }.stats.bytesLocal", org.hamcrest.Matchers.greaterThan(1_000_000));
+        .body(
+            "models.find { it.model == 'all-minilm-l6-v2@1' }.stats.bytesLocal",
+            org.hamcrest.Matchers.greaterThan(1_000_000));
   }
 
   static Stream<Arguments> badInputs() {
@@ -118,61 +160,113 @@ class EmbedRoutesTest {
         Arguments.of("/embed", "{\"inputs\": [\"ok\", 42]}", "'inputs[1]' must be a string"),
         Arguments.of("/embed", "{\"inputs\": [[1, 2]]}", "token-id inputs are not supported"),
         Arguments.of("/embed", "{\"inputs\": 5}", "must be a string or an array of strings"),
-        Arguments.of("/embed", "{\"inputs\": {\"a\": 1}}", "must be a string or an array of strings"),
-        Arguments.of("/embed", "{\"inputs\": \"x\", \"normalize\": \"yes\"}", "'normalize' must be true or false"),
+        Arguments.of(
+            "/embed", "{\"inputs\": {\"a\": 1}}", "must be a string or an array of strings"),
+        Arguments.of(
+            "/embed",
+            "{\"inputs\": \"x\", \"normalize\": \"yes\"}",
+            "'normalize' must be true or false"),
         Arguments.of("/embed", "{\"inputs\": \"x\", \"model\": 7}", "'model' must be a string"),
         Arguments.of("/embed", "{}", "'inputs' is required"),
         Arguments.of("/embed", "[\"a\"]", "must be a JSON object"),
         Arguments.of("/embed", "{\"inputs\": [\"a\"", "request body is not valid JSON"),
         Arguments.of("/embed", "not json at all", "request body is not valid JSON"),
         Arguments.of("/v1/embeddings", "{\"input\": []}", "'input' must not be an empty array"),
-        Arguments.of("/v1/embeddings", "{\"input\": \"x\", \"encoding_format\": \"hex\"}", "'encoding_format' must be"),
+        Arguments.of(
+            "/v1/embeddings",
+            "{\"input\": \"x\", \"encoding_format\": \"hex\"}",
+            "'encoding_format' must be"),
         Arguments.of("/v1/embeddings", "{\"input\": [null]}", "'input[0]' must be a string"),
-        Arguments.of("/v1/embeddings", "{\"input\": \"x\", \"dimensions\": 12}", "'dimensions' is not adjustable"),
-        Arguments.of("/v1/embeddings", "{\"input\": \"x\", \"model\": \"Bad Name!\"}", "invalid model name"));
+        Arguments.of(
+            "/v1/embeddings",
+            "{\"input\": \"x\", \"dimensions\": 12}",
+            "'dimensions' is not adjustable"),
+        Arguments.of(
+            "/v1/embeddings",
+            "{\"input\": \"x\", \"model\": \"Bad Name!\"}",
+            "invalid model name"));
   }
 
   @ParameterizedTest(name = "{0} {1} → 400")
   @MethodSource("badInputs")
   void badInputIs400WithJsonMessage(String route, String body, String message) {
-    given().contentType(ContentType.JSON).body(body).post(route).then()
-        .statusCode(400).contentType(ContentType.JSON)
+    given()
+        .contentType(ContentType.JSON)
+        .body(body)
+        .post(route)
+        .then()
+        .statusCode(400)
+        .contentType(ContentType.JSON)
         .body("error.status", equalTo(400))
         .body("error.message", containsString(message));
   }
 
   @Test
   void moreThan256InputsIs400() {
-    String inputs = IntStream.range(0, 257).mapToObj(i -> "\"t" + i + "\"").collect(Collectors.joining(","));
-    given().contentType(ContentType.JSON).body("{\"inputs\": [" + inputs + "]}").post("/embed").then()
-        .statusCode(400).body("error.message", containsString("at most 256"));
+    String inputs =
+        IntStream.range(0, 257).mapToObj(i -> "\"t" + i + "\"").collect(Collectors.joining(","));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"inputs\": [" + inputs + "]}")
+        .post("/embed")
+        .then()
+        .statusCode(400)
+        .body("error.message", containsString("at most 256"));
   }
 
   @Test
   void exactly256InputsIsFine() {
-    String inputs = IntStream.range(0, 256).mapToObj(i -> "\"text number " + i + "\"").collect(Collectors.joining(","));
-    given().contentType(ContentType.JSON).body("{\"inputs\": [" + inputs + "]}").post("/embed").then()
-        .statusCode(200).body("$", hasSize(256));
+    String inputs =
+        IntStream.range(0, 256)
+            .mapToObj(i -> "\"text number " + i + "\"")
+            .collect(Collectors.joining(","));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"inputs\": [" + inputs + "]}")
+        .post("/embed")
+        .then()
+        .statusCode(200)
+        .body("$", hasSize(256));
   }
 
   @Test
   void unknownModelIs404() {
-    given().contentType(ContentType.JSON).body("{\"inputs\": \"x\", \"model\": \"no-such-model\"}").post("/embed").then()
-        .statusCode(404).body("error.message", containsString("'no-such-model' not found"));
-    given().contentType(ContentType.JSON).body("{\"input\": \"x\", \"model\": \"no-such-model\"}").post("/v1/embeddings").then()
-        .statusCode(404).body("error.type", equalTo("model_not_found"));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"inputs\": \"x\", \"model\": \"no-such-model\"}")
+        .post("/embed")
+        .then()
+        .statusCode(404)
+        .body("error.message", containsString("'no-such-model' not found"));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"input\": \"x\", \"model\": \"no-such-model\"}")
+        .post("/v1/embeddings")
+        .then()
+        .statusCode(404)
+        .body("error.type", equalTo("model_not_found"));
   }
 
   @Test
   void longInputsAreTruncatedNotRejected() {
     String longText = "word ".repeat(2000);
-    given().contentType(ContentType.JSON).body("{\"input\": \"" + longText + "\"}").post("/v1/embeddings").then()
-        .statusCode(200).body("usage.prompt_tokens", equalTo(256));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"input\": \"" + longText + "\"}")
+        .post("/v1/embeddings")
+        .then()
+        .statusCode(200)
+        .body("usage.prompt_tokens", equalTo(256));
   }
 
   @Test
   void unknownRouteAndWrongMethodAreJson() {
-    given().contentType(ContentType.JSON).body("{}").post("/nope").then().statusCode(404)
+    given()
+        .contentType(ContentType.JSON)
+        .body("{}")
+        .post("/nope")
+        .then()
+        .statusCode(404)
         .body("error.message", containsString("routes:"));
     given().put("/embed").then().statusCode(405).body("error.status", equalTo(405));
   }

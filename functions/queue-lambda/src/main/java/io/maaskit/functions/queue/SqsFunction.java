@@ -6,9 +6,9 @@ import io.quarkus.funqy.Funq;
 import jakarta.inject.Inject;
 
 /**
- * The SQS-triggered function. Funqy's advanced event handling calls it once per record of the
- * batch and reports the records that threw as {@code batchItemFailures}, so only those are
- * retried (and reach the DLQ after {@code maxReceiveCount}).
+ * The SQS-triggered function. Funqy's advanced event handling calls it once per record of the batch
+ * and reports the records that threw as {@code batchItemFailures}, so only those are retried (and
+ * reach the DLQ after {@code maxReceiveCount}).
  */
 public class SqsFunction {
   @Inject QueueServices queues;

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A real SQS event (four records, one malformed JSON, one with empty inputs) through Quarkus's
- * Lambda mock event server: only the bad records come back as batchItemFailures, the good ones
- * have results in S3, and a redelivered batch adds no second result.
+ * Lambda mock event server: only the bad records come back as batchItemFailures, the good ones have
+ * results in S3, and a redelivered batch adds no second result.
  */
 @QuarkusTest
 @QuarkusTestResource(QueueStackResource.class)
@@ -35,9 +35,18 @@ class SqsEventsTest {
     try (InputStream in = SqsEventsTest.class.getResourceAsStream("/events/" + eventFile)) {
       event = in.readAllBytes();
     }
-    int port = ConfigProvider.getConfig().getValue("quarkus.lambda.mock-event-server.test-port", Integer.class);
-    String response = given().contentType("application/json").body(event)
-        .post("http://localhost:" + port + "/_lambda_").then().statusCode(200).extract().asString();
+    int port =
+        ConfigProvider.getConfig()
+            .getValue("quarkus.lambda.mock-event-server.test-port", Integer.class);
+    String response =
+        given()
+            .contentType("application/json")
+            .body(event)
+            .post("http://localhost:" + port + "/_lambda_")
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString();
     return JSON.readTree(response);
   }
 
@@ -52,12 +61,14 @@ class SqsEventsTest {
     JsonNode response = invoke("sqs-batch.json");
     assertEquals(Set.of(MALFORMED, EMPTY), failures(response), response.toString());
 
-    JsonNode first = JSON.readTree(QueueStackResource.s3.getRaw("results", "out/" + GOOD_1 + ".json"));
+    JsonNode first =
+        JSON.readTree(QueueStackResource.s3.getRaw("results", "out/" + GOOD_1 + ".json"));
     assertEquals("req-1", first.get("id").asText());
     assertEquals("ok", first.get("status").asText());
     assertEquals(2, first.get("embeddings").size());
     assertEquals(384, first.get("embeddings").get(0).size());
-    JsonNode third = JSON.readTree(QueueStackResource.s3.getRaw("results", "out/" + GOOD_3 + ".json"));
+    JsonNode third =
+        JSON.readTree(QueueStackResource.s3.getRaw("results", "out/" + GOOD_3 + ".json"));
     assertEquals("req-3", third.get("id").asText());
     double n = 0;
     for (JsonNode x : third.get("embeddings").get(0)) {

@@ -21,7 +21,8 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class HttpGlue {
-  private static final String ROUTES = "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, POST /classify, GET /info";
+  private static final String ROUTES =
+      "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, POST /classify, GET /info";
 
   private final ObjectMapper json;
   private final Optional<String> apiKey;
@@ -32,23 +33,53 @@ public class HttpGlue {
   }
 
   void install(@Observes Router router) {
-    apiKey.ifPresent(key -> router.route().order(Integer.MIN_VALUE).handler(ctx -> requireKey(ctx, key)));
+    apiKey.ifPresent(
+        key -> router.route().order(Integer.MIN_VALUE).handler(ctx -> requireKey(ctx, key)));
     router.route().order(Integer.MIN_VALUE + 1).failureHandler(this::fail);
     // Funqy only routes known functions; anything else would get Vert.x's empty 404.
-    router.route().last().handler(ctx -> write(ctx, new ErrorMapper.Mapped(404, ErrorMapper.ErrorBody.of(404, "not_found",
-        "no route " + ctx.request().method() + " " + ctx.request().path() + "; routes: " + ROUTES), null)));
+    router
+        .route()
+        .last()
+        .handler(
+            ctx ->
+                write(
+                    ctx,
+                    new ErrorMapper.Mapped(
+                        404,
+                        ErrorMapper.ErrorBody.of(
+                            404,
+                            "not_found",
+                            "no route "
+                                + ctx.request().method()
+                                + " "
+                                + ctx.request().path()
+                                + "; routes: "
+                                + ROUTES),
+                        null)));
   }
 
   private void requireKey(RoutingContext ctx, String key) {
     String h = ctx.request().getHeader("Authorization");
-    String given = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : null;
-    if (given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
+    String given =
+        h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : null;
+    if (given != null
+        && MessageDigest.isEqual(
+            given.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
       ctx.next();
       return;
     }
     ctx.response().putHeader("WWW-Authenticate", "Bearer");
-    write(ctx, new ErrorMapper.Mapped(401, ErrorMapper.ErrorBody.of(401, "unauthorized",
-        given == null ? "missing API key: send 'Authorization: Bearer <MAAS_API_KEY>'" : "invalid API key"), null));
+    write(
+        ctx,
+        new ErrorMapper.Mapped(
+            401,
+            ErrorMapper.ErrorBody.of(
+                401,
+                "unauthorized",
+                given == null
+                    ? "missing API key: send 'Authorization: Bearer <MAAS_API_KEY>'"
+                    : "invalid API key"),
+            null));
   }
 
   private void fail(RoutingContext ctx) {
@@ -63,17 +94,42 @@ public class HttpGlue {
       int code = ctx.statusCode();
       HttpMethod method = ctx.request().method();
       String path = ctx.request().path();
-      m = switch (code) {
-        case 400 -> ErrorMapper.malformedJson(jsonProblem(ctx.body() == null ? null : ctx.body().buffer()));
-        case 404 -> new ErrorMapper.Mapped(404, ErrorMapper.ErrorBody.of(404, "not_found",
-            "no route " + method + " " + path + "; routes: " + ROUTES), null);
-        case 405 -> new ErrorMapper.Mapped(405, ErrorMapper.ErrorBody.of(405, "method_not_allowed",
-            method + " is not allowed on " + path + "; routes: " + ROUTES), null);
-        case 413 -> new ErrorMapper.Mapped(413, ErrorMapper.ErrorBody.of(413, "payload_too_large",
-            "request body is larger than the server accepts (quarkus.http.limits.max-body-size)"), null);
-        default -> new ErrorMapper.Mapped(code < 400 ? 500 : code,
-            ErrorMapper.ErrorBody.of(code < 400 ? 500 : code, "error", "request failed with status " + code), null);
-      };
+      m =
+          switch (code) {
+            case 400 ->
+                ErrorMapper.malformedJson(
+                    jsonProblem(ctx.body() == null ? null : ctx.body().buffer()));
+            case 404 ->
+                new ErrorMapper.Mapped(
+                    404,
+                    ErrorMapper.ErrorBody.of(
+                        404,
+                        "not_found",
+                        "no route " + method + " " + path + "; routes: " + ROUTES),
+                    null);
+            case 405 ->
+                new ErrorMapper.Mapped(
+                    405,
+                    ErrorMapper.ErrorBody.of(
+                        405,
+                        "method_not_allowed",
+                        method + " is not allowed on " + path + "; routes: " + ROUTES),
+                    null);
+            case 413 ->
+                new ErrorMapper.Mapped(
+                    413,
+                    ErrorMapper.ErrorBody.of(
+                        413,
+                        "payload_too_large",
+                        "request body is larger than the server accepts (quarkus.http.limits.max-body-size)"),
+                    null);
+            default ->
+                new ErrorMapper.Mapped(
+                    code < 400 ? 500 : code,
+                    ErrorMapper.ErrorBody.of(
+                        code < 400 ? 500 : code, "error", "request failed with status " + code),
+                    null);
+          };
     }
     write(ctx, m);
   }
@@ -97,7 +153,9 @@ public class HttpGlue {
       if (m.retryAfterSeconds() != null) {
         ctx.response().putHeader("Retry-After", Long.toString(m.retryAfterSeconds()));
       }
-      ctx.response().setStatusCode(m.status()).putHeader("Content-Type", "application/json")
+      ctx.response()
+          .setStatusCode(m.status())
+          .putHeader("Content-Type", "application/json")
           .end(json.writeValueAsString(m.body()));
     } catch (JsonProcessingException e) {
       ctx.response().setStatusCode(500).end();

@@ -21,7 +21,8 @@ public final class BertArchitecture implements Architecture {
   }
 
   @Override
-  public LoadedModel load(ModelManifest manifest, PackageFiles files, TorchRuntime runtime) throws IOException {
+  public LoadedModel load(ModelManifest manifest, PackageFiles files, TorchRuntime runtime)
+      throws IOException {
     BertConfig config = BertConfig.parse(bytes(files, "config.json"));
     Map<String, Safetensors.Tensor> tensors = Safetensors.read(files.bytes(WEIGHTS), WEIGHTS);
     String prefix = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
@@ -35,9 +36,11 @@ public final class BertArchitecture implements Architecture {
       BertHead head = null;
       if (ModelManifest.TASK_CLASSIFICATION.equals(manifest.task())) {
         if (config.labels().isEmpty()) {
-          throw new IOException("classification package " + manifest.id() + " has no id2label in config.json");
+          throw new IOException(
+              "classification package " + manifest.id() + " has no id2label in config.json");
         }
-        head = new BertHead(new Weights(tensors, manager, runtime.computeType(), ""), config.labels());
+        head =
+            new BertHead(new Weights(tensors, manager, runtime.computeType(), ""), config.labels());
       }
       return new BertModel(manifest, manager, tokenization, encoder, head, runtime.computeType());
     } catch (IOException | RuntimeException e) {

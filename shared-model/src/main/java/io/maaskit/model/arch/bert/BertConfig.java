@@ -29,31 +29,62 @@ public record BertConfig(
     @JsonProperty("layer_norm_eps") double layerNormEps,
     @JsonProperty("id2label") Map<String, String> id2label) {
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** Parses and checks a config.json. */
   public static BertConfig parse(byte[] json) throws IOException {
     BertConfig c = JSON.readValue(json, BertConfig.class);
-    if (c.hiddenSize <= 0 || c.numHiddenLayers <= 0 || c.numAttentionHeads <= 0 || c.vocabSize <= 0) {
-      throw new IOException("config.json lacks hidden_size/num_hidden_layers/num_attention_heads/vocab_size");
+    if (c.hiddenSize <= 0
+        || c.numHiddenLayers <= 0
+        || c.numAttentionHeads <= 0
+        || c.vocabSize <= 0) {
+      throw new IOException(
+          "config.json lacks hidden_size/num_hidden_layers/num_attention_heads/vocab_size");
     }
     if (c.hiddenSize % c.numAttentionHeads != 0) {
-      throw new IOException("hidden_size " + c.hiddenSize + " is not divisible by num_attention_heads " + c.numAttentionHeads);
+      throw new IOException(
+          "hidden_size "
+              + c.hiddenSize
+              + " is not divisible by num_attention_heads "
+              + c.numAttentionHeads);
     }
     if (c.hiddenAct != null && !c.hiddenAct.equals("gelu")) {
-      throw new IOException("unsupported hidden_act '" + c.hiddenAct + "': only gelu (erf) BERT encoders are supported");
+      throw new IOException(
+          "unsupported hidden_act '"
+              + c.hiddenAct
+              + "': only gelu (erf) BERT encoders are supported");
     }
     if (c.modelType != null && !c.modelType.equals("bert")) {
-      throw new IOException("unsupported model_type '" + c.modelType + "': this architecture handles 'bert'");
+      throw new IOException(
+          "unsupported model_type '" + c.modelType + "': this architecture handles 'bert'");
     }
     return c;
   }
 
   /** A plain encoder config (what the ONNX importer derives from tensor shapes). */
   public static BertConfig encoder(
-      int vocab, int hidden, int layers, int heads, int intermediate, int maxPos, int typeVocab, double eps) {
-    return new BertConfig("bert", java.util.List.of("BertModel"), vocab, hidden, layers, heads,
-        intermediate, "gelu", maxPos, typeVocab, eps, null);
+      int vocab,
+      int hidden,
+      int layers,
+      int heads,
+      int intermediate,
+      int maxPos,
+      int typeVocab,
+      double eps) {
+    return new BertConfig(
+        "bert",
+        java.util.List.of("BertModel"),
+        vocab,
+        hidden,
+        layers,
+        heads,
+        intermediate,
+        "gelu",
+        maxPos,
+        typeVocab,
+        eps,
+        null);
   }
 
   /** This config with a classification head's labels. */
@@ -62,9 +93,19 @@ public record BertConfig(
     for (int i = 0; i < labels.size(); i++) {
       m.put(Integer.toString(i), labels.get(i));
     }
-    return new BertConfig(modelType, java.util.List.of("BertForSequenceClassification"), vocabSize,
-        hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
-        maxPositionEmbeddings, typeVocabSize, layerNormEps, m);
+    return new BertConfig(
+        modelType,
+        java.util.List.of("BertForSequenceClassification"),
+        vocabSize,
+        hiddenSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        intermediateSize,
+        hiddenAct,
+        maxPositionEmbeddings,
+        typeVocabSize,
+        layerNormEps,
+        m);
   }
 
   /** Labels in id order, or empty. */

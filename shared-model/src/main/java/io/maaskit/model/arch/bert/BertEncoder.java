@@ -29,9 +29,22 @@ public final class BertEncoder {
   private final long weightBytes;
 
   private record Layer(
-      NDArray qW, NDArray qB, NDArray kW, NDArray kB, NDArray vW, NDArray vB,
-      NDArray aoW, NDArray aoB, NDArray aLnW, NDArray aLnB,
-      NDArray iW, NDArray iB, NDArray oW, NDArray oB, NDArray oLnW, NDArray oLnB) {}
+      NDArray qW,
+      NDArray qB,
+      NDArray kW,
+      NDArray kB,
+      NDArray vW,
+      NDArray vB,
+      NDArray aoW,
+      NDArray aoB,
+      NDArray aLnW,
+      NDArray aLnB,
+      NDArray iW,
+      NDArray iB,
+      NDArray oW,
+      NDArray oB,
+      NDArray oLnW,
+      NDArray oLnB) {}
 
   /** Loads the encoder's tensors (Hugging Face names, without the {@code bert.} prefix). */
   public BertEncoder(BertConfig config, Weights w) {
@@ -45,21 +58,26 @@ public final class BertEncoder {
     layers = new Layer[config.numHiddenLayers()];
     for (int i = 0; i < layers.length; i++) {
       String p = "encoder.layer." + i + ".";
-      layers[i] = new Layer(
-          w.get(p + "attention.self.query.weight"), w.get(p + "attention.self.query.bias"),
-          w.get(p + "attention.self.key.weight"), w.get(p + "attention.self.key.bias"),
-          w.get(p + "attention.self.value.weight"), w.get(p + "attention.self.value.bias"),
-          w.get(p + "attention.output.dense.weight"), w.get(p + "attention.output.dense.bias"),
-          w.get(p + "attention.output.LayerNorm.weight"), w.get(p + "attention.output.LayerNorm.bias"),
-          w.get(p + "intermediate.dense.weight"), w.get(p + "intermediate.dense.bias"),
-          w.get(p + "output.dense.weight"), w.get(p + "output.dense.bias"),
-          w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"));
+      layers[i] =
+          new Layer(
+              w.get(p + "attention.self.query.weight"), w.get(p + "attention.self.query.bias"),
+              w.get(p + "attention.self.key.weight"), w.get(p + "attention.self.key.bias"),
+              w.get(p + "attention.self.value.weight"), w.get(p + "attention.self.value.bias"),
+              w.get(p + "attention.output.dense.weight"), w.get(p + "attention.output.dense.bias"),
+              w.get(p + "attention.output.LayerNorm.weight"),
+                  w.get(p + "attention.output.LayerNorm.bias"),
+              w.get(p + "intermediate.dense.weight"), w.get(p + "intermediate.dense.bias"),
+              w.get(p + "output.dense.weight"), w.get(p + "output.dense.bias"),
+              w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"));
       bytes += layers[i].qW.size() * 4 + layers[i].iW.size() * 2 + layers[i].aoW.size();
     }
     this.weightBytes = bytes * wordEmb.getDataType().getNumOfBytes();
     if (wordEmb.getShape().get(1) != config.hiddenSize()) {
       throw new IllegalArgumentException(
-          "word embeddings have width " + wordEmb.getShape().get(1) + " but config.json says hidden_size " + config.hiddenSize());
+          "word embeddings have width "
+              + wordEmb.getShape().get(1)
+              + " but config.json says hidden_size "
+              + config.hiddenSize());
     }
   }
 
@@ -92,11 +110,14 @@ public final class BertEncoder {
       "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias",
       "intermediate.dense.weight", "intermediate.dense.bias",
       "output.dense.weight", "output.dense.bias",
-      "output.LayerNorm.weight", "output.LayerNorm.bias"};
+      "output.LayerNorm.weight", "output.LayerNorm.bias"
+    };
     for (int i = Math.max(0, layers.length - n); i < layers.length; i++) {
       Layer l = layers[i];
-      NDArray[] params = {l.qW, l.qB, l.kW, l.kB, l.vW, l.vB, l.aoW, l.aoB, l.aLnW, l.aLnB,
-          l.iW, l.iB, l.oW, l.oB, l.oLnW, l.oLnB};
+      NDArray[] params = {
+        l.qW, l.qB, l.kW, l.kB, l.vW, l.vB, l.aoW, l.aoB, l.aLnW, l.aLnB, l.iW, l.iB, l.oW, l.oB,
+        l.oLnW, l.oLnB
+      };
       for (int j = 0; j < names.length; j++) {
         out.put("encoder.layer." + i + "." + names[j], params[j]);
       }
@@ -104,7 +125,9 @@ public final class BertEncoder {
     return out;
   }
 
-  /** Embedding output and layers run so far, plus the padding-mask bias the remaining layers need. */
+  /**
+   * Embedding output and layers run so far, plus the padding-mask bias the remaining layers need.
+   */
   public record Partial(NDArray hidden, NDArray maskBias) {}
 
   /**
@@ -131,7 +154,11 @@ public final class BertEncoder {
     NDManager manager = ids.getManager();
     long seq = ids.getShape().get(1);
     if (seq > posEmb.getShape().get(0)) {
-      throw new IllegalArgumentException("sequence of " + seq + " tokens exceeds max_position_embeddings " + posEmb.getShape().get(0));
+      throw new IllegalArgumentException(
+          "sequence of "
+              + seq
+              + " tokens exceeds max_position_embeddings "
+              + posEmb.getShape().get(0));
     }
     NDArray x;
     NDArray maskBias;
@@ -156,13 +183,18 @@ public final class BertEncoder {
   public NDArray attentionBias(NDArray mask) {
     DataType dt = wordEmb.getDataType();
     float neg = dt == DataType.FLOAT32 ? -1e9f : -1e4f;
-    return mask.toType(dt, false).neg().add(1).mul(neg).reshape(mask.getShape().get(0), 1, 1, mask.getShape().get(1));
+    return mask.toType(dt, false)
+        .neg()
+        .add(1)
+        .mul(neg)
+        .reshape(mask.getShape().get(0), 1, 1, mask.getShape().get(1));
   }
 
   /**
    * Runs layers {@code [from, num_hidden_layers)} on a {@link #forwardTo} result, consuming it (its
-   * hidden state is closed once the next layer's exists, and its mask bias at the end). Closing intermediates is safe under autograd: the recorded graph keeps its own
-   * references to what backward needs.
+   * hidden state is closed once the next layer's exists, and its mask bias at the end). Closing
+   * intermediates is safe under autograd: the recorded graph keeps its own references to what
+   * backward needs.
    *
    * @return last hidden state (B, L, H), owned by the input's manager
    */

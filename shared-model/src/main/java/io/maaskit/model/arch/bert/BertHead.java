@@ -30,7 +30,11 @@ final class BertHead {
     }
     if (weight.getShape().get(0) != labels.size()) {
       throw new IllegalArgumentException(
-          "classifier.weight has " + weight.getShape().get(0) + " rows but config.json lists " + labels.size() + " labels");
+          "classifier.weight has "
+              + weight.getShape().get(0)
+              + " rows but config.json lists "
+              + labels.size()
+              + " labels");
     }
     this.labels = List.copyOf(labels);
   }
@@ -40,9 +44,10 @@ final class BertHead {
   }
 
   NDArray logits(NDArray hidden, NDArray mask, BinaryOperator<NDArray> pool) {
-    NDArray features = poolerW != null
-        ? BertEncoder.linear(BertEncoder.clsPool(hidden), poolerW, poolerB).tanh()
-        : pool.apply(hidden, mask);
+    NDArray features =
+        poolerW != null
+            ? BertEncoder.linear(BertEncoder.clsPool(hidden), poolerW, poolerB).tanh()
+            : pool.apply(hidden, mask);
     return BertEncoder.linear(features, weight, bias);
   }
 }

@@ -35,7 +35,13 @@ public final class BertModel implements TextEncoder, TextClassifier {
   private final BertHead head;
   private final DataType computeType;
 
-  BertModel(ModelManifest manifest, NDManager manager, BertTokenization tokens, BertEncoder encoder, BertHead head, DataType computeType) {
+  BertModel(
+      ModelManifest manifest,
+      NDManager manager,
+      BertTokenization tokens,
+      BertEncoder encoder,
+      BertHead head,
+      DataType computeType) {
     this.manifest = manifest;
     this.manager = manager;
     this.tokens = tokens;
@@ -72,10 +78,14 @@ public final class BertModel implements TextEncoder, TextClassifier {
   @Override
   public Encoded embed(List<String> texts, boolean normalize) {
     int[] count = new int[1];
-    float[][] out = run(texts, (hidden, mask, m) -> {
-      NDArray pooled = pool(hidden, mask);
-      return normalize ? BertEncoder.l2Normalize(pooled) : pooled;
-    }, count);
+    float[][] out =
+        run(
+            texts,
+            (hidden, mask, m) -> {
+              NDArray pooled = pool(hidden, mask);
+              return normalize ? BertEncoder.l2Normalize(pooled) : pooled;
+            },
+            count);
     return new Encoded(out, count[0]);
   }
 
@@ -84,12 +94,15 @@ public final class BertModel implements TextEncoder, TextClassifier {
     if (head == null) {
       throw new IllegalStateException("model " + manifest.id() + " has no classification head");
     }
-    return run(texts, (hidden, mask, m) -> head.logits(hidden, mask, this::pool).softmax(-1), new int[1]);
+    return run(
+        texts, (hidden, mask, m) -> head.logits(hidden, mask, this::pool).softmax(-1), new int[1]);
   }
 
   /** Pools per the manifest: mean over real tokens, or the [CLS] state. */
   public NDArray pool(NDArray hidden, NDArray mask) {
-    return "cls".equals(manifest.pooling()) ? BertEncoder.clsPool(hidden) : BertEncoder.meanPool(hidden, mask);
+    return "cls".equals(manifest.pooling())
+        ? BertEncoder.clsPool(hidden)
+        : BertEncoder.meanPool(hidden, mask);
   }
 
   @FunctionalInterface
@@ -121,7 +134,8 @@ public final class BertModel implements TextEncoder, TextClassifier {
         // Inputs arrive sorted by length; start a new sub-batch when padding would exceed a quarter
         // of the real tokens (half the work of a mixed batch of 32 was padding) or the attention
         // scores would outgrow their memory budget.
-        if (end > start && (scores > MAX_SCORE_ELEMENTS || count * newMax > MAX_PADDING * (realTokens + len))) {
+        if (end > start
+            && (scores > MAX_SCORE_ELEMENTS || count * newMax > MAX_PADDING * (realTokens + len))) {
           break;
         }
         maxLen = newMax;
@@ -160,7 +174,8 @@ public final class BertModel implements TextEncoder, TextClassifier {
   }
 
   /** Token ids, type ids and attention mask, each (B, len) int64, padded with zeros. */
-  private static ai.djl.ndarray.NDList pad(List<BertTokenization.Tokens> batch, int len, NDManager manager) {
+  private static ai.djl.ndarray.NDList pad(
+      List<BertTokenization.Tokens> batch, int len, NDManager manager) {
     int b = batch.size();
     long[] ids = new long[b * len];
     long[] types = new long[b * len];
@@ -172,7 +187,8 @@ public final class BertModel implements TextEncoder, TextClassifier {
       Arrays.fill(mask, i * len, i * len + t.ids().length, 1L);
     }
     Shape shape = new Shape(b, len);
-    return new ai.djl.ndarray.NDList(manager.create(ids, shape), manager.create(types, shape), manager.create(mask, shape));
+    return new ai.djl.ndarray.NDList(
+        manager.create(ids, shape), manager.create(types, shape), manager.create(mask, shape));
   }
 
   /**

@@ -8,9 +8,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Rough HTML-to-text conversion for mail bodies. Regex-based on purpose: the input is often
- * broken HTML that strict parsers reject, the goal is the words a reader would see, and the
- * package stays free of an HTML-parser dependency.
+ * Rough HTML-to-text conversion for mail bodies. Regex-based on purpose: the input is often broken
+ * HTML that strict parsers reject, the goal is the words a reader would see, and the package stays
+ * free of an HTML-parser dependency.
  */
 final class HtmlText {
 
@@ -18,9 +18,10 @@ final class HtmlText {
   private static final Pattern INVISIBLE =
       Pattern.compile("(?is)<(script|style|head|title|xml|object)\\b[^>]*>.*?</\\1\\s*>");
   private static final Pattern WHITESPACE = Pattern.compile("\\s+");
-  private static final Pattern BLOCK_TAG = Pattern.compile(
-      "(?i)<\\s*/?\\s*(br|p|div|tr|table|li|ul|ol|h[1-6]|hr|blockquote|pre|center|dd|dt|dl"
-          + "|form|address|tbody|thead|tfoot|caption)\\b[^>]*>");
+  private static final Pattern BLOCK_TAG =
+      Pattern.compile(
+          "(?i)<\\s*/?\\s*(br|p|div|tr|table|li|ul|ol|h[1-6]|hr|blockquote|pre|center|dd|dt|dl"
+              + "|form|address|tbody|thead|tfoot|caption)\\b[^>]*>");
   private static final Pattern CELL_TAG = Pattern.compile("(?i)<\\s*/?\\s*(td|th)\\b[^>]*>");
   private static final Pattern ANY_TAG = Pattern.compile("</?[a-zA-Z!?][^>]*>");
   private static final Pattern ENTITY =
@@ -45,18 +46,56 @@ final class HtmlText {
       ENTITIES.put(name, String.valueOf((char) cp++));
     }
     String[][] more = {
-      {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"},
-      {"ndash", "\u2013"}, {"mdash", "\u2014"}, {"lsquo", "\u2018"}, {"rsquo", "\u2019"},
-      {"sbquo", "\u201A"}, {"ldquo", "\u201C"}, {"rdquo", "\u201D"}, {"bdquo", "\u201E"},
-      {"hellip", "\u2026"}, {"bull", "\u2022"}, {"euro", "\u20AC"}, {"trade", "\u2122"},
-      {"dagger", "\u2020"}, {"Dagger", "\u2021"}, {"permil", "\u2030"}, {"lsaquo", "\u2039"},
-      {"rsaquo", "\u203A"}, {"OElig", "\u0152"}, {"oelig", "\u0153"}, {"Scaron", "\u0160"},
-      {"scaron", "\u0161"}, {"Yuml", "\u0178"}, {"fnof", "\u0192"}, {"circ", "\u02C6"},
-      {"tilde", "\u02DC"}, {"ensp", " "}, {"emsp", " "}, {"thinsp", " "}, {"zwnj", ""},
-      {"zwj", ""}, {"larr", "\u2190"}, {"rarr", "\u2192"}, {"uarr", "\u2191"},
-      {"darr", "\u2193"}, {"hearts", "\u2665"}, {"spades", "\u2660"}, {"clubs", "\u2663"},
-      {"diams", "\u2666"}, {"prime", "\u2032"}, {"Prime", "\u2033"}, {"infin", "\u221E"},
-      {"le", "\u2264"}, {"ge", "\u2265"}, {"ne", "\u2260"}, {"minus", "\u2212"},
+      {"amp", "&"},
+      {"lt", "<"},
+      {"gt", ">"},
+      {"quot", "\""},
+      {"apos", "'"},
+      {"ndash", "\u2013"},
+      {"mdash", "\u2014"},
+      {"lsquo", "\u2018"},
+      {"rsquo", "\u2019"},
+      {"sbquo", "\u201A"},
+      {"ldquo", "\u201C"},
+      {"rdquo", "\u201D"},
+      {"bdquo", "\u201E"},
+      {"hellip", "\u2026"},
+      {"bull", "\u2022"},
+      {"euro", "\u20AC"},
+      {"trade", "\u2122"},
+      {"dagger", "\u2020"},
+      {"Dagger", "\u2021"},
+      {"permil", "\u2030"},
+      {"lsaquo", "\u2039"},
+      {"rsaquo", "\u203A"},
+      {"OElig", "\u0152"},
+      {"oelig", "\u0153"},
+      {"Scaron", "\u0160"},
+      {"scaron", "\u0161"},
+      {"Yuml", "\u0178"},
+      {"fnof", "\u0192"},
+      {"circ", "\u02C6"},
+      {"tilde", "\u02DC"},
+      {"ensp", " "},
+      {"emsp", " "},
+      {"thinsp", " "},
+      {"zwnj", ""},
+      {"zwj", ""},
+      {"larr", "\u2190"},
+      {"rarr", "\u2192"},
+      {"uarr", "\u2191"},
+      {"darr", "\u2193"},
+      {"hearts", "\u2665"},
+      {"spades", "\u2660"},
+      {"clubs", "\u2663"},
+      {"diams", "\u2666"},
+      {"prime", "\u2032"},
+      {"Prime", "\u2033"},
+      {"infin", "\u221E"},
+      {"le", "\u2264"},
+      {"ge", "\u2265"},
+      {"ne", "\u2260"},
+      {"minus", "\u2212"},
     };
     for (String[] e : more) {
       ENTITIES.put(e[0], e[1]);
@@ -101,9 +140,10 @@ final class HtmlText {
     if (body.charAt(0) == '#') {
       int cp;
       try {
-        cp = body.length() > 1 && (body.charAt(1) == 'x' || body.charAt(1) == 'X')
-            ? Integer.parseInt(body.substring(2), 16)
-            : Integer.parseInt(body.substring(1));
+        cp =
+            body.length() > 1 && (body.charAt(1) == 'x' || body.charAt(1) == 'X')
+                ? Integer.parseInt(body.substring(2), 16)
+                : Integer.parseInt(body.substring(1));
       } catch (NumberFormatException e) {
         return null;
       }

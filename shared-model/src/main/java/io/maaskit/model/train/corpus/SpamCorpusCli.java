@@ -6,9 +6,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Command-line entry point used by {@code scripts/spam-corpus}. Kept separate from
- * {@link SpamAssassinCorpus} so the library never prints or exits; {@link #run} returns the exit
- * code instead of calling {@link System#exit} so tests can drive it.
+ * Command-line entry point used by {@code scripts/spam-corpus}. Kept separate from {@link
+ * SpamAssassinCorpus} so the library never prints or exits; {@link #run} returns the exit code
+ * instead of calling {@link System#exit} so tests can drive it.
  */
 public final class SpamCorpusCli {
 
@@ -140,8 +140,10 @@ public final class SpamCorpusCli {
   private static String describe(SpamAssassinCorpus.FolderResult r) {
     int skipped = r.skipped().values().stream().mapToInt(Integer::intValue).sum();
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("  %-11s %-4s %5d files, %5d parsed, %d skipped",
-        r.folder(), r.label(), r.files(), r.records().size(), skipped));
+    sb.append(
+        String.format(
+            "  %-11s %-4s %5d files, %5d parsed, %d skipped",
+            r.folder(), r.label(), r.files(), r.records().size(), skipped));
     if (skipped > 0) {
       sb.append(' ').append(r.skipped());
     }

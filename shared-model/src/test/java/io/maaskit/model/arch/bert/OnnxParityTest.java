@@ -41,7 +41,12 @@ class OnnxParityTest {
     TestModels.miniLm();
     LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
     TorchRuntime rt = TorchRuntime.start(RuntimeOptions.defaults());
-    registry = new ModelRegistry(store, new PackageLoader(store, new PackageCache(Path.of("target/cache"), 0), LoadMode.CACHE, rt), RegistryOptions.defaults());
+    registry =
+        new ModelRegistry(
+            store,
+            new PackageLoader(
+                store, new PackageCache(Path.of("target/cache"), 0), LoadMode.CACHE, rt),
+            RegistryOptions.defaults());
     encoder = registry.get(ModelId.parse("all-minilm-l6-v2"), TextEncoder.class);
   }
 
@@ -79,7 +84,15 @@ class OnnxParityTest {
 
   @Test
   void vectorsAreUnitLengthAndSemanticallySensible() {
-    float[][] v = encoder.embed(List.of("A cat sits on the mat.", "A kitten is sitting on a rug.", "Quarterly tax filings are due."), true).vectors();
+    float[][] v =
+        encoder
+            .embed(
+                List.of(
+                    "A cat sits on the mat.",
+                    "A kitten is sitting on a rug.",
+                    "Quarterly tax filings are due."),
+                true)
+            .vectors();
     for (float[] x : v) {
       double n = 0;
       for (float f : x) {
@@ -90,13 +103,18 @@ class OnnxParityTest {
     assertTrue(TestTexts.cosine(v[0], v[1]) > TestTexts.cosine(v[0], v[2]) + 0.3);
   }
 
-  /** Tokenize the same way (no padding, truncation at 256), run the ONNX graph, mean-pool, normalize. */
+  /**
+   * Tokenize the same way (no padding, truncation at 256), run the ONNX graph, mean-pool,
+   * normalize.
+   */
   static float[][] onnxReference(List<String> texts) throws Exception {
     Path onnx = TestModels.resource("all-minilm-l6-v2.onnx");
     Path tok = TestModels.resource("all-minilm-l6-v2-tokenizer.json");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     List<float[]> out = new ArrayList<>();
-    try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tok, Map.of("padding", "false", "truncation", "true", "maxLength", "256"));
+    try (HuggingFaceTokenizer tokenizer =
+            HuggingFaceTokenizer.newInstance(
+                tok, Map.of("padding", "false", "truncation", "true", "maxLength", "256"));
         OrtSession session = env.createSession(onnx.toString(), new OrtSession.SessionOptions())) {
       for (String text : texts) {
         Encoding e = tokenizer.encode(text);
@@ -106,7 +124,8 @@ class OnnxParityTest {
         try (OnnxTensor a = OnnxTensor.createTensor(env, ids);
             OnnxTensor b = OnnxTensor.createTensor(env, mask);
             OnnxTensor c = OnnxTensor.createTensor(env, types);
-            OrtSession.Result r = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+            OrtSession.Result r =
+                session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
           float[][][] hidden = (float[][][]) r.get(0).getValue();
           float[] pooled = new float[hidden[0][0].length];
           for (float[] row : hidden[0]) {

@@ -98,8 +98,18 @@ class MailParserTest {
         text);
     for (String header :
         new String[] {
-          "Received", "From", "Return-Path", "Delivered-To", "To:", "Message-Id", "X-Spam",
-          "X-Mailer", "Date:", "phobos", "listman", "bounce@"
+          "Received",
+          "From",
+          "Return-Path",
+          "Delivered-To",
+          "To:",
+          "Message-Id",
+          "X-Spam",
+          "X-Mailer",
+          "Date:",
+          "phobos",
+          "listman",
+          "bounce@"
         }) {
       assertFalse(text.contains(header), header + " leaked into: " + text);
     }
@@ -107,11 +117,11 @@ class MailParserTest {
 
   @Test
   void unlabelledEightBitTextFallsBackToWindows1252WhenNotUtf8() {
-    byte[] latin = "Subject: Pr\u00e9sentation\n\nVoil\u00e0 \u0093quoted\u0094\n"
-        .getBytes(StandardCharsets.ISO_8859_1);
+    byte[] latin =
+        "Subject: Pr\u00e9sentation\n\nVoil\u00e0 \u0093quoted\u0094\n"
+            .getBytes(StandardCharsets.ISO_8859_1);
     // 0x93/0x94 are curly quotes in windows-1252, control characters in ISO-8859-1
-    assertEquals(
-        "Présentation\n\nVoilà \u201Cquoted\u201D", MailParser.toText(latin, 1000));
+    assertEquals("Présentation\n\nVoilà \u201Cquoted\u201D", MailParser.toText(latin, 1000));
 
     byte[] utf8 = "Subject: Pr\u00e9sentation\n\nVoil\u00e0\n".getBytes(StandardCharsets.UTF_8);
     assertEquals("Présentation\n\nVoilà", MailParser.toText(utf8, 1000));
@@ -119,8 +129,9 @@ class MailParserTest {
 
   @Test
   void declaredCharsetIsHonoured() {
-    byte[] head = ("Subject: x\nContent-Type: text/plain; charset=koi8-r\n\n")
-        .getBytes(StandardCharsets.US_ASCII);
+    byte[] head =
+        ("Subject: x\nContent-Type: text/plain; charset=koi8-r\n\n")
+            .getBytes(StandardCharsets.US_ASCII);
     byte[] body = "Привет".getBytes(java.nio.charset.Charset.forName("KOI8-R"));
     byte[] mail = new byte[head.length + body.length];
     System.arraycopy(head, 0, mail, 0, head.length);
@@ -131,16 +142,18 @@ class MailParserTest {
 
   @Test
   void unknownCharsetDoesNotFailTheMail() {
-    byte[] mail = "Subject: s\nContent-Type: text/plain; charset=x-no-such-charset\n\nhello\n"
-        .getBytes(StandardCharsets.US_ASCII);
+    byte[] mail =
+        "Subject: s\nContent-Type: text/plain; charset=x-no-such-charset\n\nhello\n"
+            .getBytes(StandardCharsets.US_ASCII);
     assertEquals("s\n\nhello", MailParser.toText(mail, 1000));
   }
 
   @Test
   void mimeBodyWithoutTopLevelContentTypeIsStillSplit() {
-    String raw = "Subject: no header\n\nThis is a MIME Message\n\n"
-        + "--= Boundary 42\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
-        + "SGVsbG8gd29ybGQ=\n--= Boundary 42--\n";
+    String raw =
+        "Subject: no header\n\nThis is a MIME Message\n\n"
+            + "--= Boundary 42\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+            + "SGVsbG8gd29ybGQ=\n--= Boundary 42--\n";
     assertEquals(
         "no header\n\nHello world",
         MailParser.toText(raw.getBytes(StandardCharsets.US_ASCII), 1000));
@@ -148,11 +161,12 @@ class MailParserTest {
 
   @Test
   void messageRfc822PartsContributeTheirSubjectAndBodyButNotHeaders() {
-    String raw = "Subject: Fwd: hi\nContent-Type: multipart/mixed; boundary=XX\n\n"
-        + "--XX\nContent-Type: text/plain\n\nSee below.\n"
-        + "--XX\nContent-Type: message/rfc822\n\n"
-        + "Received: from inner.example\nFrom: a@inner.example\nSubject: hi\n\nInner body.\n"
-        + "--XX--\n";
+    String raw =
+        "Subject: Fwd: hi\nContent-Type: multipart/mixed; boundary=XX\n\n"
+            + "--XX\nContent-Type: text/plain\n\nSee below.\n"
+            + "--XX\nContent-Type: message/rfc822\n\n"
+            + "Received: from inner.example\nFrom: a@inner.example\nSubject: hi\n\nInner body.\n"
+            + "--XX--\n";
     assertEquals(
         "Fwd: hi\n\nSee below.\n\nhi\n\nInner body.",
         MailParser.toText(raw.getBytes(StandardCharsets.US_ASCII), 1000));
@@ -160,8 +174,9 @@ class MailParserTest {
 
   @Test
   void crlfLineEndingsAreHandled() {
-    String raw = "Subject: crlf\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-        + "soft=\r\nbreak\r\nline two\r\n";
+    String raw =
+        "Subject: crlf\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            + "soft=\r\nbreak\r\nline two\r\n";
     assertEquals(
         "crlf\n\nsoftbreak\nline two",
         MailParser.toText(raw.getBytes(StandardCharsets.US_ASCII), 1000));
@@ -170,8 +185,9 @@ class MailParserTest {
   @Test
   void textIsCappedWithoutSplittingASurrogatePair() {
     String longBody = "a".repeat(50) + "\uD83D\uDE00" + "b".repeat(50);
-    byte[] mail = ("Subject: s\nContent-Type: text/plain; charset=utf-8\n\n" + longBody)
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] mail =
+        ("Subject: s\nContent-Type: text/plain; charset=utf-8\n\n" + longBody)
+            .getBytes(StandardCharsets.UTF_8);
 
     assertEquals(20, MailParser.toText(mail, 20).length());
     String cut = MailParser.toText(mail, 54); // "s\n\n" + 50 a + high surrogate would be 54
