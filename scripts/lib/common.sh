@@ -26,16 +26,16 @@ maas_build() {
   local excl=()
   grep -q '<module>infra</module>' "$MAAS_ROOT/pom.xml" && excl=(-pl '!infra')
   (cd "$MAAS_ROOT" && "$MVN" -q -B -DskipTests "${excl[@]}" install 2>&1 | tail -40) || maas_die "build failed"
-  (cd "$MAAS_ROOT/shared-model" && "$MVN" -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.excludeGroupIds=ch.qos.logback \
+  (cd "$MAAS_ROOT/shared-model/tools" && "$MVN" -q -B dependency:build-classpath -Dmdep.includeScope=runtime \
       -Dmdep.outputFile=target/cli-classpath.txt >/dev/null) || maas_die "could not compute the classpath"
   mkdir -p "$MAAS_ROOT/target" && touch "$marker"
 }
 
-# Runs a main class of shared-model with its full classpath (including the Maven Central jars that
-# carry the builtin pretrained encoders).
+# Runs a main class of the tools module (the CLI) with its runtime classpath: core, training, and
+# the Maven Central jars that carry the builtin pretrained encoders.
 maas_java() {
   local main="$1"; shift
-  local cp="$MAAS_ROOT/shared-model/target/classes:$(cat "$MAAS_ROOT/shared-model/target/cli-classpath.txt")"
+  local cp="$MAAS_ROOT/shared-model/tools/target/classes:$(cat "$MAAS_ROOT/shared-model/tools/target/cli-classpath.txt")"
   exec java ${MAAS_JAVA_OPTS:-} -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$cp" "$main" "$@"
 }

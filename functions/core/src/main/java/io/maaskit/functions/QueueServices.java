@@ -4,12 +4,10 @@ import io.maaskit.model.queue.QueueMessageHandler;
 import io.maaskit.model.queue.QueueSettings;
 import io.maaskit.model.queue.ResultSink;
 import io.maaskit.model.queue.TaskHandler;
-import io.maaskit.model.queue.TrainTask;
 import io.maaskit.model.store.S3Stores;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
-import io.maaskit.model.train.DatasetSource;
-import io.maaskit.model.train.TrainingJob;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -28,6 +26,7 @@ public class QueueServices {
   private final ModelServices models;
   private final EmbeddingService embeddings;
   private final ClassificationService classification;
+  private final Instance<QueueTaskProvider> extraTasks;
   private volatile QueueMessageHandler handler;
   private volatile SqsClient sqs;
 
@@ -35,8 +34,10 @@ public class QueueServices {
       MaasConfig config,
       ModelServices models,
       EmbeddingService embeddings,
-      ClassificationService classification) {
+      ClassificationService classification,
+      Instance<QueueTaskProvider> extraTasks) {
     this.config = config;
+    this.extraTasks = extraTasks;
     this.models = models;
     this.embeddings = embeddings;
     this.classification = classification;
@@ -70,12 +71,11 @@ public class QueueServices {
           Map<String, TaskHandler> tasks = new LinkedHashMap<>();
           tasks.put("embed", TaskHandler.embed(embeddings));
           tasks.put("classify", TaskHandler.classify(classification));
-          TrainingJob job =
-              new TrainingJob(
-                  models.registry().store(),
-                  models.runtime(),
-                  DatasetSource.routing(s3 != null ? s3 : S3Stores.client(models.s3Settings())));
-          tasks.put("train", new TrainTask(job, config.trainTimeLimit()));
+          // Tasks beyond the core's (training, in the long-running deployables) come from the
+          // deployable's own beans: a Lambda zip never carries the training module.
+          for (QueueTaskProvider p : extraTasks) {
+            tasks.put(p.name(), p.handler(s3));
+          }
           handler = new QueueMessageHandler(tasks, sink);
         }
         h = handler;

@@ -55,21 +55,21 @@ class CoreBoundaryTest {
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage(
-            "io.maaskit.model.registry..", "io.maaskit.model.task..", "io.maaskit.model.cli..")
+            "io.maaskit.model.registry..", "io.maaskit.model.task..", "io.maaskit.tools.cli..")
         .check(core);
     noClasses()
         .that()
         .resideInAPackage("io.maaskit.model.registry..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("io.maaskit.model.task..", "io.maaskit.model.cli..")
+        .resideInAnyPackage("io.maaskit.model.task..", "io.maaskit.tools.cli..")
         .check(core);
     noClasses()
         .that()
         .resideInAPackage("io.maaskit.model.task..")
         .should()
         .dependOnClassesThat()
-        .resideInAPackage("io.maaskit.model.cli..")
+        .resideInAPackage("io.maaskit.tools.cli..")
         .check(core);
   }
 

@@ -19,7 +19,7 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  * ElasticMQ in-process: the real SQS protocol (the SDK's AWS JSON protocol) on a free local port.
  * One server per test JVM (it registers JMX beans and an actor system); tests get fresh queues.
  */
-final class ElasticMqServer {
+public final class ElasticMqServer {
   private static ElasticMqServer shared;
   private static final AtomicInteger names = new AtomicInteger();
 
@@ -36,19 +36,19 @@ final class ElasticMqServer {
   }
 
   /** The JVM's server, started on first use. */
-  static synchronized ElasticMqServer shared() {
+  public static synchronized ElasticMqServer shared() {
     if (shared == null) {
       shared = new ElasticMqServer();
     }
     return shared;
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + port);
   }
 
   /** A client for the server; the caller closes it. */
-  SqsClient client() {
+  public SqsClient client() {
     return SqsClient.builder()
         .endpointOverride(endpoint())
         .region(Region.US_EAST_1)
@@ -58,14 +58,14 @@ final class ElasticMqServer {
   }
 
   /** A uniquely named queue; attributes as SQS takes them. */
-  static String createQueue(
+  public static String createQueue(
       SqsClient sqs, String base, Map<QueueAttributeName, String> attributes) {
     String name = base + "-" + names.incrementAndGet() + (base.endsWith("-fifo") ? ".fifo" : "");
     return sqs.createQueue(b -> b.queueName(name).attributes(attributes)).queueUrl();
   }
 
   /** A main queue with a dead-letter queue: {@code [main, dlq]}. */
-  static String[] createWithDlq(SqsClient sqs, int maxReceiveCount, int visibilitySeconds) {
+  public static String[] createWithDlq(SqsClient sqs, int maxReceiveCount, int visibilitySeconds) {
     String dlq = createQueue(sqs, "dlq", Map.of());
     String arn =
         sqs.getQueueAttributes(b -> b.queueUrl(dlq).attributeNames(QueueAttributeName.QUEUE_ARN))
@@ -88,7 +88,7 @@ final class ElasticMqServer {
   }
 
   /** Visible plus in-flight messages. */
-  static int depth(SqsClient sqs, String url) {
+  public static int depth(SqsClient sqs, String url) {
     Map<QueueAttributeName, String> a =
         sqs.getQueueAttributes(
                 b ->
@@ -104,7 +104,7 @@ final class ElasticMqServer {
   }
 
   /** Receives (without deleting) every visible message, hiding each for {@code hideSeconds}. */
-  static List<Message> drain(SqsClient sqs, String url, int hideSeconds) {
+  public static List<Message> drain(SqsClient sqs, String url, int hideSeconds) {
     List<Message> out = new ArrayList<>();
     while (true) {
       List<Message> batch =

@@ -1,6 +1,6 @@
 package io.maaskit.functions.testing;
 
-import io.maaskit.model.testing.TestModels;
+import io.maaskit.it.TestModels;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.maaskit.functions.queue;
 
+import io.maaskit.it.TestModels;
 import io.maaskit.model.store.S3TestServer;
-import io.maaskit.model.testing.TestModels;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,0 +1,162 @@
+package io.maaskit.it.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.maaskit.it.TestModels;
+import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.pkg.ModelPackage;
+import io.maaskit.model.runtime.Safetensors;
+import io.maaskit.model.store.Progress;
+import io.maaskit.tools.quant.*;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** all-MiniLM-L6-v2: quantize with the gate, then grade the int8 package on the held-out set. */
+class QuantMiniLmTest {
+  @TempDir static Path tmp;
+  static Path fp32Dir;
+  static Path int8Dir;
+  static Quantizer.Result result;
+  static TextEncoder fp32;
+  static TextEncoder int8;
+
+  @BeforeAll
+  static void quantize() throws Exception {
+    fp32Dir = TestModels.miniLm();
+    int8Dir = tmp.resolve("store").resolve("all-minilm-l6-v2-int8").resolve("1");
+    result =
+        new Quantizer(QuantFixtures.runtime())
+            .quantize(fp32Dir, int8Dir, QuantizeOptions.defaults(), Progress.NONE);
+    fp32 = QuantFixtures.load(fp32Dir);
+    int8 = QuantFixtures.load(int8Dir);
+  }
+
+  @AfterAll
+  static void close() {
+    if (fp32 != null) {
+      fp32.close();
+    }
+    if (int8 != null) {
+      int8.close();
+    }
+  }
+
+  @Test
+  void manifestRecordsDtypeSchemeAndGateFigures() throws Exception {
+    ModelManifest m = ModelPackage.read(int8Dir);
+    assertEquals("all-minilm-l6-v2-int8", m.name());
+    assertEquals("int8", m.dtype());
+    assertEquals(Quantizer.SCHEME, m.quantization().scheme());
+    assertEquals("quantize", m.quantization().source());
+    assertEquals(CalibrationSet.calibration().size(), m.quantization().calibrationInputs());
+    assertTrue(m.quantization().calibrationInputs() >= 200);
+    assertTrue(m.quantization().minCosine() >= 0.99, "min cosine " + m.quantization().minCosine());
+    assertTrue(m.quantization().meanCosine() >= m.quantization().minCosine());
+    assertEquals("mean", m.pooling());
+    assertEquals(256, m.maxSequenceLength());
+    assertEquals("all-minilm-l6-v2@1", m.source().get("quantizedFrom"));
+  }
+
+  @Test
+  void packageIsAtMostThirtyPercentOfFloat32() throws Exception {
+    long before = QuantFixtures.packageBytes(fp32Dir);
+    long after = QuantFixtures.packageBytes(int8Dir);
+    System.out.printf(
+        "all-minilm-l6-v2: fp32 %d bytes, int8 %d bytes, ratio %.4f; gate min %.6f mean %.6f on %d, %d ms%n",
+        before,
+        after,
+        (double) after / before,
+        result.gate().minCosine(),
+        result.gate().meanCosine(),
+        result.gate().inputs(),
+        result.millis());
+    assertTrue(after <= 0.30 * before, "int8 " + after + " bytes vs fp32 " + before);
+  }
+
+  @Test
+  void weightsAreInt8WithPerRowScalesAndNormsStayFloat() throws Exception {
+    Map<String, Safetensors.Tensor> t = Safetensors.read(int8Dir.resolve("model.safetensors"));
+    for (String w :
+        List.of(
+            "encoder.layer.0.attention.self.query.weight",
+            "encoder.layer.5.output.dense.weight",
+            "embeddings.word_embeddings.weight",
+            "embeddings.position_embeddings.weight")) {
+      assertEquals("I8", t.get(w).dtype(), w);
+      assertEquals("F32", t.get(w + ".scale").dtype(), w);
+      assertEquals(t.get(w).shape()[0], t.get(w + ".scale").shape()[0], w);
+      assertFalse(t.containsKey(w + ".zero_point"), w);
+    }
+    for (String f :
+        List.of(
+            "encoder.layer.0.attention.self.query.bias",
+            "encoder.layer.0.output.LayerNorm.weight",
+            "embeddings.LayerNorm.bias")) {
+      assertEquals("F32", t.get(f).dtype(), f);
+    }
+  }
+
+  @Test
+  void everyHeldOutInputStaysWithinCosine099() {
+    List<String> texts = CalibrationSet.heldOut().texts();
+    assertTrue(texts.size() >= 100);
+    double[] c = QuantFixtures.cosines(fp32, int8, texts);
+    double min = 1;
+    double sum = 0;
+    for (int i = 0; i < c.length; i++) {
+      assertTrue(c[i] >= 0.99, "held-out input " + i + " '" + texts.get(i) + "': cosine " + c[i]);
+      min = Math.min(min, c[i]);
+      sum += c[i];
+    }
+    System.out.printf(
+        "all-minilm-l6-v2 int8 held-out: %d inputs, min %.6f, mean %.6f%n",
+        c.length, min, sum / c.length);
+  }
+
+  @Test
+  void gateRefusesAndLeavesNothingBehind() throws Exception {
+    Path out = tmp.resolve("rejected").resolve("strict").resolve("1");
+    QuantizeOptions strict =
+        QuantizeOptions.defaults()
+            .withCalibration(CalibrationSet.calibration().sample(16))
+            .withMinCosine(0.999999);
+    QuantizationRejectedException e =
+        assertThrows(
+            QuantizationRejectedException.class,
+            () ->
+                new Quantizer(QuantFixtures.runtime())
+                    .quantize(fp32Dir, out, strict, Progress.NONE));
+    assertTrue(e.getMessage().contains("rejected by the accuracy gate"), e.getMessage());
+    assertTrue(e.getMessage().contains("No package was written"), e.getMessage());
+    assertFalse(e.result().passed());
+    assertFalse(Files.exists(out));
+    try (Stream<Path> left = Files.list(out.getParent())) {
+      assertEquals(List.of(), left.toList(), "staging files left behind");
+    }
+  }
+
+  @Test
+  void refusesAnAlreadyQuantizedSource() {
+    assertThrows(
+        InvalidRequestException.class,
+        () ->
+            new Quantizer(QuantFixtures.runtime())
+                .quantize(
+                    int8Dir,
+                    tmp.resolve("again").resolve("x").resolve("1"),
+                    QuantizeOptions.defaults(),
+                    Progress.NONE));
+  }
+}

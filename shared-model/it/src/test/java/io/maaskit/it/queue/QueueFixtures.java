@@ -1,0 +1,77 @@
+package io.maaskit.it.queue;
+
+import io.maaskit.it.TestModels;
+import io.maaskit.model.queue.*;
+import io.maaskit.model.registry.LoadMode;
+import io.maaskit.model.registry.ModelRegistry;
+import io.maaskit.model.registry.PackageLoader;
+import io.maaskit.model.registry.RegistryOptions;
+import io.maaskit.model.runtime.RuntimeOptions;
+import io.maaskit.model.runtime.TorchRuntime;
+import io.maaskit.model.store.LocalModelStore;
+import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.task.ClassificationService;
+import io.maaskit.model.task.EmbeddingService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The real all-MiniLM-L6-v2 behind the task services, shared by the queue tests of one JVM. */
+final class QueueFixtures {
+  static final String MODEL = "all-minilm-l6-v2";
+  private static ModelRegistry registry;
+
+  private QueueFixtures() {}
+
+  static synchronized ModelRegistry registry() {
+    if (registry == null) {
+      try {
+        TestModels.miniLm();
+        LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
+        TorchRuntime rt = TorchRuntime.start(RuntimeOptions.defaults());
+        registry =
+            new ModelRegistry(
+                store,
+                new PackageLoader(
+                    store, new PackageCache(Path.of("target/cache"), 0), LoadMode.CACHE, rt),
+                RegistryOptions.defaults());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return registry;
+  }
+
+  static EmbeddingService embeddings() {
+    return new EmbeddingService(registry(), MODEL, 64);
+  }
+
+  static ClassificationService classifier() {
+    return new ClassificationService(registry(), MODEL, 64);
+  }
+
+  /** A sink in memory (our own interface, not a protocol): counts writes per message id. */
+  static final class MemorySink implements ResultSink {
+    final Map<String, byte[]> results = new ConcurrentHashMap<>();
+    final Map<String, AtomicInteger> writes = new ConcurrentHashMap<>();
+
+    @Override
+    public boolean has(String messageId) {
+      return results.containsKey(messageId);
+    }
+
+    @Override
+    public void write(QueueResult r) {
+      writes.computeIfAbsent(r.messageId(), k -> new AtomicInteger()).incrementAndGet();
+      results.put(r.messageId(), r.toJson());
+    }
+
+    int writes(String messageId) {
+      AtomicInteger n = writes.get(messageId);
+      return n == null ? 0 : n.get();
+    }
+  }
+}

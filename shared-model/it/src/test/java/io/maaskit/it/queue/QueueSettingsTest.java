@@ -1,0 +1,108 @@
+package io.maaskit.it.queue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.maaskit.model.queue.*;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Environment parsing and validation of the queue settings; the sinks they select. */
+class QueueSettingsTest {
+  @Test
+  void readsTheEnvironmentWithDefaults() {
+    QueueSettings s =
+        QueueSettings.fromEnvironment(
+            Map.of(
+                "MAAS_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/123456789012/maas",
+                "MAAS_RESULTS_URI", "s3://bucket/results"));
+    assertEquals("https://sqs.eu-west-1.amazonaws.com/123456789012/maas", s.queueUrl());
+    assertEquals("s3://bucket/results", s.resultsUri());
+    assertNull(s.resultsQueueUrl());
+    assertEquals(2, s.concurrency());
+    assertEquals(20, s.waitTimeSeconds());
+    assertEquals(0, s.visibilityTimeoutSeconds());
+    assertEquals(10, s.maxMessages());
+
+    QueueSettings t =
+        QueueSettings.fromEnvironment(
+            Map.of(
+                "MAAS_RESULTS_QUEUE_URL",
+                "https://sqs/123/results",
+                "MAAS_QUEUE_CONCURRENCY",
+                "4",
+                "MAAS_QUEUE_WAIT_SECONDS",
+                "5",
+                "MAAS_QUEUE_VISIBILITY_SECONDS",
+                "120",
+                "MAAS_QUEUE_MAX_MESSAGES",
+                "1"));
+    assertEquals(new QueueSettings(null, null, "https://sqs/123/results", 4, 5, 120, 1), t);
+  }
+
+  @Test
+  void errorsNameTheVariableOrTheRange() {
+    IllegalArgumentException none =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> QueueSettings.fromEnvironment(Map.of("MAAS_QUEUE_URL", "https://q")));
+    assertTrue(
+        none.getMessage()
+            .startsWith("set MAAS_RESULTS_URI (s3://bucket/prefix) and/or MAAS_RESULTS_QUEUE_URL"),
+        none.getMessage());
+    IllegalArgumentException nan =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                QueueSettings.fromEnvironment(
+                    Map.of("MAAS_RESULTS_URI", "s3://bucket/r", "MAAS_QUEUE_CONCURRENCY", "many")));
+    assertEquals("MAAS_QUEUE_CONCURRENCY must be an integer, got 'many'", nan.getMessage());
+    IllegalArgumentException wait =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> QueueSettings.of("q", "s3://bucket/r", null).withWaitTimeSeconds(30));
+    assertEquals("queue wait time (seconds) must be between 0 and 20, got 30", wait.getMessage());
+    IllegalArgumentException uri =
+        assertThrows(
+            IllegalArgumentException.class, () -> QueueSettings.of("q", "https://bucket/r", null));
+    assertTrue(uri.getMessage().contains("not an S3 URI"), uri.getMessage());
+  }
+
+  @Test
+  void sinksFollowTheSettings() {
+    assertInstanceOf(
+        S3ResultSink.class,
+        ResultSink.of(QueueSettings.of(null, "s3://bucket/r", " "), dummyS3(), null));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ResultSink.of(QueueSettings.of(null, null, "https://sqs/1/q"), null, null));
+    assertEquals("results go to https://sqs/1/q but no SQS client was given", e.getMessage());
+  }
+
+  @Test
+  void workerNeedsAQueueUrl() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                QueueWorker.start(
+                    null,
+                    QueueSettings.of(null, "s3://bucket/r", null),
+                    new QueueMessageHandler(
+                        Map.of("x", m -> null), new QueueFixtures.MemorySink())));
+    assertEquals("the queue worker needs a queue URL (MAAS_QUEUE_URL)", e.getMessage());
+  }
+
+  private static software.amazon.awssdk.services.s3.S3Client dummyS3() {
+    // Only constructed, never called: no request leaves the process.
+    return software.amazon.awssdk.services.s3.S3Client.builder()
+        .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+        .credentialsProvider(
+            software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider.create())
+        .build();
+  }
+}

@@ -1,0 +1,112 @@
+package io.maaskit.tools.importer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.model.arch.bert.BertArchitecture;
+import io.maaskit.model.arch.bert.BertConfig;
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.pkg.ModelPackage;
+import io.maaskit.model.runtime.Safetensors;
+import io.maaskit.model.store.Progress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Imports a Hugging Face model directory ({@code config.json}, {@code model.safetensors}, {@code
+ * tokenizer.json}) of a BERT-family encoder or {@code BertForSequenceClassification}. Pooling is
+ * taken from a sentence-transformers {@code 1_Pooling/config.json} when present.
+ */
+public final class HfDirectoryImporter {
+  private HfDirectoryImporter() {}
+
+  /** Imports {@code dir} into {@code outDir}; returns the sealed manifest. */
+  public static ModelManifest importModel(
+      Path dir, Path outDir, ImportOptions options, Progress progress) throws IOException {
+    for (String f : List.of("config.json", BertArchitecture.WEIGHTS, "tokenizer.json")) {
+      if (!Files.isRegularFile(dir.resolve(f))) {
+        throw new IOException(
+            dir
+                + " is not a supported Hugging Face directory: "
+                + f
+                + " is missing"
+                + (f.equals(BertArchitecture.WEIGHTS)
+                        && Files.exists(dir.resolve("pytorch_model.bin"))
+                    ? " (pytorch_model.bin is not supported: convert it to safetensors first)"
+                    : ""));
+      }
+    }
+    BertConfig config;
+    try {
+      config = BertConfig.parse(Files.readAllBytes(dir.resolve("config.json")));
+    } catch (IOException e) {
+      throw new IOException(dir.resolve("config.json") + ": " + e.getMessage(), e);
+    }
+    progress.update(
+        "config: " + config.numHiddenLayers() + " layers, hidden " + config.hiddenSize(), 1, 3);
+    Map<String, Safetensors.Tensor> tensors =
+        Safetensors.read(dir.resolve(BertArchitecture.WEIGHTS));
+    String prefix = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+    if (!tensors.containsKey(prefix + "embeddings.word_embeddings.weight")) {
+      throw new IOException(
+          dir
+              + ": model.safetensors has no embeddings.word_embeddings.weight; not a BERT-family model");
+    }
+    for (Safetensors.Tensor t : tensors.values()) {
+      if (!t.dtype().equals("F32")) {
+        throw new IOException(
+            dir + ": only float32 safetensors are supported for import, found " + t.dtype());
+      }
+    }
+    boolean classifier = tensors.containsKey("classifier.weight") && !config.labels().isEmpty();
+    String pooling =
+        options.pooling() != null ? options.pooling() : sentenceTransformersPooling(dir);
+    Files.createDirectories(outDir);
+    for (String f : List.of("config.json", BertArchitecture.WEIGHTS, "tokenizer.json")) {
+      Files.copy(dir.resolve(f), outDir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+    }
+    progress.update("copied config.json, model.safetensors, tokenizer.json", 2, 3);
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put("importer", "huggingface-dir");
+    source.put("dir", dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
+    ModelManifest draft =
+        new ModelManifest(
+            ModelManifest.FORMAT,
+            options.name(),
+            options.version(),
+            classifier ? ModelManifest.TASK_CLASSIFICATION : ModelManifest.TASK_EMBEDDING,
+            "bert",
+            pooling,
+            options.normalize(),
+            options.maxSequenceLength() == null
+                ? config.maxPositionEmbeddings()
+                : options.maxSequenceLength(),
+            "float32",
+            null,
+            List.of(),
+            Map.of(),
+            source);
+    ModelManifest sealed = ModelPackage.seal(outDir, draft);
+    progress.update("sealed package " + sealed.id(), 3, 3);
+    return sealed;
+  }
+
+  private static String sentenceTransformersPooling(Path dir) throws IOException {
+    Path p = dir.resolve("1_Pooling").resolve("config.json");
+    if (!Files.isRegularFile(p)) {
+      return "mean";
+    }
+    JsonNode n = new ObjectMapper().readTree(p.toFile());
+    if (n.path("pooling_mode_cls_token").asBoolean(false)) {
+      return "cls";
+    }
+    if (n.path("pooling_mode_mean_tokens").asBoolean(true)) {
+      return "mean";
+    }
+    throw new IOException(p + ": only mean or CLS pooling is supported");
+  }
+}

@@ -1,0 +1,332 @@
+package io.maaskit.tools.quant;
+
+import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.LoadedModel;
+import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.pkg.ModelPackage;
+import io.maaskit.model.pkg.PackageFile;
+import io.maaskit.model.pkg.Quantization;
+import io.maaskit.model.runtime.Safetensors;
+import io.maaskit.model.runtime.Safetensors.Tensor;
+import io.maaskit.model.runtime.TorchRuntime;
+import io.maaskit.model.runtime.Weights;
+import io.maaskit.model.store.Progress;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Turns a float32 model package into an int8 one, or refuses to.
+ *
+ * <p>What is quantized: every 2-D float32 weight of an encoder layer ({@code
+ * encoder.layer.N.*.weight}, stored {@code [out, in]}) symmetric int8 per output channel, and the
+ * word, position and token-type embedding tables int8 per row (see {@link SymmetricInt8}). Biases,
+ * LayerNorms, the pooler and any classification head stay float32: they are a fraction of a percent
+ * of the bytes, and the head is what a fine-tuned package's predictions are most sensitive to. Each
+ * int8 tensor {@code W} is written with a float32 {@code W.scale}, which {@link Weights}
+ * dequantizes at load, so an int8 package runs on the same code as a float32 one.
+ *
+ * <p>The package is written to a hidden sibling of the output directory; only when the {@link
+ * AccuracyGate} passes on the calibration set is it sealed (the gate's figures in the manifest's
+ * {@code quantization} block) and moved into place. A rejected or failed run leaves nothing behind.
+ *
+ * <pre>{@code
+ * Quantizer q = new Quantizer(TorchRuntime.start(RuntimeOptions.defaults()));
+ * Quantizer.Result r = q.quantize(fp32Dir, int8Dir, QuantizeOptions.defaults(), progress);
+ * r.manifest().quantization().minCosine();  // e.g. 0.9987
+ * }</pre>
+ */
+public final class Quantizer {
+  /** The scheme name recorded in manifests and safetensors metadata. */
+  public static final String SCHEME = "int8-symmetric-per-channel";
+
+  /** {@code quantization.source} of packages this class produces. */
+  public static final String SOURCE = "quantize";
+
+  private static final Pattern LINEAR =
+      Pattern.compile("(?:bert\\.)?encoder\\.layer\\.\\d+\\..+\\.weight");
+  private static final Pattern EMBEDDING =
+      Pattern.compile("(?:bert\\.)?embeddings\\.(?:word|position|token_type)_embeddings\\.weight");
+
+  private final TorchRuntime runtime;
+
+  /** A quantizer that runs the accuracy gate on {@code runtime}. */
+  public Quantizer(TorchRuntime runtime) {
+    this.runtime = runtime;
+  }
+
+  /**
+   * The outcome of a successful run.
+   *
+   * @param manifest the int8 package's sealed manifest
+   * @param gate what the accuracy gate measured on the calibration set
+   * @param sourceBytes total bytes of the float32 package's files
+   * @param millis wall time of the whole run
+   */
+  public record Result(
+      ModelManifest manifest, AccuracyGate.Result gate, long sourceBytes, long millis) {
+    /** Total bytes of the int8 package's files. */
+    public long bytes() {
+      return manifest.totalBytes();
+    }
+
+    /** int8 bytes / float32 bytes. */
+    public double ratio() {
+      return (double) bytes() / sourceBytes;
+    }
+  }
+
+  /**
+   * Quantizes the package in {@code sourceDir} into {@code outDir}, which must not exist or be
+   * empty.
+   *
+   * @throws QuantizationRejectedException if some calibration input falls below the threshold
+   * @throws InvalidRequestException if the source is not a float32 package
+   */
+  public Result quantize(Path sourceDir, Path outDir, QuantizeOptions options, Progress progress)
+      throws IOException {
+    long t0 = System.nanoTime();
+    ModelManifest src = ModelPackage.read(sourceDir);
+    if (!"float32".equals(src.dtype())) {
+      throw new InvalidRequestException(
+          "model "
+              + src.id()
+              + " is already "
+              + src.dtype()
+              + "; quantize its float32 package instead");
+    }
+    outDir = outDir.toAbsolutePath().normalize();
+    if (Files.exists(outDir) && !isEmptyDirectory(outDir)) {
+      throw new IOException(outDir + " already exists and is not empty; refusing to overwrite it");
+    }
+    Files.createDirectories(outDir.getParent());
+    // A sibling, so the final rename is atomic; not createTempDirectory, whose 0700 mode the
+    // package would keep.
+    Path work =
+        Files.createDirectory(
+            outDir.resolveSibling("." + outDir.getFileName() + "-quantizing-" + UUID.randomUUID()));
+    try {
+      String origin = sourceDir.toString();
+      int step = 0;
+      for (PackageFile f : src.files()) {
+        Path in = sourceDir.resolve(f.path());
+        ModelPackage.verify(f, in, origin);
+        Path out = work.resolve(f.path());
+        Files.createDirectories(out.getParent());
+        if (f.path().endsWith(".safetensors")) {
+          quantizeFile(in, out, options.quantizeEmbeddings(), progress);
+        } else {
+          Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+        }
+        progress.update("file " + f.path() + " written", ++step, src.files().size());
+      }
+
+      Map<String, Object> source = new LinkedHashMap<>(src.source());
+      source.put("quantizedFrom", src.id().toString());
+      ModelManifest draft =
+          new ModelManifest(
+              ModelManifest.FORMAT,
+              options.name() != null ? options.name() : src.name() + "-int8",
+              options.version() != null ? options.version() : src.version(),
+              src.task(),
+              src.architecture(),
+              src.pooling(),
+              src.normalize(),
+              src.maxSequenceLength(),
+              "int8",
+              new Quantization(SCHEME, null, null, null, SOURCE),
+              List.of(),
+              src.metrics(),
+              source);
+      ModelManifest unverified = ModelPackage.seal(work, draft);
+
+      AccuracyGate gate = new AccuracyGate(options.minCosine());
+      AccuracyGate.Result measured;
+      progress.update(
+          "accuracy gate: loading float32 " + src.id() + " and int8 " + unverified.id(), -1, -1);
+      try (LoadedModel reference = load(sourceDir, src);
+          LoadedModel candidate = load(work, unverified)) {
+        measured =
+            gate.measure(
+                encoder(reference), encoder(candidate), options.calibration().texts(), progress);
+      }
+      if (!measured.passed()) {
+        throw new QuantizationRejectedException(rejection(src, measured, options), measured);
+      }
+
+      ModelManifest sealed =
+          ModelPackage.seal(
+              work,
+              new ModelManifest(
+                  draft.format(),
+                  draft.name(),
+                  draft.version(),
+                  draft.task(),
+                  draft.architecture(),
+                  draft.pooling(),
+                  draft.normalize(),
+                  draft.maxSequenceLength(),
+                  draft.dtype(),
+                  new Quantization(
+                      SCHEME,
+                      round(measured.minCosine()),
+                      round(measured.meanCosine()),
+                      measured.inputs(),
+                      SOURCE),
+                  List.of(),
+                  draft.metrics(),
+                  draft.source()));
+      Files.deleteIfExists(outDir);
+      Files.move(work, outDir, StandardCopyOption.ATOMIC_MOVE);
+      return new Result(sealed, measured, src.totalBytes(), (System.nanoTime() - t0) / 1_000_000);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  /**
+   * Quantizes the tensors of one weights file per the rules on this class; others pass through
+   * unchanged. Keys keep their order; each quantized {@code W} gains a {@code W.scale}.
+   */
+  public static Map<String, Tensor> quantizeTensors(
+      Map<String, Tensor> tensors, boolean embeddings, Progress progress) {
+    Map<String, Tensor> out = new TreeMap<>();
+    int done = 0;
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      String name = e.getKey();
+      Tensor t = e.getValue();
+      boolean quantize = shouldQuantize(name, t, embeddings);
+      if (quantize) {
+        if (tensors.containsKey(name + Weights.SCALE)) {
+          throw new IllegalArgumentException(
+              "tensor " + name + " already has a " + name + Weights.SCALE);
+        }
+        SymmetricInt8.Quantized q = SymmetricInt8.quantizeRows(t);
+        out.put(name, q.values());
+        out.put(name + Weights.SCALE, q.scale());
+      } else {
+        out.put(name, t);
+      }
+      progress.update(
+          "tensor " + name + (quantize ? " -> int8" : " (kept " + t.dtype() + ")"),
+          ++done,
+          tensors.size());
+    }
+    return out;
+  }
+
+  /**
+   * Whether {@code name} is quantized: a float32 2-D encoder-layer weight, or an embedding table.
+   */
+  public static boolean shouldQuantize(String name, Tensor t, boolean embeddings) {
+    if (!"F32".equals(t.dtype()) || t.shape().length != 2) {
+      return false;
+    }
+    return LINEAR.matcher(name).matches() || (embeddings && EMBEDDING.matcher(name).matches());
+  }
+
+  private static void quantizeFile(Path in, Path out, boolean embeddings, Progress progress)
+      throws IOException {
+    ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(in));
+    Map<String, String> metadata = new HashMap<>(Safetensors.metadata(bytes));
+    Map<String, Tensor> tensors = Safetensors.read(bytes, in.toString());
+    metadata.putIfAbsent("format", "pt");
+    metadata.put("quantization", SCHEME);
+    Safetensors.write(out, quantizeTensors(tensors, embeddings, progress), metadata);
+  }
+
+  /** Loads a package directory, verifying every file against its manifest first. */
+  private LoadedModel load(Path dir, ModelManifest manifest) throws IOException {
+    Map<String, ByteBuffer> read = new HashMap<>();
+    String origin = dir.toString();
+    return Architecture.forName(manifest.architecture())
+        .load(
+            manifest,
+            path -> {
+              ByteBuffer b = read.get(path);
+              if (b == null) {
+                PackageFile f = manifest.file(path);
+                if (f == null) {
+                  throw new IOException(
+                      "package " + manifest.id() + " in " + dir + " lacks required file " + path);
+                }
+                b = ByteBuffer.wrap(Files.readAllBytes(dir.resolve(path)));
+                ModelPackage.verify(f, b, origin);
+                read.put(path, b);
+              }
+              return b.duplicate();
+            },
+            runtime);
+  }
+
+  private static TextEncoder encoder(LoadedModel m) {
+    if (m instanceof TextEncoder e) {
+      return e;
+    }
+    m.close();
+    throw new InvalidRequestException(
+        "the accuracy gate compares embeddings, and model "
+            + m.manifest().id()
+            + " ("
+            + m.manifest().architecture()
+            + ") does not produce them");
+  }
+
+  private static String rejection(
+      ModelManifest src, AccuracyGate.Result r, QuantizeOptions options) {
+    String worst = r.worstInput().replaceAll("\\s+", " ").strip();
+    if (worst.length() > 80) {
+      worst = worst.substring(0, 77) + "...";
+    }
+    return String.format(
+        "int8 quantization of %s rejected by the accuracy gate: %d of %d calibration inputs (%s) fall below"
+            + " cosine %s to the float32 model; worst is input #%d \"%s\" at %.5f (mean %.5f). No package was"
+            + " written; keep serving the float32 package, or accept a lower minimum cosine if that is good enough.",
+        src.id(),
+        r.failures(),
+        r.inputs(),
+        options.calibration().name(),
+        r.threshold(),
+        r.worstIndex(),
+        worst,
+        r.minCosine(),
+        r.meanCosine());
+  }
+
+  private static double round(double v) {
+    return Math.floor(v * 1e6) / 1e6; // floor: never report more accuracy than measured
+  }
+
+  private static boolean isEmptyDirectory(Path p) throws IOException {
+    if (!Files.isDirectory(p)) {
+      return false;
+    }
+    try (Stream<Path> s = Files.list(p)) {
+      return s.findAny().isEmpty();
+    }
+  }
+
+  private static void deleteRecursively(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    }
+  }
+}
