@@ -3,8 +3,8 @@ package io.maaskit.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -38,8 +38,8 @@ public class MatmulPeakBench {
 
   @Setup(Level.Trial)
   public void setUp() {
-    TorchRuntime runtime = TorchRuntime.start(new RuntimeOptions("cpu", Subject.threads()));
-    TorchRuntime.inferenceThread();
+    Engine runtime = Engine.start(new EngineOptions("cpu", Subject.threads()));
+    runtime.prepareThread();
     manager = runtime.newManager();
     a = manager.randomUniform(-1f, 1f, new Shape(n, n));
     b = manager.randomUniform(-1f, 1f, new Shape(n, n));

@@ -5,15 +5,17 @@ import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.task.EmbeddingService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -90,26 +92,27 @@ public interface Subject extends AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      TorchRuntime runtime = TorchRuntime.start(new RuntimeOptions("cpu", threads()));
+      Engine runtime = Engine.start(new EngineOptions("cpu", threads()));
       LocalModelStore local = new LocalModelStore(Path.of(store));
       registry =
           new ModelRegistry(
               local,
               new PackageLoader(local, new PackageCache(cacheDir, 0), LoadMode.CACHE, runtime),
               RegistryOptions.defaults());
-      encoder = registry.get(ModelId.parse(packageName(dtype)), TextEncoder.class);
+      encoder =
+          registry.get(ModelId.parse(packageName(dtype)), Capability.ENCODER, TextEncoder.class);
       normalize = !Boolean.FALSE.equals(encoder.manifest().normalize());
     }
 
     @Override
     public float embed(List<String> texts) {
-      float[][] v = encoder.embed(texts, normalize).vectors();
+      float[][] v = EmbeddingService.embed(encoder, texts, normalize).vectors();
       return v[v.length - 1][0];
     }
 
     @Override
     public float embedOne(String text) {
-      return encoder.embed(List.of(text), normalize).vectors()[0][0];
+      return EmbeddingService.embed(encoder, List.of(text), normalize).vectors()[0][0];
     }
 
     @Override

@@ -1,15 +1,19 @@
 package io.maaskit.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.maaskit.functions.protocol.OpenAi;
+import io.maaskit.functions.protocol.Tei;
 import io.maaskit.model.task.ClassificationService;
+import io.maaskit.model.task.Classifications.LabelScore;
 import io.maaskit.model.task.EmbeddingService;
 import io.quarkus.funqy.Funq;
 import jakarta.inject.Inject;
 import java.util.List;
 
 /**
- * The functions, one per route. Each is a one-line delegation to a core service; every deployable
- * (local HTTP, API Gateway Lambda, SQS Lambda, queue worker) runs these same methods.
+ * The functions, one per route. Each binds its protocol's body to a core record and delegates to a
+ * core service; every deployable (local HTTP, API Gateway Lambda, SQS Lambda, queue worker) runs
+ * these same methods.
  */
 public class ModelFunctions {
   @Inject EmbeddingService embeddings;
@@ -19,31 +23,34 @@ public class ModelFunctions {
   /** TEI-compatible {@code POST /embed}. */
   @Funq("embed")
   public float[][] embed(JsonNode body) {
-    return embeddings.embedTei(body);
+    return embeddings.embed(Tei.embedRequest(body, embeddings.maxInputs())).vectors();
   }
 
   /** OpenAI-compatible {@code POST /v1/embeddings}. */
   @Funq("v1/embeddings")
-  public EmbeddingService.OpenAiEmbeddings openAiEmbeddings(JsonNode body) {
-    return embeddings.embedOpenAi(body);
+  public OpenAi.EmbeddingList openAiEmbeddings(JsonNode body) {
+    OpenAi.EmbeddingsCall call = OpenAi.embeddingsRequest(body, embeddings.maxInputs());
+    return OpenAi.embeddings(embeddings.embed(call.request()), call.encodingFormat());
   }
 
   /** OpenAI-compatible {@code GET /v1/models}: every package in the store. */
   @Funq("v1/models")
-  public EmbeddingService.ModelList models() {
-    return embeddings.models();
+  public OpenAi.ModelList models() {
+    return OpenAi.models(services.registry().available(), embeddings.defaultModel());
   }
 
   /** TEI-compatible {@code POST /predict}: labels with probabilities, highest first, per input. */
   @Funq("predict")
-  public List<List<ClassificationService.LabelScore>> predict(JsonNode body) {
-    return classification.predict(body);
+  public List<List<LabelScore>> predict(JsonNode body) {
+    return classification
+        .classify(Tei.classifyRequest(body, classification.maxInputs()))
+        .predictions();
   }
 
   /** {@code POST /classify}: the same task under the name the queue messages use. */
   @Funq("classify")
-  public List<List<ClassificationService.LabelScore>> classify(JsonNode body) {
-    return classification.predict(body);
+  public List<List<LabelScore>> classify(JsonNode body) {
+    return predict(body);
   }
 
   /** {@code GET /info}: model states and per-load accounting (bytes, cache hits, durations). */

@@ -1,11 +1,11 @@
 package io.maaskit.functions;
 
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.PackageCache;
@@ -31,7 +31,7 @@ public class ModelServices {
 
   private final MaasConfig config;
   private volatile ModelRegistry registry;
-  private volatile TorchRuntime runtime;
+  private volatile Engine runtime;
 
   public ModelServices(MaasConfig config) {
     this.config = config;
@@ -67,7 +67,7 @@ public class ModelServices {
               throw new IllegalArgumentException(
                   "maas.load-mode must be cache or memory, not " + config.loadMode());
         };
-    runtime = TorchRuntime.start(new RuntimeOptions(config.device(), config.threads()));
+    runtime = Engine.start(new EngineOptions(config.device(), config.threads()));
     LOG.infof(
         "model store %s, cache %s (%s mode), default model %s",
         store.uri(), cacheDir, mode, config.defaultModel());
@@ -79,7 +79,7 @@ public class ModelServices {
   }
 
   /** The tensor runtime (started with the registry). */
-  public TorchRuntime runtime() {
+  public Engine runtime() {
     registry();
     return runtime;
   }

@@ -2,6 +2,7 @@ package io.maaskit.functions;
 
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.pkg.ModelId;
+import io.maaskit.model.task.EmbeddingService;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
@@ -48,7 +49,7 @@ public class SnapStartPriming implements Resource {
     try {
       var model = services.registry().get(ModelId.parse(config.defaultModel()));
       if (model instanceof TextEncoder enc) {
-        enc.embed(List.of("SnapStart priming input"), true);
+        EmbeddingService.embed(enc, List.of("SnapStart priming input"), true);
       }
       LOG.infof(
           "primed model %s in %d ms", config.defaultModel(), (System.nanoTime() - t0) / 1_000_000);

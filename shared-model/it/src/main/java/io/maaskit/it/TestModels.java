@@ -118,8 +118,7 @@ public final class TestModels {
     io.maaskit.training.TrainingJob job =
         new io.maaskit.training.TrainingJob(
             store,
-            io.maaskit.model.runtime.TorchRuntime.start(
-                io.maaskit.model.runtime.RuntimeOptions.defaults()),
+            io.maaskit.model.engine.Engine.start(io.maaskit.model.engine.EngineOptions.defaults()),
             io.maaskit.training.DatasetSource.local());
     job.run(
         io.maaskit.training.TrainingRequest.of("all-minilm-l6-v2", data.toString(), TOPICS),

@@ -1,23 +1,30 @@
 package io.maaskit.model.arch;
 
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
-import io.maaskit.model.runtime.TorchRuntime;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ServiceLoader;
+import java.util.Set;
 
 /**
  * One model architecture (the manifest's {@code architecture} key). Implementations register
  * through {@link ServiceLoader}, so a new architecture is a new package plus one line in {@code
- * META-INF/services}, not a new branch in a switch.
+ * META-INF/services}, not a new branch elsewhere.
  */
 public interface Architecture {
   /** The manifest key, e.g. {@code bert}. */
   String name();
 
-  /** Builds a runnable model from verified package files. */
-  LoadedModel load(ModelManifest manifest, PackageFiles files, TorchRuntime runtime)
-      throws IOException;
+  /** The capabilities this architecture can provide; a manifest may declare a subset. */
+  Set<Capability> capabilities();
+
+  /** Builds a runnable model from verified package files; on failure nothing stays allocated. */
+  LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine) throws IOException;
+
+  /** The tensor layout of a package of this architecture (from its config and weights). */
+  TensorLayout layout(PackageFiles files) throws IOException;
 
   /** Verified bytes of a package's files. */
   @FunctionalInterface

@@ -2,11 +2,11 @@ package io.maaskit.model.arch;
 
 import java.util.List;
 
-/** A model that assigns label probabilities to texts. Thread-safe. */
-public interface TextClassifier extends LoadedModel {
+/** Capability {@code classifier}: token sequences to label probabilities. Thread-safe. */
+public interface TextClassifier extends SequenceModel {
   /** Labels in head order. */
   List<String> labels();
 
-  /** Softmax probabilities per input, in {@link #labels()} order. */
-  float[][] classify(List<String> texts);
+  /** Softmax probabilities per sequence of one batch, in {@link #labels()} order. */
+  float[][] classify(List<Tokens> batch);
 }

@@ -2,19 +2,17 @@ package io.maaskit.model.arch;
 
 import java.util.List;
 
-/** A model that turns texts into fixed-size vectors (sentence embeddings). Thread-safe. */
-public interface TextEncoder extends LoadedModel {
+/** Capability {@code encoder}: token sequences to fixed-size vectors. Thread-safe. */
+public interface TextEncoder extends SequenceModel {
   /** Embedding width. */
   int dimension();
 
   /**
-   * Embeds texts as one or more padded batches; inputs longer than the model's maximum are
-   * truncated.
+   * Runs one batch (padded to its longest sequence by the model) and pools each sequence.
    *
+   * @param pooling how token states become one vector
    * @param normalize L2-normalize each vector
+   * @return one vector per sequence, in order
    */
-  Encoded embed(List<String> texts, boolean normalize);
-
-  /** Vectors in input order and the number of tokens the model saw (after truncation). */
-  record Encoded(float[][] vectors, int promptTokens) {}
+  float[][] encode(List<Tokens> batch, Pooling pooling, boolean normalize);
 }

@@ -18,7 +18,10 @@ import java.util.Set;
  * @param format always {@value #FORMAT}
  * @param name model name (lower-case, {@code [a-z0-9._-]})
  * @param version version label; the store serves the highest version when none is asked for
- * @param task {@code embedding} or {@code classification}
+ * @param task {@code embedding} or {@code classification}: the package's primary task, named in
+ *     listings
+ * @param capabilities what the package can do ({@code encoder}, {@code classifier}, ...); when a
+ *     manifest omits it, derived from {@code task}
  * @param architecture {@code bert} (the key of a registered {@code Architecture})
  * @param pooling {@code mean} or {@code cls}
  * @param normalize whether embeddings are L2-normalized by default
@@ -35,6 +38,7 @@ public record ModelManifest(
     String name,
     String version,
     String task,
+    List<Capability> capabilities,
     String architecture,
     String pooling,
     Boolean normalize,
@@ -80,6 +84,12 @@ public record ModelManifest(
     new ModelId(name, version);
     String t = task == null ? TASK_EMBEDDING : task;
     require(TASKS.contains(t), origin, "unsupported task '" + t + "', expected one of " + TASKS);
+    List<Capability> caps =
+        capabilities != null && !capabilities.isEmpty()
+            ? List.copyOf(capabilities)
+            : t.equals(TASK_CLASSIFICATION)
+                ? List.of(Capability.ENCODER, Capability.CLASSIFIER)
+                : List.of(Capability.ENCODER);
     require(architecture != null, origin, "missing 'architecture'");
     String p = pooling == null ? "mean" : pooling;
     require(
@@ -109,6 +119,7 @@ public record ModelManifest(
         name,
         version,
         t,
+        caps,
         architecture,
         p,
         normalize == null ? Boolean.TRUE : normalize,
@@ -157,6 +168,7 @@ public record ModelManifest(
         name,
         version,
         task,
+        capabilities,
         architecture,
         pooling,
         normalize,
@@ -175,6 +187,7 @@ public record ModelManifest(
         newName,
         newVersion,
         task,
+        capabilities,
         architecture,
         pooling,
         normalize,

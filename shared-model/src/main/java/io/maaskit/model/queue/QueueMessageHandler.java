@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
-import io.maaskit.model.task.Inputs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -120,9 +120,9 @@ public final class QueueMessageHandler {
       if (sink.has(messageId)) {
         return new Outcome(Outcome.Kind.DUPLICATE, messageId, null);
       }
-      JsonNode message = Inputs.object(parse(body));
-      String id = Inputs.string(message, "id", null);
-      String task = Inputs.string(message, "task", null);
+      JsonNode message = JsonFields.object(parse(body));
+      String id = JsonFields.string(message, "id", null);
+      String task = JsonFields.string(message, "task", null);
       if (task == null) {
         throw new InvalidRequestException("'task' is required: one of " + taskNames);
       }

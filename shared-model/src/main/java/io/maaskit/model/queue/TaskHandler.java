@@ -1,9 +1,13 @@
 package io.maaskit.model.queue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.task.ClassificationService;
+import io.maaskit.model.task.Classifications;
+import io.maaskit.model.task.ClassifyRequest;
+import io.maaskit.model.task.EmbedRequest;
 import io.maaskit.model.task.EmbeddingService;
-import io.maaskit.model.task.Inputs;
+import io.maaskit.model.task.Embeddings;
 
 /**
  * Runs one task named by a message's {@code "task"} field. Gets the whole message (a JSON object),
@@ -25,26 +29,35 @@ public interface TaskHandler {
   TaskOutput run(JsonNode message);
 
   /**
-   * {@code "embed"}: the message is a TEI {@code /embed} body ({@code inputs}, {@code normalize},
-   * {@code model}), validated exactly as over HTTP; the result carries {@code "embeddings"}.
+   * {@code "embed"}: the message carries {@code inputs} (a string or an array of strings), optional
+   * {@code normalize} (default true) and {@code model}, validated as over HTTP's {@code /embed};
+   * the result carries {@code "embeddings"}.
    */
   static TaskHandler embed(EmbeddingService service) {
     return message -> {
-      float[][] vectors = service.embedTei(message);
-      return new TaskOutput(
-          Inputs.string(message, "model", service.defaultModel()), "embeddings", vectors);
+      Embeddings e =
+          service.embed(
+              new EmbedRequest(
+                  JsonFields.string(message, "model", null),
+                  JsonFields.texts(message, "inputs", service.maxInputs()),
+                  JsonFields.bool(message, "normalize", true),
+                  null));
+      return new TaskOutput(e.model(), "embeddings", e.vectors());
     };
   }
 
   /**
-   * {@code "classify"}: the message is a TEI {@code /predict} body ({@code inputs}, {@code model});
-   * the result carries {@code "predictions"}: per input, every label with its score, highest first.
+   * {@code "classify"}: the message carries {@code inputs} and optional {@code model}; the result
+   * carries {@code "predictions"}: per input, every label with its score, highest first.
    */
   static TaskHandler classify(ClassificationService service) {
     return message -> {
-      var predictions = service.predict(message);
-      return new TaskOutput(
-          Inputs.string(message, "model", service.defaultModel()), "predictions", predictions);
+      Classifications c =
+          service.classify(
+              new ClassifyRequest(
+                  JsonFields.string(message, "model", null),
+                  JsonFields.texts(message, "inputs", service.maxInputs())));
+      return new TaskOutput(c.model(), "predictions", c.predictions());
     };
   }
 }

@@ -5,6 +5,7 @@ import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelException;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.store.ModelStore;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * ModelRegistry registry = new ModelRegistry(store, loader, RegistryOptions.defaults());
- * TextEncoder enc = registry.get(ModelId.parse("all-minilm-l6-v2"), TextEncoder.class);
+ * TextEncoder enc = registry.get(ModelId.parse("all-minilm-l6-v2"), Capability.ENCODER, TextEncoder.class);
  * }</pre>
  */
 public final class ModelRegistry implements AutoCloseable {
@@ -101,29 +102,31 @@ public final class ModelRegistry implements AutoCloseable {
   /**
    * Returns the loaded model, loading it on first use; waits at most the configured bound.
    *
+   * @param capability what the caller needs; the package's manifest must declare it
+   * @param type the capability's interface
    * @throws ModelNotFoundException if the store has no such model
    * @throws ModelUnavailableException if it is still loading or its last load failed recently
    * @throws InvalidRequestException if the model cannot do what {@code capability} asks
    */
-  public <T> T get(ModelId ref, Class<T> capability) {
+  public <T> T get(ModelId ref, Capability capability, Class<T> type) {
     LoadedModel m = get(ref);
-    if (!capability.isInstance(m)
-        || (m instanceof io.maaskit.model.arch.TextClassifier c
-            && capability == io.maaskit.model.arch.TextClassifier.class
-            && c.labels().isEmpty())) {
+    if (!m.manifest().capabilities().contains(capability) || !type.isInstance(m)) {
       throw new InvalidRequestException(
           "model '"
               + ref
-              + "' (task "
-              + m.manifest().task()
-              + ") cannot serve this request; it needs a "
-              + capability.getSimpleName()
-              + " model");
+              + "' is not a"
+              + (capability == Capability.ENCODER ? "n " : " ")
+              + capability.key()
+              + " (it can do: "
+              + m.manifest().capabilities().stream()
+                  .map(Capability::key)
+                  .collect(java.util.stream.Collectors.joining(", "))
+              + ")");
     }
-    return capability.cast(m);
+    return type.cast(m);
   }
 
-  /** See {@link #get(ModelId, Class)}. */
+  /** See {@link #get(ModelId, Capability, Class)}. */
   public LoadedModel get(ModelId ref) {
     ModelId id = resolve(ref);
     Entry e = entry(id);

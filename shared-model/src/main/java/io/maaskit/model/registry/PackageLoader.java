@@ -2,10 +2,11 @@ package io.maaskit.model.registry;
 
 import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.LoadedModel;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.PackageCache;
 import java.io.IOException;
@@ -25,9 +26,9 @@ public final class PackageLoader {
   private final ModelStore store;
   private final PackageCache cache;
   private final LoadMode mode;
-  private final TorchRuntime runtime;
+  private final Engine runtime;
 
-  public PackageLoader(ModelStore store, PackageCache cache, LoadMode mode, TorchRuntime runtime) {
+  public PackageLoader(ModelStore store, PackageCache cache, LoadMode mode, Engine runtime) {
     this.store = store;
     this.cache = cache;
     this.mode = mode;
@@ -74,6 +75,18 @@ public final class PackageLoader {
     }
     long t1 = System.nanoTime();
     Architecture arch = Architecture.forName(manifest.architecture());
+    for (Capability c : manifest.capabilities()) {
+      if (!arch.capabilities().contains(c)) {
+        throw new IOException(
+            "package "
+                + manifest.id()
+                + " declares capability '"
+                + c.key()
+                + "', which architecture '"
+                + arch.name()
+                + "' does not provide");
+      }
+    }
     LoadedModel model =
         arch.load(
             manifest,

@@ -1,6 +1,7 @@
 /**
- * Tasks: request validation, model resolution and batching for embeddings (TEI and OpenAI dialects)
- * and classification. Adapters hand these services parsed JSON and map their typed errors to status
- * codes.
+ * Tasks: the services adapters call ({@link io.maaskit.model.task.EmbeddingService}, {@link
+ * io.maaskit.model.task.ClassificationService}), with plain request and result records. Protocol
+ * shapes (TEI, OpenAI) and their JSON live in the adapters; batching lives here, in {@code
+ * internal}.
  */
 package io.maaskit.model.task;

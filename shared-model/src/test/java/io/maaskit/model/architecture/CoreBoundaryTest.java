@@ -51,7 +51,7 @@ class CoreBoundaryTest {
     noClasses()
         .that()
         .resideInAnyPackage(
-            "io.maaskit.model.store..", "io.maaskit.model.runtime..", "io.maaskit.model.pkg..")
+            "io.maaskit.model.store..", "io.maaskit.model.engine..", "io.maaskit.model.pkg..")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage(

@@ -100,7 +100,7 @@ class S3ModelStoreTest {
     ModelPackage.seal(
         dir,
         new ModelManifest(
-            null, name, version, null, "bert", null, null, null, null, null, List.of(), null,
+            null, name, version, null, null, "bert", null, null, null, null, null, List.of(), null,
             null));
     return dir;
   }

@@ -7,6 +7,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.PolynomialDecayTracker;
 import ai.djl.training.tracker.Tracker;
+import io.maaskit.model.engine.Engine;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,9 @@ final class ClassifierTrainer {
      * @param manager owns the result and intermediates
      */
     NDArray logits(boolean validation, int[] rows, NDManager manager);
+
+    /** Grad-mode control of the engine the parameters live on. */
+    Engine.Gradients gradients();
   }
 
   /** The outcome: per-epoch history and the best epoch's weights and numbers. */
@@ -115,12 +119,12 @@ final class ClassifierTrainer {
             lossSum += loss.getFloat() * rows.length;
             correct += countCorrect(logits.toFloatArray(), y, (int) logits.getShape().get(1));
           }
-          boolean prev = Autograd.gradMode(false);
+          boolean prev = net.gradients().gradMode(false);
           try {
-            update(headOpt, net.head());
-            update(encOpt, net.encoder());
+            update(headOpt, net.head(), net.gradients());
+            update(encOpt, net.encoder(), net.gradients());
           } finally {
-            Autograd.gradMode(prev);
+            net.gradients().gradMode(prev);
           }
         }
         steps++;
@@ -209,13 +213,14 @@ final class ClassifierTrainer {
   /**
    * One AdamW step per parameter, then the accumulated gradient is zeroed. Grad mode is off here.
    */
-  private static void update(Optimizer opt, Map<String, NDArray> params) {
+  private static void update(
+      Optimizer opt, Map<String, NDArray> params, Engine.Gradients gradients) {
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray p = e.getValue();
       try (NDArray grad = p.getGradient()) {
         opt.update(e.getKey(), p, grad);
       }
-      Autograd.zeroGrad(p);
+      gradients.zeroGrad(p);
     }
   }
 
@@ -248,7 +253,7 @@ final class ClassifierTrainer {
   /** [loss, accuracy] on the validation split, without recording gradients. */
   private static double[] validate(
       Net net, int[] yVal, float[] classWeights, double smoothing, NDManager manager) {
-    boolean prev = Autograd.gradMode(false);
+    boolean prev = net.gradients().gradMode(false);
     try {
       double lossSum = 0;
       double wSum = 0;
@@ -288,7 +293,7 @@ final class ClassifierTrainer {
       }
       return new double[] {lossSum / wSum, (double) correct / yVal.length};
     } finally {
-      Autograd.gradMode(prev);
+      net.gradients().gradMode(prev);
     }
   }
 

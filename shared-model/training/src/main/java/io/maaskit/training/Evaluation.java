@@ -2,6 +2,7 @@ package io.maaskit.training;
 
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.task.ClassificationService;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,7 +64,7 @@ public final class Evaluation {
       for (int i = start; i < end; i++) {
         chunk.add(texts.get(order[i]));
       }
-      float[][] probs = model.classify(chunk);
+      float[][] probs = ClassificationService.probabilities(model, chunk);
       for (int i = start; i < end; i++) {
         predicted[order[i]] = argmax(probs[i - start]);
       }

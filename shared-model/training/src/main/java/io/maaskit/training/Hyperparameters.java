@@ -2,7 +2,7 @@ package io.maaskit.training;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.task.Inputs;
+import io.maaskit.model.json.JsonFields;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -133,7 +133,7 @@ public record Hyperparameters(
     }
     if (!node.isObject()) {
       throw new InvalidRequestException(
-          "'hyperparameters' must be a JSON object, got " + Inputs.kind(node));
+          "'hyperparameters' must be a JSON object, got " + JsonFields.kind(node));
     }
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String f = it.next();
@@ -150,14 +150,14 @@ public record Hyperparameters(
         number(node, "encoderLearningRate", d.encoderLearningRate),
         number(node, "weightDecay", d.weightDecay),
         number(node, "warmupFraction", d.warmupFraction),
-        Inputs.string(node, "schedule", d.schedule),
+        JsonFields.string(node, "schedule", d.schedule),
         number(node, "validationFraction", d.validationFraction),
         integer(node, "patience", d.patience),
         (long) number(node, "seed", d.seed),
         integer(node, "maxLength", d.maxLength),
         integer(node, "unfreezeLayers", d.unfreezeLayers),
         integer(node, "encoderEpochs", d.encoderEpochs),
-        Inputs.string(node, "classWeighting", d.classWeighting),
+        JsonFields.string(node, "classWeighting", d.classWeighting),
         number(node, "labelSmoothing", d.labelSmoothing));
   }
 
@@ -230,7 +230,7 @@ public record Hyperparameters(
   }
 
   private static String describe(JsonNode n) {
-    return n.isValueNode() ? Inputs.kind(n) + " (" + n + ")" : Inputs.kind(n);
+    return n.isValueNode() ? JsonFields.kind(n) + " (" + n + ")" : JsonFields.kind(n);
   }
 
   private static String quote(String s) {

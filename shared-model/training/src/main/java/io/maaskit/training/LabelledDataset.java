@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.task.Inputs;
+import io.maaskit.model.json.JsonFields;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -102,7 +102,7 @@ public final class LabelledDataset {
           location,
           n,
           "expected a JSON object like {\"text\": \"...\", \"label\": \"...\"}, got "
-              + (node == null ? "nothing" : Inputs.kind(node)));
+              + (node == null ? "nothing" : JsonFields.kind(node)));
     }
     String text = field(node, "text", location, n);
     String label = field(node, "label", location, n);
@@ -122,7 +122,7 @@ public final class LabelledDataset {
           "\""
               + name
               + "\" must be a string, got "
-              + Inputs.kind(v)
+              + JsonFields.kind(v)
               + ("label".equals(name) ? " (write labels as names, e.g. \"spam\")" : ""));
     }
     if (v.textValue().isBlank()) {

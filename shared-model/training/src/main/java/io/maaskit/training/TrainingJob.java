@@ -7,25 +7,23 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextClassifier;
-import io.maaskit.model.arch.bert.BertArchitecture;
-import io.maaskit.model.arch.bert.BertConfig;
-import io.maaskit.model.arch.bert.BertEncoder;
-import io.maaskit.model.arch.bert.BertModel;
+import io.maaskit.model.arch.TrainableEncoder;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.PackageLoader;
-import io.maaskit.model.runtime.Safetensors;
-import io.maaskit.model.runtime.Safetensors.Tensor;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.PackageCache;
 import io.maaskit.model.store.Progress;
+import io.maaskit.model.task.EmbeddingService;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -56,7 +54,7 @@ import java.util.stream.Stream;
  * kept only if they lower the validation loss.
  *
  * <pre>{@code
- * TrainingJob job = new TrainingJob(store, TorchRuntime.start(RuntimeOptions.defaults()), DatasetSource.local());
+ * TrainingJob job = new TrainingJob(store, Engine.start(EngineOptions.defaults()), DatasetSource.local());
  * TrainingRequest req = TrainingRequest.of("all-minilm-l6-v2", "train.jsonl", "minilm-spam");
  * job.estimate(req).requireWithin(Duration.ofMinutes(14));     // refuse what cannot finish
  * TrainingResult r = job.run(req, TrainingProgress.NONE);       // publishes minilm-spam@<next>
@@ -77,7 +75,7 @@ public final class TrainingJob {
   static final int ESTIMATE_SAMPLE = 256;
 
   private final ModelStore store;
-  private final TorchRuntime runtime;
+  private final Engine runtime;
   private final DatasetSource datasets;
 
   /**
@@ -85,7 +83,7 @@ public final class TrainingJob {
    * @param runtime the tensor runtime
    * @param datasets reads the request's {@code data} and {@code evalData}
    */
-  public TrainingJob(ModelStore store, TorchRuntime runtime, DatasetSource datasets) {
+  public TrainingJob(ModelStore store, Engine runtime, DatasetSource datasets) {
     this.store = store;
     this.runtime = runtime;
     this.datasets = datasets;
@@ -101,21 +99,22 @@ public final class TrainingJob {
     Inputs in = inputs(request);
     Path work = Files.createTempDirectory("maas-estimate-");
     long t0 = System.nanoTime();
-    try (BertModel base = loadBase(in, work)) {
+    try (TrainableEncoder base = loadBase(in, work)) {
       double loadSeconds = (System.nanoTime() - t0) / 1e9;
       Hyperparameters hp = in.hp;
       List<String> sample = sample(in.train.texts(), ESTIMATE_SAMPLE, hp.seed());
-      double meanTokens = sample.stream().mapToInt(base::tokenCount).average().orElse(1);
+      double meanTokens =
+          sample.stream().mapToInt(t -> base.tokenize(t).length()).average().orElse(1);
       double evalMeanTokens =
           in.eval == null
               ? 0
               : sample(in.eval.texts(), ESTIMATE_SAMPLE, hp.seed()).stream()
-                  .mapToInt(base::tokenCount)
+                  .mapToInt(t -> base.tokenize(t).length())
                   .average()
                   .orElse(1);
       double tps = measureThroughput(base, sample);
       int n = in.train.size();
-      int layers = base.encoder().config().numHiddenLayers();
+      int layers = base.layers();
       double corpusSeconds = n * meanTokens / tps;
       // Frozen encoder: one inference pass, then a head step on cached features costs well under
       // 5 ms even on 2 vCPUs. Unfrozen top layers: the same pass (layers below cached, top layers
@@ -190,123 +189,88 @@ public final class TrainingJob {
       List<EpochStats> history = new ArrayList<>();
       String keptStage = "head";
       Map<String, Tensor> trained = new LinkedHashMap<>();
-      BertConfig baseConfig;
-      try (BertModel base = loadBase(in, work);
-          NDManager manager = runtime.newManager()) {
-        BertEncoder encoder = base.encoder();
-        baseConfig = encoder.config();
-        checkUnfreeze(in, base);
-        int hidden = baseConfig.hiddenSize();
-        Random init = new Random(hp.seed() + 2);
-        float[] w0 = new float[labels.size() * hidden];
-        for (int i = 0; i < w0.length; i++) {
-          w0[i] = (float) (init.nextGaussian() * 0.02);
-        }
-        NDArray weight = manager.create(w0, new Shape(labels.size(), hidden));
-        NDArray bias = manager.zeros(new Shape(labels.size()), DataType.FLOAT32);
-        weight.setRequiresGradient(true);
-        bias.setRequiresGradient(true);
-        Map<String, NDArray> head = new LinkedHashMap<>();
-        head.put("classifier.weight", weight);
-        head.put("classifier.bias", bias);
+      String version;
+      Path stageRoot;
+      Path dir;
+      TrainableEncoder base = loadBase(in, work);
+      try {
+        try (NDManager manager = runtime.newManager()) {
+          checkUnfreeze(in, base);
+          int hidden = base.dimension();
+          Random init = new Random(hp.seed() + 2);
+          float[] w0 = new float[labels.size() * hidden];
+          for (int i = 0; i < w0.length; i++) {
+            w0[i] = (float) (init.nextGaussian() * 0.02);
+          }
+          NDArray weight = manager.create(w0, new Shape(labels.size(), hidden));
+          NDArray bias = manager.zeros(new Shape(labels.size()), DataType.FLOAT32);
+          weight.setRequiresGradient(true);
+          bias.setRequiresGradient(true);
+          Map<String, NDArray> head = new LinkedHashMap<>();
+          head.put("classifier.weight", weight);
+          head.put("classifier.bias", bias);
 
-        long t1 = System.nanoTime();
-        float[] mean = new float[hidden];
-        float[] std = new float[hidden];
-        float[][] trainF;
-        float[][] valF;
-        Cached trainC = null;
-        Cached valC = null;
-        int frozenLayers = baseConfig.numHiddenLayers() - hp.unfreezeLayers();
-        if (hp.frozenEncoder()) {
-          trainF =
-              embed(base, split.train(), "embedding training split", progress, 0, in.train.size());
-          valF =
-              embed(
-                  base,
-                  split.validation(),
-                  "embedding validation split",
-                  progress,
-                  trainF.length,
-                  in.train.size());
-        } else {
-          // Layers below the unfrozen ones never change: run them once and keep their outputs.
-          trainC =
-              cacheLower(
-                  base,
-                  split.train(),
-                  frozenLayers,
-                  manager,
-                  "running frozen layers on training split",
-                  progress,
-                  0,
-                  in.train.size());
-          valC =
-              cacheLower(
-                  base,
-                  split.validation(),
-                  frozenLayers,
-                  manager,
-                  "running frozen layers on validation split",
-                  progress,
-                  trainC.size(),
-                  in.train.size());
-          trainF = pooled(base, trainC, frozenLayers, manager);
-          valF = pooled(base, valC, frozenLayers, manager);
-        }
-        standardization(trainF, mean, std);
-        ClassifierTrainer.Net probe =
-            new FeatureNet(
-                standardize(trainF, mean, std), standardize(valF, mean, std), hidden, head);
-        long t2 = System.nanoTime();
-        embedSeconds = (t2 - t1) / 1e9;
-        outcome =
-            ClassifierTrainer.train(
-                probe,
-                "head",
-                hp.epochs(),
-                hp.learningRate(),
-                hp.encoderLearningRate(),
-                yTrain,
-                yVal,
-                classWeights,
-                hp,
-                manager,
-                progress);
-        history.addAll(outcome.history());
-        Map<String, NDArray> tunedEncoder = Map.of();
-        if (!hp.frozenEncoder()) {
-          // Then the top layers and the head together, starting from the trained head (linear
-          // probe,
-          // then fine-tune: the encoder is not pulled around by a random head).
-          Map<String, NDArray> head2 = new LinkedHashMap<>();
-          NDArray w2 =
-              manager.create(
-                  outcome.bestParameters().get("classifier.weight"),
-                  new Shape(labels.size(), hidden));
-          NDArray b2 = manager.create(outcome.bestParameters().get("classifier.bias"));
-          w2.setRequiresGradient(true);
-          b2.setRequiresGradient(true);
-          head2.put("classifier.weight", w2);
-          head2.put("classifier.bias", b2);
-          Map<String, NDArray> enc = encoder.lastLayerParametersByName(hp.unfreezeLayers());
-          enc.values().forEach(p -> p.setRequiresGradient(true));
-          ClassifierTrainer.Net tune =
-              new CachedEncoderNet(
-                  base,
-                  trainC,
-                  valC,
-                  frozenLayers,
-                  head2,
-                  enc,
-                  manager.create(mean),
-                  manager.create(std));
-          ClassifierTrainer.Outcome second =
+          long t1 = System.nanoTime();
+          float[] mean = new float[hidden];
+          float[] std = new float[hidden];
+          float[][] trainF;
+          float[][] valF;
+          Cached trainC = null;
+          Cached valC = null;
+          int frozenLayers = base.layers() - hp.unfreezeLayers();
+          if (hp.frozenEncoder()) {
+            trainF =
+                embed(
+                    base, split.train(), "embedding training split", progress, 0, in.train.size());
+            valF =
+                embed(
+                    base,
+                    split.validation(),
+                    "embedding validation split",
+                    progress,
+                    trainF.length,
+                    in.train.size());
+          } else {
+            // Layers below the unfrozen ones never change: run them once and keep their outputs.
+            trainC =
+                cacheLower(
+                    base,
+                    split.train(),
+                    frozenLayers,
+                    manager,
+                    "running frozen layers on training split",
+                    progress,
+                    0,
+                    in.train.size());
+            valC =
+                cacheLower(
+                    base,
+                    split.validation(),
+                    frozenLayers,
+                    manager,
+                    "running frozen layers on validation split",
+                    progress,
+                    trainC.size(),
+                    in.train.size());
+            trainF = pooled(base, trainC, frozenLayers, manager);
+            valF = pooled(base, valC, frozenLayers, manager);
+          }
+          standardization(trainF, mean, std);
+          ClassifierTrainer.Net probe =
+              new FeatureNet(
+                  standardize(trainF, mean, std),
+                  standardize(valF, mean, std),
+                  hidden,
+                  head,
+                  runtime.gradients());
+          long t2 = System.nanoTime();
+          embedSeconds = (t2 - t1) / 1e9;
+          outcome =
               ClassifierTrainer.train(
-                  tune,
-                  "encoder",
-                  hp.encoderEpochs(),
-                  hp.encoderLearningRate(),
+                  probe,
+                  "head",
+                  hp.epochs(),
+                  hp.learningRate(),
                   hp.encoderLearningRate(),
                   yTrain,
                   yVal,
@@ -314,46 +278,91 @@ public final class TrainingJob {
                   hp,
                   manager,
                   progress);
-          history.addAll(second.history());
-          keptStage = "head";
-          if (second.validationLoss() < outcome.validationLoss()) {
-            outcome = second;
-            tunedEncoder = enc;
-            keptStage = "encoder";
+          history.addAll(outcome.history());
+          Map<String, NDArray> tunedEncoder = Map.of();
+          if (!hp.frozenEncoder()) {
+            // Then the top layers and the head together, starting from the trained head (linear
+            // probe,
+            // then fine-tune: the encoder is not pulled around by a random head).
+            Map<String, NDArray> head2 = new LinkedHashMap<>();
+            NDArray w2 =
+                manager.create(
+                    outcome.bestParameters().get("classifier.weight"),
+                    new Shape(labels.size(), hidden));
+            NDArray b2 = manager.create(outcome.bestParameters().get("classifier.bias"));
+            w2.setRequiresGradient(true);
+            b2.setRequiresGradient(true);
+            head2.put("classifier.weight", w2);
+            head2.put("classifier.bias", b2);
+            Map<String, NDArray> enc = base.lastLayerParameters(hp.unfreezeLayers());
+            enc.values().forEach(p -> p.setRequiresGradient(true));
+            ClassifierTrainer.Net tune =
+                new CachedEncoderNet(
+                    base,
+                    trainC,
+                    valC,
+                    frozenLayers,
+                    head2,
+                    enc,
+                    manager.create(mean),
+                    manager.create(std));
+            ClassifierTrainer.Outcome second =
+                ClassifierTrainer.train(
+                    tune,
+                    "encoder",
+                    hp.encoderEpochs(),
+                    hp.encoderLearningRate(),
+                    hp.encoderLearningRate(),
+                    yTrain,
+                    yVal,
+                    classWeights,
+                    hp,
+                    manager,
+                    progress);
+            history.addAll(second.history());
+            keptStage = "head";
+            if (second.validationLoss() < outcome.validationLoss()) {
+              outcome = second;
+              tunedEncoder = enc;
+              keptStage = "encoder";
+            }
           }
-        }
-        trainSeconds = (System.nanoTime() - t2) / 1e9;
+          trainSeconds = (System.nanoTime() - t2) / 1e9;
 
-        // Fold the standardization into the head: W' = W / std, b' = b - W' · mean.
-        float[] w = outcome.bestParameters().get("classifier.weight");
-        float[] b = outcome.bestParameters().get("classifier.bias").clone();
-        for (int c = 0; c < labels.size(); c++) {
-          double shift = 0;
-          for (int j = 0; j < hidden; j++) {
-            w[c * hidden + j] /= std[j];
-            shift += (double) w[c * hidden + j] * mean[j];
+          // Fold the standardization into the head: W' = W / std, b' = b - W' · mean.
+          float[] w = outcome.bestParameters().get("classifier.weight");
+          float[] b = outcome.bestParameters().get("classifier.bias").clone();
+          for (int c = 0; c < labels.size(); c++) {
+            double shift = 0;
+            for (int j = 0; j < hidden; j++) {
+              w[c * hidden + j] /= std[j];
+              shift += (double) w[c * hidden + j] * mean[j];
+            }
+            b[c] -= (float) shift;
           }
-          b[c] -= (float) shift;
+          trained.put("classifier.weight", Tensor.ofFloats(w, labels.size(), hidden));
+          trained.put("classifier.bias", Tensor.ofFloats(b, labels.size()));
+          for (Map.Entry<String, NDArray> e : tunedEncoder.entrySet()) {
+            trained.put(
+                e.getKey(),
+                Tensor.ofFloats(
+                    outcome.bestParameters().get(e.getKey()), e.getValue().getShape().getShape()));
+          }
+        } finally {
+          runtime.prepareThread();
         }
-        trained.put("classifier.weight", Tensor.ofFloats(w, labels.size(), hidden));
-        trained.put("classifier.bias", Tensor.ofFloats(b, labels.size()));
-        for (Map.Entry<String, NDArray> e : tunedEncoder.entrySet()) {
-          trained.put(
-              e.getKey(),
-              Tensor.ofFloats(
-                  outcome.bestParameters().get(e.getKey()), e.getValue().getShape().getShape()));
-        }
+
+        // Stage the package as <work>/pkg/<name>/<version>/ so it can be loaded back for
+        // evaluation.
+        version = nextVersion(request.name());
+        stageRoot = work.resolve("pkg");
+        dir = stageRoot.resolve(request.name()).resolve(version);
+        Files.createDirectories(dir);
+        progress.phase("writing " + request.name() + "@" + version, 0, -1);
+        base.writeClassifierFiles(path -> bytes(in.base, path), labels, trained, dir);
       } finally {
-        TorchRuntime.inferenceThread();
+        base.close();
       }
-
-      // Stage the package as <work>/pkg/<name>/<version>/ so it can be loaded back for evaluation.
-      String version = nextVersion(request.name());
-      Path stageRoot = work.resolve("pkg");
-      Path dir = stageRoot.resolve(request.name()).resolve(version);
-      Files.createDirectories(dir);
-      progress.phase("writing " + request.name() + "@" + version, 0, -1);
-      writeFiles(in, baseConfig.withLabels(labels), trained, dir);
       Map<String, Object> metrics =
           metrics(in, split, outcome, history, keptStage, labels, embedSeconds, trainSeconds);
       ModelManifest draft = draft(in, request, version, metrics);
@@ -454,9 +463,9 @@ public final class TrainingJob {
     return new Inputs(request, hp.withMaxLength(maxLen), train, eval, base, positive);
   }
 
-  private void checkUnfreeze(Inputs in, BertModel base) {
+  private void checkUnfreeze(Inputs in, TrainableEncoder base) {
     int n = in.hp.unfreezeLayers();
-    int layers = base.encoder().config().numHiddenLayers();
+    int layers = base.layers();
     if (n > layers) {
       throw new InvalidRequestException(
           "'unfreezeLayers' is "
@@ -486,7 +495,7 @@ public final class TrainingJob {
   /**
    * Loads a private copy of the base encoder (its weights may be trained), truncating at maxLength.
    */
-  private BertModel loadBase(Inputs in, Path work) throws IOException {
+  private TrainableEncoder loadBase(Inputs in, Path work) throws IOException {
     ModelManifest m = in.base;
     ModelManifest truncated =
         new ModelManifest(
@@ -494,6 +503,7 @@ public final class TrainingJob {
             m.name(),
             m.version(),
             m.task(),
+            m.capabilities(),
             m.architecture(),
             m.pooling(),
             m.normalize(),
@@ -507,16 +517,21 @@ public final class TrainingJob {
         new PackageLoader(
             store, new PackageCache(work.resolve("cache"), 0), LoadMode.MEMORY, runtime);
     LoadedModel model = loader.load(truncated).model();
-    if (!(model instanceof BertModel bert)) {
+    if (!(model instanceof TrainableEncoder trainable)) {
       model.close();
-      throw new InvalidRequestException("base model '" + m.id() + "' is not a BERT-family encoder");
+      throw new InvalidRequestException(
+          "base model '"
+              + m.id()
+              + "' (architecture "
+              + m.architecture()
+              + ") does not support fine-tuning");
     }
-    return bert;
+    return trainable;
   }
 
   /** Pooled, unnormalized features, the head's input at inference, in inference mode. */
   private static float[][] embed(
-      BertModel model,
+      TrainableEncoder model,
       LabelledDataset data,
       String what,
       TrainingProgress progress,
@@ -535,7 +550,7 @@ public final class TrainingJob {
       for (int i = start; i < end; i++) {
         chunk.add(texts.get(order[i]));
       }
-      float[][] v = model.embed(chunk, false).vectors();
+      float[][] v = EmbeddingService.embed(model, chunk, false).vectors();
       for (int i = start; i < end; i++) {
         out[order[i]] = v[i - start];
       }
@@ -580,7 +595,15 @@ public final class TrainingJob {
     private final int dim;
     private final Map<String, NDArray> head;
 
-    FeatureNet(float[] train, float[] val, int dim, Map<String, NDArray> head) {
+    private final Engine.Gradients gradients;
+
+    FeatureNet(
+        float[] train,
+        float[] val,
+        int dim,
+        Map<String, NDArray> head,
+        Engine.Gradients gradients) {
+      this.gradients = gradients;
       this.train = train;
       this.val = val;
       this.dim = dim;
@@ -595,6 +618,11 @@ public final class TrainingJob {
     @Override
     public Map<String, NDArray> encoder() {
       return Map.of();
+    }
+
+    @Override
+    public Engine.Gradients gradients() {
+      return gradients;
     }
 
     @Override
@@ -620,7 +648,7 @@ public final class TrainingJob {
 
   /** Runs the layers below {@code upTo} once, in inference mode, and keeps each example's rows. */
   private static Cached cacheLower(
-      BertModel model,
+      TrainableEncoder model,
       LabelledDataset data,
       int upTo,
       NDManager manager,
@@ -634,10 +662,10 @@ public final class TrainingJob {
       order[i] = i;
     }
     Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
-    int dim = model.encoder().config().hiddenSize();
+    int dim = model.dimension();
     float[][] hidden = new float[texts.size()][];
     int[] lengths = new int[texts.size()];
-    TorchRuntime.inferenceThread();
+    model.engine().prepareThread();
     for (int start = 0; start < order.length; start += CACHE_CHUNK) {
       int end = Math.min(order.length, start + CACHE_CHUNK);
       List<String> chunk = new ArrayList<>(end - start);
@@ -645,8 +673,8 @@ public final class TrainingJob {
         chunk.add(texts.get(order[i]));
       }
       try (NDManager m = manager.newSubManager()) {
-        NDList t = model.tokenize(chunk, m);
-        BertEncoder.Partial p = model.encoder().forwardTo(t.get(0), t.get(1), t.get(2), upTo);
+        NDList t = model.tokenizeBatch(chunk, m);
+        TrainableEncoder.Partial p = model.forwardTo(t, upTo);
         int len = (int) t.get(0).getShape().get(1);
         float[] flat = p.hidden().toType(DataType.FLOAT32, false).toFloatArray();
         long[] mask = t.get(2).toLongArray();
@@ -667,7 +695,7 @@ public final class TrainingJob {
 
   /** Padded cached rows → the remaining layers → pooled features (B, hidden), in {@code m}. */
   private static NDArray pooledFromCache(
-      BertModel model, Cached c, int from, int[] rows, NDManager m) {
+      TrainableEncoder model, Cached c, int from, int[] rows, NDManager m) {
     int len = 0;
     for (int r : rows) {
       len = Math.max(len, c.lengths()[r]);
@@ -682,13 +710,13 @@ public final class TrainingJob {
     }
     NDArray maskArr = m.create(mask, new Shape(rows.length, len));
     NDArray hidden = m.create(flat, new Shape(rows.length, len, dim));
-    BertEncoder.Partial p = new BertEncoder.Partial(hidden, model.encoder().attentionBias(maskArr));
-    return model.pool(model.encoder().forwardFrom(p, from), maskArr);
+    TrainableEncoder.Partial p = new TrainableEncoder.Partial(hidden, model.attentionBias(maskArr));
+    return model.pool(model.forwardFrom(p, from), maskArr);
   }
 
   /** Pooled features of every cached example with the current (untrained) top layers. */
-  private static float[][] pooled(BertModel model, Cached c, int from, NDManager manager) {
-    TorchRuntime.inferenceThread();
+  private static float[][] pooled(TrainableEncoder model, Cached c, int from, NDManager manager) {
+    model.engine().prepareThread();
     float[][] out = new float[c.size()][];
     for (int start = 0; start < c.size(); start += CACHE_CHUNK) {
       int[] rows = new int[Math.min(CACHE_CHUNK, c.size() - start)];
@@ -709,7 +737,7 @@ public final class TrainingJob {
    * Top layers + head on cached lower-layer outputs; features standardized with fixed statistics.
    */
   private static final class CachedEncoderNet implements ClassifierTrainer.Net {
-    private final BertModel model;
+    private final TrainableEncoder model;
     private final Cached train;
     private final Cached val;
     private final int from;
@@ -719,7 +747,7 @@ public final class TrainingJob {
     private final NDArray std;
 
     CachedEncoderNet(
-        BertModel model,
+        TrainableEncoder model,
         Cached train,
         Cached val,
         int from,
@@ -735,6 +763,11 @@ public final class TrainingJob {
       this.encoder = encoder;
       this.mean = mean;
       this.std = std;
+    }
+
+    @Override
+    public Engine.Gradients gradients() {
+      return model.engine().gradients();
     }
 
     @Override
@@ -761,37 +794,6 @@ public final class TrainingJob {
         .singletonOrThrow();
   }
 
-  /** The base package's files with the trained tensors swapped in and the new config. */
-  private void writeFiles(Inputs in, BertConfig config, Map<String, Tensor> trained, Path dir)
-      throws IOException {
-    ModelManifest base = in.base;
-    Map<String, Tensor> tensors =
-        new LinkedHashMap<>(
-            Safetensors.read(
-                bytes(base, BertArchitecture.WEIGHTS), base.id() + "/" + BertArchitecture.WEIGHTS));
-    String prefix = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-    // A base's own pooler or head would take precedence over (or clash with) the trained head.
-    tensors
-        .keySet()
-        .removeIf(
-            k ->
-                k.startsWith(prefix + "pooler.")
-                    || k.startsWith("pooler.")
-                    || k.startsWith("classifier."));
-    for (Map.Entry<String, Tensor> e : trained.entrySet()) {
-      String key = e.getKey().startsWith("classifier.") ? e.getKey() : prefix + e.getKey();
-      tensors.put(key, e.getValue());
-    }
-    Map<String, String> meta = new LinkedHashMap<>();
-    meta.put("format", "pt");
-    Safetensors.write(dir.resolve(BertArchitecture.WEIGHTS), tensors, meta);
-    Files.write(dir.resolve("config.json"), config.toJson());
-    ByteBuffer tok = bytes(base, "tokenizer.json");
-    byte[] tb = new byte[tok.remaining()];
-    tok.duplicate().get(tb);
-    Files.write(dir.resolve("tokenizer.json"), tb);
-  }
-
   private ByteBuffer bytes(ModelManifest m, String path) throws IOException {
     PackageFile f = m.file(path);
     if (f == null) {
@@ -816,7 +818,8 @@ public final class TrainingJob {
         request.name(),
         version,
         ModelManifest.TASK_CLASSIFICATION,
-        "bert",
+        List.of(Capability.ENCODER, Capability.CLASSIFIER),
+        in.base.architecture(),
         b.pooling(),
         b.normalize(),
         in.hp.maxLength(),
@@ -890,11 +893,11 @@ public final class TrainingJob {
     return Integer.toString(max + 1);
   }
 
-  private static double measureThroughput(BertModel model, List<String> sample) {
+  private static double measureThroughput(TrainableEncoder model, List<String> sample) {
     List<String> probe = sample.subList(0, Math.min(32, sample.size()));
-    model.embed(probe.subList(0, Math.min(4, probe.size())), false); // warm-up
+    EmbeddingService.embed(model, probe.subList(0, Math.min(4, probe.size())), false); // warm-up
     long t0 = System.nanoTime();
-    int tokens = model.embed(probe, false).promptTokens();
+    int tokens = EmbeddingService.embed(model, probe, false).promptTokens();
     double secs = Math.max(1e-3, (System.nanoTime() - t0) / 1e9);
     return tokens / secs;
   }

@@ -2,8 +2,8 @@ package io.maaskit.training;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.pkg.ModelId;
-import io.maaskit.model.task.Inputs;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.TreeSet;
@@ -80,7 +80,7 @@ public record TrainingRequest(
    * @throws InvalidRequestException naming the field of the first problem
    */
   public static TrainingRequest fromJson(JsonNode body) {
-    Inputs.object(body);
+    JsonFields.object(body);
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!FIELDS.contains(f)) {
@@ -96,13 +96,13 @@ public record TrainingRequest(
         model,
         data,
         name,
-        Inputs.string(body, "evalData", null),
-        Inputs.string(body, "positiveLabel", null),
+        JsonFields.string(body, "evalData", null),
+        JsonFields.string(body, "positiveLabel", null),
         Hyperparameters.fromJson(body.get("hyperparameters")));
   }
 
   private static String required(JsonNode body, String field, String what) {
-    String v = Inputs.string(body, field, null);
+    String v = JsonFields.string(body, field, null);
     if (v == null || v.isBlank()) {
       throw new InvalidRequestException("'" + field + "' is required: " + what);
     }

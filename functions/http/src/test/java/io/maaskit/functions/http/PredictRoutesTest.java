@@ -93,7 +93,7 @@ class PredictRoutesTest {
         .post("/predict")
         .then()
         .statusCode(400)
-        .body("error.message", containsString("needs a TextClassifier model"));
+        .body("error.message", containsString("is not a classifier (it can do: encoder)"));
     given()
         .contentType(ContentType.JSON)
         .body("{\"inputs\": \"x\"")

@@ -11,15 +11,17 @@ import ai.onnxruntime.OrtSession;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.arch.bert.*;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.testing.TestTexts;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,14 +43,15 @@ class OnnxParityTest {
   static void load() throws Exception {
     TestModels.miniLm();
     LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
-    TorchRuntime rt = TorchRuntime.start(RuntimeOptions.defaults());
+    Engine rt = Engine.start(EngineOptions.defaults());
     registry =
         new ModelRegistry(
             store,
             new PackageLoader(
                 store, new PackageCache(Path.of("target/cache"), 0), LoadMode.CACHE, rt),
             RegistryOptions.defaults());
-    encoder = registry.get(ModelId.parse("all-minilm-l6-v2"), TextEncoder.class);
+    encoder =
+        registry.get(ModelId.parse("all-minilm-l6-v2"), Capability.ENCODER, TextEncoder.class);
   }
 
   @AfterAll
@@ -60,7 +63,7 @@ class OnnxParityTest {
   void matchesOnnxRuntimeOnEveryInput() throws Exception {
     List<String> texts = TestTexts.varied();
     assertTrue(texts.size() >= 30);
-    float[][] ours = encoder.embed(texts, true).vectors();
+    float[][] ours = EmbeddingService.embed(encoder, texts, true).vectors();
     float[][] ref = onnxReference(texts);
     double worst = 1;
     for (int i = 0; i < texts.size(); i++) {
@@ -75,9 +78,9 @@ class OnnxParityTest {
   @Test
   void batchedEqualsSingle() {
     List<String> texts = TestTexts.varied();
-    float[][] batched = encoder.embed(texts, true).vectors();
+    float[][] batched = EmbeddingService.embed(encoder, texts, true).vectors();
     for (int i = 0; i < texts.size(); i++) {
-      float[] single = encoder.embed(List.of(texts.get(i)), true).vectors()[0];
+      float[] single = EmbeddingService.embed(encoder, List.of(texts.get(i)), true).vectors()[0];
       double c = TestTexts.cosine(single, batched[i]);
       assertTrue(c >= 0.9999, "input " + i + ": batched vs single cosine " + c);
     }
@@ -86,8 +89,8 @@ class OnnxParityTest {
   @Test
   void vectorsAreUnitLengthAndSemanticallySensible() {
     float[][] v =
-        encoder
-            .embed(
+        EmbeddingService.embed(
+                encoder,
                 List.of(
                     "A cat sits on the mat.",
                     "A kitten is sitting on a rug.",

@@ -1,11 +1,11 @@
 package io.maaskit.it.quant;
 
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.PackageLoader;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.PackageCache;
 import io.maaskit.tools.quant.*;
@@ -20,8 +20,8 @@ import java.util.List;
 final class QuantFixtures {
   private QuantFixtures() {}
 
-  static TorchRuntime runtime() {
-    return TorchRuntime.start(RuntimeOptions.defaults());
+  static Engine runtime() {
+    return Engine.start(EngineOptions.defaults());
   }
 
   /** Loads {@code <root>/<name>/<version>} through the real loader (sizes and SHA-256 verified). */

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
-import io.maaskit.model.runtime.Safetensors;
 import io.maaskit.model.store.Progress;
 import io.maaskit.tools.quant.*;
 import java.nio.file.Files;

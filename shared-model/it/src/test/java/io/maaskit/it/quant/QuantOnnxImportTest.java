@@ -7,12 +7,16 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.maaskit.it.TestModels;
+import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.Safetensors;
+import io.maaskit.model.engine.Weights;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
-import io.maaskit.model.runtime.Safetensors;
-import io.maaskit.model.runtime.Weights;
 import io.maaskit.tools.quant.*;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -82,8 +86,11 @@ class QuantOnnxImportTest {
     try (NDManager m = QuantFixtures.runtime().newManager()) {
       Weights wa = new Weights(a, m, DataType.FLOAT32, "");
       Weights wb = new Weights(b, m, DataType.FLOAT32, "");
+      TensorLayout layout =
+          Architecture.forName("bert")
+              .layout(path -> ByteBuffer.wrap(Files.readAllBytes(fp32Dir.resolve(path))));
       for (String n : a.keySet()) {
-        if (!Quantizer.shouldQuantize(n, a.get(n), true)) {
+        if (!Quantizer.shouldQuantize(a.get(n), layout.role(n), true)) {
           continue;
         }
         NDArray x = wa.get(n);

@@ -1,13 +1,13 @@
 package io.maaskit.it.queue;
 
 import io.maaskit.it.TestModels;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.queue.*;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.PackageCache;
 import io.maaskit.model.task.ClassificationService;
@@ -31,7 +31,7 @@ final class QueueFixtures {
       try {
         TestModels.miniLm();
         LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
-        TorchRuntime rt = TorchRuntime.start(RuntimeOptions.defaults());
+        Engine rt = Engine.start(EngineOptions.defaults());
         registry =
             new ModelRegistry(
                 store,

@@ -15,6 +15,7 @@ import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.error.ModelUnavailableException;
 import io.maaskit.model.queue.*;
 import io.maaskit.model.queue.QueueMessageHandler.Outcome;
+import io.maaskit.model.task.EmbedRequest;
 import io.maaskit.model.task.EmbeddingService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -69,8 +70,9 @@ class QueueMessageHandlerTest {
     assertEquals("ok", r.get("status").asText());
     assertEquals(2, r.get("embeddings").size());
     float[][] direct =
-        embeddings.embedTei(
-            JSON.readTree("{\"inputs\": [\"A cat sits on the mat.\", \"Tax filings are due.\"]}"));
+        embeddings
+            .embed(EmbedRequest.of(List.of("A cat sits on the mat.", "Tax filings are due.")))
+            .vectors();
     for (int i = 0; i < 2; i++) {
       float[] v = JSON.treeToValue(r.get("embeddings").get(i), float[].class);
       assertEquals(384, v.length);
@@ -165,7 +167,8 @@ class QueueMessageHandlerTest {
   @Test
   void tooManyInputsIsRefusedWithTheLimit() {
     String many = "[" + "\"x\",".repeat(64) + "\"x\"]";
-    // Inputs.texts raises the InvalidRequestException base type today (PayloadTooLargeException is
+    // JsonFields.texts raises the InvalidRequestException base type today (PayloadTooLargeException
+    // is
     // its subtype).
     InvalidRequestException e =
         assertThrows(
@@ -190,7 +193,8 @@ class QueueMessageHandlerTest {
             InvalidRequestException.class,
             () -> handler.handle("m-11", "{\"task\": \"classify\", \"inputs\": \"a\"}"));
     assertTrue(
-        wrongKind.getMessage().contains("it needs a TextClassifier model"), wrongKind.getMessage());
+        wrongKind.getMessage().contains("is not a classifier (it can do: encoder)"),
+        wrongKind.getMessage());
     assertTrue(sink.results.isEmpty(), "failed messages write nothing");
   }
 

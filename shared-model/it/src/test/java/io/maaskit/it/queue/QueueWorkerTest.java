@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.queue.*;
 import io.maaskit.model.queue.QueueMessageHandler.Outcome;
 import io.maaskit.model.store.S3TestServer;
+import io.maaskit.model.task.EmbedRequest;
 import io.maaskit.model.task.EmbeddingService;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -53,7 +55,7 @@ class QueueWorkerTest {
     s3 = s3server.client(s3server.settings(8 << 20, 4, 3));
     sqs = ElasticMqServer.shared().client();
     embeddings = QueueFixtures.embeddings();
-    embeddings.embedTei(JSON.readTree("{\"inputs\": \"warm up\"}"));
+    embeddings.embed(EmbedRequest.of(List.of("warm up")));
   }
 
   @AfterAll
@@ -180,7 +182,16 @@ class QueueWorkerTest {
     JsonNode r =
         JSON.readTree(
             s3.getObjectAsBytes(b -> b.bucket(bucket).key("run/" + some + ".json")).asByteArray());
-    float[][] direct = embeddings.embedTei(JSON.readTree(messageIdToBody.get(some)));
+    JsonNode sent = JSON.readTree(messageIdToBody.get(some));
+    float[][] direct =
+        embeddings
+            .embed(
+                new EmbedRequest(
+                    null,
+                    JsonFields.texts(sent, "inputs", 256),
+                    JsonFields.bool(sent, "normalize", true),
+                    null))
+            .vectors();
     assertArrayEquals(
         direct[0], JSON.treeToValue(r.get("embeddings").get(0), float[].class), 1e-6f);
 

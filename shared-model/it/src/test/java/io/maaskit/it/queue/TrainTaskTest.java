@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.it.TestModels;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.queue.*;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.training.DatasetSource;
 import io.maaskit.training.TrainTask;
@@ -40,7 +40,7 @@ class TrainTaskTest {
     job =
         new TrainingJob(
             new LocalModelStore(TestModels.storeRoot()),
-            TorchRuntime.start(RuntimeOptions.defaults()),
+            Engine.start(EngineOptions.defaults()),
             DatasetSource.local());
   }
 

@@ -7,11 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.registry.*;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.PackageCache;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ class LoadWaitTest {
             store,
             new PackageCache(Path.of("target", "cache"), 0),
             LoadMode.CACHE,
-            TorchRuntime.start(RuntimeOptions.defaults()));
+            Engine.start(EngineOptions.defaults()));
     RegistryOptions impatient =
         new RegistryOptions(Duration.ofMillis(1), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
     try (ModelRegistry registry = new ModelRegistry(store, loader, impatient)) {
@@ -47,7 +48,7 @@ class LoadWaitTest {
       Object loaded = registry.preload(id).get(); // waits for the load already in flight
       assertSame(
           loaded,
-          registry.get(id, TextEncoder.class),
+          registry.get(id, Capability.ENCODER, TextEncoder.class),
           "the load that was in flight is the one served");
       assertEquals(ModelRegistry.State.READY, registry.status().get(0).state());
     }

@@ -10,16 +10,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.IntegrityException;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.registry.*;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.PackageCache;
 import io.maaskit.model.store.Progress;
@@ -27,6 +28,7 @@ import io.maaskit.model.store.S3Location;
 import io.maaskit.model.store.S3ModelStore;
 import io.maaskit.model.store.S3Settings;
 import io.maaskit.model.store.S3TestServer;
+import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.testing.TestTexts;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,7 +66,7 @@ class S3RegistryTest {
   static S3TestServer server;
   static S3Client client;
   static S3Settings settings;
-  static TorchRuntime runtime;
+  static Engine runtime;
   static ModelManifest v1;
   static ModelManifest v2;
   static List<String> texts;
@@ -88,7 +90,7 @@ class S3RegistryTest {
           V1, v1.totalBytes() / 1e6, secs, v1.totalBytes() / 1e6 / secs);
       store.publish(tmp.resolve("v2"), false, Progress.NONE);
     }
-    runtime = TorchRuntime.start(RuntimeOptions.defaults());
+    runtime = Engine.start(EngineOptions.defaults());
     texts =
         TestTexts.varied()
             .subList(0, 10); // short, non-ASCII, emoji: enough to compare, cheap on 2 cores
@@ -99,7 +101,9 @@ class S3RegistryTest {
             new PackageLoader(
                 local, new PackageCache(tmp.resolve("local-cache"), 0), LoadMode.CACHE, runtime),
             RegistryOptions.defaults())) {
-      localVectors = reg.get(V1, TextEncoder.class).embed(texts, true).vectors();
+      localVectors =
+          EmbeddingService.embed(reg.get(V1, Capability.ENCODER, TextEncoder.class), texts, true)
+              .vectors();
     }
   }
 
@@ -188,7 +192,7 @@ class S3RegistryTest {
             pool.submit(
                 () -> {
                   go.await();
-                  return reg.get(ModelId.parse(NAME + "@1"), TextEncoder.class);
+                  return reg.get(ModelId.parse(NAME + "@1"), Capability.ENCODER, TextEncoder.class);
                 }));
       }
       long t0 = System.nanoTime();
@@ -214,7 +218,7 @@ class S3RegistryTest {
       assertEquals(
           v1.totalBytes() + manifestBytes, server.blobs().bytesServed(), "every byte served once");
 
-      assertIdentical(localVectors, first.embed(texts, true).vectors());
+      assertIdentical(localVectors, EmbeddingService.embed(first, texts, true).vectors());
       LoadStats s = stats(reg, V1);
       assertEquals(v1.totalBytes(), s.bytesDownloaded());
       assertEquals(0, s.bytesFromCache());
@@ -255,19 +259,22 @@ class S3RegistryTest {
     Path cache = tmp.resolve("shared-cache");
     try (S3ModelStore store = store("models");
         ModelRegistry first = registry(store, cache, LoadMode.CACHE, RegistryOptions.defaults())) {
-      first.get(V1, TextEncoder.class);
+      first.get(V1, Capability.ENCODER, TextEncoder.class);
       assertEquals(v1.totalBytes(), stats(first, V1).bytesDownloaded());
     }
     server.blobs().resetCounts();
     try (S3ModelStore store = store("models");
         ModelRegistry second = registry(store, cache, LoadMode.CACHE, RegistryOptions.defaults())) {
-      assertIdentical(localVectors, second.get(V1, TextEncoder.class).embed(texts, true).vectors());
+      assertIdentical(
+          localVectors,
+          EmbeddingService.embed(second.get(V1, Capability.ENCODER, TextEncoder.class), texts, true)
+              .vectors());
       LoadStats s1 = stats(second, V1);
       assertEquals(0, s1.bytesDownloaded(), s1.logLine());
       assertEquals(v1.totalBytes(), s1.bytesFromCache());
       assertEquals(1, server.blobs().totalGets(), "only the manifest: " + server.blobs().ranges());
 
-      second.get(V2, TextEncoder.class);
+      second.get(V2, Capability.ENCODER, TextEncoder.class);
       LoadStats s2 = stats(second, V2);
       assertEquals(
           v2.file("config.json").size(),
@@ -285,7 +292,10 @@ class S3RegistryTest {
     Path cache = tmp.resolve("memory-cache");
     try (S3ModelStore store = store("models");
         ModelRegistry reg = registry(store, cache, LoadMode.MEMORY, RegistryOptions.defaults())) {
-      assertIdentical(localVectors, reg.get(V1, TextEncoder.class).embed(texts, true).vectors());
+      assertIdentical(
+          localVectors,
+          EmbeddingService.embed(reg.get(V1, Capability.ENCODER, TextEncoder.class), texts, true)
+              .vectors());
       LoadStats s = stats(reg, V1);
       assertEquals(v1.totalBytes(), s.bytesDownloaded());
       assertEquals(0, s.bytesFromCache());
@@ -310,7 +320,9 @@ class S3RegistryTest {
       try (ModelRegistry reg = registry(store, cache, LoadMode.CACHE, quickRetry)) {
         server.putRaw(BUCKET, weightsKey, Arrays.copyOf(weights, 40_000_000));
         ModelUnavailableException cut =
-            assertThrows(ModelUnavailableException.class, () -> reg.get(V1, TextEncoder.class));
+            assertThrows(
+                ModelUnavailableException.class,
+                () -> reg.get(V1, Capability.ENCODER, TextEncoder.class));
         IntegrityException cutCause = assertInstanceOf(IntegrityException.class, cut.getCause());
         assertTrue(
             cutCause
@@ -332,7 +344,9 @@ class S3RegistryTest {
         server.putRaw(BUCKET, tokenizerKey, flipped);
         Thread.sleep(150);
         ModelUnavailableException bad =
-            assertThrows(ModelUnavailableException.class, () -> reg.get(V1, TextEncoder.class));
+            assertThrows(
+                ModelUnavailableException.class,
+                () -> reg.get(V1, Capability.ENCODER, TextEncoder.class));
         IntegrityException badCause = assertInstanceOf(IntegrityException.class, bad.getCause());
         assertTrue(
             badCause.getMessage().contains("SHA-256 mismatch for tokenizer.json"),
@@ -353,7 +367,10 @@ class S3RegistryTest {
 
         server.putRaw(BUCKET, tokenizerKey, tokenizer);
         Thread.sleep(250);
-        assertIdentical(localVectors, reg.get(V1, TextEncoder.class).embed(texts, true).vectors());
+        assertIdentical(
+            localVectors,
+            EmbeddingService.embed(reg.get(V1, Capability.ENCODER, TextEncoder.class), texts, true)
+                .vectors());
         LoadStats s = stats(reg, V1);
         assertEquals(
             v1.file("tokenizer.json").size(),

@@ -10,21 +10,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextClassifier;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
+import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.PayloadTooLargeException;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.Safetensors;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.PackageCache;
 import io.maaskit.model.task.ClassificationService;
-import io.maaskit.model.task.ClassificationService.LabelScore;
+import io.maaskit.model.task.Classifications.LabelScore;
+import io.maaskit.model.task.ClassifyRequest;
 import io.maaskit.training.*;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +51,7 @@ class TrainingJobTest {
 
   @TempDir static Path tmp;
   static LocalModelStore store;
-  static TorchRuntime runtime;
+  static Engine runtime;
   static TrainingJob job;
   static Path data;
   static Path eval;
@@ -66,7 +68,7 @@ class TrainingJobTest {
       }
     }
     store = new LocalModelStore(storeRoot);
-    runtime = TorchRuntime.start(RuntimeOptions.defaults());
+    runtime = Engine.start(EngineOptions.defaults());
     job = new TrainingJob(store, runtime, DatasetSource.local());
     data = write("topics.jsonl", topics(24, 1));
     eval = write("topics-eval.jsonl", topics(6, 99));
@@ -192,14 +194,18 @@ class TrainingJobTest {
         new PackageLoader(
             store, new PackageCache(tmp.resolve("cache"), 0), LoadMode.CACHE, runtime);
     try (ModelRegistry registry = new ModelRegistry(store, loader, RegistryOptions.defaults())) {
-      TextClassifier c = registry.get(ModelId.parse("topics"), TextClassifier.class);
+      TextClassifier c =
+          registry.get(ModelId.parse("topics"), Capability.CLASSIFIER, TextClassifier.class);
       assertEquals(List.of("finance", "sports"), c.labels());
       ClassificationService svc = new ClassificationService(registry, "topics", 16);
       List<List<LabelScore>> out =
-          svc.predict(
-              JSON.readTree(
-                  "{\"inputs\": [\"the goalkeeper saved a penalty and the team won the cup\","
-                      + " \"the company's stock dropped after weak profit guidance\"]}"));
+          svc.classify(
+                  new ClassifyRequest(
+                      null,
+                      List.of(
+                          "the goalkeeper saved a penalty and the team won the cup",
+                          "the company's stock dropped after weak profit guidance")))
+              .predictions();
       assertEquals("sports", out.get(0).get(0).label());
       assertEquals("finance", out.get(1).get(0).label());
       for (List<LabelScore> row : out) {
@@ -272,7 +278,8 @@ class TrainingJobTest {
             store, new PackageCache(tmp.resolve("cache"), 0), LoadMode.CACHE, runtime);
     try (TextClassifier c = (TextClassifier) loader.load(r.manifest()).model()) {
       float[][] p =
-          c.classify(
+          ClassificationService.probabilities(
+              c,
               List.of(
                   "the striker of our club scored twice before the referee's whistle",
                   "shares of the bank fell 4 percent after quarterly earnings missed forecasts"));

@@ -3,17 +3,29 @@ package io.maaskit.model.arch.bert;
 import ai.djl.ndarray.NDManager;
 import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.LoadedModel;
+import io.maaskit.model.arch.TensorLayout;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.Safetensors;
+import io.maaskit.model.engine.Weights;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
-import io.maaskit.model.runtime.Safetensors;
-import io.maaskit.model.runtime.TorchRuntime;
-import io.maaskit.model.runtime.Weights;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
-/** Registers the {@code bert} architecture: config.json + tokenizer.json + model.safetensors. */
+/**
+ * Registers the {@code bert} architecture (BERT, MiniLM, BGE, E5 and other BERT-family encoders):
+ * {@code config.json} + {@code tokenizer.json} + {@code model.safetensors}, as an encoder, and as a
+ * classifier when the package has a {@code classifier} head.
+ */
 public final class BertArchitecture implements Architecture {
   /** Weights file name inside a package. */
   public static final String WEIGHTS = "model.safetensors";
+
+  /** Tokenizer file name inside a package. */
+  public static final String TOKENIZER = "tokenizer.json";
 
   @Override
   public String name() {
@@ -21,28 +33,33 @@ public final class BertArchitecture implements Architecture {
   }
 
   @Override
-  public LoadedModel load(ModelManifest manifest, PackageFiles files, TorchRuntime runtime)
+  public Set<Capability> capabilities() {
+    return Set.of(Capability.ENCODER, Capability.CLASSIFIER);
+  }
+
+  @Override
+  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine)
       throws IOException {
     BertConfig config = BertConfig.parse(bytes(files, "config.json"));
     Map<String, Safetensors.Tensor> tensors = Safetensors.read(files.bytes(WEIGHTS), WEIGHTS);
-    String prefix = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+    String prefix = prefix(tensors);
     int maxLen = Math.min(manifest.maxSequenceLength(), config.maxPositionEmbeddings());
-    NDManager manager = runtime.newManager();
+    NDManager manager = engine.newManager();
     BertTokenization tokenization = null;
     try {
-      tokenization = new BertTokenization(files.bytes("tokenizer.json"), maxLen);
-      Weights encoderWeights = new Weights(tensors, manager, runtime.computeType(), prefix);
+      tokenization = new BertTokenization(files.bytes(TOKENIZER), maxLen);
+      Weights encoderWeights = new Weights(tensors, manager, engine.computeType(), prefix);
       BertEncoder encoder = new BertEncoder(config, encoderWeights);
       BertHead head = null;
-      if (ModelManifest.TASK_CLASSIFICATION.equals(manifest.task())) {
+      if (manifest.capabilities().contains(Capability.CLASSIFIER)) {
         if (config.labels().isEmpty()) {
           throw new IOException(
-              "classification package " + manifest.id() + " has no id2label in config.json");
+              "classifier package " + manifest.id() + " has no id2label in config.json");
         }
         head =
-            new BertHead(new Weights(tensors, manager, runtime.computeType(), ""), config.labels());
+            new BertHead(new Weights(tensors, manager, engine.computeType(), ""), config.labels());
       }
-      return new BertModel(manifest, manager, tokenization, encoder, head, runtime.computeType());
+      return new BertModel(manifest, engine, manager, tokenization, encoder, head);
     } catch (IOException | RuntimeException e) {
       // Never leave a half-loaded model's native memory behind.
       if (tokenization != null) {
@@ -53,8 +70,41 @@ public final class BertArchitecture implements Architecture {
     }
   }
 
-  private static byte[] bytes(PackageFiles files, String path) throws IOException {
-    java.nio.ByteBuffer b = files.bytes(path).duplicate();
+  /**
+   * Every linear weight of the encoder stack (and the pooler and head when present) is a {@code
+   * LINEAR_WEIGHT}; the word, position and token-type tables are {@code EMBEDDING_TABLE}s.
+   */
+  @Override
+  public TensorLayout layout(PackageFiles files) throws IOException {
+    BertConfig config = BertConfig.parse(bytes(files, "config.json"));
+    Map<String, Safetensors.Tensor> tensors = Safetensors.read(files.bytes(WEIGHTS), WEIGHTS);
+    String p = prefix(tensors);
+    Map<String, TensorLayout.Role> roles = new LinkedHashMap<>();
+    for (String t : new String[] {"word", "position", "token_type"}) {
+      roles.put(p + "embeddings." + t + "_embeddings.weight", TensorLayout.Role.EMBEDDING_TABLE);
+    }
+    String[] linear = {
+      "attention.self.query", "attention.self.key", "attention.self.value",
+      "attention.output.dense", "intermediate.dense", "output.dense"
+    };
+    for (int i = 0; i < config.numHiddenLayers(); i++) {
+      for (String l : linear) {
+        roles.put(p + "encoder.layer." + i + "." + l + ".weight", TensorLayout.Role.LINEAR_WEIGHT);
+      }
+    }
+    roles.keySet().retainAll(tensors.keySet());
+    return new TensorLayout(Map.copyOf(roles));
+  }
+
+  /**
+   * {@code bert.} when the weights come from a {@code BertModel}-prefixed checkpoint, else empty.
+   */
+  static String prefix(Map<String, Safetensors.Tensor> tensors) {
+    return tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+  }
+
+  static byte[] bytes(PackageFiles files, String path) throws IOException {
+    ByteBuffer b = files.bytes(path).duplicate();
     byte[] out = new byte[b.remaining()];
     b.get(out);
     return out;

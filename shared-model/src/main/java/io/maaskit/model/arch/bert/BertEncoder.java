@@ -3,11 +3,15 @@ package io.maaskit.model.arch.bert;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.internal.NDArrayEx;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import io.maaskit.model.runtime.Weights;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import io.maaskit.model.arch.TrainableEncoder.Partial;
+import io.maaskit.model.engine.Weights;
 
 /**
  * The BERT encoder stack on DJL NDArrays: token + position + type embeddings, then {@code
@@ -18,7 +22,7 @@ import io.maaskit.model.runtime.Weights;
  * layer's input exists; keeping them all alive costs gigabytes at batch 256. The weights belong to
  * the manager of the {@link Weights} they came from; closing that manager frees them.
  */
-public final class BertEncoder {
+final class BertEncoder {
   private final BertConfig config;
   private final NDArray wordEmb;
   private final NDArray posEmb;
@@ -126,11 +130,6 @@ public final class BertEncoder {
   }
 
   /**
-   * Embedding output and layers run so far, plus the padding-mask bias the remaining layers need.
-   */
-  public record Partial(NDArray hidden, NDArray maskBias) {}
-
-  /**
    * Runs the encoder.
    *
    * @param ids token ids (B, L) int64
@@ -163,11 +162,10 @@ public final class BertEncoder {
     NDArray x;
     NDArray maskBias;
     try (NDScope scope = new NDScope()) {
-      NDArrayEx ex = wordEmb.getNDArrayInternal();
       NDArray positions = manager.arange(0, (int) seq, 1, DataType.INT64).expandDims(0);
-      NDArray emb = ex.embedding(ids, wordEmb, SparseFormat.DENSE).singletonOrThrow();
-      emb = emb.add(ex.embedding(types, typeEmb, SparseFormat.DENSE).singletonOrThrow());
-      emb = emb.add(ex.embedding(positions, posEmb, SparseFormat.DENSE).singletonOrThrow());
+      NDArray emb = Embedding.embedding(ids, wordEmb, SparseFormat.DENSE).singletonOrThrow();
+      emb = emb.add(Embedding.embedding(types, typeEmb, SparseFormat.DENSE).singletonOrThrow());
+      emb = emb.add(Embedding.embedding(positions, posEmb, SparseFormat.DENSE).singletonOrThrow());
       x = layerNorm(emb, embLnW, embLnB);
       maskBias = attentionBias(mask);
       NDScope.unregister(x, maskBias);
@@ -233,7 +231,7 @@ public final class BertEncoder {
     NDArray probs = scores.softmax(-1);
     NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, seq, (long) heads * hs);
     NDArray attn = layerNorm(linear(ctx, l.aoW, l.aoB).add(x), l.aLnW, l.aLnB);
-    NDArray inter = linear(attn, l.iW, l.iB).getNDArrayInternal().gelu();
+    NDArray inter = Activation.gelu(linear(attn, l.iW, l.iB));
     return layerNorm(linear(inter, l.oW, l.oB).add(attn), l.oLnW, l.oLnB);
   }
 
@@ -242,31 +240,11 @@ public final class BertEncoder {
   }
 
   static NDArray linear(NDArray x, NDArray w, NDArray bias) {
-    return x.getNDArrayInternal().linear(x, w, bias).singletonOrThrow();
+    return Linear.linear(x, w, bias).singletonOrThrow();
   }
 
   private NDArray layerNorm(NDArray x, NDArray w, NDArray b) {
-    return x.getNDArrayInternal()
-        .layerNorm(x, new Shape(config.hiddenSize()), w, b, (float) config.eps())
+    return LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), w, b, (float) config.eps())
         .singletonOrThrow();
-  }
-
-  /** Mean over real tokens: sum(h * mask) / sum(mask). */
-  public static NDArray meanPool(NDArray hidden, NDArray mask) {
-    NDArray m = mask.toType(hidden.getDataType(), false).expandDims(2);
-    NDArray sum = hidden.mul(m).sum(new int[] {1});
-    NDArray count = m.sum(new int[] {1}).maximum(1e-9f);
-    return sum.div(count);
-  }
-
-  /** The first ([CLS]) token's hidden state. */
-  public static NDArray clsPool(NDArray hidden) {
-    return hidden.get(":, 0, :");
-  }
-
-  /** Divides each row by its L2 norm (at least 1e-12). */
-  public static NDArray l2Normalize(NDArray x) {
-    NDArray norm = x.norm(new int[] {1}, true).maximum(1e-12f);
-    return x.div(norm);
   }
 }

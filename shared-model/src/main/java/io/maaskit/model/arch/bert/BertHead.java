@@ -1,7 +1,8 @@
 package io.maaskit.model.arch.bert;
 
 import ai.djl.ndarray.NDArray;
-import io.maaskit.model.runtime.Weights;
+import io.maaskit.model.arch.Pooling;
+import io.maaskit.model.engine.Weights;
 import java.util.List;
 import java.util.function.BinaryOperator;
 
@@ -46,7 +47,7 @@ final class BertHead {
   NDArray logits(NDArray hidden, NDArray mask, BinaryOperator<NDArray> pool) {
     NDArray features =
         poolerW != null
-            ? BertEncoder.linear(BertEncoder.clsPool(hidden), poolerW, poolerB).tanh()
+            ? BertEncoder.linear(Pooling.CLS.apply(hidden, mask), poolerW, poolerB).tanh()
             : pool.apply(hidden, mask);
     return BertEncoder.linear(features, weight, bias);
   }

@@ -1,53 +1,55 @@
 package io.maaskit.model.arch.bert;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.Pooling;
 import io.maaskit.model.arch.TextClassifier;
-import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.arch.Tokens;
+import io.maaskit.model.arch.TrainableEncoder;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.Safetensors;
+import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.pkg.ModelManifest;
-import io.maaskit.model.runtime.TorchRuntime;
-import java.util.ArrayList;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * A loaded BERT-family package: tokenizer + encoder + pooling, and for classification packages the
- * {@code classifier} head. Inputs are sorted by length and cut into padded sub-batches under a
- * memory budget, so 256 long inputs do not allocate gigabytes of attention scores.
+ * A loaded BERT-family package: tokenizer + encoder, and for classifier packages the {@code
+ * classifier} head. Runs one padded batch at a time; which inputs form a batch is the task layer's
+ * decision.
  */
-public final class BertModel implements TextEncoder, TextClassifier {
-  /** Upper bound on attention-score elements (B × heads × L × L) per sub-batch (32 MB in fp32). */
-  static final long MAX_SCORE_ELEMENTS = 8L * 1024 * 1024;
-
-  /** Most padded tokens per real token in a sub-batch. */
-  static final double MAX_PADDING = 1.25;
-
-  /** Upper bound on inputs per sub-batch. */
-  static final int MAX_BATCH = 64;
-
+final class BertModel implements TrainableEncoder, TextClassifier {
   private final ModelManifest manifest;
+  private final Engine engine;
   private final NDManager manager;
   private final BertTokenization tokens;
   private final BertEncoder encoder;
   private final BertHead head;
-  private final DataType computeType;
+  private final Pooling pooling;
 
   BertModel(
       ModelManifest manifest,
+      Engine engine,
       NDManager manager,
       BertTokenization tokens,
       BertEncoder encoder,
-      BertHead head,
-      DataType computeType) {
+      BertHead head) {
     this.manifest = manifest;
+    this.engine = engine;
     this.manager = manager;
     this.tokens = tokens;
     this.encoder = encoder;
     this.head = head;
-    this.computeType = computeType;
+    this.pooling = Pooling.of(manifest.pooling());
   }
 
   @Override
@@ -56,13 +58,13 @@ public final class BertModel implements TextEncoder, TextClassifier {
   }
 
   @Override
-  public long weightBytes() {
-    return encoder.weightBytes();
+  public Engine engine() {
+    return engine;
   }
 
-  /** The encoder (for training). */
-  public BertEncoder encoder() {
-    return encoder;
+  @Override
+  public long weightBytes() {
+    return encoder.weightBytes();
   }
 
   @Override
@@ -76,93 +78,52 @@ public final class BertModel implements TextEncoder, TextClassifier {
   }
 
   @Override
-  public Encoded embed(List<String> texts, boolean normalize) {
-    int[] count = new int[1];
-    float[][] out =
-        run(
-            texts,
-            (hidden, mask, m) -> {
-              NDArray pooled = pool(hidden, mask);
-              return normalize ? BertEncoder.l2Normalize(pooled) : pooled;
-            },
-            count);
-    return new Encoded(out, count[0]);
+  public Tokens tokenize(String text) {
+    return tokens.encode(text);
   }
 
   @Override
-  public float[][] classify(List<String> texts) {
+  public int maxLength() {
+    return tokens.maxLength();
+  }
+
+  /** Attention scores are the largest intermediate: batch × heads × L × L. */
+  @Override
+  public long activationElements(int batch, int length) {
+    return (long) batch * encoder.config().numAttentionHeads() * length * length;
+  }
+
+  @Override
+  public float[][] encode(List<Tokens> batch, Pooling pool, boolean normalize) {
+    return run(
+        batch,
+        (hidden, mask) -> {
+          NDArray pooled = pool.apply(hidden, mask);
+          return normalize ? Pooling.l2Normalize(pooled) : pooled;
+        });
+  }
+
+  @Override
+  public float[][] classify(List<Tokens> batch) {
     if (head == null) {
       throw new IllegalStateException("model " + manifest.id() + " has no classification head");
     }
-    return run(
-        texts, (hidden, mask, m) -> head.logits(hidden, mask, this::pool).softmax(-1), new int[1]);
-  }
-
-  /** Pools per the manifest: mean over real tokens, or the [CLS] state. */
-  public NDArray pool(NDArray hidden, NDArray mask) {
-    return "cls".equals(manifest.pooling())
-        ? BertEncoder.clsPool(hidden)
-        : BertEncoder.meanPool(hidden, mask);
+    return run(batch, (hidden, mask) -> head.logits(hidden, mask, pooling::apply).softmax(-1));
   }
 
   @FunctionalInterface
-  interface Readout {
-    NDArray apply(NDArray hidden, NDArray mask, NDManager manager);
+  private interface Readout {
+    NDArray apply(NDArray hidden, NDArray mask);
   }
 
-  private float[][] run(List<String> texts, Readout readout, int[] tokenCount) {
-    TorchRuntime.inferenceThread();
-    List<BertTokenization.Tokens> encoded = tokens.encodeAll(texts);
-    Integer[] order = new Integer[texts.size()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(order, Comparator.comparingInt(i -> encoded.get(i).ids().length));
-    float[][] out = new float[texts.size()][];
-    int tokensSeen = 0;
-    int heads = encoder.config().numAttentionHeads();
-    int start = 0;
-    while (start < order.length) {
-      int end = start;
-      int maxLen = 0;
-      long realTokens = 0;
-      while (end < order.length && end - start < MAX_BATCH) {
-        int len = encoded.get(order[end]).ids().length;
-        int newMax = Math.max(maxLen, len);
-        long count = end - start + 1;
-        long scores = count * heads * newMax * newMax;
-        // Inputs arrive sorted by length; start a new sub-batch when padding would exceed a quarter
-        // of the real tokens (half the work of a mixed batch of 32 was padding) or the attention
-        // scores would outgrow their memory budget.
-        if (end > start
-            && (scores > MAX_SCORE_ELEMENTS || count * newMax > MAX_PADDING * (realTokens + len))) {
-          break;
-        }
-        maxLen = newMax;
-        realTokens += len;
-        end++;
-      }
-      List<BertTokenization.Tokens> batch = new ArrayList<>();
-      for (int i = start; i < end; i++) {
-        batch.add(encoded.get(order[i]));
-        tokensSeen += encoded.get(order[i]).ids().length;
-      }
-      float[][] rows = runBatch(batch, maxLen, readout);
-      for (int i = start; i < end; i++) {
-        out[order[i]] = rows[i - start];
-      }
-      start = end;
-    }
-    tokenCount[0] = tokensSeen;
-    return out;
-  }
-
-  private float[][] runBatch(List<BertTokenization.Tokens> batch, int len, Readout readout) {
+  private float[][] run(List<Tokens> batch, Readout readout) {
+    engine.prepareThread();
     int b = batch.size();
+    int len = batch.stream().mapToInt(Tokens::length).max().orElse(0);
     try (NDManager m = manager.newSubManager()) {
-      ai.djl.ndarray.NDList in = pad(batch, len, m);
+      NDList in = pad(batch, len, m);
       NDArray hidden = encoder.forward(in.get(0), in.get(1), in.get(2));
-      NDArray result = readout.apply(hidden, in.get(2), m).toType(DataType.FLOAT32, false);
+      NDArray result = readout.apply(hidden, in.get(2)).toType(DataType.FLOAT32, false);
       float[] flat = result.toFloatArray();
       int width = (int) result.getShape().get(1);
       float[][] rows = new float[b][];
@@ -174,44 +135,94 @@ public final class BertModel implements TextEncoder, TextClassifier {
   }
 
   /** Token ids, type ids and attention mask, each (B, len) int64, padded with zeros. */
-  private static ai.djl.ndarray.NDList pad(
-      List<BertTokenization.Tokens> batch, int len, NDManager manager) {
+  private static NDList pad(List<Tokens> batch, int len, NDManager manager) {
     int b = batch.size();
     long[] ids = new long[b * len];
     long[] types = new long[b * len];
     long[] mask = new long[b * len];
     for (int i = 0; i < b; i++) {
-      BertTokenization.Tokens t = batch.get(i);
-      System.arraycopy(t.ids(), 0, ids, i * len, t.ids().length);
-      System.arraycopy(t.typeIds(), 0, types, i * len, t.typeIds().length);
-      Arrays.fill(mask, i * len, i * len + t.ids().length, 1L);
+      Tokens t = batch.get(i);
+      System.arraycopy(t.ids(), 0, ids, i * len, t.length());
+      System.arraycopy(t.typeIds(), 0, types, i * len, t.length());
+      Arrays.fill(mask, i * len, i * len + t.length(), 1L);
     }
     Shape shape = new Shape(b, len);
-    return new ai.djl.ndarray.NDList(
+    return new NDList(
         manager.create(ids, shape), manager.create(types, shape), manager.create(mask, shape));
   }
 
-  /**
-   * Tokenizes texts (truncated to the model's maximum) and pads them to the longest, for training:
-   * token ids, type ids and attention mask, each (B, L) int64 in {@code manager}.
-   */
-  public ai.djl.ndarray.NDList tokenize(List<String> texts, NDManager manager) {
-    List<BertTokenization.Tokens> batch = tokens.encodeAll(texts);
-    return pad(batch, batch.stream().mapToInt(t -> t.ids().length).max().orElse(0), manager);
+  // ------------------------------------------------------------------ training
+
+  @Override
+  public int layers() {
+    return encoder.config().numHiddenLayers();
   }
 
-  /** Token count of one text after truncation. */
-  public int tokenCount(String text) {
-    return tokens.encode(text).ids().length;
+  @Override
+  public NDList tokenizeBatch(List<String> texts, NDManager m) {
+    List<Tokens> batch = tokenizeAll(texts);
+    return pad(batch, batch.stream().mapToInt(Tokens::length).max().orElse(0), m);
+  }
+
+  @Override
+  public Partial forwardTo(NDList t, int upTo) {
+    return encoder.forwardTo(t.get(0), t.get(1), t.get(2), upTo);
+  }
+
+  @Override
+  public NDArray attentionBias(NDArray mask) {
+    return encoder.attentionBias(mask);
+  }
+
+  @Override
+  public NDArray forwardFrom(Partial partial, int from) {
+    return encoder.forwardFrom(partial, from);
+  }
+
+  @Override
+  public NDArray pool(NDArray hidden, NDArray mask) {
+    return pooling.apply(hidden, mask);
+  }
+
+  @Override
+  public Map<String, NDArray> lastLayerParameters(int n) {
+    return encoder.lastLayerParametersByName(n);
+  }
+
+  @Override
+  public void writeClassifierFiles(
+      Architecture.PackageFiles base, List<String> labels, Map<String, Tensor> trained, Path dir)
+      throws IOException {
+    Map<String, Tensor> tensors =
+        new LinkedHashMap<>(
+            Safetensors.read(
+                base.bytes(BertArchitecture.WEIGHTS),
+                manifest.id() + "/" + BertArchitecture.WEIGHTS));
+    String prefix = BertArchitecture.prefix(tensors);
+    // A base's own pooler or head would take precedence over (or clash with) the trained head.
+    tensors
+        .keySet()
+        .removeIf(
+            k ->
+                k.startsWith(prefix + "pooler.")
+                    || k.startsWith("pooler.")
+                    || k.startsWith("classifier."));
+    for (Map.Entry<String, Tensor> e : trained.entrySet()) {
+      String key = e.getKey().startsWith("classifier.") ? e.getKey() : prefix + e.getKey();
+      tensors.put(key, e.getValue());
+    }
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("format", "pt");
+    Files.createDirectories(dir);
+    Safetensors.write(dir.resolve(BertArchitecture.WEIGHTS), tensors, meta);
+    Files.write(dir.resolve("config.json"), encoder.config().withLabels(labels).toJson());
+    Files.write(
+        dir.resolve(BertArchitecture.TOKENIZER), BertArchitecture.bytes(base, "tokenizer.json"));
   }
 
   @Override
   public void close() {
     tokens.close();
     manager.close();
-  }
-
-  DataType computeType() {
-    return computeType;
   }
 }

@@ -2,10 +2,10 @@ package io.maaskit.model.arch.bert;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.maaskit.model.arch.Tokens;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -31,8 +31,9 @@ final class BertTokenization implements AutoCloseable {
                 "addSpecialTokens", "true"));
   }
 
-  /** Token ids, type ids of one text; at most {@code maxLength} tokens. */
-  record Tokens(long[] ids, long[] typeIds) {}
+  int maxLength() {
+    return maxLength;
+  }
 
   Tokens encode(String text) {
     Encoding e = tokenizer.encode(text);
@@ -44,10 +45,6 @@ final class BertTokenization implements AutoCloseable {
       types = java.util.Arrays.copyOf(types, maxLength);
     }
     return new Tokens(ids, types);
-  }
-
-  List<Tokens> encodeAll(List<String> texts) {
-    return texts.stream().map(this::encode).toList();
   }
 
   @Override

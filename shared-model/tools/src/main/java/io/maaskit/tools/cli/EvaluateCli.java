@@ -1,13 +1,14 @@
 package io.maaskit.tools.cli;
 
 import io.maaskit.model.arch.TextClassifier;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.PackageCache;
@@ -73,7 +74,7 @@ public final class EvaluateCli {
             dataset = LabelledDataset.read(DatasetSource.routing(s3), data);
           }
           try (ModelStore store = ModelStores.open(a.get("store", Defaults.store()))) {
-            TorchRuntime runtime = TorchRuntime.start(RuntimeOptions.defaults());
+            Engine runtime = Engine.start(EngineOptions.defaults());
             PackageLoader loader =
                 new PackageLoader(
                     store,
@@ -84,7 +85,8 @@ public final class EvaluateCli {
                 new RegistryOptions(
                     Duration.ofMinutes(10), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
             try (ModelRegistry registry = new ModelRegistry(store, loader, opts)) {
-              TextClassifier classifier = registry.get(ModelId.parse(model), TextClassifier.class);
+              TextClassifier classifier =
+                  registry.get(ModelId.parse(model), Capability.CLASSIFIER, TextClassifier.class);
               String positive = a.get("positive-label", null);
               if (positive == null && classifier.labels().contains("spam")) {
                 positive = "spam";

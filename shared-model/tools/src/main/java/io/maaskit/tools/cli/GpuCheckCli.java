@@ -3,14 +3,15 @@ package io.maaskit.tools.cli;
 import ai.djl.Device;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.PackageLoader;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
+import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.tools.quant.AccuracyGate;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,17 +42,17 @@ public final class GpuCheckCli {
         argv,
         () -> {
           Args a = Args.parse(argv, Set.of("model", "store", "batch", "rounds"), Set.of());
-          TorchRuntime cpu = TorchRuntime.start(new RuntimeOptions("cpu", 0));
+          Engine cpu = Engine.start(new EngineOptions("cpu", 0));
           if (cpu.gpuCount() == 0) {
             System.out.println(
                 "gpu-check: no CUDA device is visible to the PyTorch engine ("
-                    + cpu.engine().getVersion()
+                    + cpu.version()
                     + ", "
                     + System.getProperty("ai.djl.pytorch.flavor", "natives from the classpath")
                     + "); nothing to compare. Run it on a GPU machine with CUDA natives (the GPU image has them).");
             return;
           }
-          TorchRuntime gpu = cpu.onDevice(Device.gpu());
+          Engine gpu = cpu.onDevice(Device.gpu());
           try (ModelStore store = ModelStores.open(a.get("store", Defaults.store()))) {
             ModelManifest m =
                 store.manifest(store.resolve(ModelId.parse(a.get("model", "all-minilm-l6-v2"))));
@@ -60,8 +61,8 @@ public final class GpuCheckCli {
             List<String> inputs = inputs(a.getInt("batch", 64));
             try (TextEncoder onCpu = load(store, m, cpu);
                 TextEncoder onGpu = load(store, m, gpu)) {
-              float[][] c = onCpu.embed(inputs, true).vectors();
-              float[][] g = onGpu.embed(inputs, true).vectors();
+              float[][] c = EmbeddingService.embed(onCpu, inputs, true).vectors();
+              float[][] g = EmbeddingService.embed(onGpu, inputs, true).vectors();
               double min = 1;
               double sum = 0;
               for (int i = 0; i < c.length; i++) {
@@ -83,7 +84,7 @@ public final class GpuCheckCli {
         });
   }
 
-  static TextEncoder load(ModelStore store, ModelManifest m, TorchRuntime runtime)
+  static TextEncoder load(ModelStore store, ModelManifest m, Engine runtime)
       throws java.io.IOException {
     LoadedModel model = new PackageLoader(store, null, LoadMode.MEMORY, runtime).load(m).model();
     if (model instanceof TextEncoder enc) {
@@ -110,10 +111,10 @@ public final class GpuCheckCli {
   }
 
   static double time(TextEncoder enc, List<String> inputs, int rounds) {
-    enc.embed(inputs, true);
+    EmbeddingService.embed(enc, inputs, true);
     long t0 = System.nanoTime();
     for (int i = 0; i < rounds; i++) {
-      enc.embed(inputs, true);
+      EmbeddingService.embed(enc, inputs, true);
     }
     return (System.nanoTime() - t0) / 1e6 / rounds;
   }

@@ -1,12 +1,12 @@
 package io.maaskit.tools.cli;
 
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.Progress;
@@ -123,7 +123,7 @@ public final class QuantizeCli {
                 calibration.size(),
                 calibration.name(),
                 minCosine);
-            TorchRuntime runtime = TorchRuntime.start(RuntimeOptions.defaults());
+            Engine runtime = Engine.start(EngineOptions.defaults());
             Quantizer quantizer = new Quantizer(runtime);
             Quantizer.Result r;
             String where;

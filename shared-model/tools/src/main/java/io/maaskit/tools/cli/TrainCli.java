@@ -2,11 +2,11 @@ package io.maaskit.tools.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.pkg.ModelId;
-import io.maaskit.model.runtime.RuntimeOptions;
-import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.S3Settings;
@@ -212,7 +212,7 @@ public final class TrainCli {
           try (ModelStore store = ModelStores.open(storeLoc);
               S3Client s3 = s3For(data, eval)) {
             ensureBase(store, model);
-            TorchRuntime runtime = TorchRuntime.start(RuntimeOptions.defaults());
+            Engine runtime = Engine.start(EngineOptions.defaults());
             TrainingJob job = new TrainingJob(store, runtime, DatasetSource.routing(s3));
             if (a.has("estimate")) {
               Estimate est = job.estimate(request);

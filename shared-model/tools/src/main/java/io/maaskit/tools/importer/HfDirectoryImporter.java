@@ -4,9 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.arch.bert.BertArchitecture;
 import io.maaskit.model.arch.bert.BertConfig;
+import io.maaskit.model.engine.Safetensors;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
-import io.maaskit.model.runtime.Safetensors;
 import io.maaskit.model.store.Progress;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,6 +80,9 @@ public final class HfDirectoryImporter {
             options.name(),
             options.version(),
             classifier ? ModelManifest.TASK_CLASSIFICATION : ModelManifest.TASK_EMBEDDING,
+            classifier
+                ? List.of(Capability.ENCODER, Capability.CLASSIFIER)
+                : List.of(Capability.ENCODER),
             "bert",
             pooling,
             options.normalize(),

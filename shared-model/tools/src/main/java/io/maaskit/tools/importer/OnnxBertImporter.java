@@ -2,12 +2,13 @@ package io.maaskit.tools.importer;
 
 import io.maaskit.model.arch.bert.BertArchitecture;
 import io.maaskit.model.arch.bert.BertConfig;
+import io.maaskit.model.engine.Safetensors;
+import io.maaskit.model.engine.Safetensors.Tensor;
+import io.maaskit.model.engine.Weights;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.Quantization;
-import io.maaskit.model.runtime.Safetensors;
-import io.maaskit.model.runtime.Safetensors.Tensor;
-import io.maaskit.model.runtime.Weights;
 import io.maaskit.model.store.Progress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -167,6 +168,7 @@ public final class OnnxBertImporter {
             options.name(),
             options.version(),
             ModelManifest.TASK_EMBEDDING,
+            List.of(Capability.ENCODER),
             "bert",
             options.pooling() == null ? "mean" : options.pooling(),
             options.normalize(),

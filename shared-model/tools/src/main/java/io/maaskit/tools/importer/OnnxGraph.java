@@ -1,6 +1,6 @@
 package io.maaskit.tools.importer;
 
-import io.maaskit.model.runtime.Safetensors.Tensor;
+import io.maaskit.model.engine.Safetensors.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

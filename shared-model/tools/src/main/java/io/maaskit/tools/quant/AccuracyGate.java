@@ -2,6 +2,7 @@ package io.maaskit.tools.quant;
 
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.store.Progress;
+import io.maaskit.model.task.EmbeddingService;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -96,8 +97,8 @@ public final class AccuracyGate {
       for (int i = start; i < end; i++) {
         chunk.add(texts.get(order[i]));
       }
-      float[][] a = reference.embed(chunk, false).vectors();
-      float[][] b = candidate.embed(chunk, false).vectors();
+      float[][] a = EmbeddingService.embed(reference, chunk, false).vectors();
+      float[][] b = EmbeddingService.embed(candidate, chunk, false).vectors();
       for (int i = start; i < end; i++) {
         cos[order[i]] = cosine(a[i - start], b[i - start]);
       }

@@ -2,16 +2,17 @@ package io.maaskit.tools.quant;
 
 import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.LoadedModel;
+import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.Safetensors;
+import io.maaskit.model.engine.Safetensors.Tensor;
+import io.maaskit.model.engine.Weights;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.pkg.Quantization;
-import io.maaskit.model.runtime.Safetensors;
-import io.maaskit.model.runtime.Safetensors.Tensor;
-import io.maaskit.model.runtime.TorchRuntime;
-import io.maaskit.model.runtime.Weights;
 import io.maaskit.model.store.Progress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -44,7 +44,7 @@ import java.util.stream.Stream;
  * {@code quantization} block) and moved into place. A rejected or failed run leaves nothing behind.
  *
  * <pre>{@code
- * Quantizer q = new Quantizer(TorchRuntime.start(RuntimeOptions.defaults()));
+ * Quantizer q = new Quantizer(Engine.start(EngineOptions.defaults()));
  * Quantizer.Result r = q.quantize(fp32Dir, int8Dir, QuantizeOptions.defaults(), progress);
  * r.manifest().quantization().minCosine();  // e.g. 0.9987
  * }</pre>
@@ -56,15 +56,10 @@ public final class Quantizer {
   /** {@code quantization.source} of packages this class produces. */
   public static final String SOURCE = "quantize";
 
-  private static final Pattern LINEAR =
-      Pattern.compile("(?:bert\\.)?encoder\\.layer\\.\\d+\\..+\\.weight");
-  private static final Pattern EMBEDDING =
-      Pattern.compile("(?:bert\\.)?embeddings\\.(?:word|position|token_type)_embeddings\\.weight");
-
-  private final TorchRuntime runtime;
+  private final Engine runtime;
 
   /** A quantizer that runs the accuracy gate on {@code runtime}. */
-  public Quantizer(TorchRuntime runtime) {
+  public Quantizer(Engine runtime) {
     this.runtime = runtime;
   }
 
@@ -120,6 +115,9 @@ public final class Quantizer {
             outDir.resolveSibling("." + outDir.getFileName() + "-quantizing-" + UUID.randomUUID()));
     try {
       String origin = sourceDir.toString();
+      // Which tensors are linear weights or embedding tables is the architecture's to say.
+      TensorLayout layout =
+          Architecture.forName(src.architecture()).layout(path -> map(sourceDir.resolve(path)));
       int step = 0;
       for (PackageFile f : src.files()) {
         Path in = sourceDir.resolve(f.path());
@@ -127,7 +125,7 @@ public final class Quantizer {
         Path out = work.resolve(f.path());
         Files.createDirectories(out.getParent());
         if (f.path().endsWith(".safetensors")) {
-          quantizeFile(in, out, options.quantizeEmbeddings(), progress);
+          quantizeFile(in, out, layout, options.quantizeEmbeddings(), progress);
         } else {
           Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
         }
@@ -142,6 +140,7 @@ public final class Quantizer {
               options.name() != null ? options.name() : src.name() + "-int8",
               options.version() != null ? options.version() : src.version(),
               src.task(),
+              src.capabilities(),
               src.architecture(),
               src.pooling(),
               src.normalize(),
@@ -175,6 +174,7 @@ public final class Quantizer {
                   draft.name(),
                   draft.version(),
                   draft.task(),
+                  draft.capabilities(),
                   draft.architecture(),
                   draft.pooling(),
                   draft.normalize(),
@@ -202,13 +202,13 @@ public final class Quantizer {
    * unchanged. Keys keep their order; each quantized {@code W} gains a {@code W.scale}.
    */
   public static Map<String, Tensor> quantizeTensors(
-      Map<String, Tensor> tensors, boolean embeddings, Progress progress) {
+      Map<String, Tensor> tensors, TensorLayout layout, boolean embeddings, Progress progress) {
     Map<String, Tensor> out = new TreeMap<>();
     int done = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       String name = e.getKey();
       Tensor t = e.getValue();
-      boolean quantize = shouldQuantize(name, t, embeddings);
+      boolean quantize = shouldQuantize(t, layout.role(name), embeddings);
       if (quantize) {
         if (tensors.containsKey(name + Weights.SCALE)) {
           throw new IllegalArgumentException(
@@ -229,23 +229,33 @@ public final class Quantizer {
   }
 
   /**
-   * Whether {@code name} is quantized: a float32 2-D encoder-layer weight, or an embedding table.
+   * Whether a tensor is quantized: a float32 2-D linear weight of the architecture's layout, or an
+   * embedding table when {@code embeddings} is set.
    */
-  public static boolean shouldQuantize(String name, Tensor t, boolean embeddings) {
+  public static boolean shouldQuantize(Tensor t, TensorLayout.Role role, boolean embeddings) {
     if (!"F32".equals(t.dtype()) || t.shape().length != 2) {
       return false;
     }
-    return LINEAR.matcher(name).matches() || (embeddings && EMBEDDING.matcher(name).matches());
+    return role == TensorLayout.Role.LINEAR_WEIGHT
+        || (embeddings && role == TensorLayout.Role.EMBEDDING_TABLE);
   }
 
-  private static void quantizeFile(Path in, Path out, boolean embeddings, Progress progress)
+  private static ByteBuffer map(Path p) throws IOException {
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.READ)) {
+      return ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size());
+    }
+  }
+
+  private static void quantizeFile(
+      Path in, Path out, TensorLayout layout, boolean embeddings, Progress progress)
       throws IOException {
     ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(in));
     Map<String, String> metadata = new HashMap<>(Safetensors.metadata(bytes));
     Map<String, Tensor> tensors = Safetensors.read(bytes, in.toString());
     metadata.putIfAbsent("format", "pt");
     metadata.put("quantization", SCHEME);
-    Safetensors.write(out, quantizeTensors(tensors, embeddings, progress), metadata);
+    Safetensors.write(out, quantizeTensors(tensors, layout, embeddings, progress), metadata);
   }
 
   /** Loads a package directory, verifying every file against its manifest first. */

@@ -1,6 +1,6 @@
 package io.maaskit.tools.quant;
 
-import io.maaskit.model.runtime.Safetensors.Tensor;
+import io.maaskit.model.engine.Safetensors.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

@@ -5,7 +5,7 @@
  * weights become symmetric int8 per output channel and embedding tables int8 per row ({@link
  * io.maaskit.tools.quant.SymmetricInt8}); biases and LayerNorm stay float32. The result is plain
  * safetensors with a {@code .scale} tensor next to each int8 weight, so {@link
- * io.maaskit.model.runtime.Weights} dequantizes it at load and nothing else in the runtime changes.
+ * io.maaskit.model.engine.Weights} dequantizes it at load and nothing else in the runtime changes.
  *
  * <p>Before a package is produced, {@link io.maaskit.tools.quant.AccuracyGate} runs the float32 and
  * int8 models side by side on the {@link io.maaskit.tools.quant.CalibrationSet} shipped with the

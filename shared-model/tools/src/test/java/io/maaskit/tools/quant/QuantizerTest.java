@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.maaskit.model.runtime.Safetensors.Tensor;
+import io.maaskit.model.arch.TensorLayout;
+import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.store.Progress;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
@@ -91,7 +92,14 @@ class QuantizerTest {
     in.put("pooler.dense.weight", randomMatrix(8, 8, 7));
     in.put("classifier.weight", randomMatrix(2, 8, 8));
 
-    Map<String, Tensor> out = Quantizer.quantizeTensors(in, true, Progress.NONE);
+    Map<String, TensorLayout.Role> roles = new LinkedHashMap<>();
+    for (String t : new String[] {"word", "position", "token_type"}) {
+      roles.put("embeddings." + t + "_embeddings.weight", TensorLayout.Role.EMBEDDING_TABLE);
+    }
+    roles.put("encoder.layer.0.attention.self.query.weight", TensorLayout.Role.LINEAR_WEIGHT);
+    roles.put("encoder.layer.11.output.dense.weight", TensorLayout.Role.LINEAR_WEIGHT);
+    TensorLayout layout = new TensorLayout(roles);
+    Map<String, Tensor> out = Quantizer.quantizeTensors(in, layout, true, Progress.NONE);
     for (String q :
         new String[] {
           "embeddings.word_embeddings.weight",
@@ -116,19 +124,20 @@ class QuantizerTest {
     }
     assertEquals(in.size() + 5, out.size());
 
-    Map<String, Tensor> keepEmb = Quantizer.quantizeTensors(in, false, Progress.NONE);
+    Map<String, Tensor> keepEmb = Quantizer.quantizeTensors(in, layout, false, Progress.NONE);
     assertEquals("F32", keepEmb.get("embeddings.word_embeddings.weight").dtype());
     assertEquals("I8", keepEmb.get("encoder.layer.0.attention.self.query.weight").dtype());
   }
 
   @Test
-  void recognisesPrefixedNamesAndSkipsAlreadyQuantizedTensors() {
+  void quantizesByRoleAndSkipsAlreadyQuantizedTensors() {
     Tensor f = randomMatrix(4, 4, 9);
-    assertTrue(
-        Quantizer.shouldQuantize("bert.encoder.layer.3.intermediate.dense.weight", f, false));
-    assertTrue(Quantizer.shouldQuantize("bert.embeddings.word_embeddings.weight", f, true));
+    assertTrue(Quantizer.shouldQuantize(f, TensorLayout.Role.LINEAR_WEIGHT, false));
+    assertFalse(Quantizer.shouldQuantize(f, TensorLayout.Role.EMBEDDING_TABLE, false));
+    assertTrue(Quantizer.shouldQuantize(f, TensorLayout.Role.EMBEDDING_TABLE, true));
+    assertFalse(Quantizer.shouldQuantize(f, TensorLayout.Role.OTHER, true));
     Tensor i8 = new Tensor("I8", new long[] {4, 4}, ByteBuffer.allocate(16));
-    assertFalse(Quantizer.shouldQuantize("encoder.layer.0.output.dense.weight", i8, true));
+    assertFalse(Quantizer.shouldQuantize(i8, TensorLayout.Role.LINEAR_WEIGHT, true));
   }
 
   private static byte[] bytes(Tensor t) {

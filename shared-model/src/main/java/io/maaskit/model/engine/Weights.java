@@ -1,10 +1,10 @@
-package io.maaskit.model.runtime;
+package io.maaskit.model.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.maaskit.model.runtime.Safetensors.Tensor;
+import io.maaskit.model.engine.Safetensors.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.maaskit.model.runtime;
+package io.maaskit.model.engine;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,8 +1,10 @@
-package io.maaskit.model.runtime;
+package io.maaskit.model.engine.pytorch;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 
 /**
  * Starts the engine once and runs one matmul, so DJL unpacks its PyTorch natives into {@code
@@ -10,7 +12,7 @@ import ai.djl.ndarray.types.Shape;
  * time. It ships in the function zip, which is why it lives in the core and not with the CLI.
  *
  * <pre>{@code
- * java -cp 'task:task/lib/*' io.maaskit.model.runtime.EngineWarmup [auto|cpu|gpu]
+ * java -cp 'task:task/lib/*' io.maaskit.model.engine.pytorch.EngineWarmup [auto|cpu|gpu]
  * }</pre>
  */
 public final class EngineWarmup {
@@ -20,12 +22,11 @@ public final class EngineWarmup {
   public static void main(String[] args) {
     if (args.length > 1 || (args.length == 1 && args[0].startsWith("-"))) {
       System.err.println(
-          "usage: java -cp ... io.maaskit.model.runtime.EngineWarmup [auto|cpu|gpu]");
+          "usage: java -cp ... io.maaskit.model.engine.pytorch.EngineWarmup [auto|cpu|gpu]");
       System.exit(args.length == 1 && (args[0].equals("--help") || args[0].equals("-h")) ? 0 : 2);
     }
     long t0 = System.nanoTime();
-    TorchRuntime rt =
-        TorchRuntime.start(new RuntimeOptions(args.length == 1 ? args[0] : "auto", 0));
+    Engine rt = Engine.start(new EngineOptions(args.length == 1 ? args[0] : "auto", 0));
     try (NDManager m = rt.newManager()) {
       NDArray x = m.ones(new Shape(64, 64));
       float v = x.matMul(x).getFloat(0, 0);

@@ -1,4 +1,4 @@
-package io.maaskit.model.task;
+package io.maaskit.model.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
@@ -6,11 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Validation of request JSON shared by every adapter (HTTP, queue), so each bad input gets the same
- * message whichever way it arrived.
+ * Reading fields of JSON objects with messages that name the field and say what was wrong: used by
+ * the kit's own JSON formats (queue messages, training requests) and by the adapters' protocol
+ * bindings, so each bad input gets the same message whichever way it arrived.
  */
-public final class Inputs {
-  private Inputs() {}
+public final class JsonFields {
+  private JsonFields() {}
 
   /** The body must be a JSON object. */
   public static JsonNode object(JsonNode body) {

@@ -1,0 +1,93 @@
+package io.maaskit.model.engine;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.util.ServiceLoader;
+
+/**
+ * A tensor engine, set up once per process: where computations run, in which dtype, on how many
+ * threads. Architectures written on DJL's engine-neutral {@link NDArray} API get their arrays from
+ * {@link #newManager()}; training gets grad-mode control from {@link #gradients()}. Nothing outside
+ * an engine's own package names the engine's concrete types.
+ *
+ * <pre>{@code
+ * Engine engine = Engine.start(EngineOptions.defaults());
+ * try (NDManager m = engine.newManager()) { ... }
+ * }</pre>
+ */
+public interface Engine {
+  /** Engine name as in {@link EngineOptions#engine()}, e.g. {@code pytorch}. */
+  String name();
+
+  /** Version of the engine's native library. */
+  String version();
+
+  /** The device computations run on. */
+  Device device();
+
+  /** The dtype weights are held and computed in (fp32 on CPU, fp16 on GPU). */
+  DataType computeType();
+
+  /** Intra-op threads the engine uses. */
+  int threads();
+
+  /** Number of CUDA devices the engine sees. */
+  int gpuCount();
+
+  /** A new manager on the engine's device; closing it frees its arrays. */
+  NDManager newManager();
+
+  /**
+   * Prepares the calling thread for inference (e.g. turns off autograd recording); call before
+   * running a model on a thread the engine did not start on.
+   */
+  void prepareThread();
+
+  /** The same engine on another device (fp16 on GPU, fp32 on CPU); for comparisons. */
+  Engine onDevice(Device other);
+
+  /** Gradient control for training. */
+  Gradients gradients();
+
+  /** Grad mode and gradient resets: what training needs beyond forward passes. */
+  interface Gradients {
+    /** Sets grad mode on the calling thread; returns the previous mode. */
+    boolean gradMode(boolean on);
+
+    /** Zeroes a parameter's accumulated gradient in place. */
+    void zeroGrad(NDArray parameter);
+  }
+
+  /** Starts an engine; {@link EngineProvider}s register through {@link ServiceLoader}. */
+  interface EngineProvider {
+    /** The name {@link EngineOptions#engine()} selects. */
+    String name();
+
+    /** Starts (or returns) the process-wide engine of this kind. */
+    Engine start(EngineOptions options);
+  }
+
+  /**
+   * Starts (or returns) the process-wide engine that {@code options} select ({@code auto} is the
+   * first registered provider: PyTorch today).
+   */
+  static Engine start(EngineOptions options) {
+    EngineProvider first = null;
+    for (EngineProvider p :
+        ServiceLoader.load(EngineProvider.class, Engine.class.getClassLoader())) {
+      if (first == null) {
+        first = p;
+      }
+      if (p.name().equals(options.engine())) {
+        return p.start(options);
+      }
+    }
+    if (first != null && options.engine().equals("auto")) {
+      return first.start(options);
+    }
+    throw new IllegalArgumentException(
+        "engine '" + options.engine() + "' is not available in this deployable");
+  }
+}

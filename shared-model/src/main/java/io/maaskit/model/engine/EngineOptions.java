@@ -1,0 +1,35 @@
+package io.maaskit.model.engine;
+
+import java.util.Locale;
+
+/**
+ * How the engine is set up. Built from configuration at the edges; the core never reads the
+ * environment itself.
+ *
+ * @param engine {@code auto} (the default engine of this deployable) or an engine name such as
+ *     {@code pytorch}
+ * @param device {@code auto} (CUDA when the engine sees one, else CPU), {@code cpu} or {@code gpu}
+ * @param threads intra-op threads for the engine; 0 keeps the engine's default (all cores)
+ */
+public record EngineOptions(String engine, String device, int threads) {
+  public EngineOptions {
+    engine = engine == null || engine.isBlank() ? "auto" : engine.trim().toLowerCase(Locale.ROOT);
+    device = device == null || device.isBlank() ? "auto" : device.trim().toLowerCase(Locale.ROOT);
+    if (!device.equals("auto") && !device.equals("cpu") && !device.equals("gpu")) {
+      throw new IllegalArgumentException("device must be auto, cpu or gpu, not '" + device + "'");
+    }
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads must be >= 0");
+    }
+  }
+
+  /** The default engine on {@code device} with {@code threads} intra-op threads. */
+  public EngineOptions(String device, int threads) {
+    this("auto", device, threads);
+  }
+
+  /** Default engine, CPU-or-GPU automatically, engine-default threads. */
+  public static EngineOptions defaults() {
+    return new EngineOptions("auto", "auto", 0);
+  }
+}

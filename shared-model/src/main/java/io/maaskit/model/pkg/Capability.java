@@ -1,0 +1,53 @@
+package io.maaskit.model.pkg;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * What a package can do, as its manifest declares it ({@code "capabilities": ["encoder",
+ * "classifier"]}). Services and the registry speak capabilities; architectures declare which they
+ * provide; neither needs to know the other's concrete types.
+ */
+public enum Capability {
+  /** Texts to fixed-size vectors (sentence embeddings). */
+  ENCODER("encoder"),
+  /** Texts to label probabilities. */
+  CLASSIFIER("classifier"),
+  /** Text continuation (decoders); no architecture provides it yet. */
+  GENERATOR("generator");
+
+  private final String key;
+
+  Capability(String key) {
+    this.key = key;
+  }
+
+  /** The manifest key. */
+  @JsonValue
+  public String key() {
+    return key;
+  }
+
+  /** The capability of a manifest key. */
+  @JsonCreator
+  public static Capability of(String key) {
+    for (Capability c : values()) {
+      if (c.key.equals(key == null ? null : key.toLowerCase(Locale.ROOT))) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown capability '"
+            + key
+            + "', expected one of "
+            + Arrays.stream(values()).map(Capability::key).collect(Collectors.joining(", ")));
+  }
+
+  @Override
+  public String toString() {
+    return key;
+  }
+}

@@ -1,0 +1,25 @@
+package io.maaskit.model.task;
+
+import io.maaskit.model.error.InvalidRequestException;
+import java.util.List;
+
+/** Protocol-free checks every service applies, whatever adapter validated the request before. */
+final class Requests {
+  private Requests() {}
+
+  static List<String> inputs(List<String> inputs, int max) {
+    if (inputs == null || inputs.isEmpty()) {
+      throw new InvalidRequestException("a request needs at least one input text");
+    }
+    if (inputs.size() > max) {
+      throw new InvalidRequestException(
+          inputs.size() + " inputs; at most " + max + " are allowed per request");
+    }
+    for (int i = 0; i < inputs.size(); i++) {
+      if (inputs.get(i) == null || inputs.get(i).isEmpty()) {
+        throw new InvalidRequestException("input " + i + " is empty");
+      }
+    }
+    return inputs;
+  }
+}

@@ -1,0 +1,88 @@
+package io.maaskit.model.task.internal;
+
+import io.maaskit.model.arch.SequenceModel;
+import io.maaskit.model.arch.Tokens;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Length-bucketed sub-batches, for every sequence model: inputs are tokenized, sorted by length and
+ * cut into padded sub-batches under a padding cap and a memory budget, so 256 long inputs do not
+ * allocate gigabytes of attention scores and a mixed batch does not spend half its work on padding.
+ */
+public final class Batching {
+  /** Upper bound on the largest intermediate's elements per sub-batch (32 MB in fp32). */
+  public static final long MAX_ACTIVATION_ELEMENTS = 8L * 1024 * 1024;
+
+  /** Most padded tokens per real token in a sub-batch. */
+  public static final double MAX_PADDING = 1.25;
+
+  /** Upper bound on inputs per sub-batch. */
+  public static final int MAX_BATCH = 64;
+
+  private Batching() {}
+
+  /** Rows in input order, and the number of tokens the model saw (after truncation). */
+  public record Result(float[][] rows, int tokens) {}
+
+  /**
+   * Tokenizes {@code texts}, runs {@code batch} on each planned sub-batch and reassembles the rows
+   * in input order.
+   */
+  public static Result run(
+      SequenceModel model, List<String> texts, Function<List<Tokens>, float[][]> batch) {
+    List<Tokens> encoded = model.tokenizeAll(texts);
+    Integer[] order = new Integer[texts.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, Comparator.comparingInt(i -> encoded.get(i).length()));
+    float[][] out = new float[texts.size()][];
+    int tokensSeen = 0;
+    for (int[] range : plan(model, encoded, order)) {
+      List<Tokens> sub = new ArrayList<>(range[1] - range[0]);
+      for (int i = range[0]; i < range[1]; i++) {
+        sub.add(encoded.get(order[i]));
+        tokensSeen += encoded.get(order[i]).length();
+      }
+      float[][] rows = batch.apply(sub);
+      for (int i = range[0]; i < range[1]; i++) {
+        out[order[i]] = rows[i - range[0]];
+      }
+    }
+    return new Result(out, tokensSeen);
+  }
+
+  /**
+   * Sub-batch boundaries {@code [start, end)} over inputs sorted by length: a new sub-batch starts
+   * when padding would exceed a quarter of the real tokens or the batch would outgrow its budget.
+   */
+  static List<int[]> plan(SequenceModel model, List<Tokens> encoded, Integer[] order) {
+    List<int[]> out = new ArrayList<>();
+    int start = 0;
+    while (start < order.length) {
+      int end = start;
+      int maxLen = 0;
+      long realTokens = 0;
+      while (end < order.length && end - start < MAX_BATCH) {
+        int len = encoded.get(order[end]).length();
+        int newMax = Math.max(maxLen, len);
+        int count = end - start + 1;
+        if (end > start
+            && (model.activationElements(count, newMax) > MAX_ACTIVATION_ELEMENTS
+                || (long) count * newMax > MAX_PADDING * (realTokens + len))) {
+          break;
+        }
+        maxLen = newMax;
+        realTokens += len;
+        end++;
+      }
+      out.add(new int[] {start, end});
+      start = end;
+    }
+    return out;
+  }
+}
