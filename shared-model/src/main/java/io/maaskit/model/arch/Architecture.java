@@ -17,13 +17,19 @@ public interface Architecture {
   /** The manifest key, e.g. {@code bert}. */
   String name();
 
+  /** Hugging Face {@code config.json} {@code model_type} values this architecture loads. */
+  Set<String> huggingFaceModelTypes();
+
   /** The capabilities this architecture can provide; a manifest may declare a subset. */
   Set<Capability> capabilities();
 
   /** Builds a runnable model from verified package files; on failure nothing stays allocated. */
   LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine) throws IOException;
 
-  /** The tensor layout of a package of this architecture (from its config and weights). */
+  /**
+   * The tensor layout of a package of this architecture (from its config and weights): every tensor
+   * the architecture expects, whether or not the weights have it.
+   */
   TensorLayout layout(PackageFiles files) throws IOException;
 
   /** Verified bytes of a package's files. */
@@ -31,6 +37,20 @@ public interface Architecture {
   interface PackageFiles {
     /** The bytes of {@code path}; throws if the package lacks it. */
     ByteBuffer bytes(String path) throws IOException;
+  }
+
+  /** Finds the architecture that loads a Hugging Face {@code model_type}. */
+  static Architecture forHuggingFace(String modelType) {
+    java.util.List<String> known = new java.util.ArrayList<>();
+    for (Architecture a :
+        ServiceLoader.load(Architecture.class, Architecture.class.getClassLoader())) {
+      if (a.huggingFaceModelTypes().contains(modelType)) {
+        return a;
+      }
+      known.addAll(a.huggingFaceModelTypes());
+    }
+    throw new IllegalArgumentException(
+        "unsupported model_type '" + modelType + "'; supported: " + String.join(", ", known));
   }
 
   /** Finds the architecture for a manifest key. */

@@ -1,9 +1,11 @@
 package io.maaskit.model.architecture;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.methods;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -16,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The core stays a plain Java library: no Quarkus, Jakarta or Lambda types, no Quarkus or Lambda
- * artifact in its pom, and data flows one way (adapters → services → registry → stores/runtime).
+ * artifact in its pom; engine types stay in the engine package; services take no JSON trees; and
+ * data flows one way (adapters → services → registry → architectures → engine).
  */
 class CoreBoundaryTest {
   static JavaClasses core;
@@ -44,6 +47,58 @@ class CoreBoundaryTest {
                 "com.amazonaws.services.lambda..",
                 "io.vertx..");
     rule.check(core);
+  }
+
+  /** Engine types and DJL internals stay in the engine's own package. */
+  @Test
+  void engineTypesStayInTheEnginePackage() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model..")
+        .and()
+        .resideOutsideOfPackage("io.maaskit.model.engine.pytorch..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("ai.djl.pytorch..", "ai.djl..internal..")
+        .because("architectures and services run on the Engine interface, not on PyTorch")
+        .check(core);
+  }
+
+  /** Services speak plain records; JSON trees belong to the protocols at the edge. */
+  @Test
+  void serviceSignaturesCarryNoJsonTrees() {
+    methods()
+        .that()
+        .areDeclaredInClassesThat()
+        .resideInAPackage("io.maaskit.model.task..")
+        .and()
+        .arePublic()
+        .should()
+        .notHaveRawParameterTypes(JsonNode.class)
+        .andShould()
+        .notHaveRawReturnType(JsonNode.class)
+        .check(core);
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model.task..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("com.fasterxml.jackson..")
+        .check(core);
+  }
+
+  /** A new architecture is a new package: nothing outside arch/bert names BERT types. */
+  @Test
+  void noArchitectureBranchesOutsideTheArchitecturePackage() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model..")
+        .and()
+        .resideOutsideOfPackage("io.maaskit.model.arch.bert..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.maaskit.model.arch.bert..")
+        .check(core);
   }
 
   @Test

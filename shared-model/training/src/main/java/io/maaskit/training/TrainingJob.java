@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.TrainableEncoder;
@@ -789,8 +790,8 @@ public final class TrainingJob {
 
   /** x · Wᵀ + b, exactly what the package's head computes. */
   private static NDArray linear(NDArray x, Map<String, NDArray> head) {
-    return x.getNDArrayInternal()
-        .linear(x, head.get("classifier.weight"), head.get("classifier.bias"))
+    return Linear.linear(
+            x, head.get(TrainableEncoder.HEAD_WEIGHT), head.get(TrainableEncoder.HEAD_BIAS))
         .singletonOrThrow();
   }
 

@@ -117,6 +117,13 @@ class ApiGatewayEventsTest {
   }
 
   @Test
+  void trailingContentAfterTheJsonIs400() throws Exception {
+    JsonNode r = invoke("apigw-v2-trailing.json");
+    assertEquals(400, r.get("statusCode").asInt());
+    assertTrue(body(r).get("error").get("message").asText().contains("not valid JSON"));
+  }
+
+  @Test
   void unknownModelIs404() throws Exception {
     JsonNode r = invoke("apigw-v2-unknown-model.json");
     assertEquals(404, r.get("statusCode").asInt());

@@ -171,6 +171,10 @@ class EmbedRoutesTest {
         Arguments.of("/embed", "[\"a\"]", "must be a JSON object"),
         Arguments.of("/embed", "{\"inputs\": [\"a\"", "request body is not valid JSON"),
         Arguments.of("/embed", "not json at all", "request body is not valid JSON"),
+        Arguments.of(
+            "/embed", "{\"inputs\": \"a\"} {\"inputs\": \"b\"}", "request body is not valid JSON"),
+        Arguments.of("/v1/embeddings", "{\"input\": \"a\"}]", "request body is not valid JSON"),
+        Arguments.of("/predict", "{\"inputs\": \"a\"} trailing", "request body is not valid JSON"),
         Arguments.of("/v1/embeddings", "{\"input\": []}", "'input' must not be an empty array"),
         Arguments.of(
             "/v1/embeddings",

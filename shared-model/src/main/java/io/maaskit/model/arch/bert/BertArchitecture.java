@@ -33,6 +33,11 @@ public final class BertArchitecture implements Architecture {
   }
 
   @Override
+  public Set<String> huggingFaceModelTypes() {
+    return Set.of("bert");
+  }
+
+  @Override
   public Set<Capability> capabilities() {
     return Set.of(Capability.ENCODER, Capability.CLASSIFIER);
   }
@@ -92,7 +97,6 @@ public final class BertArchitecture implements Architecture {
         roles.put(p + "encoder.layer." + i + "." + l + ".weight", TensorLayout.Role.LINEAR_WEIGHT);
       }
     }
-    roles.keySet().retainAll(tensors.keySet());
     return new TensorLayout(Map.copyOf(roles));
   }
 

@@ -1,0 +1,59 @@
+package io.maaskit.it.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rules across the core, training and tools modules together (the core's own test sees only the
+ * core): engine types stay in the engine package, the core never reaches into training or tools,
+ * and training and tools never name a concrete architecture's internals.
+ */
+class ModuleBoundaryTest {
+  static JavaClasses all;
+
+  @BeforeAll
+  static void importAll() {
+    all =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.maaskit.model", "io.maaskit.training", "io.maaskit.tools");
+  }
+
+  @Test
+  void engineTypesStayInTheEnginePackage() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("io.maaskit.model.engine.pytorch..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("ai.djl.pytorch..", "ai.djl..internal..")
+        .check(all);
+  }
+
+  @Test
+  void coreDependsOnNeitherTrainingNorTools() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.maaskit.training..", "io.maaskit.tools..")
+        .check(all);
+  }
+
+  @Test
+  void trainerAndQuantizerWorkOnCapabilitiesNotOnBert() {
+    noClasses()
+        .that()
+        .resideInAnyPackage("io.maaskit.training..", "io.maaskit.tools.quant..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.maaskit.model.arch.bert..")
+        .check(all);
+  }
+}
