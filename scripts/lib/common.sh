@@ -12,7 +12,16 @@ export MAAS_HOME
 MVN="${MVN:-mvn}"
 
 maas_log() { printf '[maaskit] %s\n' "$*" >&2; }
+# A failure: one line, exit 1.
 maas_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# A mistake on the command line: the message and a pointer to --help, exit 2 (the contract of the
+# Java commands too, io.maaskit.tools.cli.Cli).
+maas_usage_error() {
+  printf "error: %s\nRun 'scripts/%s --help' for usage.\n" "$*" "$(basename "$0")" >&2
+  exit 2
+}
+# In an option loop: fails with a usage error unless the flag in $1 has a value ("$@" as is).
+maas_need_value() { [[ $# -ge 2 ]] || maas_usage_error "$1 needs a value"; }
 
 maas_require_java() {
   command -v java >/dev/null || maas_die "java not found: install a JDK 17 or newer"
