@@ -80,7 +80,8 @@ public final class Cli {
         }
       }
     }
-    return e.getMessage();
+    String m = e.getMessage();
+    return m.startsWith("Error: ") ? m.substring("Error: ".length()) : m; // picocli's group errors
   }
 
   private static int usageError(CommandLine c, String message) {

@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 public final class ImportModelCli extends CliCommand {
   /** Where the encoder comes from: exactly one. */
   static final class Source {
-    @ArgGroup(exclusive = false)
+    @ArgGroup(exclusive = false, multiplicity = "1")
     Onnx onnx;
 
     @Option(
