@@ -3,12 +3,25 @@
 set -euo pipefail
 
 MAAS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# The one shell copy of a CLI default: the scripts need the kit's home before anything is built
+# (scripts/train's corpus check, scripts/spam-corpus's npm install). It mirrors
+# io.maaskit.tools.cli.Defaults.home() and is exported, so the Java side sees this very value.
+# Everything else (the model store, ...) the scripts ask Java for: maas_default.
 MAAS_HOME="${MAAS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/maaskit}"
 export MAAS_HOME
 MVN="${MVN:-mvn}"
 
 maas_log() { printf '[maaskit] %s\n' "$*" >&2; }
+# A failure: one line, exit 1.
 maas_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# A mistake on the command line: the message and a pointer to --help, exit 2 (the contract of the
+# Java commands too, io.maaskit.tools.cli.Cli).
+maas_usage_error() {
+  printf "error: %s\nRun 'scripts/%s --help' for usage.\n" "$*" "$(basename "$0")" >&2
+  exit 2
+}
+# In an option loop: fails with a usage error unless the flag in $1 has a value ("$@" as is).
+maas_need_value() { [[ $# -ge 2 ]] || maas_usage_error "$1 needs a value"; }
 
 maas_require_java() {
   command -v java >/dev/null || maas_die "java not found: install a JDK 17 or newer"
@@ -38,6 +51,13 @@ maas_java() {
   local cp="$MAAS_ROOT/shared-model/tools/target/classes:$(cat "$MAAS_ROOT/shared-model/tools/target/cli-classpath.txt")"
   exec java ${MAAS_JAVA_OPTS:-} -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$cp" "$main" "$@"
+}
+
+# Prints one of the CLI's defaults as io.maaskit.tools.cli.Defaults decides it: home, or store
+# ($MAAS_MODEL_STORE, else $MAAS_HOME/models). Needs maas_build first.
+maas_default() {
+  local cp="$MAAS_ROOT/shared-model/tools/target/classes:$(cat "$MAAS_ROOT/shared-model/tools/target/cli-classpath.txt")"
+  java -cp "$cp" io.maaskit.tools.cli.Defaults "$1"
 }
 
 # True when a --help/-h flag is among the arguments.

@@ -333,6 +333,19 @@ public final class S3ModelStore implements ModelStore {
     }
   }
 
+  /*
+   * Why not the SDK's S3TransferManager (evaluated, not adopted). It could keep the semantics:
+   * one uploadFile per file, all joined, then the manifest put; the Java-based multipart async
+   * client aborts a failed multipart upload. Weight is not the obstacle: the s3 artifact already
+   * brings netty-nio-client (it is in the Lambda zips today), only the transfer-manager jar would
+   * be added. The obstacle is the second client: TransferManager needs an S3AsyncClient set up
+   * exactly like the S3Client this store is given (endpoint, path style, credentials, retries,
+   * timeouts). An injected sync client cannot be turned into one, so every caller (S3Stores, the
+   * tests, the functions) would build and pass a pair that could disagree. What it would replace
+   * is the code below, which already does what we would use of it: parallel parts on the sync
+   * client, CRC32 per part, part-level retries, abort on failure, manifest last, all pinned by
+   * S3ModelStoreTest. Revisit if S3Stores ever builds an async client for other reasons.
+   */
   @Override
   public void publish(Path packageDir, boolean overwrite, Progress progress) throws IOException {
     ModelManifest m = ModelPackage.read(packageDir);

@@ -81,40 +81,48 @@ public record Hyperparameters(
           "labelSmoothing");
 
   public Hyperparameters {
-    require(epochs > 0, "'epochs' must be > 0, got " + epochs);
-    require(epochs <= 1000, "'epochs' must be <= 1000, got " + epochs);
-    require(batchSize > 0, "'batchSize' must be > 0, got " + batchSize);
-    require(batchSize <= 4096, "'batchSize' must be <= 4096, got " + batchSize);
+    require(epochs > 0, "epochs", "must be > 0, got " + epochs);
+    require(epochs <= 1000, "epochs", "must be <= 1000, got " + epochs);
+    require(batchSize > 0, "batchSize", "must be > 0, got " + batchSize);
+    require(batchSize <= 4096, "batchSize", "must be <= 4096, got " + batchSize);
     require(
         learningRate > 0 && Double.isFinite(learningRate),
-        "'learningRate' must be > 0, got " + learningRate);
-    require(learningRate < 10, "'learningRate' must be < 10, got " + learningRate);
+        "learningRate",
+        "must be > 0, got " + learningRate);
+    require(learningRate < 10, "learningRate", "must be < 10, got " + learningRate);
     require(
         encoderLearningRate > 0 && Double.isFinite(encoderLearningRate),
-        "'encoderLearningRate' must be > 0, got " + encoderLearningRate);
+        "encoderLearningRate",
+        "must be > 0, got " + encoderLearningRate);
     require(
         weightDecay >= 0 && Double.isFinite(weightDecay),
-        "'weightDecay' must be >= 0, got " + weightDecay);
+        "weightDecay",
+        "must be >= 0, got " + weightDecay);
     require(
         warmupFraction >= 0 && warmupFraction < 1,
-        "'warmupFraction' must be in [0, 1), got " + warmupFraction);
+        "warmupFraction",
+        "must be in [0, 1), got " + warmupFraction);
     require(
         "cosine".equals(schedule) || "linear".equals(schedule),
-        "'schedule' must be \"cosine\" or \"linear\", got " + quote(schedule));
+        "schedule",
+        "must be \"cosine\" or \"linear\", got " + quote(schedule));
     require(
         validationFraction > 0 && validationFraction < 1,
-        "'validationFraction' must be strictly between 0 and 1, got " + validationFraction);
-    require(patience > 0, "'patience' must be > 0, got " + patience);
-    require(maxLength >= 8, "'maxLength' must be >= 8 tokens, got " + maxLength);
-    require(unfreezeLayers >= 0, "'unfreezeLayers' must be >= 0, got " + unfreezeLayers);
-    require(encoderEpochs > 0, "'encoderEpochs' must be > 0, got " + encoderEpochs);
-    require(encoderEpochs <= 100, "'encoderEpochs' must be <= 100, got " + encoderEpochs);
+        "validationFraction",
+        "must be strictly between 0 and 1, got " + validationFraction);
+    require(patience > 0, "patience", "must be > 0, got " + patience);
+    require(maxLength >= 8, "maxLength", "must be >= 8 tokens, got " + maxLength);
+    require(unfreezeLayers >= 0, "unfreezeLayers", "must be >= 0, got " + unfreezeLayers);
+    require(encoderEpochs > 0, "encoderEpochs", "must be > 0, got " + encoderEpochs);
+    require(encoderEpochs <= 100, "encoderEpochs", "must be <= 100, got " + encoderEpochs);
     require(
         "none".equals(classWeighting) || "balanced".equals(classWeighting),
-        "'classWeighting' must be \"none\" or \"balanced\", got " + quote(classWeighting));
+        "classWeighting",
+        "must be \"none\" or \"balanced\", got " + quote(classWeighting));
     require(
         labelSmoothing >= 0 && labelSmoothing < 1,
-        "'labelSmoothing' must be in [0, 1), got " + labelSmoothing);
+        "labelSmoothing",
+        "must be in [0, 1), got " + labelSmoothing);
   }
 
   /** The defaults. */
@@ -213,7 +221,7 @@ public record Hyperparameters(
       return dflt;
     }
     if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-      throw new InvalidRequestException("'" + field + "' must be an integer, got " + describe(n));
+      throw new InvalidFieldException(field, "must be an integer, got " + describe(n));
     }
     return n.intValue();
   }
@@ -224,7 +232,7 @@ public record Hyperparameters(
       return dflt;
     }
     if (!n.isNumber()) {
-      throw new InvalidRequestException("'" + field + "' must be a number, got " + describe(n));
+      throw new InvalidFieldException(field, "must be a number, got " + describe(n));
     }
     return n.doubleValue();
   }
@@ -237,9 +245,9 @@ public record Hyperparameters(
     return s == null ? "null" : "\"" + s + "\"";
   }
 
-  private static void require(boolean ok, String message) {
+  private static void require(boolean ok, String field, String problem) {
     if (!ok) {
-      throw new InvalidRequestException(message);
+      throw new InvalidFieldException(field, problem);
     }
   }
 }

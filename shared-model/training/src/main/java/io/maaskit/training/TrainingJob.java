@@ -443,11 +443,9 @@ public final class TrainingJob {
     }
     String positive = request.positiveLabel();
     if (positive != null && !train.labels().contains(positive)) {
-      throw new InvalidRequestException(
-          "'positiveLabel' '"
-              + positive
-              + "' is not a label of the training data "
-              + train.labels());
+      throw new InvalidFieldException(
+          "positiveLabel",
+          "'" + positive + "' is not a label of the training data " + train.labels());
     }
     ModelId baseId = store.resolve(ModelId.parse(request.model()));
     ModelManifest base = store.manifest(baseId);
@@ -468,26 +466,23 @@ public final class TrainingJob {
     int n = in.hp.unfreezeLayers();
     int layers = base.layers();
     if (n > layers) {
-      throw new InvalidRequestException(
-          "'unfreezeLayers' is "
-              + n
-              + " but model '"
-              + in.base.id()
-              + "' has only "
-              + layers
-              + " encoder layers");
+      throw new InvalidFieldException(
+          "unfreezeLayers",
+          "is " + n + " but model '" + in.base.id() + "' has only " + layers + " encoder layers");
     }
     if (n > 0 && !"float32".equals(in.base.dtype())) {
-      throw new InvalidRequestException(
-          "'unfreezeLayers' needs a float32 base model; '"
+      throw new InvalidFieldException(
+          "unfreezeLayers",
+          "needs a float32 base model; '"
               + in.base.id()
               + "' is "
               + in.base.dtype()
               + " (train with a frozen encoder, or start from the float32 package)");
     }
     if (n > 0 && runtime.computeType() != DataType.FLOAT32) {
-      throw new InvalidRequestException(
-          "'unfreezeLayers' needs float32 compute; this runtime computes in "
+      throw new InvalidFieldException(
+          "unfreezeLayers",
+          "needs float32 compute; this runtime computes in "
               + runtime.computeType()
               + " (use device=cpu)");
     }

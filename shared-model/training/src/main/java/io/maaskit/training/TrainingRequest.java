@@ -44,14 +44,14 @@ public record TrainingRequest(
   public TrainingRequest {
     checkName("model", model, true);
     if (data == null || data.isBlank()) {
-      throw new InvalidRequestException("'data' is required: a JSONL file path or s3://bucket/key");
+      throw new InvalidFieldException("data", "is required: a JSONL file path or s3://bucket/key");
     }
     checkName("name", name, false);
     if (evalData != null && evalData.isBlank()) {
-      throw new InvalidRequestException("'evalData' must not be empty when given");
+      throw new InvalidFieldException("evalData", "must not be empty when given");
     }
     if (positiveLabel != null && positiveLabel.isBlank()) {
-      throw new InvalidRequestException("'positiveLabel' must not be empty when given");
+      throw new InvalidFieldException("positiveLabel", "must not be empty when given");
     }
     hyperparameters = hyperparameters == null ? Hyperparameters.DEFAULTS : hyperparameters;
   }
@@ -64,7 +64,7 @@ public record TrainingRequest(
         new ModelId(value == null ? "" : value, null);
       }
     } catch (InvalidRequestException e) {
-      throw new InvalidRequestException("'" + field + "': " + e.getMessage());
+      throw new InvalidFieldException(field, ": " + e.getMessage());
     }
   }
 

@@ -42,6 +42,21 @@ class HyperparametersTest {
   }
 
   @Test
+  void errorsCarryTheFieldSoACommandLineCanNameItsFlag() {
+    InvalidFieldException e =
+        assertThrows(
+            InvalidFieldException.class,
+            () -> Hyperparameters.fromJson(json("{\"maxLength\": 4}")));
+    assertEquals("maxLength", e.field());
+    assertEquals("'maxLength' must be >= 8 tokens, got 4", e.getMessage());
+    assertEquals("--max-length must be >= 8 tokens, got 4", e.naming("--max-length"));
+    InvalidFieldException name =
+        assertThrows(InvalidFieldException.class, () -> TrainingRequest.of("m", "d", "Bad Name"));
+    assertEquals("name", name.field());
+    assertTrue(name.naming("--name").startsWith("--name: invalid model name"), name.getMessage());
+  }
+
+  @Test
   void badValuesNameTheField() {
     assertEquals("'learningRate' must be > 0, got 0.0", error("{\"learningRate\": 0}"));
     assertEquals("'learningRate' must be > 0, got -0.1", error("{\"learningRate\": -0.1}"));

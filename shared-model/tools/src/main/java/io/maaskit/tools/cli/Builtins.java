@@ -46,7 +46,7 @@ public final class Builtins {
    */
   public static Path[] extract(String name, Path dir) throws IOException {
     if (!POOLING.containsKey(name)) {
-      throw new Args.UsageException(
+      throw new UsageException(
           "unknown builtin '" + name + "'; known: " + new java.util.TreeSet<>(POOLING.keySet()));
     }
     Files.createDirectories(dir);

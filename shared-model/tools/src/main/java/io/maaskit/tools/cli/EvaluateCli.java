@@ -17,95 +17,115 @@ import io.maaskit.training.Evaluation;
 import io.maaskit.training.LabelledDataset;
 import io.maaskit.training.corpus.SpamAssassinCorpus;
 import java.time.Duration;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code scripts/evaluate}: scores a classification package on labelled JSONL. */
-public final class EvaluateCli {
-  static final String USAGE =
-      """
-      usage: scripts/evaluate --model NAME[@VERSION] --data FILE|s3://bucket/key [options]
-             scripts/evaluate --preset spam-assassin [options]
+@Command(
+    name = "scripts/evaluate",
+    sortOptions = false,
+    customSynopsis = {
+      "scripts/evaluate --model NAME[@VERSION] --data FILE|s3://bucket/key [options]",
+      "       scripts/evaluate --preset spam-assassin [options]"
+    },
+    description = {
+      "Classifies every line of a JSONL file ({\"text\": \"...\", \"label\": \"...\"}) with a",
+      "classification package and prints accuracy, per-label precision / recall / F1, the positive",
+      "label's F1 and the confusion matrix.",
+      ""
+    })
+public final class EvaluateCli extends CliCommand {
+  @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      description = "classification package (name or name@version)")
+  String model;
 
-      Classifies every line of a JSONL file ({"text": "...", "label": "..."}) with a classification
-      package and prints accuracy, per-label precision / recall / F1, the positive label's F1 and the
-      confusion matrix.
+  @Option(
+      names = "--data",
+      paramLabel = "LOC",
+      description = "labelled JSONL: a path or s3://bucket/key")
+  String data;
 
-        --model NAME          classification package (name or name@version)
-        --data LOC            labelled JSONL: a path or s3://bucket/key
-        --positive-label L    label whose F1 is the headline number (default spam, when the model has it)
-        --preset spam-assassin
-                              minilm-spam on $MAAS_HOME/datasets/spam-assassin/eval.jsonl
-                              (easy-ham-2, spam-2: mail the model never saw)
-        --store LOC           model store (default $MAAS_MODEL_STORE, else ~/.cache/maaskit/models)
-      """;
+  @Option(
+      names = "--positive-label",
+      paramLabel = "L",
+      description = "label whose F1 is the headline number (default spam, when the model has it)")
+  String positiveLabel;
 
-  private EvaluateCli() {}
+  @Option(
+      names = "--preset",
+      paramLabel = TrainCli.PRESET,
+      description = {
+        "minilm-spam on $MAAS_HOME/datasets/spam-assassin/eval.jsonl",
+        "(easy-ham-2, spam-2: mail the model never saw)"
+      })
+  String preset;
 
-  public static void main(String[] argv) {
-    Args.run(
-        USAGE,
-        argv,
-        () -> {
-          Args a =
-              Args.parse(
-                  argv, Set.of("model", "data", "positive-label", "preset", "store"), Set.of());
-          boolean preset = a.has("preset");
-          if (preset && !TrainCli.PRESET.equals(a.get("preset", null))) {
-            throw new Args.UsageException(
-                "unknown preset '" + a.get("preset", null) + "'; known: " + TrainCli.PRESET);
-          }
-          String model = a.get("model", preset ? TrainCli.PRESET_NAME : null);
-          String data =
-              a.get(
-                  "data",
-                  preset
-                      ? Defaults.home()
-                          .resolve("datasets")
-                          .resolve("spam-assassin")
-                          .resolve(SpamAssassinCorpus.EVAL_FILE)
-                          .toString()
-                      : null);
-          if (model == null || data == null) {
-            throw new Args.UsageException(
-                "give --model and --data, or --preset " + TrainCli.PRESET);
-          }
-          LabelledDataset dataset;
-          try (software.amazon.awssdk.services.s3.S3Client s3 = TrainCli.s3For(data)) {
-            dataset = LabelledDataset.read(DatasetSource.routing(s3), data);
-          }
-          try (ModelStore store = ModelStores.open(a.get("store", Defaults.store()))) {
-            Engine runtime = Engine.start(EngineOptions.defaults());
-            PackageLoader loader =
-                new PackageLoader(
-                    store,
-                    new PackageCache(Defaults.home().resolve("cache"), 0),
-                    LoadMode.CACHE,
-                    runtime);
-            RegistryOptions opts =
-                new RegistryOptions(
-                    Duration.ofMinutes(10), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
-            try (ModelRegistry registry = new ModelRegistry(store, loader, opts)) {
-              TextClassifier classifier =
-                  registry.get(ModelId.parse(model), Capability.CLASSIFIER, TextClassifier.class);
-              String positive = a.get("positive-label", null);
-              if (positive == null && classifier.labels().contains("spam")) {
-                positive = "spam";
-              } else if (positive != null && !classifier.labels().contains(positive)) {
-                throw new Args.UsageException(
-                    "--positive-label '"
-                        + positive
-                        + "' is not one of the model's labels "
-                        + classifier.labels());
-              }
-              long t0 = System.nanoTime();
-              Evaluation e = Evaluation.run(classifier, dataset, TrainCli.console());
-              double secs = (System.nanoTime() - t0) / 1e9;
-              System.out.printf(
-                  "model %s on %s (%.1f s, %.0f texts/s)%n%n",
-                  classifier.manifest().id(), data, secs, dataset.size() / secs);
-              System.out.print(e.report(positive));
-            }
-          }
-        });
+  @Option(
+      names = "--store",
+      paramLabel = "LOC",
+      description = {
+        "model store",
+        "(default: $MAAS_MODEL_STORE, else $MAAS_HOME/models;",
+        "here ${DEFAULT-VALUE})"
+      })
+  String store;
+
+  public static void main(String[] args) {
+    Cli.exit(new EvaluateCli(), args);
+  }
+
+  @Override
+  void run() throws Exception {
+    boolean isPreset = preset != null;
+    if (isPreset && !TrainCli.PRESET.equals(preset)) {
+      throw new UsageException("unknown preset '" + preset + "'; known: " + TrainCli.PRESET);
+    }
+    String modelRef = model != null ? model : isPreset ? TrainCli.PRESET_NAME : null;
+    String dataLoc =
+        data != null
+            ? data
+            : isPreset
+                ? Defaults.spamAssassinDir().resolve(SpamAssassinCorpus.EVAL_FILE).toString()
+                : null;
+    if (modelRef == null || dataLoc == null) {
+      throw new UsageException("give --model and --data, or --preset " + TrainCli.PRESET);
+    }
+    LabelledDataset dataset;
+    try (software.amazon.awssdk.services.s3.S3Client s3 = TrainCli.s3For(dataLoc)) {
+      dataset = LabelledDataset.read(DatasetSource.routing(s3), dataLoc);
+    }
+    try (ModelStore s = ModelStores.open(store)) {
+      Engine runtime = Engine.start(EngineOptions.defaults());
+      PackageLoader loader =
+          new PackageLoader(s, new PackageCache(Defaults.cache(), 0), LoadMode.CACHE, runtime);
+      RegistryOptions opts =
+          new RegistryOptions(
+              Duration.ofMinutes(10), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
+      try (ModelRegistry registry = new ModelRegistry(s, loader, opts)) {
+        TextClassifier classifier =
+            registry.get(ModelId.parse(modelRef), Capability.CLASSIFIER, TextClassifier.class);
+        String positive = positiveLabel;
+        if (positive == null && classifier.labels().contains("spam")) {
+          positive = "spam";
+        } else if (positive != null && !classifier.labels().contains(positive)) {
+          throw new UsageException(
+              "--positive-label '"
+                  + positive
+                  + "' is not one of the model's labels "
+                  + classifier.labels());
+        }
+        long t0 = System.nanoTime();
+        Evaluation e = Evaluation.run(classifier, dataset, TrainCli.console());
+        double secs = (System.nanoTime() - t0) / 1e9;
+        out()
+            .printf(
+                "model %s on %s (%.1f s, %.0f texts/s)%n%n",
+                classifier.manifest().id(), dataLoc, secs, dataset.size() / secs);
+        out().print(e.report(positive));
+        out().flush();
+      }
+    }
   }
 }

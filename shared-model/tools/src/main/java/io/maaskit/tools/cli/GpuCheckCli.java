@@ -15,73 +15,99 @@ import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.tools.quant.AccuracyGate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code scripts/gpu-check}: embeds a fixed set of inputs on CPU (fp32) and on GPU (fp16), prints
  * the cosine between the two and the speed-up. Without a CUDA device it says so and exits 0.
  */
-public final class GpuCheckCli {
-  static final String USAGE =
-      """
-      usage: scripts/gpu-check [--model NAME] [--store LOC] [--batch N] [--rounds N]
+@Command(
+    name = "scripts/gpu-check",
+    sortOptions = false,
+    description = {
+      "Compares CPU (fp32) and GPU (fp16) embeddings of a fixed input set: prints min/mean cosine and",
+      "the GPU speed-up on batches. Exits 0 with a message when no CUDA device is visible.",
+      ""
+    })
+public final class GpuCheckCli extends CliCommand {
+  @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      description = "package to check (default: ${DEFAULT-VALUE})")
+  String model = "all-minilm-l6-v2";
 
-      Compares CPU (fp32) and GPU (fp16) embeddings of a fixed input set: prints min/mean cosine and
-      the GPU speed-up on batches. Exits 0 with a message when no CUDA device is visible.
-        --model NAME   package to check (default all-minilm-l6-v2)
-        --store LOC    store holding it (default $MAAS_MODEL_STORE or ~/.cache/maaskit/models)
-        --batch N      batch size for the timing (default 64)
-        --rounds N     timed rounds per device (default 10)
-      """;
+  @Option(
+      names = "--store",
+      paramLabel = "LOC",
+      description = {
+        "store holding it",
+        "(default: $MAAS_MODEL_STORE, else $MAAS_HOME/models;",
+        "here ${DEFAULT-VALUE})"
+      })
+  String store;
 
-  private GpuCheckCli() {}
+  @Option(
+      names = "--batch",
+      paramLabel = "N",
+      description = "batch size for the timing (default: ${DEFAULT-VALUE})")
+  int batch = 64;
 
-  public static void main(String[] argv) {
-    Args.run(
-        USAGE,
-        argv,
-        () -> {
-          Args a = Args.parse(argv, Set.of("model", "store", "batch", "rounds"), Set.of());
-          Engine cpu = Engine.start(new EngineOptions("cpu", 0));
-          if (cpu.gpuCount() == 0) {
-            System.out.println(
-                "gpu-check: no CUDA device is visible to the PyTorch engine ("
-                    + cpu.version()
-                    + ", "
-                    + System.getProperty("ai.djl.pytorch.flavor", "natives from the classpath")
-                    + "); nothing to compare. Run it on a GPU machine with CUDA natives (the GPU image has them).");
-            return;
-          }
-          Engine gpu = cpu.onDevice(Device.gpu());
-          try (ModelStore store = ModelStores.open(a.get("store", Defaults.store()))) {
-            ModelManifest m =
-                store.manifest(store.resolve(ModelId.parse(a.get("model", "all-minilm-l6-v2"))));
-            // The same verified load path as the server, once per device; memory mode writes
-            // nothing to disk.
-            List<String> inputs = inputs(a.getInt("batch", 64));
-            try (TextEncoder onCpu = load(store, m, cpu);
-                TextEncoder onGpu = load(store, m, gpu)) {
-              float[][] c = EmbeddingService.embed(onCpu, inputs, true).vectors();
-              float[][] g = EmbeddingService.embed(onGpu, inputs, true).vectors();
-              double min = 1;
-              double sum = 0;
-              for (int i = 0; i < c.length; i++) {
-                double cos = AccuracyGate.cosine(c[i], g[i]);
-                min = Math.min(min, cos);
-                sum += cos;
-              }
-              int rounds = a.getInt("rounds", 10);
-              double cpuMs = time(onCpu, inputs, rounds);
-              double gpuMs = time(onGpu, inputs, rounds);
-              System.out.printf(
-                  "model %s, %d inputs: cosine CPU fp32 vs GPU fp16 min %.6f mean %.6f%n",
-                  m.id(), c.length, min, sum / c.length);
-              System.out.printf(
-                  "batch of %d: CPU %.1f ms, GPU %.1f ms, speed-up %.1fx%n",
-                  inputs.size(), cpuMs, gpuMs, cpuMs / gpuMs);
-            }
-          }
-        });
+  @Option(
+      names = "--rounds",
+      paramLabel = "N",
+      description = "timed rounds per device (default: ${DEFAULT-VALUE})")
+  int rounds = 10;
+
+  public static void main(String[] args) {
+    Cli.exit(new GpuCheckCli(), args);
+  }
+
+  @Override
+  void run() throws Exception {
+    if (batch <= 0 || rounds <= 0) {
+      throw new UsageException("--batch and --rounds must be > 0");
+    }
+    Engine cpu = Engine.start(new EngineOptions("cpu", 0));
+    if (cpu.gpuCount() == 0) {
+      out()
+          .println(
+              "gpu-check: no CUDA device is visible to the PyTorch engine ("
+                  + cpu.version()
+                  + ", "
+                  + System.getProperty("ai.djl.pytorch.flavor", "natives from the classpath")
+                  + "); nothing to compare. Run it on a GPU machine with CUDA natives (the GPU image has them).");
+      return;
+    }
+    Engine gpu = cpu.onDevice(Device.gpu());
+    try (ModelStore s = ModelStores.open(store)) {
+      ModelManifest m = s.manifest(s.resolve(ModelId.parse(model)));
+      // The same verified load path as the server, once per device; memory mode writes
+      // nothing to disk.
+      List<String> inputs = inputs(batch);
+      try (TextEncoder onCpu = load(s, m, cpu);
+          TextEncoder onGpu = load(s, m, gpu)) {
+        float[][] c = EmbeddingService.embed(onCpu, inputs, true).vectors();
+        float[][] g = EmbeddingService.embed(onGpu, inputs, true).vectors();
+        double min = 1;
+        double sum = 0;
+        for (int i = 0; i < c.length; i++) {
+          double cos = AccuracyGate.cosine(c[i], g[i]);
+          min = Math.min(min, cos);
+          sum += cos;
+        }
+        double cpuMs = time(onCpu, inputs, rounds);
+        double gpuMs = time(onGpu, inputs, rounds);
+        out()
+            .printf(
+                "model %s, %d inputs: cosine CPU fp32 vs GPU fp16 min %.6f mean %.6f%n",
+                m.id(), c.length, min, sum / c.length);
+        out()
+            .printf(
+                "batch of %d: CPU %.1f ms, GPU %.1f ms, speed-up %.1fx%n",
+                inputs.size(), cpuMs, gpuMs, cpuMs / gpuMs);
+      }
+    }
   }
 
   static TextEncoder load(ModelStore store, ModelManifest m, Engine runtime)
@@ -91,7 +117,7 @@ public final class GpuCheckCli {
       return enc;
     }
     model.close();
-    throw new Args.UsageException("model " + m.id() + " is not an embedding model");
+    throw new UsageException("model " + m.id() + " is not an embedding model");
   }
 
   static List<String> inputs(int n) {

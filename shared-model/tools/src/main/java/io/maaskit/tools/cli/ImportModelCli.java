@@ -8,121 +8,168 @@ import io.maaskit.tools.importer.ImportOptions;
 import io.maaskit.tools.importer.OnnxBertImporter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code scripts/import-model}: ONNX export or Hugging Face directory → model package in a store.
  */
-public final class ImportModelCli {
-  static final String USAGE =
-      """
-      usage: scripts/import-model (--onnx FILE --tokenizer FILE | --hf-dir DIR | --builtin NAME)
-                                  [--name NAME] [--version V] [--pooling mean|cls] [--no-normalize]
-                                  [--max-length N] [--store PATH|s3://bucket/prefix] [--overwrite]
+@Command(
+    name = "scripts/import-model",
+    sortOptions = false,
+    description = {
+      "Turns a BERT-family encoder into a model package and publishes it to a store.",
+      ""
+    })
+public final class ImportModelCli extends CliCommand {
+  /** Where the encoder comes from: exactly one. */
+  static final class Source {
+    @ArgGroup(exclusive = false, multiplicity = "1")
+    Onnx onnx;
 
-      Turns a BERT-family encoder into a model package and publishes it to a store.
-        --onnx FILE        Hugging Face-style ONNX export (float32, or ONNX Runtime dynamic int8)
-        --tokenizer FILE   its tokenizer.json
-        --hf-dir DIR       Hugging Face directory: config.json + model.safetensors + tokenizer.json
-        --builtin NAME     an encoder shipped in a Maven Central jar: all-minilm-l6-v2(-q),
-                           bge-small-en-v1.5(-q), e5-small-v2(-q)
-        --name NAME        package name (default: the builtin name, or the file/dir name)
-        --version V        package version (default 1)
-        --pooling P        mean or cls (default: detected, else mean)
-        --no-normalize     do not L2-normalize embeddings by default
-        --max-length N     truncate inputs to N tokens (default: the model's maximum)
-        --store LOC        target store (default $MAAS_MODEL_STORE, else ~/.cache/maaskit/models)
-        --overwrite        replace an existing version
-      """;
+    @Option(
+        names = "--hf-dir",
+        paramLabel = "DIR",
+        description = "Hugging Face directory: config.json + model.safetensors + tokenizer.json")
+    Path hfDir;
 
-  private ImportModelCli() {}
+    @Option(
+        names = "--builtin",
+        paramLabel = "NAME",
+        description = {
+          "an encoder shipped in a Maven Central jar: all-minilm-l6-v2(-q),",
+          "bge-small-en-v1.5(-q), e5-small-v2(-q)"
+        })
+    String builtin;
+  }
 
-  public static void main(String[] argv) {
-    Args.run(
-        USAGE,
-        argv,
-        () -> {
-          Args a =
-              Args.parse(
-                  argv,
-                  Set.of(
-                      "onnx",
-                      "tokenizer",
-                      "hf-dir",
-                      "builtin",
-                      "name",
-                      "version",
-                      "pooling",
-                      "max-length",
-                      "store"),
-                  Set.of("no-normalize", "overwrite"));
-          int sources =
-              (a.has("onnx") ? 1 : 0) + (a.has("hf-dir") ? 1 : 0) + (a.has("builtin") ? 1 : 0);
-          if (sources != 1) {
-            throw new Args.UsageException("give exactly one of --onnx, --hf-dir, --builtin");
-          }
-          String pooling = a.get("pooling", null);
-          if (pooling != null && !pooling.equals("mean") && !pooling.equals("cls")) {
-            throw new Args.UsageException("--pooling must be mean or cls");
-          }
-          Integer maxLen = a.has("max-length") ? a.getInt("max-length", 0) : null;
-          Path staging = Files.createTempDirectory("maas-import-");
-          ConsoleProgress progress = new ConsoleProgress();
-          ModelManifest m;
-          if (a.has("builtin")) {
-            String b = a.get("builtin", null);
-            Path[] files = Builtins.extract(b, staging.resolve("src"));
-            String name = a.get("name", b);
-            m =
-                OnnxBertImporter.importModel(
-                    files[0],
-                    files[1],
-                    staging.resolve("pkg"),
-                    new ImportOptions(
-                        name,
-                        a.get("version", "1"),
-                        pooling == null ? Builtins.POOLING.get(b) : pooling,
-                        !a.has("no-normalize"),
-                        maxLen == null ? Builtins.MAX_LENGTH.get(b) : maxLen),
-                    progress);
-          } else if (a.has("onnx")) {
-            if (!a.has("tokenizer")) {
-              throw new Args.UsageException("--onnx needs --tokenizer");
-            }
-            Path onnx = Path.of(a.get("onnx", null));
-            String name =
-                a.get(
-                    "name",
-                    onnx.getFileName().toString().replaceFirst("\\.onnx$", "").toLowerCase());
-            m =
-                OnnxBertImporter.importModel(
-                    onnx,
-                    Path.of(a.get("tokenizer", null)),
-                    staging.resolve("pkg"),
-                    new ImportOptions(
-                        name, a.get("version", "1"), pooling, !a.has("no-normalize"), maxLen),
-                    progress);
-          } else {
-            Path dir = Path.of(a.get("hf-dir", null));
-            String name = a.get("name", dir.getFileName().toString().toLowerCase());
-            m =
-                HfDirectoryImporter.importModel(
-                    dir,
-                    staging.resolve("pkg"),
-                    new ImportOptions(
-                        name, a.get("version", "1"), pooling, !a.has("no-normalize"), maxLen),
-                    progress);
-          }
-          String storeLoc = a.get("store", Defaults.store());
-          try (ModelStore store = ModelStores.open(storeLoc)) {
-            store.publish(staging.resolve("pkg"), a.has("overwrite"), progress);
-            System.out.printf(
+  /** An ONNX export and its tokenizer. */
+  static final class Onnx {
+    @Option(
+        names = "--onnx",
+        required = true,
+        paramLabel = "FILE",
+        description = "Hugging Face-style ONNX export (float32, or ONNX Runtime dynamic int8)")
+    Path file;
+
+    @Option(
+        names = "--tokenizer",
+        required = true,
+        paramLabel = "FILE",
+        description = "its tokenizer.json")
+    Path tokenizer;
+  }
+
+  /** Pooling of token embeddings. */
+  enum Pooling {
+    mean,
+    cls
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  @Option(
+      names = "--name",
+      paramLabel = "NAME",
+      description = "package name (default: the builtin name, or the file/dir name)")
+  String name;
+
+  @Option(
+      names = "--version",
+      paramLabel = "V",
+      defaultValue = "1",
+      description = "package version (default: ${DEFAULT-VALUE})")
+  String version;
+
+  @Option(
+      names = "--pooling",
+      paramLabel = "P",
+      description = "mean or cls (default: detected, else mean)")
+  Pooling pooling;
+
+  @Option(names = "--no-normalize", description = "do not L2-normalize embeddings by default")
+  boolean noNormalize;
+
+  @Option(
+      names = "--max-length",
+      paramLabel = "N",
+      description = "truncate inputs to N tokens (default: the model's maximum)")
+  Integer maxLength;
+
+  @Option(
+      names = "--store",
+      paramLabel = "LOC",
+      description = {
+        "target store: a directory or s3://bucket/prefix",
+        "(default: $MAAS_MODEL_STORE, else $MAAS_HOME/models;",
+        "here ${DEFAULT-VALUE})"
+      })
+  String store;
+
+  @Option(names = "--overwrite", description = "replace an existing version")
+  boolean overwrite;
+
+  public static void main(String[] args) {
+    Cli.exit(new ImportModelCli(), args);
+  }
+
+  @Override
+  void run() throws Exception {
+    String poolingName = pooling == null ? null : pooling.name();
+    Path staging = Files.createTempDirectory("maas-import-");
+    ConsoleProgress progress = new ConsoleProgress();
+    try {
+      ModelManifest m;
+      if (source.builtin != null) {
+        String b = source.builtin;
+        Path[] files = Builtins.extract(b, staging.resolve("src"));
+        m =
+            OnnxBertImporter.importModel(
+                files[0],
+                files[1],
+                staging.resolve("pkg"),
+                new ImportOptions(
+                    name != null ? name : b,
+                    version,
+                    poolingName == null ? Builtins.POOLING.get(b) : poolingName,
+                    !noNormalize,
+                    maxLength == null ? Builtins.MAX_LENGTH.get(b) : maxLength),
+                progress);
+      } else if (source.onnx != null) {
+        Path onnx = source.onnx.file;
+        String n =
+            name != null
+                ? name
+                : onnx.getFileName().toString().replaceFirst("\\.onnx$", "").toLowerCase();
+        m =
+            OnnxBertImporter.importModel(
+                onnx,
+                source.onnx.tokenizer,
+                staging.resolve("pkg"),
+                new ImportOptions(n, version, poolingName, !noNormalize, maxLength),
+                progress);
+      } else {
+        Path dir = source.hfDir;
+        String n = name != null ? name : dir.getFileName().toString().toLowerCase();
+        m =
+            HfDirectoryImporter.importModel(
+                dir,
+                staging.resolve("pkg"),
+                new ImportOptions(n, version, poolingName, !noNormalize, maxLength),
+                progress);
+      }
+      try (ModelStore target = ModelStores.open(store)) {
+        target.publish(staging.resolve("pkg"), overwrite, progress);
+        out()
+            .printf(
                 "imported %s (%s, %s, %.1f MB) into %s%n",
-                m.id(), m.task(), m.dtype(), m.totalBytes() / 1e6, store.uri());
-          } finally {
-            deleteRecursively(staging);
-          }
-        });
+                m.id(), m.task(), m.dtype(), m.totalBytes() / 1e6, target.uri());
+      }
+    } finally {
+      deleteRecursively(staging);
+    }
   }
 
   static void deleteRecursively(Path p) throws java.io.IOException {

@@ -20,153 +20,195 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Set;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code scripts/quantize}: float32 package → int8 package, published only if the accuracy gate
  * passes.
  */
-public final class QuantizeCli {
-  static final String USAGE =
-      """
-      usage: scripts/quantize SOURCE [--store LOC] [--name NAME] [--version V] [--min-cosine X]
-                              [--calibration FILE] [--fp32-embeddings] [--out DIR | --out-store LOC]
-                              [--overwrite]
+@Command(
+    name = "scripts/quantize",
+    sortOptions = false,
+    description = {
+      "Quantizes a float32 model package to int8: linear weights symmetric int8 per output channel,",
+      "embedding tables int8 per row, biases and LayerNorm kept float32. Before anything is written,",
+      "the float32 and int8 models embed the calibration set side by side; if any input's cosine is",
+      "below --min-cosine the package is refused (exit 1, nothing left behind). The measured min/mean",
+      "cosine go into the manifest.",
+      ""
+    },
+    footer = {
+      "",
+      "Example:",
+      "  scripts/import-model --builtin bge-small-en-v1.5",
+      "  scripts/quantize bge-small-en-v1.5            # publishes bge-small-en-v1.5-int8@1"
+    })
+public final class QuantizeCli extends CliCommand {
+  @Parameters(
+      index = "0",
+      paramLabel = "SOURCE",
+      description = "a package directory (with maas-model.json), or NAME[@VERSION] in --store")
+  String source;
 
-      Quantizes a float32 model package to int8: linear weights symmetric int8 per output channel,
-      embedding tables int8 per row, biases and LayerNorm kept float32. Before anything is written,
-      the float32 and int8 models embed the calibration set side by side; if any input's cosine is
-      below --min-cosine the package is refused (exit 1, nothing left behind). The measured min/mean
-      cosine go into the manifest.
-        SOURCE              a package directory (with maas-model.json), or NAME[@VERSION] in --store
-        --store LOC         store to read SOURCE from and publish to
-                            (default $MAAS_MODEL_STORE, else ~/.cache/maaskit/models)
-        --out-store LOC     publish to this store instead of --store
-        --out DIR           write the package directory to DIR instead of publishing it
-        --name NAME         name of the int8 package (default: SOURCE's name + "-int8")
-        --version V         its version (default: SOURCE's version)
-        --min-cosine X      the gate's per-input threshold, in (0, 1] (default 0.99)
-        --calibration FILE  gate on your own inputs (UTF-8, one per line, \\n for a newline)
-                            instead of the calibration set shipped with the kit
-        --fp32-embeddings   keep the embedding tables in float32 (MiniLM: 65% of float32 instead
-                            of 26%, for a small accuracy gain)
-        --overwrite         replace an existing package with that name and version
+  @Option(
+      names = "--store",
+      paramLabel = "LOC",
+      description = {
+        "store to read SOURCE from and publish to",
+        "(default: $MAAS_MODEL_STORE, else $MAAS_HOME/models;",
+        "here ${DEFAULT-VALUE})"
+      })
+  String store;
 
-      Example:
-        scripts/import-model --builtin bge-small-en-v1.5
-        scripts/quantize bge-small-en-v1.5            # publishes bge-small-en-v1.5-int8@1
-      """;
+  /** Where the int8 package goes instead of --store: at most one. */
+  static final class Destination {
+    @Option(
+        names = "--out-store",
+        paramLabel = "LOC",
+        description = "publish to this store instead of --store")
+    String outStore;
 
-  private QuantizeCli() {}
+    @Option(
+        names = "--out",
+        paramLabel = "DIR",
+        description = "write the package directory to DIR instead of publishing it")
+    Path out;
+  }
 
-  public static void main(String[] argv) {
-    Args.run(
-        USAGE,
-        argv,
-        () -> {
-          Args a =
-              Args.parse(
-                  argv,
-                  Set.of(
-                      "store", "out-store", "out", "name", "version", "min-cosine", "calibration"),
-                  Set.of("fp32-embeddings", "overwrite"));
-          if (a.positional().size() != 1) {
-            throw new Args.UsageException(
-                "give exactly one SOURCE (a package directory or a model name)");
+  @ArgGroup(exclusive = true)
+  Destination destination = new Destination();
+
+  @Option(
+      names = "--name",
+      paramLabel = "NAME",
+      description = "name of the int8 package (default: SOURCE's name + \"-int8\")")
+  String name;
+
+  @Option(
+      names = "--version",
+      paramLabel = "V",
+      description = "its version (default: SOURCE's version)")
+  String version;
+
+  @Option(
+      names = "--min-cosine",
+      paramLabel = "X",
+      description = "the gate's per-input threshold, in (0, 1] (default: ${DEFAULT-VALUE})")
+  double minCosine = AccuracyGate.DEFAULT_MIN_COSINE;
+
+  @Option(
+      names = "--calibration",
+      paramLabel = "FILE",
+      description = {
+        "gate on your own inputs (UTF-8, one per line, \\n for a newline)",
+        "instead of the calibration set shipped with the kit"
+      })
+  Path calibrationFile;
+
+  @Option(
+      names = "--fp32-embeddings",
+      description = {
+        "keep the embedding tables in float32 (MiniLM: 65%% of float32 instead",
+        "of 26%%, for a small accuracy gain)"
+      })
+  boolean fp32Embeddings;
+
+  @Option(
+      names = "--overwrite",
+      description = "replace an existing package with that name and version")
+  boolean overwrite;
+
+  public static void main(String[] args) {
+    Cli.exit(new QuantizeCli(), args);
+  }
+
+  @Override
+  void run() throws Exception {
+    if (!(minCosine > 0 && minCosine <= 1)) {
+      throw new UsageException("--min-cosine must be in (0, 1], got " + minCosine);
+    }
+    CalibrationSet calibration =
+        calibrationFile != null
+            ? CalibrationSet.read(calibrationFile)
+            : CalibrationSet.calibration();
+    QuantizeOptions options =
+        new QuantizeOptions(name, version, minCosine, calibration, !fp32Embeddings);
+
+    Path staging = Files.createTempDirectory("maas-quantize-");
+    try (ModelStore from = ModelStores.open(store);
+        ModelStore outStore =
+            destination.outStore != null ? ModelStores.open(destination.outStore) : null) {
+      Path srcDir = Path.of(source);
+      boolean inStore = !Files.isRegularFile(srcDir.resolve(ModelManifest.FILE));
+      ModelId srcId = inStore ? from.resolve(ModelId.parse(source)) : null;
+      ModelManifest src = inStore ? from.manifest(srcId) : ModelPackage.read(srcDir);
+      ModelId target =
+          new ModelId(
+              options.name() != null ? options.name() : src.name() + "-int8",
+              options.version() != null ? options.version() : src.version());
+      ModelStore publishTo = outStore != null ? outStore : from;
+      Path outDir = destination.out != null ? destination.out.toAbsolutePath() : null;
+      refuseExisting(outDir, publishTo, target, overwrite); // before any download or compute
+      if (inStore) {
+        srcDir = fetch(from, srcId, src, staging.resolve("src"));
+      }
+
+      System.err.printf(
+          "quantizing %s (%s, %.1f MB) to int8; accuracy gate: %d inputs of %s, min cosine %s%n",
+          src.id(),
+          src.architecture(),
+          src.totalBytes() / 1e6,
+          calibration.size(),
+          calibration.name(),
+          minCosine);
+      Engine runtime = Engine.start(EngineOptions.defaults());
+      Quantizer quantizer = new Quantizer(runtime);
+      Quantizer.Result r;
+      String where;
+      if (outDir != null) {
+        // Next to the target, so the final rename is atomic and an old package survives a
+        // refusal.
+        Files.createDirectories(outDir.getParent());
+        Path fresh =
+            outDir.resolveSibling(
+                "." + outDir.getFileName() + "-" + ProcessHandle.current().pid() + ".new");
+        try {
+          r = quantizer.quantize(srcDir, fresh, options, new StepProgress());
+          if (Files.exists(outDir)) {
+            ImportModelCli.deleteRecursively(
+                outDir); // refuseExisting allowed it: --overwrite or empty
           }
-          if (a.has("out") && a.has("out-store")) {
-            throw new Args.UsageException("give --out or --out-store, not both");
-          }
-          double minCosine = a.getDouble("min-cosine", AccuracyGate.DEFAULT_MIN_COSINE);
-          if (!(minCosine > 0 && minCosine <= 1)) {
-            throw new Args.UsageException("--min-cosine must be in (0, 1], got " + minCosine);
-          }
-          CalibrationSet calibration =
-              a.has("calibration")
-                  ? CalibrationSet.read(Path.of(a.get("calibration", null)))
-                  : CalibrationSet.calibration();
-          QuantizeOptions options =
-              new QuantizeOptions(
-                  a.get("name", null),
-                  a.get("version", null),
-                  minCosine,
-                  calibration,
-                  !a.has("fp32-embeddings"));
-          boolean overwrite = a.has("overwrite");
-          String storeLoc = a.get("store", Defaults.store());
-          String source = a.positional().get(0);
-
-          Path staging = Files.createTempDirectory("maas-quantize-");
-          try (ModelStore store = ModelStores.open(storeLoc);
-              ModelStore outStore =
-                  a.has("out-store") ? ModelStores.open(a.get("out-store", null)) : null) {
-            Path srcDir = Path.of(source);
-            boolean inStore = !Files.isRegularFile(srcDir.resolve(ModelManifest.FILE));
-            ModelId srcId = inStore ? store.resolve(ModelId.parse(source)) : null;
-            ModelManifest src = inStore ? store.manifest(srcId) : ModelPackage.read(srcDir);
-            ModelId target =
-                new ModelId(
-                    options.name() != null ? options.name() : src.name() + "-int8",
-                    options.version() != null ? options.version() : src.version());
-            ModelStore publishTo = outStore != null ? outStore : store;
-            Path outDir = a.has("out") ? Path.of(a.get("out", null)).toAbsolutePath() : null;
-            refuseExisting(outDir, publishTo, target, overwrite); // before any download or compute
-            if (inStore) {
-              srcDir = fetch(store, srcId, src, staging.resolve("src"));
-            }
-
-            System.err.printf(
-                "quantizing %s (%s, %.1f MB) to int8; accuracy gate: %d inputs of %s, min cosine %s%n",
-                src.id(),
-                src.architecture(),
-                src.totalBytes() / 1e6,
-                calibration.size(),
-                calibration.name(),
-                minCosine);
-            Engine runtime = Engine.start(EngineOptions.defaults());
-            Quantizer quantizer = new Quantizer(runtime);
-            Quantizer.Result r;
-            String where;
-            if (outDir != null) {
-              // Next to the target, so the final rename is atomic and an old package survives a
-              // refusal.
-              Files.createDirectories(outDir.getParent());
-              Path fresh =
-                  outDir.resolveSibling(
-                      "." + outDir.getFileName() + "-" + ProcessHandle.current().pid() + ".new");
-              try {
-                r = quantizer.quantize(srcDir, fresh, options, new StepProgress());
-                if (Files.exists(outDir)) {
-                  ImportModelCli.deleteRecursively(
-                      outDir); // refuseExisting allowed it: --overwrite or empty
-                }
-                Files.move(fresh, outDir, StandardCopyOption.ATOMIC_MOVE);
-              } finally {
-                ImportModelCli.deleteRecursively(fresh);
-              }
-              where = outDir.toString();
-            } else {
-              r = quantizer.quantize(srcDir, staging.resolve("int8"), options, new StepProgress());
-              publishTo.publish(staging.resolve("int8"), overwrite, new ConsoleProgress());
-              where = publishTo.uri();
-            }
-            AccuracyGate.Result g = r.gate();
-            System.out.printf(
-                "quantized %s -> %s: %d -> %d bytes (%.3f of float32) in %.1f s%n",
-                src.id(),
-                r.manifest().id(),
-                r.sourceBytes(),
-                r.bytes(),
-                r.ratio(),
-                r.millis() / 1000.0);
-            System.out.printf(
-                "accuracy gate: %d inputs, min cosine %.6f (input #%d), mean %.6f, threshold %s%n",
-                g.inputs(), g.minCosine(), g.worstIndex(), g.meanCosine(), g.threshold());
-            System.out.printf("wrote %s to %s%n", r.manifest().id(), where);
-          } finally {
-            ImportModelCli.deleteRecursively(staging);
-          }
-        });
+          Files.move(fresh, outDir, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+          ImportModelCli.deleteRecursively(fresh);
+        }
+        where = outDir.toString();
+      } else {
+        r = quantizer.quantize(srcDir, staging.resolve("int8"), options, new StepProgress());
+        publishTo.publish(staging.resolve("int8"), overwrite, new ConsoleProgress());
+        where = publishTo.uri();
+      }
+      AccuracyGate.Result g = r.gate();
+      out()
+          .printf(
+              "quantized %s -> %s: %d -> %d bytes (%.3f of float32) in %.1f s%n",
+              src.id(),
+              r.manifest().id(),
+              r.sourceBytes(),
+              r.bytes(),
+              r.ratio(),
+              r.millis() / 1000.0);
+      out()
+          .printf(
+              "accuracy gate: %d inputs, min cosine %.6f (input #%d), mean %.6f, threshold %s%n",
+              g.inputs(), g.minCosine(), g.worstIndex(), g.meanCosine(), g.threshold());
+      out().printf("wrote %s to %s%n", r.manifest().id(), where);
+    } finally {
+      ImportModelCli.deleteRecursively(staging);
+    }
   }
 
   private static void refuseExisting(
@@ -176,13 +218,13 @@ public final class QuantizeCli {
     }
     if (outDir != null) {
       if (Files.exists(outDir) && (!Files.isDirectory(outDir) || hasEntries(outDir))) {
-        throw new Args.UsageException(outDir + " exists; pass --overwrite to replace it");
+        throw new UsageException(outDir + " exists; pass --overwrite to replace it");
       }
       return;
     }
     try {
       store.manifest(target);
-      throw new Args.UsageException(
+      throw new UsageException(
           "model "
               + target
               + " already exists in "

