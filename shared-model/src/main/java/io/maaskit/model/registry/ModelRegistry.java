@@ -47,8 +47,14 @@ public final class ModelRegistry implements AutoCloseable {
     FAILED
   }
 
-  /** What {@link #status()} reports per model. */
-  public record Status(String model, State state, String error, LoadStats stats, int failures) {}
+  /**
+   * What {@link #status()} reports per model.
+   *
+   * @param engine the engine serving a READY model and its device, e.g. {@code pytorch (cpu())};
+   *     null otherwise
+   */
+  public record Status(
+      String model, State state, String engine, String error, LoadStats stats, int failures) {}
 
   private final ModelStore store;
   private final PackageLoader loader;
@@ -266,6 +272,7 @@ public final class ModelRegistry implements AutoCloseable {
       State s = e.state();
       String err = null;
       LoadStats stats = null;
+      String engine = null;
       if (s == State.FAILED) {
         try {
           e.future.join();
@@ -273,11 +280,18 @@ public final class ModelRegistry implements AutoCloseable {
           err = ex.getCause() == null ? ex.toString() : ex.getCause().getMessage();
         }
       } else if (s == State.READY) {
-        stats = e.future.join().stats();
+        PackageLoader.Loaded loaded = e.future.join();
+        stats = loaded.stats();
+        engine = loaded.model().engine().name() + " (" + loaded.model().engine().device() + ")";
       }
       out.add(
           new Status(
-              e.id.toString(), s, err, stats, e.failuresBefore + (s == State.FAILED ? 1 : 0)));
+              e.id.toString(),
+              s,
+              engine,
+              err,
+              stats,
+              e.failuresBefore + (s == State.FAILED ? 1 : 0)));
     }
     out.sort((a, b) -> a.model().compareTo(b.model()));
     return out;

@@ -148,6 +148,9 @@ class EmbedRoutesTest {
         .statusCode(200)
         .body("models.find { it.model == 'all-minilm-l6-v2@1' }.state", equalTo("READY"))
         .body(
+            "models.find { it.model == 'all-minilm-l6-v2@1' }.engine",
+            org.hamcrest.Matchers.startsWith("pytorch (cpu"))
+        .body(
             "models.find { it.model == 'all-minilm-l6-v2@1' }.stats.bytesLocal",
             org.hamcrest.Matchers.greaterThan(1_000_000));
   }
