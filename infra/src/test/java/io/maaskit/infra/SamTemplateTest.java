@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.maaskit.functions.routes.Routes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -224,16 +225,31 @@ class SamTemplateTest {
   }
 
   @Test
-  void routesMatchTheCdkStackAndTargetTheLiveAlias() {
-    Set<String> keys =
+  void routesAreTheRouteTableAndTargetTheLiveAlias() {
+    Set<String> template =
         resources(tpl, "AWS::ApiGatewayV2::Route").values().stream()
             .map(r -> (String) at(r, "Properties", "RouteKey"))
             .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> table =
+        Routes.apiGateway().stream()
+            .map(Routes.Route::key)
+            .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> missing = new TreeSet<>(table);
+    missing.removeAll(template);
+    Set<String> extra = new TreeSet<>(template);
+    extra.removeAll(table);
+    assertTrue(
+        missing.isEmpty() && extra.isEmpty(),
+        "sam-template.yaml's API routes differ from the route table (Routes.apiGateway()): "
+            + "in the table but not in the template "
+            + missing
+            + "; in the template but not in the table "
+            + extra);
     Set<String> cdk =
         MaasConstructs.ROUTES.stream()
             .map(r -> r.method() + " " + r.path())
             .collect(Collectors.toCollection(TreeSet::new));
-    assertEquals(cdk, keys);
+    assertEquals(table, cdk, "the CDK stacks build their routes from the table");
     assertEquals(
         Map.of("Ref", "HttpFunction.Alias"),
         at(tpl, "Resources", "HttpApiIntegration", "Properties", "IntegrationUri"));

@@ -321,6 +321,7 @@ class ServerlessStackTest {
                 "POST /v1/embeddings",
                 "GET /v1/models",
                 "POST /predict",
+                "POST /classify",
                 "GET /info")),
         keys);
     for (var r : routes.values()) {
