@@ -120,7 +120,7 @@ public final class Args {
       System.exit(2);
     } catch (Exception e) {
       System.err.println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-      if (System.getenv("MAAS_DEBUG") != null) {
+      if (Defaults.debug()) {
         e.printStackTrace();
       }
       System.exit(1);

@@ -9,7 +9,6 @@ import io.maaskit.model.registry.RegistryOptions;
 import io.maaskit.model.runtime.RuntimeOptions;
 import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.PackageCache;
 import io.maaskit.training.DatasetSource;
 import io.maaskit.training.Evaluation;
@@ -72,7 +71,7 @@ public final class EvaluateCli {
           try (software.amazon.awssdk.services.s3.S3Client s3 = TrainCli.s3For(data)) {
             dataset = LabelledDataset.read(DatasetSource.routing(s3), data);
           }
-          try (ModelStore store = ModelStores.open(a.get("store", Defaults.store()))) {
+          try (ModelStore store = Defaults.openStore(a.get("store", Defaults.store()))) {
             TorchRuntime runtime = TorchRuntime.start(RuntimeOptions.defaults());
             PackageLoader loader =
                 new PackageLoader(

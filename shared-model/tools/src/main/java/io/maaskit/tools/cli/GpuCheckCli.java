@@ -10,7 +10,6 @@ import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.runtime.RuntimeOptions;
 import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
 import io.maaskit.tools.quant.AccuracyGate;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +51,7 @@ public final class GpuCheckCli {
             return;
           }
           TorchRuntime gpu = cpu.onDevice(Device.gpu());
-          try (ModelStore store = ModelStores.open(a.get("store", Defaults.store()))) {
+          try (ModelStore store = Defaults.openStore(a.get("store", Defaults.store()))) {
             ModelManifest m =
                 store.manifest(store.resolve(ModelId.parse(a.get("model", "all-minilm-l6-v2"))));
             // The same verified load path as the server, once per device; memory mode writes

@@ -2,7 +2,6 @@ package io.maaskit.tools.cli;
 
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
 import io.maaskit.tools.importer.HfDirectoryImporter;
 import io.maaskit.tools.importer.ImportOptions;
 import io.maaskit.tools.importer.OnnxBertImporter;
@@ -114,7 +113,7 @@ public final class ImportModelCli {
                     progress);
           }
           String storeLoc = a.get("store", Defaults.store());
-          try (ModelStore store = ModelStores.open(storeLoc)) {
+          try (ModelStore store = Defaults.openStore(storeLoc)) {
             store.publish(staging.resolve("pkg"), a.has("overwrite"), progress);
             System.out.printf(
                 "imported %s (%s, %s, %.1f MB) into %s%n",

@@ -87,7 +87,7 @@ public final class PublishModelCli {
       }
       return ModelStores.open(target);
     }
-    S3Settings s = S3Settings.fromEnvironment();
+    S3Settings s = Defaults.s3Settings();
     if (tuned) {
       long part = a.has("part-size") ? parseSize(a.get("part-size", null)) : s.partSizeBytes();
       s = s.withTransfer(part, a.getInt("concurrency", s.concurrency()));

@@ -8,7 +8,6 @@ import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.runtime.RuntimeOptions;
 import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.Progress;
 import io.maaskit.tools.quant.AccuracyGate;
 import io.maaskit.tools.quant.CalibrationSet;
@@ -97,9 +96,9 @@ public final class QuantizeCli {
           String source = a.positional().get(0);
 
           Path staging = Files.createTempDirectory("maas-quantize-");
-          try (ModelStore store = ModelStores.open(storeLoc);
+          try (ModelStore store = Defaults.openStore(storeLoc);
               ModelStore outStore =
-                  a.has("out-store") ? ModelStores.open(a.get("out-store", null)) : null) {
+                  a.has("out-store") ? Defaults.openStore(a.get("out-store", null)) : null) {
             Path srcDir = Path.of(source);
             boolean inStore = !Files.isRegularFile(srcDir.resolve(ModelManifest.FILE));
             ModelId srcId = inStore ? store.resolve(ModelId.parse(source)) : null;

@@ -8,8 +8,6 @@ import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.runtime.RuntimeOptions;
 import io.maaskit.model.runtime.TorchRuntime;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
-import io.maaskit.model.store.S3Settings;
 import io.maaskit.model.store.S3Stores;
 import io.maaskit.tools.importer.ImportOptions;
 import io.maaskit.tools.importer.OnnxBertImporter;
@@ -209,7 +207,7 @@ public final class TrainCli {
             throw new Args.UsageException(flagNames(e.getMessage()));
           }
           String storeLoc = a.get("store", Defaults.store());
-          try (ModelStore store = ModelStores.open(storeLoc);
+          try (ModelStore store = Defaults.openStore(storeLoc);
               S3Client s3 = s3For(data, eval)) {
             ensureBase(store, model);
             TorchRuntime runtime = TorchRuntime.start(RuntimeOptions.defaults());
@@ -234,7 +232,7 @@ public final class TrainCli {
   static S3Client s3For(String... locations) {
     for (String l : locations) {
       if (l != null && l.startsWith("s3://")) {
-        return S3Stores.client(S3Settings.fromEnvironment());
+        return S3Stores.client(Defaults.s3Settings());
       }
     }
     return null;
