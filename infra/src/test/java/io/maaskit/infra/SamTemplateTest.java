@@ -134,6 +134,7 @@ class SamTemplateTest {
       assertEquals("true", env.get("MAAS_PRELOAD"));
       assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
       assertFalse(env.containsKey("MAAS_QUEUE_URL"));
+      assertFalse(env.containsKey("MAAS_TRAIN_TIME_LIMIT"), fn + ": the Lambda zips do not train");
       // same variables as the CDK stack
       var cdkEnv = MaasConstructs.lambdaEnvironment("x", true).keySet();
       assertTrue(env.keySet().containsAll(cdkEnv), fn + " lacks some of " + cdkEnv);
@@ -180,12 +181,13 @@ class SamTemplateTest {
       if (s.actions().contains("s3:ListBucket")) {
         assertTrue(toJson(s.body().get("Condition")).contains("Prefix}*"), s.where());
       } else if (s.actions().contains("s3:PutObject")) {
-        // Only the queue function writes: results, and packages published by training messages.
+        // Only the queue function writes, and only results: the Lambda zips do not train, so
+        // nothing may write below the model prefix.
         assertTrue(
             s.where().startsWith("QueueFunction")
-                && (resources.contains("${ResultsPrefix}*")
-                    || resources.contains("${ModelPrefix}*")),
-            s.where());
+                && resources.contains("${ResultsPrefix}*")
+                && !resources.contains("${ModelPrefix}"),
+            s.where() + " " + resources);
       } else {
         assertTrue(resources.contains("Prefix}*"), s.where() + " " + resources);
       }
