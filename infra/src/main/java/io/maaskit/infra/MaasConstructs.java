@@ -1,5 +1,6 @@
 package io.maaskit.infra;
 
+import io.maaskit.functions.routes.Routes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,14 +51,14 @@ public final class MaasConstructs {
   public static final String QUARKUS_HANDLER =
       "io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler::handleRequest";
 
-  /** The HTTP API routes served by the HTTP function. */
+  /**
+   * The HTTP API routes served by the HTTP function: the API Gateway part of the functions' one
+   * route table ({@link Routes#apiGateway()}).
+   */
   public static final List<Route> ROUTES =
-      List.of(
-          new Route(HttpMethod.POST, "/embed"),
-          new Route(HttpMethod.POST, "/v1/embeddings"),
-          new Route(HttpMethod.GET, "/v1/models"),
-          new Route(HttpMethod.POST, "/predict"),
-          new Route(HttpMethod.GET, "/info"));
+      Routes.apiGateway().stream()
+          .map(r -> new Route(HttpMethod.valueOf(r.method().name()), r.path()))
+          .toList();
 
   /** S3 key prefixes: no leading slash, must end with a slash (e.g. {@code models/}). */
   public static final String PREFIX_PATTERN = "^[A-Za-z0-9][A-Za-z0-9!_.*'()/-]*/$";

@@ -145,10 +145,8 @@ public class MaasServerlessStack extends Stack {
     queueFunction.addEnvironment("DJL_CACHE_DIR", "/tmp/djl");
     MaasConstructs.acknowledgeSnapStartPublish(queueFunction);
     queueFunction.addEnvironment("MAAS_RESULTS_URI", resultsUri);
-    // Training messages must finish inside the function timeout (120 s) with margin.
-    queueFunction.addEnvironment("MAAS_TRAIN_TIME_LIMIT", "100s");
-    // Training messages publish new package versions below the model prefix.
-    MaasConstructs.readWritePrefix(modelBucket, modelPrefix.getValueAsString())
+    // Read only: the Lambda zip carries no training, so the queue function publishes no packages.
+    MaasConstructs.readPrefix(modelBucket, modelPrefix.getValueAsString())
         .forEach(queueFunction::addToRolePolicy);
     MaasConstructs.readWritePrefix(modelBucket, resultsPrefix.getValueAsString())
         .forEach(queueFunction::addToRolePolicy);

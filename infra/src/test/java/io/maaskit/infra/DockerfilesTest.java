@@ -28,7 +28,7 @@ class DockerfilesTest {
             "functions/http-lambda/target/function.zip",
             "DJL_CACHE_DIR=/opt/djl",
             "-Dai.djl.offline=true",
-            "io.maaskit.model.engine.pytorch.EngineWarmup",
+            "io.maaskit.functions.EngineWarmup",
             "libtorch_cpu.so",
             "CMD [\"" + MaasConstructs.QUARKUS_HANDLER + "\"]"));
   }
@@ -46,7 +46,7 @@ class DockerfilesTest {
             "PYTORCH_FLAVOR=cu128",
             "DJL_CACHE_DIR=/opt/djl",
             "MAAS_DEVICE=gpu",
-            "io.maaskit.model.engine.pytorch.EngineWarmup",
+            "io.maaskit.functions.EngineWarmup",
             "libtorch_cuda.so",
             "USER maas",
             "CMD [\"java\", \"-jar\", \"/app/quarkus-run.jar\"]"));

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.maaskit.functions.routes.Routes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,6 +134,7 @@ class SamTemplateTest {
       assertEquals("true", env.get("MAAS_PRELOAD"));
       assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
       assertFalse(env.containsKey("MAAS_QUEUE_URL"));
+      assertFalse(env.containsKey("MAAS_TRAIN_TIME_LIMIT"), fn + ": the Lambda zips do not train");
       // same variables as the CDK stack
       var cdkEnv = MaasConstructs.lambdaEnvironment("x", true).keySet();
       assertTrue(env.keySet().containsAll(cdkEnv), fn + " lacks some of " + cdkEnv);
@@ -179,12 +181,13 @@ class SamTemplateTest {
       if (s.actions().contains("s3:ListBucket")) {
         assertTrue(toJson(s.body().get("Condition")).contains("Prefix}*"), s.where());
       } else if (s.actions().contains("s3:PutObject")) {
-        // Only the queue function writes: results, and packages published by training messages.
+        // Only the queue function writes, and only results: the Lambda zips do not train, so
+        // nothing may write below the model prefix.
         assertTrue(
             s.where().startsWith("QueueFunction")
-                && (resources.contains("${ResultsPrefix}*")
-                    || resources.contains("${ModelPrefix}*")),
-            s.where());
+                && resources.contains("${ResultsPrefix}*")
+                && !resources.contains("${ModelPrefix}"),
+            s.where() + " " + resources);
       } else {
         assertTrue(resources.contains("Prefix}*"), s.where() + " " + resources);
       }
@@ -224,16 +227,31 @@ class SamTemplateTest {
   }
 
   @Test
-  void routesMatchTheCdkStackAndTargetTheLiveAlias() {
-    Set<String> keys =
+  void routesAreTheRouteTableAndTargetTheLiveAlias() {
+    Set<String> template =
         resources(tpl, "AWS::ApiGatewayV2::Route").values().stream()
             .map(r -> (String) at(r, "Properties", "RouteKey"))
             .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> table =
+        Routes.apiGateway().stream()
+            .map(Routes.Route::key)
+            .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> missing = new TreeSet<>(table);
+    missing.removeAll(template);
+    Set<String> extra = new TreeSet<>(template);
+    extra.removeAll(table);
+    assertTrue(
+        missing.isEmpty() && extra.isEmpty(),
+        "sam-template.yaml's API routes differ from the route table (Routes.apiGateway()): "
+            + "in the table but not in the template "
+            + missing
+            + "; in the template but not in the table "
+            + extra);
     Set<String> cdk =
         MaasConstructs.ROUTES.stream()
             .map(r -> r.method() + " " + r.path())
             .collect(Collectors.toCollection(TreeSet::new));
-    assertEquals(cdk, keys);
+    assertEquals(table, cdk, "the CDK stacks build their routes from the table");
     assertEquals(
         Map.of("Ref", "HttpFunction.Alias"),
         at(tpl, "Resources", "HttpApiIntegration", "Properties", "IntegrationUri"));

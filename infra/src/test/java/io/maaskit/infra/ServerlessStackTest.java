@@ -180,9 +180,9 @@ class ServerlessStackTest {
       } else if (s.actions().contains("s3:PutObject")) {
         assertTrue(
             s.where().startsWith("QueueFunction"), "only the queue function writes: " + s.where());
-        // results, or packages published by training messages: never outside the two prefixes
+        // results only: the Lambda zips do not train, so nothing writes below the model prefix
         assertTrue(
-            resources.contains("ResultsPrefix") || resources.contains("ModelPrefix"), resources);
+            resources.contains("ResultsPrefix") && !resources.contains("ModelPrefix"), resources);
       } else {
         assertEquals(List.of("s3:GetObject"), s.actions(), s.where());
         assertTrue(
@@ -262,6 +262,7 @@ class ServerlessStackTest {
       assertFalse(
           env.containsKey("MAAS_QUEUE_URL"),
           "MAAS_QUEUE_URL would start the polling worker in Lambda");
+      assertFalse(env.containsKey("MAAS_TRAIN_TIME_LIMIT"), "the Lambda zips do not train");
       if (e.getKey().startsWith("QueueFunction")) {
         assertTrue(toJson(env.get("MAAS_RESULTS_URI")).contains("ResultsPrefix"));
       }
@@ -321,6 +322,7 @@ class ServerlessStackTest {
                 "POST /v1/embeddings",
                 "GET /v1/models",
                 "POST /predict",
+                "POST /classify",
                 "GET /info")),
         keys);
     for (var r : routes.values()) {

@@ -6,9 +6,12 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Every setting of the functions, in one place. Environment variables map by name: {@code
- * MAAS_MODEL_STORE} → {@code maas.model-store}, {@code MAAS_DEFAULT_MODEL} → {@code
- * maas.default-model}, and so on. The core receives these as records.
+ * Every setting of the functions, in one place: the one configuration channel. Environment
+ * variables map by name: {@code MAAS_MODEL_STORE} → {@code maas.model-store}, {@code
+ * MAAS_S3_PATH_STYLE} → {@code maas.s3.path-style}, {@code MAAS_QUEUE_WAIT_SECONDS} → {@code
+ * maas.queue.wait-seconds}, and so on. {@link ModelServices} and {@link QueueServices} turn these
+ * into the core's records; a setting the core has a default for is optional here, so each default
+ * is defined once, in the core.
  */
 @ConfigMapping(prefix = "maas")
 public interface MaasConfig {
@@ -36,13 +39,23 @@ public interface MaasConfig {
   @WithDefault("cache")
   String loadMode();
 
-  /** How long a request waits for a loading model before 503 + Retry-After. */
-  @WithDefault("60s")
-  Duration loadWait();
+  /**
+   * How long a request waits for a loading model before 503 + Retry-After; default {@link
+   * io.maaskit.model.registry.RegistryOptions#defaults()}.
+   */
+  Optional<Duration> loadWait();
 
-  /** First backoff after a failed load (doubles per failure, capped at 60 s). */
-  @WithDefault("2s")
-  Duration retryBackoff();
+  /**
+   * First backoff after a failed load (doubles per failure, capped); default {@link
+   * io.maaskit.model.registry.RegistryOptions#defaults()}.
+   */
+  Optional<Duration> retryBackoff();
+
+  /**
+   * Weights the registry may hold in memory, in MB: a load that would go beyond it is refused (503)
+   * until the process restarts; unset or 0 = unlimited.
+   */
+  Optional<Long> memoryBudgetMb();
 
   /** Most inputs per request. */
   @WithDefault("256")
@@ -61,36 +74,96 @@ public interface MaasConfig {
    */
   Optional<String> apiKey();
 
+  /** How the S3 store (and the S3 results sink) reach S3: {@code maas.s3.*}. */
+  S3 s3();
+
+  /** The SQS client: {@code maas.sqs.*}. */
+  Sqs sqs();
+
+  /** The queue worker of long-running deployables: {@code maas.queue.*}. */
+  Queue queue();
+
+  /** Where queue results go: {@code maas.results.*}. */
+  Results results();
+
   /**
-   * S3 endpoint override for S3-compatible stores (else {@code AWS_ENDPOINT_URL_S3} / {@code
-   * AWS_ENDPOINT_URL}).
+   * Longest training job a queue message may start (long-running deployables: the Lambda zips run
+   * no training).
    */
-  Optional<String> s3Endpoint();
-
-  /** SQS endpoint override for SQS-compatible queues (else {@code AWS_ENDPOINT_URL_SQS}). */
-  Optional<String> sqsEndpoint();
-
-  /**
-   * Queue to poll in a long-running process (container, {@code scripts/serve --queue}); unset on
-   * Lambda.
-   */
-  Optional<String> queueUrl();
-
-  /** Where queue results go: {@code s3://bucket/prefix} (one object per message). */
-  Optional<String> resultsUri();
-
-  /** Where queue results go: an output queue URL. */
-  Optional<String> resultsQueueUrl();
-
-  /** Concurrent receivers of the queue worker. */
-  @WithDefault("2")
-  int queueConcurrency();
-
-  /** Longest training job a queue message may start (Lambda stops at 15 minutes). */
   @WithDefault("14m")
-  java.time.Duration trainTimeLimit();
+  Duration trainTimeLimit();
 
   /** Load the default model at start-up (and before a SnapStart snapshot). */
   @WithDefault("false")
   boolean preload();
+
+  /** {@code maas.s3.*}; unset values take {@link io.maaskit.model.store.S3Settings#defaults()}. */
+  interface S3 {
+    /**
+     * An S3-compatible endpoint ({@code MAAS_S3_ENDPOINT}), else the AWS SDKs' {@code
+     * AWS_ENDPOINT_URL_S3}, else {@code AWS_ENDPOINT_URL}; unset = AWS.
+     */
+    @WithDefault("${AWS_ENDPOINT_URL_S3:${AWS_ENDPOINT_URL:}}")
+    Optional<String> endpoint();
+
+    /** Signing region ({@code AWS_REGION}, else {@code AWS_DEFAULT_REGION}; else the SDK chain). */
+    @WithDefault("${AWS_REGION:${AWS_DEFAULT_REGION:}}")
+    Optional<String> region();
+
+    /**
+     * Path-style addressing; unset = on exactly when an endpoint is set. An explicit value wins.
+     */
+    Optional<Boolean> pathStyle();
+
+    /** Part size of ranged GETs and multipart uploads: bytes or {@code 16M}-style. */
+    Optional<String> partSize();
+
+    /** Parts in flight. */
+    Optional<Integer> concurrency();
+
+    /** Attempts per request. */
+    Optional<Integer> maxAttempts();
+  }
+
+  /** {@code maas.sqs.*}. */
+  interface Sqs {
+    /**
+     * An SQS-compatible endpoint, else {@code AWS_ENDPOINT_URL_SQS}, else {@code AWS_ENDPOINT_URL}.
+     */
+    @WithDefault("${AWS_ENDPOINT_URL_SQS:${AWS_ENDPOINT_URL:}}")
+    Optional<String> endpoint();
+  }
+
+  /**
+   * {@code maas.queue.*}; unset values take {@link io.maaskit.model.queue.QueueSettings#of}'s
+   * defaults.
+   */
+  interface Queue {
+    /**
+     * Queue to poll in a long-running process (container, {@code scripts/serve --queue}); unset on
+     * Lambda, which is handed its records.
+     */
+    Optional<String> url();
+
+    /** Concurrent receivers of the queue worker. */
+    Optional<Integer> concurrency();
+
+    /** Long-poll wait per receive, 0–20 s. */
+    Optional<Integer> waitSeconds();
+
+    /** How long a received message stays hidden; 0 = the queue's own setting. */
+    Optional<Integer> visibilitySeconds();
+
+    /** Messages per receive, 1–10. */
+    Optional<Integer> maxMessages();
+  }
+
+  /** {@code maas.results.*}: at least one is needed by anything that handles queue messages. */
+  interface Results {
+    /** {@code s3://bucket/prefix}: one object per message. */
+    Optional<String> uri();
+
+    /** An output queue URL: one message per result. */
+    Optional<String> queueUrl();
+  }
 }

@@ -17,8 +17,9 @@ import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.net.URI;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.Locale;
 import org.jboss.logging.Logger;
 
 /**
@@ -52,30 +53,72 @@ public class ModelServices {
   }
 
   private ModelRegistry create() {
-    String home = System.getProperty("user.home") + "/.cache/maaskit";
-    String storeLoc = config.modelStore().orElse(home + "/models");
+    String storeLoc = storeLocation();
     ModelStore store =
         storeLoc.startsWith("s3://")
             ? S3Stores.open(storeLoc, s3Settings())
             : ModelStores.open(storeLoc);
-    Path cacheDir = Path.of(config.cacheDir().orElse(home + "/cache"));
-    LoadMode mode =
-        switch (config.loadMode().toLowerCase()) {
-          case "cache" -> LoadMode.CACHE;
-          case "memory" -> LoadMode.MEMORY;
-          default ->
-              throw new IllegalArgumentException(
-                  "maas.load-mode must be cache or memory, not " + config.loadMode());
-        };
+    Path cacheDir = cacheDir();
+    LoadMode mode = loadMode();
     runtime = Engine.start(new EngineOptions(config.device(), config.threads()));
     LOG.infof(
         "model store %s, cache %s (%s mode), default model %s",
         store.uri(), cacheDir, mode, config.defaultModel());
     return new ModelRegistry(
         store,
-        new PackageLoader(
-            store, new PackageCache(cacheDir, config.cacheBudgetMb() * 1024 * 1024), mode, runtime),
-        new RegistryOptions(config.loadWait(), config.retryBackoff(), Duration.ofSeconds(60), 0));
+        new PackageLoader(store, new PackageCache(cacheDir, cacheBudgetBytes()), mode, runtime),
+        registryOptions());
+  }
+
+  private static String home() {
+    return System.getProperty("user.home") + "/.cache/maaskit";
+  }
+
+  /** {@code maas.model-store}, else {@code ~/.cache/maaskit/models}. */
+  String storeLocation() {
+    return config.modelStore().orElse(home() + "/models");
+  }
+
+  /** {@code maas.cache-dir}, else {@code ~/.cache/maaskit/cache}. */
+  Path cacheDir() {
+    return Path.of(config.cacheDir().orElse(home() + "/cache"));
+  }
+
+  /** {@code maas.cache-budget-mb} in bytes; 0 = unlimited. */
+  long cacheBudgetBytes() {
+    return mb("maas.cache-budget-mb", config.cacheBudgetMb());
+  }
+
+  /** {@code maas.load-mode}. */
+  LoadMode loadMode() {
+    return switch (config.loadMode().toLowerCase(Locale.ROOT)) {
+      case "cache" -> LoadMode.CACHE;
+      case "memory" -> LoadMode.MEMORY;
+      default ->
+          throw new IllegalArgumentException(
+              "maas.load-mode (MAAS_LOAD_MODE) must be cache or memory, not " + config.loadMode());
+    };
+  }
+
+  /** The registry's options: configured values over {@link RegistryOptions#defaults()}. */
+  RegistryOptions registryOptions() {
+    RegistryOptions d = RegistryOptions.defaults();
+    return new RegistryOptions(
+        config.loadWait().orElse(d.loadWait()),
+        config.retryBackoff().orElse(d.retryBackoff()),
+        d.maxRetryBackoff(),
+        config
+            .memoryBudgetMb()
+            .map(m -> mb("maas.memory-budget-mb", m))
+            .orElse(d.memoryBudgetBytes()),
+        d.latestTtl());
+  }
+
+  private static long mb(String key, long mb) {
+    if (mb < 0) {
+      throw new IllegalArgumentException(key + " must be 0 (unlimited) or more MB, got " + mb);
+    }
+    return Math.multiplyExact(mb, 1024L * 1024);
   }
 
   /** The tensor runtime (started with the registry). */
@@ -84,10 +127,43 @@ public class ModelServices {
     return runtime;
   }
 
-  /** S3 settings from the standard AWS environment, with this application's endpoint override. */
+  /**
+   * S3 settings from {@code maas.s3.*} over {@link S3Settings#defaults()}. Path-style addressing
+   * follows the endpoint (on with one, off without) unless {@code maas.s3.path-style} says
+   * otherwise.
+   */
   public S3Settings s3Settings() {
-    S3Settings s = S3Settings.fromEnvironment();
-    return config.s3Endpoint().map(e -> s.withEndpoint(java.net.URI.create(e))).orElse(s);
+    MaasConfig.S3 c = config.s3();
+    S3Settings d = S3Settings.defaults();
+    URI endpoint = c.endpoint().map(e -> endpoint("maas.s3.endpoint", e)).orElse(null);
+    return new S3Settings(
+        endpoint,
+        c.region().orElse(d.region()),
+        c.pathStyle().orElse(endpoint != null),
+        c.partSize().map(ModelServices::partSize).orElse(d.partSizeBytes()),
+        c.concurrency().orElse(d.concurrency()),
+        c.maxAttempts().orElse(d.maxAttempts()));
+  }
+
+  /** An endpoint URL, checked: {@code http://host:port}. */
+  static URI endpoint(String key, String value) {
+    URI uri = URI.create(value.trim());
+    if (uri.getScheme() == null || uri.getHost() == null) {
+      throw new IllegalArgumentException(
+          key + " '" + value + "' is not a URL like http://localhost:9000");
+    }
+    return uri;
+  }
+
+  private static long partSize(String value) {
+    try {
+      return S3Settings.parseSize(value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "maas.s3.part-size (MAAS_S3_PART_SIZE) must be a size in bytes like 8388608 or 8M, got '"
+              + value
+              + "'");
+    }
   }
 
   @Produces

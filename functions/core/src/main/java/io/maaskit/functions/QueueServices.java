@@ -9,7 +9,6 @@ import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
-import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -43,18 +42,29 @@ public class QueueServices {
     this.classification = classification;
   }
 
-  /** Queue settings; the results destination is required. */
+  /**
+   * Queue settings from {@code maas.queue.*} and {@code maas.results.*} over {@link
+   * QueueSettings#of}'s defaults; the results destination is required.
+   */
   public QueueSettings settings() {
-    if (config.resultsUri().isEmpty() && config.resultsQueueUrl().isEmpty()) {
+    MaasConfig.Results results = config.results();
+    if (results.uri().isEmpty() && results.queueUrl().isEmpty()) {
       throw new IllegalStateException(
           "queue results need a destination: set MAAS_RESULTS_URI (s3://bucket/prefix)"
               + " and/or MAAS_RESULTS_QUEUE_URL");
     }
-    return QueueSettings.of(
-            config.queueUrl().orElse(null),
-            config.resultsUri().orElse(null),
-            config.resultsQueueUrl().orElse(null))
-        .withConcurrency(config.queueConcurrency());
+    MaasConfig.Queue q = config.queue();
+    QueueSettings d =
+        QueueSettings.of(
+            q.url().orElse(null), results.uri().orElse(null), results.queueUrl().orElse(null));
+    return new QueueSettings(
+        d.queueUrl(),
+        d.resultsUri(),
+        d.resultsQueueUrl(),
+        q.concurrency().orElse(d.concurrency()),
+        q.waitSeconds().orElse(d.waitTimeSeconds()),
+        q.visibilitySeconds().orElse(d.visibilityTimeoutSeconds()),
+        q.maxMessages().orElse(d.maxMessages()));
   }
 
   /**
@@ -85,7 +95,8 @@ public class QueueServices {
   }
 
   /**
-   * The SQS client (endpoint override from {@code maas.sqs-endpoint}, else the SDK's environment).
+   * The SQS client: endpoint from {@code maas.sqs.endpoint}, region from {@code maas.s3.region},
+   * else the SDK's chains.
    */
   public SqsClient sqs() {
     SqsClient c = sqs;
@@ -93,7 +104,10 @@ public class QueueServices {
       synchronized (this) {
         if (sqs == null) {
           SqsClientBuilder b = SqsClient.builder();
-          config.sqsEndpoint().ifPresent(e -> b.endpointOverride(URI.create(e)));
+          config
+              .sqs()
+              .endpoint()
+              .ifPresent(e -> b.endpointOverride(ModelServices.endpoint("maas.sqs.endpoint", e)));
           if (models.s3Settings().region() != null) {
             b.region(software.amazon.awssdk.regions.Region.of(models.s3Settings().region()));
           }

@@ -1,5 +1,6 @@
 package io.maaskit.functions;
 
+import io.maaskit.model.queue.QueueSettings;
 import io.maaskit.model.queue.QueueWorker;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -27,14 +28,18 @@ public class QueueWorkerLifecycle {
   }
 
   void start(@Observes StartupEvent ev) {
-    if (config.queueUrl().isEmpty()) {
+    if (config.queue().url().isEmpty()) {
       return;
     }
     QueueServices queues = queueServices.get();
-    worker = QueueWorker.start(queues.sqs(), queues.settings(), queues.handler());
+    QueueSettings settings = queues.settings();
+    worker = QueueWorker.start(queues.sqs(), settings, queues.handler());
     LOG.infof(
-        "queue worker polling %s (%d receivers)",
-        config.queueUrl().get(), config.queueConcurrency());
+        "queue worker polling %s (%d receivers, %d s long polls, %d per receive)",
+        settings.queueUrl(),
+        settings.concurrency(),
+        settings.waitTimeSeconds(),
+        settings.maxMessages());
   }
 
   void stop(@Observes ShutdownEvent ev) {

@@ -10,8 +10,10 @@ import java.util.Locale;
  *     {@code pytorch}
  * @param device {@code auto} (CUDA when the engine sees one, else CPU), {@code cpu} or {@code gpu}
  * @param threads intra-op threads for the engine; 0 keeps the engine's default (all cores)
+ * @param offline never download engine natives (they come from the classpath); only a build step
+ *     that unpacks natives into an image turns this off
  */
-public record EngineOptions(String engine, String device, int threads) {
+public record EngineOptions(String engine, String device, int threads, boolean offline) {
   public EngineOptions {
     engine = engine == null || engine.isBlank() ? "auto" : engine.trim().toLowerCase(Locale.ROOT);
     device = device == null || device.isBlank() ? "auto" : device.trim().toLowerCase(Locale.ROOT);
@@ -23,13 +25,13 @@ public record EngineOptions(String engine, String device, int threads) {
     }
   }
 
-  /** The default engine on {@code device} with {@code threads} intra-op threads. */
+  /** The default engine on {@code device} with {@code threads} intra-op threads, offline. */
   public EngineOptions(String device, int threads) {
-    this("auto", device, threads);
+    this("auto", device, threads, true);
   }
 
   /** Default engine, CPU-or-GPU automatically, engine-default threads. */
   public static EngineOptions defaults() {
-    return new EngineOptions("auto", "auto", 0);
+    return new EngineOptions("auto", "auto", 0, true);
   }
 }

@@ -1,15 +1,14 @@
 package io.maaskit.model.queue;
 
 import io.maaskit.model.store.S3Location;
-import java.util.Map;
 
 /**
  * Where queue messages come from and where their results go, and how the {@link QueueWorker} polls.
- * {@link #fromEnvironment()} is the one place that reads the environment; adapters with their own
- * configuration build the record with {@link #of} and the {@code with…} copies.
+ * The core reads no environment: adapters build the record from their configuration (the functions'
+ * {@code maas.queue.*} and {@code maas.results.*}) with {@link #of}, whose defaults are defined
+ * here and nowhere else, and the {@code with…} copies.
  *
  * <pre>{@code
- * QueueSettings s = QueueSettings.fromEnvironment();   // MAAS_QUEUE_URL, MAAS_RESULTS_URI, ...
  * QueueSettings t = QueueSettings.of(queueUrl, "s3://bucket/results", null).withConcurrency(4);
  * }</pre>
  *
@@ -74,40 +73,6 @@ public record QueueSettings(
         DEFAULT_MAX_MESSAGES);
   }
 
-  /** Settings from the process environment; see {@link #fromEnvironment(Map)}. */
-  public static QueueSettings fromEnvironment() {
-    return fromEnvironment(System.getenv());
-  }
-
-  /**
-   * Settings from environment variables, defaults for the rest:
-   *
-   * <ul>
-   *   <li>{@code MAAS_QUEUE_URL}: the queue the worker polls
-   *   <li>{@code MAAS_RESULTS_URI}: {@code s3://bucket/prefix} for result objects
-   *   <li>{@code MAAS_RESULTS_QUEUE_URL}: a queue for results (one of the two results variables is
-   *       required)
-   *   <li>{@code MAAS_QUEUE_CONCURRENCY}, {@code MAAS_QUEUE_WAIT_SECONDS}, {@code
-   *       MAAS_QUEUE_VISIBILITY_SECONDS}, {@code MAAS_QUEUE_MAX_MESSAGES}: integers
-   * </ul>
-   */
-  public static QueueSettings fromEnvironment(Map<String, String> env) {
-    String results = env.get("MAAS_RESULTS_URI");
-    String resultsQueue = env.get("MAAS_RESULTS_QUEUE_URL");
-    if (blankToNull(results) == null && blankToNull(resultsQueue) == null) {
-      throw new IllegalArgumentException(
-          "set MAAS_RESULTS_URI (s3://bucket/prefix) and/or MAAS_RESULTS_QUEUE_URL: queue results need a destination");
-    }
-    return new QueueSettings(
-        env.get("MAAS_QUEUE_URL"),
-        results,
-        resultsQueue,
-        intVar(env, "MAAS_QUEUE_CONCURRENCY", DEFAULT_CONCURRENCY),
-        intVar(env, "MAAS_QUEUE_WAIT_SECONDS", DEFAULT_WAIT_TIME_SECONDS),
-        intVar(env, "MAAS_QUEUE_VISIBILITY_SECONDS", 0),
-        intVar(env, "MAAS_QUEUE_MAX_MESSAGES", DEFAULT_MAX_MESSAGES));
-  }
-
   /** A copy with another number of receivers. */
   public QueueSettings withConcurrency(int n) {
     return new QueueSettings(
@@ -138,6 +103,18 @@ public record QueueSettings(
         queueUrl, resultsUri, resultsQueueUrl, concurrency, waitTimeSeconds, s, maxMessages);
   }
 
+  /** A copy with another number of messages per receive. */
+  public QueueSettings withMaxMessages(int n) {
+    return new QueueSettings(
+        queueUrl,
+        resultsUri,
+        resultsQueueUrl,
+        concurrency,
+        waitTimeSeconds,
+        visibilityTimeoutSeconds,
+        n);
+  }
+
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s.trim();
   }
@@ -146,18 +123,6 @@ public record QueueSettings(
     if (v < min || v > max) {
       throw new IllegalArgumentException(
           "queue " + what + " must be between " + min + " and " + max + ", got " + v);
-    }
-  }
-
-  private static int intVar(Map<String, String> env, String key, int dflt) {
-    String v = blankToNull(env.get(key));
-    if (v == null) {
-      return dflt;
-    }
-    try {
-      return Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
     }
   }
 }

@@ -35,7 +35,7 @@ import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
  * {@code retryAfter}.
  *
  * <pre>{@code
- * QueueSettings settings = QueueSettings.fromEnvironment();
+ * QueueSettings settings = QueueSettings.of(queueUrl, "s3://bucket/results", null);
  * try (SqsClient sqs = SqsClient.create(); S3Client s3 = S3Client.create();
  *     QueueWorker worker = QueueWorker.start(sqs, settings,
  *         QueueMessageHandler.standard(embeddings, classifier, ResultSink.of(settings, s3, sqs)))) {

@@ -13,7 +13,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * harmless; implementations must be thread-safe.
  *
  * <pre>{@code
- * ResultSink sink = ResultSink.of(QueueSettings.fromEnvironment(), s3Client, sqsClient);
+ * ResultSink sink = ResultSink.of(QueueSettings.of(queueUrl, "s3://bucket/results", null), s3Client, sqsClient);
  * }</pre>
  */
 public interface ResultSink {

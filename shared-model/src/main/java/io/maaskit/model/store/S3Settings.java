@@ -2,15 +2,14 @@ package io.maaskit.model.store;
 
 import java.net.URI;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * How the S3 store talks to its endpoint and how it moves bytes. Defaults live in {@link
- * #defaults()} and nowhere else; {@link #fromEnvironment()} is the one place that reads the
- * environment (adapters with their own configuration build the record themselves).
+ * #defaults()} and nowhere else. The core reads no environment: adapters fill this record from
+ * their own configuration (the functions' {@code maas.s3.*} mapping, the CLI's environment).
  *
  * <pre>{@code
- * S3Settings s = S3Settings.fromEnvironment();            // AWS_ENDPOINT_URL_S3, MAAS_S3_* ...
+ * S3Settings s = S3Settings.defaults().withEndpoint(URI.create("http://localhost:9000"));
  * S3Settings fast = s.withTransfer(16 << 20, 8);           // 16 MiB parts, 8 in flight
  * }</pre>
  *
@@ -65,51 +64,6 @@ public record S3Settings(
         null, null, false, DEFAULT_PART_SIZE, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS);
   }
 
-  /** Settings from the process environment; see {@link #fromEnvironment(Map)}. */
-  public static S3Settings fromEnvironment() {
-    return fromEnvironment(System.getenv());
-  }
-
-  /**
-   * Settings from environment variables, defaults for the rest:
-   *
-   * <ul>
-   *   <li>{@code AWS_ENDPOINT_URL_S3}, else {@code AWS_ENDPOINT_URL}: endpoint override (the same
-   *       variables the AWS SDKs and CLI read); setting one turns on path-style addressing
-   *   <li>{@code AWS_REGION}, else {@code AWS_DEFAULT_REGION}: region (else the SDK chain: profile,
-   *       instance metadata; else us-east-1)
-   *   <li>{@code MAAS_S3_PATH_STYLE}: {@code true}/{@code false}, overrides the above
-   *   <li>{@code MAAS_S3_PART_SIZE}: bytes, or with a suffix {@code K}, {@code M}, {@code G}
-   *       (binary), e.g. {@code 16M}
-   *   <li>{@code MAAS_S3_CONCURRENCY}, {@code MAAS_S3_MAX_ATTEMPTS}: integers
-   * </ul>
-   */
-  public static S3Settings fromEnvironment(Map<String, String> env) {
-    S3Settings d = defaults();
-    String endpoint = firstSet(env, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-    URI uri = null;
-    if (endpoint != null) {
-      uri = URI.create(endpoint.trim());
-      if (uri.getScheme() == null || uri.getHost() == null) {
-        throw new IllegalArgumentException(
-            "S3 endpoint '" + endpoint + "' is not a URL like http://localhost:9000");
-      }
-    }
-    String region = firstSet(env, "AWS_REGION", "AWS_DEFAULT_REGION");
-    String ps = firstSet(env, "MAAS_S3_PATH_STYLE");
-    boolean pathStyle = ps == null ? uri != null : parseBoolean("MAAS_S3_PATH_STYLE", ps);
-    String part = firstSet(env, "MAAS_S3_PART_SIZE");
-    String conc = firstSet(env, "MAAS_S3_CONCURRENCY");
-    String attempts = firstSet(env, "MAAS_S3_MAX_ATTEMPTS");
-    return new S3Settings(
-        uri,
-        region,
-        pathStyle,
-        part == null ? d.partSizeBytes() : parseSize("MAAS_S3_PART_SIZE", part),
-        conc == null ? d.concurrency() : parseInt("MAAS_S3_CONCURRENCY", conc),
-        attempts == null ? d.maxAttempts() : parseInt("MAAS_S3_MAX_ATTEMPTS", attempts));
-  }
-
   /** A copy pointing at an S3-compatible endpoint, with path-style addressing. */
   public S3Settings withEndpoint(URI endpoint) {
     return new S3Settings(endpoint, region, true, partSizeBytes, concurrency, maxAttempts);
@@ -130,33 +84,6 @@ public record S3Settings(
   public S3Settings withMaxAttempts(int attempts) {
     return new S3Settings(
         endpointOverride, region, pathStyle, partSizeBytes, concurrency, attempts);
-  }
-
-  private static String firstSet(Map<String, String> env, String... keys) {
-    for (String k : keys) {
-      String v = env.get(k);
-      if (v != null && !v.isBlank()) {
-        return v.trim();
-      }
-    }
-    return null;
-  }
-
-  private static boolean parseBoolean(String key, String v) {
-    return switch (v.toLowerCase(Locale.ROOT)) {
-      case "true", "1", "yes" -> true;
-      case "false", "0", "no" -> false;
-      default ->
-          throw new IllegalArgumentException(key + " must be true or false, got '" + v + "'");
-    };
-  }
-
-  private static int parseInt(String key, String v) {
-    try {
-      return Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
-    }
   }
 
   /**

@@ -26,7 +26,7 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * HTTP pool sized for the ranged-GET concurrency.
  *
  * <pre>{@code
- * ModelStore store = S3Stores.open("s3://bucket/models");                  // settings from the environment
+ * ModelStore store = S3Stores.open("s3://bucket/models");                  // default settings
  * ModelStore other = S3Stores.open("s3://bucket/models", S3Settings.defaults().withTransfer(16 << 20, 8));
  * }</pre>
  */
@@ -35,9 +35,12 @@ public final class S3Stores {
 
   private S3Stores() {}
 
-  /** Opens a store with settings from the environment ({@link S3Settings#fromEnvironment()}). */
+  /**
+   * Opens a store with {@link S3Settings#defaults()}: AWS endpoints; credentials and region from
+   * the SDK's own chains.
+   */
   public static S3ModelStore open(String uri) {
-    return open(uri, S3Settings.fromEnvironment());
+    return open(uri, S3Settings.defaults());
   }
 
   /**

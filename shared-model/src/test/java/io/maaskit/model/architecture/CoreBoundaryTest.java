@@ -102,6 +102,24 @@ class CoreBoundaryTest {
   }
 
   @Test
+  void coreReadsNoEnvironment() {
+    // Configuration reaches the core as records (S3Settings, QueueSettings, RegistryOptions...),
+    // filled by the adapters' configuration mappings and the CLI's one environment class.
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model..")
+        .should()
+        .callMethod(System.class, "getenv")
+        .orShould()
+        .callMethod(System.class, "getenv", String.class)
+        .orShould()
+        .callMethod(System.class, "getProperty", String.class)
+        .orShould()
+        .callMethod(System.class, "getProperty", String.class, String.class)
+        .check(core);
+  }
+
+  @Test
   void lowerLayersDoNotCallUp() {
     noClasses()
         .that()

@@ -8,84 +8,37 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.model.pkg.ModelId;
 import java.net.URI;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.regions.Region;
 
-/** Settings from the environment, S3 URIs, and the default client's region. */
+/** Settings' defaults and validation, S3 URIs, and the default client's region. */
 class S3SettingsTest {
 
   @Test
-  void anEmptyEnvironmentMeansAwsDefaults() {
-    S3Settings s = S3Settings.fromEnvironment(Map.of());
-    assertEquals(S3Settings.defaults(), s);
+  void defaultsAreAwsWithEightMebibytePartsFourInFlightFiveAttempts() {
+    S3Settings s = S3Settings.defaults();
     assertNull(s.endpointOverride());
+    assertNull(s.region());
     assertFalse(s.pathStyle());
     assertEquals(8L << 20, s.partSizeBytes());
     assertEquals(4, s.concurrency());
     assertEquals(5, s.maxAttempts());
+    S3Settings minio = s.withEndpoint(URI.create("http://localhost:9000"));
+    assertEquals(URI.create("http://localhost:9000"), minio.endpointOverride());
+    assertTrue(minio.pathStyle());
   }
 
   @Test
-  void anEndpointOverrideTurnsOnPathStyleUnlessToldOtherwise() {
-    S3Settings s = S3Settings.fromEnvironment(Map.of("AWS_ENDPOINT_URL", "http://localhost:9000"));
-    assertEquals(URI.create("http://localhost:9000"), s.endpointOverride());
-    assertTrue(s.pathStyle());
-
-    S3Settings specific =
-        S3Settings.fromEnvironment(
-            Map.of(
-                "AWS_ENDPOINT_URL",
-                "http://other:1",
-                "AWS_ENDPOINT_URL_S3",
-                "https://minio.internal:9000",
-                "MAAS_S3_PATH_STYLE",
-                "false",
-                "AWS_REGION",
-                "eu-west-1"));
-    assertEquals(
-        URI.create("https://minio.internal:9000"),
-        specific.endpointOverride(),
-        "the S3-specific variable wins");
-    assertFalse(specific.pathStyle());
-    assertEquals("eu-west-1", specific.region());
-
-    assertTrue(S3Settings.fromEnvironment(Map.of("MAAS_S3_PATH_STYLE", "true")).pathStyle());
-  }
-
-  @Test
-  void transferSettingsParseSizesAndRejectNonsense() {
-    S3Settings s =
-        S3Settings.fromEnvironment(
-            Map.of(
-                "MAAS_S3_PART_SIZE",
-                "16M",
-                "MAAS_S3_CONCURRENCY",
-                "8",
-                "MAAS_S3_MAX_ATTEMPTS",
-                "3"));
-    assertEquals(16L << 20, s.partSizeBytes());
-    assertEquals(8, s.concurrency());
-    assertEquals(3, s.maxAttempts());
+  void sizesParseAndNonsenseIsRefused() {
+    assertEquals(16L << 20, S3Settings.parseSize("16M"));
     assertEquals(5L << 20, S3Settings.parseSize("5MiB"));
     assertEquals(1L << 30, S3Settings.parseSize("1g"));
     assertEquals(8388608, S3Settings.parseSize("8388608"));
-
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> S3Settings.fromEnvironment(Map.of("MAAS_S3_PART_SIZE", "big")));
-    assertTrue(e.getMessage().contains("MAAS_S3_PART_SIZE"), e.getMessage());
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> S3Settings.fromEnvironment(Map.of("MAAS_S3_CONCURRENCY", "0")));
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> S3Settings.fromEnvironment(Map.of("MAAS_S3_PATH_STYLE", "maybe")));
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> S3Settings.fromEnvironment(Map.of("AWS_ENDPOINT_URL_S3", "localhost")));
+    assertThrows(IllegalArgumentException.class, () -> S3Settings.parseSize("big"));
     assertThrows(IllegalArgumentException.class, () -> S3Settings.defaults().withTransfer(1024, 4));
+    assertThrows(
+        IllegalArgumentException.class, () -> S3Settings.defaults().withTransfer(8L << 20, 0));
+    assertThrows(IllegalArgumentException.class, () -> S3Settings.defaults().withMaxAttempts(0));
   }
 
   @Test

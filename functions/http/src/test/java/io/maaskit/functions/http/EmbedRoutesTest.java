@@ -6,8 +6,10 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.maaskit.functions.routes.Routes;
 import io.maaskit.functions.testing.ModelStoreResource;
 import io.maaskit.model.testing.TestTexts;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -276,5 +278,25 @@ class EmbedRoutesTest {
         .statusCode(404)
         .body("error.message", containsString("routes:"));
     given().put("/embed").then().statusCode(405).body("error.status", equalTo(405));
+  }
+
+  /** Every route the table gives the local server reaches its function. */
+  @Test
+  void everyServerRouteOfTheTableIsServed() {
+    for (Routes.Route route : Routes.servedBy(Routes.Deployable.HTTP_SERVER)) {
+      var r =
+          route.method() == Routes.Method.GET
+              ? given().get(route.path())
+              : given()
+                  .contentType(ContentType.JSON)
+                  .body("{\"inputs\": \"hello\", \"input\": \"hello\"}")
+                  .post(route.path());
+      String body = r.asString();
+      assertFalse(body.contains("no route"), route.key() + " -> " + body);
+      // /predict and /classify name the default classifier, which this store lacks.
+      assertTrue(
+          r.statusCode() == 200 || r.statusCode() == 404 && body.contains("minilm-spam"),
+          route.key() + " -> " + r.statusCode() + " " + body);
+    }
   }
 }

@@ -23,8 +23,8 @@ public class QueueStackResource implements QuarkusTestResourceLifecycleManager {
           "maas.model-store", TestModels.storeRoot().toString(),
           "maas.default-model", "all-minilm-l6-v2",
           "maas.cache-dir", Path.of("target", "cache").toAbsolutePath().toString(),
-          "maas.results-uri", "s3://results/out",
-          "maas.s3-endpoint", s3.endpoint().toString());
+          "maas.results.uri", "s3://results/out",
+          "maas.s3.endpoint", s3.endpoint().toString());
     } catch (Exception e) {
       throw new IllegalStateException("could not start the queue test stack", e);
     }

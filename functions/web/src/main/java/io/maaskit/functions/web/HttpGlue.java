@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.functions.ErrorMapper;
 import io.maaskit.functions.MaasConfig;
+import io.maaskit.functions.routes.Routes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -21,8 +22,7 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class HttpGlue {
-  private static final String ROUTES =
-      "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, POST /classify, GET /info";
+  private static final String ROUTES = Routes.summary(Routes.ALL);
 
   private final ObjectMapper json;
   private final Optional<String> apiKey;

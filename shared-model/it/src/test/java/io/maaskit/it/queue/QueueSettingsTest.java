@@ -13,12 +13,10 @@ import org.junit.jupiter.api.Test;
 /** Environment parsing and validation of the queue settings; the sinks they select. */
 class QueueSettingsTest {
   @Test
-  void readsTheEnvironmentWithDefaults() {
+  void ofAppliesTheDefaultsAndCopiesChangeOneField() {
     QueueSettings s =
-        QueueSettings.fromEnvironment(
-            Map.of(
-                "MAAS_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/123456789012/maas",
-                "MAAS_RESULTS_URI", "s3://bucket/results"));
+        QueueSettings.of(
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/maas", "s3://bucket/results", " ");
     assertEquals("https://sqs.eu-west-1.amazonaws.com/123456789012/maas", s.queueUrl());
     assertEquals("s3://bucket/results", s.resultsUri());
     assertNull(s.resultsQueueUrl());
@@ -28,38 +26,25 @@ class QueueSettingsTest {
     assertEquals(10, s.maxMessages());
 
     QueueSettings t =
-        QueueSettings.fromEnvironment(
-            Map.of(
-                "MAAS_RESULTS_QUEUE_URL",
-                "https://sqs/123/results",
-                "MAAS_QUEUE_CONCURRENCY",
-                "4",
-                "MAAS_QUEUE_WAIT_SECONDS",
-                "5",
-                "MAAS_QUEUE_VISIBILITY_SECONDS",
-                "120",
-                "MAAS_QUEUE_MAX_MESSAGES",
-                "1"));
+        QueueSettings.of(null, null, "https://sqs/123/results")
+            .withConcurrency(4)
+            .withWaitTimeSeconds(5)
+            .withVisibilityTimeoutSeconds(120)
+            .withMaxMessages(1);
     assertEquals(new QueueSettings(null, null, "https://sqs/123/results", 4, 5, 120, 1), t);
   }
 
   @Test
-  void errorsNameTheVariableOrTheRange() {
+  void errorsNameTheProblemOrTheRange() {
     IllegalArgumentException none =
         assertThrows(
-            IllegalArgumentException.class,
-            () -> QueueSettings.fromEnvironment(Map.of("MAAS_QUEUE_URL", "https://q")));
-    assertTrue(
-        none.getMessage()
-            .startsWith("set MAAS_RESULTS_URI (s3://bucket/prefix) and/or MAAS_RESULTS_QUEUE_URL"),
-        none.getMessage());
-    IllegalArgumentException nan =
+            IllegalArgumentException.class, () -> QueueSettings.of("https://q", null, null));
+    assertTrue(none.getMessage().startsWith("queue results need a destination"), none.getMessage());
+    IllegalArgumentException many =
         assertThrows(
             IllegalArgumentException.class,
-            () ->
-                QueueSettings.fromEnvironment(
-                    Map.of("MAAS_RESULTS_URI", "s3://bucket/r", "MAAS_QUEUE_CONCURRENCY", "many")));
-    assertEquals("MAAS_QUEUE_CONCURRENCY must be an integer, got 'many'", nan.getMessage());
+            () -> QueueSettings.of("q", "s3://bucket/r", null).withMaxMessages(11));
+    assertEquals("queue messages per receive must be between 1 and 10, got 11", many.getMessage());
     IllegalArgumentException wait =
         assertThrows(
             IllegalArgumentException.class,

@@ -56,7 +56,7 @@ public final class PyTorchEngine implements Engine, Engine.Gradients {
         long t0 = System.nanoTime();
         // Natives come from pytorch-native-cpu on the classpath; offline makes a missing one an
         // explicit error instead of a silent download attempt.
-        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        System.setProperty("ai.djl.offline", Boolean.toString(options.offline()));
         if (options.threads() > 0) {
           System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(options.threads()));
           System.setProperty("ai.djl.pytorch.num_interop_threads", "1");

@@ -57,7 +57,7 @@ public final class Cli {
             return usageError(c, e.getMessage());
           }
           c.getErr().println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-          if (System.getenv("MAAS_DEBUG") != null) {
+          if (Defaults.debug()) {
             e.printStackTrace(c.getErr());
           }
           return FAILED;

@@ -10,7 +10,6 @@ import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.PackageCache;
 import io.maaskit.training.DatasetSource;
 import io.maaskit.training.Evaluation;
@@ -96,7 +95,7 @@ public final class EvaluateCli extends CliCommand {
     try (software.amazon.awssdk.services.s3.S3Client s3 = TrainCli.s3For(dataLoc)) {
       dataset = LabelledDataset.read(DatasetSource.routing(s3), dataLoc);
     }
-    try (ModelStore s = ModelStores.open(store)) {
+    try (ModelStore s = Defaults.openStore(store)) {
       Engine runtime = Engine.start(EngineOptions.defaults());
       PackageLoader loader =
           new PackageLoader(s, new PackageCache(Defaults.cache(), 0), LoadMode.CACHE, runtime);

@@ -10,7 +10,6 @@ import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.tools.quant.AccuracyGate;
 import java.util.ArrayList;
@@ -80,7 +79,7 @@ public final class GpuCheckCli extends CliCommand {
       return;
     }
     Engine gpu = cpu.onDevice(Device.gpu());
-    try (ModelStore s = ModelStores.open(store)) {
+    try (ModelStore s = Defaults.openStore(store)) {
       ModelManifest m = s.manifest(s.resolve(ModelId.parse(model)));
       // The same verified load path as the server, once per device; memory mode writes
       // nothing to disk.

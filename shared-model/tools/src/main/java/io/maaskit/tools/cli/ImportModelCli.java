@@ -2,7 +2,6 @@ package io.maaskit.tools.cli;
 
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
 import io.maaskit.tools.importer.HfDirectoryImporter;
 import io.maaskit.tools.importer.ImportOptions;
 import io.maaskit.tools.importer.OnnxBertImporter;
@@ -160,7 +159,7 @@ public final class ImportModelCli extends CliCommand {
                 new ImportOptions(n, version, poolingName, !noNormalize, maxLength),
                 progress);
       }
-      try (ModelStore target = ModelStores.open(store)) {
+      try (ModelStore target = Defaults.openStore(store)) {
         target.publish(staging.resolve("pkg"), overwrite, progress);
         out()
             .printf(

@@ -4,7 +4,6 @@ import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.S3Settings;
 import io.maaskit.model.store.S3Stores;
 import java.nio.file.Files;
@@ -110,9 +109,9 @@ public final class PublishModelCli extends CliCommand {
       if (tuned) {
         throw new UsageException("--part-size and --concurrency apply to s3:// targets only");
       }
-      return ModelStores.open(target);
+      return Defaults.openStore(target);
     }
-    S3Settings s = S3Settings.fromEnvironment();
+    S3Settings s = Defaults.s3Settings();
     if (tuned) {
       s =
           s.withTransfer(

@@ -8,7 +8,6 @@ import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.Progress;
 import io.maaskit.tools.quant.AccuracyGate;
 import io.maaskit.tools.quant.CalibrationSet;
@@ -138,9 +137,9 @@ public final class QuantizeCli extends CliCommand {
         new QuantizeOptions(name, version, minCosine, calibration, !fp32Embeddings);
 
     Path staging = Files.createTempDirectory("maas-quantize-");
-    try (ModelStore from = ModelStores.open(store);
+    try (ModelStore from = Defaults.openStore(store);
         ModelStore outStore =
-            destination.outStore != null ? ModelStores.open(destination.outStore) : null) {
+            destination.outStore != null ? Defaults.openStore(destination.outStore) : null) {
       Path srcDir = Path.of(source);
       boolean inStore = !Files.isRegularFile(srcDir.resolve(ModelManifest.FILE));
       ModelId srcId = inStore ? from.resolve(ModelId.parse(source)) : null;

@@ -6,8 +6,6 @@ import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
-import io.maaskit.model.store.S3Settings;
 import io.maaskit.model.store.S3Stores;
 import io.maaskit.tools.importer.ImportOptions;
 import io.maaskit.tools.importer.OnnxBertImporter;
@@ -279,7 +277,7 @@ public final class TrainCli extends CliCommand {
     } catch (InvalidFieldException e) {
       throw new UsageException(e.naming(flagFor(e.field())));
     }
-    try (ModelStore s = ModelStores.open(store);
+    try (ModelStore s = Defaults.openStore(store);
         S3Client s3 = s3For(train, eval)) {
       ensureBase(s, base);
       Engine runtime = Engine.start(EngineOptions.defaults());
@@ -356,7 +354,7 @@ public final class TrainCli extends CliCommand {
   static S3Client s3For(String... locations) {
     for (String l : locations) {
       if (l != null && l.startsWith("s3://")) {
-        return S3Stores.client(S3Settings.fromEnvironment());
+        return S3Stores.client(Defaults.s3Settings());
       }
     }
     return null;

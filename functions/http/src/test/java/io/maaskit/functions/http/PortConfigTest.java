@@ -1,0 +1,31 @@
+package io.maaskit.functions.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.smallrye.config.EnvConfigSource;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** {@code PORT} sets the server's port through application.properties; 8080 without it. */
+class PortConfigTest {
+  static int port(Map<String, String> env) throws Exception {
+    SmallRyeConfig c =
+        new SmallRyeConfigBuilder()
+            .addDefaultInterceptors()
+            .withSources(
+                new PropertiesConfigSource(
+                    PortConfigTest.class.getResource("/application.properties"), 250),
+                new EnvConfigSource(env, 300))
+            .build();
+    return c.getValue("quarkus.http.port", Integer.class);
+  }
+
+  @Test
+  void portVariableSetsTheHttpPort() throws Exception {
+    assertEquals(9123, port(Map.of("PORT", "9123")));
+    assertEquals(8080, port(Map.of()));
+  }
+}

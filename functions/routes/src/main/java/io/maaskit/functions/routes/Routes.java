@@ -1,0 +1,85 @@
+package io.maaskit.functions.routes;
+
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The one route table: every HTTP route of the functions, the Funqy function behind it and the
+ * deployables that expose it. The HTTP glue names these routes in its 404s, the CDK stacks build
+ * their API Gateway routes from {@link #apiGateway()}, and tests hold {@code ModelFunctions}'
+ * {@code @Funq} methods and {@code sam-template.yaml}'s routes to this table.
+ *
+ * <pre>{@code
+ * for (Routes.Route r : Routes.apiGateway()) {
+ *   api.addRoute(r.method().name(), r.path());   // "POST", "/embed"
+ * }
+ * }</pre>
+ */
+public final class Routes {
+  private Routes() {}
+
+  /** HTTP methods the functions answer. */
+  public enum Method {
+    GET,
+    POST
+  }
+
+  /** The deployables that serve HTTP. */
+  public enum Deployable {
+    /** The local / container HTTP server ({@code functions/http}). */
+    HTTP_SERVER,
+    /** The API Gateway HTTP API → Lambda function ({@code functions/http-lambda}). */
+    API_GATEWAY
+  }
+
+  /**
+   * One route.
+   *
+   * @param method the HTTP method
+   * @param path the path, starting with {@code /}
+   * @param function the {@code @Funq} name of the function that answers it
+   * @param deployables where the route is exposed
+   */
+  public record Route(Method method, String path, String function, Set<Deployable> deployables) {
+    public Route {
+      if (!path.startsWith("/")) {
+        throw new IllegalArgumentException("route path must start with '/': " + path);
+      }
+      deployables = Set.copyOf(deployables);
+    }
+
+    /** {@code "POST /embed"}: API Gateway's route key. */
+    public String key() {
+      return method + " " + path;
+    }
+  }
+
+  private static final Set<Deployable> EVERY = EnumSet.allOf(Deployable.class);
+
+  /** Every route, in the order the documentation lists them. */
+  public static final List<Route> ALL =
+      List.of(
+          new Route(Method.POST, "/embed", "embed", EVERY),
+          new Route(Method.POST, "/v1/embeddings", "v1/embeddings", EVERY),
+          new Route(Method.GET, "/v1/models", "v1/models", EVERY),
+          new Route(Method.POST, "/predict", "predict", EVERY),
+          new Route(Method.POST, "/classify", "classify", EVERY),
+          new Route(Method.GET, "/info", "info", EVERY));
+
+  /** The routes one deployable exposes. */
+  public static List<Route> servedBy(Deployable deployable) {
+    return ALL.stream().filter(r -> r.deployables().contains(deployable)).toList();
+  }
+
+  /** The routes the API Gateway HTTP API forwards to the HTTP Lambda function. */
+  public static List<Route> apiGateway() {
+    return servedBy(Deployable.API_GATEWAY);
+  }
+
+  /** {@code "POST /embed, POST /v1/embeddings, ..."}: for error messages. */
+  public static String summary(List<Route> routes) {
+    return routes.stream().map(Route::key).collect(Collectors.joining(", "));
+  }
+}

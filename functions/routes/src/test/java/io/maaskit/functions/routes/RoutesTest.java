@@ -1,0 +1,32 @@
+package io.maaskit.functions.routes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RoutesTest {
+  @Test
+  void keysAreUniqueAndEveryPathNamesItsFunction() {
+    Set<String> keys = new HashSet<>();
+    Set<String> functions = new HashSet<>();
+    for (Routes.Route r : Routes.ALL) {
+      assertEquals(true, keys.add(r.key()), "duplicate route " + r.key());
+      assertEquals(true, functions.add(r.function()), "two routes call " + r.function());
+      assertEquals("/" + r.function(), r.path(), "Funqy serves a function at /<name>");
+    }
+  }
+
+  @Test
+  void summaryIsWhatTheErrorMessagesList() {
+    assertEquals(
+        "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, POST /classify, GET /info",
+        Routes.summary(Routes.ALL));
+    assertEquals(Routes.ALL, Routes.apiGateway());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Routes.Route(Routes.Method.GET, "info", "info", Set.of()));
+  }
+}
