@@ -1,6 +1,6 @@
 package io.maaskit.model.queue;
 
-import io.maaskit.model.store.S3Location;
+import io.maaskit.model.store.internal.S3Location;
 
 /**
  * Where queue messages come from and where their results go, and how the {@link QueueWorker} polls.

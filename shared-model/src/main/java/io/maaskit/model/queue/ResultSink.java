@@ -1,6 +1,9 @@
 package io.maaskit.model.queue;
 
-import io.maaskit.model.store.S3Location;
+import io.maaskit.model.queue.internal.CompositeResultSink;
+import io.maaskit.model.queue.internal.S3ResultSink;
+import io.maaskit.model.queue.internal.SqsResultSink;
+import io.maaskit.model.store.internal.S3Location;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.maaskit.model.store;
 
+import io.maaskit.model.store.internal.S3Location;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.maaskit.model.store.S3Location;
+import io.maaskit.model.queue.internal.S3ResultSink;
 import io.maaskit.model.store.S3TestServer;
+import io.maaskit.model.store.internal.S3Location;
 import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;

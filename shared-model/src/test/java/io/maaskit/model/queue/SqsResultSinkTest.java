@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.error.PayloadTooLargeException;
+import io.maaskit.model.queue.internal.CompositeResultSink;
+import io.maaskit.model.queue.internal.SqsResultSink;
 import io.maaskit.model.store.S3TestServer;
 import java.io.IOException;
 import java.util.List;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.model.pkg.ModelId;
+import io.maaskit.model.store.internal.S3Location;
 import java.net.URI;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.regions.Region;

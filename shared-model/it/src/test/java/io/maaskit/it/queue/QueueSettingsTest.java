@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.model.queue.*;
+import io.maaskit.model.queue.internal.S3ResultSink;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,8 @@
-package io.maaskit.model.queue;
+package io.maaskit.model.queue.internal;
 
 import io.maaskit.model.error.PayloadTooLargeException;
+import io.maaskit.model.queue.QueueResult;
+import io.maaskit.model.queue.ResultSink;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;

@@ -1,6 +1,8 @@
-package io.maaskit.model.queue;
+package io.maaskit.model.queue.internal;
 
-import io.maaskit.model.store.S3Location;
+import io.maaskit.model.queue.QueueResult;
+import io.maaskit.model.queue.ResultSink;
+import io.maaskit.model.store.internal.S3Location;
 import java.io.IOException;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.core.exception.SdkException;

@@ -1,4 +1,4 @@
-package io.maaskit.model.store;
+package io.maaskit.model.store.internal;
 
 import io.maaskit.model.pkg.ModelId;
 import java.util.regex.Pattern;

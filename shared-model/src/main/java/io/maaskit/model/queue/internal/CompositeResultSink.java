@@ -1,5 +1,7 @@
-package io.maaskit.model.queue;
+package io.maaskit.model.queue.internal;
 
+import io.maaskit.model.queue.QueueResult;
+import io.maaskit.model.queue.ResultSink;
 import java.io.IOException;
 import java.util.List;
 
