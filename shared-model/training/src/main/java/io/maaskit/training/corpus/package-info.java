@@ -9,7 +9,9 @@
  * folders), so evaluation measures generalisation to mail from a later period rather than a random
  * split of the same one.
  *
- * <p>Plain JDK plus Jackson for JSON output; no framework, so it runs from a script as well as from
- * tests. Entry point for scripts: {@link io.maaskit.training.corpus.SpamCorpusCli}.
+ * <p>MIME parsing is Apache James mime4j's and HTML rendering jsoup's; this package adds only the
+ * corpus policy (which part carries the text, charset guessing for mislabelled mail, whitespace
+ * normalisation) and the JSONL output (Jackson). No framework, so it runs from a script as well as
+ * from tests. Entry point for scripts: {@link io.maaskit.training.corpus.SpamCorpusCli}.
  */
 package io.maaskit.training.corpus;

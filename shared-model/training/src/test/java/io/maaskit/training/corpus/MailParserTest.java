@@ -1,6 +1,5 @@
 package io.maaskit.training.corpus;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -201,29 +200,75 @@ class MailParserTest {
     assertEquals("", MailParser.toText(raw.getBytes(StandardCharsets.US_ASCII), 1000));
   }
 
-  @Test
-  void quotedPrintableDecoderIsLenient() {
-    assertArrayEquals(
-        "a=b=ZZc \tx".getBytes(StandardCharsets.ISO_8859_1),
-        MailParser.decodeQuotedPrintable("a=3Db=ZZc=  \n= \t\n \tx"));
-    assertArrayEquals(new byte[] {(byte) 0xE9}, MailParser.decodeQuotedPrintable("=e9"));
+  private static String mail(String headers, String body) {
+    return MailParser.toText((headers + "\n\n" + body).getBytes(StandardCharsets.ISO_8859_1), 1000);
   }
 
   @Test
-  void base64DecoderIgnoresNoiseAndMissingPadding() {
+  void quotedPrintableDecodingIsLenient() {
+    // soft breaks with trailing blanks vanish, a malformed escape stays literal
     assertEquals(
-        "Hello world",
-        new String(MailParser.decodeBase64("SGVs bG8g\nd29y*bGQ"), StandardCharsets.US_ASCII));
-    assertEquals(
-        "Hi", new String(MailParser.decodeBase64("SGk=\n=junk"), StandardCharsets.US_ASCII));
+        "s\n\na=b=ZZc x\n\u00e9",
+        mail(
+            "Subject: s\nContent-Type: text/plain; charset=iso-8859-1\n"
+                + "Content-Transfer-Encoding: quoted-printable",
+            "a=3Db=ZZc=  \n= \t\n \tx\n=e9\n"));
+  }
+
+  @Test
+  void base64DecodingIgnoresNoiseAndMissingPadding() {
+    String headers = "Subject: s\nContent-Transfer-Encoding: base64";
+    assertEquals("s\n\nHello world", mail(headers, "SGVs bG8g\nd29y*bGQ=\n"));
+    assertEquals("s\n\nHi", mail(headers, "SGk=\n=junk\n"));
+    // unpadded: mime4j drops the incomplete last quantum ("ld") instead of guessing it
+    assertEquals("s\n\nHello wor", mail(headers, "SGVs bG8g\nd29y*bGQ\n"));
   }
 
   @Test
   void htmlEntitiesAreDecoded() {
     assertEquals(
-        "a & b < c > d \" e ' f \u00a0 g \u00e9 h \u2019 i \u20ac j &unknown; k \u2122",
-        HtmlText.decodeEntities(
-            "a &amp; b &lt; c &gt; d &quot; e &#39; f &nbsp; g &eacute; h &rsquo; i &euro;"
-                + " j &unknown; k &#153;"));
+        "s\n\na & b < c > d \" e ' f g \u00e9 h \u2019 i \u20ac j &unknown; k \u2122",
+        mail(
+            "Subject: s\nContent-Type: text/html",
+            "<p>a &amp; b &lt; c &gt; d &quot; e &#39; f &nbsp; g &eacute; h &rsquo; i &euro;"
+                + " j &unknown; k &#153;</p>"));
+  }
+
+  @Test
+  void multipartWhoseBoundaryNeverOccursKeepsItsText() {
+    // spam-1/00467 declares boundary "=Multipart..." but writes "--= Multipart..."
+    String text =
+        mail(
+            "Subject: s\nContent-Type: multipart/alternative; boundary=\"=B 1\"",
+            "--= B 1\nContent-Type: text/plain\n\n<html><body><p>Cheap ink</p></body></html>\n");
+    assertTrue(text.startsWith("s\n\n"), text);
+    assertTrue(text.contains("Cheap ink"), text);
+  }
+
+  @Test
+  void latin1EncodedWordsAreReadAsWindows1252() {
+    // hard-ham-1/00149: 0x99 is the trade mark sign in what mailers meant by "iso-8859-1"
+    assertEquals(
+        "Matrox Parhelia\u2122 now available\n\nx",
+        mail("Subject: =?iso-8859-1?Q?Matrox_Parhelia=99_now_available?=", "x"));
+  }
+
+  @Test
+  void sourceModeKeepsHtmlMarkupWithoutStyleAndScript() throws IOException {
+    String rendered = text("html-stub.eml");
+    String source =
+        MailParser.parse(resource("html-stub.eml"), MailParser.HtmlMode.SOURCE)
+            .text(SpamAssassinCorpus.DEFAULT_MAX_CHARS);
+
+    assertFalse(rendered.contains("<p>"), rendered);
+    assertTrue(source.startsWith("Special offer\n\n"), source);
+    assertTrue(source.contains("<a href=\"http://spam.example.com/\">Click&nbsp;here</a>"), source);
+    for (String hidden : new String[] {"STYLE-MARKER", "SCRIPT_MARKER", "COMMENT-MARKER"}) {
+      assertFalse(source.contains(hidden), hidden + " leaked into: " + source);
+    }
+    // plain-text mail has no markup to keep: both modes agree
+    assertEquals(
+        text("headers.eml"),
+        MailParser.parse(resource("headers.eml"), MailParser.HtmlMode.SOURCE).text(20_000));
   }
 }
