@@ -4,7 +4,9 @@ import io.maaskit.model.error.IntegrityException;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.error.OverloadedException;
 import io.maaskit.model.error.PayloadTooLargeException;
+import io.maaskit.model.error.RequestCancelledException;
 import io.maaskit.model.error.StoreAccessException;
 import java.lang.reflect.InvocationTargetException;
 import java.util.concurrent.CompletionException;
@@ -45,6 +47,14 @@ public final class ErrorMapper {
     }
     if (e instanceof ModelNotFoundException) {
       return new Mapped(404, ErrorBody.of(404, "model_not_found", e.getMessage()), null);
+    }
+    if (e instanceof OverloadedException u) {
+      long secs = Math.max(1, u.retryAfter().toSeconds());
+      return new Mapped(503, ErrorBody.of(503, "overloaded", e.getMessage()), secs);
+    }
+    if (e instanceof RequestCancelledException) {
+      LOG.debug(e.getMessage());
+      return new Mapped(503, ErrorBody.of(503, "request_cancelled", e.getMessage()), 1L);
     }
     if (e instanceof ModelUnavailableException u) {
       long secs = Math.max(1, u.retryAfter().toSeconds());

@@ -268,6 +268,48 @@ class EmbedRoutesTest {
         .body("usage.prompt_tokens", equalTo(256));
   }
 
+  /**
+   * A 10 MB single input is cut before tokenizing: it answers 200 with the very vector of its first
+   * 2,000 characters (which already hold more than the model's 256 tokens).
+   */
+  @Test
+  void aTenMegabyteInputGivesTheVectorOfItsTruncatedForm() {
+    String sentence = "The committee reviewed the quarterly figures and approved the plan. ";
+    String huge = sentence.repeat(10_000_000 / sentence.length());
+    String head = huge.substring(0, huge.lastIndexOf(' ', 2_000));
+    List<List<Number>> big =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"inputs\": \"" + huge + "\"}")
+            .post("/embed")
+            .then()
+            .statusCode(200)
+            .extract()
+            .as(new io.restassured.common.mapper.TypeRef<>() {});
+    List<List<Number>> small =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"inputs\": \"" + head + "\"}")
+            .post("/embed")
+            .then()
+            .statusCode(200)
+            .extract()
+            .as(new io.restassured.common.mapper.TypeRef<>() {});
+    float[] a = floats(big.get(0));
+    float[] b = floats(small.get(0));
+    for (int i = 0; i < a.length; i++) {
+      assertEquals(b[i], a[i], 1e-6, "component " + i);
+    }
+  }
+
+  /** With the default queue (16 requests per slot) a burst of 6 batches all succeeds. */
+  @Test
+  void aBurstWithinTheDefaultQueueAllSucceeds() throws Exception {
+    for (Response r : AdmissionTest.burst(6)) {
+      assertEquals(200, r.statusCode(), r.asString());
+    }
+  }
+
   @Test
   void unknownRouteAndWrongMethodAreJson() {
     given()
