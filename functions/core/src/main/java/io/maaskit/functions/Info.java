@@ -18,13 +18,17 @@ public record Info(String store, Limits limits, List<ModelRegistry.Status> model
    * @param maxConcurrentBatches forward passes in flight at once
    * @param maxQueuedRequests requests that may wait for one (more: 503 + Retry-After)
    * @param requestsInside requests admitted now (running or waiting)
+   * @param requestsRefused requests refused with 503 since start (at capacity)
+   * @param requestsCancelled requests stopped since start because their client went away
    */
   public record Limits(
       int maxInputs,
       long maxRequestTokens,
       int maxConcurrentBatches,
       int maxQueuedRequests,
-      int requestsInside) {}
+      int requestsInside,
+      long requestsRefused,
+      long requestsCancelled) {}
 
   static Info of(ModelRegistry registry, int maxInputs, Admission admission) {
     var o = admission.options();
@@ -35,7 +39,9 @@ public record Info(String store, Limits limits, List<ModelRegistry.Status> model
             o.maxRequestTokens(),
             o.maxConcurrentBatches(),
             o.maxQueuedRequests(),
-            admission.inside()),
+            admission.inside(),
+            admission.refused(),
+            admission.cancelled()),
         registry.status());
   }
 

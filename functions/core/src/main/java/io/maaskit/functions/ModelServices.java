@@ -187,6 +187,14 @@ public class ModelServices {
     return admission;
   }
 
+  /** Where nothing better is wired (the SQS Lambda): callers are never considered gone. */
+  @Produces
+  @Singleton
+  @io.quarkus.arc.DefaultBean
+  CallerCancellation noCancellation() {
+    return () -> io.maaskit.model.task.Cancellation.NONE;
+  }
+
   @Produces
   @Singleton
   EmbeddingService embeddings() {

@@ -32,6 +32,10 @@ public final class Admission {
   private final AdmissionOptions options;
   private final Semaphore slots;
   private final AtomicInteger inside = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong refused =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong cancelled =
+      new java.util.concurrent.atomic.AtomicLong();
 
   public Admission(AdmissionOptions options) {
     this.options = options;
@@ -58,6 +62,16 @@ public final class Admission {
     return inside.get();
   }
 
+  /** Requests refused since start (at capacity, or waited too long for a slot). */
+  public long refused() {
+    return refused.get();
+  }
+
+  /** Requests stopped since start because their caller went away or their deadline passed. */
+  public long cancelled() {
+    return cancelled.get();
+  }
+
   /**
    * Admits a request, or refuses it at once when the slots and the queue are full.
    *
@@ -68,6 +82,7 @@ public final class Admission {
     int now = inside.incrementAndGet();
     if (now > limit) {
       inside.decrementAndGet();
+      refused.incrementAndGet();
       throw new OverloadedException(
           "the server is at capacity ("
               + options.maxConcurrentBatches()
@@ -92,6 +107,7 @@ public final class Admission {
     public void checkCancelled() {
       String reason = cancellation.reason();
       if (reason != null) {
+        cancelled.incrementAndGet();
         throw new RequestCancelledException("request cancelled: " + reason);
       }
     }
@@ -110,6 +126,7 @@ public final class Admission {
         throw new RequestCancelledException("request cancelled: interrupted");
       }
       if (!acquired) {
+        refused.incrementAndGet();
         throw new OverloadedException(
             "waited " + options.maxWait().toSeconds() + " s for a batch slot; retry shortly",
             RETRY_AFTER);

@@ -302,6 +302,47 @@ class EmbedRoutesTest {
     }
   }
 
+  /**
+   * A client that hangs up while its 256-input batch (4 sub-batches of 64 x 256 tokens) is running
+   * has the rest of its sub-batches dropped: /info counts it as cancelled and nothing is left
+   * inside.
+   */
+  @Test
+  void aClientThatHangsUpHasItsRemainingSubBatchesDropped() throws Exception {
+    long before = given().get("/info").jsonPath().getLong("limits.requestsCancelled");
+    String text = "word ".repeat(300);
+    byte[] body =
+        IntStream.range(0, 256)
+            .mapToObj(i -> "\"" + text + i + "\"")
+            .collect(Collectors.joining(",", "{\"inputs\": [", "]}"))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (java.net.Socket s = new java.net.Socket("localhost", io.restassured.RestAssured.port)) {
+      var out = s.getOutputStream();
+      out.write(
+          ("POST /embed HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+      awaitInfo("limits.requestsInside", n -> n >= 1);
+    } // hangs up mid-computation
+    awaitInfo("limits.requestsCancelled", n -> n >= before + 1);
+    awaitInfo("limits.requestsInside", n -> n == 0);
+  }
+
+  /** Polls /info until {@code path} satisfies {@code done} (a hang guard, not a timing check). */
+  static void awaitInfo(String path, java.util.function.LongPredicate done) throws Exception {
+    for (int i = 0; i < 1200; i++) {
+      if (done.test(given().get("/info").jsonPath().getLong(path))) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(path + " never got there: " + given().get("/info").asString());
+  }
+
   /** With the default queue (16 requests per slot) a burst of 6 batches all succeeds. */
   @Test
   void aBurstWithinTheDefaultQueueAllSucceeds() throws Exception {

@@ -14,6 +14,7 @@ import jakarta.enterprise.event.Observes;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * HTTP glue for every HTTP deployable (local server, container, API Gateway Lambda): an optional
@@ -23,6 +24,13 @@ import java.util.Optional;
 @ApplicationScoped
 public class HttpGlue {
   private static final String ROUTES = Routes.summary(Routes.ALL);
+  private static final Logger LOG = Logger.getLogger(HttpGlue.class);
+
+  /**
+   * Routing-context key of the request's {@link io.maaskit.model.task.Cancellation}; a deployable
+   * may replace it with one that also has a deadline ({@link #addDeadline}).
+   */
+  public static final String CANCELLATION = "maas.cancellation";
 
   private final ObjectMapper json;
   private final Optional<String> apiKey;
@@ -33,8 +41,11 @@ public class HttpGlue {
   }
 
   void install(@Observes Router router) {
+    // First of all: a cancellation that turns true when the client goes away before its answer is
+    // written, so a large batch stops between sub-batches instead of computing for nobody.
+    router.route().order(Integer.MIN_VALUE).handler(HttpGlue::watchClient);
     apiKey.ifPresent(
-        key -> router.route().order(Integer.MIN_VALUE).handler(ctx -> requireKey(ctx, key)));
+        key -> router.route().order(Integer.MIN_VALUE + 2).handler(ctx -> requireKey(ctx, key)));
     router.route().order(Integer.MIN_VALUE + 1).failureHandler(this::fail);
     // Funqy only routes known functions; anything else would get Vert.x's empty 404.
     router
@@ -56,6 +67,30 @@ public class HttpGlue {
                                 + "; routes: "
                                 + ROUTES),
                         null)));
+  }
+
+  private static void watchClient(RoutingContext ctx) {
+    java.util.concurrent.atomic.AtomicReference<String> gone =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    ctx.put(CANCELLATION, (io.maaskit.model.task.Cancellation) gone::get);
+    ctx.response()
+        .closeHandler(
+            v -> {
+              if (!ctx.response().ended()) {
+                gone.set("the client disconnected");
+                LOG.debugf(
+                    "client disconnected before the answer to %s %s",
+                    ctx.request().method(), ctx.request().path());
+              }
+            });
+    ctx.next();
+  }
+
+  /** Adds a deadline to the request's cancellation (a Lambda's remaining time). */
+  public static void addDeadline(RoutingContext ctx, java.time.Duration remaining) {
+    io.maaskit.model.task.Cancellation c = ctx.get(CANCELLATION);
+    io.maaskit.model.task.Cancellation d = io.maaskit.model.task.Cancellation.deadline(remaining);
+    ctx.put(CANCELLATION, c == null ? d : c.or(d));
   }
 
   private void requireKey(RoutingContext ctx, String key) {
@@ -87,6 +122,11 @@ public class HttpGlue {
       return;
     }
     Throwable t = ctx.failure();
+    if (clientGone(ctx, t)) {
+      LOG.debugf(
+          "client went away during %s %s: %s", ctx.request().method(), ctx.request().path(), t);
+      return;
+    }
     ErrorMapper.Mapped m;
     if (t != null) {
       m = ErrorMapper.map(t);
@@ -132,6 +172,21 @@ public class HttpGlue {
           };
     }
     write(ctx, m);
+  }
+
+  /** A closed connection (a client that hung up mid-body or mid-computation): nobody to answer. */
+  private static boolean clientGone(RoutingContext ctx, Throwable t) {
+    if (ctx.response().closed()) {
+      return true;
+    }
+    for (Throwable e = t; e != null; e = e.getCause() == e ? null : e.getCause()) {
+      if (e instanceof io.vertx.core.http.HttpClosedException
+          || (e instanceof io.vertx.core.VertxException
+              && String.valueOf(e.getMessage()).contains("Connection was closed"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String jsonProblem(Buffer body) {
