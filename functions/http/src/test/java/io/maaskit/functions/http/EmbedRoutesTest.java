@@ -363,6 +363,90 @@ class EmbedRoutesTest {
     given().put("/embed").then().statusCode(405).body("error.status", equalTo(405));
   }
 
+  /** Each path answers its table method only; the others get 405 with Allow, as JSON. */
+  @Test
+  void wrongMethodsGet405WithAllow() {
+    for (Routes.Route route : Routes.servedBy(Routes.Deployable.HTTP_SERVER)) {
+      var wrong =
+          route.method() == Routes.Method.GET
+              ? given().contentType(ContentType.JSON).body("{}").post(route.path())
+              : given().get(route.path());
+      wrong
+          .then()
+          .statusCode(405)
+          .header("Allow", equalTo(route.method().name()))
+          .contentType(ContentType.JSON)
+          .body("error.type", equalTo("method_not_allowed"))
+          .body("error.message", containsString(route.key()));
+    }
+  }
+
+  /** JSON routes take JSON only: text/plain (a browser's cross-site "simple" POST) gets 415. */
+  @Test
+  void aBodyNotDeclaredJsonIs415() {
+    for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded"}) {
+      given()
+          .contentType(type)
+          .body("{\"inputs\": \"hello\"}")
+          .post("/embed")
+          .then()
+          .statusCode(415)
+          .contentType(ContentType.JSON)
+          .body("error.type", equalTo("unsupported_media_type"))
+          .body("error.message", containsString("application/json"));
+    }
+    given()
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body("{\"inputs\": \"hello\"}")
+        .post("/embed")
+        .then()
+        .statusCode(200);
+  }
+
+  /** A 404 names the model, never the store's path. */
+  @Test
+  void notFoundBodiesAndInfoShowNoStorePath() throws Exception {
+    String store = io.maaskit.it.TestModels.storeRoot().toString();
+    String body =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"inputs\": \"x\", \"model\": \"no-such-model@3\"}")
+            .post("/embed")
+            .then()
+            .statusCode(404)
+            .body("error.message", containsString("no-such-model@3"))
+            .extract()
+            .asString();
+    assertFalse(body.contains(store) || body.contains("test-models"), body);
+    String info =
+        given()
+            .get("/info")
+            .then()
+            .statusCode(200)
+            .body("store", equalTo("local"))
+            .extract()
+            .asString();
+    assertFalse(info.contains(store), info);
+  }
+
+  /** Unknown versions leave no registry entry: /info stays the same size after 300 of them. */
+  @Test
+  void unknownVersionsLeaveInfoTheSameSize() {
+    given().contentType(ContentType.JSON).body("{\"inputs\": \"warm\"}").post("/embed");
+    String before = given().get("/info").asString();
+    for (int i = 0; i < 300; i++) {
+      given()
+          .contentType(ContentType.JSON)
+          .body("{\"inputs\": \"x\", \"model\": \"all-minilm-l6-v2@" + (1000 + i) + "\"}")
+          .post("/embed")
+          .then()
+          .statusCode(404);
+    }
+    String after = given().get("/info").asString();
+    assertEquals(before.length(), after.length(), after);
+    assertFalse(after.contains("@1000"), after);
+  }
+
   /** Every route the table gives the local server reaches its function. */
   @Test
   void everyServerRouteOfTheTableIsServed() {

@@ -47,6 +47,8 @@ public class HttpGlue {
     apiKey.ifPresent(
         key -> router.route().order(Integer.MIN_VALUE + 2).handler(ctx -> requireKey(ctx, key)));
     router.route().order(Integer.MIN_VALUE + 1).failureHandler(this::fail);
+    // Funqy answers every method on every function; the route table says which one each path has.
+    router.route().order(Integer.MIN_VALUE + 3).handler(this::checkMethodAndType);
     // Funqy only routes known functions; anything else would get Vert.x's empty 404.
     router
         .route()
@@ -83,6 +85,58 @@ public class HttpGlue {
                     ctx.request().method(), ctx.request().path());
               }
             });
+    ctx.next();
+  }
+
+  /**
+   * A known path with another method than the table's: 405 with {@code Allow}. A POST whose body is
+   * not declared JSON: 415 (a browser's "simple" text/plain POST must not reach a function).
+   */
+  private void checkMethodAndType(RoutingContext ctx) {
+    String path = ctx.request().path();
+    Routes.Route route = null;
+    for (Routes.Route r : Routes.ALL) {
+      if (r.path().equals(path)) {
+        route = r;
+      }
+    }
+    if (route == null) {
+      ctx.next();
+      return;
+    }
+    HttpMethod method = ctx.request().method();
+    if (!method.name().equals(route.method().name())) {
+      ctx.response().putHeader("Allow", route.method().name());
+      write(
+          ctx,
+          new ErrorMapper.Mapped(
+              405,
+              ErrorMapper.ErrorBody.of(
+                  405,
+                  "method_not_allowed",
+                  method + " is not allowed on " + path + "; use " + route.key()),
+              null));
+      return;
+    }
+    if (route.method() == Routes.Method.POST) {
+      String type = ctx.request().getHeader("Content-Type");
+      String mime =
+          type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+      if (!mime.equals("application/json")) {
+        write(
+            ctx,
+            new ErrorMapper.Mapped(
+                415,
+                ErrorMapper.ErrorBody.of(
+                    415,
+                    "unsupported_media_type",
+                    route.key()
+                        + " takes a JSON body: send 'Content-Type: application/json'"
+                        + (type == null ? "" : " (not '" + type + "')")),
+                null));
+        return;
+      }
+    }
     ctx.next();
   }
 
