@@ -381,6 +381,67 @@ class EmbedRoutesTest {
     }
   }
 
+  /** Errors the HTTP layer raises before any function are JSON too: 414, 431, 413. */
+  @Test
+  void httpLayerErrorsAreJson() {
+    given()
+        .get("/info?pad=" + "a".repeat(5_000))
+        .then()
+        .statusCode(414)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("uri_too_long"));
+    given()
+        .header("X-Padding", "b".repeat(25_000))
+        .get("/info")
+        .then()
+        .statusCode(431)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("headers_too_large"));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"inputs\": \"" + "c".repeat(11 * 1024 * 1024) + "\"}")
+        .post("/embed")
+        .then()
+        .statusCode(413)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("payload_too_large"));
+  }
+
+  /** Overlong and other malformed UTF-8 is a 400 (Jackson alone would decode C0 AF as '/'). */
+  @Test
+  void malformedUtf8Is400() {
+    byte[][] bad = {
+      {(byte) 0xC0, (byte) 0xAF}, // overlong '/'
+      {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, // overlong '/', 3 bytes
+      {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // a UTF-16 surrogate
+      {(byte) 0xFF},
+    };
+    for (byte[] b : bad) {
+      byte[] head = "{\"inputs\": \"a".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] tail = "b\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] body = new byte[head.length + b.length + tail.length];
+      System.arraycopy(head, 0, body, 0, head.length);
+      System.arraycopy(b, 0, body, head.length, b.length);
+      System.arraycopy(tail, 0, body, head.length + b.length, tail.length);
+      given()
+          .contentType(ContentType.JSON)
+          .body(body)
+          .post("/embed")
+          .then()
+          .statusCode(400)
+          .contentType(ContentType.JSON)
+          .body("error.message", containsString("not valid UTF-8"));
+    }
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"inputs\": \"caf\u00e9 \ud83d\ude42 \u6771\"}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .post("/embed")
+        .then()
+        .statusCode(200);
+  }
+
   /** JSON routes take JSON only: text/plain (a browser's cross-site "simple" POST) gets 415. */
   @Test
   void aBodyNotDeclaredJsonIs415() {

@@ -44,9 +44,10 @@ public class HttpGlue {
     // First of all: a cancellation that turns true when the client goes away before its answer is
     // written, so a large batch stops between sub-batches instead of computing for nobody.
     router.route().order(Integer.MIN_VALUE).handler(HttpGlue::watchClient);
+    router.route().order(Integer.MIN_VALUE + 1).handler(this::checkSizes);
     apiKey.ifPresent(
         key -> router.route().order(Integer.MIN_VALUE + 2).handler(ctx -> requireKey(ctx, key)));
-    router.route().order(Integer.MIN_VALUE + 1).failureHandler(this::fail);
+    router.route().order(Integer.MIN_VALUE).failureHandler(this::fail);
     // Funqy answers every method on every function; the route table says which one each path has.
     router.route().order(Integer.MIN_VALUE + 3).handler(this::checkMethodAndType);
     // Funqy only routes known functions; anything else would get Vert.x's empty 404.
@@ -136,6 +137,58 @@ public class HttpGlue {
                 null));
         return;
       }
+    }
+    ctx.next();
+  }
+
+  /** Longest request line (method, URI, version) answered; longer: 414. */
+  public static final int MAX_REQUEST_LINE = 4096;
+
+  /** Most bytes of headers answered; more: 431. */
+  public static final int MAX_HEADER_BYTES = 20 * 1024;
+
+  /**
+   * 414 and 431 as JSON. Vert.x answers requests over its own decoder limits with an empty body
+   * before any route runs, so the server's limits (application.properties) are set well above these
+   * and the answer is ours; only requests over those (64 KB) still get Vert.x's empty reply.
+   */
+  private void checkSizes(RoutingContext ctx) {
+    int line = ctx.request().method().name().length() + ctx.request().uri().length() + 10;
+    if (line > MAX_REQUEST_LINE) {
+      write(
+          ctx,
+          new ErrorMapper.Mapped(
+              414,
+              ErrorMapper.ErrorBody.of(
+                  414,
+                  "uri_too_long",
+                  "the request line is "
+                      + line
+                      + " bytes; at most "
+                      + MAX_REQUEST_LINE
+                      + " are accepted (send inputs in the JSON body)"),
+              null));
+      return;
+    }
+    long headers = 0;
+    for (var h : ctx.request().headers()) {
+      headers += h.getKey().length() + h.getValue().length() + 4;
+    }
+    if (headers > MAX_HEADER_BYTES) {
+      write(
+          ctx,
+          new ErrorMapper.Mapped(
+              431,
+              ErrorMapper.ErrorBody.of(
+                  431,
+                  "headers_too_large",
+                  "the request headers are "
+                      + headers
+                      + " bytes; at most "
+                      + MAX_HEADER_BYTES
+                      + " are accepted"),
+              null));
+      return;
     }
     ctx.next();
   }
