@@ -3,8 +3,6 @@ package io.maaskit.model.task;
 import io.maaskit.model.error.OverloadedException;
 import io.maaskit.model.error.RequestCancelledException;
 import java.time.Duration;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -13,15 +11,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * requests waiting; anything beyond is refused at once ({@link OverloadedException}: 503 +
  * Retry-After), never left hanging.
  *
- * <p>A request takes a slot per sub-batch, not for its whole life, and the slots are handed out
- * first come first served, so a 256-input batch's sub-batches interleave with small requests
- * instead of starving them.
+ * <p>A request takes a slot per sub-batch, not for its whole life. A free slot goes to the waiting
+ * sub-batch with the earliest <em>virtual deadline</em>: the time it started waiting plus the time
+ * it is expected to take (its padded tokens times the measured time per token). A one-input request
+ * that arrives while a 64-input sub-batch waits therefore goes first, so small requests are not
+ * stuck behind big batches; and since every later arrival gets a later deadline, a big sub-batch is
+ * never passed over for ever (earliest-eligible-deadline scheduling, in miniature).
  *
  * <pre>{@code
  * Admission admission = new Admission(AdmissionOptions.defaults());
  * try (Admission.Ticket t = admission.enter(Cancellation.NONE)) {
  *   for (var sub : subBatches) {
- *     t.run(() -> model.encode(sub));
+ *     t.run(sub.paddedTokens(), () -> model.encode(sub));
  *   }
  * }
  * }</pre>
@@ -30,7 +31,28 @@ public final class Admission {
   private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
 
   private final AdmissionOptions options;
-  private final Semaphore slots;
+  private final Object lock = new Object();
+  private final java.util.PriorityQueue<Waiter> waiting =
+      new java.util.PriorityQueue<>(
+          java.util.Comparator.comparingLong((Waiter w) -> w.deadline)
+              .thenComparingLong(w -> w.seq));
+  private int free;
+  private long seq;
+
+  /** Measured compute time per padded token (moving average), for the virtual deadlines. */
+  private volatile double nanosPerToken = 50_000;
+
+  private static final class Waiter {
+    final long deadline;
+    final long seq;
+    boolean granted;
+
+    Waiter(long deadline, long seq) {
+      this.deadline = deadline;
+      this.seq = seq;
+    }
+  }
+
   private final AtomicInteger inside = new AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong refused =
       new java.util.concurrent.atomic.AtomicLong();
@@ -39,7 +61,7 @@ public final class Admission {
 
   public Admission(AdmissionOptions options) {
     this.options = options;
-    this.slots = new Semaphore(options.maxConcurrentBatches(), true);
+    this.free = options.maxConcurrentBatches();
   }
 
   /** No limits beyond one slot per core (for tools and tests that call the services directly). */
@@ -60,6 +82,13 @@ public final class Admission {
   /** Requests admitted and not yet finished (holding a slot or waiting for one). */
   public int inside() {
     return inside.get();
+  }
+
+  /** Sub-batches waiting for a slot now. */
+  int waiting() {
+    synchronized (lock) {
+      return waiting.size();
+    }
   }
 
   /** Requests refused since start (at capacity, or waited too long for a slot). */
@@ -94,6 +123,62 @@ public final class Admission {
     return new Ticket(cancellation);
   }
 
+  private void acquire(long cost, Ticket ticket) {
+    long now = System.nanoTime();
+    long giveUp = now + options.maxWait().toNanos();
+    synchronized (lock) {
+      if (free > 0 && waiting.isEmpty()) {
+        free--;
+        return;
+      }
+      Waiter w = new Waiter(now + (long) (cost * nanosPerToken), seq++);
+      waiting.add(w);
+      while (!w.granted) {
+        long left = giveUp - System.nanoTime();
+        String reason = ticket.cancellation.reason();
+        if (left <= 0 || reason != null) {
+          waiting.remove(w);
+          if (reason != null) {
+            cancelled.incrementAndGet();
+            throw new RequestCancelledException("request cancelled: " + reason);
+          }
+          refused.incrementAndGet();
+          throw new OverloadedException(
+              "waited " + options.maxWait().toSeconds() + " s for a batch slot; retry shortly",
+              RETRY_AFTER);
+        }
+        try {
+          // Wake at least every 100 ms to notice a client that went away while waiting.
+          lock.wait(Math.max(1, Math.min(100, left / 1_000_000)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          if (w.granted) {
+            releaseLocked();
+          } else {
+            waiting.remove(w);
+          }
+          throw new RequestCancelledException("request cancelled: interrupted");
+        }
+      }
+    }
+  }
+
+  private void release() {
+    synchronized (lock) {
+      releaseLocked();
+    }
+  }
+
+  private void releaseLocked() {
+    Waiter next = waiting.poll();
+    if (next == null) {
+      free++;
+    } else {
+      next.granted = true;
+      lock.notifyAll();
+    }
+  }
+
   /** One admitted request: runs its sub-batches one slot at a time. Close it when done. */
   public final class Ticket implements AutoCloseable {
     private final Cancellation cancellation;
@@ -114,28 +199,22 @@ public final class Admission {
 
     /**
      * Runs one sub-batch in a slot, waiting for one in turn (at most {@code maxWait}); checks
-     * cancellation before and after the wait.
+     * cancellation before, while waiting and after.
+     *
+     * @param paddedTokens the sub-batch's size (inputs × its longest input), its expected cost
      */
-    public <T> T run(java.util.function.Supplier<T> subBatch) {
+    public <T> T run(long paddedTokens, java.util.function.Supplier<T> subBatch) {
       checkCancelled();
-      boolean acquired;
-      try {
-        acquired = slots.tryAcquire(options.maxWait().toNanos(), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new RequestCancelledException("request cancelled: interrupted");
-      }
-      if (!acquired) {
-        refused.incrementAndGet();
-        throw new OverloadedException(
-            "waited " + options.maxWait().toSeconds() + " s for a batch slot; retry shortly",
-            RETRY_AFTER);
-      }
+      acquire(Math.max(1, paddedTokens), this);
+      long t0 = System.nanoTime();
       try {
         checkCancelled();
-        return subBatch.get();
+        T out = subBatch.get();
+        double sample = (double) (System.nanoTime() - t0) / Math.max(1, paddedTokens);
+        nanosPerToken = 0.8 * nanosPerToken + 0.2 * sample;
+        return out;
       } finally {
-        slots.release();
+        release();
       }
     }
 

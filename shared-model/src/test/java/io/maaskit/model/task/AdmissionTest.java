@@ -69,6 +69,7 @@ class AdmissionTest {
                   try (Admission.Ticket t = a.enter(Cancellation.NONE)) {
                     for (int b = 0; b < 5; b++) {
                       t.run(
+                          64,
                           () -> {
                             peak.accumulateAndGet(running.incrementAndGet(), Math::max);
                             try {
@@ -105,6 +106,7 @@ class AdmissionTest {
             () -> {
               try (Admission.Ticket t = a.enter(Cancellation.NONE)) {
                 t.run(
+                    1,
                     () -> {
                       holding.countDown();
                       try {
@@ -119,12 +121,65 @@ class AdmissionTest {
     holder.start();
     holding.await();
     try (Admission.Ticket t = a.enter(Cancellation.NONE)) {
-      OverloadedException e = assertThrows(OverloadedException.class, () -> t.run(() -> 1));
+      OverloadedException e = assertThrows(OverloadedException.class, () -> t.run(1, () -> 1));
       assertTrue(e.getMessage().contains("waited"), e.getMessage());
     } finally {
       release.countDown();
       holder.join();
     }
+  }
+
+  /** A free slot goes to the smaller of two waiting sub-batches, whatever came first. */
+  @Test
+  void aSmallRequestGoesBeforeAWaitingBigSubBatch() throws Exception {
+    Admission a = admission(1, 8, Duration.ofSeconds(30));
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread holder =
+        new Thread(
+            () -> {
+              try (Admission.Ticket t = a.enter(Cancellation.NONE)) {
+                t.run(
+                    1,
+                    () -> {
+                      holding.countDown();
+                      try {
+                        release.await();
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      return null;
+                    });
+              }
+            });
+    holder.start();
+    holding.await();
+    Thread big = waiter(a, 64L * 256, "big", order);
+    while (a.waiting() < 1) {
+      Thread.sleep(5);
+    }
+    Thread small = waiter(a, 12, "small", order);
+    while (a.waiting() < 2) {
+      Thread.sleep(5);
+    }
+    release.countDown();
+    for (Thread t : List.of(holder, big, small)) {
+      t.join(30_000);
+    }
+    assertEquals(List.of("small", "big"), order);
+  }
+
+  static Thread waiter(Admission a, long cost, String name, List<String> order) {
+    Thread t =
+        new Thread(
+            () -> {
+              try (Admission.Ticket ticket = a.enter(Cancellation.NONE)) {
+                ticket.run(cost, () -> order.add(name));
+              }
+            });
+    t.start();
+    return t;
   }
 
   @Test
@@ -133,10 +188,10 @@ class AdmissionTest {
     AtomicInteger ran = new AtomicInteger();
     String[] reason = {null};
     try (Admission.Ticket t = a.enter(() -> reason[0])) {
-      t.run(ran::incrementAndGet);
+      t.run(1, ran::incrementAndGet);
       reason[0] = "the client disconnected";
       RequestCancelledException e =
-          assertThrows(RequestCancelledException.class, () -> t.run(ran::incrementAndGet));
+          assertThrows(RequestCancelledException.class, () -> t.run(1, ran::incrementAndGet));
       assertTrue(e.getMessage().contains("the client disconnected"));
     }
     assertEquals(1, ran.get());

@@ -66,11 +66,13 @@ public final class Batching {
     int tokensSeen = 0;
     for (int[] range : plan(model, encoded, order)) {
       List<Tokens> sub = new ArrayList<>(range[1] - range[0]);
+      int longest = 0;
       for (int i = range[0]; i < range[1]; i++) {
         sub.add(encoded.get(order[i]));
         tokensSeen += encoded.get(order[i]).length();
+        longest = Math.max(longest, encoded.get(order[i]).length());
       }
-      float[][] rows = ticket.run(() -> batch.apply(sub));
+      float[][] rows = ticket.run((long) sub.size() * longest, () -> batch.apply(sub));
       for (int i = range[0]; i < range[1]; i++) {
         out[order[i]] = rows[i - range[0]];
       }
