@@ -381,6 +381,24 @@ class EmbedRoutesTest {
     }
   }
 
+  /**
+   * On loopback (the default), a Host that names another machine (DNS rebinding from a browser)
+   * gets 403; localhost and 127.0.0.1 work.
+   */
+  @Test
+  void aForeignHostIsRefusedOnLoopback() {
+    given()
+        .header("Host", "attacker.example")
+        .get("/info")
+        .then()
+        .statusCode(403)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("forbidden_host"));
+    for (String ok : new String[] {"localhost", "127.0.0.1:8080", "[::1]:9000"}) {
+      given().header("Host", ok).get("/info").then().statusCode(200);
+    }
+  }
+
   /** Errors the HTTP layer raises before any function are JSON too: 414, 431, 413. */
   @Test
   void httpLayerErrorsAreJson() {

@@ -40,11 +40,66 @@ public class HttpGlue {
     this.apiKey = config.apiKey().filter(k -> !k.isBlank());
   }
 
+  /** localhost, 127.x.y.z or ::1 (either spelling), with or without brackets. */
+  static boolean isLoopback(String host) {
+    String h =
+        host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return h.equalsIgnoreCase("localhost")
+        || h.startsWith("127.")
+        || h.equals("::1")
+        || h.equals("0:0:0:0:0:0:0:1");
+  }
+
+  /**
+   * A connection to a loopback address whose Host header names another machine is a page in a
+   * browser whose DNS name was rebound to 127.0.0.1, reaching for the local models: 403. Decided
+   * per connection (its local address), so API Gateway's virtual requests and connections from
+   * other machines to a server on 0.0.0.0 are not affected.
+   */
+  private void checkHost(RoutingContext ctx) {
+    String local;
+    try {
+      var a = ctx.request().localAddress();
+      local = a == null ? null : a.hostAddress();
+    } catch (RuntimeException e) {
+      local = null;
+    }
+    if (local == null || !isLoopback(local)) {
+      ctx.next();
+      return;
+    }
+    String host = ctx.request().getHeader("Host");
+    String name = host == null ? "" : host.trim();
+    if (name.startsWith("[")) {
+      int end = name.indexOf(']');
+      name = end < 0 ? name : name.substring(0, end + 1);
+    } else if (name.indexOf(':') >= 0) {
+      name = name.substring(0, name.indexOf(':'));
+    }
+    if (isLoopback(name)) {
+      ctx.next();
+      return;
+    }
+    write(
+        ctx,
+        new ErrorMapper.Mapped(
+            403,
+            ErrorMapper.ErrorBody.of(
+                403,
+                "forbidden_host",
+                "on a loopback connection this server answers Host localhost or 127.0.0.1,"
+                    + " not '"
+                    + (host == null ? "" : host)
+                    + "'"),
+            null));
+  }
+
   void install(@Observes Router router) {
     // First of all: a cancellation that turns true when the client goes away before its answer is
     // written, so a large batch stops between sub-batches instead of computing for nobody.
     router.route().order(Integer.MIN_VALUE).handler(HttpGlue::watchClient);
     router.route().order(Integer.MIN_VALUE + 1).handler(this::checkSizes);
+    router.route().order(Integer.MIN_VALUE + 1).handler(this::checkHost);
     apiKey.ifPresent(
         key -> router.route().order(Integer.MIN_VALUE + 2).handler(ctx -> requireKey(ctx, key)));
     router.route().order(Integer.MIN_VALUE).failureHandler(this::fail);
