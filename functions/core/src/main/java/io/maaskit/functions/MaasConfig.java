@@ -69,7 +69,7 @@ public interface MaasConfig {
 
   /**
    * Requests that may wait for a batch slot; more are refused at once with 503 + Retry-After;
-   * default {@link io.maaskit.model.task.AdmissionOptions#defaults()} (16 per slot).
+   * default {@link io.maaskit.model.task.AdmissionOptions#defaults()} (4 per slot).
    */
   Optional<Integer> maxQueuedRequests();
 

@@ -39,8 +39,21 @@ public final class Admission {
   private int free;
   private long seq;
 
-  /** Measured compute time per padded token (moving average), for the virtual deadlines. */
+  /**
+   * Measured compute time per padded token, for the virtual deadlines: decayed sums of time and of
+   * tokens, so big sub-batches weigh by their size (a mean of per-call ratios would let the fixed
+   * overhead of one-input calls inflate it, and push big sub-batches back until they time out).
+   */
   private volatile double nanosPerToken = 50_000;
+
+  private double decayedNanos;
+  private double decayedTokens;
+
+  private synchronized void measured(long nanos, long tokens) {
+    decayedNanos = 0.95 * decayedNanos + nanos;
+    decayedTokens = 0.95 * decayedTokens + tokens;
+    nanosPerToken = decayedNanos / decayedTokens;
+  }
 
   private static final class Waiter {
     final long deadline;
@@ -210,8 +223,7 @@ public final class Admission {
       try {
         checkCancelled();
         T out = subBatch.get();
-        double sample = (double) (System.nanoTime() - t0) / Math.max(1, paddedTokens);
-        nanosPerToken = 0.8 * nanosPerToken + 0.2 * sample;
+        measured(System.nanoTime() - t0, Math.max(1, paddedTokens));
         return out;
       } finally {
         release();

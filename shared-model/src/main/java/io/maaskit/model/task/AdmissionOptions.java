@@ -33,11 +33,15 @@ public record AdmissionOptions(
    * Sized from the cores: one forward pass already spreads over the engine's intra-op threads (all
    * cores by default), so more than {@code cores / 2} passes at once only trade latency for
    * contention, while a second slot lets one request tokenize and pool while another multiplies.
-   * The queue holds 16 requests per slot (at ~10-100 ms per sub-batch, a wait of at most a few
-   * seconds); a request waits at most 30 s; 65,536 tokens is 256 inputs of 256 tokens.
+   * The queue holds 4 requests per slot: under overload (scripts/soak, 40 clients, one request in
+   * ten a 256-input batch, 2 busy cores) 4 per slot kept small requests at p50 71 ms / p99 1.8 s
+   * and the peak RSS at 784 MB, where 16 per slot let them wait p50 195 ms / p99 7.9 s, batches 35
+   * s, at 1,069 MB, for more finished work; a longer queue buys throughput with latency that
+   * clients time out on. A request waits at most 30 s for a slot; 65,536 tokens is 256 inputs of
+   * 256 tokens.
    */
   public static AdmissionOptions defaults() {
     int slots = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    return new AdmissionOptions(slots, 16 * slots, Duration.ofSeconds(30), 65_536);
+    return new AdmissionOptions(slots, 4 * slots, Duration.ofSeconds(30), 65_536);
   }
 }
