@@ -161,6 +161,7 @@ public final class Soak {
     }
     byte[] body = b.append("]}").toString().getBytes(StandardCharsets.UTF_8);
     long cancelledBefore = infoLong("requestsCancelled");
+    long refusedBefore = infoLong("requestsRefused");
     List<Socket> sockets = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Socket s = new Socket(base.getHost(), base.getPort());
@@ -196,11 +197,13 @@ public final class Soak {
     System.out.printf(
         Locale.ROOT,
         "%n== %d abandoned 256 x 256-token batches (hung up after 1 s)%n"
-            + "server CPU after the hang-up: %.2f s, busy for %.1f s; cancelled: %d%n",
+            + "server CPU after the hang-up: %.2f s, busy for %.1f s; cancelled: %d, refused at"
+            + " once (503): %d%n",
         n,
         last - cpu0,
         (quietSince - t0) / 1e9,
-        infoLong("requestsCancelled") - cancelledBefore);
+        infoLong("requestsCancelled") - cancelledBefore,
+        infoLong("requestsRefused") - refusedBefore);
   }
 
   private void unknownVersions(int n) throws Exception {
