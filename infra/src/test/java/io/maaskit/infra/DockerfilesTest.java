@@ -30,6 +30,7 @@ class DockerfilesTest {
             "-Dai.djl.offline=true",
             "io.maaskit.functions.EngineWarmup",
             "libtorch_cpu.so",
+            "MALLOC_ARENA_MAX=2",
             "CMD [\"" + MaasConstructs.QUARKUS_HANDLER + "\"]"));
   }
 
@@ -48,6 +49,8 @@ class DockerfilesTest {
             "MAAS_DEVICE=gpu",
             "io.maaskit.functions.EngineWarmup",
             "libtorch_cuda.so",
+            "MALLOC_ARENA_MAX=2",
+            "HOST=0.0.0.0",
             "USER maas",
             "CMD [\"java\", \"-jar\", \"/app/quarkus-run.jar\"]"));
     assertTrue(

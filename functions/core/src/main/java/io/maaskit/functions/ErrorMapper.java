@@ -4,7 +4,9 @@ import io.maaskit.model.error.IntegrityException;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.error.OverloadedException;
 import io.maaskit.model.error.PayloadTooLargeException;
+import io.maaskit.model.error.RequestCancelledException;
 import io.maaskit.model.error.StoreAccessException;
 import java.lang.reflect.InvocationTargetException;
 import java.util.concurrent.CompletionException;
@@ -34,9 +36,40 @@ public final class ErrorMapper {
     }
   }
 
+  private static final java.util.regex.Pattern S3_URI =
+      java.util.regex.Pattern.compile("s3://[^\\s'\"),;]+");
+  private static final java.util.regex.Pattern FILE_URI =
+      java.util.regex.Pattern.compile("file:/[^\\s'\"),;]*");
+  private static final java.util.regex.Pattern LOCAL_PATH =
+      java.util.regex.Pattern.compile("(?:^|(?<=[\\s('\"]))/[^\\s'\"),;]+");
+
+  /**
+   * A core message fit for a client: store locations are an operator's business (the log has them),
+   * so S3 URIs become {@code s3://…} and local paths {@code …}; model names stay.
+   */
+  public static String redact(String message) {
+    if (message == null) {
+      return null;
+    }
+    String m = S3_URI.matcher(message).replaceAll("s3://…");
+    m = FILE_URI.matcher(m).replaceAll("…");
+    return LOCAL_PATH.matcher(m).replaceAll("…");
+  }
+
   /** Maps any failure of a function. */
   public static Mapped map(Throwable t) {
+    Mapped m = mapUnredacted(t);
+    ErrorBody.Detail d = m.body().error();
+    return new Mapped(
+        m.status(), ErrorBody.of(d.status(), d.type(), redact(d.message())), m.retryAfterSeconds());
+  }
+
+  private static Mapped mapUnredacted(Throwable t) {
     Throwable e = unwrap(t);
+    if (e instanceof io.maaskit.model.error.ModelException
+        && !(e instanceof InvalidRequestException)) {
+      LOG.debugf("%s: %s", e.getClass().getSimpleName(), e.getMessage());
+    }
     if (e instanceof PayloadTooLargeException) {
       return new Mapped(413, ErrorBody.of(413, "payload_too_large", e.getMessage()), null);
     }
@@ -45,6 +78,14 @@ public final class ErrorMapper {
     }
     if (e instanceof ModelNotFoundException) {
       return new Mapped(404, ErrorBody.of(404, "model_not_found", e.getMessage()), null);
+    }
+    if (e instanceof OverloadedException u) {
+      long secs = Math.max(1, u.retryAfter().toSeconds());
+      return new Mapped(503, ErrorBody.of(503, "overloaded", e.getMessage()), secs);
+    }
+    if (e instanceof RequestCancelledException) {
+      LOG.debug(e.getMessage());
+      return new Mapped(503, ErrorBody.of(503, "request_cancelled", e.getMessage()), 1L);
     }
     if (e instanceof ModelUnavailableException u) {
       long secs = Math.max(1, u.retryAfter().toSeconds());

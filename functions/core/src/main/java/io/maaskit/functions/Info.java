@@ -1,11 +1,52 @@
 package io.maaskit.functions;
 
 import io.maaskit.model.registry.ModelRegistry;
+import io.maaskit.model.task.Admission;
 import java.util.List;
 
-/** What {@code GET /info} returns: the store and each model's state and last load's accounting. */
-public record Info(String store, List<ModelRegistry.Status> models) {
-  static Info of(ModelRegistry registry) {
-    return new Info(registry.store().uri(), registry.status());
+/**
+ * What {@code GET /info} returns: the kind of store (never its path or bucket: {@code local} or
+ * {@code s3://…}), the limits a request is held to, and each model's state and last load's
+ * accounting.
+ */
+public record Info(String store, Limits limits, List<ModelRegistry.Status> models) {
+  /**
+   * The limits every request is held to, and how busy the process is.
+   *
+   * @param maxInputs most inputs per request (more: 400)
+   * @param maxRequestTokens most tokens per request after truncation (more: 413); 0 = no limit
+   * @param maxConcurrentBatches forward passes in flight at once
+   * @param maxQueuedRequests requests that may wait for one (more: 503 + Retry-After)
+   * @param requestsInside requests admitted now (running or waiting)
+   * @param requestsRefused requests refused with 503 since start (at capacity)
+   * @param requestsCancelled requests stopped since start because their client went away
+   */
+  public record Limits(
+      int maxInputs,
+      long maxRequestTokens,
+      int maxConcurrentBatches,
+      int maxQueuedRequests,
+      int requestsInside,
+      long requestsRefused,
+      long requestsCancelled) {}
+
+  static Info of(ModelRegistry registry, int maxInputs, Admission admission) {
+    var o = admission.options();
+    return new Info(
+        redact(registry.store().uri()),
+        new Limits(
+            maxInputs,
+            o.maxRequestTokens(),
+            o.maxConcurrentBatches(),
+            o.maxQueuedRequests(),
+            admission.inside(),
+            admission.refused(),
+            admission.cancelled()),
+        registry.status());
+  }
+
+  /** {@code s3://…} for an S3 store, {@code local} for a directory: no bucket, no path. */
+  static String redact(String storeUri) {
+    return storeUri != null && storeUri.startsWith("s3://") ? "s3://…" : "local";
   }
 }

@@ -61,6 +61,30 @@ public interface MaasConfig {
   @WithDefault("256")
   int maxInputs();
 
+  /**
+   * Forward passes (sub-batches) in flight per process; default {@link
+   * io.maaskit.model.task.AdmissionOptions#defaults()} (half the cores, at least 1).
+   */
+  Optional<Integer> maxConcurrentBatches();
+
+  /**
+   * Requests that may wait for a batch slot; more are refused at once with 503 + Retry-After;
+   * default {@link io.maaskit.model.task.AdmissionOptions#defaults()} (4 per slot).
+   */
+  Optional<Integer> maxQueuedRequests();
+
+  /**
+   * Longest a request waits for a batch slot before 503; default {@link
+   * io.maaskit.model.task.AdmissionOptions#defaults()}.
+   */
+  Optional<Duration> admissionWait();
+
+  /**
+   * Most tokens one request may cost (inputs × tokens after truncation), else 413; 0 = no limit;
+   * default {@link io.maaskit.model.task.AdmissionOptions#defaults()}.
+   */
+  Optional<Long> maxRequestTokens();
+
   /** {@code auto}, {@code cpu} or {@code gpu}. */
   @WithDefault("auto")
   String device();

@@ -19,18 +19,22 @@ public class ModelFunctions {
   @Inject EmbeddingService embeddings;
   @Inject ClassificationService classification;
   @Inject ModelServices services;
+  @Inject CallerCancellation caller;
 
   /** TEI-compatible {@code POST /embed}. */
   @Funq("embed")
   public float[][] embed(JsonNode body) {
-    return embeddings.embed(Tei.embedRequest(body, embeddings.maxInputs())).vectors();
+    return embeddings
+        .embed(Tei.embedRequest(body, embeddings.maxInputs()), caller.current())
+        .vectors();
   }
 
   /** OpenAI-compatible {@code POST /v1/embeddings}. */
   @Funq("v1/embeddings")
   public OpenAi.EmbeddingList openAiEmbeddings(JsonNode body) {
     OpenAi.EmbeddingsCall call = OpenAi.embeddingsRequest(body, embeddings.maxInputs());
-    return OpenAi.embeddings(embeddings.embed(call.request()), call.encodingFormat());
+    return OpenAi.embeddings(
+        embeddings.embed(call.request(), caller.current()), call.encodingFormat());
   }
 
   /** OpenAI-compatible {@code GET /v1/models}: every package in the store. */
@@ -43,7 +47,7 @@ public class ModelFunctions {
   @Funq("predict")
   public List<List<LabelScore>> predict(JsonNode body) {
     return classification
-        .classify(Tei.classifyRequest(body, classification.maxInputs()))
+        .classify(Tei.classifyRequest(body, classification.maxInputs()), caller.current())
         .predictions();
   }
 
@@ -56,6 +60,6 @@ public class ModelFunctions {
   /** {@code GET /info}: model states and per-load accounting (bytes, cache hits, durations). */
   @Funq("info")
   public Info info() {
-    return Info.of(services.registry());
+    return Info.of(services.registry(), embeddings.maxInputs(), embeddings.admission());
   }
 }

@@ -11,6 +11,8 @@ import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.PackageCache;
 import io.maaskit.model.store.S3Settings;
 import io.maaskit.model.store.S3Stores;
+import io.maaskit.model.task.Admission;
+import io.maaskit.model.task.AdmissionOptions;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
 import io.quarkus.runtime.ShutdownEvent;
@@ -33,6 +35,7 @@ public class ModelServices {
   private final MaasConfig config;
   private volatile ModelRegistry registry;
   private volatile Engine runtime;
+  private volatile Admission admission;
 
   public ModelServices(MaasConfig config) {
     this.config = config;
@@ -166,10 +169,36 @@ public class ModelServices {
     }
   }
 
+  /** Admission limits: configured values over {@link AdmissionOptions#defaults()}. */
+  AdmissionOptions admissionOptions() {
+    AdmissionOptions d = AdmissionOptions.defaults();
+    return new AdmissionOptions(
+        config.maxConcurrentBatches().orElse(d.maxConcurrentBatches()),
+        config.maxQueuedRequests().orElse(d.maxQueuedRequests()),
+        config.admissionWait().orElse(d.maxWait()),
+        config.maxRequestTokens().orElse(d.maxRequestTokens()));
+  }
+
+  /** The process's admission control, shared by every task service. */
+  public synchronized Admission admission() {
+    if (admission == null) {
+      admission = new Admission(admissionOptions());
+    }
+    return admission;
+  }
+
+  /** Where nothing better is wired (the SQS Lambda): callers are never considered gone. */
+  @Produces
+  @Singleton
+  @io.quarkus.arc.DefaultBean
+  CallerCancellation noCancellation() {
+    return () -> io.maaskit.model.task.Cancellation.NONE;
+  }
+
   @Produces
   @Singleton
   EmbeddingService embeddings() {
-    return new EmbeddingService(registry(), config.defaultModel(), config.maxInputs());
+    return new EmbeddingService(registry(), config.defaultModel(), config.maxInputs(), admission());
   }
 
   /**
@@ -179,7 +208,8 @@ public class ModelServices {
   @Produces
   @Singleton
   ClassificationService classification() {
-    return new ClassificationService(registry(), config.defaultClassifier(), config.maxInputs());
+    return new ClassificationService(
+        registry(), config.defaultClassifier(), config.maxInputs(), admission());
   }
 
   void afterRestore() {

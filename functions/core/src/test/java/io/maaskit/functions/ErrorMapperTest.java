@@ -3,6 +3,7 @@ package io.maaskit.functions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.model.error.IntegrityException;
 import io.maaskit.model.error.InvalidRequestException;
@@ -16,6 +17,25 @@ import org.junit.jupiter.api.Test;
 
 /** The one mapping of core errors to status codes, including through the wrappers Funqy adds. */
 class ErrorMapperTest {
+  @Test
+  void errorBodiesNameTheModelButNoStoreLocation() {
+    String[] messages = {
+      "model 'm@9' not found in file:///home/me/.cache/maaskit/models/",
+      "model 'm@9' not found in s3://private-bucket/models (no s3://private-bucket/models/m/9/x)",
+      "file /srv/models/m/1/model.safetensors of model 'm@1' is missing",
+    };
+    for (String msg : messages) {
+      String body = ErrorMapper.map(new ModelNotFoundException(msg)).body().error().message();
+      assertFalse(body.contains("private-bucket"), body);
+      assertFalse(body.contains("/home/me") || body.contains("/srv/"), body);
+      assertTrue(body.contains("'m@"), body);
+    }
+    assertEquals(
+        "model 'm@9' not found in s3://… (no s3://…)",
+        ErrorMapper.redact("model 'm@9' not found in s3://b/p (no s3://b/p/m/9/x)"));
+    assertEquals("model 'm@9' not found in …", ErrorMapper.redact("model 'm@9' not found in /a/b"));
+  }
+
   @Test
   void statusPerErrorType() {
     assertEquals(400, ErrorMapper.map(new InvalidRequestException("bad")).status());

@@ -10,6 +10,7 @@ import io.maaskit.model.queue.QueueSettings;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.RegistryOptions;
 import io.maaskit.model.store.S3Settings;
+import io.maaskit.model.task.AdmissionOptions;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.EnvConfigSource;
 import io.smallrye.config.SmallRyeConfig;
@@ -66,6 +67,7 @@ class MaasConfigTest {
     ModelServices m = models(env());
     assertEquals(S3Settings.defaults(), m.s3Settings());
     assertEquals(RegistryOptions.defaults(), m.registryOptions());
+    assertEquals(AdmissionOptions.defaults(), m.admissionOptions());
     assertEquals(0, m.cacheBudgetBytes());
     assertEquals(LoadMode.CACHE, m.loadMode());
     assertEquals(
@@ -95,6 +97,24 @@ class MaasConfigTest {
         assertThrows(
             IllegalArgumentException.class, () -> models(env("MAAS_LOAD_MODE", "disk")).loadMode());
     assertTrue(e.getMessage().contains("MAAS_LOAD_MODE"), e.getMessage());
+  }
+
+  @Test
+  void admissionVariables() {
+    AdmissionOptions o =
+        models(
+                env(
+                    "MAAS_MAX_CONCURRENT_BATCHES", "3",
+                    "MAAS_MAX_QUEUED_REQUESTS", "7",
+                    "MAAS_ADMISSION_WAIT", "2s",
+                    "MAAS_MAX_REQUEST_TOKENS", "1000"))
+            .admissionOptions();
+    assertEquals(new AdmissionOptions(3, 7, Duration.ofSeconds(2), 1000), o);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> models(env("MAAS_MAX_CONCURRENT_BATCHES", "0")).admissionOptions());
+    assertTrue(e.getMessage().contains("at least 1"), e.getMessage());
   }
 
   @Test

@@ -205,8 +205,23 @@ public final class ModelRegistry implements AutoCloseable {
   }
 
   private void runLoad(Entry e) {
+    ModelManifest manifest;
     try {
-      ModelManifest manifest = store.manifest(e.id);
+      manifest = store.manifest(e.id);
+    } catch (ModelNotFoundException nf) {
+      // Keep entries only for models that exist: one per unknown name@version would let any
+      // caller grow this map (and /info) without bound. Waiters already hold the future.
+      entries.remove(e.id, e);
+      LOG.debug("model {} not found: {}", e.id, nf.getMessage());
+      e.future.completeExceptionally(nf);
+      return;
+    } catch (Throwable t) {
+      e.failedAtNanos = System.nanoTime();
+      LOG.warn("reading the manifest of {} failed: {}", e.id, t.toString());
+      e.future.completeExceptionally(t);
+      return;
+    }
+    try {
       checkBudget(manifest);
       PackageLoader.Loaded loaded = loader.load(manifest);
       LOG.info(loaded.stats().logLine());

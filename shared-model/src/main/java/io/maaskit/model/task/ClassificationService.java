@@ -23,24 +23,44 @@ public final class ClassificationService {
   private final ModelRegistry registry;
   private final String defaultModel;
   private final int maxInputs;
+  private final Admission admission;
 
   /**
    * @param defaultModel the model used when a request names none
    * @param maxInputs most inputs per request
+   * @param admission the process's admission control, shared by every service
    */
-  public ClassificationService(ModelRegistry registry, String defaultModel, int maxInputs) {
+  public ClassificationService(
+      ModelRegistry registry, String defaultModel, int maxInputs, Admission admission) {
     this.registry = registry;
     this.defaultModel = defaultModel;
     this.maxInputs = maxInputs;
+    this.admission = admission;
+  }
+
+  /** A service without admission limits (tools, tests). */
+  public ClassificationService(ModelRegistry registry, String defaultModel, int maxInputs) {
+    this(registry, defaultModel, maxInputs, Admission.unlimited());
   }
 
   /** Classifies a request's inputs. */
   public Classifications classify(ClassifyRequest request) {
+    return classify(request, Cancellation.NONE);
+  }
+
+  /**
+   * Classifies a request's inputs, admitted by the process's {@link Admission} and stopped between
+   * sub-batches once {@code cancellation} says the caller is gone.
+   */
+  public Classifications classify(ClassifyRequest request, Cancellation cancellation) {
     List<String> texts = Requests.inputs(request.inputs(), maxInputs);
     String model = request.model() == null ? defaultModel : request.model();
     TextClassifier c =
         registry.get(ModelId.parse(model), Capability.CLASSIFIER, TextClassifier.class);
-    Batching.Result r = Batching.run(c, texts, c::classify);
+    Batching.Result r;
+    try (Admission.Ticket ticket = admission.enter(cancellation)) {
+      r = Batching.run(c, texts, ticket, admission.options().maxRequestTokens(), c::classify);
+    }
     List<String> labels = c.labels();
     List<List<LabelScore>> out = new ArrayList<>(r.rows().length);
     for (float[] p : r.rows()) {

@@ -23,15 +23,24 @@ public final class EmbeddingService {
   private final ModelRegistry registry;
   private final String defaultModel;
   private final int maxInputs;
+  private final Admission admission;
 
   /**
    * @param defaultModel the model used when a request names none
    * @param maxInputs most inputs per request
+   * @param admission the process's admission control, shared by every service
    */
-  public EmbeddingService(ModelRegistry registry, String defaultModel, int maxInputs) {
+  public EmbeddingService(
+      ModelRegistry registry, String defaultModel, int maxInputs, Admission admission) {
     this.registry = registry;
     this.defaultModel = defaultModel;
     this.maxInputs = maxInputs;
+    this.admission = admission;
+  }
+
+  /** A service without admission limits (tools, tests). */
+  public EmbeddingService(ModelRegistry registry, String defaultModel, int maxInputs) {
+    this(registry, defaultModel, maxInputs, Admission.unlimited());
   }
 
   /** The model used when a request names none. */
@@ -46,6 +55,17 @@ public final class EmbeddingService {
 
   /** Embeds a request's inputs. */
   public Embeddings embed(EmbedRequest request) {
+    return embed(request, Cancellation.NONE);
+  }
+
+  /**
+   * Embeds a request's inputs, admitted by the process's {@link Admission} and stopped between
+   * sub-batches once {@code cancellation} says the caller is gone.
+   *
+   * @throws io.maaskit.model.error.OverloadedException when the process is at capacity
+   * @throws io.maaskit.model.error.RequestCancelledException when cancelled before it finished
+   */
+  public Embeddings embed(EmbedRequest request, Cancellation cancellation) {
     List<String> texts = Requests.inputs(request.inputs(), maxInputs);
     String model = request.model() == null ? defaultModel : request.model();
     TextEncoder enc = registry.get(ModelId.parse(model), Capability.ENCODER, TextEncoder.class);
@@ -57,8 +77,22 @@ public final class EmbeddingService {
         request.normalize() != null
             ? request.normalize()
             : Boolean.TRUE.equals(enc.manifest().normalize());
-    Embeddings e = embed(enc, texts, normalize);
-    return new Embeddings(model, e.vectors(), e.promptTokens());
+    Pooling pooling = Pooling.of(enc.manifest().pooling());
+    try (Admission.Ticket ticket = admission.enter(cancellation)) {
+      Batching.Result r =
+          Batching.run(
+              enc,
+              texts,
+              ticket,
+              admission.options().maxRequestTokens(),
+              batch -> enc.encode(batch, pooling, normalize));
+      return new Embeddings(model, r.rows(), r.tokens());
+    }
+  }
+
+  /** The process's admission control (its limits are what {@code /info} shows). */
+  public Admission admission() {
+    return admission;
   }
 
   /** Embeds texts with a loaded encoder, pooling as its manifest says (for tools and tests). */

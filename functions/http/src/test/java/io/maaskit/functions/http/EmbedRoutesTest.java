@@ -268,6 +268,89 @@ class EmbedRoutesTest {
         .body("usage.prompt_tokens", equalTo(256));
   }
 
+  /**
+   * A 10 MB single input is cut before tokenizing: it answers 200 with the very vector of its first
+   * 2,000 characters (which already hold more than the model's 256 tokens).
+   */
+  @Test
+  void aTenMegabyteInputGivesTheVectorOfItsTruncatedForm() {
+    String sentence = "The committee reviewed the quarterly figures and approved the plan. ";
+    String huge = sentence.repeat(10_000_000 / sentence.length());
+    String head = huge.substring(0, huge.lastIndexOf(' ', 2_000));
+    List<List<Number>> big =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"inputs\": \"" + huge + "\"}")
+            .post("/embed")
+            .then()
+            .statusCode(200)
+            .extract()
+            .as(new io.restassured.common.mapper.TypeRef<>() {});
+    List<List<Number>> small =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"inputs\": \"" + head + "\"}")
+            .post("/embed")
+            .then()
+            .statusCode(200)
+            .extract()
+            .as(new io.restassured.common.mapper.TypeRef<>() {});
+    float[] a = floats(big.get(0));
+    float[] b = floats(small.get(0));
+    for (int i = 0; i < a.length; i++) {
+      assertEquals(b[i], a[i], 1e-6, "component " + i);
+    }
+  }
+
+  /**
+   * A client that hangs up while its 256-input batch (4 sub-batches of 64 x 256 tokens) is running
+   * has the rest of its sub-batches dropped: /info counts it as cancelled and nothing is left
+   * inside.
+   */
+  @Test
+  void aClientThatHangsUpHasItsRemainingSubBatchesDropped() throws Exception {
+    long before = given().get("/info").jsonPath().getLong("limits.requestsCancelled");
+    String text = "word ".repeat(300);
+    byte[] body =
+        IntStream.range(0, 256)
+            .mapToObj(i -> "\"" + text + i + "\"")
+            .collect(Collectors.joining(",", "{\"inputs\": [", "]}"))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (java.net.Socket s = new java.net.Socket("localhost", io.restassured.RestAssured.port)) {
+      var out = s.getOutputStream();
+      out.write(
+          ("POST /embed HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+      awaitInfo("limits.requestsInside", n -> n >= 1);
+    } // hangs up mid-computation
+    awaitInfo("limits.requestsCancelled", n -> n >= before + 1);
+    awaitInfo("limits.requestsInside", n -> n == 0);
+  }
+
+  /** Polls /info until {@code path} satisfies {@code done} (a hang guard, not a timing check). */
+  static void awaitInfo(String path, java.util.function.LongPredicate done) throws Exception {
+    for (int i = 0; i < 1200; i++) {
+      if (done.test(given().get("/info").jsonPath().getLong(path))) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(path + " never got there: " + given().get("/info").asString());
+  }
+
+  /** With the default queue (4 requests per slot, at least 1 slot) a burst of 5 batches fits. */
+  @Test
+  void aBurstWithinTheDefaultQueueAllSucceeds() throws Exception {
+    for (Response r : AdmissionTest.burst(5)) {
+      assertEquals(200, r.statusCode(), r.asString());
+    }
+  }
+
   @Test
   void unknownRouteAndWrongMethodAreJson() {
     given()
@@ -278,6 +361,169 @@ class EmbedRoutesTest {
         .statusCode(404)
         .body("error.message", containsString("routes:"));
     given().put("/embed").then().statusCode(405).body("error.status", equalTo(405));
+  }
+
+  /** Each path answers its table method only; the others get 405 with Allow, as JSON. */
+  @Test
+  void wrongMethodsGet405WithAllow() {
+    for (Routes.Route route : Routes.servedBy(Routes.Deployable.HTTP_SERVER)) {
+      var wrong =
+          route.method() == Routes.Method.GET
+              ? given().contentType(ContentType.JSON).body("{}").post(route.path())
+              : given().get(route.path());
+      wrong
+          .then()
+          .statusCode(405)
+          .header("Allow", equalTo(route.method().name()))
+          .contentType(ContentType.JSON)
+          .body("error.type", equalTo("method_not_allowed"))
+          .body("error.message", containsString(route.key()));
+    }
+  }
+
+  /**
+   * On loopback (the default), a Host that names another machine (DNS rebinding from a browser)
+   * gets 403; localhost and 127.0.0.1 work.
+   */
+  @Test
+  void aForeignHostIsRefusedOnLoopback() {
+    given()
+        .header("Host", "attacker.example")
+        .get("/info")
+        .then()
+        .statusCode(403)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("forbidden_host"));
+    for (String ok : new String[] {"localhost", "127.0.0.1:8080", "[::1]:9000"}) {
+      given().header("Host", ok).get("/info").then().statusCode(200);
+    }
+  }
+
+  /** Errors the HTTP layer raises before any function are JSON too: 414, 431, 413. */
+  @Test
+  void httpLayerErrorsAreJson() {
+    given()
+        .get("/info?pad=" + "a".repeat(5_000))
+        .then()
+        .statusCode(414)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("uri_too_long"));
+    given()
+        .header("X-Padding", "b".repeat(25_000))
+        .get("/info")
+        .then()
+        .statusCode(431)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("headers_too_large"));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"inputs\": \"" + "c".repeat(11 * 1024 * 1024) + "\"}")
+        .post("/embed")
+        .then()
+        .statusCode(413)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("payload_too_large"));
+  }
+
+  /** Overlong and other malformed UTF-8 is a 400 (Jackson alone would decode C0 AF as '/'). */
+  @Test
+  void malformedUtf8Is400() {
+    byte[][] bad = {
+      {(byte) 0xC0, (byte) 0xAF}, // overlong '/'
+      {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, // overlong '/', 3 bytes
+      {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // a UTF-16 surrogate
+      {(byte) 0xFF},
+    };
+    for (byte[] b : bad) {
+      byte[] head = "{\"inputs\": \"a".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] tail = "b\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] body = new byte[head.length + b.length + tail.length];
+      System.arraycopy(head, 0, body, 0, head.length);
+      System.arraycopy(b, 0, body, head.length, b.length);
+      System.arraycopy(tail, 0, body, head.length + b.length, tail.length);
+      given()
+          .contentType(ContentType.JSON)
+          .body(body)
+          .post("/embed")
+          .then()
+          .statusCode(400)
+          .contentType(ContentType.JSON)
+          .body("error.message", containsString("not valid UTF-8"));
+    }
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"inputs\": \"caf\u00e9 \ud83d\ude42 \u6771\"}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .post("/embed")
+        .then()
+        .statusCode(200);
+  }
+
+  /** JSON routes take JSON only: text/plain (a browser's cross-site "simple" POST) gets 415. */
+  @Test
+  void aBodyNotDeclaredJsonIs415() {
+    for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded"}) {
+      given()
+          .contentType(type)
+          .body("{\"inputs\": \"hello\"}")
+          .post("/embed")
+          .then()
+          .statusCode(415)
+          .contentType(ContentType.JSON)
+          .body("error.type", equalTo("unsupported_media_type"))
+          .body("error.message", containsString("application/json"));
+    }
+    given()
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body("{\"inputs\": \"hello\"}")
+        .post("/embed")
+        .then()
+        .statusCode(200);
+  }
+
+  /** A 404 names the model, never the store's path. */
+  @Test
+  void notFoundBodiesAndInfoShowNoStorePath() throws Exception {
+    String store = io.maaskit.it.TestModels.storeRoot().toString();
+    String body =
+        given()
+            .contentType(ContentType.JSON)
+            .body("{\"inputs\": \"x\", \"model\": \"no-such-model@3\"}")
+            .post("/embed")
+            .then()
+            .statusCode(404)
+            .body("error.message", containsString("no-such-model@3"))
+            .extract()
+            .asString();
+    assertFalse(body.contains(store) || body.contains("test-models"), body);
+    String info =
+        given()
+            .get("/info")
+            .then()
+            .statusCode(200)
+            .body("store", equalTo("local"))
+            .extract()
+            .asString();
+    assertFalse(info.contains(store), info);
+  }
+
+  /** Unknown versions leave no registry entry: /info stays the same size after 300 of them. */
+  @Test
+  void unknownVersionsLeaveInfoTheSameSize() {
+    given().contentType(ContentType.JSON).body("{\"inputs\": \"warm\"}").post("/embed");
+    String before = given().get("/info").asString();
+    for (int i = 0; i < 300; i++) {
+      given()
+          .contentType(ContentType.JSON)
+          .body("{\"inputs\": \"x\", \"model\": \"all-minilm-l6-v2@" + (1000 + i) + "\"}")
+          .post("/embed")
+          .then()
+          .statusCode(404);
+    }
+    String after = given().get("/info").asString();
+    assertEquals(before.length(), after.length(), after);
+    assertFalse(after.contains("@1000"), after);
   }
 
   /** Every route the table gives the local server reaches its function. */

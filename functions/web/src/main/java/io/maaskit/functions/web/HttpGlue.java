@@ -14,6 +14,7 @@ import jakarta.enterprise.event.Observes;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * HTTP glue for every HTTP deployable (local server, container, API Gateway Lambda): an optional
@@ -23,6 +24,13 @@ import java.util.Optional;
 @ApplicationScoped
 public class HttpGlue {
   private static final String ROUTES = Routes.summary(Routes.ALL);
+  private static final Logger LOG = Logger.getLogger(HttpGlue.class);
+
+  /**
+   * Routing-context key of the request's {@link io.maaskit.model.task.Cancellation}; a deployable
+   * may replace it with one that also has a deadline ({@link #addDeadline}).
+   */
+  public static final String CANCELLATION = "maas.cancellation";
 
   private final ObjectMapper json;
   private final Optional<String> apiKey;
@@ -32,10 +40,71 @@ public class HttpGlue {
     this.apiKey = config.apiKey().filter(k -> !k.isBlank());
   }
 
+  /** localhost, 127.x.y.z or ::1 (either spelling), with or without brackets. */
+  static boolean isLoopback(String host) {
+    String h =
+        host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return h.equalsIgnoreCase("localhost")
+        || h.startsWith("127.")
+        || h.equals("::1")
+        || h.equals("0:0:0:0:0:0:0:1");
+  }
+
+  /**
+   * A connection to a loopback address whose Host header names another machine is a page in a
+   * browser whose DNS name was rebound to 127.0.0.1, reaching for the local models: 403. Decided
+   * per connection (its local address), so API Gateway's virtual requests and connections from
+   * other machines to a server on 0.0.0.0 are not affected.
+   */
+  private void checkHost(RoutingContext ctx) {
+    String local;
+    try {
+      var a = ctx.request().localAddress();
+      local = a == null ? null : a.hostAddress();
+    } catch (RuntimeException e) {
+      local = null;
+    }
+    if (local == null || !isLoopback(local)) {
+      ctx.next();
+      return;
+    }
+    String host = ctx.request().getHeader("Host");
+    String name = host == null ? "" : host.trim();
+    if (name.startsWith("[")) {
+      int end = name.indexOf(']');
+      name = end < 0 ? name : name.substring(0, end + 1);
+    } else if (name.indexOf(':') >= 0) {
+      name = name.substring(0, name.indexOf(':'));
+    }
+    if (isLoopback(name)) {
+      ctx.next();
+      return;
+    }
+    write(
+        ctx,
+        new ErrorMapper.Mapped(
+            403,
+            ErrorMapper.ErrorBody.of(
+                403,
+                "forbidden_host",
+                "on a loopback connection this server answers Host localhost or 127.0.0.1,"
+                    + " not '"
+                    + (host == null ? "" : host)
+                    + "'"),
+            null));
+  }
+
   void install(@Observes Router router) {
+    // First of all: a cancellation that turns true when the client goes away before its answer is
+    // written, so a large batch stops between sub-batches instead of computing for nobody.
+    router.route().order(Integer.MIN_VALUE).handler(HttpGlue::watchClient);
+    router.route().order(Integer.MIN_VALUE + 1).handler(this::checkSizes);
+    router.route().order(Integer.MIN_VALUE + 1).handler(this::checkHost);
     apiKey.ifPresent(
-        key -> router.route().order(Integer.MIN_VALUE).handler(ctx -> requireKey(ctx, key)));
-    router.route().order(Integer.MIN_VALUE + 1).failureHandler(this::fail);
+        key -> router.route().order(Integer.MIN_VALUE + 2).handler(ctx -> requireKey(ctx, key)));
+    router.route().order(Integer.MIN_VALUE).failureHandler(this::fail);
+    // Funqy answers every method on every function; the route table says which one each path has.
+    router.route().order(Integer.MIN_VALUE + 3).handler(this::checkMethodAndType);
     // Funqy only routes known functions; anything else would get Vert.x's empty 404.
     router
         .route()
@@ -56,6 +125,134 @@ public class HttpGlue {
                                 + "; routes: "
                                 + ROUTES),
                         null)));
+  }
+
+  private static void watchClient(RoutingContext ctx) {
+    java.util.concurrent.atomic.AtomicReference<String> gone =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    ctx.put(CANCELLATION, (io.maaskit.model.task.Cancellation) gone::get);
+    ctx.response()
+        .closeHandler(
+            v -> {
+              if (!ctx.response().ended()) {
+                gone.set("the client disconnected");
+                LOG.debugf(
+                    "client disconnected before the answer to %s %s",
+                    ctx.request().method(), ctx.request().path());
+              }
+            });
+    ctx.next();
+  }
+
+  /**
+   * A known path with another method than the table's: 405 with {@code Allow}. A POST whose body is
+   * not declared JSON: 415 (a browser's "simple" text/plain POST must not reach a function).
+   */
+  private void checkMethodAndType(RoutingContext ctx) {
+    String path = ctx.request().path();
+    Routes.Route route = null;
+    for (Routes.Route r : Routes.ALL) {
+      if (r.path().equals(path)) {
+        route = r;
+      }
+    }
+    if (route == null) {
+      ctx.next();
+      return;
+    }
+    HttpMethod method = ctx.request().method();
+    if (!method.name().equals(route.method().name())) {
+      ctx.response().putHeader("Allow", route.method().name());
+      write(
+          ctx,
+          new ErrorMapper.Mapped(
+              405,
+              ErrorMapper.ErrorBody.of(
+                  405,
+                  "method_not_allowed",
+                  method + " is not allowed on " + path + "; use " + route.key()),
+              null));
+      return;
+    }
+    if (route.method() == Routes.Method.POST) {
+      String type = ctx.request().getHeader("Content-Type");
+      String mime =
+          type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+      if (!mime.equals("application/json")) {
+        write(
+            ctx,
+            new ErrorMapper.Mapped(
+                415,
+                ErrorMapper.ErrorBody.of(
+                    415,
+                    "unsupported_media_type",
+                    route.key()
+                        + " takes a JSON body: send 'Content-Type: application/json'"
+                        + (type == null ? "" : " (not '" + type + "')")),
+                null));
+        return;
+      }
+    }
+    ctx.next();
+  }
+
+  /** Longest request line (method, URI, version) answered; longer: 414. */
+  public static final int MAX_REQUEST_LINE = 4096;
+
+  /** Most bytes of headers answered; more: 431. */
+  public static final int MAX_HEADER_BYTES = 20 * 1024;
+
+  /**
+   * 414 and 431 as JSON. Vert.x answers requests over its own decoder limits with an empty body
+   * before any route runs, so the server's limits (application.properties) are set well above these
+   * and the answer is ours; only requests over those (64 KB) still get Vert.x's empty reply.
+   */
+  private void checkSizes(RoutingContext ctx) {
+    int line = ctx.request().method().name().length() + ctx.request().uri().length() + 10;
+    if (line > MAX_REQUEST_LINE) {
+      write(
+          ctx,
+          new ErrorMapper.Mapped(
+              414,
+              ErrorMapper.ErrorBody.of(
+                  414,
+                  "uri_too_long",
+                  "the request line is "
+                      + line
+                      + " bytes; at most "
+                      + MAX_REQUEST_LINE
+                      + " are accepted (send inputs in the JSON body)"),
+              null));
+      return;
+    }
+    long headers = 0;
+    for (var h : ctx.request().headers()) {
+      headers += h.getKey().length() + h.getValue().length() + 4;
+    }
+    if (headers > MAX_HEADER_BYTES) {
+      write(
+          ctx,
+          new ErrorMapper.Mapped(
+              431,
+              ErrorMapper.ErrorBody.of(
+                  431,
+                  "headers_too_large",
+                  "the request headers are "
+                      + headers
+                      + " bytes; at most "
+                      + MAX_HEADER_BYTES
+                      + " are accepted"),
+              null));
+      return;
+    }
+    ctx.next();
+  }
+
+  /** Adds a deadline to the request's cancellation (a Lambda's remaining time). */
+  public static void addDeadline(RoutingContext ctx, java.time.Duration remaining) {
+    io.maaskit.model.task.Cancellation c = ctx.get(CANCELLATION);
+    io.maaskit.model.task.Cancellation d = io.maaskit.model.task.Cancellation.deadline(remaining);
+    ctx.put(CANCELLATION, c == null ? d : c.or(d));
   }
 
   private void requireKey(RoutingContext ctx, String key) {
@@ -87,6 +284,11 @@ public class HttpGlue {
       return;
     }
     Throwable t = ctx.failure();
+    if (clientGone(ctx, t)) {
+      LOG.debugf(
+          "client went away during %s %s: %s", ctx.request().method(), ctx.request().path(), t);
+      return;
+    }
     ErrorMapper.Mapped m;
     if (t != null) {
       m = ErrorMapper.map(t);
@@ -132,6 +334,21 @@ public class HttpGlue {
           };
     }
     write(ctx, m);
+  }
+
+  /** A closed connection (a client that hung up mid-body or mid-computation): nobody to answer. */
+  private static boolean clientGone(RoutingContext ctx, Throwable t) {
+    if (ctx.response().closed()) {
+      return true;
+    }
+    for (Throwable e = t; e != null; e = e.getCause() == e ? null : e.getCause()) {
+      if (e instanceof io.vertx.core.http.HttpClosedException
+          || (e instanceof io.vertx.core.VertxException
+              && String.valueOf(e.getMessage()).contains("Connection was closed"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String jsonProblem(Buffer body) {

@@ -12,30 +12,104 @@ import java.util.Map;
  * Tokenizer wiring: DJL's Hugging Face tokenizer built from the package's {@code tokenizer.json},
  * with the file's own padding switched off (MiniLM's bakes in fixed padding to 128) and truncation
  * at the model's maximum. Padding to the longest input of a batch happens when batching.
+ *
+ * <p>Work per input is bounded by the model's length, not the text's: a long text is cut to a
+ * character budget before it is tokenized, and the result equals tokenizing the whole text and
+ * truncating. BERT's normalizer works per character and its pre-tokenizer splits on whitespace and
+ * punctuation, so cutting a text changes at most its last pre-token ("word"); when the words before
+ * that one already fill {@link #maxLength()} tokens, the truncated tokens of the cut text are those
+ * of the whole text. Otherwise the budget doubles (at the end: the whole text), so a text costs at
+ * most about twice the characters its first {@code maxLength} tokens need.
  */
 final class BertTokenization implements AutoCloseable {
+  /** Characters per allowed token in the first cut; English runs at ~4-5 per token. */
+  static final int CHARS_PER_TOKEN = 8;
+
   private final HuggingFaceTokenizer tokenizer;
+  private final HuggingFaceTokenizer untruncated;
   private final int maxLength;
 
   BertTokenization(ByteBuffer tokenizerJson, int maxLength) throws IOException {
     byte[] bytes = new byte[tokenizerJson.remaining()];
     tokenizerJson.duplicate().get(bytes);
     this.maxLength = maxLength;
-    this.tokenizer =
-        HuggingFaceTokenizer.newInstance(
-            new ByteArrayInputStream(bytes),
-            Map.of(
-                "padding", "false",
-                "truncation", "true",
-                "maxLength", Integer.toString(maxLength),
-                "addSpecialTokens", "true"));
+    this.tokenizer = newTokenizer(bytes, Map.of("truncation", "true"));
+    try {
+      this.untruncated = newTokenizer(bytes, Map.of("truncation", "false"));
+    } catch (IOException | RuntimeException e) {
+      tokenizer.close();
+      throw e;
+    }
+  }
+
+  private HuggingFaceTokenizer newTokenizer(byte[] json, Map<String, String> extra)
+      throws IOException {
+    Map<String, String> options = new java.util.HashMap<>(extra);
+    options.put("padding", "false");
+    options.put("maxLength", Integer.toString(maxLength));
+    options.put("addSpecialTokens", "true");
+    return HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options);
   }
 
   int maxLength() {
     return maxLength;
   }
 
+  /** Tokens of {@code text}, truncated to {@link #maxLength()}, reading a bounded prefix of it. */
   Tokens encode(String text) {
+    long budget = (long) maxLength * CHARS_PER_TOKEN;
+    while (text.length() > budget) {
+      String cut = text.substring(0, cutPoint(text, (int) budget));
+      if (fillsMaxLength(cut)) {
+        return encodeWhole(cut);
+      }
+      budget *= 2;
+    }
+    return encodeWhole(text);
+  }
+
+  /**
+   * Where to cut {@code text} near {@code budget} characters: after the last whitespace in the
+   * second half of the budget when there is one (so the last word is whole as often as possible),
+   * else at the budget, never inside a surrogate pair.
+   */
+  static int cutPoint(String text, int budget) {
+    for (int i = budget; i > budget / 2; i--) {
+      if (Character.isWhitespace(text.charAt(i - 1))) {
+        return i;
+      }
+    }
+    return Character.isHighSurrogate(text.charAt(budget - 1)) ? budget - 1 : budget;
+  }
+
+  /**
+   * True when the words of {@code cut} before its last one (which the cut may have shortened) yield
+   * at least {@link #maxLength()} tokens with the special tokens.
+   */
+  private boolean fillsMaxLength(String cut) {
+    Encoding e = untruncated.encode(cut);
+    long[] words = e.getWordIds();
+    long[] special = e.getSpecialTokenMask();
+    long lastWord = -1;
+    int specials = 0;
+    for (int i = 0; i < words.length; i++) {
+      if (special[i] != 0) {
+        specials++;
+      } else {
+        lastWord = Math.max(lastWord, words[i]);
+      }
+    }
+    int whole = 0;
+    for (int i = 0; i < words.length; i++) {
+      if (special[i] == 0 && words[i] < lastWord) {
+        whole++;
+      }
+    }
+    return whole + specials >= maxLength;
+  }
+
+  /** Tokenizes all of {@code text} and truncates: what {@link #encode} must equal. */
+  Tokens encodeWhole(String text) {
     Encoding e = tokenizer.encode(text);
     long[] ids = e.getIds();
     long[] types = e.getTypeIds();
@@ -50,5 +124,6 @@ final class BertTokenization implements AutoCloseable {
   @Override
   public void close() {
     tokenizer.close();
+    untruncated.close();
   }
 }

@@ -2,6 +2,8 @@ package io.maaskit.model.task.internal;
 
 import io.maaskit.model.arch.SequenceModel;
 import io.maaskit.model.arch.Tokens;
+import io.maaskit.model.error.PayloadTooLargeException;
+import io.maaskit.model.task.Admission;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -12,6 +14,8 @@ import java.util.function.Function;
  * Length-bucketed sub-batches, for every sequence model: inputs are tokenized, sorted by length and
  * cut into padded sub-batches under a padding cap and a memory budget, so 256 long inputs do not
  * allocate gigabytes of attention scores and a mixed batch does not spend half its work on padding.
+ * Each sub-batch runs in an admission slot of the request's {@link Admission.Ticket}, so a large
+ * batch interleaves with other requests and stops between sub-batches once it is cancelled.
  */
 public final class Batching {
   /** Upper bound on the largest intermediate's elements per sub-batch (32 MB in fp32). */
@@ -29,12 +33,30 @@ public final class Batching {
   public record Result(float[][] rows, int tokens) {}
 
   /**
-   * Tokenizes {@code texts}, runs {@code batch} on each planned sub-batch and reassembles the rows
-   * in input order.
+   * Tokenizes {@code texts}, runs {@code batch} on each planned sub-batch (each in a slot of {@code
+   * ticket}) and reassembles the rows in input order.
+   *
+   * @param maxTokens most tokens the request may cost after truncation; 0 = no limit
+   * @throws PayloadTooLargeException when the inputs cost more than {@code maxTokens}
    */
   public static Result run(
-      SequenceModel model, List<String> texts, Function<List<Tokens>, float[][]> batch) {
+      SequenceModel model,
+      List<String> texts,
+      Admission.Ticket ticket,
+      long maxTokens,
+      Function<List<Tokens>, float[][]> batch) {
     List<Tokens> encoded = model.tokenizeAll(texts);
+    long total = encoded.stream().mapToLong(Tokens::length).sum();
+    if (maxTokens > 0 && total > maxTokens) {
+      throw new PayloadTooLargeException(
+          "the inputs come to "
+              + total
+              + " tokens after truncation to "
+              + model.maxLength()
+              + " per input; at most "
+              + maxTokens
+              + " are allowed per request: send fewer or shorter inputs");
+    }
     Integer[] order = new Integer[texts.size()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
@@ -44,17 +66,29 @@ public final class Batching {
     int tokensSeen = 0;
     for (int[] range : plan(model, encoded, order)) {
       List<Tokens> sub = new ArrayList<>(range[1] - range[0]);
+      int longest = 0;
       for (int i = range[0]; i < range[1]; i++) {
         sub.add(encoded.get(order[i]));
         tokensSeen += encoded.get(order[i]).length();
+        longest = Math.max(longest, encoded.get(order[i]).length());
       }
-      float[][] rows = batch.apply(sub);
+      float[][] rows = ticket.run((long) sub.size() * longest, () -> batch.apply(sub));
       for (int i = range[0]; i < range[1]; i++) {
         out[order[i]] = rows[i - range[0]];
       }
     }
     return new Result(out, tokensSeen);
   }
+
+  /** {@link #run(SequenceModel, List, Admission.Ticket, long, Function)} without limits. */
+  public static Result run(
+      SequenceModel model, List<String> texts, Function<List<Tokens>, float[][]> batch) {
+    try (Admission.Ticket t = UNLIMITED.enter(io.maaskit.model.task.Cancellation.NONE)) {
+      return run(model, texts, t, 0, batch);
+    }
+  }
+
+  private static final Admission UNLIMITED = Admission.unlimited();
 
   /**
    * Sub-batch boundaries {@code [start, end)} over inputs sorted by length: a new sub-batch starts
