@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Set;
 import org.jsoup.Jsoup;
-import org.jsoup.nodes.Comment;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
 import org.jsoup.nodes.Node;
@@ -81,22 +80,6 @@ final class HtmlText {
   private static boolean declaresCharset(Document doc) {
     return doc.selectFirst("meta[charset], meta[http-equiv=content-type][content*=charset]")
         != null;
-  }
-
-  /**
-   * The document's markup as text, style and script elements and comments dropped: what a pipeline
-   * that does not render HTML passes on.
-   */
-  static String toSource(Document doc) {
-    doc.select("style, script").remove();
-    doc.select("*")
-        .forEach(
-            e ->
-                e.childNodes().stream()
-                    .filter(n -> n instanceof Comment)
-                    .toList()
-                    .forEach(Node::remove));
-    return doc.html();
   }
 
   /** Visible text of a parsed document. */

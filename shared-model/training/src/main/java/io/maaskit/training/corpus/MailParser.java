@@ -26,7 +26,6 @@ import org.apache.james.mime4j.stream.Field;
 import org.apache.james.mime4j.stream.MimeConfig;
 import org.apache.james.mime4j.util.ByteSequence;
 import org.apache.james.mime4j.util.MimeUtil;
-import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 
 /**
@@ -68,17 +67,6 @@ public final class MailParser {
     }
   }
 
-  /**
-   * How HTML reaches the text. {@link #RENDERED} is the corpus text; {@link #SOURCE} is what a
-   * pipeline that takes Content-Type at its word and does not render HTML would hand a model: the
-   * markup itself, with only style and script dropped. Training on both keeps a classifier from
-   * depending on one extraction (the later spam-2 mail sends much HTML labelled text/plain).
-   */
-  public enum HtmlMode {
-    RENDERED,
-    SOURCE
-  }
-
   /** Deeper nesting than this is either an attack or a broken mail; neither has useful text. */
   private static final int MAX_DEPTH = 16;
 
@@ -104,13 +92,8 @@ public final class MailParser {
 
   private MailParser() {}
 
-  /** Parses a raw message (bytes as stored on disk, any line ending), HTML rendered. */
+  /** Parses a raw message (bytes as stored on disk, any line ending). */
   public static ParsedMail parse(byte[] raw) {
-    return parse(raw, HtmlMode.RENDERED);
-  }
-
-  /** As {@link #parse(byte[])}, with HTML handled as {@code html} says. */
-  public static ParsedMail parse(byte[] raw, HtmlMode html) {
     byte[] mail = withoutMboxEnvelope(raw);
     Message message = build(mail);
     if (message == null) {
@@ -128,7 +111,7 @@ public final class MailParser {
         }
       }
     }
-    return parseMessage(message, 0, html);
+    return parseMessage(message, 0);
   }
 
   /** Convenience for callers that only want the final corpus text. */
@@ -151,14 +134,11 @@ public final class MailParser {
     }
   }
 
-  /** Per-message settings that every part of it is rendered with. */
-  private record Context(String hint, HtmlMode html) {}
-
-  private static ParsedMail parseMessage(Message message, int depth, HtmlMode html) {
+  private static ParsedMail parseMessage(Message message, int depth) {
     String rawSubject = rawFieldBody(message.getHeader().getField("Subject"));
-    Context ctx = new Context(charsetHint(message, rawSubject), html);
-    String subject = collapseToLine(decodeHeader(rawSubject, ctx.hint()));
-    Rendered body = render(message, depth, ctx);
+    String hint = charsetHint(message, rawSubject);
+    String subject = collapseToLine(decodeHeader(rawSubject, hint));
+    Rendered body = render(message, depth, hint);
     return new ParsedMail(subject, normaliseText(body.text));
   }
 
@@ -206,7 +186,7 @@ public final class MailParser {
     }
   }
 
-  private static Rendered render(Entity e, int depth, Context ctx) {
+  private static Rendered render(Entity e, int depth, String hint) {
     if (depth > MAX_DEPTH) {
       return Rendered.NONE;
     }
@@ -217,11 +197,11 @@ public final class MailParser {
         // it is the mail's text, as a reader without MIME support would see it
         byte[] preamble =
             nullToEmpty(multipart.getPreamble()).getBytes(StandardCharsets.ISO_8859_1);
-        return renderText(preamble, "text/plain", "", true, ctx);
+        return renderText(preamble, "text/plain", "", true, hint);
       }
       List<Rendered> children = new ArrayList<>();
       for (Entity part : multipart.getBodyParts()) {
-        children.add(render(part, depth + 1, ctx));
+        children.add(render(part, depth + 1, hint));
       }
       return multipart.getSubType().equalsIgnoreCase("alternative")
           ? chooseAlternative(children)
@@ -231,42 +211,37 @@ public final class MailParser {
       return Rendered.NONE;
     }
     if (body instanceof Message nested) {
-      return new Rendered(
-          parseMessage(nested, depth + 1, ctx.html()).text(Integer.MAX_VALUE), false);
+      return new Rendered(parseMessage(nested, depth + 1).text(Integer.MAX_VALUE), false);
     }
     String mime = e.getMimeType().toLowerCase(Locale.ROOT);
     if (!(body instanceof SingleBody single) || !mime.startsWith("text/") || isIgnoredText(mime)) {
       return Rendered.NONE;
     }
     boolean typeWasGuessed = e.getHeader().getField("Content-Type") == null;
-    return renderText(bytes(single), mime, nullToEmpty(e.getCharset()), typeWasGuessed, ctx);
+    return renderText(bytes(single), mime, nullToEmpty(e.getCharset()), typeWasGuessed, hint);
   }
 
   private static Rendered renderText(
-      byte[] bytes, String mime, String charset, boolean typeWasGuessed, Context ctx) {
+      byte[] bytes, String mime, String charset, boolean typeWasGuessed, String hint) {
     if (mime.equals("text/html") && lookupCharset(charset) == null) {
       // HTML often declares its real charset (big5, euc-kr, ...) only in a <meta> tag
       Document declared = HtmlText.parseDeclared(bytes);
       if (declared != null && lookupCharset(declared.charset().name()) != null) {
-        return new Rendered(html(declared, ctx), true);
+        return new Rendered(HtmlText.toText(declared), true);
       }
     }
-    String text = decodeBytes(bytes, charset, ctx.hint());
+    String text = decodeBytes(bytes, charset, hint);
     boolean html =
         mime.equals("text/html")
             || (mime.equals("text/plain") && HTML_SNIFF.matcher(text).find())
             || (typeWasGuessed && containsHtmlDocument(text));
     if (html) {
-      return new Rendered(html(Jsoup.parse(text), ctx), true);
+      return new Rendered(HtmlText.toText(text), true);
     }
     if (mime.equals("text/enriched") || mime.equals("text/richtext")) {
       return new Rendered(HtmlText.stripTags(text), false);
     }
     return new Rendered(PGP_SIGNATURE.matcher(text).replaceAll(""), false);
-  }
-
-  private static String html(Document doc, Context ctx) {
-    return ctx.html() == HtmlMode.SOURCE ? HtmlText.toSource(doc) : HtmlText.toText(doc);
   }
 
   private static byte[] bytes(SingleBody body) {

@@ -2,7 +2,6 @@ package io.maaskit.training.corpus;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.maaskit.training.corpus.MailParser.HtmlMode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -147,21 +146,14 @@ public final class SpamAssassinCorpus {
     throw new IllegalArgumentException("Not a SpamAssassin corpus folder: " + folder);
   }
 
-  /** Id suffix of a training record whose HTML was kept as markup ({@link HtmlMode#SOURCE}). */
-  public static final String SOURCE_VARIANT = "#html-source";
-
-  /**
-   * What one folder yielded. {@code skipped} maps a reason to a count; {@code variants} holds, for
-   * training folders, the second extraction of each mail with HTML ({@link #SOURCE_VARIANT}).
-   */
+  /** What one folder yielded. {@code skipped} maps a reason to a count. */
   public record FolderResult(
       String folder,
       String label,
       int files,
       List<CorpusRecord> records,
       Map<String, Integer> skipped,
-      int readFromJson,
-      List<CorpusRecord> variants) {}
+      int readFromJson) {}
 
   /**
    * One output file's content after de-duplication. {@code labelConflicts} counts duplicates whose
@@ -174,17 +166,8 @@ public final class SpamAssassinCorpus {
       int labelConflicts,
       Map<String, Integer> countsByLabel) {}
 
-  /** Parses every mail of one folder, in file-name order, without variants. */
+  /** Parses every mail of one folder, in file-name order. */
   public FolderResult readFolder(String folder) throws IOException {
-    return readFolder(folder, false);
-  }
-
-  /**
-   * Parses every mail of one folder, in file-name order; with {@code variants}, also extracts each
-   * mail with its HTML kept as markup and keeps that text where it differs. The held-out split is
-   * never given variants: it measures the corpus text as served.
-   */
-  public FolderResult readFolder(String folder, boolean variants) throws IOException {
     String label = labelOf(folder);
     Path dir = dataDir.resolve(folder);
     // stem -> [txt, json]
@@ -201,7 +184,6 @@ public final class SpamAssassinCorpus {
           });
     }
     List<CorpusRecord> records = new ArrayList<>(mails.size());
-    List<CorpusRecord> sourceVariants = new ArrayList<>();
     Map<String, Integer> skipped = new TreeMap<>();
     int fromJson = 0;
     for (Map.Entry<String, Path[]> mail : mails.entrySet()) {
@@ -224,17 +206,9 @@ public final class SpamAssassinCorpus {
         skipped.merge(SKIP_EMPTY, 1, Integer::sum);
         continue;
       }
-      String id = folder + "/" + mail.getKey();
-      records.add(new CorpusRecord(text, label, folder, id));
-      if (variants) {
-        String source = MailParser.parse(raw, HtmlMode.SOURCE).text(maxChars);
-        if (!source.isBlank() && !source.equals(text)) {
-          sourceVariants.add(new CorpusRecord(source, label, folder, id + SOURCE_VARIANT));
-        }
-      }
+      records.add(new CorpusRecord(text, label, folder, folder + "/" + mail.getKey()));
     }
-    return new FolderResult(
-        folder, label, mails.size(), records, skipped, fromJson, List.copyOf(sourceVariants));
+    return new FolderResult(folder, label, mails.size(), records, skipped, fromJson);
   }
 
   private static byte[] readJsonText(Path json) throws IOException {
@@ -249,19 +223,11 @@ public final class SpamAssassinCorpus {
   /** Reads the folders in order, reporting each one as it finishes, and de-duplicates. */
   public SplitResult readSplit(String name, List<String> folders, Consumer<FolderResult> progress)
       throws IOException {
-    return readSplit(name, folders, false, progress);
-  }
-
-  /** As {@link #readSplit(String, List, Consumer)}; variants follow their mail's records. */
-  public SplitResult readSplit(
-      String name, List<String> folders, boolean variants, Consumer<FolderResult> progress)
-      throws IOException {
     List<CorpusRecord> all = new ArrayList<>();
     for (String folder : folders) {
-      FolderResult result = readFolder(folder, variants);
+      FolderResult result = readFolder(folder);
       progress.accept(result);
       all.addAll(result.records());
-      all.addAll(result.variants());
     }
     return deduplicate(name, all);
   }
@@ -293,15 +259,13 @@ public final class SpamAssassinCorpus {
 
   /**
    * Reads both splits and writes {@code train.jsonl} and {@code eval.jsonl} into {@code outDir}
-   * (created if needed). The training split carries a second extraction of each mail with HTML
-   * ({@link #SOURCE_VARIANT}) so the model does not learn the kit's HTML rendering as a feature;
-   * the held-out split does not. Each file is written to a temporary name and moved into place, so
-   * an interrupted run never leaves a truncated file that looks complete.
+   * (created if needed). Each file is written to a temporary name and moved into place, so an
+   * interrupted run never leaves a truncated file that looks complete.
    */
   public List<SplitResult> writeSplits(Path outDir, Consumer<FolderResult> progress)
       throws IOException {
     Files.createDirectories(outDir);
-    SplitResult train = readSplit(TRAIN_FILE, TRAIN_FOLDERS, true, progress);
+    SplitResult train = readSplit(TRAIN_FILE, TRAIN_FOLDERS, progress);
     writeJsonl(train.records(), outDir.resolve(TRAIN_FILE));
     SplitResult eval = readSplit(EVAL_FILE, EVAL_FOLDERS, progress);
     writeJsonl(eval.records(), outDir.resolve(EVAL_FILE));

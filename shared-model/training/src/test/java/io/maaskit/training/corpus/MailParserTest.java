@@ -252,23 +252,4 @@ class MailParserTest {
         "Matrox Parhelia\u2122 now available\n\nx",
         mail("Subject: =?iso-8859-1?Q?Matrox_Parhelia=99_now_available?=", "x"));
   }
-
-  @Test
-  void sourceModeKeepsHtmlMarkupWithoutStyleAndScript() throws IOException {
-    String rendered = text("html-stub.eml");
-    String source =
-        MailParser.parse(resource("html-stub.eml"), MailParser.HtmlMode.SOURCE)
-            .text(SpamAssassinCorpus.DEFAULT_MAX_CHARS);
-
-    assertFalse(rendered.contains("<p>"), rendered);
-    assertTrue(source.startsWith("Special offer\n\n"), source);
-    assertTrue(source.contains("<a href=\"http://spam.example.com/\">Click&nbsp;here</a>"), source);
-    for (String hidden : new String[] {"STYLE-MARKER", "SCRIPT_MARKER", "COMMENT-MARKER"}) {
-      assertFalse(source.contains(hidden), hidden + " leaked into: " + source);
-    }
-    // plain-text mail has no markup to keep: both modes agree
-    assertEquals(
-        text("headers.eml"),
-        MailParser.parse(resource("headers.eml"), MailParser.HtmlMode.SOURCE).text(20_000));
-  }
 }
