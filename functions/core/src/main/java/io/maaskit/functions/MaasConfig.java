@@ -61,6 +61,17 @@ public interface MaasConfig {
   @WithDefault("256")
   int maxInputs();
 
+  /**
+   * Most inputs per {@code /explain} request: each costs {@link #explainSteps()} forward and
+   * backward passes.
+   */
+  @WithDefault("16")
+  int explainMaxInputs();
+
+  /** Integrated Gradients steps when an {@code /explain} request gives none (at most 512). */
+  @WithDefault("64")
+  int explainSteps();
+
   /** {@code auto}, {@code cpu} or {@code gpu}. */
   @WithDefault("auto")
   String device();

@@ -13,6 +13,7 @@ import io.maaskit.model.store.S3Settings;
 import io.maaskit.model.store.S3Stores;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
+import io.maaskit.model.task.ExplainService;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -180,6 +181,13 @@ public class ModelServices {
   @Singleton
   ClassificationService classification() {
     return new ClassificationService(registry(), config.defaultClassifier(), config.maxInputs());
+  }
+
+  @Produces
+  @Singleton
+  ExplainService explanations() {
+    return new ExplainService(
+        registry(), config.defaultClassifier(), config.explainMaxInputs(), config.explainSteps());
   }
 
   void afterRestore() {

@@ -4,8 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.task.ExplainMethod;
 import io.maaskit.model.task.ExplainRequest;
+import io.maaskit.model.task.Explanations;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
-/** The kit's own {@code /explain} request shape, shared by the HTTP binding and the queue task. */
+/**
+ * The kit's own {@code /explain} request and response shapes, shared by the HTTP binding and the
+ * queue task so both speak the same JSON.
+ */
 public final class ExplainJson {
   private ExplainJson() {}
 
@@ -30,5 +38,33 @@ public final class ExplainJson {
         JsonFields.string(body, "label", null),
         JsonFields.integer(body, "steps", null),
         aggregate.equals("word"));
+  }
+
+  /**
+   * The response shape: per input {@code {"label", "score", "method", "tokens": [{"token", "start",
+   * "end", "attribution"}], "completeness_gap"}} ({@code completeness_gap} null for methods other
+   * than Integrated Gradients).
+   */
+  public static List<Map<String, Object>> response(Explanations e) {
+    List<Map<String, Object>> out = new ArrayList<>(e.explanations().size());
+    for (Explanations.Explanation x : e.explanations()) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("label", x.label());
+      row.put("score", x.score());
+      row.put("method", x.method());
+      List<Map<String, Object>> tokens = new ArrayList<>(x.tokens().size());
+      for (Explanations.TokenAttribution t : x.tokens()) {
+        Map<String, Object> tok = new LinkedHashMap<>();
+        tok.put("token", t.token());
+        tok.put("start", t.start());
+        tok.put("end", t.end());
+        tok.put("attribution", t.attribution());
+        tokens.add(tok);
+      }
+      row.put("tokens", tokens);
+      row.put("completeness_gap", x.completenessGap());
+      out.add(row);
+    }
+    return out;
   }
 }

@@ -72,7 +72,7 @@ public interface TaskHandler {
   static TaskHandler explain(ExplainService service) {
     return message -> {
       Explanations e = service.explain(ExplainJson.request(message, service.maxInputs()));
-      return new TaskOutput(e.model(), "explanations", e.explanations());
+      return new TaskOutput(e.model(), "explanations", ExplainJson.response(e));
     };
   }
 }
