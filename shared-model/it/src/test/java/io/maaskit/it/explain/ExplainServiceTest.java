@@ -25,7 +25,6 @@ import io.maaskit.model.task.internal.GaussLegendre;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -35,8 +34,12 @@ class ExplainServiceTest {
   static ModelRegistry registry;
   static ExplainService svc;
 
+  /** One registry for both test classes, left open: the JVM's exit frees it. */
   @BeforeAll
-  static void setUp() throws Exception {
+  static synchronized void setUp() throws Exception {
+    if (registry != null) {
+      return;
+    }
     TestModels.topicClassifier();
     LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
     registry =
@@ -49,11 +52,6 @@ class ExplainServiceTest {
                 Engine.start(EngineOptions.defaults())),
             RegistryOptions.defaults());
     svc = new ExplainService(registry, TestModels.TOPICS, 8, ExplainService.DEFAULT_STEPS);
-  }
-
-  @AfterAll
-  static void tearDown() {
-    registry.close();
   }
 
   static Explanation one(ExplainMethod method, String label, Integer steps, boolean words) {
@@ -148,6 +146,21 @@ class ExplainServiceTest {
                 svc.explain(
                     new ExplainRequest("all-minilm-l6-v2", List.of("x"), null, null, null, false)));
     assertTrue(encoder.getMessage().contains("is not a classifier"), encoder.getMessage());
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void queueTaskAnswersInTheHttpShape() throws Exception {
+    com.fasterxml.jackson.databind.JsonNode msg =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree("{\"task\": \"explain\", \"inputs\": [\"" + SPORTS + "\"], \"steps\": 8}");
+    io.maaskit.model.queue.TaskOutput out =
+        io.maaskit.model.queue.TaskHandler.explain(svc).run(msg);
+    assertEquals("explanations", out.field());
+    List<java.util.Map<String, Object>> rows = (List<java.util.Map<String, Object>>) out.value();
+    assertEquals("sports", rows.get(0).get("label"));
+    assertTrue(rows.get(0).containsKey("completeness_gap"));
+    assertTrue(((List<?>) rows.get(0).get("tokens")).size() > 10);
   }
 
   @Test
