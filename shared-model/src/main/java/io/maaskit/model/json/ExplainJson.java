@@ -27,6 +27,14 @@ public final class ExplainJson {
     JsonFields.object(body);
     String method = JsonFields.string(body, "method", null);
     String aggregate = JsonFields.string(body, "aggregate", "token");
+    String target = JsonFields.string(body, "target", "label");
+    if (!target.equals("label") && !target.equals("similarity")) {
+      throw new InvalidRequestException(
+          "'target' must be label (a classifier's decision) or similarity (two texts under an"
+              + " embedding model), not '"
+              + target
+              + "'");
+    }
     if (!aggregate.equals("token") && !aggregate.equals("word")) {
       throw new InvalidRequestException(
           "'aggregate' must be token or word, not '" + aggregate + "'");
@@ -37,7 +45,8 @@ public final class ExplainJson {
         method == null ? null : ExplainMethod.parse(method),
         JsonFields.string(body, "label", null),
         JsonFields.integer(body, "steps", null),
-        aggregate.equals("word"));
+        aggregate.equals("word"),
+        target.equals("similarity"));
   }
 
   /**

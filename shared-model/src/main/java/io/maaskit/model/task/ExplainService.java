@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Explainable.Spans;
 import io.maaskit.model.arch.TextClassifier;
+import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.pkg.Capability;
@@ -77,6 +78,9 @@ public final class ExplainService {
   public Explanations explain(ExplainRequest request) {
     List<String> texts = Requests.inputs(request.inputs(), maxInputs);
     int steps = checkSteps(request.steps() == null ? defaultSteps : request.steps());
+    if (request.similarity()) {
+      return similarity(request, texts, steps);
+    }
     String model = request.model() == null ? defaultModel : request.model();
     Explainable m = classifier(registry, model);
     List<String> labels = ((TextClassifier) m).labels();
@@ -111,6 +115,106 @@ public final class ExplainService {
               request.method() == ExplainMethod.INTEGRATED_GRADIENTS ? a.gap() : null));
     }
     return new Explanations(model, out, seen);
+  }
+
+  /**
+   * Token contributions to the cosine similarity of two texts under an embedding model: for each
+   * text, Integrated Gradients of cos(e(text), e(other)) with the other text's embedding held
+   * fixed, from the same {@code [PAD]} baseline; label {@code similarity}, score the cosine.
+   */
+  private Explanations similarity(ExplainRequest request, List<String> texts, int steps) {
+    if (texts.size() != 2) {
+      throw new InvalidRequestException(
+          "'target': 'similarity' needs exactly two inputs, got " + texts.size());
+    }
+    if (request.method() != ExplainMethod.INTEGRATED_GRADIENTS) {
+      throw new InvalidRequestException(
+          "'target': 'similarity' supports method integrated_gradients only");
+    }
+    if (request.model() == null) {
+      throw new InvalidRequestException("'target': 'similarity' needs a 'model' (an encoder)");
+    }
+    TextEncoder enc =
+        registry.get(ModelId.parse(request.model()), Capability.ENCODER, TextEncoder.class);
+    if (!(enc instanceof Explainable m)) {
+      throw new InvalidRequestException(
+          "model '"
+              + request.model()
+              + "' is an encoder whose architecture offers no explanations");
+    }
+    Spans[] s = {m.spans(texts.get(0)), m.spans(texts.get(1))};
+    List<Explanation> out = new ArrayList<>(2);
+    for (int i = 0; i < 2; i++) {
+      Attribution a = similarityGradients(m, s[i], s[1 - i], steps);
+      List<TokenAttribution> tokens =
+          request.words() ? words(texts.get(i), s[i], a.values()) : tokens(s[i], a.values());
+      out.add(new Explanation("similarity", a.score(), request.method().key(), tokens, a.gap()));
+    }
+    return new Explanations(request.model(), out, s[0].length() + s[1].length());
+  }
+
+  /** Integrated Gradients of cos(pool(x), pool(other)) over x's token embeddings. */
+  public static Attribution similarityGradients(Explainable m, Spans s, Spans other, int steps) {
+    Engine engine = m.engine();
+    Engine.Gradients grads = engine.gradients();
+    engine.prepareThread();
+    GaussLegendre.Rule rule = GaussLegendre.of(steps);
+    int len = s.length();
+    int chunk =
+        (int) Math.max(1, Math.min(steps, GRAD_ACTIVATION_ELEMENTS / m.activationElements(1, len)));
+    try (NDManager mg = engine.newManager()) {
+      NDArray ref =
+          unit(m.pooledFromEmbeddings(m.inputEmbeddings(other.tokens().ids(), mg), other.tokens()));
+      NDArray x = m.inputEmbeddings(s.tokens().ids(), mg);
+      NDArray x0 = m.inputEmbeddings(baselineIds(m, s), mg);
+      NDArray delta = x.sub(x0);
+      NDArray total = mg.zeros(new Shape(len, x.getShape().get(2)), DataType.FLOAT32);
+      for (int from = 0; from < steps; from += chunk) {
+        int to = Math.min(steps, from + chunk);
+        try (NDManager cm = mg.newSubManager()) {
+          float[] alpha = new float[to - from];
+          float[] weight = new float[to - from];
+          for (int k = from; k < to; k++) {
+            alpha[k - from] = (float) rule.nodes()[k];
+            weight[k - from] = (float) rule.weights()[k];
+          }
+          NDArray a = cm.create(alpha, new Shape(to - from, 1, 1)).toType(x.getDataType(), false);
+          NDArray path = x0.add(a.mul(delta));
+          path.setRequiresGradient(true);
+          boolean prev = grads.gradMode(true);
+          try {
+            NDArray cos = cosine(m.pooledFromEmbeddings(path, s.tokens()), ref);
+            grads.backward(cos.mul(cm.create(weight)).sum());
+          } finally {
+            grads.gradMode(prev);
+          }
+          total.addi(path.getGradient().toType(DataType.FLOAT32, false).sum(new int[] {0}));
+        }
+      }
+      float[] values =
+          delta
+              .squeeze(0)
+              .toType(DataType.FLOAT32, false)
+              .mul(total)
+              .sum(new int[] {1})
+              .toFloatArray();
+      float[] c = cosine(m.pooledFromEmbeddings(x.concat(x0, 0), s.tokens()), ref).toFloatArray();
+      double sum = 0;
+      for (float v : values) {
+        sum += v;
+      }
+      return new Attribution(values, c[0], c[1], Math.abs(sum - (c[0] - c[1])));
+    }
+  }
+
+  private static NDArray unit(NDArray v) {
+    NDArray f = v.toType(DataType.FLOAT32, false);
+    return f.div(f.norm(new int[] {-1}, true));
+  }
+
+  /** Cosine of each row of {@code v} (B, H) with the unit vector {@code ref} (1, H), float32. */
+  private static NDArray cosine(NDArray v, NDArray ref) {
+    return unit(v).mul(ref).sum(new int[] {-1});
   }
 
   /** The explainable classifier {@code model}; 400 if it is not a classifier or not explainable. */

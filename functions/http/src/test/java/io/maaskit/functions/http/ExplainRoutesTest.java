@@ -94,6 +94,28 @@ class ExplainRoutesTest {
   }
 
   @Test
+  void similarityOfTwoTextsUnderTheEncoder() {
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"inputs\": [\"A late goal won the match.\", \"The team scored at the end.\"],"
+                + " \"model\": \"all-minilm-l6-v2\", \"target\": \"similarity\", \"steps\": 16}")
+        .post("/explain")
+        .then()
+        .statusCode(200)
+        .body("$", hasSize(2))
+        .body("[0].label", equalTo("similarity"))
+        .body("[1].tokens.token", org.hamcrest.Matchers.hasItem("scored"));
+    given()
+        .contentType(ContentType.JSON)
+        .body(body(", \"target\": \"topic\""))
+        .post("/explain")
+        .then()
+        .statusCode(400)
+        .body("error.message", containsString("'target' must be label"));
+  }
+
+  @Test
   void badRequestsAre400AndUnknownModels404() {
     given()
         .contentType(ContentType.JSON)

@@ -164,6 +164,41 @@ class ExplainServiceTest {
   }
 
   @Test
+  void similarityContributionsSumToTheCosineChange() {
+    String a = "The visitors scored twice and won the derby.";
+    String b = "A late goal decided the football match.";
+    var e =
+        svc.explain(
+            new ExplainRequest("all-minilm-l6-v2", List.of(a, b), null, null, null, false, true));
+    assertEquals(2, e.explanations().size());
+    float[][] v =
+        new io.maaskit.model.task.EmbeddingService(registry, "all-minilm-l6-v2", 8)
+            .embed(new io.maaskit.model.task.EmbedRequest(null, List.of(a, b), true, null))
+            .vectors();
+    double cos = 0;
+    for (int i = 0; i < v[0].length; i++) {
+      cos += v[0][i] * v[1][i];
+    }
+    for (Explanation x : e.explanations()) {
+      assertEquals("similarity", x.label());
+      assertEquals(cos, x.score(), 1e-4);
+      double sum = x.tokens().stream().mapToDouble(TokenAttribution::attribution).sum();
+      assertTrue(x.completenessGap() < 0.01 * Math.abs(sum), x.toString());
+    }
+    assertTrue(
+        e.explanations().get(1).tokens().stream()
+            .anyMatch(t -> t.token().equals("goal") && t.start() == b.indexOf("goal")));
+    InvalidRequestException one =
+        assertThrows(
+            InvalidRequestException.class,
+            () ->
+                svc.explain(
+                    new ExplainRequest(
+                        "all-minilm-l6-v2", List.of(a), null, null, null, false, true)));
+    assertTrue(one.getMessage().contains("exactly two inputs"), one.getMessage());
+  }
+
+  @Test
   void gaussLegendreIntegratesCubicsExactly() {
     GaussLegendre.Rule r = GaussLegendre.of(2);
     double sum = 0;
