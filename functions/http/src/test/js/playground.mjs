@@ -58,11 +58,15 @@ try {
   await page.click('#embGo');
   await page.waitForSelector('#similarityValue', { timeout: 60000 });
   const similarity = await page.textContent('#similarityValue');
+  // Each text's contributions to the similarity, from /explain with target=similarity.
+  await page.waitForSelector('#embOut .tok', { timeout: 60000 });
+  const simTokens = await page.$$eval('#embOut .tok', (els) => els.map((e) => Number(e.dataset.attribution)));
+  if (!simTokens.some((a) => a !== 0)) failures.push('similarity tokens carry no attribution');
   await page.click('#infoGo');
   await page.waitForFunction(() => document.querySelectorAll('#infoTable tbody tr td').length > 1);
   await page.screenshot({ path: shot, fullPage: true });
   if (external.length) failures.push('requests outside the server: ' + external.join(', '));
-  console.log(JSON.stringify({ label, tokens: shown.length, similarity, failures }));
+  console.log(JSON.stringify({ label, tokens: shown.length, similarity, similarityTokens: simTokens.length, failures }));
 } finally {
   await context.close();
   fs.rmSync(userDataDir, { recursive: true, force: true });

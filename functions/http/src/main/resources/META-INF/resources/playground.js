@@ -57,13 +57,14 @@ function colour(a, max) {
   return a >= 0 ? `rgba(34, 160, 70, ${0.08 + 0.72 * t})` : `rgba(210, 40, 40, ${0.08 + 0.72 * t})`;
 }
 
-function renderExplanation(text, e) {
-  const out = $('explainOut');
+function renderExplanation(text, e, out = $('explainOut')) {
   out.innerHTML = '';
   const head = document.createElement('p');
   head.className = 'legend';
   const gap = e.completeness_gap == null ? '' : `, completeness gap ${e.completeness_gap.toExponential(2)}`;
-  head.textContent = `${e.method} toward "${e.label}" (p = ${e.score.toFixed(3)}${gap}); green supports the label, red opposes it`;
+  head.textContent = e.label === 'similarity'
+    ? `${e.method} of the cosine similarity (${e.score.toFixed(3)}${gap}); green raises it, red lowers it`
+    : `${e.method} toward "${e.label}" (p = ${e.score.toFixed(3)}${gap}); green supports the label, red opposes it`;
   out.appendChild(head);
   const body = document.createElement('div');
   const max = Math.max(...e.tokens.map((t) => Math.abs(t.attribution)));
@@ -130,6 +131,17 @@ async function compare() {
     p.id = 'similarityValue';
     p.textContent = `cosine similarity ${dot.toFixed(4)} (${v[0].length} dimensions)`;
     out.appendChild(p);
+    const parts = [document.createElement('div'), document.createElement('div')];
+    for (const d of parts) {
+      d.className = 'explain';
+      d.textContent = 'explaining...';
+      out.appendChild(d);
+    }
+    const texts = [$('embA').value, $('embB').value];
+    const ex = await call('POST', '/explain', {
+      inputs: texts, model: $('embModel').value || undefined, target: 'similarity', steps: 32
+    });
+    ex.forEach((e, i) => renderExplanation(texts[i], e, parts[i]));
   } catch (e) {
     showError(out, e);
   }
