@@ -68,9 +68,11 @@ public interface MaasConfig {
   @WithDefault("16")
   int explainMaxInputs();
 
-  /** Integrated Gradients steps when an {@code /explain} request gives none (at most 512). */
-  @WithDefault("64")
-  int explainSteps();
+  /**
+   * Integrated Gradients steps when an {@code /explain} request gives none (at most 512); unset =
+   * {@code ExplainService.DEFAULT_STEPS}.
+   */
+  Optional<Integer> explainSteps();
 
   /** {@code auto}, {@code cpu} or {@code gpu}. */
   @WithDefault("auto")

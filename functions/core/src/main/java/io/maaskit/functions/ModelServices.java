@@ -187,7 +187,10 @@ public class ModelServices {
   @Singleton
   ExplainService explanations() {
     return new ExplainService(
-        registry(), config.defaultClassifier(), config.explainMaxInputs(), config.explainSteps());
+        registry(),
+        config.defaultClassifier(),
+        config.explainMaxInputs(),
+        config.explainSteps().orElse(ExplainService.DEFAULT_STEPS));
   }
 
   void afterRestore() {
