@@ -41,7 +41,7 @@ import java.util.List;
  * </ul>
  *
  * <pre>{@code
- * ExplainService svc = new ExplainService(registry, "minilm-spam", 16, 64);
+ * ExplainService svc = new ExplainService(registry, "minilm-spam", 16, 32);
  * Explanations e = svc.explain(new ExplainRequest(null, List.of("WIN A FREE PRIZE"),
  *     ExplainMethod.INTEGRATED_GRADIENTS, null, null, false));
  * }</pre>
@@ -50,8 +50,12 @@ public final class ExplainService {
   /** Most Integrated Gradients steps a request may ask for. */
   public static final int MAX_STEPS = 512;
 
-  /** Default Integrated Gradients steps (see the README's measured completeness gaps). */
-  public static final int DEFAULT_STEPS = 64;
+  /**
+   * Default Integrated Gradients steps, chosen by measurement: on 100 held-out SpamAssassin mails
+   * with minilm-spam the relative completeness gap at 32 Gauss-Legendre nodes is 0.84 % (median)
+   * and 0.82 % (pooled); see the README.
+   */
+  public static final int DEFAULT_STEPS = 32;
 
   // Backward keeps every layer's intermediates: a quarter of the inference batcher's budget.
   private static final long GRAD_ACTIVATION_ELEMENTS = Batching.MAX_ACTIVATION_ELEMENTS / 4;

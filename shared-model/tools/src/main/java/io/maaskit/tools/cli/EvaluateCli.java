@@ -96,14 +96,14 @@ public final class EvaluateCli extends CliCommand {
   @Option(
       names = "--steps",
       paramLabel = "N",
-      description = "Integrated Gradients steps for --explain (default: the service's, 64)")
+      description = "Integrated Gradients steps for --explain (default: the service's, 32)")
   Integer steps;
 
   @Option(
       names = "--gap-steps",
       paramLabel = "LIST",
       split = ",",
-      defaultValue = "16,32,64,128",
+      defaultValue = "32",
       description = "steps at which --explain measures completeness (default ${DEFAULT-VALUE})")
   List<Integer> gapSteps;
 
