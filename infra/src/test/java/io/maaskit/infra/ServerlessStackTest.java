@@ -323,6 +323,7 @@ class ServerlessStackTest {
                 "GET /v1/models",
                 "POST /predict",
                 "POST /classify",
+                "POST /explain",
                 "GET /info")),
         keys);
     for (var r : routes.values()) {

@@ -85,6 +85,19 @@ public interface MaasConfig {
    */
   Optional<Long> maxRequestTokens();
 
+  /**
+   * Most inputs per {@code /explain} request: each costs {@link #explainSteps()} forward and
+   * backward passes.
+   */
+  @WithDefault("16")
+  int explainMaxInputs();
+
+  /**
+   * Integrated Gradients steps when an {@code /explain} request gives none (at most 512); unset =
+   * {@code ExplainService.DEFAULT_STEPS}.
+   */
+  Optional<Integer> explainSteps();
+
   /** {@code auto}, {@code cpu} or {@code gpu}. */
   @WithDefault("auto")
   String device();

@@ -3,12 +3,15 @@ package io.maaskit.functions;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.functions.protocol.OpenAi;
 import io.maaskit.functions.protocol.Tei;
+import io.maaskit.model.json.ExplainJson;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.Classifications.LabelScore;
 import io.maaskit.model.task.EmbeddingService;
+import io.maaskit.model.task.ExplainService;
 import io.quarkus.funqy.Funq;
 import jakarta.inject.Inject;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The functions, one per route. Each binds its protocol's body to a core record and delegates to a
@@ -18,6 +21,7 @@ import java.util.List;
 public class ModelFunctions {
   @Inject EmbeddingService embeddings;
   @Inject ClassificationService classification;
+  @Inject ExplainService explanations;
   @Inject ModelServices services;
   @Inject CallerCancellation caller;
 
@@ -55,6 +59,16 @@ public class ModelFunctions {
   @Funq("classify")
   public List<List<LabelScore>> classify(JsonNode body) {
     return predict(body);
+  }
+
+  /**
+   * {@code POST /explain}: per input, the label explained (the predicted one by default), its
+   * probability and every token's attribution with its character span.
+   */
+  @Funq("explain")
+  public List<Map<String, Object>> explain(JsonNode body) {
+    return ExplainJson.response(
+        explanations.explain(ExplainJson.request(body, explanations.maxInputs())));
   }
 
   /** {@code GET /info}: model states and per-load accounting (bytes, cache hits, durations). */

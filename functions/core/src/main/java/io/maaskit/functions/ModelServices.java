@@ -15,6 +15,7 @@ import io.maaskit.model.task.Admission;
 import io.maaskit.model.task.AdmissionOptions;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
+import io.maaskit.model.task.ExplainService;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -210,6 +211,16 @@ public class ModelServices {
   ClassificationService classification() {
     return new ClassificationService(
         registry(), config.defaultClassifier(), config.maxInputs(), admission());
+  }
+
+  @Produces
+  @Singleton
+  ExplainService explanations() {
+    return new ExplainService(
+        registry(),
+        config.defaultClassifier(),
+        config.explainMaxInputs(),
+        config.explainSteps().orElse(ExplainService.DEFAULT_STEPS));
   }
 
   void afterRestore() {

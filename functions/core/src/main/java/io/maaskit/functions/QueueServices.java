@@ -7,6 +7,7 @@ import io.maaskit.model.queue.TaskHandler;
 import io.maaskit.model.store.S3Stores;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
+import io.maaskit.model.task.ExplainService;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
 import java.util.LinkedHashMap;
@@ -25,6 +26,7 @@ public class QueueServices {
   private final ModelServices models;
   private final EmbeddingService embeddings;
   private final ClassificationService classification;
+  private final ExplainService explanations;
   private final Instance<QueueTaskProvider> extraTasks;
   private volatile QueueMessageHandler handler;
   private volatile SqsClient sqs;
@@ -34,7 +36,9 @@ public class QueueServices {
       ModelServices models,
       EmbeddingService embeddings,
       ClassificationService classification,
+      ExplainService explanations,
       Instance<QueueTaskProvider> extraTasks) {
+    this.explanations = explanations;
     this.config = config;
     this.extraTasks = extraTasks;
     this.models = models;
@@ -81,6 +85,7 @@ public class QueueServices {
           Map<String, TaskHandler> tasks = new LinkedHashMap<>();
           tasks.put("embed", TaskHandler.embed(embeddings));
           tasks.put("classify", TaskHandler.classify(classification));
+          tasks.put("explain", TaskHandler.explain(explanations));
           // Tasks beyond the core's (training, in the long-running deployables) come from the
           // deployable's own beans: a Lambda zip never carries the training module.
           for (QueueTaskProvider p : extraTasks) {

@@ -58,6 +58,14 @@ public interface Engine {
 
     /** Zeroes a parameter's accumulated gradient in place. */
     void zeroGrad(NDArray parameter);
+
+    /**
+     * Back-propagates from {@code target} (a scalar, or summed as if it were) through what the
+     * calling thread recorded in grad mode; gradients land on arrays marked with {@link
+     * NDArray#setRequiresGradient}. Unlike DJL's {@code GradientCollector}, of which only one may
+     * exist per process, this is safe to call from several request threads at once.
+     */
+    void backward(NDArray target);
   }
 
   /** Starts an engine; {@link EngineProvider}s register through {@link ServiceLoader}. */

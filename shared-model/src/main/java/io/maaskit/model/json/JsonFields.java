@@ -105,6 +105,18 @@ public final class JsonFields {
     return n.textValue();
   }
 
+  /** An optional integer field; null when absent. */
+  public static Integer integer(JsonNode body, String field, Integer dflt) {
+    JsonNode n = body.get(field);
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+      throw new InvalidRequestException("'" + field + "' must be an integer, got " + kind(n));
+    }
+    return n.intValue();
+  }
+
   /** A JSON type name for messages. */
   public static String kind(JsonNode n) {
     if (n.isTextual()) {

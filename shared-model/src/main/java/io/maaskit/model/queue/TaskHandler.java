@@ -1,6 +1,7 @@
 package io.maaskit.model.queue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.maaskit.model.json.ExplainJson;
 import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.Classifications;
@@ -8,6 +9,8 @@ import io.maaskit.model.task.ClassifyRequest;
 import io.maaskit.model.task.EmbedRequest;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.Embeddings;
+import io.maaskit.model.task.ExplainService;
+import io.maaskit.model.task.Explanations;
 
 /**
  * Runs one task named by a message's {@code "task"} field. Gets the whole message (a JSON object),
@@ -58,6 +61,18 @@ public interface TaskHandler {
                   JsonFields.string(message, "model", null),
                   JsonFields.texts(message, "inputs", service.maxInputs())));
       return new TaskOutput(c.model(), "predictions", c.predictions());
+    };
+  }
+
+  /**
+   * {@code "explain"}: the message carries the fields of {@code POST /explain} ({@link
+   * ExplainJson#request}); the result carries {@code "explanations"}: per input, the label, its
+   * score, the method, the tokens with spans and attributions, and the completeness gap.
+   */
+  static TaskHandler explain(ExplainService service) {
+    return message -> {
+      Explanations e = service.explain(ExplainJson.request(message, service.maxInputs()));
+      return new TaskOutput(e.model(), "explanations", ExplainJson.response(e));
     };
   }
 }

@@ -165,4 +165,20 @@ class ApiGatewayEventsTest {
           route.key() + " -> " + r);
     }
   }
+
+  /** The playground belongs to the local and container server: the Lambda does not serve it. */
+  @Test
+  void thePlaygroundIsNotServed() throws Exception {
+    for (String path : List.of("/", "/index.html", "/playground.js")) {
+      ObjectNode e = (ObjectNode) JSON.readTree(event("apigw-v2-embed.json"));
+      e.put("routeKey", "GET " + path).put("rawPath", path);
+      e.remove("body");
+      ((ObjectNode) e.get("headers")).remove(List.of("content-length", "content-type"));
+      ((ObjectNode) e.get("requestContext")).put("routeKey", "GET " + path);
+      ((ObjectNode) e.get("requestContext").get("http")).put("method", "GET").put("path", path);
+      JsonNode r = invoke(JSON.writeValueAsBytes(e));
+      assertEquals(404, r.get("statusCode").asInt(), path + " -> " + r);
+      assertTrue(r.path("body").asText().contains("no route"), path + " -> " + r);
+    }
+  }
 }

@@ -66,6 +66,7 @@ public final class Routes {
           new Route(Method.GET, "/v1/models", "v1/models", EVERY),
           new Route(Method.POST, "/predict", "predict", EVERY),
           new Route(Method.POST, "/classify", "classify", EVERY),
+          new Route(Method.POST, "/explain", "explain", EVERY),
           new Route(Method.GET, "/info", "info", EVERY));
 
   /** The routes one deployable exposes. */

@@ -22,7 +22,8 @@ class RoutesTest {
   @Test
   void summaryIsWhatTheErrorMessagesList() {
     assertEquals(
-        "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, POST /classify, GET /info",
+        "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, POST /classify,"
+            + " POST /explain, GET /info",
         Routes.summary(Routes.ALL));
     assertEquals(Routes.ALL, Routes.apiGateway());
     assertThrows(

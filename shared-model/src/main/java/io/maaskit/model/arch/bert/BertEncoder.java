@@ -1,6 +1,7 @@
 package io.maaskit.model.arch.bert;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -150,8 +151,56 @@ final class BertEncoder {
     if (upTo < 0 || upTo > layers.length) {
       throw new IllegalArgumentException("upTo must be in [0, " + layers.length + "], got " + upTo);
     }
-    NDManager manager = ids.getManager();
-    long seq = ids.getShape().get(1);
+    NDArray x;
+    NDArray maskBias;
+    try (NDScope scope = new NDScope()) {
+      x = embed(wordEmbeddings(ids), types);
+      maskBias = attentionBias(mask);
+      NDScope.unregister(x, maskBias);
+    }
+    return new Partial(runLayers(x, maskBias, 0, upTo, null), maskBias);
+  }
+
+  /** The token-embedding lookup of {@code ids} (B, L): (B, L, H), what attribution perturbs. */
+  public NDArray wordEmbeddings(NDArray ids) {
+    return Embedding.embedding(ids, wordEmb, SparseFormat.DENSE).singletonOrThrow();
+  }
+
+  /**
+   * Runs the whole stack from token embeddings (B, L, H) instead of ids: position and type
+   * embeddings are added as usual. Differentiable in {@code words}.
+   *
+   * @return last hidden state (B, L, H), owned by {@code words}' manager
+   */
+  public NDArray forwardEmbeddings(NDArray words, NDArray types, NDArray mask) {
+    NDArray x;
+    NDArray maskBias;
+    try (NDScope scope = new NDScope()) {
+      x = embed(words, types);
+      maskBias = attentionBias(mask);
+      NDScope.unregister(x, maskBias);
+    }
+    NDArray out = runLayers(x, maskBias, 0, layers.length, null);
+    maskBias.close();
+    return out;
+  }
+
+  /**
+   * Runs the stack and keeps every layer's attention probabilities.
+   *
+   * @return (layers, B, heads, L, L) stacked, owned by {@code ids}' manager
+   */
+  public NDArray attentions(NDArray ids, NDArray types, NDArray mask) {
+    java.util.List<NDArray> probs = new java.util.ArrayList<>(layers.length);
+    Partial p = forwardTo(ids, types, mask, 0);
+    runLayers(p.hidden(), p.maskBias(), 0, layers.length, probs).close();
+    p.maskBias().close();
+    return NDArrays.stack(new ai.djl.ndarray.NDList(probs));
+  }
+
+  private NDArray embed(NDArray words, NDArray types) {
+    NDManager manager = words.getManager();
+    long seq = words.getShape().get(1);
     if (seq > posEmb.getShape().get(0)) {
       throw new IllegalArgumentException(
           "sequence of "
@@ -159,18 +208,11 @@ final class BertEncoder {
               + " tokens exceeds max_position_embeddings "
               + posEmb.getShape().get(0));
     }
-    NDArray x;
-    NDArray maskBias;
-    try (NDScope scope = new NDScope()) {
-      NDArray positions = manager.arange(0, (int) seq, 1, DataType.INT64).expandDims(0);
-      NDArray emb = Embedding.embedding(ids, wordEmb, SparseFormat.DENSE).singletonOrThrow();
-      emb = emb.add(Embedding.embedding(types, typeEmb, SparseFormat.DENSE).singletonOrThrow());
-      emb = emb.add(Embedding.embedding(positions, posEmb, SparseFormat.DENSE).singletonOrThrow());
-      x = layerNorm(emb, embLnW, embLnB);
-      maskBias = attentionBias(mask);
-      NDScope.unregister(x, maskBias);
-    }
-    return new Partial(runLayers(x, maskBias, 0, upTo), maskBias);
+    NDArray positions = manager.arange(0, (int) seq, 1, DataType.INT64).expandDims(0);
+    NDArray emb =
+        words.add(Embedding.embedding(types, typeEmb, SparseFormat.DENSE).singletonOrThrow());
+    emb = emb.add(Embedding.embedding(positions, posEmb, SparseFormat.DENSE).singletonOrThrow());
+    return layerNorm(emb, embLnW, embLnB);
   }
 
   /**
@@ -200,17 +242,21 @@ final class BertEncoder {
     if (from < 0 || from > layers.length) {
       throw new IllegalArgumentException("from must be in [0, " + layers.length + "], got " + from);
     }
-    NDArray out = runLayers(partial.hidden(), partial.maskBias(), from, layers.length);
+    NDArray out = runLayers(partial.hidden(), partial.maskBias(), from, layers.length, null);
     partial.maskBias().close();
     return out;
   }
 
-  private NDArray runLayers(NDArray x, NDArray maskBias, int from, int to) {
+  private NDArray runLayers(
+      NDArray x, NDArray maskBias, int from, int to, java.util.List<NDArray> probs) {
     for (int i = from; i < to; i++) {
       NDArray next;
       try (NDScope scope = new NDScope()) {
-        next = layer(layers[i], x, maskBias);
+        next = layer(layers[i], x, maskBias, probs);
         NDScope.unregister(next);
+        if (probs != null) {
+          NDScope.unregister(probs.get(probs.size() - 1));
+        }
       }
       x.close();
       x = next;
@@ -218,7 +264,7 @@ final class BertEncoder {
     return x;
   }
 
-  private NDArray layer(Layer l, NDArray x, NDArray maskBias) {
+  private NDArray layer(Layer l, NDArray x, NDArray maskBias, java.util.List<NDArray> keep) {
     Shape s = x.getShape();
     long b = s.get(0);
     long seq = s.get(1);
@@ -229,6 +275,9 @@ final class BertEncoder {
     NDArray v = heads(linear(x, l.vW, l.vB), b, seq, heads, hs);
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(hs)).add(maskBias);
     NDArray probs = scores.softmax(-1);
+    if (keep != null) {
+      keep.add(probs.toType(DataType.FLOAT32, true));
+    }
     NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, seq, (long) heads * hs);
     NDArray attn = layerNorm(linear(ctx, l.aoW, l.aoB).add(x), l.aLnW, l.aLnB);
     NDArray inter = Activation.gelu(linear(attn, l.iW, l.iB));

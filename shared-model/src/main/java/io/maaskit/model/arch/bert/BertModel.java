@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Pooling;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.Tokens;
@@ -27,7 +28,7 @@ import java.util.Map;
  * classifier} head. Runs one padded batch at a time; which inputs form a batch is the task layer's
  * decision.
  */
-final class BertModel implements TrainableEncoder, TextClassifier {
+final class BertModel implements TrainableEncoder, TextClassifier, Explainable {
   private final ModelManifest manifest;
   private final Engine engine;
   private final NDManager manager;
@@ -149,6 +150,57 @@ final class BertModel implements TrainableEncoder, TextClassifier {
     Shape shape = new Shape(b, len);
     return new NDList(
         manager.create(ids, shape), manager.create(types, shape), manager.create(mask, shape));
+  }
+
+  // ------------------------------------------------------------------ explanations
+
+  @Override
+  public Spans spans(String text) {
+    return tokens.spans(text);
+  }
+
+  @Override
+  public long padId() {
+    return tokens.padId();
+  }
+
+  @Override
+  public NDArray inputEmbeddings(long[] ids, NDManager m) {
+    return encoder.wordEmbeddings(m.create(ids, new Shape(1, ids.length)));
+  }
+
+  @Override
+  public NDArray logitsFromEmbeddings(NDArray embeddings, Tokens t) {
+    if (head == null) {
+      throw new IllegalStateException("model " + manifest.id() + " has no classification head");
+    }
+    NDArray mask = ones(embeddings, t);
+    NDArray hidden = encoder.forwardEmbeddings(embeddings, types(embeddings, t), mask);
+    return head.logits(hidden, mask, pooling::apply);
+  }
+
+  @Override
+  public NDArray pooledFromEmbeddings(NDArray embeddings, Tokens t) {
+    NDArray mask = ones(embeddings, t);
+    return pooling.apply(encoder.forwardEmbeddings(embeddings, types(embeddings, t), mask), mask);
+  }
+
+  @Override
+  public NDArray attentions(Tokens t, NDManager m) {
+    engine.prepareThread();
+    NDList in = pad(List.of(t), t.length(), m);
+    // (layers, 1, heads, L, L) -> (layers, heads, L, L)
+    return encoder.attentions(in.get(0), in.get(1), in.get(2)).squeeze(1);
+  }
+
+  private static NDArray ones(NDArray embeddings, Tokens t) {
+    long b = embeddings.getShape().get(0);
+    return embeddings.getManager().ones(new Shape(b, t.length()), DataType.INT64);
+  }
+
+  private static NDArray types(NDArray embeddings, Tokens t) {
+    long b = embeddings.getShape().get(0);
+    return embeddings.getManager().create(t.typeIds(), new Shape(1, t.length())).repeat(0, b);
   }
 
   // ------------------------------------------------------------------ training

@@ -2,6 +2,8 @@ package io.maaskit.model.arch.bert;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Tokens;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -53,6 +55,43 @@ final class BertTokenization implements AutoCloseable {
 
   int maxLength() {
     return maxLength;
+  }
+
+  /** Token id of {@code [PAD]} (0 in BERT vocabularies when the file does not say). */
+  long padId() {
+    long[] ids = tokenizer.encode("[PAD]", false, false).getIds();
+    return ids.length == 1 ? ids[0] : 0L;
+  }
+
+  Explainable.Spans spans(String text) {
+    Encoding e = tokenizer.encode(text);
+    int n = Math.min(e.getIds().length, maxLength);
+    long[] ids = java.util.Arrays.copyOf(e.getIds(), n);
+    long[] types = java.util.Arrays.copyOf(e.getTypeIds(), n);
+    String[] pieces = java.util.Arrays.copyOf(e.getTokens(), n);
+    long[] special = e.getSpecialTokenMask();
+    long[] wordIds = e.getWordIds();
+    CharSpan[] spans = e.getCharTokenSpans();
+    int[] starts = new int[n];
+    int[] ends = new int[n];
+    int[] words = new int[n];
+    boolean[] isSpecial = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      isSpecial[i] = special[i] != 0;
+      CharSpan s = spans[i];
+      if (isSpecial[i] || s == null) {
+        // Special tokens cover no text: an empty span where they stand ([CLS] first, [SEP] last).
+        int at = i == 0 ? 0 : (i > 0 ? ends[i - 1] : 0);
+        starts[i] = at;
+        ends[i] = at;
+        words[i] = -1;
+      } else {
+        starts[i] = s.getStart();
+        ends[i] = s.getEnd();
+        words[i] = (int) wordIds[i];
+      }
+    }
+    return new Explainable.Spans(new Tokens(ids, types), pieces, starts, ends, words, isSpecial);
   }
 
   /** Tokens of {@code text}, truncated to {@link #maxLength()}, reading a bounded prefix of it. */

@@ -165,6 +165,13 @@ public final class PyTorchEngine implements Engine, Engine.Gradients {
     return prev;
   }
 
+  @Override
+  public void backward(NDArray target) {
+    try (NDArray seed = target.onesLike()) {
+      JniUtils.backward((PtNDArray) target, (PtNDArray) seed, false, false);
+    }
+  }
+
   /** PyTorch accumulates gradients across backward calls; training resets them per step. */
   @Override
   public void zeroGrad(NDArray parameter) {

@@ -29,4 +29,9 @@ abstract class CliCommand implements Callable<Integer> {
   PrintWriter out() {
     return spec.commandLine().getOut();
   }
+
+  /** Progress (stderr). */
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
 }
