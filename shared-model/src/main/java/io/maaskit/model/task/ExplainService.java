@@ -245,6 +245,30 @@ public final class ExplainService {
   /** Attributions of {@code method} toward label index {@code label} (for tools and tests). */
   public static Attribution attribute(
       Explainable m, Spans s, ExplainMethod method, int label, int steps) {
+    Attribution a = attributeOnce(m, s, method, label, steps);
+    if (!finite(a)) {
+      // An intermittent non-finite gradient has been seen in test JVMs (cause not found yet):
+      // compute once more rather than answer NaN, and fail loudly if it persists.
+      a = attributeOnce(m, s, method, label, steps);
+      if (!finite(a)) {
+        throw new IllegalStateException(
+            "explanation of model '" + m.manifest().id() + "' produced non-finite attributions");
+      }
+    }
+    return a;
+  }
+
+  private static boolean finite(Attribution a) {
+    for (float v : a.values()) {
+      if (!Float.isFinite(v)) {
+        return false;
+      }
+    }
+    return Float.isFinite(a.score());
+  }
+
+  private static Attribution attributeOnce(
+      Explainable m, Spans s, ExplainMethod method, int label, int steps) {
     return switch (method) {
       case INTEGRATED_GRADIENTS -> integratedGradients(m, s, label, steps);
       case GRADIENT_X_INPUT -> gradientTimesInput(m, s, label);
