@@ -31,6 +31,7 @@ class DockerfilesTest {
             "io.maaskit.functions.EngineWarmup",
             "libtorch_cpu.so",
             "MALLOC_ARENA_MAX=2",
+            "MALLOC_MMAP_THRESHOLD_=131072",
             "CMD [\"" + MaasConstructs.QUARKUS_HANDLER + "\"]"));
   }
 
@@ -50,6 +51,7 @@ class DockerfilesTest {
             "io.maaskit.functions.EngineWarmup",
             "libtorch_cuda.so",
             "MALLOC_ARENA_MAX=2",
+            "MALLOC_MMAP_THRESHOLD_=131072",
             "HOST=0.0.0.0",
             "USER maas",
             "CMD [\"java\", \"-jar\", \"/app/quarkus-run.jar\"]"));
