@@ -114,6 +114,61 @@ public final class TestModels {
       }
     }
     Files.writeString(data, jsonl.toString());
+    train(root, data, TOPICS);
+    return dir;
+  }
+
+  /** Name of the small spam filter {@link #spamClassifier()} trains. */
+  public static final String SPAM = "test-spam";
+
+  /**
+   * A real classification package, {@value #SPAM} (labels {@code ham}, {@code spam}), trained once
+   * per build on short mail-like texts with the kit's own training job on a frozen
+   * all-MiniLM-L6-v2: the suite's stand-in for the SpamAssassin preset, which takes far too long to
+   * train in a test.
+   */
+  public static synchronized Path spamClassifier() throws Exception {
+    Path root = storeRoot();
+    Path dir = root.resolve(SPAM).resolve("1");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+      return dir;
+    }
+    String[] spam = {
+      "Congratulations, you have won a free cruise: click here to claim your prize now",
+      "Lowest prices on pills, no prescription needed, order today and save 80 percent",
+      "Make money fast working from home, earn thousands every week guaranteed",
+      "You were selected for a cash reward, reply with your bank details to receive it",
+      "Limited offer: cheap loans approved instantly, bad credit welcome, act now",
+      "Hot singles in your area are waiting, sign up free tonight",
+      "Your account will be suspended unless you verify your password at this link",
+      "Buy one get three free, exclusive deal expires at midnight, unsubscribe below"
+    };
+    String[] ham = {
+      "Can we move tomorrow's meeting to three o'clock? The room is booked until then",
+      "Here are the minutes of last week's design review, comments welcome",
+      "The build failed on the integration branch, I am looking at the test logs",
+      "Thanks for the patch, I merged it and tagged the release candidate",
+      "Are you coming to the team lunch on Friday? We booked the usual place",
+      "Attached is the draft of the quarterly report for your review",
+      "The server will be down for maintenance on Sunday morning",
+      "I pushed a fix for the parser bug you reported yesterday"
+    };
+    StringBuilder jsonl = new StringBuilder();
+    for (String prefix : new String[] {"", "Re: ", "Fwd: "}) {
+      for (String t : spam) {
+        jsonl.append("{\"text\": \"").append(prefix).append(t).append("\", \"label\": \"spam\"}\n");
+      }
+      for (String t : ham) {
+        jsonl.append("{\"text\": \"").append(prefix).append(t).append("\", \"label\": \"ham\"}\n");
+      }
+    }
+    Path data = ROOT.resolve("spam.jsonl");
+    Files.writeString(data, jsonl.toString());
+    train(root, data, SPAM);
+    return dir;
+  }
+
+  private static void train(Path root, Path data, String name) throws Exception {
     io.maaskit.model.store.LocalModelStore store = new io.maaskit.model.store.LocalModelStore(root);
     io.maaskit.training.TrainingJob job =
         new io.maaskit.training.TrainingJob(
@@ -121,9 +176,8 @@ public final class TestModels {
             io.maaskit.model.engine.Engine.start(io.maaskit.model.engine.EngineOptions.defaults()),
             io.maaskit.training.DatasetSource.local());
     job.run(
-        io.maaskit.training.TrainingRequest.of("all-minilm-l6-v2", data.toString(), TOPICS),
+        io.maaskit.training.TrainingRequest.of("all-minilm-l6-v2", data.toString(), name),
         io.maaskit.training.TrainingProgress.NONE);
-    return dir;
   }
 
   /** The root of the test store, {@code <root>/<name>/<version>/}. */

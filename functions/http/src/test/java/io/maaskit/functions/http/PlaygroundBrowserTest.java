@@ -39,6 +39,7 @@ class PlaygroundBrowserTest {
   @BeforeAll
   static void trainClassifier() throws Exception {
     TestModels.topicClassifier();
+    TestModels.spamClassifier();
   }
 
   record Result(int exit, String output) {}
@@ -76,12 +77,13 @@ class PlaygroundBrowserTest {
                 "playground.mjs",
                 base,
                 shot.toString(),
-                TestModels.TOPICS,
-                "Grandma said to knead the dough and let it rest overnight."),
+                TestModels.SPAM,
+                "You have won a free prize, click here now to claim your cash reward"),
             4);
     assertEquals(0, node.exit(), node.output());
     assertTrue(node.output().contains("\"failures\":[]"), node.output());
-    assertTrue(node.output().contains("cooking"), node.output());
+    // The page lists labels highest first: the spam sample must come out as spam.
+    assertTrue(node.output().matches("(?s).*\"label\":\"\\s*spam.*"), node.output());
     assertTrue(Files.size(shot) > 10_000, "screenshot " + shot);
   }
 }
