@@ -162,46 +162,30 @@ public final class ExplainService {
     Engine engine = m.engine();
     Engine.Gradients grads = engine.gradients();
     engine.prepareThread();
-    GaussLegendre.Rule rule = GaussLegendre.of(steps);
-    int len = s.length();
-    int chunk =
-        (int) Math.max(1, Math.min(steps, GRAD_ACTIVATION_ELEMENTS / m.activationElements(1, len)));
     try (NDManager mg = engine.newManager()) {
       NDArray ref =
           unit(m.pooledFromEmbeddings(m.inputEmbeddings(other.tokens().ids(), mg), other.tokens()));
       NDArray x = m.inputEmbeddings(s.tokens().ids(), mg);
       NDArray x0 = m.inputEmbeddings(baselineIds(m, s), mg);
-      NDArray delta = x.sub(x0);
-      NDArray total = mg.zeros(new Shape(len, x.getShape().get(2)), DataType.FLOAT32);
-      for (int from = 0; from < steps; from += chunk) {
-        int to = Math.min(steps, from + chunk);
-        try (NDManager cm = mg.newSubManager()) {
-          float[] alpha = new float[to - from];
-          float[] weight = new float[to - from];
-          for (int k = from; k < to; k++) {
-            alpha[k - from] = (float) rule.nodes()[k];
-            weight[k - from] = (float) rule.weights()[k];
-          }
-          NDArray a = cm.create(alpha, new Shape(to - from, 1, 1)).toType(x.getDataType(), false);
-          NDArray path = x0.add(a.mul(delta));
-          path.setRequiresGradient(true);
-          boolean prev = grads.gradMode(true);
-          try {
-            NDArray cos = cosine(m.pooledFromEmbeddings(path, s.tokens()), ref);
-            grads.backward(cos.mul(cm.create(weight)).sum());
-          } finally {
-            grads.gradMode(prev);
-          }
-          total.addi(path.getGradient().toType(DataType.FLOAT32, false).sum(new int[] {0}));
-        }
-      }
       float[] values =
-          delta
-              .squeeze(0)
-              .toType(DataType.FLOAT32, false)
-              .mul(total)
-              .sum(new int[] {1})
-              .toFloatArray();
+          pathIntegral(
+              m,
+              s,
+              steps,
+              x,
+              x0,
+              mg,
+              (path, weight) -> {
+                path.setRequiresGradient(true);
+                boolean prev = grads.gradMode(true);
+                try {
+                  NDArray cos = cosine(m.pooledFromEmbeddings(path, s.tokens()), ref);
+                  grads.backward(cos.mul(weight).sum());
+                } finally {
+                  grads.gradMode(prev);
+                }
+                return path.getGradient();
+              });
       float[] c = cosine(m.pooledFromEmbeddings(x.concat(x0, 0), s.tokens()), ref).toFloatArray();
       double sum = 0;
       for (float v : values) {
@@ -209,6 +193,53 @@ public final class ExplainService {
       }
       return new Attribution(values, c[0], c[1], Math.abs(sum - (c[0] - c[1])));
     }
+  }
+
+  /** The gradient of the explained quantity at a batch of path points, each row weighted. */
+  @FunctionalInterface
+  private interface PathGradient {
+    NDArray at(NDArray path, NDArray weights);
+  }
+
+  /**
+   * Integrated Gradients' path integral, shared by every target: Gauss-Legendre nodes along x0 + a
+   * (x - x0), run in batches under the memory budget; per token, (x - x0) · the integral.
+   */
+  private static float[] pathIntegral(
+      Explainable m,
+      Spans s,
+      int steps,
+      NDArray x,
+      NDArray x0,
+      NDManager mg,
+      PathGradient gradient) {
+    GaussLegendre.Rule rule = GaussLegendre.of(steps);
+    int len = s.length();
+    int chunk =
+        (int) Math.max(1, Math.min(steps, GRAD_ACTIVATION_ELEMENTS / m.activationElements(1, len)));
+    NDArray delta = x.sub(x0);
+    NDArray total = mg.zeros(new Shape(len, x.getShape().get(2)), DataType.FLOAT32);
+    for (int from = 0; from < steps; from += chunk) {
+      int to = Math.min(steps, from + chunk);
+      try (NDManager cm = mg.newSubManager()) {
+        float[] alpha = new float[to - from];
+        float[] weight = new float[to - from];
+        for (int k = from; k < to; k++) {
+          alpha[k - from] = (float) rule.nodes()[k];
+          weight[k - from] = (float) rule.weights()[k];
+        }
+        NDArray a = cm.create(alpha, new Shape(to - from, 1, 1)).toType(x.getDataType(), false);
+        NDArray path = x0.add(a.mul(delta));
+        NDArray g = gradient.at(path, cm.create(weight));
+        total.addi(g.toType(DataType.FLOAT32, false).sum(new int[] {0}));
+      }
+    }
+    return delta
+        .squeeze(0)
+        .toType(DataType.FLOAT32, false)
+        .mul(total)
+        .sum(new int[] {1})
+        .toFloatArray();
   }
 
   private static NDArray unit(NDArray v) {
@@ -303,37 +334,12 @@ public final class ExplainService {
     Engine engine = m.engine();
     Engine.Gradients grads = engine.gradients();
     engine.prepareThread();
-    GaussLegendre.Rule rule = GaussLegendre.of(steps);
-    int len = s.length();
-    int chunk =
-        (int) Math.max(1, Math.min(steps, GRAD_ACTIVATION_ELEMENTS / m.activationElements(1, len)));
     try (NDManager mg = engine.newManager()) {
       NDArray x = m.inputEmbeddings(s.tokens().ids(), mg);
       NDArray x0 = m.inputEmbeddings(baselineIds(m, s), mg);
-      NDArray delta = x.sub(x0);
-      NDArray total = mg.zeros(new Shape(len, x.getShape().get(2)), DataType.FLOAT32);
-      for (int from = 0; from < steps; from += chunk) {
-        int to = Math.min(steps, from + chunk);
-        try (NDManager cm = mg.newSubManager()) {
-          float[] alpha = new float[to - from];
-          float[] weight = new float[to - from];
-          for (int k = from; k < to; k++) {
-            alpha[k - from] = (float) rule.nodes()[k];
-            weight[k - from] = (float) rule.weights()[k];
-          }
-          NDArray a = cm.create(alpha, new Shape(to - from, 1, 1)).toType(x.getDataType(), false);
-          NDArray path = x0.add(a.mul(delta));
-          NDArray g = gradient(m, grads, path, label, cm.create(weight), s);
-          total.addi(g.toType(DataType.FLOAT32, false).sum(new int[] {0}));
-        }
-      }
       float[] values =
-          delta
-              .squeeze(0)
-              .toType(DataType.FLOAT32, false)
-              .mul(total)
-              .sum(new int[] {1})
-              .toFloatArray();
+          pathIntegral(
+              m, s, steps, x, x0, mg, (path, weight) -> gradient(m, grads, path, label, weight, s));
       // f(x) and f(baseline) as one batch of two.
       NDArray both = x.concat(x0, 0);
       float[] p =
