@@ -16,7 +16,7 @@ public enum Capability {
   ENCODER("encoder"),
   /** Texts to label probabilities. */
   CLASSIFIER("classifier"),
-  /** Text continuation (decoders); no architecture provides it yet. */
+  /** Text continuation (decoders: {@link io.maaskit.model.arch.TextGenerator}). */
   GENERATOR("generator");
 
   private final String key;
