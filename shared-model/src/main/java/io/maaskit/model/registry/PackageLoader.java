@@ -20,7 +20,10 @@ import java.util.Optional;
 
 /**
  * Fetch → verify → build for one package. Every file is checked against the manifest's size and
- * SHA-256 before the architecture sees a byte of it.
+ * SHA-256 before the architecture sees a byte of it. Files are fetched when the architecture first
+ * asks for them, so a load pulls only what the model needs on this engine: a package served from
+ * its compiled graph never downloads its safetensors, one served on PyTorch never downloads the
+ * graph.
  */
 public final class PackageLoader {
   private final ModelStore store;
@@ -41,39 +44,6 @@ public final class PackageLoader {
   /** Loads a package; on failure nothing stays loaded. */
   public Loaded load(ModelManifest manifest) throws IOException {
     long t0 = System.nanoTime();
-    long downloaded = 0;
-    long fromCache = 0;
-    long local = 0;
-    Map<String, ByteBuffer> files = new HashMap<>();
-    String origin = store.uri() + manifest.name() + "/" + manifest.version();
-    for (PackageFile f : manifest.files()) {
-      Optional<Path> inPlace = store.localPath(manifest.id(), f);
-      if (inPlace.isPresent()) {
-        if (!java.nio.file.Files.isRegularFile(inPlace.get())) {
-          throw new io.maaskit.model.error.ModelNotFoundException(
-              "file " + inPlace.get().toUri() + " of model '" + manifest.id() + "' is missing");
-        }
-        ModelPackage.verify(f, inPlace.get(), origin);
-        files.put(f.path(), map(inPlace.get()));
-        local += f.size();
-        continue;
-      }
-      PackageCache.Download download = sink -> store.fetch(manifest.id(), f, sink);
-      if (mode == LoadMode.MEMORY) {
-        files.put(f.path(), PackageCache.toMemory(f, origin, download));
-        downloaded += f.size();
-      } else {
-        Path cached = cache.lookup(f);
-        if (cached != null) {
-          fromCache += f.size();
-        } else {
-          cached = cache.fill(f, origin, download);
-          downloaded += f.size();
-        }
-        files.put(f.path(), map(cached));
-      }
-    }
-    long t1 = System.nanoTime();
     Architecture arch = Architecture.forName(manifest.architecture());
     for (Capability c : manifest.capabilities()) {
       if (!arch.capabilities().contains(c)) {
@@ -87,27 +57,76 @@ public final class PackageLoader {
                 + "' does not provide");
       }
     }
-    LoadedModel model =
-        arch.load(
-            manifest,
-            path -> {
-              ByteBuffer b = files.get(path);
-              if (b == null) {
-                throw new IOException("package " + manifest.id() + " lacks required file " + path);
-              }
-              return b.duplicate();
-            },
-            runtime);
-    long t2 = System.nanoTime();
+    LazyFiles files = new LazyFiles(manifest);
+    LoadedModel model = arch.load(manifest, files::bytes, runtime);
+    long total = System.nanoTime() - t0;
     return new Loaded(
         model,
         new LoadStats(
             manifest.id().toString(),
-            downloaded,
-            fromCache,
-            local,
-            (t1 - t0) / 1_000_000,
-            (t2 - t1) / 1_000_000));
+            files.downloaded,
+            files.fromCache,
+            files.local,
+            files.fetchNanos / 1_000_000,
+            (total - files.fetchNanos) / 1_000_000));
+  }
+
+  /** The package's files, each fetched and verified on first use; counts what that cost. */
+  private final class LazyFiles {
+    private final ModelManifest manifest;
+    private final String origin;
+    private final Map<String, ByteBuffer> fetched = new HashMap<>();
+    long downloaded;
+    long fromCache;
+    long local;
+    long fetchNanos;
+
+    LazyFiles(ModelManifest manifest) {
+      this.manifest = manifest;
+      this.origin = store.uri() + manifest.name() + "/" + manifest.version();
+    }
+
+    ByteBuffer bytes(String path) throws IOException {
+      ByteBuffer b = fetched.get(path);
+      if (b == null) {
+        PackageFile f = manifest.file(path);
+        if (f == null) {
+          throw new IOException("package " + manifest.id() + " lacks required file " + path);
+        }
+        long t = System.nanoTime();
+        b = fetch(f);
+        fetchNanos += System.nanoTime() - t;
+        fetched.put(path, b);
+      }
+      return b.duplicate();
+    }
+
+    private ByteBuffer fetch(PackageFile f) throws IOException {
+      Optional<Path> inPlace = store.localPath(manifest.id(), f);
+      if (inPlace.isPresent()) {
+        if (!java.nio.file.Files.isRegularFile(inPlace.get())) {
+          throw new io.maaskit.model.error.ModelNotFoundException(
+              "file " + inPlace.get().toUri() + " of model '" + manifest.id() + "' is missing");
+        }
+        ModelPackage.verify(f, inPlace.get(), origin);
+        local += f.size();
+        return map(inPlace.get());
+      }
+      PackageCache.Download download = sink -> store.fetch(manifest.id(), f, sink);
+      if (mode == LoadMode.MEMORY) {
+        ByteBuffer b = PackageCache.toMemory(f, origin, download);
+        downloaded += f.size();
+        return b;
+      }
+      Path cached = cache.lookup(f);
+      if (cached != null) {
+        fromCache += f.size();
+      } else {
+        cached = cache.fill(f, origin, download);
+        downloaded += f.size();
+      }
+      return map(cached);
+    }
   }
 
   private static ByteBuffer map(Path p) throws IOException {
