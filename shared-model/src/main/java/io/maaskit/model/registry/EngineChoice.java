@@ -134,6 +134,26 @@ public final class EngineChoice {
     return gpu;
   }
 
+  /** The configured engine: {@code auto}, {@code onnxruntime} or {@code pytorch}. */
+  public String setting() {
+    return options.engine();
+  }
+
+  /**
+   * The name of the engine that would serve {@code manifest}'s package, without starting it; null
+   * if no carried engine can (see {@link #forServing}).
+   */
+  public String servingEngine(ModelManifest manifest) {
+    if (fixed != null) {
+      return fixed.name();
+    }
+    try {
+      return pick(options.engine(), gpu, hasGraph(manifest), carried(), manifest.id() + "");
+    } catch (ModelUnavailableException e) {
+      return null;
+    }
+  }
+
   /** The engine that serves {@code manifest}'s package, started on first use. */
   public Engine forServing(ModelManifest manifest) {
     if (fixed != null) {

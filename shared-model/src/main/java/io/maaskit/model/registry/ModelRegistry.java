@@ -105,6 +105,11 @@ public final class ModelRegistry implements AutoCloseable {
             });
   }
 
+  /** How this registry picks the engine of each package. */
+  public EngineChoice engines() {
+    return loader.engines();
+  }
+
   /** The store models come from. */
   public ModelStore store() {
     return store;
