@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.functions.testing.FunctionZips;
 import io.maaskit.it.TestModels;
 import java.io.File;
 import java.io.IOException;
@@ -19,7 +20,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import java.util.zip.ZipInputStream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -34,16 +35,6 @@ class FunctionZipIT {
   static final ObjectMapper JSON = new ObjectMapper();
   static final Path ZIP = Path.of("target", "function.zip");
   static final Path UNZIPPED = Path.of("target", "function-zip-it").toAbsolutePath();
-
-  /** Lambda's limit is 250 MB unzipped; the ONNX Runtime zips aim at under 80 MB. */
-  static final long MAX_UNZIPPED_BYTES = 80L * 1000 * 1000;
-
-  /** {@code linux-x64} or {@code linux-aarch64}: what {@code -Dlambda.architecture} selected. */
-  static String ortPlatform() {
-    return System.getProperty("lambda.architecture", "x86_64").equals("arm64")
-        ? "linux-aarch64"
-        : "linux-x64";
-  }
 
   @BeforeAll
   static void unzip() throws IOException {
@@ -73,50 +64,19 @@ class FunctionZipIT {
 
   @Test
   void zipCarriesOneArchitecturesOnnxRuntimeNativesAndNoLibtorch() throws IOException {
-    long unzipped = 0;
-    List<String> natives = new ArrayList<>();
-    try (ZipFile zip = new ZipFile(ZIP.toFile())) {
-      for (ZipEntry e : java.util.Collections.list(zip.entries())) {
-        unzipped += Math.max(0, e.getSize());
-        assertFalse(e.getName().toLowerCase().contains("torch"), e.getName());
-        assertFalse(
-            e.getName().startsWith("lib/com.microsoft.onnxruntime.onnxruntime-"),
-            "the all-platform ONNX Runtime jar: " + e.getName());
-        if (e.getName().endsWith(".jar")) {
-          try (ZipInputStream jar = new ZipInputStream(zip.getInputStream(e))) {
-            for (ZipEntry j; (j = jar.getNextEntry()) != null; ) {
-              String n = j.getName();
-              assertFalse(n.contains("libtorch") || n.contains("djl_torch"), e + "!" + n);
-              if (n.endsWith(".so") || n.endsWith(".dylib") || n.endsWith(".dll")) {
-                natives.add(n);
-              }
-            }
-          }
-        }
-      }
-    }
-    String p = ortPlatform();
-    assertTrue(natives.contains("ai/onnxruntime/native/" + p + "/libonnxruntime.so"), natives + "");
-    assertEquals(
-        1, natives.stream().filter(n -> n.endsWith("/libonnxruntime.so")).count(), natives + "");
-    String tokenizers = p.equals("linux-x64") ? "linux-x86_64" : "linux-aarch64";
-    assertEquals(
-        List.of(
-            "ai/onnxruntime/native/" + p + "/libonnxruntime.so",
-            "ai/onnxruntime/native/" + p + "/libonnxruntime4j_jni.so",
-            "native/lib/" + tokenizers + "/cpu/libtokenizers.so"),
-        natives.stream()
-            .filter(n -> n.startsWith("ai/onnxruntime/") || n.startsWith("native/lib/"))
-            .sorted()
-            .toList(),
-        "only this architecture's ONNX Runtime and tokenizer natives");
-    assertTrue(
-        unzipped < MAX_UNZIPPED_BYTES,
-        "unzipped " + unzipped + " bytes, over " + MAX_UNZIPPED_BYTES);
+    long bytes = FunctionZips.assertOneArchitectureNoTorch(ZIP, FunctionZips.architecture());
+    System.out.printf("%s: %,d bytes unzipped%n", ZIP, bytes);
   }
 
   @Test
   void servesFromTheZipAloneOnOnnxRuntimeAndRefusesExplanations() throws Exception {
+    String host = System.getProperty("os.arch");
+    boolean hostRunsIt =
+        FunctionZips.architecture().equals("arm64")
+            ? host.equals("aarch64")
+            : host.equals("amd64") || host.equals("x86_64");
+    Assumptions.assumeTrue(
+        hostRunsIt, "a " + FunctionZips.architecture() + " zip does not run on " + host);
     Path store = TestModels.storeRoot();
     Path events = Path.of("src", "test", "resources", "events").toAbsolutePath();
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
