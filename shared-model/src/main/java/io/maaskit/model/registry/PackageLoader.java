@@ -21,29 +21,52 @@ import java.util.Optional;
 /**
  * Fetch → verify → build for one package. Every file is checked against the manifest's size and
  * SHA-256 before the architecture sees a byte of it. Files are fetched when the architecture first
- * asks for them, so a load pulls only what the model needs on this engine: a package served from
- * its compiled graph never downloads its safetensors, one served on PyTorch never downloads the
- * graph.
+ * asks for them, so a load pulls only what the model needs on its engine: a package served from its
+ * compiled graph never downloads its safetensors, one served on PyTorch never downloads the graph.
  */
 public final class PackageLoader {
   private final ModelStore store;
   private final PackageCache cache;
   private final LoadMode mode;
-  private final Engine runtime;
+  private final EngineChoice engines;
 
-  public PackageLoader(ModelStore store, PackageCache cache, LoadMode mode, Engine runtime) {
+  /** A loader whose packages each run on the engine {@code engines} picks for them. */
+  public PackageLoader(ModelStore store, PackageCache cache, LoadMode mode, EngineChoice engines) {
     this.store = store;
     this.cache = cache;
     this.mode = mode;
-    this.runtime = runtime;
+    this.engines = engines;
+  }
+
+  /** A loader that runs every package on one engine (tools, training, tests). */
+  public PackageLoader(ModelStore store, PackageCache cache, LoadMode mode, Engine runtime) {
+    this(store, cache, mode, EngineChoice.fixed(runtime));
   }
 
   /** A loaded model and what loading it cost. */
   public record Loaded(LoadedModel model, LoadStats stats) {}
 
-  /** Loads a package; on failure nothing stays loaded. */
+  /** How engines are chosen for the packages this loader loads. */
+  public EngineChoice engines() {
+    return engines;
+  }
+
+  /** Loads a package on its serving engine; on failure nothing stays loaded. */
   public Loaded load(ModelManifest manifest) throws IOException {
+    return load(manifest, false);
+  }
+
+  /**
+   * Loads a package; on failure nothing stays loaded.
+   *
+   * @param gradients on the engine that computes gradients (explanations) rather than the serving
+   *     one
+   */
+  public Loaded load(ModelManifest manifest, boolean gradients) throws IOException {
+    // Decided before any byte is fetched: a package no carried engine can run fails at once.
+    Engine runtime = gradients ? engines.forGradients(manifest) : engines.forServing(manifest);
     long t0 = System.nanoTime();
+    Fetched fetched = new Fetched(manifest);
     Architecture arch = Architecture.forName(manifest.architecture());
     for (Capability c : manifest.capabilities()) {
       if (!arch.capabilities().contains(c)) {
@@ -57,46 +80,68 @@ public final class PackageLoader {
                 + "' does not provide");
       }
     }
-    LazyFiles files = new LazyFiles(manifest);
-    LoadedModel model = arch.load(manifest, files::bytes, runtime);
-    long total = System.nanoTime() - t0;
+    // Files are fetched when the architecture asks for them: a package carries both a compiled
+    // graph and eager weights, and each engine reads only one of them.
+    LoadedModel model = arch.load(manifest, fetched::bytes, runtime);
+    long t2 = System.nanoTime();
+    long fetchMillis = fetched.nanos / 1_000_000;
     return new Loaded(
         model,
         new LoadStats(
             manifest.id().toString(),
-            files.downloaded,
-            files.fromCache,
-            files.local,
-            files.fetchNanos / 1_000_000,
-            (total - files.fetchNanos) / 1_000_000));
+            fetched.downloaded,
+            fetched.fromCache,
+            fetched.local,
+            fetchMillis,
+            Math.max(0, (t2 - t0) / 1_000_000 - fetchMillis)));
   }
 
-  /** The package's files, each fetched and verified on first use; counts what that cost. */
-  private final class LazyFiles {
+  /**
+   * Bytes a load of {@code manifest} holds in memory, before loading it (for the registry's memory
+   * budget): the compiled graph where its engine runs graphs, the eager weights otherwise, never
+   * both.
+   */
+  public long expectedBytes(ModelManifest manifest, boolean gradients) {
+    String engine = gradients ? EngineChoice.PYTORCH : engines.servingEngine(manifest);
+    boolean graph = EngineChoice.ONNXRUNTIME.equals(engine) && EngineChoice.hasGraph(manifest);
+    long total = 0;
+    for (PackageFile f : manifest.files()) {
+      boolean isGraph = f.path().equals(io.maaskit.model.arch.EncoderGraph.FILE);
+      boolean isWeights = f.path().endsWith(".safetensors");
+      if ((graph && isWeights) || (!graph && isGraph)) {
+        continue;
+      }
+      total += f.size();
+    }
+    return total;
+  }
+
+  /** The package's files, fetched and verified on first request, and what that cost. */
+  private final class Fetched {
     private final ModelManifest manifest;
     private final String origin;
-    private final Map<String, ByteBuffer> fetched = new HashMap<>();
+    private final Map<String, ByteBuffer> files = new HashMap<>();
     long downloaded;
     long fromCache;
     long local;
-    long fetchNanos;
+    long nanos;
 
-    LazyFiles(ModelManifest manifest) {
+    Fetched(ModelManifest manifest) {
       this.manifest = manifest;
       this.origin = store.uri() + manifest.name() + "/" + manifest.version();
     }
 
     ByteBuffer bytes(String path) throws IOException {
-      ByteBuffer b = fetched.get(path);
+      ByteBuffer b = files.get(path);
       if (b == null) {
         PackageFile f = manifest.file(path);
         if (f == null) {
           throw new IOException("package " + manifest.id() + " lacks required file " + path);
         }
-        long t = System.nanoTime();
+        long t0 = System.nanoTime();
         b = fetch(f);
-        fetchNanos += System.nanoTime() - t;
-        fetched.put(path, b);
+        nanos += System.nanoTime() - t0;
+        files.put(path, b);
       }
       return b.duplicate();
     }
@@ -114,9 +159,8 @@ public final class PackageLoader {
       }
       PackageCache.Download download = sink -> store.fetch(manifest.id(), f, sink);
       if (mode == LoadMode.MEMORY) {
-        ByteBuffer b = PackageCache.toMemory(f, origin, download);
         downloaded += f.size();
-        return b;
+        return PackageCache.toMemory(f, origin, download);
       }
       Path cached = cache.lookup(f);
       if (cached != null) {
