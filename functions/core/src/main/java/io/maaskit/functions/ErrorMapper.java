@@ -4,6 +4,7 @@ import io.maaskit.model.error.IntegrityException;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.error.NotSupportedException;
 import io.maaskit.model.error.OverloadedException;
 import io.maaskit.model.error.PayloadTooLargeException;
 import io.maaskit.model.error.RequestCancelledException;
@@ -15,8 +16,9 @@ import org.jboss.logging.Logger;
 
 /**
  * The one place where core exceptions become status codes and JSON error bodies, for every
- * deployable: 400 bad input, 404 unknown model, 413 too large, 503 not ready (with Retry-After),
- * 500 our bug (logged with its stack, reported without internals).
+ * deployable: 400 bad input, 404 unknown model, 413 too large, 501 not in this deployable (e.g.
+ * {@code /explain} where only ONNX Runtime is carried), 503 not ready (with Retry-After), 500 our
+ * bug (logged with its stack, reported without internals).
  */
 public final class ErrorMapper {
   private static final Logger LOG = Logger.getLogger(ErrorMapper.class);
@@ -75,6 +77,9 @@ public final class ErrorMapper {
     }
     if (e instanceof InvalidRequestException) {
       return new Mapped(400, ErrorBody.of(400, "invalid_request_error", e.getMessage()), null);
+    }
+    if (e instanceof NotSupportedException) {
+      return new Mapped(501, ErrorBody.of(501, "not_supported", e.getMessage()), null);
     }
     if (e instanceof ModelNotFoundException) {
       return new Mapped(404, ErrorBody.of(404, "model_not_found", e.getMessage()), null);

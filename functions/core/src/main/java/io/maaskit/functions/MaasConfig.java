@@ -102,6 +102,14 @@ public interface MaasConfig {
   @WithDefault("auto")
   String device();
 
+  /**
+   * Which engine serves each package: {@code auto} (PyTorch on a GPU; on a CPU ONNX Runtime for
+   * packages with a compiled graph, else PyTorch where this deployable carries it), {@code
+   * onnxruntime} or {@code pytorch}; see {@link io.maaskit.model.registry.EngineChoice}.
+   */
+  @WithDefault("auto")
+  String engine();
+
   /** Engine intra-op threads; 0 = engine default. */
   @WithDefault("0")
   int threads();

@@ -44,7 +44,9 @@ public class ModelFunctions {
   /** OpenAI-compatible {@code GET /v1/models}: every package in the store. */
   @Funq("v1/models")
   public OpenAi.ModelList models() {
-    return OpenAi.models(services.registry().available(), embeddings.defaultModel());
+    var registry = services.registry();
+    return OpenAi.models(
+        registry.available(), embeddings.defaultModel(), registry.engines()::servingEngine);
   }
 
   /** TEI-compatible {@code POST /predict}: labels with probabilities, highest first, per input. */

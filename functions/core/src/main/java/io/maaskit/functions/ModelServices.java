@@ -2,6 +2,7 @@ package io.maaskit.functions;
 
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
+import io.maaskit.model.registry.EngineChoice;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
@@ -35,7 +36,7 @@ public class ModelServices {
 
   private final MaasConfig config;
   private volatile ModelRegistry registry;
-  private volatile Engine runtime;
+  private volatile EngineChoice engines;
   private volatile Admission admission;
 
   public ModelServices(MaasConfig config) {
@@ -64,14 +65,47 @@ public class ModelServices {
             : ModelStores.open(storeLoc);
     Path cacheDir = cacheDir();
     LoadMode mode = loadMode();
-    runtime = Engine.start(new EngineOptions(config.device(), config.threads()));
+    try {
+      engines = EngineChoice.start(engineOptions());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "maas.engine (MAAS_ENGINE) / maas.device (MAAS_DEVICE): " + e.getMessage(), e);
+    }
     LOG.infof(
-        "model store %s, cache %s (%s mode), default model %s",
-        store.uri(), cacheDir, mode, config.defaultModel());
+        "model store %s, cache %s (%s mode), default model %s, engine %s (carried: %s%s)",
+        store.uri(),
+        cacheDir,
+        mode,
+        config.defaultModel(),
+        engines.setting(),
+        String.join(", ", engines.carried()),
+        engines.gpu() ? "; GPU" : "");
     return new ModelRegistry(
         store,
-        new PackageLoader(store, new PackageCache(cacheDir, cacheBudgetBytes()), mode, runtime),
+        new PackageLoader(store, new PackageCache(cacheDir, cacheBudgetBytes()), mode, engines),
         registryOptions());
+  }
+
+  /**
+   * {@code maas.engine}, {@code maas.device}, {@code maas.threads} as the core's record; natives
+   * are never downloaded.
+   */
+  EngineOptions engineOptions() {
+    String engine = config.engine().trim().toLowerCase(Locale.ROOT);
+    if (!EngineChoice.NAMES.contains(engine)) {
+      throw new IllegalArgumentException(
+          "maas.engine (MAAS_ENGINE) must be "
+              + String.join(", ", EngineChoice.NAMES)
+              + ", not '"
+              + config.engine()
+              + "'");
+    }
+    try {
+      return new EngineOptions(engine, config.device(), config.threads(), true);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "maas.device (MAAS_DEVICE) / maas.threads (MAAS_THREADS): " + e.getMessage(), e);
+    }
   }
 
   private static String home() {
@@ -125,10 +159,20 @@ public class ModelServices {
     return Math.multiplyExact(mb, 1024L * 1024);
   }
 
-  /** The tensor runtime (started with the registry). */
+  /**
+   * The engine for training (PyTorch), started on first use.
+   *
+   * @throws io.maaskit.model.error.NotSupportedException in a deployable without PyTorch
+   */
   public Engine runtime() {
     registry();
-    return runtime;
+    return engines.forTraining();
+  }
+
+  /** Starts the engine most packages will be served on, off the request path. */
+  void warmUp() {
+    registry();
+    engines.startDefault();
   }
 
   /**

@@ -37,7 +37,7 @@ public class SnapStartPriming implements Resource {
       prime();
     } else {
       // Start the engine (natives, threads) off the request path; the model itself stays lazy.
-      Thread t = new Thread(services::registry, "engine-warmup");
+      Thread t = new Thread(services::warmUp, "engine-warmup");
       t.setDaemon(true);
       t.start();
     }

@@ -9,6 +9,7 @@ import io.maaskit.model.error.IntegrityException;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.error.NotSupportedException;
 import io.maaskit.model.error.PayloadTooLargeException;
 import io.quarkus.funqy.runtime.ApplicationException;
 import java.time.Duration;
@@ -42,6 +43,12 @@ class ErrorMapperTest {
     assertEquals(413, ErrorMapper.map(new PayloadTooLargeException("big")).status());
     assertEquals(404, ErrorMapper.map(new ModelNotFoundException("nope")).status());
     assertEquals(503, ErrorMapper.map(new IntegrityException("sha")).status());
+    ErrorMapper.Mapped notHere =
+        ErrorMapper.map(new ApplicationException(new NotSupportedException("needs PyTorch")));
+    assertEquals(501, notHere.status());
+    assertEquals("not_supported", notHere.body().error().type());
+    assertEquals("needs PyTorch", notHere.body().error().message());
+    assertNull(notHere.retryAfterSeconds(), "retrying does not help");
     ErrorMapper.Mapped internal = ErrorMapper.map(new IllegalStateException("secret detail"));
     assertEquals(500, internal.status());
     assertFalse(

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.queue.QueueSettings;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.RegistryOptions;
@@ -97,6 +98,30 @@ class MaasConfigTest {
         assertThrows(
             IllegalArgumentException.class, () -> models(env("MAAS_LOAD_MODE", "disk")).loadMode());
     assertTrue(e.getMessage().contains("MAAS_LOAD_MODE"), e.getMessage());
+  }
+
+  @Test
+  void engineDeviceAndThreadsVariables() {
+    assertEquals(new EngineOptions("auto", "auto", 0, true), models(env()).engineOptions());
+    assertEquals(
+        new EngineOptions("onnxruntime", "cpu", 3, true),
+        models(env("MAAS_ENGINE", "onnxruntime", "MAAS_DEVICE", "cpu", "MAAS_THREADS", "3"))
+            .engineOptions());
+    assertEquals(
+        new EngineOptions("pytorch", "gpu", 0, true),
+        models(env("MAAS_ENGINE", "PyTorch", "MAAS_DEVICE", "gpu")).engineOptions());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> models(env("MAAS_ENGINE", "tensorrt")).engineOptions());
+    assertEquals(
+        "maas.engine (MAAS_ENGINE) must be auto, onnxruntime, pytorch, not 'tensorrt'",
+        e.getMessage());
+    IllegalArgumentException d =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> models(env("MAAS_DEVICE", "tpu")).engineOptions());
+    assertTrue(d.getMessage().contains("MAAS_DEVICE"), d.getMessage());
   }
 
   @Test

@@ -73,22 +73,35 @@ public interface Engine {
     /** The name {@link EngineOptions#engine()} selects. */
     String name();
 
+    /**
+     * Whether this deployable carries the engine's classes and natives. A provider registered in
+     * the core may lack its library at run time (the Lambda zips carry no PyTorch); it must then
+     * say so here instead of failing when {@link ServiceLoader} instantiates it.
+     */
+    default boolean available() {
+      return true;
+    }
+
     /** Starts (or returns) the process-wide engine of this kind. */
     Engine start(EngineOptions options);
   }
 
   /**
-   * Starts (or returns) the process-wide engine that {@code options} select ({@code auto} is the
-   * first registered provider: PyTorch today).
+   * Starts (or returns) the process-wide engine that {@code options} select. {@code auto} means an
+   * engine for eager NDArray work (training, tools, comparisons): PyTorch where this deployable
+   * carries it, else the first available provider. Which engine <em>serves</em> a package is
+   * decided per package by {@code io.maaskit.model.registry.EngineChoice}.
    */
   static Engine start(EngineOptions options) {
     EngineProvider first = null;
-    for (EngineProvider p :
-        ServiceLoader.load(EngineProvider.class, Engine.class.getClassLoader())) {
+    java.util.List<String> names = new java.util.ArrayList<>();
+    for (EngineProvider p : providers()) {
+      names.add(p.name());
       if (first == null) {
         first = p;
       }
-      if (p.name().equals(options.engine())) {
+      if (p.name().equals(options.engine())
+          || (options.engine().equals("auto") && p.name().equals("pytorch"))) {
         return p.start(options);
       }
     }
@@ -96,6 +109,24 @@ public interface Engine {
       return first.start(options);
     }
     throw new IllegalArgumentException(
-        "engine '" + options.engine() + "' is not available in this deployable");
+        "engine '"
+            + options.engine()
+            + "' is not available in this deployable (available: "
+            + (names.isEmpty() ? "none" : String.join(", ", names))
+            + ")");
+  }
+
+  /**
+   * The providers registered through {@link ServiceLoader} whose engine this deployable carries.
+   */
+  static java.util.List<EngineProvider> providers() {
+    java.util.List<EngineProvider> out = new java.util.ArrayList<>();
+    for (EngineProvider p :
+        ServiceLoader.load(EngineProvider.class, Engine.class.getClassLoader())) {
+      if (p.available()) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 }

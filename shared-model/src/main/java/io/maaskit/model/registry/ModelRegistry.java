@@ -59,23 +59,28 @@ public final class ModelRegistry implements AutoCloseable {
   private final ModelStore store;
   private final PackageLoader loader;
   private final RegistryOptions options;
-  private final Map<ModelId, Entry> entries = new ConcurrentHashMap<>();
+  private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
   private final Map<String, Resolved> latest = new ConcurrentHashMap<>();
 
   private record Resolved(ModelId id, long atNanos) {}
+
+  /** One loaded copy of a package: the serving one, or the one on the gradient engine. */
+  private record Key(ModelId id, boolean gradients) {}
 
   private final ExecutorService loaders;
   private final AtomicInteger threadIds = new AtomicInteger();
 
   private static final class Entry {
     final ModelId id;
+    final boolean gradients;
     final CompletableFuture<PackageLoader.Loaded> future = new CompletableFuture<>();
     final long startedNanos = System.nanoTime();
     final int failuresBefore;
     volatile long failedAtNanos;
 
-    Entry(ModelId id, int failuresBefore) {
-      this.id = id;
+    Entry(Key key, int failuresBefore) {
+      this.id = key.id();
+      this.gradients = key.gradients();
       this.failuresBefore = failuresBefore;
     }
 
@@ -100,6 +105,11 @@ public final class ModelRegistry implements AutoCloseable {
             });
   }
 
+  /** How this registry picks the engine of each package. */
+  public EngineChoice engines() {
+    return loader.engines();
+  }
+
   /** The store models come from. */
   public ModelStore store() {
     return store;
@@ -115,7 +125,10 @@ public final class ModelRegistry implements AutoCloseable {
    * @throws InvalidRequestException if the model cannot do what {@code capability} asks
    */
   public <T> T get(ModelId ref, Capability capability, Class<T> type) {
-    LoadedModel m = get(ref);
+    return checked(ref, get(ref), capability, type);
+  }
+
+  private static <T> T checked(ModelId ref, LoadedModel m, Capability capability, Class<T> type) {
     if (!m.manifest().capabilities().contains(capability) || !type.isInstance(m)) {
       throw new InvalidRequestException(
           "model '"
@@ -135,7 +148,34 @@ public final class ModelRegistry implements AutoCloseable {
   /** See {@link #get(ModelId, Capability, Class)}. */
   public LoadedModel get(ModelId ref) {
     ModelId id = resolve(ref);
-    Entry e = entry(id);
+    return await(id, entry(new Key(id, false)));
+  }
+
+  /**
+   * Like {@link #get(ModelId, Capability, Class)}, on the engine that computes gradients (what
+   * explanations need): the serving copy when its engine does, else a second copy of the package on
+   * PyTorch, loaded on first use like any model.
+   *
+   * @throws io.maaskit.model.error.NotSupportedException if this deployable has no engine that
+   *     computes gradients (it serves on ONNX Runtime only)
+   */
+  public <T> T getDifferentiable(ModelId ref, Capability capability, Class<T> type) {
+    EngineChoice engines = loader.engines();
+    ModelId id = resolve(ref);
+    Entry serving = entries.get(new Key(id, false));
+    boolean reuse =
+        engines.servesOnGradientEngine()
+            || (serving != null
+                && serving.state() == State.READY
+                && serving.future.join().model().engine().name().equals(EngineChoice.PYTORCH));
+    if (!reuse) {
+      // Before any download: the answer does not depend on the package.
+      engines.requireGradients();
+    }
+    return checked(ref, await(id, entry(new Key(id, !reuse))), capability, type);
+  }
+
+  private LoadedModel await(ModelId id, Entry e) {
     try {
       return e.future.get(options.loadWait().toMillis(), TimeUnit.MILLISECONDS).model();
     } catch (TimeoutException t) {
@@ -154,7 +194,7 @@ public final class ModelRegistry implements AutoCloseable {
 
   /** Starts loading a model in the background without waiting (SnapStart priming, warm-up). */
   public CompletableFuture<LoadedModel> preload(ModelId ref) {
-    return entry(resolve(ref)).future.thenApply(PackageLoader.Loaded::model);
+    return entry(new Key(resolve(ref), false)).future.thenApply(PackageLoader.Loaded::model);
   }
 
   private ModelId resolve(ModelId ref) {
@@ -181,7 +221,7 @@ public final class ModelRegistry implements AutoCloseable {
         .id();
   }
 
-  private Entry entry(ModelId id) {
+  private Entry entry(Key id) {
     // compute() makes "create or replace a failed entry whose backoff expired" atomic: exactly one
     // load starts no matter how many callers arrive together.
     Entry[] started = new Entry[1];
@@ -211,7 +251,7 @@ public final class ModelRegistry implements AutoCloseable {
     } catch (ModelNotFoundException nf) {
       // Keep entries only for models that exist: one per unknown name@version would let any
       // caller grow this map (and /info) without bound. Waiters already hold the future.
-      entries.remove(e.id, e);
+      entries.remove(new Key(e.id, e.gradients), e);
       LOG.debug("model {} not found: {}", e.id, nf.getMessage());
       e.future.completeExceptionally(nf);
       return;
@@ -223,7 +263,7 @@ public final class ModelRegistry implements AutoCloseable {
     }
     try {
       checkBudget(manifest);
-      PackageLoader.Loaded loaded = loader.load(manifest);
+      PackageLoader.Loaded loaded = loader.load(manifest, e.gradients);
       LOG.info(loaded.stats().logLine());
       e.future.complete(loaded);
     } catch (Throwable t) {

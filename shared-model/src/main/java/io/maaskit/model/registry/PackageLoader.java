@@ -26,20 +26,43 @@ public final class PackageLoader {
   private final ModelStore store;
   private final PackageCache cache;
   private final LoadMode mode;
-  private final Engine runtime;
+  private final EngineChoice engines;
 
-  public PackageLoader(ModelStore store, PackageCache cache, LoadMode mode, Engine runtime) {
+  /** A loader whose packages each run on the engine {@code engines} picks for them. */
+  public PackageLoader(ModelStore store, PackageCache cache, LoadMode mode, EngineChoice engines) {
     this.store = store;
     this.cache = cache;
     this.mode = mode;
-    this.runtime = runtime;
+    this.engines = engines;
+  }
+
+  /** A loader that runs every package on one engine (tools, training, tests). */
+  public PackageLoader(ModelStore store, PackageCache cache, LoadMode mode, Engine runtime) {
+    this(store, cache, mode, EngineChoice.fixed(runtime));
   }
 
   /** A loaded model and what loading it cost. */
   public record Loaded(LoadedModel model, LoadStats stats) {}
 
-  /** Loads a package; on failure nothing stays loaded. */
+  /** How engines are chosen for the packages this loader loads. */
+  public EngineChoice engines() {
+    return engines;
+  }
+
+  /** Loads a package on its serving engine; on failure nothing stays loaded. */
   public Loaded load(ModelManifest manifest) throws IOException {
+    return load(manifest, false);
+  }
+
+  /**
+   * Loads a package; on failure nothing stays loaded.
+   *
+   * @param gradients on the engine that computes gradients (explanations) rather than the serving
+   *     one
+   */
+  public Loaded load(ModelManifest manifest, boolean gradients) throws IOException {
+    // Decided before any byte is fetched: a package no carried engine can run fails at once.
+    Engine runtime = gradients ? engines.forGradients(manifest) : engines.forServing(manifest);
     long t0 = System.nanoTime();
     long downloaded = 0;
     long fromCache = 0;

@@ -139,7 +139,8 @@ public final class ExplainService {
       throw new InvalidRequestException("'target': 'similarity' needs a 'model' (an encoder)");
     }
     TextEncoder enc =
-        registry.get(ModelId.parse(request.model()), Capability.ENCODER, TextEncoder.class);
+        registry.getDifferentiable(
+            ModelId.parse(request.model()), Capability.ENCODER, TextEncoder.class);
     if (!(enc instanceof Explainable m)) {
       throw new InvalidRequestException(
           "model '"
@@ -255,7 +256,8 @@ public final class ExplainService {
   /** The explainable classifier {@code model}; 400 if it is not a classifier or not explainable. */
   public static Explainable classifier(ModelRegistry registry, String model) {
     TextClassifier c =
-        registry.get(ModelId.parse(model), Capability.CLASSIFIER, TextClassifier.class);
+        registry.getDifferentiable(
+            ModelId.parse(model), Capability.CLASSIFIER, TextClassifier.class);
     if (!(c instanceof Explainable e)) {
       throw new InvalidRequestException(
           "model '" + model + "' is a classifier whose architecture offers no explanations");

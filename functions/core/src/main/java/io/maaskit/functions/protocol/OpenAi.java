@@ -67,8 +67,14 @@ public final class OpenAi {
     return Base64.getEncoder().encodeToString(b.array());
   }
 
-  /** {@code GET /v1/models}: every package in the store, with its name, version, task and size. */
-  public static ModelList models(List<ModelManifest> available, String defaultModel) {
+  /**
+   * {@code GET /v1/models}: every package in the store, with its name, version, task, size and the
+   * engine that serves it here ({@code engine(manifest)}; null when none can).
+   */
+  public static ModelList models(
+      List<ModelManifest> available,
+      String defaultModel,
+      java.util.function.Function<ModelManifest, String> engine) {
     List<ModelList.Model> out = new ArrayList<>();
     for (ModelManifest m : available) {
       out.add(
@@ -83,6 +89,7 @@ public final class OpenAi {
               m.capabilities().stream().map(c -> c.key()).toList(),
               m.dtype(),
               m.totalBytes(),
+              engine.apply(m),
               m.name().equals(defaultModel) ? Boolean.TRUE : null));
     }
     return new ModelList("list", out);
@@ -99,7 +106,11 @@ public final class OpenAi {
         @JsonProperty("total_tokens") int totalTokens) {}
   }
 
-  /** OpenAI model list, with the package's name, version, task, capabilities, dtype and size. */
+  /**
+   * OpenAI model list, with the package's name, version, task, capabilities, dtype, size and the
+   * engine that serves it ({@code onnxruntime} or {@code pytorch}; absent when this deployable
+   * cannot serve it).
+   */
   public record ModelList(String object, List<Model> data) {
     /** One package. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -114,6 +125,7 @@ public final class OpenAi {
         List<String> capabilities,
         String dtype,
         long bytes,
+        String engine,
         @JsonProperty("default") Boolean isDefault) {}
   }
 }

@@ -39,6 +39,22 @@ public final class PyTorchEngine implements Engine, Engine.Gradients {
       return "pytorch";
     }
 
+    /**
+     * PyTorch's classes are an optional dependency of the core: the Lambda zips and the CPU image
+     * do not carry them. Looked up without initialising anything, so a deployable without them sees
+     * an unavailable provider rather than a {@link NoClassDefFoundError}.
+     */
+    @Override
+    public boolean available() {
+      try {
+        Class.forName(
+            "ai.djl.pytorch.engine.PtEngineProvider", false, Provider.class.getClassLoader());
+        return true;
+      } catch (ClassNotFoundException | LinkageError e) {
+        return false;
+      }
+    }
+
     @Override
     public Engine start(EngineOptions options) {
       return PyTorchEngine.start(options);
