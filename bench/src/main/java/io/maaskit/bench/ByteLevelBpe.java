@@ -16,10 +16,10 @@ import java.util.regex.Pattern;
  * and its own (third, independent) encoder of the benchmark prompts.
  *
  * <p>Merges only join lowercase letters (the left part may start with {@code Ġ}, the byte-level
- * spelling of a space), so no merge can span a pre-tokenizer boundary: a text of lowercase words and
- * single spaces tokenizes the same under Hugging Face's GPT-2 regex split and under a tokenizer that
- * applies the merges to the whole text (Jlama's). {@link #encode} gives the ids both sides must
- * produce; the harness checks that they do.
+ * spelling of a space), so no merge can span a pre-tokenizer boundary: a text of lowercase words
+ * and single spaces tokenizes the same under Hugging Face's GPT-2 regex split and under a tokenizer
+ * that applies the merges to the whole text (Jlama's). {@link #encode} gives the ids both sides
+ * must produce; the harness checks that they do.
  *
  * <p>Ids: 0-2 special tokens, 3-258 the 256 bytes, then the merges in rank order, then unreachable
  * filler tokens up to the model's vocabulary size (a random model may generate them; they decode to
@@ -40,8 +40,8 @@ final class ByteLevelBpe {
   private ByteLevelBpe() {}
 
   /**
-   * Trains at most {@code maxMerges} merges on the lowercase words of {@code corpus}, then fills the
-   * vocabulary to {@code vocabSize} ids.
+   * Trains at most {@code maxMerges} merges on the lowercase words of {@code corpus}, then fills
+   * the vocabulary to {@code vocabSize} ids.
    */
   static ByteLevelBpe train(List<String> corpus, int maxMerges, int vocabSize) {
     ByteLevelBpe bpe = new ByteLevelBpe();

@@ -97,7 +97,9 @@ public final class MemoryRoof {
     ObjectNode r = json.createObjectNode();
     r.put("threads", threads);
     r.put("bytes_per_pass", (long) bytes);
-    r.put("kernel", "sum of long[] with 4 (even passes) or 8 (odd passes) accumulators, one array per thread");
+    r.put(
+        "kernel",
+        "sum of long[] with 4 (even passes) or 8 (odd passes) accumulators, one array per thread");
     ArrayNode all = r.putArray("gb_per_s");
     double best = 0;
     double[] sorted = new double[passes];

@@ -22,8 +22,8 @@ import java.util.SplittableRandom;
  * 49152, RoPE θ 100000, tied embeddings), random weights, a byte-level BPE {@code tokenizer.json}
  * (see {@link ByteLevelBpe}) and the two benchmark prompts with the ids they must encode to.
  *
- * <p>One directory per weight dtype ({@code fp32}, {@code bf16}); the fp32 weights are the bf16 ones
- * widened, so both hold the same model. Weights are uniform with the config's {@code
+ * <p>One directory per weight dtype ({@code fp32}, {@code bf16}); the fp32 weights are the bf16
+ * ones widened, so both hold the same model. Weights are uniform with the config's {@code
  * initializer_range} as standard deviation, seeded per tensor name; the embedding rows of the
  * special tokens are zero, so with tied embeddings their logits are exactly 0 and greedy decoding
  * never ends a sequence early. A directory is written once: an existing one with the same {@code

@@ -31,6 +31,7 @@ import java.util.UUID;
  */
 public final class JlamaGeneration {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static String lastText = "";
 
   private JlamaGeneration() {}
 
@@ -99,6 +100,7 @@ public final class JlamaGeneration {
       System.err.printf("[generation] jlama decode #%d: %.2f tokens/s%n", i, x[0]);
     }
     d.put("tokens_per_s_median", round(median(rs), 2));
+    d.put("text", lastText);
 
     ObjectNode t = r.putObject("ttft");
     t.put("prompt_tokens", ttftPrompt);
@@ -136,6 +138,7 @@ public final class JlamaGeneration {
               }
             });
     long end = System.nanoTime();
+    lastText = res.responseText;
     return new double[] {res.generatedTokens / ((end - first[0]) / 1e9), res.generatedTokens};
   }
 
