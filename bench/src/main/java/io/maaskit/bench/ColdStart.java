@@ -77,6 +77,8 @@ public final class ColdStart {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private long quietWait = 10_000;
+  private final java.util.Set<String> failed = new java.util.HashSet<>();
+  private ArrayNode failures;
   private Counting blobs;
   private URI endpoint;
 
@@ -183,18 +185,25 @@ public final class ColdStart {
 
       Path warmNatives = work.resolve("djl-warm");
       boolean warmPrimed = false;
+      failures = result.putArray("failures");
       // Cold natives first: the first one also populates the shared DJL cache for the warm trials.
       for (int c = 0; c < coldTrials; c++) {
         for (String engine : engines) {
           for (String dtype : models.keySet()) {
+            if (failed.contains(engine)) {
+              continue;
+            }
             Path djl =
                 warmPrimed
                     ? work.resolve("djl-cold-" + engine + "-" + dtype + "-" + c)
                     : warmNatives;
-            runs.add(trial(engine, dtype, models.get(dtype), "cold", c, djl, false));
+            ObjectNode r = attempt(engine, dtype, models.get(dtype), "cold", c, djl, false);
+            if (r != null) {
+              runs.add(r);
+            }
             // (not retried: its DJL cache is no longer fresh)
             if (djl.equals(warmNatives)) {
-              warmPrimed = true;
+              warmPrimed = r != null;
             } else {
               deleteRecursively(djl);
             }
@@ -203,8 +212,8 @@ public final class ColdStart {
       }
       // Every engine's natives must be in the shared cache before the warm trials.
       for (String engine : engines) {
-        if (!warmPrimed || !engine.equals(engines.get(0))) {
-          trial(
+        if (!failed.contains(engine) && (!warmPrimed || !engine.equals(engines.get(0)))) {
+          attempt(
               engine,
               models.keySet().iterator().next(),
               models.values().iterator().next(),
@@ -219,7 +228,14 @@ public final class ColdStart {
       for (int t = 0; t < trials; t++) {
         for (String engine : engines) {
           for (String dtype : models.keySet()) {
-            ObjectNode r = trial(engine, dtype, models.get(dtype), "warm", t, warmNatives, t == 0);
+            if (failed.contains(engine)) {
+              continue;
+            }
+            ObjectNode r =
+                attempt(engine, dtype, models.get(dtype), "warm", t, warmNatives, t == 0);
+            if (r == null) {
+              continue;
+            }
             if (r.path("foreign_cores").asDouble() > Contention.QUIET_CORES) {
               // Another process used the CPU meanwhile: measure once more and keep the quieter
               // attempt.
@@ -239,6 +255,35 @@ public final class ColdStart {
       proxy.stop();
     }
     return result;
+  }
+
+  /**
+   * A trial that may fail without ending the run (an engine this server cannot start, say): the
+   * failure is recorded, the engine's remaining trials are skipped, and null is returned.
+   */
+  private ObjectNode attempt(
+      String engine,
+      String dtype,
+      String model,
+      String natives,
+      int index,
+      Path djlCache,
+      boolean load) {
+    try {
+      return trial(engine, dtype, model, natives, index, djlCache, load);
+    } catch (Exception e) {
+      failed.add(engine);
+      failures
+          .addObject()
+          .put("engine", engine)
+          .put("dtype", dtype)
+          .put("natives", natives)
+          .put("error", String.valueOf(e.getMessage()));
+      System.err.printf(
+          "[coldstart] %s %s natives=%s failed, skipping the engine's other trials: %s%n",
+          engine, dtype, natives, e.getMessage());
+      return null;
+    }
   }
 
   private ObjectNode trial(

@@ -409,6 +409,9 @@ public final class Report {
       cs.put("s3", cold.path("s3_endpoint").asText());
       cs.put("server_command", cold.path("server_command").asText());
       settings.put("server_command", cold.path("server_command").asText());
+      if (cold.path("failures").size() > 0) {
+        cs.set("failures", cold.path("failures"));
+      }
       for (String engine : COLD_ENGINES)
         for (String dt : DTYPES) {
           double peakRss = peakRssByEngine.getOrDefault(engine, Double.NaN);
@@ -882,6 +885,15 @@ public final class Report {
         "Ratios are maaskit on ONNX Runtime / LangChain4j, same dtype, same run: for latency **lower** is"
             + " better, for throughput **higher** is better. ");
     sb.append(targetLine(r, false)).append("\n\n");
+    for (JsonNode fail : cs.path("failures")) {
+      sb.append("Cold start on ")
+          .append(fail.path("engine").asText())
+          .append(" (")
+          .append(fail.path("dtype").asText())
+          .append(") failed: ")
+          .append(fail.path("error").asText().replace('\n', ' '))
+          .append("\n\n");
+    }
     if (r.path("settings").path("quick").asBoolean(false)) {
       sb.append(QUICK_NOTE);
     }
