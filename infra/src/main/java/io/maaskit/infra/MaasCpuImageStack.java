@@ -70,13 +70,15 @@ public class MaasCpuImageStack extends Stack {
     String modelStore = MaasConstructs.s3Uri(modelBucket, modelPrefix.getValueAsString());
 
     var environment = new LinkedHashMap<>(MaasConstructs.lambdaEnvironment(modelStore, false));
-    // DJL natives are unpacked into the image at build time (infra/docker/cpu/Dockerfile); /opt is
-    // read-only at
-    // run time, so the engine must not try to download or extract anything: offline mode.
-    environment.put("DJL_CACHE_DIR", "/opt/djl");
+    // ONNX Runtime's and the tokenizers' natives are unpacked into the image at build time
+    // (infra/docker/cpu/Dockerfile) and loaded from there: nothing is extracted into /tmp, nothing
+    // downloaded (offline mode). The image carries no PyTorch.
+    environment.put("DJL_CACHE_DIR", "/tmp/djl");
+    environment.put("RUST_LIBRARY_PATH", "/opt/natives/tokenizers/libtokenizers.so");
     environment.put(
         "JAVA_TOOL_OPTIONS",
-        "-Dai.djl.offline=true -XX:+TieredCompilation -XX:TieredStopAtLevel=1");
+        "-Dai.djl.offline=true -Donnxruntime.native.path=/opt/natives/onnxruntime"
+            + " -XX:+TieredCompilation -XX:TieredStopAtLevel=1");
     function =
         DockerImageFunction.Builder.create(this, "HttpImageFunction")
             .description("maaskit HTTP inference, CPU container image")

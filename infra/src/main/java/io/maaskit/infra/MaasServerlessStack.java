@@ -88,7 +88,7 @@ public class MaasServerlessStack extends Stack {
     // ---------------------------------------------------------------- HTTP function
     httpFunction =
         Function.Builder.create(this, "HttpFunction")
-            .description("maaskit HTTP inference (Quarkus Funqy, DJL PyTorch CPU)")
+            .description("maaskit HTTP inference (Quarkus Funqy, ONNX Runtime CPU)")
             .runtime(Runtime.JAVA_21)
             .handler(QUARKUS_HANDLER)
             .code(code.http())
@@ -129,7 +129,7 @@ public class MaasServerlessStack extends Stack {
 
     queueFunction =
         Function.Builder.create(this, "QueueFunction")
-            .description("maaskit batch inference from SQS (Quarkus Funqy, DJL PyTorch CPU)")
+            .description("maaskit batch inference from SQS (Quarkus Funqy, ONNX Runtime CPU)")
             .runtime(Runtime.JAVA_21)
             .handler(QUARKUS_HANDLER)
             .code(code.queue())

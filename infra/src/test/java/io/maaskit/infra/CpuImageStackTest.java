@@ -50,9 +50,12 @@ class CpuImageStackTest {
   void environmentUsesTheNativesBakedIntoTheImageOffline() {
     var fn = resources(tpl, "AWS::Lambda::Function").values().iterator().next();
     var env = map(at(fn, "Properties", "Environment", "Variables"));
-    assertEquals("/opt/djl", env.get("DJL_CACHE_DIR"));
-    assertTrue(String.valueOf(env.get("JAVA_TOOL_OPTIONS")).contains("-Dai.djl.offline=true"));
-    assertEquals("memory", env.get("MAAS_LOAD_MODE"));
+    assertEquals("/opt/natives/tokenizers/libtokenizers.so", env.get("RUST_LIBRARY_PATH"));
+    String javaOptions = String.valueOf(env.get("JAVA_TOOL_OPTIONS"));
+    assertTrue(javaOptions.contains("-Dai.djl.offline=true"), javaOptions);
+    assertTrue(
+        javaOptions.contains("-Donnxruntime.native.path=/opt/natives/onnxruntime"), javaOptions);
+    assertEquals("cache", env.get("MAAS_LOAD_MODE"));
     assertTrue(toJson(env.get("MAAS_MODEL_STORE")).contains("ModelBucketName"));
     assertFalse(env.containsKey("MAAS_QUEUE_URL"));
   }

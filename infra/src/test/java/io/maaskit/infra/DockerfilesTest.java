@@ -18,7 +18,8 @@ class DockerfilesTest {
   static final Path DOCKER = NodeTooling.MODULE_DIR.resolve("docker");
 
   @Test
-  void cpuImageIsTheLambdaJava21BaseWithTheFunctionZipAndBakedNatives() throws IOException {
+  void cpuImageIsTheLambdaJava21BaseWithTheFunctionZipAndBakedOnnxRuntimeNatives()
+      throws IOException {
     String df = Files.readString(DOCKER.resolve("cpu/Dockerfile"));
     assertContainsAll(
         df,
@@ -26,10 +27,13 @@ class DockerfilesTest {
             "ARG LAMBDA_BASE=public.ecr.aws/lambda/java:21",
             "FROM ${LAMBDA_BASE}",
             "functions/http-lambda/target/function.zip",
-            "DJL_CACHE_DIR=/opt/djl",
             "-Dai.djl.offline=true",
-            "io.maaskit.functions.EngineWarmup",
-            "libtorch_cpu.so",
+            "-Donnxruntime.native.path=/opt/natives/onnxruntime",
+            "RUST_LIBRARY_PATH=/opt/natives/tokenizers/libtokenizers.so",
+            "ai/onnxruntime/native/linux-x64/*",
+            "! ls /task/lib | grep -i torch",
+            "io.maaskit.functions.EngineWarmup cpu",
+            "grep -q '^engine onnxruntime'",
             "MALLOC_ARENA_MAX=2",
             "MALLOC_MMAP_THRESHOLD_=131072",
             "CMD [\"" + MaasConstructs.QUARKUS_HANDLER + "\"]"));
@@ -48,7 +52,7 @@ class DockerfilesTest {
             "PYTORCH_FLAVOR=cu128",
             "DJL_CACHE_DIR=/opt/djl",
             "MAAS_DEVICE=gpu",
-            "io.maaskit.functions.EngineWarmup",
+            "io.maaskit.functions.EngineWarmup gpu pytorch",
             "libtorch_cuda.so",
             "MALLOC_ARENA_MAX=2",
             "MALLOC_MMAP_THRESHOLD_=131072",

@@ -130,7 +130,7 @@ class SamTemplateTest {
       assertEquals(
           Map.of("Fn::Sub", "s3://${ModelBucket}/${ModelPrefix}"), env.get("MAAS_MODEL_STORE"));
       assertEquals("/tmp/maas-cache", env.get("MAAS_CACHE_DIR"));
-      assertEquals("memory", env.get("MAAS_LOAD_MODE"));
+      assertEquals("cache", env.get("MAAS_LOAD_MODE"));
       assertEquals("true", env.get("MAAS_PRELOAD"));
       assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
       assertFalse(env.containsKey("MAAS_QUEUE_URL"));

@@ -256,7 +256,7 @@ class ServerlessStackTest {
       var env = map(at(e.getValue(), "Properties", "Environment", "Variables"));
       assertTrue(toJson(env.get("MAAS_MODEL_STORE")).contains("ModelPrefix"), e.getKey());
       assertEquals("/tmp/maas-cache", env.get("MAAS_CACHE_DIR"));
-      assertEquals("memory", env.get("MAAS_LOAD_MODE"));
+      assertEquals("cache", env.get("MAAS_LOAD_MODE"));
       assertEquals("true", env.get("MAAS_PRELOAD"));
       assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
       assertFalse(

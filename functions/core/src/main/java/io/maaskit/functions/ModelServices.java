@@ -172,7 +172,12 @@ public class ModelServices {
   /** Starts the engine most packages will be served on, off the request path. */
   void warmUp() {
     registry();
-    engines.startDefault();
+    try {
+      engines.startDefault();
+    } catch (RuntimeException e) {
+      // The first request that needs the engine reports the same problem as its error.
+      LOG.warnf("could not start the serving engine ahead of requests: %s", e.getMessage());
+    }
   }
 
   /**

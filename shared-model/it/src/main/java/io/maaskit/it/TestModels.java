@@ -61,6 +61,16 @@ public final class TestModels {
     return imported("all-minilm-l6-v2", "mean", 256);
   }
 
+  /** bge-small-en-v1.5 (fp32), [CLS] pooling, 512 tokens. */
+  public static Path bgeSmall() throws IOException {
+    return imported("bge-small-en-v1.5", "cls", 512);
+  }
+
+  /** e5-small-v2 (fp32), mean pooling, 512 tokens. */
+  public static Path e5Small() throws IOException {
+    return imported("e5-small-v2", "mean", 512);
+  }
+
   /** Name of the small classifier {@link #topicClassifier()} trains. */
   public static final String TOPICS = "test-topics";
 

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.nio.ByteBuffer;
 import java.util.ServiceLoader;
 
 /**
@@ -50,6 +51,22 @@ public interface Engine {
 
   /** Gradient control for training. */
   Gradients gradients();
+
+  /**
+   * Whether {@link #openGraph} works: engines that run compiled graphs (ONNX Runtime) say yes,
+   * eager engines (PyTorch) no. An architecture uses a package's compiled graph only when it does.
+   */
+  boolean runsGraphs();
+
+  /**
+   * Opens a compiled graph (an ONNX model, self-contained: weights are initializers).
+   *
+   * @param graph the file's bytes
+   * @param name for messages and logs, e.g. the model id
+   * @throws UnsupportedOperationException if this engine does not {@link #runsGraphs() run graphs}
+   * @throws IllegalArgumentException if the bytes are not a graph the engine can run
+   */
+  CompiledGraph openGraph(ByteBuffer graph, String name);
 
   /** Grad mode and gradient resets: what training needs beyond forward passes. */
   interface Gradients {

@@ -225,6 +225,9 @@ public final class EngineChoice {
     if (fixed != null) {
       return fixed;
     }
+    if (providers.isEmpty()) {
+      throw new IllegalStateException("this deployable carries no engine");
+    }
     String wanted = options.engine();
     String name =
         !wanted.equals("auto")
@@ -314,7 +317,7 @@ public final class EngineChoice {
   private static NotSupportedException noGradients() {
     return new NotSupportedException(
         "explanations need gradients, which only the PyTorch engine computes, and this deployable"
-            + " serves on ONNX Runtime only; /explain runs on the local server (scripts/serve) and"
-            + " the GPU image");
+            + " serves on ONNX Runtime only; explanations run on the local server (scripts/serve)"
+            + " and the GPU image");
   }
 }

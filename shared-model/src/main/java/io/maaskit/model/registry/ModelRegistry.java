@@ -161,6 +161,8 @@ public final class ModelRegistry implements AutoCloseable {
    */
   public <T> T getDifferentiable(ModelId ref, Capability capability, Class<T> type) {
     EngineChoice engines = loader.engines();
+    // Before any lookup or download: without PyTorch no package can be explained here.
+    engines.requireGradients();
     ModelId id = resolve(ref);
     Entry serving = entries.get(new Key(id, false));
     boolean reuse =
@@ -168,10 +170,6 @@ public final class ModelRegistry implements AutoCloseable {
             || (serving != null
                 && serving.state() == State.READY
                 && serving.future.join().model().engine().name().equals(EngineChoice.PYTORCH));
-    if (!reuse) {
-      // Before any download: the answer does not depend on the package.
-      engines.requireGradients();
-    }
     return checked(ref, await(id, entry(new Key(id, !reuse))), capability, type);
   }
 

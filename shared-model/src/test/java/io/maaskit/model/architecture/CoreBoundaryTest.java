@@ -64,6 +64,21 @@ class CoreBoundaryTest {
         .check(core);
   }
 
+  /** ONNX Runtime types stay in its engine package, as PyTorch's stay in theirs. */
+  @Test
+  void onnxRuntimeTypesStayInTheirEnginePackage() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model..")
+        .and()
+        .resideOutsideOfPackage("io.maaskit.model.engine.onnxruntime..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("ai.onnxruntime..", "ai.djl.onnxruntime..")
+        .because("architectures run compiled graphs through Engine.openGraph, not on ORT types")
+        .check(core);
+  }
+
   /** Services speak plain records; JSON trees belong to the protocols at the edge. */
   @Test
   void serviceSignaturesCarryNoJsonTrees() {

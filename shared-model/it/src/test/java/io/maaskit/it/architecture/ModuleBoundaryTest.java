@@ -36,6 +36,31 @@ class ModuleBoundaryTest {
   }
 
   @Test
+  void onnxRuntimeTypesStayInTheirEnginePackage() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("io.maaskit.model.engine.onnxruntime..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("ai.onnxruntime..", "ai.djl.onnxruntime..")
+        .check(all);
+  }
+
+  /** The compiler's core is architecture-neutral; BERT's graph is one plug-in package. */
+  @Test
+  void onnxCompilerNamesBertOnlyInItsBertPackage() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.tools.onnx..")
+        .and()
+        .resideOutsideOfPackage("io.maaskit.tools.onnx.bert..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.maaskit.model.arch.bert..")
+        .check(all);
+  }
+
+  @Test
   void coreDependsOnNeitherTrainingNorTools() {
     noClasses()
         .that()
@@ -50,7 +75,8 @@ class ModuleBoundaryTest {
   void trainerAndQuantizerWorkOnCapabilitiesNotOnBert() {
     noClasses()
         .that()
-        .resideInAnyPackage("io.maaskit.training..", "io.maaskit.tools.quant..")
+        .resideInAnyPackage(
+            "io.maaskit.training..", "io.maaskit.tools.quant..", "io.maaskit.tools.onnx")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("io.maaskit.model.arch.bert..")

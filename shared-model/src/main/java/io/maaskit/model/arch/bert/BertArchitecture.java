@@ -2,6 +2,7 @@ package io.maaskit.model.arch.bert;
 
 import ai.djl.ndarray.NDManager;
 import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.EncoderGraph;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.engine.Engine;
@@ -42,10 +43,18 @@ public final class BertArchitecture implements Architecture {
     return Set.of(Capability.ENCODER, Capability.CLASSIFIER);
   }
 
+  /**
+   * On an engine that {@link Engine#runsGraphs() runs graphs}, a package that lists {@link
+   * EncoderGraph#FILE} loads from it (and never reads the safetensors); otherwise the eager NDArray
+   * model runs.
+   */
   @Override
   public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine)
       throws IOException {
     BertConfig config = BertConfig.parse(bytes(files, "config.json"));
+    if (engine.runsGraphs() && manifest.file(EncoderGraph.FILE) != null) {
+      return loadGraph(manifest, files, engine, config);
+    }
     Map<String, Safetensors.Tensor> tensors = Safetensors.read(files.bytes(WEIGHTS), WEIGHTS);
     String prefix = prefix(tensors);
     int maxLen = Math.min(manifest.maxSequenceLength(), config.maxPositionEmbeddings());
@@ -71,6 +80,31 @@ public final class BertArchitecture implements Architecture {
         tokenization.close();
       }
       manager.close();
+      throw e;
+    }
+  }
+
+  private static LoadedModel loadGraph(
+      ModelManifest manifest, PackageFiles files, Engine engine, BertConfig config)
+      throws IOException {
+    if (manifest.capabilities().contains(Capability.CLASSIFIER) && config.labels().isEmpty()) {
+      throw new IOException(
+          "classifier package " + manifest.id() + " has no id2label in config.json");
+    }
+    int maxLen = Math.min(manifest.maxSequenceLength(), config.maxPositionEmbeddings());
+    BertTokenization tokenization = new BertTokenization(files.bytes(TOKENIZER), maxLen);
+    try {
+      ByteBuffer onnx = files.bytes(EncoderGraph.FILE);
+      long size = onnx.remaining();
+      return new BertGraphModel(
+          manifest,
+          engine,
+          config,
+          tokenization,
+          engine.openGraph(onnx, manifest.id().toString()),
+          size);
+    } catch (IOException | RuntimeException e) {
+      tokenization.close();
       throw e;
     }
   }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.maaskit.model.engine.CompiledGraph;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import org.slf4j.Logger;
@@ -167,6 +168,18 @@ public final class PyTorchEngine implements Engine, Engine.Gradients {
   @Override
   public void prepareThread() {
     JniUtils.setGradMode(false);
+  }
+
+  /** PyTorch runs the eager NDArray forward passes; compiled graphs are ONNX Runtime's. */
+  @Override
+  public boolean runsGraphs() {
+    return false;
+  }
+
+  @Override
+  public CompiledGraph openGraph(java.nio.ByteBuffer graph, String name) {
+    throw new UnsupportedOperationException(
+        "the PyTorch engine does not run compiled graphs (" + name + "); use engine onnxruntime");
   }
 
   @Override

@@ -10,6 +10,7 @@ import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.store.Progress;
+import io.maaskit.tools.onnx.OnnxCompiler;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -114,6 +115,9 @@ public final class HfDirectoryImporter {
             List.of(),
             Map.of(),
             source);
+    if (OnnxCompiler.supports(draft)) {
+      OnnxCompiler.writeGraph(outDir, draft, progress);
+    }
     ModelManifest sealed = ModelPackage.seal(outDir, draft);
     progress.update("sealed package " + sealed.id(), 3, 3);
     return sealed;

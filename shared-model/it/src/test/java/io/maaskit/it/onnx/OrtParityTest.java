@@ -1,0 +1,73 @@
+package io.maaskit.it.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.maaskit.it.TestModels;
+import io.maaskit.model.arch.EncoderGraph;
+import io.maaskit.model.arch.Explainable;
+import io.maaskit.model.arch.LoadedModel;
+import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.pkg.ModelPackage;
+import io.maaskit.model.task.EmbeddingService;
+import io.maaskit.model.testing.TestTexts;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The compiled fp32 graph on ONNX Runtime against the eager PyTorch path, input by input, for the
+ * three real encoders: MiniLM (mean), bge-small ([CLS]) and e5-small (mean).
+ */
+class OrtParityTest {
+  @Test
+  void miniLm() throws Exception {
+    check(TestModels.miniLm());
+  }
+
+  @Test
+  void bgeSmallClsPooling() throws Exception {
+    check(TestModels.bgeSmall());
+  }
+
+  @Test
+  void e5Small() throws Exception {
+    check(TestModels.e5Small());
+  }
+
+  static void check(Path dir) throws Exception {
+    assertTrue(
+        ModelPackage.read(dir).file(EncoderGraph.FILE) != null,
+        "the imported package lists " + EncoderGraph.FILE);
+    List<String> texts = OrtFixtures.inputs();
+    assertTrue(texts.size() >= 30);
+    try (LoadedModel eager = OrtFixtures.load(dir, OrtFixtures.pytorch());
+        LoadedModel graph = OrtFixtures.load(dir, OrtFixtures.onnxRuntime())) {
+      assertTrue(eager instanceof Explainable, "PyTorch serves the eager model");
+      assertFalse(
+          graph instanceof Explainable, "ONNX Runtime serves the graph, which cannot explain");
+      assertEquals("onnxruntime", graph.engine().name());
+      TextEncoder a = (TextEncoder) eager;
+      TextEncoder b = (TextEncoder) graph;
+      for (boolean normalize : new boolean[] {true, false}) {
+        float[][] ref = EmbeddingService.embed(a, texts, normalize).vectors();
+        float[][] ort = EmbeddingService.embed(b, texts, normalize).vectors();
+        double worst = 1;
+        for (int i = 0; i < texts.size(); i++) {
+          assertEquals(ref[i].length, ort[i].length);
+          double c = TestTexts.cosine(ref[i], ort[i]);
+          worst = Math.min(worst, c);
+          assertTrue(c >= 0.9999, "input " + i + " '" + texts.get(i) + "': cosine " + c);
+        }
+        System.out.printf(
+            "ORT fp32 vs PyTorch, %s (normalize=%s): %d inputs, min cosine %.7f%n",
+            dir.getParent().getFileName(), normalize, texts.size(), worst);
+      }
+      // one input alone runs unpadded; its vector matches the same input inside a padded batch
+      float[] single = EmbeddingService.embed(b, List.of(texts.get(2)), true).vectors()[0];
+      float[] inBatch = EmbeddingService.embed(b, texts, true).vectors()[2];
+      assertTrue(TestTexts.cosine(single, inBatch) >= 0.99999);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package io.maaskit.model.arch.bert;
+
+import io.maaskit.model.arch.EncoderGraph;
+import io.maaskit.model.arch.Pooling;
+import io.maaskit.model.arch.TextClassifier;
+import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.arch.Tokens;
+import io.maaskit.model.engine.CompiledGraph;
+import io.maaskit.model.engine.CompiledGraph.FloatTensor;
+import io.maaskit.model.engine.CompiledGraph.LongTensor;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.pkg.ModelManifest;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A BERT-family package served from its compiled graph ({@link EncoderGraph#FILE}) on an engine
+ * that runs graphs: the same tokenization as {@link BertModel}, the forward pass, pooling,
+ * normalization and the classifier's softmax inside the graph. Needs only {@code config.json},
+ * {@code tokenizer.json} and the graph, not the safetensors. It runs what it is given: a single
+ * input unpadded, a batch padded to its longest (the task layer buckets batches by length). It does
+ * not explain: gradients are the eager engine's.
+ */
+final class BertGraphModel implements TextEncoder, TextClassifier {
+  private final ModelManifest manifest;
+  private final Engine engine;
+  private final BertConfig config;
+  private final BertTokenization tokens;
+  private final CompiledGraph graph;
+  private final Pooling pooling;
+  private final long graphBytes;
+
+  BertGraphModel(
+      ModelManifest manifest,
+      Engine engine,
+      BertConfig config,
+      BertTokenization tokens,
+      CompiledGraph graph,
+      long graphBytes) {
+    this.manifest = manifest;
+    this.engine = engine;
+    this.config = config;
+    this.tokens = tokens;
+    this.graph = graph;
+    this.pooling = Pooling.of(manifest.pooling());
+    this.graphBytes = graphBytes;
+  }
+
+  @Override
+  public ModelManifest manifest() {
+    return manifest;
+  }
+
+  @Override
+  public Engine engine() {
+    return engine;
+  }
+
+  /** The graph's initializers are the weights; the file's size is a close upper bound. */
+  @Override
+  public long weightBytes() {
+    return graphBytes;
+  }
+
+  @Override
+  public int dimension() {
+    return config.hiddenSize();
+  }
+
+  @Override
+  public List<String> labels() {
+    return config.labels();
+  }
+
+  @Override
+  public Tokens tokenize(String text) {
+    return tokens.encode(text);
+  }
+
+  @Override
+  public int maxLength() {
+    return tokens.maxLength();
+  }
+
+  @Override
+  public long activationElements(int batch, int length) {
+    return (long) batch * config.numAttentionHeads() * length * length;
+  }
+
+  @Override
+  public float[][] encode(List<Tokens> batch, Pooling pool, boolean normalize) {
+    if (pool != pooling) {
+      throw new IllegalArgumentException(
+          "the compiled graph of "
+              + manifest.id()
+              + " pools by "
+              + pooling
+              + "; "
+              + pool
+              + " needs the eager engine");
+    }
+    String out = normalize ? EncoderGraph.SENTENCE_EMBEDDING : EncoderGraph.POOLED;
+    return run(batch, out);
+  }
+
+  @Override
+  public float[][] classify(List<Tokens> batch) {
+    if (config.labels().isEmpty()) {
+      throw new IllegalStateException("model " + manifest.id() + " has no classification head");
+    }
+    return run(batch, EncoderGraph.PROBABILITIES);
+  }
+
+  private float[][] run(List<Tokens> batch, String output) {
+    int b = batch.size();
+    if (b == 0) {
+      return new float[0][];
+    }
+    int len = batch.stream().mapToInt(Tokens::length).max().orElse(0);
+    long[] ids = new long[b * len];
+    long[] types = new long[b * len];
+    long[] mask = new long[b * len];
+    for (int i = 0; i < b; i++) {
+      Tokens t = batch.get(i);
+      System.arraycopy(t.ids(), 0, ids, i * len, t.length());
+      System.arraycopy(t.typeIds(), 0, types, i * len, t.length());
+      Arrays.fill(mask, i * len, i * len + t.length(), 1L);
+    }
+    Map<String, FloatTensor> r =
+        graph.run(
+            Map.of(
+                EncoderGraph.INPUT_IDS, new LongTensor(ids, b, len),
+                EncoderGraph.ATTENTION_MASK, new LongTensor(mask, b, len),
+                EncoderGraph.TOKEN_TYPE_IDS, new LongTensor(types, b, len)),
+            Set.of(output));
+    return r.get(output).rows();
+  }
+
+  @Override
+  public void close() {
+    graph.close();
+    tokens.close();
+  }
+}

@@ -1,0 +1,108 @@
+package io.maaskit.tools.onnx;
+
+import io.maaskit.model.arch.EncoderGraph;
+import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.pkg.ModelPackage;
+import io.maaskit.model.pkg.PackageFile;
+import io.maaskit.model.store.Progress;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/**
+ * Compiles a model package into its ONNX graph, {@link EncoderGraph#FILE}, in the package
+ * directory, through the {@link GraphCompiler} of the package's architecture. Import, quantize and
+ * train call {@link #writeGraph} before they seal a new package; {@link #compile} adds a graph to
+ * an existing, sealed package and re-seals its manifest (size and SHA-256 of the graph listed like
+ * every other file).
+ *
+ * <pre>{@code
+ * OnnxCompiler.Result r = OnnxCompiler.compile(Path.of("models/minilm/1"), progress);
+ * r.bytes();  // size of model.onnx
+ * }</pre>
+ */
+public final class OnnxCompiler {
+  private OnnxCompiler() {}
+
+  /**
+   * What a compilation wrote.
+   *
+   * @param manifest the package's manifest (re-sealed by {@link #compile}; the draft otherwise)
+   * @param bytes size of the graph file
+   * @param ops node count per op type
+   * @param millis wall time
+   */
+  public record Result(ModelManifest manifest, long bytes, Map<String, Integer> ops, long millis) {}
+
+  /** Whether a compiler is registered for the manifest's architecture. */
+  public static boolean supports(ModelManifest manifest) {
+    return GraphCompiler.forArchitecture(manifest.architecture()) != null;
+  }
+
+  /**
+   * Writes {@code dir/model.onnx} from the files in {@code dir} (read as they are: the caller just
+   * wrote them) for a package described by {@code draft}; does not seal.
+   *
+   * @throws InvalidRequestException if no compiler handles the architecture
+   */
+  public static Result writeGraph(Path dir, ModelManifest draft, Progress progress)
+      throws IOException {
+    long t0 = System.nanoTime();
+    GraphCompiler compiler = GraphCompiler.forArchitecture(draft.architecture());
+    if (compiler == null) {
+      throw new InvalidRequestException(
+          "no ONNX compiler for architecture '"
+              + draft.architecture()
+              + "'; the package keeps serving on PyTorch");
+    }
+    progress.update("building the ONNX graph of " + draft.id(), 0, 2);
+    OnnxGraphBuilder graph = new OnnxGraphBuilder(draft.name());
+    compiler.build(
+        draft,
+        path -> {
+          Path p = dir.resolve(path);
+          if (!Files.isRegularFile(p)) {
+            throw new IOException("package " + draft.id() + " lacks required file " + path);
+          }
+          return map(p);
+        },
+        graph);
+    progress.update("writing " + EncoderGraph.FILE, 1, 2);
+    long bytes = graph.write(dir.resolve(EncoderGraph.FILE), producerVersion());
+    progress.update("wrote " + EncoderGraph.FILE + " (" + bytes + " bytes)", 2, 2);
+    return new Result(draft, bytes, graph.opCounts(), (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /**
+   * Compiles a sealed package in place: verifies its files against the manifest, writes (or
+   * replaces) the graph and re-seals the manifest.
+   */
+  public static Result compile(Path dir, Progress progress) throws IOException {
+    long t0 = System.nanoTime();
+    ModelManifest manifest = ModelPackage.read(dir);
+    for (PackageFile f : manifest.files()) {
+      if (!f.path().equals(EncoderGraph.FILE)) {
+        ModelPackage.verify(f, dir.resolve(f.path()), dir.toString());
+      }
+    }
+    Result r = writeGraph(dir, manifest, progress);
+    ModelManifest sealed = ModelPackage.seal(dir, manifest);
+    return new Result(sealed, r.bytes(), r.ops(), (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private static String producerVersion() {
+    String v = OnnxCompiler.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  private static ByteBuffer map(Path p) throws IOException {
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      return ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
+    }
+  }
+}

@@ -1,0 +1,354 @@
+package io.maaskit.tools.onnx.bert;
+
+import static io.maaskit.tools.onnx.OnnxGraphBuilder.FLOAT;
+import static io.maaskit.tools.onnx.OnnxGraphBuilder.INT64;
+import static io.maaskit.tools.onnx.OnnxGraphBuilder.INT8;
+import static io.maaskit.tools.onnx.OnnxGraphBuilder.UINT8;
+
+import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.EncoderGraph;
+import io.maaskit.model.arch.bert.BertArchitecture;
+import io.maaskit.model.arch.bert.BertConfig;
+import io.maaskit.model.engine.Safetensors;
+import io.maaskit.model.engine.Safetensors.Tensor;
+import io.maaskit.model.engine.Weights;
+import io.maaskit.model.pkg.Capability;
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.tools.onnx.GraphCompiler;
+import io.maaskit.tools.onnx.OnnxGraphBuilder;
+import io.maaskit.tools.onnx.OnnxGraphBuilder.Attr;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compiles {@code bert} packages. The graph computes what {@code BertEncoder}, {@code Pooling} and
+ * {@code BertHead} compute on NDArrays, in the same order:
+ *
+ * <ul>
+ *   <li>embeddings: word + position + token-type lookups, LayerNormalization; int8 tables stay int8
+ *       ({@code Gather} rows and their per-row scales, {@code Cast}, {@code Mul});
+ *   <li>each layer: one fused Q/K/V projection (1/sqrt(head size) folded into the query weights and
+ *       bias), {@code Split}, scores plus the additive padding bias, {@code Softmax}, the output
+ *       projection, residual LayerNormalization, erf GELU feed-forward, residual
+ *       LayerNormalization;
+ *   <li>every linear layer is {@code MatMul} + {@code Add} on fp32 weights stored {@code [in,
+ *       out]}, or {@code com.microsoft.DynamicQuantizeMatMul} (bias inside) on the package's
+ *       symmetric per-output-channel int8 weights and scales;
+ *   <li>outputs: {@code pooled} (mean under the mask, or [CLS]), {@code sentence_embedding} (L2
+ *       normalized, norm at least 1e-12) and, for classifiers, {@code probabilities}.
+ * </ul>
+ */
+public final class BertGraphCompiler implements GraphCompiler {
+  private static final String BATCH = "batch";
+  private static final String SEQUENCE = "sequence";
+
+  @Override
+  public String architecture() {
+    return "bert";
+  }
+
+  @Override
+  public void build(ModelManifest manifest, Architecture.PackageFiles files, OnnxGraphBuilder g)
+      throws IOException {
+    BertConfig config = BertConfig.parse(bytes(files.bytes("config.json")));
+    Map<String, Tensor> tensors =
+        Safetensors.read(files.bytes(BertArchitecture.WEIGHTS), BertArchitecture.WEIGHTS);
+    String p = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+    new Emitter(g, tensors, config).emit(manifest, p);
+  }
+
+  private static final class Emitter {
+    private final OnnxGraphBuilder g;
+    private final Map<String, Tensor> tensors;
+    private final BertConfig config;
+    private final int hidden;
+
+    Emitter(OnnxGraphBuilder g, Map<String, Tensor> tensors, BertConfig config) {
+      this.g = g;
+      this.tensors = tensors;
+      this.config = config;
+      this.hidden = config.hiddenSize();
+    }
+
+    void emit(ModelManifest manifest, String p) throws IOException {
+      String ids = g.input(EncoderGraph.INPUT_IDS, INT64, BATCH, SEQUENCE);
+      String mask = g.input(EncoderGraph.ATTENTION_MASK, INT64, BATCH, SEQUENCE);
+      String types = g.input(EncoderGraph.TOKEN_TYPE_IDS, INT64, BATCH, SEQUENCE);
+
+      g.scope("embeddings");
+      String e = p + "embeddings.";
+      String words = lookup(e + "word_embeddings.weight", ids);
+      String typeRows = lookup(e + "token_type_embeddings.weight", types);
+      String seqLen = g.op("Shape", List.of(ids), Attr.i("start", 1), Attr.i("end", 2));
+      String positions = positionRows(e + "position_embeddings.weight", seqLen);
+      String sum = g.op("Add", List.of(g.op("Add", List.of(words, positions)), typeRows));
+      String x = layerNorm(sum, e + "LayerNorm");
+
+      String maskF = g.op("Cast", List.of(mask), Attr.i("to", FLOAT));
+      // 0 for real tokens, -1e9 for padding, (B, 1, 1, L): as BertEncoder.attentionBias in fp32.
+      String bias =
+          g.op(
+              "Unsqueeze",
+              List.of(
+                  g.op("Mul", List.of(g.op("Sub", List.of(g.scalar(1f), maskF)), g.scalar(-1e9f))),
+                  g.vector(1, 2)));
+
+      for (int i = 0; i < config.numHiddenLayers(); i++) {
+        g.scope("layer." + i);
+        x = layer(x, bias, p + "encoder.layer." + i + ".");
+      }
+      g.scope("pooling");
+      boolean meanPool = manifest.pooling().equals("mean");
+      if (!meanPool && !manifest.pooling().equals("cls")) {
+        throw new IOException("unsupported pooling '" + manifest.pooling() + "'");
+      }
+      boolean head = manifest.capabilities().contains(Capability.CLASSIFIER);
+      String cls =
+          !meanPool || (head && tensors.containsKey("pooler.dense.weight"))
+              ? g.longs("pooling/cls_index", new long[] {0})
+              : null;
+      String pooled;
+      if (meanPool) {
+        String m3 = g.op("Unsqueeze", List.of(maskF, g.vector(2)));
+        String total =
+            g.op(
+                "ReduceSum",
+                List.of(g.op("Mul", List.of(x, m3)), g.vector(1)),
+                Attr.i("keepdims", 0));
+        String count =
+            g.op(
+                "Max",
+                List.of(
+                    g.op("ReduceSum", List.of(m3, g.vector(1)), Attr.i("keepdims", 0)),
+                    g.scalar(1e-9f)));
+        pooled = g.op("Div", List.of(total, count), EncoderGraph.POOLED);
+      } else {
+        pooled = g.op("Gather", List.of(x, cls), EncoderGraph.POOLED, Attr.i("axis", 1));
+      }
+      String norm =
+          g.op(
+              "Max",
+              List.of(
+                  g.op("ReduceL2", List.of(pooled), Attr.ints("axes", 1), Attr.i("keepdims", 1)),
+                  g.scalar(1e-12f)));
+      g.op("Div", List.of(pooled, norm), EncoderGraph.SENTENCE_EMBEDDING);
+      g.output(EncoderGraph.POOLED, FLOAT, BATCH, (long) hidden);
+      g.output(EncoderGraph.SENTENCE_EMBEDDING, FLOAT, BATCH, (long) hidden);
+
+      if (head) {
+        g.scope("classifier");
+        int labels = config.labels().size();
+        if (labels == 0 || !tensors.containsKey("classifier.weight")) {
+          throw new IOException(
+              "classifier package " + manifest.id() + " lacks id2label or classifier.weight");
+        }
+        String features = pooled;
+        if (tensors.containsKey("pooler.dense.weight")) {
+          String first = g.op("Gather", List.of(x, cls), Attr.i("axis", 1));
+          features = g.op("Tanh", List.of(linear(first, Linear.of(tensors, "pooler.dense"))));
+        }
+        String logits = linear(features, Linear.of(tensors, "classifier"));
+        g.op("Softmax", List.of(logits), EncoderGraph.PROBABILITIES, Attr.i("axis", -1));
+        g.output(EncoderGraph.PROBABILITIES, FLOAT, BATCH, (long) labels);
+      }
+      g.scope("");
+    }
+
+    private String layer(String x, String bias, String p) throws IOException {
+      int heads = config.numAttentionHeads();
+      int hs = config.headSize();
+      float scale = (float) (1.0 / Math.sqrt(hs));
+      Linear qkv =
+          Linear.concat(
+              Linear.of(tensors, p + "attention.self.query").scaled(scale),
+              Linear.of(tensors, p + "attention.self.key"),
+              Linear.of(tensors, p + "attention.self.value"));
+      List<String> split =
+          g.ops("Split", List.of(linear(x, qkv)), 3, Attr.i("axis", 2)); // 3 equal parts
+      String headShape = g.vector(0, 0, heads, hs);
+      String q =
+          g.op(
+              "Transpose",
+              List.of(g.op("Reshape", List.of(split.get(0), headShape))),
+              Attr.ints("perm", 0, 2, 1, 3));
+      String kT =
+          g.op(
+              "Transpose",
+              List.of(g.op("Reshape", List.of(split.get(1), headShape))),
+              Attr.ints("perm", 0, 2, 3, 1));
+      String v =
+          g.op(
+              "Transpose",
+              List.of(g.op("Reshape", List.of(split.get(2), headShape))),
+              Attr.ints("perm", 0, 2, 1, 3));
+      String scores = g.op("Add", List.of(g.op("MatMul", List.of(q, kT)), bias));
+      String probs = g.op("Softmax", List.of(scores), Attr.i("axis", -1));
+      String ctx =
+          g.op(
+              "Reshape",
+              List.of(
+                  g.op(
+                      "Transpose",
+                      List.of(g.op("MatMul", List.of(probs, v))),
+                      Attr.ints("perm", 0, 2, 1, 3)),
+                  g.vector(0, 0, hidden)));
+      String attnOut = linear(ctx, Linear.of(tensors, p + "attention.output.dense"));
+      String attn = layerNorm(g.op("Add", List.of(attnOut, x)), p + "attention.output.LayerNorm");
+      String inter = gelu(linear(attn, Linear.of(tensors, p + "intermediate.dense")));
+      String out = linear(inter, Linear.of(tensors, p + "output.dense"));
+      return layerNorm(g.op("Add", List.of(out, attn)), p + "output.LayerNorm");
+    }
+
+    /** erf GELU as PyTorch's exporter spells it, which ONNX Runtime fuses into one Gelu. */
+    private String gelu(String x) {
+      String erf = g.op("Erf", List.of(g.op("Div", List.of(x, g.scalar((float) Math.sqrt(2.0))))));
+      String inner = g.op("Mul", List.of(x, g.op("Add", List.of(erf, g.scalar(1f)))));
+      return g.op("Mul", List.of(inner, g.scalar(0.5f)));
+    }
+
+    private String layerNorm(String x, String name) throws IOException {
+      String w = constant(name + ".weight");
+      String b = constant(name + ".bias");
+      return g.op(
+          "LayerNormalization",
+          List.of(x, w, b),
+          Attr.i("axis", -1),
+          Attr.f("epsilon", (float) config.eps()));
+    }
+
+    private String linear(String x, Linear l) {
+      String bias = g.floats(l.name() + ".bias", l.bias(), l.out());
+      if (l.isQuantized()) {
+        String w = g.initializer(l.name() + ".weight_quantized", l.dtype(), l.dims(), l.weightT());
+        String s = g.floats(l.name() + ".weight_scale", l.scales(), l.out());
+        String zp =
+            l.zeroPoints() == null
+                ? ""
+                : g.initializer(
+                    l.name() + ".weight_zero_point",
+                    l.dtype(),
+                    new long[] {l.out()},
+                    ByteBuffer.wrap(l.zeroPoints()));
+        return g.msOp("DynamicQuantizeMatMul", List.of(x, w, s, zp, bias));
+      }
+      String w = g.initializer(l.name() + ".weight_t", FLOAT, l.dims(), l.weightT());
+      return g.op("Add", List.of(g.op("MatMul", List.of(x, w)), bias));
+    }
+
+    /** A float32 tensor as an initializer, dequantizing an int8 one (LayerNorm stays fp32). */
+    private String constant(String name) throws IOException {
+      Tensor t = require(name);
+      if (!t.dtype().equals("F32")) {
+        throw new IOException(name + " is " + t.dtype() + "; the compiler expects float32");
+      }
+      return g.initializer(name, FLOAT, t.shape(), t.data());
+    }
+
+    /** Embedding rows of {@code ids}: fp32 Gather, or int8 Gather × per-row scale. */
+    private String lookup(String table, String ids) throws IOException {
+      Tensor t = require(table);
+      if (t.dtype().equals("F32")) {
+        return g.op("Gather", List.of(g.initializer(table, FLOAT, t.shape(), t.data()), ids));
+      }
+      Quantized q = Quantized.of(tensors, table, t);
+      String rows = g.op("Gather", List.of(q.values(g), ids));
+      return q.dequantize(g, rows, ids);
+    }
+
+    /** The first {@code seqLen} rows of the position table (positions 0..L-1). */
+    private String positionRows(String table, String seqLen) throws IOException {
+      Tensor t = require(table);
+      String zero = g.vector(0);
+      String axis = g.vector(0);
+      if (t.dtype().equals("F32")) {
+        String init = g.initializer(table, FLOAT, t.shape(), t.data());
+        return g.op("Slice", List.of(init, zero, seqLen, axis));
+      }
+      Quantized q = Quantized.of(tensors, table, t);
+      String rows = g.op("Slice", List.of(q.values(g), zero, seqLen, axis));
+      return q.dequantizeSlice(g, rows, zero, seqLen, axis);
+    }
+
+    private Tensor require(String name) throws IOException {
+      Tensor t = tensors.get(name);
+      if (t == null) {
+        throw new IOException("weights lack tensor '" + name + "'");
+      }
+      return t;
+    }
+  }
+
+  /** An int8/uint8 embedding table with its scale (per row or one) and optional zero point. */
+  private record Quantized(String name, Tensor table, Tensor scale, Tensor zeroPoint) {
+    static Quantized of(Map<String, Tensor> tensors, String name, Tensor t) throws IOException {
+      if (!t.dtype().equals("I8") && !t.dtype().equals("U8")) {
+        throw new IOException(name + " is " + t.dtype() + "; expected F32, I8 or U8");
+      }
+      Tensor scale = tensors.get(name + Weights.SCALE);
+      if (scale == null) {
+        throw new IOException("quantized tensor " + name + " has no " + name + Weights.SCALE);
+      }
+      return new Quantized(name, t, scale, tensors.get(name + Weights.ZERO_POINT));
+    }
+
+    boolean perRow() {
+      return scale.elementCount() > 1;
+    }
+
+    String values(OnnxGraphBuilder g) {
+      return g.initializer(
+          name + "_quantized",
+          table.dtype().equals("I8") ? INT8 : UINT8,
+          table.shape(),
+          table.data());
+    }
+
+    /** (rows - zp) * scale for rows gathered by {@code ids}. */
+    String dequantize(OnnxGraphBuilder g, String rows, String ids) {
+      return apply(g, rows, s -> g.op("Gather", List.of(s, ids)));
+    }
+
+    /** The same for a Slice of the table. */
+    String dequantizeSlice(OnnxGraphBuilder g, String rows, String start, String end, String axis) {
+      return apply(g, rows, s -> g.op("Slice", List.of(s, start, end, axis)));
+    }
+
+    private String apply(
+        OnnxGraphBuilder g, String rows, java.util.function.UnaryOperator<String> select) {
+      String x = g.op("Cast", List.of(rows), Attr.i("to", FLOAT));
+      if (zeroPoint != null) {
+        String zp =
+            g.op(
+                "Cast",
+                List.of(
+                    g.initializer(
+                        name + "_zero_point",
+                        zeroPoint.dtype().equals("I8") ? INT8 : UINT8,
+                        zeroPoint.shape(),
+                        zeroPoint.data())),
+                Attr.i("to", FLOAT));
+        if (zeroPoint.elementCount() > 1) {
+          zp = g.op("Unsqueeze", List.of(select.apply(zp), g.vector(-1)));
+        } else {
+          zp = g.op("Reshape", List.of(zp, g.vector(1)));
+        }
+        x = g.op("Sub", List.of(x, zp));
+      }
+      String s = g.initializer(name + "_scale", FLOAT, scale.shape(), scale.data());
+      s =
+          perRow()
+              ? g.op("Unsqueeze", List.of(select.apply(s), g.vector(-1)))
+              : g.op("Reshape", List.of(s, g.vector(1)));
+      return g.op("Mul", List.of(x, s));
+    }
+  }
+
+  private static byte[] bytes(ByteBuffer b) {
+    ByteBuffer d = b.duplicate();
+    byte[] out = new byte[d.remaining()];
+    d.get(out);
+    return out;
+  }
+}
