@@ -1,7 +1,6 @@
 package io.maaskit.bench;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -243,9 +242,5 @@ final class ByteLevelBpe {
   @Override
   public String toString() {
     return "ByteLevelBpe[" + merges.size() + " merges, " + vocab.size() + " ids]";
-  }
-
-  static String describe(int[] ids) {
-    return Arrays.toString(ids);
   }
 }

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -112,6 +111,18 @@ public final class RandomCheckpoint {
     return n * bytesPerWeight;
   }
 
+  /** What the tokenizer is trained on and the prompts are cut from: the bench corpus. */
+  static List<String> corpus() {
+    List<String> corpus = new ArrayList<>(Corpus.batch(Corpus.MAX_BATCH));
+    corpus.add(Corpus.LONG);
+    return corpus;
+  }
+
+  /** The checkpoint's tokenizer. */
+  static ByteLevelBpe tokenizer() {
+    return ByteLevelBpe.train(corpus(), 4000, VOCAB);
+  }
+
   static Map<String, Object> config(String dtype) {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("architectures", List.of("LlamaForCausalLM"));
@@ -159,9 +170,8 @@ public final class RandomCheckpoint {
     ColdStart.deleteRecursively(tmp);
     Files.createDirectories(tmp);
 
-    List<String> corpus = new ArrayList<>(Corpus.batch(Corpus.MAX_BATCH));
-    corpus.add(Corpus.LONG);
-    ByteLevelBpe bpe = ByteLevelBpe.train(corpus, 4000, VOCAB);
+    List<String> corpus = corpus();
+    ByteLevelBpe bpe = tokenizer();
     JSON.writerWithDefaultPrettyPrinter()
         .writeValue(tmp.resolve("config.json").toFile(), config(dtype));
     JSON.writeValue(tmp.resolve("tokenizer.json").toFile(), bpe.tokenizerJson());
@@ -276,9 +286,5 @@ public final class RandomCheckpoint {
       n *= d;
     }
     return n;
-  }
-
-  static String utf8(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }
