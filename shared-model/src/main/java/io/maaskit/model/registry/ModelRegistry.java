@@ -260,7 +260,7 @@ public final class ModelRegistry implements AutoCloseable {
       return;
     }
     try {
-      checkBudget(manifest);
+      checkBudget(manifest, e.gradients);
       PackageLoader.Loaded loaded = loader.load(manifest, e.gradients);
       LOG.info(loaded.stats().logLine());
       e.future.complete(loaded);
@@ -272,7 +272,7 @@ public final class ModelRegistry implements AutoCloseable {
     }
   }
 
-  private void checkBudget(ModelManifest incoming) {
+  private void checkBudget(ModelManifest incoming, boolean gradients) {
     if (options.memoryBudgetBytes() <= 0) {
       return;
     }
@@ -281,7 +281,8 @@ public final class ModelRegistry implements AutoCloseable {
             .filter(x -> x.state() == State.READY)
             .mapToLong(x -> x.future.join().model().weightBytes())
             .sum();
-    if (used + incoming.totalBytes() > options.memoryBudgetBytes()) {
+    long needed = loader.expectedBytes(incoming, gradients);
+    if (used + needed > options.memoryBudgetBytes()) {
       throw new ModelUnavailableException(
           "loading '"
               + incoming.id()

@@ -64,39 +64,7 @@ public final class PackageLoader {
     // Decided before any byte is fetched: a package no carried engine can run fails at once.
     Engine runtime = gradients ? engines.forGradients(manifest) : engines.forServing(manifest);
     long t0 = System.nanoTime();
-    long downloaded = 0;
-    long fromCache = 0;
-    long local = 0;
-    Map<String, ByteBuffer> files = new HashMap<>();
-    String origin = store.uri() + manifest.name() + "/" + manifest.version();
-    for (PackageFile f : manifest.files()) {
-      Optional<Path> inPlace = store.localPath(manifest.id(), f);
-      if (inPlace.isPresent()) {
-        if (!java.nio.file.Files.isRegularFile(inPlace.get())) {
-          throw new io.maaskit.model.error.ModelNotFoundException(
-              "file " + inPlace.get().toUri() + " of model '" + manifest.id() + "' is missing");
-        }
-        ModelPackage.verify(f, inPlace.get(), origin);
-        files.put(f.path(), map(inPlace.get()));
-        local += f.size();
-        continue;
-      }
-      PackageCache.Download download = sink -> store.fetch(manifest.id(), f, sink);
-      if (mode == LoadMode.MEMORY) {
-        files.put(f.path(), PackageCache.toMemory(f, origin, download));
-        downloaded += f.size();
-      } else {
-        Path cached = cache.lookup(f);
-        if (cached != null) {
-          fromCache += f.size();
-        } else {
-          cached = cache.fill(f, origin, download);
-          downloaded += f.size();
-        }
-        files.put(f.path(), map(cached));
-      }
-    }
-    long t1 = System.nanoTime();
+    Fetched fetched = new Fetched(manifest);
     Architecture arch = Architecture.forName(manifest.architecture());
     for (Capability c : manifest.capabilities()) {
       if (!arch.capabilities().contains(c)) {
@@ -110,27 +78,97 @@ public final class PackageLoader {
                 + "' does not provide");
       }
     }
-    LoadedModel model =
-        arch.load(
-            manifest,
-            path -> {
-              ByteBuffer b = files.get(path);
-              if (b == null) {
-                throw new IOException("package " + manifest.id() + " lacks required file " + path);
-              }
-              return b.duplicate();
-            },
-            runtime);
+    // Files are fetched when the architecture asks for them: a package carries both a compiled
+    // graph and eager weights, and each engine reads only one of them.
+    LoadedModel model = arch.load(manifest, fetched::bytes, runtime);
     long t2 = System.nanoTime();
+    long fetchMillis = fetched.nanos / 1_000_000;
     return new Loaded(
         model,
         new LoadStats(
             manifest.id().toString(),
-            downloaded,
-            fromCache,
-            local,
-            (t1 - t0) / 1_000_000,
-            (t2 - t1) / 1_000_000));
+            fetched.downloaded,
+            fetched.fromCache,
+            fetched.local,
+            fetchMillis,
+            Math.max(0, (t2 - t0) / 1_000_000 - fetchMillis)));
+  }
+
+  /**
+   * Bytes a load of {@code manifest} holds in memory, before loading it (for the registry's memory
+   * budget): the compiled graph where its engine runs graphs, the eager weights otherwise, never
+   * both.
+   */
+  public long expectedBytes(ModelManifest manifest, boolean gradients) {
+    String engine = gradients ? EngineChoice.PYTORCH : engines.servingEngine(manifest);
+    boolean graph = EngineChoice.ONNXRUNTIME.equals(engine) && EngineChoice.hasGraph(manifest);
+    long total = 0;
+    for (PackageFile f : manifest.files()) {
+      boolean isGraph = f.path().equals(io.maaskit.model.arch.EncoderGraph.FILE);
+      boolean isWeights = f.path().endsWith(".safetensors");
+      if ((graph && isWeights) || (!graph && isGraph)) {
+        continue;
+      }
+      total += f.size();
+    }
+    return total;
+  }
+
+  /** The package's files, fetched and verified on first request, and what that cost. */
+  private final class Fetched {
+    private final ModelManifest manifest;
+    private final String origin;
+    private final Map<String, ByteBuffer> files = new HashMap<>();
+    long downloaded;
+    long fromCache;
+    long local;
+    long nanos;
+
+    Fetched(ModelManifest manifest) {
+      this.manifest = manifest;
+      this.origin = store.uri() + manifest.name() + "/" + manifest.version();
+    }
+
+    ByteBuffer bytes(String path) throws IOException {
+      ByteBuffer b = files.get(path);
+      if (b == null) {
+        PackageFile f = manifest.file(path);
+        if (f == null) {
+          throw new IOException("package " + manifest.id() + " lacks required file " + path);
+        }
+        long t0 = System.nanoTime();
+        b = fetch(f);
+        nanos += System.nanoTime() - t0;
+        files.put(path, b);
+      }
+      return b.duplicate();
+    }
+
+    private ByteBuffer fetch(PackageFile f) throws IOException {
+      Optional<Path> inPlace = store.localPath(manifest.id(), f);
+      if (inPlace.isPresent()) {
+        if (!java.nio.file.Files.isRegularFile(inPlace.get())) {
+          throw new io.maaskit.model.error.ModelNotFoundException(
+              "file " + inPlace.get().toUri() + " of model '" + manifest.id() + "' is missing");
+        }
+        ModelPackage.verify(f, inPlace.get(), origin);
+        local += f.size();
+        return map(inPlace.get());
+      }
+      PackageCache.Download download = sink -> store.fetch(manifest.id(), f, sink);
+      if (mode == LoadMode.MEMORY) {
+        downloaded += f.size();
+        return PackageCache.toMemory(f, origin, download);
+      }
+      Path cached = cache.lookup(f);
+      if (cached != null) {
+        fromCache += f.size();
+      } else {
+        cached = cache.fill(f, origin, download);
+        downloaded += f.size();
+      }
+      return map(cached);
+    }
   }
 
   private static ByteBuffer map(Path p) throws IOException {

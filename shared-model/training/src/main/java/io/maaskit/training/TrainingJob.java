@@ -81,12 +81,18 @@ public final class TrainingJob {
 
   /**
    * @param store where the base model is read and the new package is published
-   * @param runtime the tensor runtime
+   * @param runtime the tensor runtime; an engine that runs compiled graphs (ONNX Runtime) is
+   *     replaced by the process's PyTorch engine, since training needs gradients
    * @param datasets reads the request's {@code data} and {@code evalData}
    */
   public TrainingJob(ModelStore store, Engine runtime, DatasetSource datasets) {
     this.store = store;
-    this.runtime = runtime;
+    this.runtime =
+        runtime.runsGraphs()
+            ? Engine.start(
+                new io.maaskit.model.engine.EngineOptions(
+                    "pytorch", "auto", runtime.threads(), true))
+            : runtime;
     this.datasets = datasets;
   }
 
@@ -367,6 +373,9 @@ public final class TrainingJob {
       Map<String, Object> metrics =
           metrics(in, split, outcome, history, keptStage, labels, embedSeconds, trainSeconds);
       ModelManifest draft = draft(in, request, version, metrics);
+      for (PackageCompiler c : PackageCompiler.registered()) {
+        c.compile(dir, draft, (what, done, total) -> progress.phase(what, done, total));
+      }
       ModelManifest sealed = ModelPackage.seal(dir, draft);
 
       Evaluation evaluation = null;

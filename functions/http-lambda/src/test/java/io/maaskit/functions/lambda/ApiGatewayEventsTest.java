@@ -105,6 +105,30 @@ class ApiGatewayEventsTest {
     JsonNode r = invoke("apigw-v2-models.json");
     assertEquals(200, r.get("statusCode").asInt());
     assertTrue(body(r).get("data").toString().contains("all-minilm-l6-v2"));
+    for (JsonNode m : body(r).get("data")) {
+      if (m.get("name").asText().equals("all-minilm-l6-v2")) {
+        assertEquals("onnxruntime", m.get("engine").asText(), m.toString());
+      }
+    }
+  }
+
+  /**
+   * On a CPU a package with a compiled graph serves on ONNX Runtime (MAAS_ENGINE=auto), as it does
+   * from the zip, which carries no PyTorch; /info names the engine of the loaded model.
+   */
+  @Test
+  void theServedModelRunsOnOnnxRuntime() throws Exception {
+    assertEquals(200, invoke("apigw-v2-embed.json").get("statusCode").asInt());
+    JsonNode info = body(invoke("apigw-v2-info.json"));
+    JsonNode served = null;
+    for (JsonNode m : info.get("models")) {
+      if (m.get("model").asText().startsWith("all-minilm-l6-v2@")) {
+        served = m;
+      }
+    }
+    assertTrue(served != null, info.toString());
+    assertEquals("READY", served.get("state").asText(), served.toString());
+    assertEquals("onnxruntime (cpu())", served.get("engine").asText(), served.toString());
   }
 
   @Test

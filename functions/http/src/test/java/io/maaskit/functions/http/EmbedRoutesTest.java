@@ -151,7 +151,8 @@ class EmbedRoutesTest {
         .body("models.find { it.model == 'all-minilm-l6-v2@1' }.state", equalTo("READY"))
         .body(
             "models.find { it.model == 'all-minilm-l6-v2@1' }.engine",
-            org.hamcrest.Matchers.startsWith("pytorch (cpu"))
+            // a CPU and a package with a compiled graph: ONNX Runtime (MAAS_ENGINE=auto)
+            equalTo("onnxruntime (cpu())"))
         .body(
             "models.find { it.model == 'all-minilm-l6-v2@1' }.stats.bytesLocal",
             org.hamcrest.Matchers.greaterThan(1_000_000));

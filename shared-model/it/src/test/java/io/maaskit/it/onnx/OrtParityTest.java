@@ -12,8 +12,11 @@ import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.testing.TestTexts;
+import io.maaskit.tools.importer.OnnxGraph;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,6 +43,13 @@ class OrtParityTest {
     assertTrue(
         ModelPackage.read(dir).file(EncoderGraph.FILE) != null,
         "the imported package lists " + EncoderGraph.FILE);
+    OnnxGraph g = OnnxGraph.read(dir.resolve(EncoderGraph.FILE));
+    Map<String, Long> ops = new TreeMap<>();
+    g.nodes().forEach(n -> ops.merge(n.op(), 1L, Long::sum));
+    System.out.println(dir.getParent().getFileName() + " fp32 graph ops: " + ops);
+    int layers = (int) ops.get("LayerNormalization").longValue() / 2;
+    assertEquals(layers * 6, ops.get("MatMul")); // QKV, Q·K^T, P·V, output, FFN in, FFN out
+    assertFalse(ops.containsKey("MatMulNBits") || ops.containsKey("DynamicQuantizeMatMul"));
     List<String> texts = OrtFixtures.inputs();
     assertTrue(texts.size() >= 30);
     try (LoadedModel eager = OrtFixtures.load(dir, OrtFixtures.pytorch());
@@ -61,7 +71,7 @@ class OrtParityTest {
           assertTrue(c >= 0.9999, "input " + i + " '" + texts.get(i) + "': cosine " + c);
         }
         System.out.printf(
-            "ORT fp32 vs PyTorch, %s (normalize=%s): %d inputs, min cosine %.7f%n",
+            "ORT fp32 vs PyTorch, %s (normalize=%s): %d inputs, min cosine %.9f%n",
             dir.getParent().getFileName(), normalize, texts.size(), worst);
       }
       // one input alone runs unpadded; its vector matches the same input inside a padded batch

@@ -34,6 +34,25 @@ final class QuantFixtures {
     return (TextEncoder) loader.load(ModelPackage.read(packageDir)).model();
   }
 
+  /**
+   * Loads a package on the engine that serves it on CPU: ONNX Runtime, from the package's compiled
+   * graph (the int8 graph for an int8 package).
+   */
+  static TextEncoder loadServing(Path packageDir) throws IOException {
+    Path root = packageDir.getParent().getParent();
+    LocalModelStore store = new LocalModelStore(root);
+    Path cache = Files.createDirectories(Path.of("target", "quant-test-cache"));
+    Engine ort = Engine.start(new EngineOptions("onnxruntime", "cpu", 0, true));
+    PackageLoader loader =
+        new PackageLoader(store, new PackageCache(cache, 0), LoadMode.CACHE, ort);
+    TextEncoder e = (TextEncoder) loader.load(ModelPackage.read(packageDir)).model();
+    if (e instanceof io.maaskit.model.arch.Explainable) {
+      e.close();
+      throw new AssertionError(packageDir + " did not load from its compiled graph");
+    }
+    return e;
+  }
+
   /** Per-input cosines of two encoders' vectors for the same texts. */
   static double[] cosines(TextEncoder a, TextEncoder b, List<String> texts) {
     AccuracyGate.Result r = new AccuracyGate(0.5).measure(a, b, texts, (w, d, t) -> {});

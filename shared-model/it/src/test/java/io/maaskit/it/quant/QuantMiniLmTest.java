@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.it.TestModels;
+import io.maaskit.model.arch.EncoderGraph;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.store.Progress;
+import io.maaskit.tools.importer.OnnxGraph;
 import io.maaskit.tools.quant.*;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +42,7 @@ class QuantMiniLmTest {
         new Quantizer(QuantFixtures.runtime())
             .quantize(fp32Dir, int8Dir, QuantizeOptions.defaults(), Progress.NONE);
     fp32 = QuantFixtures.load(fp32Dir);
-    int8 = QuantFixtures.load(int8Dir);
+    int8 = QuantFixtures.loadServing(int8Dir); // the int8 graph on ONNX Runtime
   }
 
   @AfterAll
@@ -108,6 +110,43 @@ class QuantMiniLmTest {
     }
   }
 
+  /**
+   * The int8 package's graph replaces every linear layer with an int8 kernel whose weights are the
+   * package's own int8 values (shifted by MatMulNBits' zero point 128) and whose scales are the
+   * package's per-row scales; the embedding tables stay int8.
+   */
+  @Test
+  void int8GraphRunsInt8KernelsOnThePackagesOwnWeights() throws Exception {
+    OnnxGraph g = OnnxGraph.read(int8Dir.resolve(EncoderGraph.FILE));
+    Map<String, Long> ops = new java.util.TreeMap<>();
+    g.nodes().forEach(n -> ops.merge(n.op(), 1L, Long::sum));
+    System.out.println("all-minilm-l6-v2 int8 graph ops: " + ops);
+    assertEquals(6 * 4, ops.get("MatMulNBits")); // fused QKV, attention output, FFN in and out
+    assertEquals(6 * 2, ops.get("MatMul")); // Q·K^T and P·V only: no float weight matrices
+    assertFalse(ops.containsKey("DynamicQuantizeMatMul"));
+    Map<String, Safetensors.Tensor> t = Safetensors.read(int8Dir.resolve("model.safetensors"));
+    String w = "encoder.layer.3.intermediate.dense.weight";
+    Safetensors.Tensor q = t.get(w);
+    Safetensors.Tensor packed = g.initializers().get(w.replace(".weight", "") + ".weight_u8");
+    assertEquals("U8", packed.dtype());
+    long out = q.shape()[0];
+    long in = q.shape()[1];
+    for (int o = 0; o < out; o += 97) {
+      for (int i = 0; i < in; i += 13) {
+        byte expected = (byte) (q.data().get((int) (o * in + i)) + 128);
+        assertEquals(expected, packed.data().get((int) (o * in + i)), "row " + o + " col " + i);
+      }
+    }
+    float[] scale = t.get(w + ".scale").toFloats();
+    float[] blockScales =
+        g.initializers().get(w.replace(".weight", "") + ".weight_scales").toFloats();
+    long blocks = in / 32;
+    for (int o = 0; o < out; o++) {
+      assertEquals(scale[o], blockScales[(int) (o * blocks)], 0f);
+    }
+    assertEquals("I8", g.initializers().get("embeddings.word_embeddings.weight_quantized").dtype());
+  }
+
   @Test
   void everyHeldOutInputStaysWithinCosine099() {
     List<String> texts = CalibrationSet.heldOut().texts();
@@ -121,7 +160,7 @@ class QuantMiniLmTest {
       sum += c[i];
     }
     System.out.printf(
-        "all-minilm-l6-v2 int8 held-out: %d inputs, min %.6f, mean %.6f%n",
+        "all-minilm-l6-v2 int8 (ONNX Runtime graph) held-out: %d inputs, min %.6f, mean %.6f%n",
         c.length, min, sum / c.length);
   }
 

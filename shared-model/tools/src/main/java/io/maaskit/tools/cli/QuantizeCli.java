@@ -9,6 +9,7 @@ import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.Progress;
+import io.maaskit.tools.onnx.CompileOptions;
 import io.maaskit.tools.quant.AccuracyGate;
 import io.maaskit.tools.quant.CalibrationSet;
 import io.maaskit.tools.quant.QuantizeOptions;
@@ -116,6 +117,16 @@ public final class QuantizeCli extends CliCommand {
   boolean fp32Embeddings;
 
   @Option(
+      names = "--int8-kernel",
+      paramLabel = "KIND",
+      description = {
+        "ONNX graph operator for int8 linear layers: blockwise (MatMulNBits, int8",
+        "activations per block of 32; default) or dynamic (DynamicQuantizeMatMul,",
+        "one activation scale per tensor, which the 0.99 gate rejects on MiniLM)"
+      })
+  String int8Kernel = "blockwise";
+
+  @Option(
       names = "--overwrite",
       description = "replace an existing package with that name and version")
   boolean overwrite;
@@ -134,7 +145,13 @@ public final class QuantizeCli extends CliCommand {
             ? CalibrationSet.read(calibrationFile)
             : CalibrationSet.calibration();
     QuantizeOptions options =
-        new QuantizeOptions(name, version, minCosine, calibration, !fp32Embeddings);
+        new QuantizeOptions(
+            name,
+            version,
+            minCosine,
+            calibration,
+            !fp32Embeddings,
+            new CompileOptions(kernel(int8Kernel), CompileOptions.DEFAULT_BLOCK_SIZE));
 
     Path staging = Files.createTempDirectory("maas-quantize-");
     try (ModelStore from = Defaults.openStore(store);
@@ -202,11 +219,26 @@ public final class QuantizeCli extends CliCommand {
               r.millis() / 1000.0);
       out()
           .printf(
-              "accuracy gate: %d inputs, min cosine %.6f (input #%d), mean %.6f, threshold %s%n",
-              g.inputs(), g.minCosine(), g.worstIndex(), g.meanCosine(), g.threshold());
+              "accuracy gate (int8 on %s vs float32 on %s): %d inputs, min cosine %.6f (input #%d),"
+                  + " mean %.6f, threshold %s%n",
+              quantizer.servingEngine().name(),
+              runtime.name(),
+              g.inputs(),
+              g.minCosine(),
+              g.worstIndex(),
+              g.meanCosine(),
+              g.threshold());
       out().printf("wrote %s to %s%n", r.manifest().id(), where);
     } finally {
       ImportModelCli.deleteRecursively(staging);
+    }
+  }
+
+  static CompileOptions.Int8Kernel kernel(String s) {
+    try {
+      return CompileOptions.Int8Kernel.parse(s);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--int8-kernel: " + e.getMessage());
     }
   }
 
@@ -241,8 +273,7 @@ public final class QuantizeCli extends CliCommand {
   }
 
   /** Copies a package out of a store (local or S3) so the quantizer can read it as a directory. */
-  private static Path fetch(ModelStore store, ModelId id, ModelManifest m, Path dir)
-      throws IOException {
+  static Path fetch(ModelStore store, ModelId id, ModelManifest m, Path dir) throws IOException {
     ConsoleProgress progress = new ConsoleProgress();
     long done = 0;
     for (PackageFile f : m.files()) {
@@ -268,7 +299,7 @@ public final class QuantizeCli extends CliCommand {
   }
 
   /** Counts steps (tensors, inputs), at most a few lines per second. */
-  private static final class StepProgress implements Progress {
+  static final class StepProgress implements Progress {
     private long lastPrint;
     private String lastPhase = "";
 

@@ -12,6 +12,7 @@ import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.store.Progress;
+import io.maaskit.tools.onnx.CompileOptions;
 import io.maaskit.tools.onnx.OnnxCompiler;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -115,7 +116,7 @@ public final class HfDirectoryImporter {
             Map.of(),
             source);
     if (OnnxCompiler.supports(draft)) {
-      OnnxCompiler.writeGraph(outDir, draft, progress);
+      OnnxCompiler.writeGraph(outDir, draft, CompileOptions.defaults(), progress);
     }
     ModelManifest sealed = ModelPackage.seal(outDir, draft);
     progress.update("sealed package " + sealed.id(), 3, 3);

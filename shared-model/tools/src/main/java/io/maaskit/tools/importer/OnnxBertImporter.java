@@ -10,6 +10,7 @@ import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.Quantization;
 import io.maaskit.model.store.Progress;
+import io.maaskit.tools.onnx.CompileOptions;
 import io.maaskit.tools.onnx.OnnxCompiler;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -189,7 +190,7 @@ public final class OnnxBertImporter {
             Map.of(),
             source);
     if (OnnxCompiler.supports(draft)) {
-      OnnxCompiler.writeGraph(outDir, draft, progress);
+      OnnxCompiler.writeGraph(outDir, draft, CompileOptions.defaults(), progress);
     }
     ModelManifest sealed = ModelPackage.seal(outDir, draft);
     progress.update("sealed package " + sealed.id(), 3, 3);

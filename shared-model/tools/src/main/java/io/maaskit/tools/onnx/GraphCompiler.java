@@ -21,7 +21,11 @@ public interface GraphCompiler {
    * @throws IOException if a file is missing or the package is something the compiler cannot
    *     express
    */
-  void build(ModelManifest manifest, Architecture.PackageFiles files, OnnxGraphBuilder graph)
+  void build(
+      ModelManifest manifest,
+      Architecture.PackageFiles files,
+      CompileOptions options,
+      OnnxGraphBuilder graph)
       throws IOException;
 
   /** The compiler for an architecture, or null when none is registered. */

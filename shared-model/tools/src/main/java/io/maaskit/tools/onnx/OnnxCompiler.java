@@ -22,7 +22,8 @@ import java.util.Map;
  * every other file).
  *
  * <pre>{@code
- * OnnxCompiler.Result r = OnnxCompiler.compile(Path.of("models/minilm/1"), progress);
+ * OnnxCompiler.Result r =
+ *     OnnxCompiler.compile(Path.of("models/minilm/1"), CompileOptions.defaults(), progress);
  * r.bytes();  // size of model.onnx
  * }</pre>
  */
@@ -50,8 +51,8 @@ public final class OnnxCompiler {
    *
    * @throws InvalidRequestException if no compiler handles the architecture
    */
-  public static Result writeGraph(Path dir, ModelManifest draft, Progress progress)
-      throws IOException {
+  public static Result writeGraph(
+      Path dir, ModelManifest draft, CompileOptions options, Progress progress) throws IOException {
     long t0 = System.nanoTime();
     GraphCompiler compiler = GraphCompiler.forArchitecture(draft.architecture());
     if (compiler == null) {
@@ -71,6 +72,7 @@ public final class OnnxCompiler {
           }
           return map(p);
         },
+        options,
         graph);
     progress.update("writing " + EncoderGraph.FILE, 1, 2);
     long bytes = graph.write(dir.resolve(EncoderGraph.FILE), producerVersion());
@@ -82,7 +84,8 @@ public final class OnnxCompiler {
    * Compiles a sealed package in place: verifies its files against the manifest, writes (or
    * replaces) the graph and re-seals the manifest.
    */
-  public static Result compile(Path dir, Progress progress) throws IOException {
+  public static Result compile(Path dir, CompileOptions options, Progress progress)
+      throws IOException {
     long t0 = System.nanoTime();
     ModelManifest manifest = ModelPackage.read(dir);
     for (PackageFile f : manifest.files()) {
@@ -90,7 +93,7 @@ public final class OnnxCompiler {
         ModelPackage.verify(f, dir.resolve(f.path()), dir.toString());
       }
     }
-    Result r = writeGraph(dir, manifest, progress);
+    Result r = writeGraph(dir, manifest, options, progress);
     ModelManifest sealed = ModelPackage.seal(dir, manifest);
     return new Result(sealed, r.bytes(), r.ops(), (System.nanoTime() - t0) / 1_000_000);
   }

@@ -1,5 +1,7 @@
 package io.maaskit.tools.quant;
 
+import io.maaskit.tools.onnx.CompileOptions;
+
 /**
  * What to produce and how strict the gate is.
  *
@@ -11,15 +13,21 @@ package io.maaskit.tools.quant;
  *     them all-MiniLM-L6-v2 shrinks only to 65% of its float32 size (the word table is half its
  *     weights) and gains little accuracy: min cosine on the calibration set 0.9946 instead of
  *     0.9942; the linear layers, not the tables, dominate the error
+ * @param graph how the int8 package's ONNX graph is compiled (when its architecture has a
+ *     compiler); the gate measures that graph
  */
 public record QuantizeOptions(
     String name,
     String version,
     double minCosine,
     CalibrationSet calibration,
-    boolean quantizeEmbeddings) {
+    boolean quantizeEmbeddings,
+    CompileOptions graph) {
 
   public QuantizeOptions {
+    if (graph == null) {
+      graph = CompileOptions.defaults();
+    }
     if (!(minCosine > 0 && minCosine <= 1)) {
       throw new IllegalArgumentException("min cosine must be in (0, 1], got " + minCosine);
     }
@@ -33,26 +41,32 @@ public record QuantizeOptions(
    */
   public static QuantizeOptions defaults() {
     return new QuantizeOptions(
-        null, null, AccuracyGate.DEFAULT_MIN_COSINE, CalibrationSet.calibration(), true);
+        null, null, AccuracyGate.DEFAULT_MIN_COSINE, CalibrationSet.calibration(), true, null);
   }
 
   /** A copy with another name and version. */
   public QuantizeOptions withId(String newName, String newVersion) {
-    return new QuantizeOptions(newName, newVersion, minCosine, calibration, quantizeEmbeddings);
+    return new QuantizeOptions(
+        newName, newVersion, minCosine, calibration, quantizeEmbeddings, graph);
   }
 
   /** A copy with another threshold. */
   public QuantizeOptions withMinCosine(double threshold) {
-    return new QuantizeOptions(name, version, threshold, calibration, quantizeEmbeddings);
+    return new QuantizeOptions(name, version, threshold, calibration, quantizeEmbeddings, graph);
   }
 
   /** A copy with another calibration set. */
   public QuantizeOptions withCalibration(CalibrationSet set) {
-    return new QuantizeOptions(name, version, minCosine, set, quantizeEmbeddings);
+    return new QuantizeOptions(name, version, minCosine, set, quantizeEmbeddings, graph);
+  }
+
+  /** A copy that compiles the int8 graph with other options. */
+  public QuantizeOptions withGraph(CompileOptions options) {
+    return new QuantizeOptions(name, version, minCosine, calibration, quantizeEmbeddings, options);
   }
 
   /** A copy that keeps (or not) the embedding tables in float32. */
   public QuantizeOptions withQuantizeEmbeddings(boolean quantize) {
-    return new QuantizeOptions(name, version, minCosine, calibration, quantize);
+    return new QuantizeOptions(name, version, minCosine, calibration, quantize, graph);
   }
 }

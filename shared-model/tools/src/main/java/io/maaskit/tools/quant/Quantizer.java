@@ -1,10 +1,12 @@
 package io.maaskit.tools.quant;
 
 import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.EncoderGraph;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.engine.Weights;
@@ -14,6 +16,7 @@ import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.pkg.Quantization;
 import io.maaskit.model.store.Progress;
+import io.maaskit.tools.onnx.OnnxCompiler;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -37,7 +40,10 @@ import java.util.stream.Stream;
  * LayerNorms, the pooler and any classification head stay float32: they are a fraction of a percent
  * of the bytes, and the head is what a fine-tuned package's predictions are most sensitive to. Each
  * int8 tensor {@code W} is written with a float32 {@code W.scale}, which {@link Weights}
- * dequantizes at load, so an int8 package runs on the same code as a float32 one.
+ * dequantizes at load, so an int8 package runs on the same code as a float32 one on PyTorch. When
+ * the architecture has an ONNX compiler, the int8 package also gets its own graph ({@code
+ * model.onnx}: int8 kernels on those same int8 weights and scales) in place of the source's float32
+ * one, and the gate measures that graph on ONNX Runtime, the engine that serves it.
  *
  * <p>The package is written to a hidden sibling of the output directory; only when the {@link
  * AccuracyGate} passes on the calibration set is it sealed (the gate's figures in the manifest's
@@ -57,10 +63,40 @@ public final class Quantizer {
   public static final String SOURCE = "quantize";
 
   private final Engine runtime;
+  private final Engine serving;
 
-  /** A quantizer that runs the accuracy gate on {@code runtime}. */
+  /**
+   * A quantizer whose float32 reference runs on {@code runtime} and whose int8 candidate runs on
+   * the engine that serves it: ONNX Runtime (the int8 graph) when this process has that engine,
+   * else {@code runtime}.
+   */
   public Quantizer(Engine runtime) {
-    this.runtime = runtime;
+    this(runtime, servingEngine(runtime));
+  }
+
+  /**
+   * A quantizer whose float32 reference runs on {@code reference} and whose int8 candidate runs on
+   * {@code serving}, from the package's compiled graph when that engine runs graphs.
+   */
+  public Quantizer(Engine reference, Engine serving) {
+    this.runtime = reference;
+    this.serving = serving;
+  }
+
+  private static Engine servingEngine(Engine runtime) {
+    if (runtime.runsGraphs()) {
+      return runtime;
+    }
+    try {
+      return Engine.start(new EngineOptions("onnxruntime", "cpu", runtime.threads(), true));
+    } catch (IllegalArgumentException | IllegalStateException absent) {
+      return runtime;
+    }
+  }
+
+  /** The engine the accuracy gate runs the int8 candidate on. */
+  public Engine servingEngine() {
+    return serving;
   }
 
   /**
@@ -124,6 +160,11 @@ public final class Quantizer {
         ModelPackage.verify(f, in, origin);
         Path out = work.resolve(f.path());
         Files.createDirectories(out.getParent());
+        if (f.path().equals(EncoderGraph.FILE)) {
+          // the float32 graph; the int8 one is compiled from the int8 weights below
+          progress.update("file " + f.path() + " skipped", ++step, src.files().size());
+          continue;
+        }
         if (f.path().endsWith(".safetensors")) {
           quantizeFile(in, out, layout, options.quantizeEmbeddings(), progress);
         } else {
@@ -150,14 +191,26 @@ public final class Quantizer {
               List.of(),
               src.metrics(),
               source);
+      if (OnnxCompiler.supports(draft)) {
+        OnnxCompiler.writeGraph(work, draft, options.graph(), progress);
+      }
       ModelManifest unverified = ModelPackage.seal(work, draft);
 
       AccuracyGate gate = new AccuracyGate(options.minCosine());
       AccuracyGate.Result measured;
       progress.update(
-          "accuracy gate: loading float32 " + src.id() + " and int8 " + unverified.id(), -1, -1);
-      try (LoadedModel reference = load(sourceDir, src);
-          LoadedModel candidate = load(work, unverified)) {
+          "accuracy gate: loading float32 "
+              + src.id()
+              + " on "
+              + runtime.name()
+              + " and int8 "
+              + unverified.id()
+              + " on "
+              + serving.name(),
+          -1,
+          -1);
+      try (LoadedModel reference = load(sourceDir, src, runtime);
+          LoadedModel candidate = load(work, unverified, serving)) {
         measured =
             gate.measure(
                 encoder(reference), encoder(candidate), options.calibration().texts(), progress);
@@ -259,7 +312,8 @@ public final class Quantizer {
   }
 
   /** Loads a package directory, verifying every file against its manifest first. */
-  private LoadedModel load(Path dir, ModelManifest manifest) throws IOException {
+  private static LoadedModel load(Path dir, ModelManifest manifest, Engine engine)
+      throws IOException {
     Map<String, ByteBuffer> read = new HashMap<>();
     String origin = dir.toString();
     return Architecture.forName(manifest.architecture())
@@ -279,7 +333,7 @@ public final class Quantizer {
               }
               return b.duplicate();
             },
-            runtime);
+            engine);
   }
 
   private static TextEncoder encoder(LoadedModel m) {

@@ -71,7 +71,12 @@ class CliTest {
                 "--min-cosine",
                 "--calibration",
                 "--fp32-embeddings",
+                "--int8-kernel",
                 "--overwrite")),
+        Arguments.of(
+            (Supplier<Object>) CompileOnnxCli::new,
+            "scripts/compile-onnx",
+            List.of("PACKAGE", "--store", "--int8-kernel")),
         Arguments.of(
             (Supplier<Object>) PublishModelCli::new,
             "scripts/publish-model",
@@ -189,6 +194,14 @@ class CliTest {
     assertEquals(2, cosine.code());
     assertTrue(
         cosine.err().contains("error: --min-cosine must be in (0, 1], got 1.5"), cosine.err());
+  }
+
+  @Test
+  void compileOnnxUsageMistakesExit2() {
+    assertEquals(2, run(new CompileOnnxCli()).code());
+    Run kernel = run(new CompileOnnxCli(), "m", "--int8-kernel", "fast");
+    assertEquals(2, kernel.code());
+    assertTrue(kernel.err().contains("blockwise or dynamic"), kernel.err());
   }
 
   @Test

@@ -14,11 +14,13 @@ import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.engine.Weights;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.tools.onnx.CompileOptions;
 import io.maaskit.tools.onnx.GraphCompiler;
 import io.maaskit.tools.onnx.OnnxGraphBuilder;
 import io.maaskit.tools.onnx.OnnxGraphBuilder.Attr;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -34,8 +36,10 @@ import java.util.Map;
  *       projection, residual LayerNormalization, erf GELU feed-forward, residual
  *       LayerNormalization;
  *   <li>every linear layer is {@code MatMul} + {@code Add} on fp32 weights stored {@code [in,
- *       out]}, or {@code com.microsoft.DynamicQuantizeMatMul} (bias inside) on the package's
- *       symmetric per-output-channel int8 weights and scales;
+ *       out]}; on the int8 package's symmetric per-output-channel int8 weights and scales it is
+ *       {@code com.microsoft.MatMulNBits} (8 bits, int8 activations per block of 32 along K) by
+ *       default, or {@code com.microsoft.DynamicQuantizeMatMul} (activations quantized per tensor)
+ *       when {@link CompileOptions} say so; see {@link CompileOptions.Int8Kernel} for why;
  *   <li>outputs: {@code pooled} (mean under the mask, or [CLS]), {@code sentence_embedding} (L2
  *       normalized, norm at least 1e-12) and, for classifiers, {@code probabilities}.
  * </ul>
@@ -50,13 +54,17 @@ public final class BertGraphCompiler implements GraphCompiler {
   }
 
   @Override
-  public void build(ModelManifest manifest, Architecture.PackageFiles files, OnnxGraphBuilder g)
+  public void build(
+      ModelManifest manifest,
+      Architecture.PackageFiles files,
+      CompileOptions options,
+      OnnxGraphBuilder g)
       throws IOException {
     BertConfig config = BertConfig.parse(bytes(files.bytes("config.json")));
     Map<String, Tensor> tensors =
         Safetensors.read(files.bytes(BertArchitecture.WEIGHTS), BertArchitecture.WEIGHTS);
     String p = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-    new Emitter(g, tensors, config).emit(manifest, p);
+    new Emitter(g, tensors, config, options).emit(manifest, p);
   }
 
   private static final class Emitter {
@@ -64,9 +72,15 @@ public final class BertGraphCompiler implements GraphCompiler {
     private final Map<String, Tensor> tensors;
     private final BertConfig config;
     private final int hidden;
+    private final CompileOptions options;
 
-    Emitter(OnnxGraphBuilder g, Map<String, Tensor> tensors, BertConfig config) {
+    Emitter(
+        OnnxGraphBuilder g,
+        Map<String, Tensor> tensors,
+        BertConfig config,
+        CompileOptions options) {
       this.g = g;
+      this.options = options;
       this.tensors = tensors;
       this.config = config;
       this.hidden = config.hiddenSize();
@@ -220,21 +234,61 @@ public final class BertGraphCompiler implements GraphCompiler {
 
     private String linear(String x, Linear l) {
       String bias = g.floats(l.name() + ".bias", l.bias(), l.out());
-      if (l.isQuantized()) {
-        String w = g.initializer(l.name() + ".weight_quantized", l.dtype(), l.dims(), l.weightT());
-        String s = g.floats(l.name() + ".weight_scale", l.scales(), l.out());
-        String zp =
-            l.zeroPoints() == null
-                ? ""
-                : g.initializer(
-                    l.name() + ".weight_zero_point",
-                    l.dtype(),
-                    new long[] {l.out()},
-                    ByteBuffer.wrap(l.zeroPoints()));
-        return g.msOp("DynamicQuantizeMatMul", List.of(x, w, s, zp, bias));
+      if (!l.isQuantized()) {
+        String w = g.initializer(l.name() + ".weight_t", FLOAT, l.dims(), l.weightT());
+        return g.op("Add", List.of(g.op("MatMul", List.of(x, w)), bias));
       }
-      String w = g.initializer(l.name() + ".weight_t", FLOAT, l.dims(), l.weightT());
-      return g.op("Add", List.of(g.op("MatMul", List.of(x, w)), bias));
+      if (options.int8Kernel() == CompileOptions.Int8Kernel.BLOCKWISE
+          && l.dtype() == INT8
+          && l.zeroPoints() == null) {
+        return blockwise(x, l, bias, options.blockSize());
+      }
+      String w = g.initializer(l.name() + ".weight_quantized", l.dtype(), l.dims(), l.weightT());
+      String s = g.floats(l.name() + ".weight_scale", l.scales(), l.out());
+      String zp =
+          l.zeroPoints() == null
+              ? ""
+              : g.initializer(
+                  l.name() + ".weight_zero_point",
+                  l.dtype(),
+                  new long[] {l.out()},
+                  ByteBuffer.wrap(l.zeroPoints()));
+      return g.msOp("DynamicQuantizeMatMul", List.of(x, w, s, zp, bias));
+    }
+
+    /**
+     * {@code com.microsoft.MatMulNBits} with 8 bits: the package's int8 rows shifted to uint8 under
+     * the operator's default zero point 128 (so the values are exactly the package's), each row's
+     * scale repeated for its blocks, bias inside. With {@code accuracy_level} 4 ONNX Runtime
+     * quantizes the activations to int8 per block of {@code blockSize} along K and runs int8 dot
+     * products.
+     */
+    private String blockwise(String x, Linear l, String bias, int blockSize) {
+      int kBlocks = (l.in() + blockSize - 1) / blockSize;
+      byte[] b = new byte[l.out() * kBlocks * blockSize];
+      Arrays.fill(b, (byte) 128); // padding past K dequantizes to zero
+      float[] scales = new float[l.out() * kBlocks];
+      for (int n = 0; n < l.out(); n++) {
+        for (int k = 0; k < l.in(); k++) {
+          b[n * kBlocks * blockSize + k] = (byte) (l.q()[n * l.in() + k] + 128);
+        }
+        Arrays.fill(scales, n * kBlocks, (n + 1) * kBlocks, l.scales()[n]);
+      }
+      String w =
+          g.initializer(
+              l.name() + ".weight_u8",
+              UINT8,
+              new long[] {l.out(), kBlocks, blockSize},
+              ByteBuffer.wrap(b));
+      String s = g.floats(l.name() + ".weight_scales", scales, (long) l.out() * kBlocks);
+      return g.msOp(
+          "MatMulNBits",
+          List.of(x, w, s, "", "", bias),
+          Attr.i("K", l.in()),
+          Attr.i("N", l.out()),
+          Attr.i("bits", 8),
+          Attr.i("block_size", blockSize),
+          Attr.i("accuracy_level", 4));
     }
 
     /** A float32 tensor as an initializer, dequantizing an int8 one (LayerNorm stays fp32). */
