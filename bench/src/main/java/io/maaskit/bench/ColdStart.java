@@ -75,7 +75,13 @@ public final class ColdStart {
   private final List<String> engines;
   private final List<String> serverJavaOpts;
   private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      // HTTP/1.1: the server answers loopback requests only for Host localhost/127.0.0.1, and an
+      // h2c
+      // upgrade would carry the authority in a pseudo-header it does not read as Host.
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2))
+          .build();
   private long quietWait = 10_000;
   private final java.util.Set<String> failed = new java.util.HashSet<>();
   private ArrayNode failures;

@@ -6,6 +6,7 @@ import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.Progress;
+import io.maaskit.tools.onnx.CompileOptions;
 import io.maaskit.tools.onnx.OnnxCompiler;
 import java.nio.file.Path;
 
@@ -36,7 +37,7 @@ public final class EnsureGraph {
         System.err.printf("[bench] %s lists %s%n", id, EncoderGraph.FILE);
         continue;
       }
-      OnnxCompiler.Result r = OnnxCompiler.compile(dir, Progress.NONE);
+      OnnxCompiler.Result r = OnnxCompiler.compile(dir, CompileOptions.defaults(), Progress.NONE);
       System.err.printf(
           "[bench] %s had no %s: compiled one (%d bytes, %d ms)%n",
           id, EncoderGraph.FILE, r.bytes(), r.millis());
