@@ -106,13 +106,24 @@ public final class EngineChoice {
               + carried(carried)
               + ")");
     }
-    // Only PyTorch computes on a GPU here; without it there is nothing to detect.
+    EngineChoice choice = new EngineChoice(options, carried, false);
+    // Only PyTorch computes on a GPU here; without it there is nothing to detect. With
+    // device=auto, a CUDA driver is not enough (the carried libtorch may be the CPU build): PyTorch
+    // is started, which a GPU machine will use anyway, and asked where it runs.
     boolean gpu =
         !wanted.equals(ONNXRUNTIME)
             && torch
             && (options.device().equals("gpu")
-                || (options.device().equals("auto") && ai.djl.util.cuda.CudaUtils.hasCuda()));
-    return new EngineChoice(options, carried, gpu);
+                || (options.device().equals("auto")
+                    && ai.djl.util.cuda.CudaUtils.hasCuda()
+                    && choice.engine(PYTORCH).device().isGpu()));
+    return gpu ? choice.onGpu() : choice;
+  }
+
+  private EngineChoice onGpu() {
+    EngineChoice c = new EngineChoice(options, providers, true);
+    c.started.putAll(started);
+    return c;
   }
 
   /** Every package on one engine, already started (tools, tests, training jobs). */

@@ -19,8 +19,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Fetch → verify → build for one package. Every file is checked against the manifest's size and
- * SHA-256 before the architecture sees a byte of it.
+ * Fetch → verify → build for one package, on the engine its {@link EngineChoice} picks. Every file
+ * is checked against the manifest's size and SHA-256 before the architecture sees a byte of it.
+ * Files are fetched when the architecture first asks for them, so a load pulls only what the model
+ * needs on this engine: a package served from its compiled graph never downloads its safetensors,
+ * one served on PyTorch never downloads the graph.
  */
 public final class PackageLoader {
   private final ModelStore store;

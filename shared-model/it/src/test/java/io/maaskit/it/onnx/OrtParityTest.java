@@ -1,5 +1,6 @@
 package io.maaskit.it.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,11 +14,13 @@ import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.testing.TestTexts;
 import io.maaskit.tools.importer.OnnxGraph;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The compiled fp32 graph on ONNX Runtime against the eager PyTorch path, input by input, for the
@@ -37,6 +40,27 @@ class OrtParityTest {
   @Test
   void e5Small() throws Exception {
     check(TestModels.e5Small());
+  }
+
+  /** On the ONNX Runtime engine, a package without a graph still serves, on PyTorch. */
+  @Test
+  void aPackageWithoutAGraphServesOnPyTorch(@TempDir Path tmp) throws Exception {
+    Path src = TestModels.miniLm();
+    Path dir = Files.createDirectories(tmp.resolve("store/no-graph/1"));
+    for (String f : List.of("config.json", "tokenizer.json", "model.safetensors")) {
+      Files.copy(src.resolve(f), dir.resolve(f));
+    }
+    ModelPackage.seal(dir, ModelPackage.read(src).withId("no-graph", "1"));
+    List<String> texts = OrtFixtures.inputs().subList(0, 5);
+    try (LoadedModel eager = OrtFixtures.load(src, OrtFixtures.pytorch());
+        LoadedModel fallback = OrtFixtures.load(dir, OrtFixtures.onnxRuntime())) {
+      assertTrue(fallback instanceof Explainable, "the eager model, gradients included");
+      float[][] a = EmbeddingService.embed((TextEncoder) eager, texts, true).vectors();
+      float[][] b = EmbeddingService.embed((TextEncoder) fallback, texts, true).vectors();
+      for (int i = 0; i < texts.size(); i++) {
+        assertArrayEquals(a[i], b[i], 1e-6f, "input " + i);
+      }
+    }
   }
 
   static void check(Path dir) throws Exception {

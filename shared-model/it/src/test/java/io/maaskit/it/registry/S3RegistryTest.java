@@ -144,6 +144,47 @@ class S3RegistryTest {
         store, new PackageLoader(store, new PackageCache(cacheDir, 0), mode, runtime), options);
   }
 
+  /** Bytes of the files the PyTorch path reads: all but the compiled graph. */
+  static long eagerBytes(ModelManifest m) {
+    PackageFile graph = m.file(EncoderGraph.FILE);
+    return m.totalBytes() - (graph == null ? 0 : graph.size());
+  }
+
+  /**
+   * On ONNX Runtime the package loads from its graph: the safetensors are never downloaded, and the
+   * vectors match the PyTorch ones from the local store.
+   */
+  @Test
+  void onnxRuntimeDownloadsOnlyTheGraphConfigAndTokenizer() throws Exception {
+    Engine ort = Engine.start(new EngineOptions("onnxruntime", "cpu", 0, true));
+    try (S3ModelStore store = store("models");
+        ModelRegistry reg =
+            new ModelRegistry(
+                store,
+                new PackageLoader(
+                    store, new PackageCache(tmp.resolve("ort-cache"), 0), LoadMode.CACHE, ort),
+                RegistryOptions.defaults())) {
+      float[][] v =
+          EmbeddingService.embed(reg.get(V1, Capability.ENCODER, TextEncoder.class), texts, true)
+              .vectors();
+      for (int i = 0; i < v.length; i++) {
+        assertTrue(TestTexts.cosine(localVectors[i], v[i]) >= 0.9999, "input " + i);
+      }
+      assertEquals(0, server.blobs().gets(key("models", V1, "model.safetensors")));
+      assertEquals(
+          parts(v1.file(EncoderGraph.FILE)),
+          server.blobs().gets(key("models", V1, EncoderGraph.FILE)));
+      LoadStats s = stats(reg, V1);
+      assertEquals(
+          v1.file(EncoderGraph.FILE).size()
+              + v1.file("config.json").size()
+              + v1.file("tokenizer.json").size(),
+          s.bytesDownloaded(),
+          s.logLine());
+      System.out.println("onnxruntime: " + s.logLine());
+    }
+  }
+
   static int parts(PackageFile f) {
     long part = settings.partSizeBytes();
     return f.size() <= part ? 1 : (int) ((f.size() + part - 1) / part);
@@ -205,14 +246,15 @@ class S3RegistryTest {
       long millis = (System.nanoTime() - t0) / 1_000_000;
       pool.shutdown();
 
-      // Server side: one manifest GET, and per file the engine reads exactly its parts (11 ranged
-      // GETs for the 90 MB weights); PyTorch never reads the compiled graph, so it is not fetched.
+      // Server side: one manifest GET, and per file exactly its parts (11 ranged GETs for the 90 MB
+      // weights).
       assertEquals(1, server.blobs().gets(key("models", V1, ModelManifest.FILE)));
       int expected = 1;
       for (PackageFile f : v1.files()) {
-        int wanted = f.path().equals(EncoderGraph.FILE) ? 0 : parts(f);
-        assertEquals(wanted, server.blobs().gets(key("models", V1, f.path())), f.path());
-        expected += wanted;
+        // files are fetched when the model reads them: PyTorch never reads the compiled graph
+        int want = f.path().equals(EncoderGraph.FILE) ? 0 : parts(f);
+        assertEquals(want, server.blobs().gets(key("models", V1, f.path())), f.path());
+        expected += want;
       }
       assertEquals(11, parts(v1.file("model.safetensors")));
       assertEquals(expected, server.blobs().totalGets(), server.blobs().ranges().toString());
@@ -220,7 +262,7 @@ class S3RegistryTest {
       assertEquals(
           eagerBytes(v1) + manifestBytes,
           server.blobs().bytesServed(),
-          "every byte the engine reads served once");
+          "every byte it reads served once");
 
       assertIdentical(localVectors, EmbeddingService.embed(first, texts, true).vectors());
       LoadStats s = stats(reg, V1);
@@ -230,15 +272,6 @@ class S3RegistryTest {
           "50 concurrent cold requests: %d GETs in total, all served after %d ms; %s%n",
           server.blobs().totalGets(), millis, s.logLine());
     }
-  }
-
-  /**
-   * What the PyTorch engine of these tests reads: every file but the compiled graph (the importer
-   * writes one into each package; ONNX Runtime would read it instead of the safetensors).
-   */
-  static long eagerBytes(ModelManifest m) {
-    PackageFile graph = m.file(EncoderGraph.FILE);
-    return m.totalBytes() - (graph == null ? 0 : graph.size());
   }
 
   @Test

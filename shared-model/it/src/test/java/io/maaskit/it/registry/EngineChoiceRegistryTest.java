@@ -1,0 +1,153 @@
+package io.maaskit.it.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.maaskit.it.TestModels;
+import io.maaskit.model.arch.EncoderGraph;
+import io.maaskit.model.arch.Explainable;
+import io.maaskit.model.arch.LoadedModel;
+import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.EngineOptions;
+import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.pkg.Capability;
+import io.maaskit.model.pkg.ModelId;
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.pkg.ModelPackage;
+import io.maaskit.model.registry.EngineChoice;
+import io.maaskit.model.registry.LoadMode;
+import io.maaskit.model.registry.ModelRegistry;
+import io.maaskit.model.registry.PackageLoader;
+import io.maaskit.model.registry.RegistryOptions;
+import io.maaskit.model.store.LocalModelStore;
+import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.task.EmbeddingService;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The registry on real engines and a real package: which engine each {@code MAAS_ENGINE} setting
+ * serves it on (with and without its compiled graph), the PyTorch copy explanations load beside an
+ * ONNX Runtime one, and that both give the same embeddings.
+ */
+class EngineChoiceRegistryTest {
+  static final ModelId WITH_GRAPH = ModelId.parse("all-minilm-l6-v2@1");
+  static final ModelId NO_GRAPH = ModelId.parse("minilm-no-graph@1");
+  static final List<String> TEXTS = List.of("A cat sits on the mat.", "Tax filings are due.");
+  static final RegistryOptions FAST =
+      new RegistryOptions(Duration.ofSeconds(60), Duration.ofMillis(50), Duration.ofMillis(100), 0);
+
+  @TempDir static Path tmp;
+  static Path root;
+
+  @BeforeAll
+  static void store() throws Exception {
+    root = tmp.resolve("models");
+    Path src = TestModels.miniLm();
+    Path with = root.resolve("all-minilm-l6-v2").resolve("1");
+    Path without = root.resolve("minilm-no-graph").resolve("1");
+    Files.createDirectories(with);
+    Files.createDirectories(without);
+    try (Stream<Path> files = Files.list(src)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, with.resolve(f.getFileName()));
+        String name = f.getFileName().toString();
+        if (!name.equals(EncoderGraph.FILE) && !name.equals(ModelManifest.FILE)) {
+          Files.copy(f, without.resolve(name));
+        }
+      }
+    }
+    assertTrue(ModelPackage.read(with).file(EncoderGraph.FILE) != null, "the importer compiles");
+    ModelPackage.seal(without, ModelPackage.read(with).withId("minilm-no-graph", "1"));
+  }
+
+  static ModelRegistry registry(String engine) {
+    LocalModelStore store = new LocalModelStore(root);
+    EngineChoice engines = EngineChoice.start(new EngineOptions(engine, "cpu", 0, true));
+    return new ModelRegistry(
+        store,
+        new PackageLoader(
+            store, new PackageCache(tmp.resolve("cache"), 0), LoadMode.CACHE, engines),
+        FAST);
+  }
+
+  static String engineOf(ModelRegistry r, ModelId id) {
+    return r.get(id).engine().name();
+  }
+
+  @Test
+  void autoServesTheGraphOnOnnxRuntimeAndTheRestOnPyTorch() {
+    try (ModelRegistry r = registry("auto")) {
+      assertEquals("onnxruntime", engineOf(r, WITH_GRAPH));
+      assertEquals("pytorch", engineOf(r, NO_GRAPH));
+      List<ModelRegistry.Status> status = r.status();
+      assertEquals("onnxruntime (cpu())", status.get(0).engine(), status.toString());
+      assertEquals("pytorch (cpu())", status.get(1).engine(), status.toString());
+    }
+  }
+
+  @Test
+  void explanationsGetAPyTorchCopyThatEmbedsLikeTheOnnxRuntimeOne() {
+    try (ModelRegistry r = registry("auto")) {
+      TextEncoder served = r.get(WITH_GRAPH, Capability.ENCODER, TextEncoder.class);
+      TextEncoder eager = r.getDifferentiable(WITH_GRAPH, Capability.ENCODER, TextEncoder.class);
+      assertNotSame(served, eager);
+      assertEquals("pytorch", ((LoadedModel) eager).engine().name());
+      assertTrue(eager instanceof Explainable, "the PyTorch model computes gradients");
+      assertEquals(
+          eager,
+          r.getDifferentiable(WITH_GRAPH, Capability.ENCODER, TextEncoder.class),
+          "loaded once");
+      float[][] a = EmbeddingService.embed(served, TEXTS, true).vectors();
+      float[][] b = EmbeddingService.embed(eager, TEXTS, true).vectors();
+      for (int i = 0; i < a.length; i++) {
+        double dot = 0;
+        for (int j = 0; j < a[i].length; j++) {
+          dot += a[i][j] * b[i][j];
+        }
+        assertTrue(dot > 0.9999, "cosine " + dot);
+      }
+      assertEquals(2, r.status().size(), "/info lists both copies: " + r.status());
+    }
+  }
+
+  @Test
+  void aPackageServedOnPyTorchIsExplainedWithoutASecondCopy() {
+    try (ModelRegistry r = registry("auto")) {
+      TextEncoder served = r.get(NO_GRAPH, Capability.ENCODER, TextEncoder.class);
+      assertEquals(served, r.getDifferentiable(NO_GRAPH, Capability.ENCODER, TextEncoder.class));
+      assertEquals(1, r.status().size(), r.status().toString());
+    }
+  }
+
+  @Test
+  void forcedOnnxRuntimeRefusesAPackageWithoutAGraphSayingHowToCompileOne() {
+    try (ModelRegistry r = registry("onnxruntime")) {
+      assertEquals("onnxruntime", engineOf(r, WITH_GRAPH));
+      ModelUnavailableException e =
+          assertThrows(ModelUnavailableException.class, () -> r.get(NO_GRAPH));
+      assertTrue(e.getMessage().contains("has no ONNX graph (model.onnx)"), e.getMessage());
+      assertTrue(e.getMessage().contains("scripts/compile-onnx"), e.getMessage());
+    }
+  }
+
+  @Test
+  void forcedPyTorchServesTheGraphPackageEagerly() throws Exception {
+    ModelManifest m = ModelPackage.read(root.resolve("all-minilm-l6-v2").resolve("1"));
+    try (ModelRegistry r = registry("pytorch")) {
+      assertEquals("pytorch", engineOf(r, WITH_GRAPH));
+      assertEquals(
+          m.totalBytes() - m.file(EncoderGraph.FILE).size(),
+          r.status().get(0).stats().bytesLocal(),
+          "PyTorch never reads the compiled graph");
+    }
+  }
+}
