@@ -49,16 +49,17 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * Whole-process cold start: S3Proxy in this process holds the packages (published with the kit's
  * own S3 store code); each trial starts {@code java -jar quarkus-run.jar} with {@code
  * MAAS_MODEL_STORE=s3://…}, dummy credentials, a fresh package cache and either a fresh {@code
- * DJL_CACHE_DIR} (PyTorch and tokenizer natives must be unpacked) or an already-populated one, and
- * measures process start → first 200 from {@code POST /v1/embeddings}. Bytes downloaded come from
- * the server's {@code GET /info} and are cross-checked against the bytes S3Proxy served. Once per
+ * DJL_CACHE_DIR} (engine and tokenizer natives must be unpacked) or an already-populated one, on
+ * each engine given with {@code --engine} ({@code MAAS_ENGINE}: onnxruntime, pytorch), and measures
+ * process start → first 200 from {@code POST /v1/embeddings}. Bytes downloaded come from the
+ * server's {@code GET /info} and are cross-checked against the bytes S3Proxy served. Once per
  * model, a load of two 256-input requests follows and the serving process' peak RSS ({@code VmHWM})
  * is read from {@code /proc}.
  *
  * <pre>
  * ColdStart --app functions/http/target/quarkus-app/quarkus-run.jar --store bench/work/store \
  *     --model fp32=all-minilm-l6-v2 --model int8=all-minilm-l6-v2-int8 --work bench/work/coldstart \
- *     --trials 3 --out bench/work/coldstart.json
+ *     --engine onnxruntime --engine pytorch --trials 3 --out bench/work/coldstart.json
  * </pre>
  */
 public final class ColdStart {
@@ -71,17 +72,28 @@ public final class ColdStart {
   private final Path app;
   private final Path work;
   private final int threads;
+  private final List<String> engines;
   private final List<String> serverJavaOpts;
   private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      // HTTP/1.1: the server answers loopback requests only for Host localhost/127.0.0.1, and an
+      // h2c
+      // upgrade would carry the authority in a pseudo-header it does not read as Host.
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2))
+          .build();
   private long quietWait = 10_000;
+  private final java.util.Set<String> failed = new java.util.HashSet<>();
+  private ArrayNode failures;
   private Counting blobs;
   private URI endpoint;
 
-  private ColdStart(Path app, Path work, int threads, List<String> serverJavaOpts) {
+  private ColdStart(
+      Path app, Path work, int threads, List<String> engines, List<String> serverJavaOpts) {
     this.app = app;
     this.work = work;
     this.threads = threads;
+    this.engines = engines;
     this.serverJavaOpts = serverJavaOpts;
   }
 
@@ -95,6 +107,7 @@ public final class ColdStart {
     int coldTrials = 1;
     int threads = Subject.threads();
     List<String> javaOpts = new ArrayList<>();
+    List<String> engines = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -105,6 +118,7 @@ public final class ColdStart {
         case "--trials" -> trials = Integer.parseInt(v);
         case "--cold-trials" -> coldTrials = Integer.parseInt(v);
         case "--threads" -> threads = Integer.parseInt(v);
+        case "--engine" -> engines.add(v);
         case "--server-java-opts" ->
             javaOpts.addAll(
                 List.of(v.trim().split("\\s+")).stream().filter(x -> !x.isEmpty()).toList());
@@ -120,8 +134,11 @@ public final class ColdStart {
       throw new IllegalArgumentException(
           "need --app, --store, --work, --out and at least one --model dtype=name");
     }
+    if (engines.isEmpty()) {
+      engines.add("auto");
+    }
     ObjectNode result =
-        new ColdStart(app, work, threads, javaOpts).run(store, models, trials, coldTrials);
+        new ColdStart(app, work, threads, engines, javaOpts).run(store, models, trials, coldTrials);
     Files.createDirectories(out.toAbsolutePath().getParent());
     JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);
   }
@@ -174,44 +191,70 @@ public final class ColdStart {
 
       Path warmNatives = work.resolve("djl-warm");
       boolean warmPrimed = false;
+      failures = result.putArray("failures");
       // Cold natives first: the first one also populates the shared DJL cache for the warm trials.
       for (int c = 0; c < coldTrials; c++) {
-        for (String dtype : models.keySet()) {
-          Path djl = warmPrimed ? work.resolve("djl-cold-" + dtype + "-" + c) : warmNatives;
-          runs.add(trial(dtype, models.get(dtype), "cold", c, djl, false));
-          // (not retried: its DJL cache is no longer fresh)
-          if (djl.equals(warmNatives)) {
-            warmPrimed = true;
-          } else {
-            deleteRecursively(djl);
+        for (String engine : engines) {
+          for (String dtype : models.keySet()) {
+            if (failed.contains(engine)) {
+              continue;
+            }
+            Path djl =
+                warmPrimed
+                    ? work.resolve("djl-cold-" + engine + "-" + dtype + "-" + c)
+                    : warmNatives;
+            ObjectNode r = attempt(engine, dtype, models.get(dtype), "cold", c, djl, false);
+            if (r != null) {
+              runs.add(r);
+            }
+            // (not retried: its DJL cache is no longer fresh)
+            if (djl.equals(warmNatives)) {
+              warmPrimed = r != null;
+            } else {
+              deleteRecursively(djl);
+            }
           }
         }
       }
-      if (!warmPrimed) {
-        trial(
-            models.keySet().iterator().next(),
-            models.values().iterator().next(),
-            "prime",
-            0,
-            warmNatives,
-            false);
+      // Every engine's natives must be in the shared cache before the warm trials.
+      for (String engine : engines) {
+        if (!failed.contains(engine) && (!warmPrimed || !engine.equals(engines.get(0)))) {
+          attempt(
+              engine,
+              models.keySet().iterator().next(),
+              models.values().iterator().next(),
+              "prime",
+              0,
+              warmNatives,
+              false);
+        }
       }
       // Warm natives, dtypes interleaved so drift does not favour one; the first of each also
       // measures RSS.
       for (int t = 0; t < trials; t++) {
-        for (String dtype : models.keySet()) {
-          ObjectNode r = trial(dtype, models.get(dtype), "warm", t, warmNatives, t == 0);
-          if (r.path("foreign_cores").asDouble() > Contention.QUIET_CORES) {
-            // Another process used the CPU meanwhile: measure once more and keep the quieter
-            // attempt.
-            ObjectNode again = trial(dtype, models.get(dtype), "warm", t, warmNatives, t == 0);
-            again.put("retried", true);
-            r =
-                again.path("foreign_cores").asDouble() < r.path("foreign_cores").asDouble()
-                    ? again
-                    : r;
+        for (String engine : engines) {
+          for (String dtype : models.keySet()) {
+            if (failed.contains(engine)) {
+              continue;
+            }
+            ObjectNode r =
+                attempt(engine, dtype, models.get(dtype), "warm", t, warmNatives, t == 0);
+            if (r == null) {
+              continue;
+            }
+            if (r.path("foreign_cores").asDouble() > Contention.QUIET_CORES) {
+              // Another process used the CPU meanwhile: measure once more and keep the quieter
+              // attempt.
+              ObjectNode again =
+                  trial(engine, dtype, models.get(dtype), "warm", t, warmNatives, t == 0);
+              again.put("retried", true);
+              r =
+                  again.path("foreign_cores").asDouble() < r.path("foreign_cores").asDouble()
+                      ? again
+                      : r;
+            }
+            runs.add(r);
           }
-          runs.add(r);
         }
       }
     } finally {
@@ -220,14 +263,50 @@ public final class ColdStart {
     return result;
   }
 
+  /**
+   * A trial that may fail without ending the run (an engine this server cannot start, say): the
+   * failure is recorded, the engine's remaining trials are skipped, and null is returned.
+   */
+  private ObjectNode attempt(
+      String engine,
+      String dtype,
+      String model,
+      String natives,
+      int index,
+      Path djlCache,
+      boolean load) {
+    try {
+      return trial(engine, dtype, model, natives, index, djlCache, load);
+    } catch (Exception e) {
+      failed.add(engine);
+      failures
+          .addObject()
+          .put("engine", engine)
+          .put("dtype", dtype)
+          .put("natives", natives)
+          .put("error", String.valueOf(e.getMessage()));
+      System.err.printf(
+          "[coldstart] %s %s natives=%s failed, skipping the engine's other trials: %s%n",
+          engine, dtype, natives, e.getMessage());
+      return null;
+    }
+  }
+
   private ObjectNode trial(
-      String dtype, String model, String natives, int index, Path djlCache, boolean load)
+      String engine,
+      String dtype,
+      String model,
+      String natives,
+      int index,
+      Path djlCache,
+      boolean load)
       throws Exception {
     int port = freePort();
-    Path cache = work.resolve("cache-" + dtype + "-" + natives + "-" + index);
+    String label = engine + "-" + dtype + "-" + natives + "-" + index;
+    Path cache = work.resolve("cache-" + label);
     deleteRecursively(cache);
     Files.createDirectories(djlCache);
-    Path log = work.resolve("logs").resolve(dtype + "-" + natives + "-" + index + ".log");
+    Path log = work.resolve("logs").resolve(label + ".log");
     List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Dai.djl.offline=true"));
     cmd.addAll(serverJavaOpts);
     cmd.addAll(List.of("-jar", app.toAbsolutePath().toString()));
@@ -247,6 +326,7 @@ public final class ColdStart {
     env.put("MAAS_DEFAULT_MODEL", model);
     env.put("MAAS_CACHE_DIR", cache.toAbsolutePath().toString());
     env.put("MAAS_THREADS", Integer.toString(threads));
+    env.put("MAAS_ENGINE", engine);
     env.put("AWS_ENDPOINT_URL_S3", endpoint.toString());
     env.put("AWS_ACCESS_KEY_ID", ACCESS_KEY);
     env.put("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
@@ -282,6 +362,7 @@ public final class ColdStart {
               "first request got " + status + ": " + resp.body() + " (log: " + log + ")");
         }
       }
+      r.put("engine", engine);
       r.put("dtype", dtype);
       r.put("model", model);
       r.put("natives", natives);
@@ -322,8 +403,9 @@ public final class ColdStart {
               / 1000.0);
       r.put("waited_for_quiet_ms", waited);
       System.err.printf(
-          "[coldstart] %-4s natives=%-5s #%d: listening %5.0f ms, first embedding %5.0f ms, %d bytes"
+          "[coldstart] %-11s %-4s natives=%-5s #%d: listening %5.0f ms, first embedding %5.0f ms, %d bytes"
               + " downloaded%s (others used %.2f cores)%n",
+          engine,
           dtype,
           natives,
           index,

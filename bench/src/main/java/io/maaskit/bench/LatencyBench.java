@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class LatencyBench {
-  @Param({"maaskit", "langchain4j"})
+  @Param({"maaskit", "maaskit-pytorch", "langchain4j"})
   public String impl;
 
   @Param({"fp32", "int8"})

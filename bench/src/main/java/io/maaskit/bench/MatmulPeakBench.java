@@ -38,7 +38,7 @@ public class MatmulPeakBench {
 
   @Setup(Level.Trial)
   public void setUp() {
-    Engine runtime = Engine.start(new EngineOptions("cpu", Subject.threads()));
+    Engine runtime = Engine.start(new EngineOptions("pytorch", "cpu", Subject.threads(), true));
     runtime.prepareThread();
     manager = runtime.newManager();
     a = manager.randomUniform(-1f, 1f, new Shape(n, n));

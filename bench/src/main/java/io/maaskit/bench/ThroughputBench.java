@@ -21,7 +21,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class ThroughputBench {
-  @Param({"maaskit", "langchain4j"})
+  @Param({"maaskit", "maaskit-pytorch", "langchain4j"})
   public String impl;
 
   @Param({"fp32", "int8"})

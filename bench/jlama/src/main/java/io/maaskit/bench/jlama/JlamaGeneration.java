@@ -1,0 +1,186 @@
+package io.maaskit.bench.jlama;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.model.ModelSupport;
+import com.github.tjake.jlama.model.functions.Generator;
+import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.safetensors.prompt.PromptContext;
+import com.github.tjake.jlama.util.PhysicalCoreExecutor;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The generation benchmark's peer side: Jlama loads the benchmark checkpoint (a Hugging Face
+ * safetensors directory) and measures, greedy, with {@code --threads} threads (Jlama's {@code
+ * PhysicalCoreExecutor}): decode tokens/s after a short prompt and time to first token for the
+ * 256-token prompt. Writes the same JSON shape as the kit's side ({@code
+ * io.maaskit.bench.GenerationBench}).
+ *
+ * <p>Run by {@code scripts/bench} on the Temurin 25 JDK: {@code java --add-modules
+ * jdk.incubator.vector -cp ... io.maaskit.bench.jlama.JlamaGeneration --model DIR --threads 2
+ * --new-tokens 128 --reps 5 --out jlama-fp32.json}.
+ */
+public final class JlamaGeneration {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static String lastText = "";
+
+  private JlamaGeneration() {}
+
+  public static void main(String[] args) throws Exception {
+    Path model = null;
+    Path out = null;
+    int threads = 2;
+    int newTokens = 128;
+    int reps = 5;
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      String v = args[i + 1];
+      switch (args[i]) {
+        case "--model" -> model = Path.of(v);
+        case "--out" -> out = Path.of(v);
+        case "--threads" -> threads = Integer.parseInt(v);
+        case "--new-tokens" -> newTokens = Integer.parseInt(v);
+        case "--reps" -> reps = Integer.parseInt(v);
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+      }
+    }
+    if (model == null || out == null) {
+      throw new IllegalArgumentException("need --model DIR and --out FILE");
+    }
+    // Before anything touches Jlama's executor: its pool size is fixed at first use.
+    PhysicalCoreExecutor.overrideThreadCount(threads);
+
+    JsonNode prompts = JSON.readTree(model.resolve("bench-prompts.json").toFile());
+    long t0 = System.nanoTime();
+    AbstractModel m = ModelSupport.loadModel(model.toFile(), DType.F32, DType.F32);
+    double loadMs = (System.nanoTime() - t0) / 1e6;
+
+    ObjectNode r = JSON.createObjectNode();
+    r.put("side", "jlama");
+    r.put("version", version());
+    r.put("threads", PhysicalCoreExecutor.instance.get().getCoreCount());
+    r.put("java", System.getProperty("java.runtime.version"));
+    r.put("weights_dtype", m.getWeights().getModelDType().name());
+    r.put("load_ms", Math.round(loadMs));
+    for (String p : List.of("decode", "ttft")) {
+      long[] ids = m.getTokenizer().encode(prompts.path(p).path("text").asText());
+      int[] expected = JSON.convertValue(prompts.path(p).path("ids"), int[].class);
+      r.put(
+          p + "_prompt_tokenizes_as_expected",
+          Arrays.equals(Arrays.stream(ids).mapToInt(x -> (int) x).toArray(), expected));
+    }
+
+    String decodeText = prompts.path("decode").path("text").asText();
+    int decodePrompt = prompts.path("decode").path("ids").size() + 1; // + BOS
+    String ttftText = prompts.path("ttft").path("text").asText();
+    int ttftPrompt = prompts.path("ttft").path("ids").size() + 1;
+
+    // Warm-up: the JIT compiles the kernels on the first tokens.
+    decode(m, decodeText, decodePrompt, Math.min(32, newTokens));
+    ttft(m, ttftText, ttftPrompt);
+
+    ObjectNode d = r.putObject("decode");
+    d.put("prompt_tokens", decodePrompt);
+    d.put("new_tokens", newTokens);
+    ArrayNode rates = d.putArray("tokens_per_s");
+    List<Double> rs = new ArrayList<>();
+    for (int i = 0; i < reps; i++) {
+      double[] x = decode(m, decodeText, decodePrompt, newTokens);
+      rs.add(x[0]);
+      rates.add(round(x[0], 2));
+      d.put("generated_tokens", (int) x[1]);
+      System.err.printf("[generation] jlama decode #%d: %.2f tokens/s%n", i, x[0]);
+    }
+    d.put("tokens_per_s_median", round(median(rs), 2));
+    d.put("text", lastText);
+
+    ObjectNode t = r.putObject("ttft");
+    t.put("prompt_tokens", ttftPrompt);
+    ArrayNode ms = t.putArray("ms");
+    List<Double> ts = new ArrayList<>();
+    for (int i = 0; i < reps; i++) {
+      double x = ttft(m, ttftText, ttftPrompt);
+      ts.add(x);
+      ms.add(round(x, 1));
+      System.err.printf("[generation] jlama ttft #%d: %.1f ms%n", i, x);
+    }
+    t.put("ms_median", round(median(ts), 1));
+    m.close();
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), r);
+  }
+
+  /**
+   * Greedy decode of {@code newTokens} tokens after the prompt: tokens/s from the first token to
+   * the last (the prefill excluded), and how many tokens the loop produced after the first.
+   */
+  private static double[] decode(AbstractModel m, String prompt, int promptTokens, int newTokens) {
+    long[] first = {0};
+    Generator.Response res =
+        m.generate(
+            UUID.randomUUID(),
+            PromptContext.of(prompt),
+            0.0f,
+            // Jlama's budget counts the prompt: the first token comes from the prefill, then one
+            // forward step per further token.
+            promptTokens + newTokens,
+            (s, f) -> {
+              if (first[0] == 0) {
+                first[0] = System.nanoTime();
+              }
+            });
+    long end = System.nanoTime();
+    lastText = res.responseText;
+    return new double[] {res.generatedTokens / ((end - first[0]) / 1e9), res.generatedTokens};
+  }
+
+  /** Milliseconds from the call to the first generated token, prompt tokenization included. */
+  private static double ttft(AbstractModel m, String prompt, int promptTokens) {
+    long[] first = {0};
+    long t0 = System.nanoTime();
+    m.generate(
+        UUID.randomUUID(),
+        PromptContext.of(prompt),
+        0.0f,
+        promptTokens, // no decode step after the first token
+        (s, f) -> {
+          if (first[0] == 0) {
+            first[0] = System.nanoTime();
+          }
+        });
+    return (first[0] - t0) / 1e6;
+  }
+
+  private static String version() {
+    Package p = ModelSupport.class.getPackage();
+    String v = p == null ? null : p.getImplementationVersion();
+    if (v != null) {
+      return v;
+    }
+    // The jar's file name carries the version when the manifest does not.
+    String jar =
+        new File(ModelSupport.class.getProtectionDomain().getCodeSource().getLocation().getPath())
+            .getName();
+    return jar.replaceFirst("^jlama-core-", "").replaceFirst("\\.jar$", "");
+  }
+
+  private static double median(List<Double> xs) {
+    List<Double> s = new ArrayList<>(xs);
+    s.sort(Double::compare);
+    int n = s.size();
+    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+  }
+
+  private static double round(double v, int places) {
+    double f = Math.pow(10, places);
+    return Math.round(v * f) / f;
+  }
+}

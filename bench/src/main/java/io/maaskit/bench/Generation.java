@@ -1,0 +1,288 @@
+package io.maaskit.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The generation section of the report: reads what {@code scripts/bench} left in its generation
+ * folder ({@code roof.json} from {@link MemoryRoof}, {@code maaskit-<dtype>.json} from {@link
+ * GenerationBench}, {@code jlama-<dtype>.json} from the Jlama peer, {@code *.error} when a side
+ * could not run) and turns it into {@code results.json} entries and the Markdown table between
+ * {@link #START} and {@link #END}.
+ */
+final class Generation {
+  static final String START = "<!-- bench-generation:start -->";
+  static final String END = "<!-- bench-generation:end -->";
+  static final String[] DTYPES = {"fp32", "bf16"};
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Generation() {}
+
+  /**
+   * Adds the section to {@code out} and {@code detail}; returns the most CPU other processes used
+   * during any one side's run.
+   */
+  static double report(Path dir, ObjectNode out, ObjectNode detail, ObjectNode defs)
+      throws IOException {
+    double maxForeign = 0;
+    defs.put(
+        "generation_decode_ratio_*",
+        "maaskit / Jlama greedy decode tokens/s (median over repetitions, first token to last,"
+            + " prefill excluded), same checkpoint file, same weight precision, same threads,"
+            + " separate JVMs, same run: higher is better");
+    defs.put(
+        "generation_roof_fraction_*",
+        "maaskit decode tokens/s / (memory bandwidth measured in the same run, best of N, the"
+            + " given threads / bytes of weights one decode step reads)");
+    defs.put(
+        "generation_ttft_ratio_*",
+        "maaskit / Jlama time from the prompt text to the first generated token for the"
+            + " 256-token prompt (BOS + 255 text tokens), tokenization included: lower is better");
+    defs.put(
+        "generation_streams8_speedup",
+        "maaskit aggregate decode tokens/s of 8 concurrent streams / that of 1 stream");
+    ObjectNode g = detail.putObject("generation");
+    JsonNode roof = read(dir.resolve("roof.json"));
+    if (roof != null) {
+      g.set("memory_roof", roof);
+    }
+    double gbps = roof == null ? Double.NaN : roof.path("gb_per_s_best").asDouble(Double.NaN);
+    for (String dt : DTYPES) {
+      JsonNode k = read(dir.resolve("maaskit-" + dt + ".json"));
+      JsonNode j = read(dir.resolve("jlama-" + dt + ".json"));
+      String kErr = error(dir.resolve("maaskit-" + dt + ".error"));
+      String jErr = error(dir.resolve("jlama-" + dt + ".error"));
+      if (k == null && j == null && kErr == null && jErr == null) {
+        continue;
+      }
+      ObjectNode d = g.putObject(dt);
+      long bytes = RandomCheckpoint.weightBytesPerToken(dt.equals("bf16") ? 2 : 4);
+      double roofTps = gbps * 1e9 / bytes;
+      d.put("weight_bytes_per_token", bytes);
+      d.put("roof_tokens_per_s", round(roofTps, 1));
+      for (String side : new String[] {"maaskit", "jlama"}) {
+        JsonNode c = read(dir.resolve(side + "-" + dt + ".contention.json"));
+        JsonNode n = side.equals("maaskit") ? k : j;
+        if (c != null && n instanceof ObjectNode o) {
+          o.put("foreign_cores", c.path("foreign_cores").asDouble());
+          o.put("waited_for_quiet_ms", c.path("waited_for_quiet_ms").asLong());
+          maxForeign = Math.max(maxForeign, c.path("foreign_cores").asDouble());
+        }
+      }
+      if (k != null) {
+        d.set("maaskit", k);
+      } else if (kErr != null) {
+        d.put("maaskit_error", kErr);
+      }
+      if (j != null) {
+        d.set("jlama", j);
+      } else if (jErr != null) {
+        d.put("jlama_error", jErr);
+      }
+      double kd = num(k, "decode", "tokens_per_s_median");
+      double jd = num(j, "decode", "tokens_per_s_median");
+      double kt = num(k, "ttft", "ms_median");
+      double jt = num(j, "ttft", "ms_median");
+      out.put("generation_decode_ratio_" + dt, round(kd / jd, 3));
+      out.put("generation_roof_fraction_" + dt, round(kd / roofTps, 3));
+      out.put("generation_roof_fraction_jlama_" + dt, round(jd / roofTps, 3));
+      out.put("generation_ttft_ratio_" + dt, round(kt / jt, 3));
+      if (k != null && j != null) {
+        d.put(
+            "greedy_text_equal",
+            k.path("decode")
+                .path("text")
+                .asText()
+                .strip()
+                .equals(j.path("decode").path("text").asText().strip()));
+        d.put(
+            "prompts_tokenize_as_expected",
+            k.path("decode_prompt_tokenizes_as_expected").asBoolean()
+                && k.path("ttft_prompt_tokenizes_as_expected").asBoolean()
+                && j.path("decode_prompt_tokenizes_as_expected").asBoolean()
+                && j.path("ttft_prompt_tokenizes_as_expected").asBoolean());
+      }
+      double s1 = num(k, "streams", "1_tokens_per_s");
+      double s8 = num(k, "streams", "8_tokens_per_s");
+      if (!out.has("generation_streams8_speedup") && !Double.isNaN(s8)) {
+        out.put("generation_streams8_speedup", round(s8 / s1, 3));
+        out.put("generation_streams_dtype", dt);
+      }
+    }
+    return maxForeign;
+  }
+
+  static String table(JsonNode r) {
+    JsonNode g = r.path("detail").path("generation");
+    double gbps = g.path("memory_roof").path("gb_per_s_best").asDouble(Double.NaN);
+    String jlamaVersion = "0.8.4";
+    StringBuilder sb = new StringBuilder();
+    sb.append("| Figure | maaskit | Jlama | maaskit / Jlama | target |\n");
+    sb.append("|---|---:|---:|---:|---|\n");
+    String threads = "?";
+    String engine = "?";
+    for (String dt : DTYPES) {
+      JsonNode d = g.path(dt);
+      if (d.isMissingNode()) {
+        continue;
+      }
+      JsonNode k = d.path("maaskit");
+      JsonNode j = d.path("jlama");
+      jlamaVersion = j.path("version").asText(jlamaVersion);
+      threads = k.path("threads").asText(j.path("threads").asText(threads));
+      engine = k.path("engine").asText(engine);
+      double kd = k.path("decode").path("tokens_per_s_median").asDouble(Double.NaN);
+      double jd = j.path("decode").path("tokens_per_s_median").asDouble(Double.NaN);
+      double roofTps = d.path("roof_tokens_per_s").asDouble(Double.NaN);
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "| Decode tokens/s, %s weights (%d-token prompt, %d new tokens, greedy, median of %d)"
+                  + " | %s | %s | %s | ≥ 1.2 |%n",
+              dt,
+              k.path("decode")
+                  .path("prompt_tokens")
+                  .asInt(j.path("decode").path("prompt_tokens").asInt()),
+              k.path("decode")
+                  .path("new_tokens")
+                  .asInt(j.path("decode").path("new_tokens").asInt()),
+              Math.max(
+                  k.path("decode").path("tokens_per_s").size(),
+                  j.path("decode").path("tokens_per_s").size()),
+              num(kd, "%.1f"),
+              num(jd, "%.1f"),
+              bold(kd / jd)));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "| Share of the memory-bandwidth roof, %s (%.1f GB/s ÷ %.0f MB read per token = %.1f"
+                  + " tokens/s) | %s | %s | | maaskit ≥ 0.70 |%n",
+              dt,
+              gbps,
+              d.path("weight_bytes_per_token").asDouble() / 1e6,
+              roofTps,
+              num(kd / roofTps, "%.2f"),
+              num(jd / roofTps, "%.2f")));
+      double kt = k.path("ttft").path("ms_median").asDouble(Double.NaN);
+      double jt = j.path("ttft").path("ms_median").asDouble(Double.NaN);
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "| Time to first token, %d-token prompt, %s, ms (median) | %s | %s | %s | ≤ 0.8 |%n",
+              k.path("ttft")
+                  .path("prompt_tokens")
+                  .asInt(j.path("ttft").path("prompt_tokens").asInt()),
+              dt,
+              num(kt, "%.0f"),
+              num(jt, "%.0f"),
+              bold(kt / jt)));
+      JsonNode st = k.path("streams");
+      if (!st.isMissingNode()) {
+        double s1 = st.path("1_tokens_per_s").asDouble(Double.NaN);
+        double s8 = st.path("8_tokens_per_s").asDouble(Double.NaN);
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "| Aggregate decode tokens/s, 8 streams (1 stream), %s | %s (%s) = **%s×** | — | | ≥ 3× |%n",
+                dt,
+                num(s8, "%.1f"),
+                num(s1, "%.1f"),
+                num(s8 / s1, "%.2f")));
+      }
+      if (d.has("maaskit_error")) {
+        sb.append("| maaskit did not run (")
+            .append(dt)
+            .append(") | ")
+            .append(d.path("maaskit_error").asText().replace('|', '/').replace('\n', ' '))
+            .append(" | | | |\n");
+      }
+      if (d.has("jlama_error")) {
+        sb.append("| Jlama did not run (")
+            .append(dt)
+            .append(") | | ")
+            .append(d.path("jlama_error").asText().replace('|', '/').replace('\n', ' '))
+            .append(" | | |\n");
+      }
+    }
+    sb.append('\n');
+    sb.append(Report.targetLine(r, true)).append("\n\n");
+    if (r.path("settings").path("quick").asBoolean(false)) {
+      sb.append(Report.QUICK_NOTE);
+    }
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "_Random checkpoint with SmolLM2-135M's shape (LlamaForCausalLM, hidden 576, 30 layers,"
+                + " 9/3 heads, vocab 49152, tied embeddings), one safetensors file read by both sides;"
+                + " %s threads per side, separate JVMs, sequential; maaskit on %s (%s), Jlama %s"
+                + " (pure Java, Vector API, Java %s). Memory roof: %s. Streams: %s. Measured %s._%n",
+            threads,
+            engine,
+            firstText(g, "maaskit", "java"),
+            jlamaVersion,
+            firstText(g, "jlama", "java"),
+            g.path("memory_roof").path("kernel").asText("—"),
+            firstStreamsPath(g),
+            r.path("timestamp").asText()));
+    return sb.toString();
+  }
+
+  private static String firstText(JsonNode g, String side, String key) {
+    for (String dt : DTYPES) {
+      JsonNode v = g.path(dt).path(side).path(key);
+      if (!v.isMissingNode()) {
+        return v.asText();
+      }
+    }
+    return "—";
+  }
+
+  private static String firstStreamsPath(JsonNode g) {
+    for (String dt : DTYPES) {
+      JsonNode v = g.path(dt).path("maaskit").path("streams").path("path");
+      if (!v.isMissingNode()) {
+        return v.asText();
+      }
+    }
+    return "—";
+  }
+
+  private static JsonNode read(Path f) throws IOException {
+    return Files.exists(f) ? JSON.readTree(f.toFile()) : null;
+  }
+
+  private static String error(Path f) throws IOException {
+    if (!Files.exists(f)) {
+      return null;
+    }
+    String s = Files.readString(f).strip();
+    return s.length() > 300 ? s.substring(0, 300) + "…" : s;
+  }
+
+  private static double num(JsonNode n, String a, String b) {
+    return n == null ? Double.NaN : n.path(a).path(b).asDouble(Double.NaN);
+  }
+
+  private static String num(double v, String fmt) {
+    return Double.isNaN(v) || Double.isInfinite(v) ? "—" : String.format(Locale.ROOT, fmt, v);
+  }
+
+  private static String bold(double v) {
+    return Double.isNaN(v) || Double.isInfinite(v)
+        ? "—"
+        : String.format(Locale.ROOT, "**%.2f**", v);
+  }
+
+  private static double round(double v, int places) {
+    if (Double.isNaN(v) || Double.isInfinite(v)) {
+      return v;
+    }
+    double f = Math.pow(10, places);
+    return Math.round(v * f) / f;
+  }
+}

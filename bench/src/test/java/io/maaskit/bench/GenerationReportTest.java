@@ -1,0 +1,74 @@
+package io.maaskit.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The generation section of the report, from hand-written side results. */
+class GenerationReportTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void ratiosRoofAndStreamsComeFromBothSidesAndTheRoofOfTheSameRun(@TempDir Path dir)
+      throws Exception {
+    Path gen = Files.createDirectories(dir.resolve("generation"));
+    Files.writeString(gen.resolve("roof.json"), "{\"gb_per_s_best\": 26.9, \"kernel\": \"k\"}");
+    Files.writeString(
+        gen.resolve("maaskit-fp32.json"),
+        "{\"side\":\"maaskit\",\"threads\":2,\"decode\":{\"tokens_per_s_median\":40.0,"
+            + "\"text\":\" a b\",\"prompt_tokens\":16,\"new_tokens\":128},"
+            + "\"ttft\":{\"ms_median\":600.0,\"prompt_tokens\":256},"
+            + "\"streams\":{\"1_tokens_per_s\":40.0,\"8_tokens_per_s\":150.0},"
+            + "\"decode_prompt_tokenizes_as_expected\":true,\"ttft_prompt_tokenizes_as_expected\":true}");
+    Files.writeString(
+        gen.resolve("jlama-fp32.json"),
+        "{\"side\":\"jlama\",\"version\":\"0.8.4\",\"decode\":{\"tokens_per_s_median\":25.0,"
+            + "\"text\":\"a b\"},\"ttft\":{\"ms_median\":1500.0},"
+            + "\"decode_prompt_tokenizes_as_expected\":true,\"ttft_prompt_tokenizes_as_expected\":true}");
+    Files.writeString(
+        gen.resolve("jlama-fp32.contention.json"),
+        "{\"foreign_cores\": 0.05, \"waited_for_quiet_ms\": 1000}");
+    Files.writeString(gen.resolve("maaskit-bf16.error"), "unsupported dtype bf16");
+    Path results = dir.resolve("results.json");
+    Files.writeString(
+        results,
+        "{\"timestamp\":\"2026-11-29T00:41:05Z\",\"latency_p50_ratio_short\":3.77,"
+            + "\"detail\":{\"latency_ms\":{\"fp32\":{}}}}");
+
+    Report.main(
+        new String[] {
+          "--generation", gen.toString(),
+          "--store", dir.resolve("no-store").toString(),
+          "--model", "fp32=all-minilm-l6-v2",
+          "--results", results.toString(),
+          "--docs", dir.resolve("performance.md").toString(),
+          "--readme", dir.resolve("README.md").toString()
+        });
+
+    JsonNode r = JSON.readTree(results.toFile());
+    assertEquals(1.6, r.path("generation_decode_ratio_fp32").asDouble(), 1e-9);
+    assertEquals(0.4, r.path("generation_ttft_ratio_fp32").asDouble(), 1e-9);
+    assertEquals(3.75, r.path("generation_streams8_speedup").asDouble(), 1e-9);
+    // 26.9 GB/s over 538,060,032 bytes per token = 49.99 tokens/s; 40 of them is 0.8.
+    assertEquals(0.8, r.path("generation_roof_fraction_fp32").asDouble(), 0.001);
+    assertTrue(r.path("targets").path("generation_roof_fraction_fp32").path("met").asBoolean());
+    assertTrue(r.path("targets").path("generation_decode_ratio_fp32").path("met").asBoolean());
+    JsonNode g = r.path("detail").path("generation");
+    assertTrue(g.path("fp32").path("greedy_text_equal").asBoolean());
+    assertEquals(0.05, g.path("fp32").path("jlama").path("foreign_cores").asDouble(), 1e-9);
+    assertEquals("unsupported dtype bf16", g.path("bf16").path("maaskit_error").asText());
+    assertFalse(r.has("generation_decode_ratio_bf16_met"));
+    // The embedding section did not run: its figures are the previous run's, and say so.
+    assertEquals(3.77, r.path("latency_p50_ratio_short").asDouble(), 1e-9);
+    assertTrue(r.path("carried_over").toString().contains("embedding"));
+    String docs = Files.readString(dir.resolve("performance.md"));
+    assertTrue(docs.contains(Generation.START) && docs.contains("| **1.60** |"), docs);
+  }
+}
