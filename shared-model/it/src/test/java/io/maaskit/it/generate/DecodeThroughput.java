@@ -24,8 +24,14 @@ import java.util.List;
  * eight batched streams.
  *
  * <pre>
- * java -cp ... io.maaskit.it.generate.DecodeThroughput [threads=2] [device=cpu] [steps=64]
+ * OMP_WAIT_POLICY=PASSIVE java -cp ... io.maaskit.it.generate.DecodeThroughput [threads=2] [device=cpu] [steps=64]
  * </pre>
+ *
+ * <p>Set {@code OMP_WAIT_POLICY=PASSIVE} (as {@code scripts/serve} does) on a shared machine:
+ * OpenMP's spinning workers otherwise fight other processes for the cores, and on the 2-core build
+ * machine under load decode fell from ~18 to ~0.6 tokens/s. Measured there (2 threads, load average
+ * ~11 from other builds, so only indicative): 13-20 tokens/s for one stream (52-78 ms/token), 68-80
+ * tokens/s aggregate for eight batched streams (100-118 ms/step).
  */
 public final class DecodeThroughput {
   private DecodeThroughput() {}

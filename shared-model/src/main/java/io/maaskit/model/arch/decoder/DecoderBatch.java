@@ -154,14 +154,23 @@ public final class DecoderBatch {
   /**
    * {@code x W^T} for a weight held as PyTorch stores it, {@code (out, in)} row-major: computed as
    * {@code (W x^T)^T}, the orientation in which the CPU BLAS streams the weight fastest for the few
-   * rows a decode step has (measured: 2-4x faster than {@code x @ W^T} at 1-8 rows).
+   * rows a decode step has (measured on the SmolLM2-135M shape, 2 threads: 33 ms of products per
+   * token at one row as a matrix-vector product, 65 ms at eight rows, against 39 and 87 ms for
+   * {@code x @ W} with the weight stored {@code (in, out)}).
    *
    * @param x {@code (rows, in)}
    * @return {@code (rows, out)}
    */
   public NDArray linear(NDArray x, NDArray weight) {
+    long rows = x.getShape().get(0);
+    if (rows == 1) {
+      // A matrix-vector product: the BLAS gemv path, ~15% faster than a one-column gemm.
+      NDArray y = weight.matMul(x.reshape(x.getShape().get(1)));
+      y.attach(manager); // an op's result belongs to its receiver's manager: here, the weights'
+      return y.reshape(1, weight.getShape().get(0));
+    }
     NDArray y = weight.matMul(x.transpose());
-    y.attach(manager); // an op's result belongs to its receiver's manager: here, the weights'
+    y.attach(manager);
     return y.transpose();
   }
 

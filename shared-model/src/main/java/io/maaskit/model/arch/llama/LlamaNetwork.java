@@ -195,9 +195,18 @@ final class LlamaNetwork implements DecoderNetwork {
     return batch.linear(rmsNorm(batch.lastRows(x), finalNorm), head);
   }
 
+  /**
+   * {@code x / sqrt(mean(x^2) + eps) * weight}, in fp32 even when the engine computes in fp16 (as
+   * Hugging Face does): squares of large activations overflow fp16.
+   */
   private NDArray rmsNorm(NDArray x, NDArray weight) {
-    NDArray rms = x.square().mean(new int[] {-1}, true).add(config.eps()).sqrt();
-    return x.div(rms).mul(weight);
+    NDArray xf = dtype == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+    NDArray rms = xf.square().mean(new int[] {-1}, true).add(config.eps()).sqrt();
+    NDArray normed = xf.div(rms);
+    if (dtype != DataType.FLOAT32) {
+      normed = normed.toType(dtype, false);
+    }
+    return normed.mul(weight);
   }
 
   /**

@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
     name = "scripts/import-model",
     sortOptions = false,
     description = {
-      "Turns a BERT-family encoder into a model package and publishes it to a store.",
+      "Turns a BERT-family encoder, or a decoder (Llama, Mistral, Qwen2, GPT-2) from a Hugging Face",
+      "directory, into a model package and publishes it to a store.",
       ""
     })
 public final class ImportModelCli extends CliCommand {
@@ -30,7 +31,11 @@ public final class ImportModelCli extends CliCommand {
     @Option(
         names = "--hf-dir",
         paramLabel = "DIR",
-        description = "Hugging Face directory: config.json + model.safetensors + tokenizer.json")
+        description = {
+          "Hugging Face directory: config.json + tokenizer.json + model.safetensors (or shards",
+          "with model.safetensors.index.json); decoders also copy generation_config.json and",
+          "tokenizer_config.json (fp32, bf16 or fp16 weights, kept as stored)"
+        })
     Path hfDir;
 
     @Option(

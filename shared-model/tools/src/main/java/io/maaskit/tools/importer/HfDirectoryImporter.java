@@ -38,10 +38,25 @@ public final class HfDirectoryImporter {
   /** Imports {@code dir} into {@code outDir}; returns the sealed manifest. */
   public static ModelManifest importModel(
       Path dir, Path outDir, ImportOptions options, Progress progress) throws IOException {
+    return importModel(dir, outDir, options, progress, MAX_FILE, SHARD_BYTES);
+  }
+
+  /**
+   * {@link #importModel(Path, Path, ImportOptions, Progress)} with other limits: a decoder weights
+   * file larger than {@code maxFile} is re-sharded into files of at most {@code shardBytes}.
+   */
+  static ModelManifest importModel(
+      Path dir,
+      Path outDir,
+      ImportOptions options,
+      Progress progress,
+      long maxFile,
+      long shardBytes)
+      throws IOException {
     JsonNode peek = readConfig(dir);
     Architecture peeked = architecture(dir, peek);
     if (peeked.capabilities().contains(Capability.GENERATOR)) {
-      return importDecoder(dir, outDir, options, progress, peek, peeked);
+      return importDecoder(dir, outDir, options, progress, peek, peeked, maxFile, shardBytes);
     }
     for (String f : List.of("config.json", WEIGHTS, "tokenizer.json")) {
       if (!Files.isRegularFile(dir.resolve(f))) {
@@ -158,10 +173,11 @@ public final class HfDirectoryImporter {
   /**
    * A decoder (capability {@code generator}): {@code config.json}, {@code tokenizer.json}, single
    * or sharded safetensors, and {@code generation_config.json}/{@code tokenizer_config.json} when
-   * present, copied as they are. Weights keep their stored dtype (fp32, bf16 or fp16; the loader
-   * converts to the engine's compute dtype), so a bf16 checkpoint does not double in size; a
-   * checkpoint mixing dtypes is refused. The context length (the manifest's {@code
-   * maxSequenceLength}) is the config's {@code max_position_embeddings} (GPT-2: {@code
+   * present, copied as they are (a weights file over 2 GiB, more than one mapping covers, is
+   * re-sharded into files of at most 1 GiB with an index). Weights keep their stored dtype (fp32,
+   * bf16 or fp16; the loader converts to the engine's compute dtype), so a bf16 checkpoint does not
+   * double in size; a checkpoint mixing dtypes is refused. The context length (the manifest's
+   * {@code maxSequenceLength}) is the config's {@code max_position_embeddings} (GPT-2: {@code
    * n_positions}) unless given.
    */
   private static ModelManifest importDecoder(
@@ -170,7 +186,9 @@ public final class HfDirectoryImporter {
       ImportOptions options,
       Progress progress,
       JsonNode config,
-      Architecture arch)
+      Architecture arch,
+      long maxFile,
+      long shardBytes)
       throws IOException {
     if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
       throw new IOException(
@@ -206,7 +224,15 @@ public final class HfDirectoryImporter {
         3);
     Architecture.PackageFiles files = path -> map(dir.resolve(path));
     TensorLayout layout = arch.layout(files); // parses config.json: refuses unknown architectures
-    Map<String, Safetensors.Tensor> tensors = HfCheckpoint.read(files, sharded);
+    // Each tensor mapped on its own: a checkpoint file may exceed the 2 GiB of one mapping.
+    Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+    boolean oversized = false;
+    for (String f : weightFiles) {
+      if (f.endsWith(".safetensors")) {
+        tensors.putAll(mapTensors(dir.resolve(f)));
+        oversized |= Files.size(dir.resolve(f)) > maxFile;
+      }
+    }
     for (String name : layout.roles().keySet()) {
       if (!tensors.containsKey(name)) {
         throw new IOException(
@@ -238,9 +264,16 @@ public final class HfDirectoryImporter {
         copied.add(optional);
       }
     }
-    copied.addAll(weightFiles);
     for (String f : copied) {
       Files.copy(dir.resolve(f), outDir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+    }
+    if (oversized) {
+      copied.addAll(reshard(tensors, outDir, shardBytes));
+    } else {
+      for (String f : weightFiles) {
+        Files.copy(dir.resolve(f), outDir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+      }
+      copied.addAll(weightFiles);
     }
     progress.update("copied " + String.join(", ", copied), 2, 3);
     int context =
@@ -270,6 +303,98 @@ public final class HfDirectoryImporter {
     ModelManifest sealed = ModelPackage.seal(outDir, draft);
     progress.update("sealed package " + sealed.id(), 3, 3);
     return sealed;
+  }
+
+  /** Largest weights file a package holds: what one memory mapping can cover. */
+  static final long MAX_FILE = Integer.MAX_VALUE;
+
+  /** Shard size the importer writes when it must split a checkpoint. */
+  static final long SHARD_BYTES = 1L << 30;
+
+  /**
+   * The tensors of a safetensors file of any size: the header read once, each tensor's bytes mapped
+   * separately (so only a single tensor must stay under 2 GiB).
+   */
+  static Map<String, Safetensors.Tensor> mapTensors(Path file) throws IOException {
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ)) {
+      ByteBuffer len = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      ch.read(len, 0);
+      long headerLength = len.getLong(0);
+      if (headerLength <= 0 || headerLength > 100L * 1024 * 1024 || 8 + headerLength > ch.size()) {
+        throw new IOException(file + ": invalid safetensors header length " + headerLength);
+      }
+      ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+      ch.read(header, 8);
+      JsonNode json = new ObjectMapper().readTree(header.array());
+      long base = 8 + headerLength;
+      Map<String, Safetensors.Tensor> out = new LinkedHashMap<>();
+      for (java.util.Iterator<Map.Entry<String, JsonNode>> it = json.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (e.getKey().equals("__metadata__")) {
+          continue;
+        }
+        JsonNode info = e.getValue();
+        long[] shape = new long[info.path("shape").size()];
+        long expected = Safetensors.elementBytes(info.path("dtype").asText());
+        for (int i = 0; i < shape.length; i++) {
+          shape[i] = info.path("shape").get(i).asLong();
+          expected *= shape[i];
+        }
+        long begin = info.path("data_offsets").get(0).asLong();
+        long end = info.path("data_offsets").get(1).asLong();
+        if (end - begin != expected || base + end > ch.size() || expected > MAX_FILE) {
+          throw new IOException(file + ": tensor " + e.getKey() + " has inconsistent offsets");
+        }
+        ByteBuffer data =
+            ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, base + begin, end - begin)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.put(e.getKey(), new Safetensors.Tensor(info.path("dtype").asText(), shape, data));
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Writes {@code tensors} as shards of at most {@code shardBytes} (a tensor larger than that gets
+   * a shard of its own) and their index; returns the files written.
+   */
+  static List<String> reshard(Map<String, Safetensors.Tensor> tensors, Path outDir, long shardBytes)
+      throws IOException {
+    List<Map<String, Safetensors.Tensor>> shards = new java.util.ArrayList<>();
+    Map<String, Safetensors.Tensor> current = new LinkedHashMap<>();
+    long bytes = 0;
+    for (Map.Entry<String, Safetensors.Tensor> e : new java.util.TreeMap<>(tensors).entrySet()) {
+      long size = e.getValue().data().remaining();
+      if (!current.isEmpty() && bytes + size > shardBytes) {
+        shards.add(current);
+        current = new LinkedHashMap<>();
+        bytes = 0;
+      }
+      current.put(e.getKey(), e.getValue());
+      bytes += size;
+    }
+    shards.add(current);
+    List<String> written = new java.util.ArrayList<>();
+    Map<String, String> weightMap = new java.util.TreeMap<>();
+    long total = 0;
+    for (int i = 0; i < shards.size(); i++) {
+      String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+      Safetensors.write(outDir.resolve(name), shards.get(i), Map.of("format", "pt"));
+      for (Map.Entry<String, Safetensors.Tensor> e : shards.get(i).entrySet()) {
+        weightMap.put(e.getKey(), name);
+        total += e.getValue().data().remaining();
+      }
+      written.add(name);
+    }
+    Map<String, Object> index = new LinkedHashMap<>();
+    index.put("metadata", Map.of("total_size", total));
+    index.put("weight_map", weightMap);
+    Files.write(
+        outDir.resolve(HfCheckpoint.INDEX),
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+    written.add(0, HfCheckpoint.INDEX);
+    return written;
   }
 
   private static ByteBuffer map(Path p) throws IOException {

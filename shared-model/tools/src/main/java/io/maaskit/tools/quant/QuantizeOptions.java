@@ -15,6 +15,9 @@ import io.maaskit.tools.onnx.CompileOptions;
  *     0.9942; the linear layers, not the tables, dominate the error
  * @param graph how the int8 package's ONNX graph is compiled (when its architecture has a
  *     compiler); the gate measures that graph
+ * @param minTop1 generators: minimum top-1 next-token agreement with float32 on the calibration set
+ * @param maxMeanKl generators: maximum mean KL divergence (nats) from float32's next-token
+ *     distributions
  */
 public record QuantizeOptions(
     String name,
@@ -22,7 +25,28 @@ public record QuantizeOptions(
     double minCosine,
     CalibrationSet calibration,
     boolean quantizeEmbeddings,
-    CompileOptions graph) {
+    CompileOptions graph,
+    double minTop1,
+    double maxMeanKl) {
+
+  /** Options with the generator gate's default thresholds. */
+  public QuantizeOptions(
+      String name,
+      String version,
+      double minCosine,
+      CalibrationSet calibration,
+      boolean quantizeEmbeddings,
+      CompileOptions graph) {
+    this(
+        name,
+        version,
+        minCosine,
+        calibration,
+        quantizeEmbeddings,
+        graph,
+        GeneratorGate.DEFAULT_MIN_TOP1,
+        GeneratorGate.DEFAULT_MAX_MEAN_KL);
+  }
 
   public QuantizeOptions {
     if (graph == null) {
@@ -47,26 +71,36 @@ public record QuantizeOptions(
   /** A copy with another name and version. */
   public QuantizeOptions withId(String newName, String newVersion) {
     return new QuantizeOptions(
-        newName, newVersion, minCosine, calibration, quantizeEmbeddings, graph);
+        newName, newVersion, minCosine, calibration, quantizeEmbeddings, graph, minTop1, maxMeanKl);
   }
 
   /** A copy with another threshold. */
   public QuantizeOptions withMinCosine(double threshold) {
-    return new QuantizeOptions(name, version, threshold, calibration, quantizeEmbeddings, graph);
+    return new QuantizeOptions(
+        name, version, threshold, calibration, quantizeEmbeddings, graph, minTop1, maxMeanKl);
   }
 
   /** A copy with another calibration set. */
   public QuantizeOptions withCalibration(CalibrationSet set) {
-    return new QuantizeOptions(name, version, minCosine, set, quantizeEmbeddings, graph);
+    return new QuantizeOptions(
+        name, version, minCosine, set, quantizeEmbeddings, graph, minTop1, maxMeanKl);
   }
 
   /** A copy that compiles the int8 graph with other options. */
   public QuantizeOptions withGraph(CompileOptions options) {
-    return new QuantizeOptions(name, version, minCosine, calibration, quantizeEmbeddings, options);
+    return new QuantizeOptions(
+        name, version, minCosine, calibration, quantizeEmbeddings, options, minTop1, maxMeanKl);
   }
 
   /** A copy that keeps (or not) the embedding tables in float32. */
   public QuantizeOptions withQuantizeEmbeddings(boolean quantize) {
-    return new QuantizeOptions(name, version, minCosine, calibration, quantize, graph);
+    return new QuantizeOptions(
+        name, version, minCosine, calibration, quantize, graph, minTop1, maxMeanKl);
+  }
+
+  /** A copy with other generator-gate thresholds. */
+  public QuantizeOptions withGeneratorGate(double top1, double meanKl) {
+    return new QuantizeOptions(
+        name, version, minCosine, calibration, quantizeEmbeddings, graph, top1, meanKl);
   }
 }
