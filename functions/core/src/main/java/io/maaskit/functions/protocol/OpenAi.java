@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.json.JsonFields;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.task.EmbedRequest;
 import io.maaskit.model.task.Embeddings;
@@ -67,7 +68,10 @@ public final class OpenAi {
     return Base64.getEncoder().encodeToString(b.array());
   }
 
-  /** {@code GET /v1/models}: every package in the store, with its name, version, task and size. */
+  /**
+   * {@code GET /v1/models}: every package in the store, with its name, version, task and size;
+   * generators with their context length (prompt plus completion tokens).
+   */
   public static ModelList models(List<ModelManifest> available, String defaultModel) {
     List<ModelList.Model> out = new ArrayList<>();
     for (ModelManifest m : available) {
@@ -83,6 +87,7 @@ public final class OpenAi {
               m.capabilities().stream().map(c -> c.key()).toList(),
               m.dtype(),
               m.totalBytes(),
+              m.capabilities().contains(Capability.GENERATOR) ? m.maxSequenceLength() : null,
               m.name().equals(defaultModel) ? Boolean.TRUE : null));
     }
     return new ModelList("list", out);
@@ -114,6 +119,7 @@ public final class OpenAi {
         List<String> capabilities,
         String dtype,
         long bytes,
+        @JsonProperty("context_length") Integer contextLength,
         @JsonProperty("default") Boolean isDefault) {}
   }
 }

@@ -365,7 +365,7 @@ public class HttpGlue {
     }
   }
 
-  private void write(RoutingContext ctx, ErrorMapper.Mapped m) {
+  void write(RoutingContext ctx, ErrorMapper.Mapped m) {
     try {
       if (m.retryAfterSeconds() != null) {
         ctx.response().putHeader("Retry-After", Long.toString(m.retryAfterSeconds()));
