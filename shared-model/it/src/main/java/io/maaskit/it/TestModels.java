@@ -180,6 +180,75 @@ public final class TestModels {
         io.maaskit.training.TrainingProgress.NONE);
   }
 
+  /** Name of {@link #tinyLlama()}. */
+  public static final String TINY_LLAMA = "tiny-llama";
+
+  /** Name of {@link #tinyQwen2()}. */
+  public static final String TINY_QWEN2 = "tiny-qwen2";
+
+  /** Name of {@link #tinyGpt2()}. */
+  public static final String TINY_GPT2 = "tiny-gpt2";
+
+  /**
+   * A tiny random {@code LlamaForCausalLM} package (hidden 64, 2 layers, 4 query and 2 key/value
+   * heads, tied embeddings, Llama 3 rope scaling; ChatML byte-level BPE tokenizer of {@value
+   * TinyDecoders#VOCAB} tokens), imported with the real importer into the test store as {@value
+   * #TINY_LLAMA} version 1.
+   */
+  public static Path tinyLlama() throws IOException {
+    return tinyDecoder(TINY_LLAMA, TinyDecoders.Variant.of(TinyDecoders.Kind.LLAMA));
+  }
+
+  /** {@link #tinyLlama()}'s network with bf16 weights ({@code tiny-llama-bf16}). */
+  public static Path tinyLlamaBf16() throws IOException {
+    return tinyDecoder(
+        "tiny-llama-bf16", new TinyDecoders.Variant(TinyDecoders.Kind.LLAMA, "BF16", false, false));
+  }
+
+  /** {@link #tinyLlama()} stored as two shards with an index ({@code tiny-llama-sharded}). */
+  public static Path tinyLlamaSharded() throws IOException {
+    return tinyDecoder(
+        "tiny-llama-sharded",
+        new TinyDecoders.Variant(TinyDecoders.Kind.LLAMA, "F32", true, false));
+  }
+
+  /** A tiny random {@code Qwen2ForCausalLM} package (q/k/v biases, separate LM head). */
+  public static Path tinyQwen2() throws IOException {
+    return tinyDecoder(TINY_QWEN2, TinyDecoders.Variant.of(TinyDecoders.Kind.QWEN2));
+  }
+
+  /** A tiny random {@code GPT2LMHeadModel} package ({@code transformer.}-prefixed names). */
+  public static Path tinyGpt2() throws IOException {
+    return tinyDecoder(TINY_GPT2, TinyDecoders.Variant.of(TinyDecoders.Kind.GPT2));
+  }
+
+  /** {@link #tinyGpt2()} without the {@code transformer.} prefix, sharded, in bf16. */
+  public static Path tinyGpt2Bf16Sharded() throws IOException {
+    return tinyDecoder(
+        "tiny-gpt2-bf16-sharded",
+        new TinyDecoders.Variant(TinyDecoders.Kind.GPT2, "BF16", true, false));
+  }
+
+  /** The Hugging Face directory a tiny package was imported from. */
+  public static Path tinyHfDir(String name) {
+    return ROOT.resolve("hf").resolve(name);
+  }
+
+  private static synchronized Path tinyDecoder(String name, TinyDecoders.Variant variant)
+      throws IOException {
+    Path dir = ROOT.resolve("packages").resolve(name).resolve("1");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+      return dir;
+    }
+    Path hf = tinyHfDir(name);
+    // The same seed for every variant of a kind: bf16 and sharded hold the same network.
+    TinyDecoders.write(variant, hf, 1000 + variant.kind().ordinal());
+    io.maaskit.tools.importer.HfDirectoryImporter.importModel(
+        hf, dir, new ImportOptions(name, "1", null, false, null), Progress.NONE);
+    ModelPackage.read(dir);
+    return dir;
+  }
+
   /** The root of the test store, {@code <root>/<name>/<version>/}. */
   public static Path storeRoot() throws IOException {
     miniLm();

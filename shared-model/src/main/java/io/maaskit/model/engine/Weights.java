@@ -71,7 +71,12 @@ public final class Weights {
       NDArray deq = q.mul(broadcastRows(scale, q));
       return deq.toType(computeType, false);
     }
-    return raw.getDataType() == computeType ? raw : raw.toType(computeType, false);
+    if (raw.getDataType() == computeType) {
+      return raw;
+    }
+    NDArray converted = raw.toType(computeType, false);
+    raw.close(); // a bf16/fp16 source must not stay resident beside its converted copy
+    return converted;
   }
 
   private static NDArray broadcastRows(NDArray perRow, NDArray like) {
@@ -90,6 +95,18 @@ public final class Weights {
 
   /** Creates an engine array from a tensor's bytes (copied into native memory). */
   public static NDArray toArray(Tensor t, NDManager manager) {
+    if (t.dtype().equals("BF16")) {
+      // bf16 is the top half of an fp32; widened here because the engine's native bf16 import
+      // is not dependable (PyTorch-on-DJL aborts the process on it).
+      ByteBuffer src = t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer wide =
+          ByteBuffer.allocateDirect(src.remaining() * 2).order(ByteOrder.nativeOrder());
+      while (src.hasRemaining()) {
+        wide.putFloat(Float.intBitsToFloat((src.getShort() & 0xFFFF) << 16));
+      }
+      wide.flip();
+      return manager.create(wide, new Shape(t.shape()), DataType.FLOAT32);
+    }
     DataType dt =
         switch (t.dtype()) {
           case "F32" -> DataType.FLOAT32;

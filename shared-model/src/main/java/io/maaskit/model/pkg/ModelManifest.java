@@ -18,15 +18,17 @@ import java.util.Set;
  * @param format always {@value #FORMAT}
  * @param name model name (lower-case, {@code [a-z0-9._-]})
  * @param version version label; the store serves the highest version when none is asked for
- * @param task {@code embedding} or {@code classification}: the package's primary task, named in
- *     listings
+ * @param task {@code embedding}, {@code classification} or {@code generation}: the package's
+ *     primary task, named in listings
  * @param capabilities what the package can do ({@code encoder}, {@code classifier}, ...); when a
  *     manifest omits it, derived from {@code task}
  * @param architecture {@code bert} (the key of a registered {@code Architecture})
  * @param pooling {@code mean} or {@code cls}
  * @param normalize whether embeddings are L2-normalized by default
- * @param maxSequenceLength tokens beyond this are truncated
- * @param dtype storage dtype of the weights: {@code float32} or {@code int8}
+ * @param maxSequenceLength tokens beyond this are truncated (encoders); for generators the context
+ *     length: prompt plus generated tokens
+ * @param dtype storage dtype of the weights: {@code float32}, {@code int8}, or for imported
+ *     decoders the checkpoint's own {@code bfloat16} or {@code float16}
  * @param quantization how the weights were quantized, null for float32
  * @param files every other file of the package with size and SHA-256
  * @param metrics training/evaluation metrics (classification packages), may be empty
@@ -58,14 +60,18 @@ public record ModelManifest(
   public static final String TASK_EMBEDDING = "embedding";
   public static final String TASK_CLASSIFICATION = "classification";
 
+  /** Text generation (decoder packages, capability {@code generator}). */
+  public static final String TASK_GENERATION = "generation";
+
   private static final ObjectMapper JSON =
       new ObjectMapper()
           .enable(SerializationFeature.INDENT_OUTPUT)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  private static final Set<String> TASKS = Set.of(TASK_EMBEDDING, TASK_CLASSIFICATION);
+  private static final Set<String> TASKS =
+      Set.of(TASK_EMBEDDING, TASK_CLASSIFICATION, TASK_GENERATION);
   private static final Set<String> POOLINGS = Set.of("mean", "cls");
-  private static final Set<String> DTYPES = Set.of("float32", "int8");
+  private static final Set<String> DTYPES = Set.of("float32", "bfloat16", "float16", "int8");
 
   /** Reads and validates a manifest, applying defaults; {@code origin} is named in errors. */
   public static ModelManifest parse(byte[] json, String origin) throws IOException {
@@ -89,7 +95,9 @@ public record ModelManifest(
             ? List.copyOf(capabilities)
             : t.equals(TASK_CLASSIFICATION)
                 ? List.of(Capability.ENCODER, Capability.CLASSIFIER)
-                : List.of(Capability.ENCODER);
+                : t.equals(TASK_GENERATION)
+                    ? List.of(Capability.GENERATOR)
+                    : List.of(Capability.ENCODER);
     require(architecture != null, origin, "missing 'architecture'");
     String p = pooling == null ? "mean" : pooling;
     require(

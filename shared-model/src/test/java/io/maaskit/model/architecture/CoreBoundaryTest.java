@@ -125,6 +125,34 @@ class CoreBoundaryTest {
         .check(core);
   }
 
+  /**
+   * The same for the decoders: nothing outside arch/llama names Llama types, nothing outside
+   * arch/gpt2 names GPT-2 types; the shared decoder runtime and Hugging Face file readers name
+   * neither.
+   */
+  @Test
+  void decoderArchitecturesStayInTheirPackages() {
+    for (String arch : new String[] {"llama", "gpt2"}) {
+      noClasses()
+          .that()
+          .resideInAPackage("io.maaskit.model..")
+          .and()
+          .resideOutsideOfPackage("io.maaskit.model.arch." + arch + "..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("io.maaskit.model.arch." + arch + "..")
+          .check(core);
+    }
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "io.maaskit.model.arch.decoder..", "io.maaskit.model.arch.huggingface..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.maaskit.model.arch.bert..")
+        .check(core);
+  }
+
   @Test
   void coreReadsNoEnvironment() {
     // Configuration reaches the core as records (S3Settings, QueueSettings, RegistryOptions...),

@@ -56,4 +56,19 @@ class ModuleBoundaryTest {
         .resideInAPackage("io.maaskit.model.arch.bert..")
         .check(all);
   }
+
+  /** The importer picks decoders by model_type through the registry of architectures. */
+  @Test
+  void toolsAndTrainingNameNoDecoderArchitecture() {
+    noClasses()
+        .that()
+        .resideInAnyPackage("io.maaskit.training..", "io.maaskit.tools..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.maaskit.model.arch.llama..",
+            "io.maaskit.model.arch.gpt2..",
+            "io.maaskit.model.arch.decoder..")
+        .check(all);
+  }
 }

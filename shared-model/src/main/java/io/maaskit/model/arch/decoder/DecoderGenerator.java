@@ -1,0 +1,185 @@
+package io.maaskit.model.arch.decoder;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.maaskit.model.arch.GenerationConfig;
+import io.maaskit.model.arch.TextGenerator;
+import io.maaskit.model.arch.TextTokenizer;
+import io.maaskit.model.engine.Engine;
+import io.maaskit.model.pkg.ModelManifest;
+import java.util.List;
+
+/**
+ * The {@link TextGenerator} of a decoder package: checks a step's inputs, stacks the sequences' new
+ * tokens into one {@link DecoderBatch}, runs the architecture's {@link DecoderNetwork} and returns
+ * the logits of each sequence's last token. Closing it frees the weights and the tokenizer.
+ */
+public final class DecoderGenerator implements TextGenerator {
+  private final ModelManifest manifest;
+  private final Engine engine;
+  private final NDManager manager;
+  private final DecoderNetwork network;
+  private final TextTokenizer tokenizer;
+  private final AutoCloseable tokenizerResource;
+  private final GenerationConfig generationConfig;
+  private final int contextLength;
+
+  /**
+   * A generator over loaded weights.
+   *
+   * @param manager owns the network's arrays; closed with the generator
+   * @param tokenizerResource closed with the generator (the tokenizer's native memory)
+   */
+  public DecoderGenerator(
+      ModelManifest manifest,
+      Engine engine,
+      NDManager manager,
+      DecoderNetwork network,
+      TextTokenizer tokenizer,
+      AutoCloseable tokenizerResource,
+      GenerationConfig generationConfig) {
+    this.manifest = manifest;
+    this.engine = engine;
+    this.manager = manager;
+    this.network = network;
+    this.tokenizer = tokenizer;
+    this.tokenizerResource = tokenizerResource;
+    this.generationConfig = generationConfig;
+    this.contextLength = Math.min(network.contextLength(), manifest.maxSequenceLength());
+  }
+
+  @Override
+  public ModelManifest manifest() {
+    return manifest;
+  }
+
+  @Override
+  public Engine engine() {
+    return engine;
+  }
+
+  @Override
+  public long weightBytes() {
+    return network.weightBytes();
+  }
+
+  @Override
+  public int contextLength() {
+    return contextLength;
+  }
+
+  @Override
+  public int vocabSize() {
+    return network.vocabSize();
+  }
+
+  @Override
+  public TextTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  @Override
+  public GenerationConfig generationConfig() {
+    return generationConfig;
+  }
+
+  @Override
+  public KvCache newCache() {
+    return new DecoderCache(
+        manager.newSubManager(),
+        network.layers(),
+        network.kvHeads(),
+        network.headSize(),
+        contextLength,
+        engine.computeType());
+  }
+
+  @Override
+  public float[][] forward(List<KvCache> caches, List<int[]> tokens) {
+    if (caches.size() != tokens.size() || caches.isEmpty()) {
+      throw new IllegalArgumentException(
+          "forward needs one token array per cache, got "
+              + caches.size()
+              + " caches and "
+              + tokens.size()
+              + " token arrays");
+    }
+    int b = caches.size();
+    DecoderCache[] own = new DecoderCache[b];
+    int[][] toks = new int[b][];
+    for (int i = 0; i < b; i++) {
+      if (!(caches.get(i) instanceof DecoderCache c)) {
+        throw new IllegalArgumentException("cache " + i + " was not made by this generator");
+      }
+      for (int j = 0; j < i; j++) {
+        if (own[j] == c) {
+          throw new IllegalArgumentException("the same cache appears twice in one step");
+        }
+      }
+      int[] t = tokens.get(i);
+      if (t.length == 0) {
+        throw new IllegalArgumentException("sequence " + i + " has no new tokens");
+      }
+      if (c.length() + t.length > contextLength) {
+        throw new IllegalArgumentException(
+            "sequence "
+                + i
+                + " would hold "
+                + (c.length() + t.length)
+                + " tokens, more than the context length "
+                + contextLength);
+      }
+      for (int id : t) {
+        if (id < 0 || id >= network.vocabSize()) {
+          throw new IllegalArgumentException(
+              "token id "
+                  + id
+                  + " is outside the vocabulary (0.."
+                  + (network.vocabSize() - 1)
+                  + ")");
+        }
+      }
+      own[i] = c;
+      toks[i] = t;
+    }
+    engine.prepareThread();
+    for (int i = 0; i < b; i++) {
+      own[i].reserve(own[i].length() + toks[i].length);
+    }
+    try (NDManager step = manager.newSubManager()) {
+      DecoderBatch batch =
+          new DecoderBatch(
+              step,
+              own,
+              toks,
+              network.heads(),
+              network.kvHeads(),
+              network.headSize(),
+              engine.computeType());
+      NDArray logits = network.logits(batch);
+      if (logits.getDataType() != DataType.FLOAT32) {
+        logits = logits.toType(DataType.FLOAT32, false);
+      }
+      float[] flat = logits.toFloatArray();
+      int v = network.vocabSize();
+      float[][] out = new float[b][];
+      for (int i = 0; i < b; i++) {
+        out[i] = java.util.Arrays.copyOfRange(flat, i * v, (i + 1) * v);
+        own[i].advance(toks[i].length);
+      }
+      return out;
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      tokenizerResource.close();
+    } catch (Exception e) {
+      // the tokenizer's native handle is freed regardless; nothing to recover
+    } finally {
+      manager.close();
+    }
+  }
+}

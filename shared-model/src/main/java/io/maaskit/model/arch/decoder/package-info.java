@@ -1,0 +1,9 @@
+/**
+ * The runtime every decoder architecture shares: per-sequence key/value caches ({@link
+ * io.maaskit.model.arch.decoder.DecoderCache}), one batched forward step over sequences at
+ * different lengths with causal attention against each sequence's own cache ({@link
+ * io.maaskit.model.arch.decoder.DecoderBatch}), and the {@link io.maaskit.model.arch.TextGenerator}
+ * around an architecture's network ({@link io.maaskit.model.arch.decoder.DecoderGenerator}). An
+ * architecture package supplies only its {@link io.maaskit.model.arch.decoder.DecoderNetwork}.
+ */
+package io.maaskit.model.arch.decoder;

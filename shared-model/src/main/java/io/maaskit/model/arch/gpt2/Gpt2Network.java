@@ -1,0 +1,183 @@
+package io.maaskit.model.arch.gpt2;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.LayerNorm;
+import io.maaskit.model.arch.decoder.DecoderBatch;
+import io.maaskit.model.arch.decoder.DecoderNetwork;
+import io.maaskit.model.engine.Weights;
+
+/**
+ * The GPT-2 decoder stack on DJL's NDArray API: token plus learned position embeddings, then per
+ * layer LayerNorm, multi-head causal self-attention, a residual, LayerNorm and a gelu_new MLP with
+ * a residual; a final LayerNorm and the head tied to the token embeddings.
+ *
+ * <p>GPT-2 stores its projections as {@code Conv1D} weights, {@code (in, out)}: already the layout
+ * {@code x @ W} needs, so they are used as stored. The query columns of {@code c_attn} are
+ * pre-scaled by {@code 1/sqrt(headSize)} at load.
+ */
+final class Gpt2Network implements DecoderNetwork {
+  private static final double GELU_C = Math.sqrt(2 / Math.PI);
+
+  /** One block's weights. */
+  private record Block(
+      NDArray norm1Weight,
+      NDArray norm1Bias,
+      NDArray qkv,
+      NDArray qkvBias,
+      NDArray output,
+      NDArray outputBias,
+      NDArray norm2Weight,
+      NDArray norm2Bias,
+      NDArray up,
+      NDArray upBias,
+      NDArray down,
+      NDArray downBias) {}
+
+  private final Gpt2Config config;
+  private final NDArray tokenEmbeddings;
+  private final NDArray positionEmbeddings;
+  private final Block[] blocks;
+  private final NDArray finalNormWeight;
+  private final NDArray finalNormBias;
+  private final NDArray head;
+  private final Shape normShape;
+  private final long weightBytes;
+
+  /**
+   * @param w the transformer's weights (prefix {@code transformer.} applied when the checkpoint has
+   *     it)
+   * @param headWeights names without prefix, for an untied {@code lm_head.weight}
+   */
+  Gpt2Network(Gpt2Config config, Weights w, Weights headWeights, DataType dtype) {
+    this.config = config;
+    int e = config.hiddenSize();
+    float scale = (float) (1.0 / Math.sqrt(config.headSize()));
+    normShape = new Shape(e);
+    tokenEmbeddings = w.get("wte.weight");
+    positionEmbeddings = w.get("wpe.weight");
+    long elements = tokenEmbeddings.size() + positionEmbeddings.size();
+    blocks = new Block[config.layers()];
+    for (int i = 0; i < blocks.length; i++) {
+      String p = "h." + i + ".";
+      NDArray qkv = scaleQueries(w.get(p + "attn.c_attn.weight"), e, scale);
+      NDArray qkvBias = scaleQueries(w.get(p + "attn.c_attn.bias"), e, scale);
+      blocks[i] =
+          new Block(
+              w.get(p + "ln_1.weight"),
+              w.get(p + "ln_1.bias"),
+              qkv,
+              qkvBias,
+              w.get(p + "attn.c_proj.weight"),
+              w.get(p + "attn.c_proj.bias"),
+              w.get(p + "ln_2.weight"),
+              w.get(p + "ln_2.bias"),
+              w.get(p + "mlp.c_fc.weight"),
+              w.get(p + "mlp.c_fc.bias"),
+              w.get(p + "mlp.c_proj.weight"),
+              w.get(p + "mlp.c_proj.bias"));
+      Block b = blocks[i];
+      elements += b.qkv.size() + b.output.size() + b.up.size() + b.down.size();
+    }
+    finalNormWeight = w.get("ln_f.weight");
+    finalNormBias = w.get("ln_f.bias");
+    if (config.tied() || !headWeights.has("lm_head.weight")) {
+      head = tokenEmbeddings.transpose();
+    } else {
+      head = headWeights.get("lm_head.weight").transpose();
+      elements += head.size();
+    }
+    weightBytes = elements * dtype.getNumOfBytes();
+  }
+
+  /** Multiplies the first {@code e} entries of the last axis (the query part) by {@code scale}. */
+  private static NDArray scaleQueries(NDArray qkv, int e, float scale) {
+    int axis = qkv.getShape().dimension() - 1;
+    NDList parts = qkv.split(new long[] {e}, axis);
+    NDArray q = parts.get(0).mul(scale);
+    NDArray scaled = NDArrays.concat(new NDList(q, parts.get(1)), axis);
+    q.close();
+    parts.close();
+    qkv.close();
+    return scaled;
+  }
+
+  @Override
+  public int layers() {
+    return blocks.length;
+  }
+
+  @Override
+  public int kvHeads() {
+    return config.heads();
+  }
+
+  @Override
+  public int heads() {
+    return config.heads();
+  }
+
+  @Override
+  public int headSize() {
+    return config.headSize();
+  }
+
+  @Override
+  public int vocabSize() {
+    return config.vocabSize();
+  }
+
+  @Override
+  public int contextLength() {
+    return config.positions();
+  }
+
+  @Override
+  public long weightBytes() {
+    return weightBytes;
+  }
+
+  @Override
+  public NDArray logits(DecoderBatch batch) {
+    NDManager m = batch.manager();
+    int t = batch.rows();
+    int h = config.heads();
+    int d = config.headSize();
+    NDArray x =
+        tokenEmbeddings
+            .get(m, new NDIndex("{}", batch.tokenArray()))
+            .add(positionEmbeddings.get(m, new NDIndex("{}", batch.positionArray())));
+    NDIndex qHeads = new NDIndex().addAllDim().addSliceDim(0, h);
+    NDIndex kHeads = new NDIndex().addAllDim().addSliceDim(h, 2 * h);
+    NDIndex vHeads = new NDIndex().addAllDim().addSliceDim(2 * h, 3 * h);
+    for (int i = 0; i < blocks.length; i++) {
+      Block b = blocks[i];
+      NDArray qkv =
+          layerNorm(x, b.norm1Weight, b.norm1Bias)
+              .matMul(b.qkv)
+              .add(b.qkvBias)
+              .reshape(t, 3 * h, d);
+      NDArray attended =
+          batch.attend(i, qkv.get(m, qHeads), qkv.get(m, kHeads), qkv.get(m, vHeads));
+      x = x.add(attended.matMul(b.output).add(b.outputBias));
+      NDArray up = layerNorm(x, b.norm2Weight, b.norm2Bias).matMul(b.up).add(b.upBias);
+      x = x.add(geluNew(up).matMul(b.down).add(b.downBias));
+    }
+    return layerNorm(batch.lastRows(x), finalNormWeight, finalNormBias).matMul(head);
+  }
+
+  private NDArray layerNorm(NDArray x, NDArray weight, NDArray bias) {
+    return LayerNorm.layerNorm(x, normShape, weight, bias, (float) config.eps()).singletonOrThrow();
+  }
+
+  /** GPT-2's tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+  private static NDArray geluNew(NDArray x) {
+    NDArray inner = x.mul(x).mul(x).mul(0.044715).add(x).mul(GELU_C);
+    return inner.tanh().add(1).mul(x).mul(0.5);
+  }
+}

@@ -1,0 +1,233 @@
+package io.maaskit.model.arch.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import io.maaskit.model.arch.decoder.DecoderBatch;
+import io.maaskit.model.arch.decoder.DecoderNetwork;
+import io.maaskit.model.engine.Weights;
+
+/**
+ * The Llama decoder stack on DJL's NDArray API: token embeddings, then per layer RMSNorm,
+ * grouped-query self-attention with rotary position embeddings (RoPE, {@code rope_theta}), a
+ * residual, RMSNorm and a SiLU-gated MLP with a residual; a final RMSNorm and the LM head (the
+ * embedding table when tied).
+ *
+ * <p>Weights are rearranged once at load so that a step makes few engine calls: the query, key and
+ * value projections are one matrix (the query part pre-scaled by {@code 1/sqrt(headSize)}), gate
+ * and up projections are one matrix, and every matrix is held as the transposed view the product
+ * needs.
+ */
+final class LlamaNetwork implements DecoderNetwork {
+  /** One decoder layer's weights, each linear as an {@code (in, out)} view. */
+  private record Layer(
+      NDArray attentionNorm,
+      NDArray qkv,
+      NDArray qkvBias,
+      NDArray output,
+      NDArray outputBias,
+      NDArray mlpNorm,
+      NDArray gateUp,
+      NDArray down) {}
+
+  private final LlamaConfig config;
+  private final NDArray embeddings;
+  private final Layer[] layers;
+  private final NDArray finalNorm;
+  private final NDArray head;
+  private final NDArray rotateHalf;
+  private final double[] inverseFrequencies;
+  private final DataType dtype;
+  private final long weightBytes;
+
+  LlamaNetwork(LlamaConfig config, Weights w, NDManager manager, DataType dtype) {
+    this.config = config;
+    this.dtype = dtype;
+    this.inverseFrequencies = config.inverseFrequencies();
+    int d = config.headSize();
+    float scale = (float) (1.0 / Math.sqrt(d));
+    embeddings = w.get("model.embed_tokens.weight");
+    long bytes = embeddings.size();
+    layers = new Layer[config.numHiddenLayers()];
+    for (int i = 0; i < layers.length; i++) {
+      String p = "model.layers." + i + ".";
+      NDArray q = w.get(p + "self_attn.q_proj.weight");
+      NDArray qScaled = q.mul(scale);
+      NDArray k = w.get(p + "self_attn.k_proj.weight");
+      NDArray v = w.get(p + "self_attn.v_proj.weight");
+      NDArray qkv = NDArrays.concat(new NDList(qScaled, k, v), 0);
+      NDArray qkvBias = null;
+      if (config.qkvBias()) {
+        NDArray qb = w.get(p + "self_attn.q_proj.bias");
+        NDArray qbScaled = qb.mul(scale);
+        NDArray kb = w.get(p + "self_attn.k_proj.bias");
+        NDArray vb = w.get(p + "self_attn.v_proj.bias");
+        qkvBias = NDArrays.concat(new NDList(qbScaled, kb, vb), 0);
+        closeAll(qb, qbScaled, kb, vb);
+      }
+      closeAll(q, qScaled, k, v);
+      NDArray gate = w.get(p + "mlp.gate_proj.weight");
+      NDArray up = w.get(p + "mlp.up_proj.weight");
+      NDArray gateUp = NDArrays.concat(new NDList(gate, up), 0);
+      closeAll(gate, up);
+      layers[i] =
+          new Layer(
+              w.get(p + "input_layernorm.weight"),
+              qkv.transpose(),
+              qkvBias,
+              w.get(p + "self_attn.o_proj.weight").transpose(),
+              config.outputBias() ? w.get(p + "self_attn.o_proj.bias") : null,
+              w.get(p + "post_attention_layernorm.weight"),
+              gateUp.transpose(),
+              w.get(p + "mlp.down_proj.weight").transpose());
+      Layer l = layers[i];
+      bytes += l.qkv.size() + l.output.size() + l.gateUp.size() + l.down.size();
+    }
+    finalNorm = w.get("model.norm.weight");
+    if (config.tied() || !w.has("lm_head.weight")) {
+      if (!config.tied()) {
+        throw new IllegalArgumentException(
+            "weights have no lm_head.weight and tie_word_embeddings is not set");
+      }
+      head = embeddings.transpose();
+    } else {
+      head = w.get("lm_head.weight").transpose();
+      bytes += head.size();
+    }
+    rotateHalf = rotateHalf(manager, d).toType(dtype, false);
+    weightBytes = bytes * dtype.getNumOfBytes();
+  }
+
+  /**
+   * The matrix {@code R} with {@code x @ R = rotate_half(x) = concat(-x[d/2:], x[:d/2])}: one
+   * product instead of a split, a negation and a concatenation.
+   */
+  private static NDArray rotateHalf(NDManager manager, int d) {
+    float[] r = new float[d * d];
+    int half = d / 2;
+    for (int j = 0; j < half; j++) {
+      r[(j + half) * d + j] = -1f;
+      r[j * d + j + half] = 1f;
+    }
+    return manager.create(r, new Shape(d, d));
+  }
+
+  private static void closeAll(NDArray... arrays) {
+    for (NDArray a : arrays) {
+      a.close();
+    }
+  }
+
+  @Override
+  public int layers() {
+    return layers.length;
+  }
+
+  @Override
+  public int kvHeads() {
+    return config.kvHeads();
+  }
+
+  @Override
+  public int heads() {
+    return config.numAttentionHeads();
+  }
+
+  @Override
+  public int headSize() {
+    return config.headSize();
+  }
+
+  @Override
+  public int vocabSize() {
+    return config.vocabSize();
+  }
+
+  @Override
+  public int contextLength() {
+    return config.contextLength();
+  }
+
+  @Override
+  public long weightBytes() {
+    return weightBytes;
+  }
+
+  @Override
+  public NDArray logits(DecoderBatch batch) {
+    NDManager m = batch.manager();
+    int t = batch.rows();
+    int h = config.numAttentionHeads();
+    int kv = config.kvHeads();
+    int d = config.headSize();
+    NDArray x = embeddings.get(m, new NDIndex("{}", batch.tokenArray()));
+    NDArray[] cosSin = rotary(batch);
+    NDArray cos = cosSin[0];
+    NDArray sin = cosSin[1];
+    NDIndex qkHeads = new NDIndex().addAllDim().addSliceDim(0, h + kv);
+    NDIndex qHeads = new NDIndex().addAllDim().addSliceDim(0, h);
+    NDIndex kHeads = new NDIndex().addAllDim().addSliceDim(h, h + kv);
+    NDIndex vHeads = new NDIndex().addAllDim().addSliceDim(h + kv, h + 2 * kv);
+    for (int i = 0; i < layers.length; i++) {
+      Layer l = layers[i];
+      // Self-attention: fused q/k/v projection, RoPE on queries and keys together.
+      NDArray qkv = rmsNorm(x, l.attentionNorm).matMul(l.qkv);
+      if (l.qkvBias != null) {
+        qkv = qkv.add(l.qkvBias);
+      }
+      qkv = qkv.reshape(t, h + 2 * kv, d);
+      NDArray qk = qkv.get(m, qkHeads);
+      qk = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin));
+      NDArray attended = batch.attend(i, qk.get(m, qHeads), qk.get(m, kHeads), qkv.get(m, vHeads));
+      NDArray projected = attended.matMul(l.output);
+      if (l.outputBias != null) {
+        projected = projected.add(l.outputBias);
+      }
+      x = x.add(projected);
+      // MLP: down(silu(gate(x)) * up(x)), gate and up in one product.
+      NDList gateUp = rmsNorm(x, l.mlpNorm).matMul(l.gateUp).split(2, 1);
+      NDArray gate = gateUp.get(0);
+      NDArray mlp = gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)).matMul(l.down);
+      x = x.add(mlp);
+    }
+    return rmsNorm(batch.lastRows(x), finalNorm).matMul(head);
+  }
+
+  private NDArray rmsNorm(NDArray x, NDArray weight) {
+    NDArray rms = x.square().mean(new int[] {-1}, true).add(config.eps()).sqrt();
+    return x.div(rms).mul(weight);
+  }
+
+  /**
+   * Cosines and sines {@code (T, 1, headSize)} of each row's position: the angle of dimension j is
+   * {@code position * inverseFrequency[j mod headSize/2]} (Hugging Face's half-split layout).
+   */
+  private NDArray[] rotary(DecoderBatch batch) {
+    int[] positions = batch.positions();
+    int d = config.headSize();
+    int half = d / 2;
+    float[] cos = new float[positions.length * d];
+    float[] sin = new float[positions.length * d];
+    for (int r = 0; r < positions.length; r++) {
+      for (int j = 0; j < half; j++) {
+        double angle = positions[r] * inverseFrequencies[j];
+        float c = (float) Math.cos(angle);
+        float s = (float) Math.sin(angle);
+        cos[r * d + j] = c;
+        cos[r * d + j + half] = c;
+        sin[r * d + j] = s;
+        sin[r * d + j + half] = s;
+      }
+    }
+    Shape shape = new Shape(positions.length, 1, d);
+    NDManager m = batch.manager();
+    return new NDArray[] {
+      m.create(cos, shape).toType(dtype, false), m.create(sin, shape).toType(dtype, false)
+    };
+  }
+}
