@@ -69,12 +69,12 @@ class OpenAiClientTest {
     CompletionChoice choice = a.choices().get(0);
     assertEquals(a.choices().get(0).text(), b.choices().get(0).text(), "greedy is deterministic");
     assertTrue(
-        choice.finishReason() == CompletionChoice.FinishReason.LENGTH
-            || choice.finishReason() == CompletionChoice.FinishReason.STOP);
+        choice.finishReason().equals(CompletionChoice.FinishReason.LENGTH)
+            || choice.finishReason().equals(CompletionChoice.FinishReason.STOP));
     var usage = a.usage().orElseThrow();
     assertTrue(usage.promptTokens() > 0);
     assertEquals(usage.promptTokens() + usage.completionTokens(), usage.totalTokens());
-    if (choice.finishReason() == CompletionChoice.FinishReason.LENGTH) {
+    if (choice.finishReason().equals(CompletionChoice.FinishReason.LENGTH)) {
       assertEquals(12, usage.completionTokens());
     }
     assertEquals(MODEL, a.model());
@@ -140,7 +140,8 @@ class OpenAiClientTest {
                     .n(3)
                     .build());
     assertEquals(3, r.choices().size());
-    assertEquals(List.of(0L, 1L, 2L), r.choices().stream().map(ChatCompletion.Choice::index).toList());
+    assertEquals(
+        List.of(0L, 1L, 2L), r.choices().stream().map(ChatCompletion.Choice::index).toList());
   }
 
   @Test
@@ -236,7 +237,7 @@ class OpenAiClientTest {
     String text = r.choices().get(0).message().content().orElse("");
     String fromBytes =
         new String(bytes.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
-    if (r.choices().get(0).finishReason() == ChatCompletion.Choice.FinishReason.LENGTH) {
+    if (r.choices().get(0).finishReason().equals(ChatCompletion.Choice.FinishReason.LENGTH)) {
       assertEquals(text, fromBytes, "the tokens' bytes spell the text");
     }
   }
@@ -358,7 +359,9 @@ class OpenAiClientTest {
         .get("/v1/models")
         .then()
         .statusCode(200)
-        .body("data.find { it.name == '" + MODEL + "' }.context_length", org.hamcrest.Matchers.equalTo(256))
+        .body(
+            "data.find { it.name == '" + MODEL + "' }.context_length",
+            org.hamcrest.Matchers.equalTo(256))
         .body(
             "data.find { it.name == '" + MODEL + "' }.capabilities",
             org.hamcrest.Matchers.hasItem("generator"));
