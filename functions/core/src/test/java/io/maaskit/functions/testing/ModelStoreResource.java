@@ -18,9 +18,14 @@ public class ModelStoreResource implements QuarkusTestResourceLifecycleManager {
     try {
       TestModels.tinyLlama();
       return Map.of(
-          "maas.model-store", TestModels.storeRoot().toString(),
-          "maas.default-model", "all-minilm-l6-v2",
-          "maas.cache-dir", Path.of("target", "cache").toAbsolutePath().toString());
+          "maas.model-store",
+          TestModels.storeRoot().toString(),
+          "maas.default-model",
+          "all-minilm-l6-v2",
+          "maas.generation.default-model",
+          GENERATOR,
+          "maas.cache-dir",
+          Path.of("target", "cache").toAbsolutePath().toString());
     } catch (Exception e) {
       throw new IllegalStateException("could not prepare the test model store", e);
     }
