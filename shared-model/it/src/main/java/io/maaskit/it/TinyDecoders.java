@@ -97,6 +97,10 @@ public final class TinyDecoders {
     }
     Files.write(dir.resolve("config.json"), JSON.writeValueAsBytes(config));
     writeWeights(dir, weights, shapes, v.dtype, v.sharded);
+    writeTokenizerFiles(dir);
+  }
+
+  private static void writeTokenizerFiles(Path dir) throws IOException {
     Files.write(dir.resolve("tokenizer.json"), JSON.writeValueAsBytes(tokenizer()));
     Map<String, Object> tokCfg = new LinkedHashMap<>();
     tokCfg.put("add_bos_token", false);
@@ -116,25 +120,64 @@ public final class TinyDecoders {
     Files.write(dir.resolve("generation_config.json"), JSON.writeValueAsBytes(gen));
   }
 
+  /**
+   * The dimensions of a random Llama checkpoint.
+   *
+   * @param vocab model vocabulary (at least {@link #VOCAB}; rows past the tokenizer's are unused)
+   */
+  public record LlamaShape(
+      int hidden, int layers, int heads, int kvHeads, int intermediate, int vocab, int context) {
+    /** The tiny test shape: hidden 64, 2 layers, 4 heads, 2 key/value heads. */
+    public static final LlamaShape TINY = new LlamaShape(64, 2, 4, 2, 96, VOCAB, CONTEXT);
+
+    /**
+     * SmolLM2-135M's shape (hidden 576, 30 layers, 9 heads, 3 key/value heads, intermediate 1536,
+     * vocab 49152, tied embeddings), for speed measurements.
+     */
+    public static final LlamaShape SMOLLM2_135M = new LlamaShape(576, 30, 9, 3, 1536, 49152, 2048);
+  }
+
+  /**
+   * Writes a random {@code LlamaForCausalLM} of {@code shape} with the tiny tokenizer (for speed
+   * measurements: the network is full size, the tokenizer is not).
+   */
+  public static void writeLlama(LlamaShape shape, Path dir, long seed) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, float[]> weights = new TreeMap<>();
+    Map<String, long[]> shapes = new TreeMap<>();
+    Map<String, Object> config = llama(new Random(seed), weights, shapes, false, shape);
+    Files.write(dir.resolve("config.json"), JSON.writeValueAsBytes(config));
+    writeWeights(dir, weights, shapes, "F32", false);
+    writeTokenizerFiles(dir);
+  }
+
   private static Map<String, Object> llama(
       Random r, Map<String, float[]> w, Map<String, long[]> s, boolean qwen) {
-    int hidden = 64;
-    int heads = 4;
-    int kvHeads = 2;
-    int headDim = 16;
-    int inter = 96;
-    int layers = 2;
+    return llama(r, w, s, qwen, LlamaShape.TINY);
+  }
+
+  private static Map<String, Object> llama(
+      Random r, Map<String, float[]> w, Map<String, long[]> s, boolean qwen, LlamaShape shape) {
+    int hidden = shape.hidden();
+    int heads = shape.heads();
+    int kvHeads = shape.kvHeads();
+    int headDim = hidden / heads;
+    int inter = shape.intermediate();
+    int layers = shape.layers();
+    int vocab = shape.vocab();
+    // Keeps activations of order one whatever the width: std ~ 1/sqrt(fan-in) scaled as TINY.
+    double k = Math.sqrt(64.0 / hidden);
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("architectures", List.of(qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"));
     c.put("model_type", qwen ? "qwen2" : "llama");
-    c.put("vocab_size", VOCAB);
+    c.put("vocab_size", vocab);
     c.put("hidden_size", hidden);
     c.put("intermediate_size", inter);
     c.put("num_hidden_layers", layers);
     c.put("num_attention_heads", heads);
     c.put("num_key_value_heads", kvHeads);
     c.put("hidden_act", "silu");
-    c.put("max_position_embeddings", CONTEXT);
+    c.put("max_position_embeddings", shape.context());
     c.put("rms_norm_eps", 1e-5);
     c.put("rope_theta", qwen ? 1000000.0 : 10000.0);
     if (!qwen) {
@@ -150,27 +193,27 @@ public final class TinyDecoders {
     c.put("bos_token_id", specialId("<|endoftext|>"));
     c.put("eos_token_id", specialId("<|im_end|>"));
     c.put("torch_dtype", "float32");
-    put(w, s, r, "model.embed_tokens.weight", 0.5, 0, VOCAB, hidden);
+    put(w, s, r, "model.embed_tokens.weight", 0.5, 0, vocab, hidden);
     for (int i = 0; i < layers; i++) {
       String p = "model.layers." + i + ".";
       put(w, s, r, p + "input_layernorm.weight", 0.1, 1, hidden);
       put(w, s, r, p + "post_attention_layernorm.weight", 0.1, 1, hidden);
-      put(w, s, r, p + "self_attn.q_proj.weight", 0.25, 0, heads * headDim, hidden);
-      put(w, s, r, p + "self_attn.k_proj.weight", 0.25, 0, kvHeads * headDim, hidden);
-      put(w, s, r, p + "self_attn.v_proj.weight", 0.25, 0, kvHeads * headDim, hidden);
-      put(w, s, r, p + "self_attn.o_proj.weight", 0.15, 0, hidden, heads * headDim);
+      put(w, s, r, p + "self_attn.q_proj.weight", 0.25 * k, 0, heads * headDim, hidden);
+      put(w, s, r, p + "self_attn.k_proj.weight", 0.25 * k, 0, kvHeads * headDim, hidden);
+      put(w, s, r, p + "self_attn.v_proj.weight", 0.25 * k, 0, kvHeads * headDim, hidden);
+      put(w, s, r, p + "self_attn.o_proj.weight", 0.15 * k, 0, hidden, heads * headDim);
       if (qwen) {
         put(w, s, r, p + "self_attn.q_proj.bias", 0.3, 0, heads * headDim);
         put(w, s, r, p + "self_attn.k_proj.bias", 0.3, 0, kvHeads * headDim);
         put(w, s, r, p + "self_attn.v_proj.bias", 0.3, 0, kvHeads * headDim);
       }
-      put(w, s, r, p + "mlp.gate_proj.weight", 0.2, 0, inter, hidden);
-      put(w, s, r, p + "mlp.up_proj.weight", 0.2, 0, inter, hidden);
-      put(w, s, r, p + "mlp.down_proj.weight", 0.15, 0, hidden, inter);
+      put(w, s, r, p + "mlp.gate_proj.weight", 0.2 * k, 0, inter, hidden);
+      put(w, s, r, p + "mlp.up_proj.weight", 0.2 * k, 0, inter, hidden);
+      put(w, s, r, p + "mlp.down_proj.weight", 0.15 * k, 0, hidden, inter);
     }
     put(w, s, r, "model.norm.weight", 0.1, 1, hidden);
     if (qwen) {
-      put(w, s, r, "lm_head.weight", 0.5, 0, VOCAB, hidden);
+      put(w, s, r, "lm_head.weight", 0.5, 0, vocab, hidden);
     }
     return c;
   }
