@@ -111,6 +111,6 @@ public class ModelFunctions {
   /** {@code GET /info}: model states and per-load accounting (bytes, cache hits, durations). */
   @Funq("info")
   public Info info() {
-    return Info.of(services.registry(), embeddings.maxInputs(), embeddings.admission());
+    return Info.of(services.registry(), embeddings.maxInputs(), embeddings.admission(), generation);
   }
 }

@@ -80,6 +80,11 @@ public final class GenerationService implements AutoCloseable {
     this.options = options;
   }
 
+  /** The generator a request without a model gets, or null when requests must name one. */
+  public String defaultModel() {
+    return defaultModel;
+  }
+
   /** The limits. */
   public GenerationOptions options() {
     return options;
@@ -325,6 +330,11 @@ public final class GenerationService implements AutoCloseable {
   /** Sequences decoding now, over every generator. */
   public synchronized int activeSequences() {
     return loops.values().stream().mapToInt(DecodeLoop::activeSequences).sum();
+  }
+
+  /** Requests waiting for room in a batch now, over every generator. */
+  public synchronized int queuedRequests() {
+    return loops.values().stream().mapToInt(DecodeLoop::queued).sum();
   }
 
   /** Stops the decode loops; queued requests fail with 503. */

@@ -393,7 +393,9 @@ class GenerationServiceTest {
   void withoutMaxTokensTheContextBoundsTheCompletion() {
     GenerationService s = service(ScriptedGenerator.reciting("abcdefghijklmnopqrstuvwxyz", 16));
     Generation g =
-        s.generate(GenerateRequest.completion(null, "0123456789", null), Cancellation.NONE);
+        s.generate(
+            GenerateRequest.completion(null, "0123456789", params(null, 0.0, null, null, null)),
+            Cancellation.NONE);
     assertEquals("abcdef", g.choices().get(0).text());
     assertEquals(FinishReason.LENGTH, g.choices().get(0).finishReason());
   }

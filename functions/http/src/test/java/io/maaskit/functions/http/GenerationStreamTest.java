@@ -118,12 +118,14 @@ class GenerationStreamTest {
   @Test
   void chatStreamFramingRoleFirstFinishLastThenDone() throws Exception {
     ObjectNode b = JSON.createObjectNode();
-    b.put("model", MODEL).put("max_tokens", 12).put("temperature", 0.0);
+    // no "model": the configured default generator (maas.generation.default-model)
+    b.put("max_tokens", 12).put("temperature", 0.0);
     b.putArray("messages").addObject().put("role", "user").put("content", "Hi");
     b.putObject("stream_options").put("include_usage", true);
     Events e = stream("/v1/chat/completions", b);
     assertTrue(e.done());
     JsonNode first = e.chunks().get(0);
+    assertEquals(MODEL, first.path("model").asText());
     assertEquals("chat.completion.chunk", first.path("object").asText());
     assertEquals("assistant", first.path("choices").get(0).path("delta").path("role").asText());
     String id = first.path("id").asText();

@@ -354,6 +354,17 @@ class OpenAiClientTest {
   }
 
   @Test
+  void infoShowsTheGenerationLimits() {
+    given()
+        .get("/info")
+        .then()
+        .statusCode(200)
+        .body("generation.maxSequences", org.hamcrest.Matchers.equalTo(16))
+        .body("generation.maxQueuedRequests", org.hamcrest.Matchers.equalTo(32))
+        .body("generation.activeSequences", org.hamcrest.Matchers.greaterThanOrEqualTo(0));
+  }
+
+  @Test
   void modelsListGeneratorsWithTheirContextLength() {
     given()
         .get("/v1/models")

@@ -83,7 +83,8 @@ public class GenerationStream {
     GenerateJson.Call call;
     try {
       call = chat ? GenerateJson.chat(body) : GenerateJson.completion(body);
-      String model = call.request().model();
+      String model =
+          call.request().model() != null ? call.request().model() : service.defaultModel();
       sse =
           new Sse(
               ctx.response(),
