@@ -53,7 +53,10 @@ public final class GenerationService implements AutoCloseable {
   private final String defaultModel;
   private final GenerationOptions options;
   private final Map<TextGenerator, DecodeLoop> loops = new IdentityHashMap<>();
-  private final Map<String, ChatTemplate> templates = new ConcurrentHashMap<>();
+  private final Map<TemplateKey, ChatTemplate> templates = new ConcurrentHashMap<>();
+
+  /** Templates are compiled once per source and special tokens (one per generator package). */
+  private record TemplateKey(String source, Map<String, String> specialTokens) {}
 
   /**
    * @param defaultModel the generator used when a request names none, or null to require a name
@@ -254,7 +257,9 @@ public final class GenerationService implements AutoCloseable {
                           model + " has no chat template: use /v1/completions with a prompt"));
       String text =
           templates
-              .computeIfAbsent(source, s -> new ChatTemplate(s, cfg.specialTokens()))
+              .computeIfAbsent(
+                  new TemplateKey(source, cfg.specialTokens()),
+                  k -> new ChatTemplate(k.source(), k.specialTokens()))
               .render(messages, true);
       return g.tokenizer().encode(text, false);
     }
