@@ -97,12 +97,18 @@ public class GenerationStream {
       return;
     }
     sse.open();
-    try {
-      Generation g = started.await();
-      sse.end(call.includeUsage() ? g : null);
-    } catch (RuntimeException e) {
-      sse.fail(ErrorMapper.map(e));
-    }
+    // No thread waits for the decode loop: its completion writes the end of the stream.
+    boolean usage = call.includeUsage();
+    started
+        .result()
+        .whenComplete(
+            (g, failure) -> {
+              if (failure == null) {
+                sse.end(usage ? g : null);
+              } else {
+                sse.fail(ErrorMapper.map(failure));
+              }
+            });
   }
 
   /** The event stream of one response; written from the decode loop's thread. */
