@@ -10,7 +10,26 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param meanCosine mean cosine on the calibration set
  * @param calibrationInputs number of calibration inputs the gate ran
  * @param source where the quantized weights came from ({@code quantize} or {@code onnx-import})
+ * @param top1Agreement generators: fraction of calibration positions where the fp32 and quantized
+ *     models predict the same next token
+ * @param meanKl generators: mean KL divergence (nats) of their next-token distributions
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Quantization(
-    String scheme, Double minCosine, Double meanCosine, Integer calibrationInputs, String source) {}
+    String scheme,
+    Double minCosine,
+    Double meanCosine,
+    Integer calibrationInputs,
+    String source,
+    Double top1Agreement,
+    Double meanKl) {
+  /** An encoder's quantization (cosine figures, no next-token figures). */
+  public Quantization(
+      String scheme,
+      Double minCosine,
+      Double meanCosine,
+      Integer calibrationInputs,
+      String source) {
+    this(scheme, minCosine, meanCosine, calibrationInputs, source, null, null);
+  }
+}

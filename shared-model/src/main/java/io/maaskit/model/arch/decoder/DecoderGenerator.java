@@ -24,6 +24,7 @@ public final class DecoderGenerator implements TextGenerator {
   private final AutoCloseable tokenizerResource;
   private final GenerationConfig generationConfig;
   private final int contextLength;
+  private final KvPool pool;
 
   /**
    * A generator over loaded weights.
@@ -47,6 +48,14 @@ public final class DecoderGenerator implements TextGenerator {
     this.tokenizerResource = tokenizerResource;
     this.generationConfig = generationConfig;
     this.contextLength = Math.min(network.contextLength(), manifest.maxSequenceLength());
+    this.pool =
+        new KvPool(
+            manager,
+            network.layers(),
+            network.kvHeads(),
+            network.headSize(),
+            contextLength,
+            engine.computeType());
   }
 
   @Override
@@ -85,18 +94,21 @@ public final class DecoderGenerator implements TextGenerator {
   }
 
   @Override
-  public KvCache newCache() {
-    return new DecoderCache(
-        manager.newSubManager(),
-        network.layers(),
-        network.kvHeads(),
-        network.headSize(),
-        contextLength,
-        engine.computeType());
+  public synchronized KvCache newCache() {
+    return new DecoderCache(this, pool.acquire());
+  }
+
+  synchronized void release(DecoderCache cache) {
+    pool.release(cache.slot());
+  }
+
+  /** Bytes the live sequences' keys and values hold. */
+  public synchronized long cacheBytes() {
+    return pool.bytes();
   }
 
   @Override
-  public float[][] forward(List<KvCache> caches, List<int[]> tokens) {
+  public synchronized float[][] forward(List<KvCache> caches, List<int[]> tokens) {
     if (caches.size() != tokens.size() || caches.isEmpty()) {
       throw new IllegalArgumentException(
           "forward needs one token array per cache, got "
@@ -109,8 +121,11 @@ public final class DecoderGenerator implements TextGenerator {
     DecoderCache[] own = new DecoderCache[b];
     int[][] toks = new int[b][];
     for (int i = 0; i < b; i++) {
-      if (!(caches.get(i) instanceof DecoderCache c)) {
+      if (!(caches.get(i) instanceof DecoderCache c) || c.owner() != this) {
         throw new IllegalArgumentException("cache " + i + " was not made by this generator");
+      }
+      if (c.isClosed()) {
+        throw new IllegalStateException("cache " + i + " is closed");
       }
       for (int j = 0; j < i; j++) {
         if (own[j] == c) {
@@ -144,13 +159,16 @@ public final class DecoderGenerator implements TextGenerator {
       toks[i] = t;
     }
     engine.prepareThread();
+    int longest = 0;
     for (int i = 0; i < b; i++) {
-      own[i].reserve(own[i].length() + toks[i].length);
+      longest = Math.max(longest, own[i].length() + toks[i].length);
     }
+    pool.reserve(longest);
     try (NDManager step = manager.newSubManager()) {
       DecoderBatch batch =
           new DecoderBatch(
               step,
+              pool,
               own,
               toks,
               network.heads(),

@@ -65,7 +65,7 @@ final class Gpt2Network implements DecoderNetwork {
     blocks = new Block[config.layers()];
     for (int i = 0; i < blocks.length; i++) {
       String p = "h." + i + ".";
-      NDArray qkv = scaleQueries(w.get(p + "attn.c_attn.weight"), e, scale);
+      NDArray qkv = scaleQueries(outIn(w.get(p + "attn.c_attn.weight")), e, scale);
       NDArray qkvBias = scaleQueries(w.get(p + "attn.c_attn.bias"), e, scale);
       blocks[i] =
           new Block(
@@ -73,13 +73,13 @@ final class Gpt2Network implements DecoderNetwork {
               w.get(p + "ln_1.bias"),
               qkv,
               qkvBias,
-              w.get(p + "attn.c_proj.weight"),
+              outIn(w.get(p + "attn.c_proj.weight")),
               w.get(p + "attn.c_proj.bias"),
               w.get(p + "ln_2.weight"),
               w.get(p + "ln_2.bias"),
-              w.get(p + "mlp.c_fc.weight"),
+              outIn(w.get(p + "mlp.c_fc.weight")),
               w.get(p + "mlp.c_fc.bias"),
-              w.get(p + "mlp.c_proj.weight"),
+              outIn(w.get(p + "mlp.c_proj.weight")),
               w.get(p + "mlp.c_proj.bias"));
       Block b = blocks[i];
       elements += b.qkv.size() + b.output.size() + b.up.size() + b.down.size();
@@ -87,17 +87,27 @@ final class Gpt2Network implements DecoderNetwork {
     finalNormWeight = w.get("ln_f.weight");
     finalNormBias = w.get("ln_f.bias");
     if (config.tied() || !headWeights.has("lm_head.weight")) {
-      head = tokenEmbeddings.transpose();
+      head = tokenEmbeddings;
     } else {
-      head = headWeights.get("lm_head.weight").transpose();
+      head = headWeights.get("lm_head.weight");
       elements += head.size();
     }
     weightBytes = elements * dtype.getNumOfBytes();
   }
 
-  /** Multiplies the first {@code e} entries of the last axis (the query part) by {@code scale}. */
+  /** A Conv1D weight {@code (in, out)} as a contiguous {@code (out, in)} matrix. */
+  private static NDArray outIn(NDArray conv1d) {
+    long in = conv1d.getShape().get(0);
+    long out = conv1d.getShape().get(1);
+    // Flattening the transposed view cannot be a view: it copies into row-major (out, in).
+    NDArray t = conv1d.transpose().reshape(in * out).reshape(out, in);
+    conv1d.close();
+    return t;
+  }
+
+  /** Multiplies the first {@code e} entries of the first axis (the query part) by {@code scale}. */
   private static NDArray scaleQueries(NDArray qkv, int e, float scale) {
-    int axis = qkv.getShape().dimension() - 1;
+    int axis = 0;
     NDList parts = qkv.split(new long[] {e}, axis);
     NDArray q = parts.get(0).mul(scale);
     NDArray scaled = NDArrays.concat(new NDList(q, parts.get(1)), axis);
@@ -152,23 +162,20 @@ final class Gpt2Network implements DecoderNetwork {
         tokenEmbeddings
             .get(m, new NDIndex("{}", batch.tokenArray()))
             .add(positionEmbeddings.get(m, new NDIndex("{}", batch.positionArray())));
-    NDIndex qHeads = new NDIndex().addAllDim().addSliceDim(0, h);
-    NDIndex kHeads = new NDIndex().addAllDim().addSliceDim(h, 2 * h);
-    NDIndex vHeads = new NDIndex().addAllDim().addSliceDim(2 * h, 3 * h);
     for (int i = 0; i < blocks.length; i++) {
       Block b = blocks[i];
-      NDArray qkv =
-          layerNorm(x, b.norm1Weight, b.norm1Bias)
-              .matMul(b.qkv)
+      NDList qkv =
+          batch
+              .linear(layerNorm(x, b.norm1Weight, b.norm1Bias), b.qkv)
               .add(b.qkvBias)
-              .reshape(t, 3 * h, d);
-      NDArray attended =
-          batch.attend(i, qkv.get(m, qHeads), qkv.get(m, kHeads), qkv.get(m, vHeads));
-      x = x.add(attended.matMul(b.output).add(b.outputBias));
-      NDArray up = layerNorm(x, b.norm2Weight, b.norm2Bias).matMul(b.up).add(b.upBias);
-      x = x.add(geluNew(up).matMul(b.down).add(b.downBias));
+              .reshape(t, 3 * h, d)
+              .split(3, 1);
+      NDArray attended = batch.attend(i, qkv.get(0), qkv.get(1), qkv.get(2));
+      x = x.add(batch.linear(attended, b.output).add(b.outputBias));
+      NDArray up = batch.linear(layerNorm(x, b.norm2Weight, b.norm2Bias), b.up).add(b.upBias);
+      x = x.add(batch.linear(geluNew(up), b.down).add(b.downBias));
     }
-    return layerNorm(batch.lastRows(x), finalNormWeight, finalNormBias).matMul(head);
+    return batch.linear(layerNorm(batch.lastRows(x), finalNormWeight, finalNormBias), head);
   }
 
   private NDArray layerNorm(NDArray x, NDArray weight, NDArray bias) {

@@ -24,7 +24,7 @@ import io.maaskit.model.engine.Weights;
  * needs.
  */
 final class LlamaNetwork implements DecoderNetwork {
-  /** One decoder layer's weights, each linear as an {@code (in, out)} view. */
+  /** One decoder layer's weights, each linear {@code (out, in)}. */
   private record Layer(
       NDArray attentionNorm,
       NDArray qkv,
@@ -78,13 +78,13 @@ final class LlamaNetwork implements DecoderNetwork {
       layers[i] =
           new Layer(
               w.get(p + "input_layernorm.weight"),
-              qkv.transpose(),
+              qkv,
               qkvBias,
-              w.get(p + "self_attn.o_proj.weight").transpose(),
+              w.get(p + "self_attn.o_proj.weight"),
               config.outputBias() ? w.get(p + "self_attn.o_proj.bias") : null,
               w.get(p + "post_attention_layernorm.weight"),
-              gateUp.transpose(),
-              w.get(p + "mlp.down_proj.weight").transpose());
+              gateUp,
+              w.get(p + "mlp.down_proj.weight"));
       Layer l = layers[i];
       bytes += l.qkv.size() + l.output.size() + l.gateUp.size() + l.down.size();
     }
@@ -94,9 +94,9 @@ final class LlamaNetwork implements DecoderNetwork {
         throw new IllegalArgumentException(
             "weights have no lm_head.weight and tie_word_embeddings is not set");
       }
-      head = embeddings.transpose();
+      head = embeddings;
     } else {
-      head = w.get("lm_head.weight").transpose();
+      head = w.get("lm_head.weight");
       bytes += head.size();
     }
     rotateHalf = rotateHalf(manager, d).toType(dtype, false);
@@ -169,33 +169,30 @@ final class LlamaNetwork implements DecoderNetwork {
     NDArray[] cosSin = rotary(batch);
     NDArray cos = cosSin[0];
     NDArray sin = cosSin[1];
-    NDIndex qkHeads = new NDIndex().addAllDim().addSliceDim(0, h + kv);
-    NDIndex qHeads = new NDIndex().addAllDim().addSliceDim(0, h);
-    NDIndex kHeads = new NDIndex().addAllDim().addSliceDim(h, h + kv);
-    NDIndex vHeads = new NDIndex().addAllDim().addSliceDim(h + kv, h + 2 * kv);
+    long[] queriesAndKeys = {h + kv}; // split points along the head axis
+    long[] queries = {h};
     for (int i = 0; i < layers.length; i++) {
       Layer l = layers[i];
       // Self-attention: fused q/k/v projection, RoPE on queries and keys together.
-      NDArray qkv = rmsNorm(x, l.attentionNorm).matMul(l.qkv);
+      NDArray qkv = batch.linear(rmsNorm(x, l.attentionNorm), l.qkv);
       if (l.qkvBias != null) {
         qkv = qkv.add(l.qkvBias);
       }
-      qkv = qkv.reshape(t, h + 2 * kv, d);
-      NDArray qk = qkv.get(m, qkHeads);
-      qk = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin));
-      NDArray attended = batch.attend(i, qk.get(m, qHeads), qk.get(m, kHeads), qkv.get(m, vHeads));
-      NDArray projected = attended.matMul(l.output);
+      NDList qkAndV = qkv.reshape(t, h + 2 * kv, d).split(queriesAndKeys, 1);
+      NDArray qk = qkAndV.get(0);
+      NDList rotated = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin)).split(queries, 1);
+      NDArray attended = batch.attend(i, rotated.get(0), rotated.get(1), qkAndV.get(1));
+      NDArray projected = batch.linear(attended, l.output);
       if (l.outputBias != null) {
         projected = projected.add(l.outputBias);
       }
       x = x.add(projected);
       // MLP: down(silu(gate(x)) * up(x)), gate and up in one product.
-      NDList gateUp = rmsNorm(x, l.mlpNorm).matMul(l.gateUp).split(2, 1);
+      NDList gateUp = batch.linear(rmsNorm(x, l.mlpNorm), l.gateUp).split(2, 1);
       NDArray gate = gateUp.get(0);
-      NDArray mlp = gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)).matMul(l.down);
-      x = x.add(mlp);
+      x = x.add(batch.linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)), l.down));
     }
-    return rmsNorm(batch.lastRows(x), finalNorm).matMul(head);
+    return batch.linear(rmsNorm(batch.lastRows(x), finalNorm), head);
   }
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {

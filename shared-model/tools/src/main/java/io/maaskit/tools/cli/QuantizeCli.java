@@ -3,6 +3,7 @@ package io.maaskit.tools.cli;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.ModelNotFoundException;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
@@ -11,6 +12,7 @@ import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.Progress;
 import io.maaskit.tools.quant.AccuracyGate;
 import io.maaskit.tools.quant.CalibrationSet;
+import io.maaskit.tools.quant.GeneratorGate;
 import io.maaskit.tools.quant.QuantizeOptions;
 import io.maaskit.tools.quant.Quantizer;
 import java.io.IOException;
@@ -36,7 +38,10 @@ import picocli.CommandLine.Parameters;
       "embedding tables int8 per row, biases and LayerNorm kept float32. Before anything is written,",
       "the float32 and int8 models embed the calibration set side by side; if any input's cosine is",
       "below --min-cosine the package is refused (exit 1, nothing left behind). The measured min/mean",
-      "cosine go into the manifest.",
+      "cosine go into the manifest. A generator (decoder) package is gated instead on next-token",
+      "prediction: both models read the calibration texts, and the int8 one must agree with float32",
+      "on the most likely next token at >= --min-top1 of the positions, with mean KL divergence",
+      "<= --max-kl; both figures go into the manifest.",
       ""
     },
     footer = {
@@ -99,6 +104,18 @@ public final class QuantizeCli extends CliCommand {
   double minCosine = AccuracyGate.DEFAULT_MIN_COSINE;
 
   @Option(
+      names = "--min-top1",
+      paramLabel = "X",
+      description = "generators: minimum next-token top-1 agreement (default: ${DEFAULT-VALUE})")
+  double minTop1 = GeneratorGate.DEFAULT_MIN_TOP1;
+
+  @Option(
+      names = "--max-kl",
+      paramLabel = "X",
+      description = "generators: maximum mean KL divergence, nats (default: ${DEFAULT-VALUE})")
+  double maxKl = GeneratorGate.DEFAULT_MAX_MEAN_KL;
+
+  @Option(
       names = "--calibration",
       paramLabel = "FILE",
       description = {
@@ -133,8 +150,11 @@ public final class QuantizeCli extends CliCommand {
         calibrationFile != null
             ? CalibrationSet.read(calibrationFile)
             : CalibrationSet.calibration();
+    if (!(minTop1 >= 0 && minTop1 <= 1) || !(maxKl >= 0)) {
+      throw new UsageException("--min-top1 must be in [0, 1] and --max-kl >= 0");
+    }
     QuantizeOptions options =
-        new QuantizeOptions(name, version, minCosine, calibration, !fp32Embeddings);
+        new QuantizeOptions(name, version, minCosine, calibration, !fp32Embeddings, minTop1, maxKl);
 
     Path staging = Files.createTempDirectory("maas-quantize-");
     try (ModelStore from = Defaults.openStore(store);
@@ -156,13 +176,15 @@ public final class QuantizeCli extends CliCommand {
       }
 
       System.err.printf(
-          "quantizing %s (%s, %.1f MB) to int8; accuracy gate: %d inputs of %s, min cosine %s%n",
+          "quantizing %s (%s, %.1f MB) to int8; accuracy gate: %d inputs of %s, %s%n",
           src.id(),
           src.architecture(),
           src.totalBytes() / 1e6,
           calibration.size(),
           calibration.name(),
-          minCosine);
+          src.capabilities().contains(Capability.GENERATOR)
+              ? "next-token top-1 >= " + minTop1 + ", mean KL <= " + maxKl
+              : "min cosine " + minCosine);
       Engine runtime = Engine.start(EngineOptions.defaults());
       Quantizer quantizer = new Quantizer(runtime);
       Quantizer.Result r;
@@ -190,7 +212,6 @@ public final class QuantizeCli extends CliCommand {
         publishTo.publish(staging.resolve("int8"), overwrite, new ConsoleProgress());
         where = publishTo.uri();
       }
-      AccuracyGate.Result g = r.gate();
       out()
           .printf(
               "quantized %s -> %s: %d -> %d bytes (%.3f of float32) in %.1f s%n",
@@ -200,10 +221,25 @@ public final class QuantizeCli extends CliCommand {
               r.bytes(),
               r.ratio(),
               r.millis() / 1000.0);
-      out()
-          .printf(
-              "accuracy gate: %d inputs, min cosine %.6f (input #%d), mean %.6f, threshold %s%n",
-              g.inputs(), g.minCosine(), g.worstIndex(), g.meanCosine(), g.threshold());
+      if (r.gate() != null) {
+        AccuracyGate.Result g = r.gate();
+        out()
+            .printf(
+                "accuracy gate: %d inputs, min cosine %.6f (input #%d), mean %.6f, threshold %s%n",
+                g.inputs(), g.minCosine(), g.worstIndex(), g.meanCosine(), g.threshold());
+      } else {
+        GeneratorGate.Result g = r.generatorGate();
+        out()
+            .printf(
+                "accuracy gate: %d texts, %d positions, next-token top-1 agreement %.4f (min %s),"
+                    + " mean KL %.5f nats (max %s)%n",
+                g.inputs(),
+                g.positions(),
+                g.top1Agreement(),
+                g.minTop1(),
+                g.meanKl(),
+                g.maxMeanKl());
+      }
       out().printf("wrote %s to %s%n", r.manifest().id(), where);
     } finally {
       ImportModelCli.deleteRecursively(staging);

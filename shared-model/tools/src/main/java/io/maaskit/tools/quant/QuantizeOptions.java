@@ -11,13 +11,35 @@ package io.maaskit.tools.quant;
  *     them all-MiniLM-L6-v2 shrinks only to 65% of its float32 size (the word table is half its
  *     weights) and gains little accuracy: min cosine on the calibration set 0.9946 instead of
  *     0.9942; the linear layers, not the tables, dominate the error
+ * @param minTop1 generators: minimum top-1 next-token agreement with float32 on the calibration set
+ * @param maxMeanKl generators: maximum mean KL divergence (nats) from float32's next-token
+ *     distributions
  */
 public record QuantizeOptions(
     String name,
     String version,
     double minCosine,
     CalibrationSet calibration,
-    boolean quantizeEmbeddings) {
+    boolean quantizeEmbeddings,
+    double minTop1,
+    double maxMeanKl) {
+
+  /** Options with the generator gate's default thresholds. */
+  public QuantizeOptions(
+      String name,
+      String version,
+      double minCosine,
+      CalibrationSet calibration,
+      boolean quantizeEmbeddings) {
+    this(
+        name,
+        version,
+        minCosine,
+        calibration,
+        quantizeEmbeddings,
+        GeneratorGate.DEFAULT_MIN_TOP1,
+        GeneratorGate.DEFAULT_MAX_MEAN_KL);
+  }
 
   public QuantizeOptions {
     if (!(minCosine > 0 && minCosine <= 1)) {
@@ -38,21 +60,30 @@ public record QuantizeOptions(
 
   /** A copy with another name and version. */
   public QuantizeOptions withId(String newName, String newVersion) {
-    return new QuantizeOptions(newName, newVersion, minCosine, calibration, quantizeEmbeddings);
+    return new QuantizeOptions(
+        newName, newVersion, minCosine, calibration, quantizeEmbeddings, minTop1, maxMeanKl);
   }
 
   /** A copy with another threshold. */
   public QuantizeOptions withMinCosine(double threshold) {
-    return new QuantizeOptions(name, version, threshold, calibration, quantizeEmbeddings);
+    return new QuantizeOptions(
+        name, version, threshold, calibration, quantizeEmbeddings, minTop1, maxMeanKl);
   }
 
   /** A copy with another calibration set. */
   public QuantizeOptions withCalibration(CalibrationSet set) {
-    return new QuantizeOptions(name, version, minCosine, set, quantizeEmbeddings);
+    return new QuantizeOptions(
+        name, version, minCosine, set, quantizeEmbeddings, minTop1, maxMeanKl);
   }
 
   /** A copy that keeps (or not) the embedding tables in float32. */
   public QuantizeOptions withQuantizeEmbeddings(boolean quantize) {
-    return new QuantizeOptions(name, version, minCosine, calibration, quantize);
+    return new QuantizeOptions(name, version, minCosine, calibration, quantize, minTop1, maxMeanKl);
+  }
+
+  /** A copy with other generator-gate thresholds. */
+  public QuantizeOptions withGeneratorGate(double top1, double meanKl) {
+    return new QuantizeOptions(
+        name, version, minCosine, calibration, quantizeEmbeddings, top1, meanKl);
   }
 }

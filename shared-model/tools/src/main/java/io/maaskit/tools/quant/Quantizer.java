@@ -4,6 +4,7 @@ import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Safetensors.Tensor;
@@ -42,6 +43,10 @@ import java.util.stream.Stream;
  * <p>The package is written to a hidden sibling of the output directory; only when the {@link
  * AccuracyGate} passes on the calibration set is it sealed (the gate's figures in the manifest's
  * {@code quantization} block) and moved into place. A rejected or failed run leaves nothing behind.
+ * A generator (decoder) package is gated by the {@link GeneratorGate} instead: next-token top-1
+ * agreement and mean KL divergence against float32 on the calibration texts. Its linear weights are
+ * those of the architecture's layout (GPT-2's Conv1D weights, stored {@code (in, out)}, get one
+ * scale per input row).
  *
  * <pre>{@code
  * Quantizer q = new Quantizer(Engine.start(EngineOptions.defaults()));
@@ -67,12 +72,17 @@ public final class Quantizer {
    * The outcome of a successful run.
    *
    * @param manifest the int8 package's sealed manifest
-   * @param gate what the accuracy gate measured on the calibration set
+   * @param gate what the accuracy gate measured on the calibration set (encoders; else null)
+   * @param generatorGate what the next-token gate measured (generators; else null)
    * @param sourceBytes total bytes of the float32 package's files
    * @param millis wall time of the whole run
    */
   public record Result(
-      ModelManifest manifest, AccuracyGate.Result gate, long sourceBytes, long millis) {
+      ModelManifest manifest,
+      AccuracyGate.Result gate,
+      GeneratorGate.Result generatorGate,
+      long sourceBytes,
+      long millis) {
     /** Total bytes of the int8 package's files. */
     public long bytes() {
       return manifest.totalBytes();
@@ -152,18 +162,52 @@ public final class Quantizer {
               source);
       ModelManifest unverified = ModelPackage.seal(work, draft);
 
-      AccuracyGate gate = new AccuracyGate(options.minCosine());
-      AccuracyGate.Result measured;
+      Quantization figures;
+      AccuracyGate.Result measured = null;
+      GeneratorGate.Result generated = null;
       progress.update(
           "accuracy gate: loading float32 " + src.id() + " and int8 " + unverified.id(), -1, -1);
       try (LoadedModel reference = load(sourceDir, src);
           LoadedModel candidate = load(work, unverified)) {
-        measured =
-            gate.measure(
-                encoder(reference), encoder(candidate), options.calibration().texts(), progress);
+        if (reference instanceof TextGenerator ref && candidate instanceof TextGenerator cand) {
+          generated =
+              new GeneratorGate(
+                      options.minTop1(), options.maxMeanKl(), GeneratorGate.DEFAULT_MAX_TOKENS)
+                  .measure(ref, cand, options.calibration().texts(), progress);
+        } else {
+          measured =
+              new AccuracyGate(options.minCosine())
+                  .measure(
+                      encoder(reference),
+                      encoder(candidate),
+                      options.calibration().texts(),
+                      progress);
+        }
       }
-      if (!measured.passed()) {
-        throw new QuantizationRejectedException(rejection(src, measured, options), measured);
+      if (generated != null) {
+        if (!generated.passed()) {
+          throw new QuantizationRejectedException(rejection(src, generated, options), generated);
+        }
+        figures =
+            new Quantization(
+                SCHEME,
+                null,
+                null,
+                generated.inputs(),
+                SOURCE,
+                round(generated.top1Agreement()),
+                Math.ceil(generated.meanKl() * 1e6) / 1e6); // ceil: never report less error
+      } else {
+        if (!measured.passed()) {
+          throw new QuantizationRejectedException(rejection(src, measured, options), measured);
+        }
+        figures =
+            new Quantization(
+                SCHEME,
+                round(measured.minCosine()),
+                round(measured.meanCosine()),
+                measured.inputs(),
+                SOURCE);
       }
 
       ModelManifest sealed =
@@ -180,18 +224,14 @@ public final class Quantizer {
                   draft.normalize(),
                   draft.maxSequenceLength(),
                   draft.dtype(),
-                  new Quantization(
-                      SCHEME,
-                      round(measured.minCosine()),
-                      round(measured.meanCosine()),
-                      measured.inputs(),
-                      SOURCE),
+                  figures,
                   List.of(),
                   draft.metrics(),
                   draft.source()));
       Files.deleteIfExists(outDir);
       Files.move(work, outDir, StandardCopyOption.ATOMIC_MOVE);
-      return new Result(sealed, measured, src.totalBytes(), (System.nanoTime() - t0) / 1_000_000);
+      return new Result(
+          sealed, measured, generated, src.totalBytes(), (System.nanoTime() - t0) / 1_000_000);
     } finally {
       deleteRecursively(work);
     }
@@ -314,6 +354,31 @@ public final class Quantizer {
         worst,
         r.minCosine(),
         r.meanCosine());
+  }
+
+  private static String rejection(
+      ModelManifest src, GeneratorGate.Result r, QuantizeOptions options) {
+    String worst = r.worstInput().replaceAll("\\s+", " ").strip();
+    if (worst.length() > 80) {
+      worst = worst.substring(0, 77) + "...";
+    }
+    return String.format(
+        "int8 quantization of %s rejected by the accuracy gate: on %d positions of %d calibration"
+            + " texts (%s) the int8 model's next token agrees with float32's at %.4f (minimum %s)"
+            + " and the mean KL divergence is %.5f nats (maximum %s); worst is text #%d \"%s\" at"
+            + " KL %.5f. No package was written; keep serving the float32 package, or relax the"
+            + " thresholds if that is good enough.",
+        src.id(),
+        r.positions(),
+        r.inputs(),
+        options.calibration().name(),
+        r.top1Agreement(),
+        r.minTop1(),
+        r.meanKl(),
+        r.maxMeanKl(),
+        r.worstIndex(),
+        worst,
+        r.worstKl());
   }
 
   private static double round(double v) {
