@@ -321,6 +321,8 @@ class ServerlessStackTest {
                 "POST /embed",
                 "POST /v1/embeddings",
                 "GET /v1/models",
+                "POST /v1/completions",
+                "POST /v1/chat/completions",
                 "POST /predict",
                 "POST /classify",
                 "POST /explain",

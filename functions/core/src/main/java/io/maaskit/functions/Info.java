@@ -9,7 +9,19 @@ import java.util.List;
  * {@code s3://…}), the limits a request is held to, and each model's state and last load's
  * accounting.
  */
-public record Info(String store, Limits limits, List<ModelRegistry.Status> models) {
+public record Info(
+    String store, Limits limits, Generation generation, List<ModelRegistry.Status> models) {
+  /**
+   * Text generation's limits and load.
+   *
+   * @param maxSequences sequences decoded together per generator
+   * @param maxQueuedRequests requests that may wait for room (more: 503 + Retry-After)
+   * @param activeSequences sequences decoding now, over every generator
+   * @param queuedRequests requests waiting for room now
+   */
+  public record Generation(
+      int maxSequences, int maxQueuedRequests, int activeSequences, int queuedRequests) {}
+
   /**
    * The limits every request is held to, and how busy the process is.
    *
@@ -30,8 +42,13 @@ public record Info(String store, Limits limits, List<ModelRegistry.Status> model
       long requestsRefused,
       long requestsCancelled) {}
 
-  static Info of(ModelRegistry registry, int maxInputs, Admission admission) {
+  static Info of(
+      ModelRegistry registry,
+      int maxInputs,
+      Admission admission,
+      io.maaskit.model.task.GenerationService generation) {
     var o = admission.options();
+    var g = generation.options();
     return new Info(
         redact(registry.store().uri()),
         new Limits(
@@ -42,6 +59,11 @@ public record Info(String store, Limits limits, List<ModelRegistry.Status> model
             admission.inside(),
             admission.refused(),
             admission.cancelled()),
+        new Generation(
+            g.maxSequences(),
+            g.maxQueuedRequests(),
+            generation.activeSequences(),
+            generation.queuedRequests()),
         registry.status());
   }
 

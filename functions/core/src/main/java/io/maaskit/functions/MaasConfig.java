@@ -119,6 +119,9 @@ public interface MaasConfig {
    */
   Optional<String> apiKey();
 
+  /** Text generation: {@code maas.generation.*}. */
+  Generation generation();
+
   /** How the S3 store (and the S3 results sink) reach S3: {@code maas.s3.*}. */
   S3 s3();
 
@@ -168,6 +171,27 @@ public interface MaasConfig {
 
     /** Attempts per request. */
     Optional<Integer> maxAttempts();
+  }
+
+  /**
+   * {@code maas.generation.*}; unset values take {@link
+   * io.maaskit.model.task.GenerationOptions#defaults()}.
+   */
+  interface Generation {
+    /** Generator used when a completions request names no model; unset = the model is required. */
+    Optional<String> defaultModel();
+
+    /** Sequences decoded together in one step (continuous batching), per generator. */
+    Optional<Integer> maxSequences();
+
+    /** Requests that may wait for room in the batch; more: 503 + Retry-After. */
+    Optional<Integer> maxQueuedRequests();
+
+    /** Most {@code n} (choices) per request. */
+    Optional<Integer> maxChoices();
+
+    /** Tokens generated when a request gives no {@code max_tokens}. */
+    Optional<Integer> defaultMaxTokens();
   }
 
   /** {@code maas.sqs.*}. */

@@ -2,12 +2,16 @@ package io.maaskit.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.functions.protocol.OpenAi;
+import io.maaskit.functions.protocol.OpenAiGeneration;
 import io.maaskit.functions.protocol.Tei;
+import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.json.ExplainJson;
+import io.maaskit.model.json.GenerateJson;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.Classifications.LabelScore;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.ExplainService;
+import io.maaskit.model.task.GenerationService;
 import io.quarkus.funqy.Funq;
 import jakarta.inject.Inject;
 import java.util.List;
@@ -22,6 +26,7 @@ public class ModelFunctions {
   @Inject EmbeddingService embeddings;
   @Inject ClassificationService classification;
   @Inject ExplainService explanations;
+  @Inject GenerationService generation;
   @Inject ModelServices services;
   @Inject CallerCancellation caller;
 
@@ -73,9 +78,41 @@ public class ModelFunctions {
         explanations.explain(ExplainJson.request(body, explanations.maxInputs())));
   }
 
+  /**
+   * OpenAI-compatible {@code POST /v1/completions}, whole. A {@code "stream": true} request is
+   * answered by the HTTP glue's event stream before it reaches this function; here (a deployable
+   * without it) it is refused.
+   */
+  @Funq("v1/completions")
+  public OpenAiGeneration.Completion completions(JsonNode body) {
+    GenerateJson.Call call = wholeOnly(GenerateJson.completion(body));
+    return OpenAiGeneration.completion(
+        generation.generate(call.request(), caller.current()),
+        OpenAiGeneration.id(false),
+        OpenAiGeneration.now());
+  }
+
+  /** OpenAI-compatible {@code POST /v1/chat/completions}, whole; see {@link #completions}. */
+  @Funq("v1/chat/completions")
+  public OpenAiGeneration.ChatCompletion chatCompletions(JsonNode body) {
+    GenerateJson.Call call = wholeOnly(GenerateJson.chat(body));
+    return OpenAiGeneration.chat(
+        generation.generate(call.request(), caller.current()),
+        OpenAiGeneration.id(true),
+        OpenAiGeneration.now());
+  }
+
+  private static GenerateJson.Call wholeOnly(GenerateJson.Call call) {
+    if (call.stream()) {
+      throw new InvalidRequestException(
+          "'stream': true is served by the HTTP deployables only; send \"stream\": false");
+    }
+    return call;
+  }
+
   /** {@code GET /info}: model states and per-load accounting (bytes, cache hits, durations). */
   @Funq("info")
   public Info info() {
-    return Info.of(services.registry(), embeddings.maxInputs(), embeddings.admission());
+    return Info.of(services.registry(), embeddings.maxInputs(), embeddings.admission(), generation);
   }
 }

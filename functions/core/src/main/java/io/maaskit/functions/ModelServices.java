@@ -17,6 +17,8 @@ import io.maaskit.model.task.AdmissionOptions;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.ExplainService;
+import io.maaskit.model.task.GenerationOptions;
+import io.maaskit.model.task.GenerationService;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -270,6 +272,24 @@ public class ModelServices {
         config.defaultClassifier(),
         config.explainMaxInputs(),
         config.explainSteps().orElse(ExplainService.DEFAULT_STEPS));
+  }
+
+  /** Generation limits: configured values over {@link GenerationOptions#defaults()}. */
+  GenerationOptions generationOptions() {
+    GenerationOptions d = GenerationOptions.defaults();
+    MaasConfig.Generation c = config.generation();
+    return new GenerationOptions(
+        c.maxSequences().orElse(d.maxSequences()),
+        c.maxQueuedRequests().orElse(d.maxQueuedRequests()),
+        c.maxChoices().orElse(d.maxChoices()),
+        c.defaultMaxTokens().orElse(d.defaultMaxTokens()));
+  }
+
+  @Produces
+  @Singleton
+  GenerationService generation() {
+    return new GenerationService(
+        registry(), config.generation().defaultModel().orElse(null), generationOptions());
   }
 
   void afterRestore() {

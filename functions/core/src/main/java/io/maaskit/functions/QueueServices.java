@@ -8,6 +8,7 @@ import io.maaskit.model.store.S3Stores;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.ExplainService;
+import io.maaskit.model.task.GenerationService;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
 import java.util.LinkedHashMap;
@@ -27,6 +28,7 @@ public class QueueServices {
   private final EmbeddingService embeddings;
   private final ClassificationService classification;
   private final ExplainService explanations;
+  private final GenerationService generation;
   private final Instance<QueueTaskProvider> extraTasks;
   private volatile QueueMessageHandler handler;
   private volatile SqsClient sqs;
@@ -37,8 +39,10 @@ public class QueueServices {
       EmbeddingService embeddings,
       ClassificationService classification,
       ExplainService explanations,
+      GenerationService generation,
       Instance<QueueTaskProvider> extraTasks) {
     this.explanations = explanations;
+    this.generation = generation;
     this.config = config;
     this.extraTasks = extraTasks;
     this.models = models;
@@ -86,6 +90,7 @@ public class QueueServices {
           tasks.put("embed", TaskHandler.embed(embeddings));
           tasks.put("classify", TaskHandler.classify(classification));
           tasks.put("explain", TaskHandler.explain(explanations));
+          tasks.put("generate", TaskHandler.generate(generation));
           // Tasks beyond the core's (training, in the long-running deployables) come from the
           // deployable's own beans: a Lambda zip never carries the training module.
           for (QueueTaskProvider p : extraTasks) {

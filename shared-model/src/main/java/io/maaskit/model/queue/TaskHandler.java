@@ -2,7 +2,9 @@ package io.maaskit.model.queue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.json.ExplainJson;
+import io.maaskit.model.json.GenerateJson;
 import io.maaskit.model.json.JsonFields;
+import io.maaskit.model.task.Cancellation;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.Classifications;
 import io.maaskit.model.task.ClassifyRequest;
@@ -11,6 +13,8 @@ import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.Embeddings;
 import io.maaskit.model.task.ExplainService;
 import io.maaskit.model.task.Explanations;
+import io.maaskit.model.task.Generation;
+import io.maaskit.model.task.GenerationService;
 
 /**
  * Runs one task named by a message's {@code "task"} field. Gets the whole message (a JSON object),
@@ -73,6 +77,19 @@ public interface TaskHandler {
     return message -> {
       Explanations e = service.explain(ExplainJson.request(message, service.maxInputs()));
       return new TaskOutput(e.model(), "explanations", ExplainJson.response(e));
+    };
+  }
+
+  /**
+   * {@code "generate"}: the message carries the fields of {@code POST /v1/chat/completions} (with
+   * {@code messages}) or {@code POST /v1/completions} (with {@code prompt}), validated by the same
+   * code ({@link GenerateJson}); {@code stream} is ignored. The result carries {@code
+   * "generation"}: the choices' text and finish reasons, and the token usage.
+   */
+  static TaskHandler generate(GenerationService service) {
+    return message -> {
+      Generation g = service.generate(GenerateJson.message(message).request(), Cancellation.NONE);
+      return new TaskOutput(g.model(), "generation", GenerateJson.result(g));
     };
   }
 }

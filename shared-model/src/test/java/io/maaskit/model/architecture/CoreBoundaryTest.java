@@ -102,6 +102,30 @@ class CoreBoundaryTest {
         .check(core);
   }
 
+  /**
+   * The generation loop lives in the task layer only: architectures run forward steps and know
+   * nothing of sampling or batching, and the template engine stays behind {@code ChatTemplate}.
+   */
+  @Test
+  void generationLoopStaysInTheTaskLayer() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model.arch..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.maaskit.model.task..")
+        .check(core);
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.model..")
+        .and()
+        .doNotHaveFullyQualifiedName("io.maaskit.model.task.ChatTemplate")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("com.hubspot.jinjava..")
+        .check(core);
+  }
+
   /** A new architecture is a new package: nothing outside arch/bert names BERT types. */
   @Test
   void noArchitectureBranchesOutsideTheArchitecturePackage() {

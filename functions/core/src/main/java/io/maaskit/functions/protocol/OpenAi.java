@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.json.JsonFields;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.task.EmbedRequest;
 import io.maaskit.model.task.Embeddings;
@@ -68,8 +69,9 @@ public final class OpenAi {
   }
 
   /**
-   * {@code GET /v1/models}: every package in the store, with its name, version, task, size and the
-   * engine that serves it here ({@code engine(manifest)}; null when none can).
+   * {@code GET /v1/models}: every package in the store, with its name, version, task, size, the
+   * engine that serves it here ({@code engine(manifest)}; null when none can), and for generators
+   * the context length (prompt plus completion tokens).
    */
   public static ModelList models(
       List<ModelManifest> available,
@@ -90,6 +92,7 @@ public final class OpenAi {
               m.dtype(),
               m.totalBytes(),
               engine.apply(m),
+              m.capabilities().contains(Capability.GENERATOR) ? m.maxSequenceLength() : null,
               m.name().equals(defaultModel) ? Boolean.TRUE : null));
     }
     return new ModelList("list", out);
@@ -126,6 +129,7 @@ public final class OpenAi {
         String dtype,
         long bytes,
         String engine,
+        @JsonProperty("context_length") Integer contextLength,
         @JsonProperty("default") Boolean isDefault) {}
   }
 }

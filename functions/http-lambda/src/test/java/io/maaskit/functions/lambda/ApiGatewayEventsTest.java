@@ -163,6 +163,63 @@ class ApiGatewayEventsTest {
     assertFalse(body(r).get("error").get("message").asText().isEmpty());
   }
 
+  @Test
+  void chatCompletionEvent() throws Exception {
+    JsonNode r = invoke("apigw-v2-chat-completion.json");
+    assertEquals(200, r.get("statusCode").asInt(), r.toString());
+    JsonNode b = body(r);
+    assertEquals("chat.completion", b.get("object").asText());
+    assertEquals("tiny-llama", b.get("model").asText());
+    JsonNode choice = b.get("choices").get(0);
+    assertEquals("assistant", choice.get("message").get("role").asText());
+    assertTrue(List.of("stop", "length").contains(choice.get("finish_reason").asText()));
+    JsonNode usage = b.get("usage");
+    assertEquals(
+        usage.get("prompt_tokens").asInt() + usage.get("completion_tokens").asInt(),
+        usage.get("total_tokens").asInt());
+  }
+
+  /**
+   * {@code "stream": true} on API Gateway: Lambda's Java runtime cannot stream, so the whole event
+   * stream comes back as one {@code text/event-stream} body, with the same text as the buffered
+   * answer to the same seeded request.
+   */
+  @Test
+  void streamingChatCompletionEventReturnsTheWholeEventStream() throws Exception {
+    String whole =
+        body(invoke("apigw-v2-chat-completion.json"))
+            .get("choices")
+            .get(0)
+            .get("message")
+            .get("content")
+            .asText();
+    JsonNode r = invoke("apigw-v2-chat-completion-stream.json");
+    assertEquals(200, r.get("statusCode").asInt(), r.toString());
+    assertTrue(r.toString().contains("text/event-stream"), r.toString());
+    String sse = r.get("body").asText();
+    if (r.path("isBase64Encoded").asBoolean(false)) {
+      sse = new String(Base64.getDecoder().decode(sse), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    assertTrue(sse.endsWith("data: [DONE]\n\n"), sse);
+    StringBuilder text = new StringBuilder();
+    JsonNode last = null;
+    for (String event : sse.split("\n\n")) {
+      assertTrue(event.startsWith("data: "), event);
+      if (event.equals("data: [DONE]")) {
+        continue;
+      }
+      last = JSON.readTree(event.substring(6));
+      for (JsonNode ch : last.get("choices")) {
+        JsonNode c = ch.path("delta").path("content");
+        if (c.isTextual()) {
+          text.append(c.textValue());
+        }
+      }
+    }
+    assertEquals(whole, text.toString());
+    assertTrue(last.get("usage").get("total_tokens").asInt() > 0, last.toString());
+  }
+
   /** Every route the table gives API Gateway reaches its function through the handler. */
   @Test
   void everyApiGatewayRouteOfTheTableIsServed() throws Exception {
@@ -173,7 +230,14 @@ class ApiGatewayEventsTest {
       ((ObjectNode) e.get("requestContext").get("http"))
           .put("method", route.method().name())
           .put("path", route.path());
-      e.put("body", "{\"inputs\": \"hello\", \"input\": \"hello\"}");
+      e.put(
+          "body",
+          route.path().equals("/v1/completions")
+              ? "{\"prompt\": \"hello\", \"max_tokens\": 2}"
+              : route.path().equals("/v1/chat/completions")
+                  ? "{\"messages\": [{\"role\": \"user\", \"content\": \"hello\"}],"
+                      + " \"max_tokens\": 2}"
+                  : "{\"inputs\": \"hello\", \"input\": \"hello\"}");
       if (route.method() == Routes.Method.GET) {
         e.remove("body");
         ((ObjectNode) e.get("headers")).remove(List.of("content-length", "content-type"));

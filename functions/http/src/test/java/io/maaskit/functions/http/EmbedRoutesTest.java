@@ -536,7 +536,13 @@ class EmbedRoutesTest {
               ? given().get(route.path())
               : given()
                   .contentType(ContentType.JSON)
-                  .body("{\"inputs\": \"hello\", \"input\": \"hello\"}")
+                  .body(
+                      route.path().equals("/v1/completions")
+                          ? "{\"prompt\": \"hello\", \"max_tokens\": 2}"
+                          : route.path().equals("/v1/chat/completions")
+                              ? "{\"messages\": [{\"role\": \"user\", \"content\": \"hello\"}],"
+                                  + " \"max_tokens\": 2}"
+                              : "{\"inputs\": \"hello\", \"input\": \"hello\"}")
                   .post(route.path());
       String body = r.asString();
       assertFalse(body.contains("no route"), route.key() + " -> " + body);

@@ -20,7 +20,7 @@ public class QueueStackResource implements QuarkusTestResourceLifecycleManager {
       System.setProperty("aws.secretAccessKey", S3TestServer.SECRET_KEY);
       System.setProperty("aws.region", "us-east-1");
       return Map.of(
-          "maas.model-store", TestModels.storeRoot().toString(),
+          "maas.model-store", storeWithGenerator(),
           "maas.default-model", "all-minilm-l6-v2",
           "maas.cache-dir", Path.of("target", "cache").toAbsolutePath().toString(),
           "maas.results.uri", "s3://results/out",
@@ -39,5 +39,11 @@ public class QueueStackResource implements QuarkusTestResourceLifecycleManager {
     } catch (Exception ignored) {
       // best effort
     }
+  }
+
+  /** The test store, with the tiny random Llama generator imported into it. */
+  static String storeWithGenerator() throws java.io.IOException {
+    TestModels.tinyLlama();
+    return TestModels.storeRoot().toString();
   }
 }

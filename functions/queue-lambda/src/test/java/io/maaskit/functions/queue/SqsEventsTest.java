@@ -84,4 +84,38 @@ class SqsEventsTest {
     assertEquals(Set.of(MALFORMED, EMPTY), failures(again));
     assertArrayEquals(before, QueueStackResource.s3.getRaw("results", "out/" + GOOD_1 + ".json"));
   }
+
+  /**
+   * Queue task {@code generate}: a chat record and a completion record get their text, finish
+   * reason and usage in S3; a record with a negative {@code max_tokens} is a batch item failure.
+   */
+  @Test
+  void generateRecordsLandInS3() throws Exception {
+    JsonNode response = invoke("sqs-generate.json");
+    assertEquals(
+        Set.of("8b3e4d5c-6f70-4182-ac93-b4d5e6f70819"), failures(response), response.toString());
+    JsonNode chat =
+        JSON.readTree(
+            QueueStackResource.s3.getRaw(
+                "results", "out/6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e6f7.json"));
+    assertEquals("gen-1", chat.get("id").asText());
+    assertEquals("ok", chat.get("status").asText());
+    assertEquals("tiny-llama", chat.get("model").asText());
+    JsonNode g = chat.get("generation");
+    assertEquals(1, g.get("choices").size());
+    assertTrue(g.get("choices").get(0).get("text").isTextual());
+    assertTrue(
+        Set.of("stop", "length").contains(g.get("choices").get(0).get("finish_reason").asText()));
+    assertTrue(g.get("usage").get("completion_tokens").asInt() <= 12);
+    JsonNode completion =
+        JSON.readTree(
+            QueueStackResource.s3.getRaw(
+                "results", "out/7a2d3c4b-5e6f-4071-9b82-a3c4d5e6f708.json"));
+    JsonNode c = completion.get("generation");
+    if (c.get("choices").get(0).get("finish_reason").asText().equals("length")) {
+      assertEquals(6, c.get("usage").get("completion_tokens").asInt());
+    }
+    assertFalse(
+        QueueStackResource.s3.exists("results", "out/8b3e4d5c-6f70-4182-ac93-b4d5e6f70819.json"));
+  }
 }

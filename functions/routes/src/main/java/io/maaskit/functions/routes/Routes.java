@@ -64,6 +64,8 @@ public final class Routes {
           new Route(Method.POST, "/embed", "embed", EVERY),
           new Route(Method.POST, "/v1/embeddings", "v1/embeddings", EVERY),
           new Route(Method.GET, "/v1/models", "v1/models", EVERY),
+          new Route(Method.POST, "/v1/completions", "v1/completions", EVERY),
+          new Route(Method.POST, "/v1/chat/completions", "v1/chat/completions", EVERY),
           new Route(Method.POST, "/predict", "predict", EVERY),
           new Route(Method.POST, "/classify", "classify", EVERY),
           new Route(Method.POST, "/explain", "explain", EVERY),

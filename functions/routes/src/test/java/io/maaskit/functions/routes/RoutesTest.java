@@ -22,7 +22,8 @@ class RoutesTest {
   @Test
   void summaryIsWhatTheErrorMessagesList() {
     assertEquals(
-        "POST /embed, POST /v1/embeddings, GET /v1/models, POST /predict, POST /classify,"
+        "POST /embed, POST /v1/embeddings, GET /v1/models, POST /v1/completions,"
+            + " POST /v1/chat/completions, POST /predict, POST /classify,"
             + " POST /explain, GET /info",
         Routes.summary(Routes.ALL));
     assertEquals(Routes.ALL, Routes.apiGateway());

@@ -69,6 +69,9 @@ public class HttpGlue {
       return;
     }
     String host = ctx.request().getHeader("Host");
+    if (host == null && ctx.request().authority() != null) {
+      host = ctx.request().authority().toString(); // HTTP/2 (h2c) requests carry :authority
+    }
     String name = host == null ? "" : host.trim();
     if (name.startsWith("[")) {
       int end = name.indexOf(']');
@@ -365,7 +368,7 @@ public class HttpGlue {
     }
   }
 
-  private void write(RoutingContext ctx, ErrorMapper.Mapped m) {
+  void write(RoutingContext ctx, ErrorMapper.Mapped m) {
     try {
       if (m.retryAfterSeconds() != null) {
         ctx.response().putHeader("Retry-After", Long.toString(m.retryAfterSeconds()));

@@ -1,2 +1,2 @@
-/** Task-layer machinery shared by the services (batching); not an API. */
+/** Task-layer machinery shared by the services (batching, the decode loop); not an API. */
 package io.maaskit.model.task.internal;

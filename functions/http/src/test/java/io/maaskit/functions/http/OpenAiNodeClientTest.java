@@ -1,0 +1,63 @@
+package io.maaskit.functions.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.functions.testing.ModelStoreResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The official OpenAI Node client (npm {@code openai}, with Node 20) against the local server: its
+ * stream helper refuses streams whose first delta lacks the role or whose choices end without a
+ * {@code finish_reason}, so a passing run shows the event stream is what OpenAI's SDKs expect. A
+ * missing node or npm is a failure that says so.
+ */
+@QuarkusTest
+@QuarkusTestResource(ModelStoreResource.class)
+class OpenAiNodeClientTest {
+  static final Path WORK = Path.of("src/test/js-openai").toAbsolutePath();
+
+  @TestHTTPResource("/v1")
+  URL base;
+
+  static String run(List<String> command, int minutes) throws Exception {
+    Process p =
+        new ProcessBuilder(command).directory(WORK.toFile()).redirectErrorStream(true).start();
+    if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new AssertionError(command + " did not finish in " + minutes + " min");
+    }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.exitValue(), command + " failed (needs Node.js 20+ and npm):\n" + out);
+    return out;
+  }
+
+  @Test
+  void theNodeClientChatsStreamsAndSeesTheErrors() throws Exception {
+    if (!Files.isDirectory(WORK.resolve("node_modules/openai"))) {
+      run(List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), 5);
+    }
+    String out =
+        run(List.of("node", "openai-client.mjs", base.toString(), ModelStoreResource.GENERATOR), 3);
+    String last = out.strip().lines().reduce((a, b) -> b).orElse("");
+    JsonNode r = new ObjectMapper().readTree(last);
+    assertEquals(r.get("whole").asText(), r.get("streamed").asText(), out);
+    assertEquals(r.get("whole").asText(), r.get("final").asText(), out);
+    assertEquals(r.get("wholeFinish").asText(), r.get("finalFinish").asText(), out);
+    assertTrue(r.get("usage").get("total_tokens").asInt() > 0, out);
+    assertTrue(r.get("completion").isTextual(), out);
+    assertEquals(404, r.get("unknownModel").asInt(), out);
+    assertEquals(400, r.get("badTemperature").asInt(), out);
+  }
+}
