@@ -243,7 +243,7 @@ public final class ModelRegistry implements AutoCloseable {
             .filter(x -> x.state() == State.READY)
             .mapToLong(x -> x.future.join().model().weightBytes())
             .sum();
-    if (used + incoming.totalBytes() > options.memoryBudgetBytes()) {
+    if (used + loader.expectedBytes(incoming) > options.memoryBudgetBytes()) {
       throw new ModelUnavailableException(
           "loading '"
               + incoming.id()

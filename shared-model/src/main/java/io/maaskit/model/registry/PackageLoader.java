@@ -1,6 +1,7 @@
 package io.maaskit.model.registry;
 
 import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.EncoderGraph;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.pkg.Capability;
@@ -36,6 +37,28 @@ public final class PackageLoader {
     this.cache = cache;
     this.mode = mode;
     this.runtime = runtime;
+  }
+
+  /**
+   * The bytes a load of {@code manifest} is expected to bring into memory, known before fetching:
+   * on an engine that runs compiled graphs, the graph and every file but the safetensors; on an
+   * eager engine, every file but the graph. For the registry's memory budget.
+   */
+  public long expectedBytes(ModelManifest manifest) {
+    PackageFile graph = manifest.file(EncoderGraph.FILE);
+    if (graph == null) {
+      return manifest.totalBytes();
+    }
+    if (!runtime.runsGraphs()) {
+      return manifest.totalBytes() - graph.size();
+    }
+    long bytes = 0;
+    for (PackageFile f : manifest.files()) {
+      if (!f.path().endsWith(".safetensors")) {
+        bytes += f.size();
+      }
+    }
+    return bytes;
   }
 
   /** A loaded model and what loading it cost. */
