@@ -188,6 +188,13 @@ public final class TestModels {
     job.run(
         io.maaskit.training.TrainingRequest.of("all-minilm-l6-v2", data.toString(), name),
         io.maaskit.training.TrainingProgress.NONE);
+    // Training writes the graph through its PackageCompiler; where a class-loader split hides that
+    // (Quarkus test JVMs), compile it here so every fixture carries model.onnx.
+    Path dir = root.resolve(name).resolve("1");
+    if (ModelPackage.read(dir).file(io.maaskit.model.arch.EncoderGraph.FILE) == null) {
+      io.maaskit.tools.onnx.OnnxCompiler.compile(
+          dir, io.maaskit.tools.onnx.CompileOptions.defaults(), Progress.NONE);
+    }
   }
 
   /** Name of {@link #tinyLlama()}. */

@@ -20,11 +20,26 @@ public interface PackageCompiler {
    */
   void compile(Path dir, ModelManifest draft, Progress progress) throws IOException;
 
-  /** The registered compilers. */
+  /**
+   * The registered compilers. One that cannot be loaded (a class-loader split, as in a Quarkus test
+   * JVM, makes a provider "not a subtype") is skipped with a warning: the package then serves on
+   * PyTorch only, which is what a package without a graph does anyway.
+   */
   static List<PackageCompiler> registered() {
-    return ServiceLoader.load(PackageCompiler.class, PackageCompiler.class.getClassLoader())
-        .stream()
-        .map(ServiceLoader.Provider::get)
-        .toList();
+    List<PackageCompiler> out = new java.util.ArrayList<>();
+    java.util.Iterator<PackageCompiler> it =
+        ServiceLoader.load(PackageCompiler.class, PackageCompiler.class.getClassLoader())
+            .iterator();
+    while (true) {
+      try {
+        if (!it.hasNext()) {
+          return out;
+        }
+        out.add(it.next());
+      } catch (java.util.ServiceConfigurationError e) {
+        org.slf4j.LoggerFactory.getLogger(PackageCompiler.class)
+            .warn("skipping a package compiler that cannot be loaded here: {}", e.getMessage());
+      }
+    }
   }
 }

@@ -14,6 +14,8 @@ import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.testing.TestTexts;
 import io.maaskit.tools.importer.OnnxGraph;
+import io.maaskit.tools.onnx.CompileOptions;
+import io.maaskit.tools.onnx.OnnxCompiler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -59,6 +61,33 @@ class OrtParityTest {
       float[][] b = EmbeddingService.embed((TextEncoder) fallback, texts, true).vectors();
       for (int i = 0; i < texts.size(); i++) {
         assertArrayEquals(a[i], b[i], 1e-6f, "input " + i);
+      }
+    }
+  }
+
+  /** The fused-attention variant (one com.microsoft.MultiHeadAttention per layer) agrees too. */
+  @Test
+  void fusedAttentionGraphMatchesPyTorch(@TempDir Path tmp) throws Exception {
+    Path src = TestModels.miniLm();
+    Path dir = Files.createDirectories(tmp.resolve("store/fused/1"));
+    for (String f : List.of("config.json", "tokenizer.json", "model.safetensors")) {
+      Files.copy(src.resolve(f), dir.resolve(f));
+    }
+    ModelPackage.seal(dir, ModelPackage.read(src).withId("fused", "1"));
+    OnnxCompiler.Result r =
+        OnnxCompiler.compile(
+            dir,
+            new CompileOptions(CompileOptions.Int8Kernel.BLOCKWISE, 32, true),
+            io.maaskit.model.store.Progress.NONE);
+    assertEquals(6, r.ops().get("MultiHeadAttention"));
+    List<String> texts = OrtFixtures.inputs();
+    try (LoadedModel eager = OrtFixtures.load(src, OrtFixtures.pytorch());
+        LoadedModel graph = OrtFixtures.load(dir, OrtFixtures.onnxRuntime())) {
+      float[][] a = EmbeddingService.embed((TextEncoder) eager, texts, true).vectors();
+      float[][] b = EmbeddingService.embed((TextEncoder) graph, texts, true).vectors();
+      for (int i = 0; i < texts.size(); i++) {
+        double c = TestTexts.cosine(a[i], b[i]);
+        assertTrue(c >= 0.9999, "input " + i + ": cosine " + c);
       }
     }
   }

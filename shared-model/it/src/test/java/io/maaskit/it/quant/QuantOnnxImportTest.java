@@ -130,9 +130,10 @@ class QuantOnnxImportTest {
 
   /**
    * The imported export gets a graph too (uint8 embedding tables with zero points dequantized in
-   * the graph, the int8 linears on int8 kernels); on ONNX Runtime it stays about as close to fp32
-   * as the export itself running there (min 0.970 / mean 0.989 on this set, see above). Measured:
-   * min 0.964, mean 0.989.
+   * the graph, the int8 linears on blockwise int8 kernels); on ONNX Runtime it stays at least as
+   * close to fp32 as the export itself running there (min 0.970 / mean 0.989 on this set, see
+   * above). Measured: min 0.979, mean 0.996 (with the per-tensor DynamicQuantizeMatMul kernel it
+   * was min 0.964, mean 0.989).
    */
   @Test
   void itsCompiledGraphServesOnOnnxRuntime() throws Exception {
@@ -148,8 +149,8 @@ class QuantOnnxImportTest {
       System.out.printf(
           "all-minilm-l6-v2-q graph on ONNX Runtime vs fp32 held-out: min %.6f, mean %.6f%n",
           min, sum / c.length);
-      assertTrue(sum / c.length >= 0.985, "mean cosine " + sum / c.length);
-      assertTrue(min >= 0.95, "min cosine " + min);
+      assertTrue(sum / c.length >= 0.99, "mean cosine " + sum / c.length);
+      assertTrue(min >= 0.97, "min cosine " + min);
     }
   }
 }

@@ -47,6 +47,9 @@ public final class OnnxGraphBuilder {
   /** TensorProto.DataType INT8. */
   public static final int INT8 = 3;
 
+  /** TensorProto.DataType INT32. */
+  public static final int INT32 = 6;
+
   /** TensorProto.DataType INT64. */
   public static final int INT64 = 7;
 

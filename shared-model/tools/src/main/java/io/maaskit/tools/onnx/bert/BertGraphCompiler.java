@@ -32,9 +32,10 @@ import java.util.Map;
  *   <li>embeddings: word + position + token-type lookups, LayerNormalization; int8 tables stay int8
  *       ({@code Gather} rows and their per-row scales, {@code Cast}, {@code Mul});
  *   <li>each layer: one fused Q/K/V projection (1/sqrt(head size) folded into the query weights and
- *       bias), {@code Split}, scores plus the additive padding bias, {@code Softmax}, the output
- *       projection, residual LayerNormalization, erf GELU feed-forward, residual
- *       LayerNormalization;
+ *       bias), {@code Split}, {@code com.microsoft.MultiHeadAttention} with the key-padding mask
+ *       (or, without fused attention, scores plus an additive padding bias and {@code Softmax} in
+ *       default-domain operators), the output projection, residual LayerNormalization, erf GELU
+ *       feed-forward (ONNX Runtime fuses it into one {@code Gelu}), residual LayerNormalization;
  *   <li>every linear layer is {@code MatMul} + {@code Add} on fp32 weights stored {@code [in,
  *       out]}; on the int8 package's symmetric per-output-channel int8 weights and scales it is
  *       {@code com.microsoft.MatMulNBits} (8 bits, int8 activations per block of 32 along K) by
@@ -101,17 +102,22 @@ public final class BertGraphCompiler implements GraphCompiler {
       String x = layerNorm(sum, e + "LayerNorm");
 
       String maskF = g.op("Cast", List.of(mask), Attr.i("to", FLOAT));
-      // 0 for real tokens, -1e9 for padding, (B, 1, 1, L): as BertEncoder.attentionBias in fp32.
-      String bias =
-          g.op(
-              "Unsqueeze",
-              List.of(
-                  g.op("Mul", List.of(g.op("Sub", List.of(g.scalar(1f), maskF)), g.scalar(-1e9f))),
-                  g.vector(1, 2)));
+      // Fused: the int32 key-padding mask MultiHeadAttention takes. Unfused: 0 for real tokens,
+      // -1e9 for padding, (B, 1, 1, L), as BertEncoder.attentionBias in fp32.
+      String attentionMask =
+          options.fusedAttention()
+              ? g.op("Cast", List.of(mask), Attr.i("to", OnnxGraphBuilder.INT32))
+              : g.op(
+                  "Unsqueeze",
+                  List.of(
+                      g.op(
+                          "Mul",
+                          List.of(g.op("Sub", List.of(g.scalar(1f), maskF)), g.scalar(-1e9f))),
+                      g.vector(1, 2)));
 
       for (int i = 0; i < config.numHiddenLayers(); i++) {
         g.scope("layer." + i);
-        x = layer(x, bias, p + "encoder.layer." + i + ".");
+        x = layer(x, attentionMask, p + "encoder.layer." + i + ".");
       }
       g.scope("pooling");
       boolean meanPool = manifest.pooling().equals("mean");
@@ -170,7 +176,7 @@ public final class BertGraphCompiler implements GraphCompiler {
       g.scope("");
     }
 
-    private String layer(String x, String bias, String p) throws IOException {
+    private String layer(String x, String attentionMask, String p) throws IOException {
       int heads = config.numAttentionHeads();
       int hs = config.headSize();
       float scale = (float) (1.0 / Math.sqrt(hs));
@@ -181,6 +187,23 @@ public final class BertGraphCompiler implements GraphCompiler {
               Linear.of(tensors, p + "attention.self.value"));
       List<String> split =
           g.ops("Split", List.of(linear(x, qkv)), 3, Attr.i("axis", 2)); // 3 equal parts
+      String ctx =
+          options.fusedAttention()
+              ? g.msOp(
+                  "MultiHeadAttention",
+                  List.of(split.get(0), split.get(1), split.get(2), "", attentionMask),
+                  Attr.i("num_heads", heads),
+                  Attr.f("scale", 1f)) // 1/sqrt(head size) is folded into the query weights
+              : attention(split, attentionMask, heads, hs);
+      String attnOut = linear(ctx, Linear.of(tensors, p + "attention.output.dense"));
+      String attn = layerNorm(g.op("Add", List.of(attnOut, x)), p + "attention.output.LayerNorm");
+      String inter = gelu(linear(attn, Linear.of(tensors, p + "intermediate.dense")));
+      String out = linear(inter, Linear.of(tensors, p + "output.dense"));
+      return layerNorm(g.op("Add", List.of(out, attn)), p + "output.LayerNorm");
+    }
+
+    /** Scaled dot-product attention spelled out in default-domain operators. */
+    private String attention(List<String> split, String bias, int heads, int hs) {
       String headShape = g.vector(0, 0, heads, hs);
       String q =
           g.op(
@@ -199,20 +222,14 @@ public final class BertGraphCompiler implements GraphCompiler {
               Attr.ints("perm", 0, 2, 1, 3));
       String scores = g.op("Add", List.of(g.op("MatMul", List.of(q, kT)), bias));
       String probs = g.op("Softmax", List.of(scores), Attr.i("axis", -1));
-      String ctx =
-          g.op(
-              "Reshape",
-              List.of(
-                  g.op(
-                      "Transpose",
-                      List.of(g.op("MatMul", List.of(probs, v))),
-                      Attr.ints("perm", 0, 2, 1, 3)),
-                  g.vector(0, 0, hidden)));
-      String attnOut = linear(ctx, Linear.of(tensors, p + "attention.output.dense"));
-      String attn = layerNorm(g.op("Add", List.of(attnOut, x)), p + "attention.output.LayerNorm");
-      String inter = gelu(linear(attn, Linear.of(tensors, p + "intermediate.dense")));
-      String out = linear(inter, Linear.of(tensors, p + "output.dense"));
-      return layerNorm(g.op("Add", List.of(out, attn)), p + "output.LayerNorm");
+      return g.op(
+          "Reshape",
+          List.of(
+              g.op(
+                  "Transpose",
+                  List.of(g.op("MatMul", List.of(probs, v))),
+                  Attr.ints("perm", 0, 2, 1, 3)),
+              g.vector(0, 0, hidden)));
     }
 
     /** erf GELU as PyTorch's exporter spells it, which ONNX Runtime fuses into one Gelu. */
