@@ -5,6 +5,7 @@ import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.ModelUnavailableException;
 import io.maaskit.model.error.NotSupportedException;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -159,8 +160,9 @@ public final class EngineChoice {
       return fixed.name();
     }
     try {
+      requireEagerEngineForGenerators(manifest);
       return pick(options.engine(), gpu, hasGraph(manifest), carried(), manifest.id() + "");
-    } catch (ModelUnavailableException e) {
+    } catch (ModelUnavailableException | NotSupportedException e) {
       return null;
     }
   }
@@ -170,7 +172,34 @@ public final class EngineChoice {
     if (fixed != null) {
       return fixed;
     }
+    requireEagerEngineForGenerators(manifest);
     return engine(pick(options.engine(), gpu, hasGraph(manifest), carried(), manifest.id() + ""));
+  }
+
+  /**
+   * Decoders have no compiled graph (the ONNX compiler covers encoders and classifiers): they run
+   * on PyTorch, so a deployable without it, or one forced onto ONNX Runtime, cannot serve them.
+   */
+  private void requireEagerEngineForGenerators(ModelManifest manifest) {
+    if (!manifest.capabilities().contains(Capability.GENERATOR)) {
+      return;
+    }
+    if (!carried().contains(PYTORCH)) {
+      throw new NotSupportedException(
+          "model '"
+              + manifest.id()
+              + "' is a generator; decoders run on the PyTorch engine, which this deployable does"
+              + " not carry (the Lambda zips serve on ONNX Runtime only unless built with"
+              + " -Dlambda.pytorch=true); generators are served by the local server, the"
+              + " containers and PyTorch-built zips");
+    }
+    if (ONNXRUNTIME.equals(options.engine())) {
+      throw new NotSupportedException(
+          "model '"
+              + manifest.id()
+              + "' is a generator, and decoders run on PyTorch only; set MAAS_ENGINE to auto or"
+              + " pytorch to serve it");
+    }
   }
 
   /**

@@ -307,6 +307,11 @@ public final class ModelRegistry implements AutoCloseable {
     if (cause instanceof ModelNotFoundException nf) {
       return nf;
     }
+    if (cause instanceof io.maaskit.model.error.NotSupportedException ns) {
+      // This deployable can never serve the package (e.g. a generator without PyTorch): not a
+      // transient failure to retry.
+      return ns;
+    }
     long waitNanos = Math.max(0, retryAt(e) - System.nanoTime());
     Duration retry = Duration.ofSeconds(Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L));
     if (cause instanceof ModelUnavailableException mu) {

@@ -32,6 +32,13 @@ public final class FunctionZips {
   }
 
   /**
+   * Whether the zips were built with the {@code lambda-pytorch} profile (they then carry libtorch).
+   */
+  public static boolean withPyTorch() {
+    return Boolean.parseBoolean(System.getProperty("lambda.pytorch", "false"));
+  }
+
+  /**
    * Checks the zip's contents; returns its unzipped size in bytes.
    *
    * @param architecture {@code x86_64} or {@code arm64}

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
  * The built {@code function.zip} itself (integration-test phase, after Quarkus packaged it): what
  * it carries, and that it serves from its own classpath alone. A child JVM gets nothing but the
  * unpacked zip (and {@link ZipHandlerRun}), as Lambda's {@code java21} runtime would, and answers
- * real API Gateway events: the model runs on ONNX Runtime, {@code /explain} is a 501, because the
- * zip carries no PyTorch.
+ * real API Gateway events: the model runs on ONNX Runtime, {@code /explain} and a chat completion
+ * (decoders run on PyTorch) are 501s, because the zip carries no PyTorch.
  */
 class FunctionZipIT {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -64,6 +64,7 @@ class FunctionZipIT {
 
   @Test
   void zipCarriesOneArchitecturesOnnxRuntimeNativesAndNoLibtorch() throws IOException {
+    Assumptions.assumeFalse(FunctionZips.withPyTorch(), "built with -Dlambda.pytorch=true");
     long bytes = FunctionZips.assertOneArchitectureNoTorch(ZIP, FunctionZips.architecture());
     System.out.printf("%s: %,d bytes unzipped%n", ZIP, bytes);
   }
@@ -77,6 +78,8 @@ class FunctionZipIT {
             : host.equals("amd64") || host.equals("x86_64");
     Assumptions.assumeTrue(
         hostRunsIt, "a " + FunctionZips.architecture() + " zip does not run on " + host);
+    Assumptions.assumeFalse(FunctionZips.withPyTorch(), "built with -Dlambda.pytorch=true");
+    TestModels.tinyLlama();
     Path store = TestModels.storeRoot();
     Path events = Path.of("src", "test", "resources", "events").toAbsolutePath();
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -95,7 +98,8 @@ class FunctionZipIT {
             events.resolve("apigw-v2-embed.json").toString(),
             events.resolve("apigw-v2-info.json").toString(),
             events.resolve("apigw-v2-models.json").toString(),
-            events.resolve("apigw-v2-explain.json").toString());
+            events.resolve("apigw-v2-explain.json").toString(),
+            events.resolve("apigw-v2-chat-completion.json").toString());
     pb.environment().put("MAAS_MODEL_STORE", store.toString());
     pb.environment().put("MAAS_DEFAULT_MODEL", "all-minilm-l6-v2");
     pb.environment().put("MAAS_LOAD_MODE", "cache");
@@ -112,7 +116,7 @@ class FunctionZipIT {
         responses.add(JSON.readTree(line.substring(line.indexOf(' ', 9) + 1)));
       }
     }
-    assertEquals(4, responses.size(), out);
+    assertEquals(5, responses.size(), out);
 
     JsonNode embed = responses.get(0);
     assertEquals(200, embed.get("statusCode").asInt(), out);
@@ -137,6 +141,14 @@ class FunctionZipIT {
     JsonNode err = JSON.readTree(explain.get("body").asText()).get("error");
     assertEquals("not_supported", err.get("type").asText());
     assertTrue(err.get("message").asText().contains("PyTorch"), err.toString());
+
+    // Decoders run on PyTorch only: the default zip refuses a generator with the way out.
+    JsonNode chat = responses.get(4);
+    assertEquals(501, chat.get("statusCode").asInt(), chat.toString());
+    JsonNode chatErr = JSON.readTree(chat.get("body").asText()).get("error");
+    assertEquals("not_supported", chatErr.get("type").asText());
+    assertTrue(
+        chatErr.get("message").asText().contains("-Dlambda.pytorch=true"), chatErr.toString());
     assertFalse(out.contains("ai.djl.pytorch"), "nothing of PyTorch was even named:\n" + out);
   }
 }

@@ -3,6 +3,7 @@ package io.maaskit.functions.queue;
 import io.maaskit.functions.testing.FunctionZips;
 import java.io.IOException;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,6 +15,7 @@ class FunctionZipIT {
 
   @Test
   void zipCarriesOneArchitecturesOnnxRuntimeNativesAndNoLibtorch() throws IOException {
+    Assumptions.assumeFalse(FunctionZips.withPyTorch(), "built with -Dlambda.pytorch=true");
     long bytes = FunctionZips.assertOneArchitectureNoTorch(ZIP, FunctionZips.architecture());
     System.out.printf("%s: %,d bytes unzipped%n", ZIP, bytes);
   }

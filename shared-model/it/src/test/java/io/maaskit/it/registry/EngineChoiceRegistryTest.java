@@ -12,6 +12,7 @@ import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.error.NotSupportedException;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
@@ -67,6 +68,13 @@ class EngineChoiceRegistryTest {
     }
     assertTrue(ModelPackage.read(with).file(EncoderGraph.FILE) != null, "the importer compiles");
     ModelPackage.seal(without, ModelPackage.read(with).withId("minilm-no-graph", "1"));
+    Path llama = root.resolve(TestModels.TINY_LLAMA).resolve("1");
+    Files.createDirectories(llama);
+    try (Stream<Path> files = Files.list(TestModels.tinyLlama())) {
+      for (Path f : files.toList()) {
+        Files.copy(f, llama.resolve(f.getFileName()));
+      }
+    }
   }
 
   static ModelRegistry registry(String engine) {
@@ -136,6 +144,19 @@ class EngineChoiceRegistryTest {
           assertThrows(ModelUnavailableException.class, () -> r.get(NO_GRAPH));
       assertTrue(e.getMessage().contains("has no ONNX graph (model.onnx)"), e.getMessage());
       assertTrue(e.getMessage().contains("scripts/compile-onnx"), e.getMessage());
+    }
+  }
+
+  @Test
+  void generatorsRunOnPyTorchUnderAutoAndAreRefusedWhenOnnxRuntimeIsForced() {
+    ModelId llama = ModelId.parse(TestModels.TINY_LLAMA + "@1");
+    try (ModelRegistry r = registry("auto")) {
+      assertEquals("pytorch", engineOf(r, llama));
+    }
+    try (ModelRegistry r = registry("onnxruntime")) {
+      NotSupportedException e = assertThrows(NotSupportedException.class, () -> r.get(llama));
+      assertTrue(e.getMessage().contains("decoders run on PyTorch only"), e.getMessage());
+      assertTrue(e.getMessage().contains("MAAS_ENGINE"), e.getMessage());
     }
   }
 
