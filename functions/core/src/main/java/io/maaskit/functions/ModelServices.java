@@ -94,10 +94,10 @@ public class ModelServices {
    */
   EngineOptions engineOptions() {
     String engine = config.engine().trim().toLowerCase(Locale.ROOT);
-    if (!EngineChoice.NAMES.contains(engine)) {
+    if (!Engine.names().contains(engine)) {
       throw new IllegalArgumentException(
           "maas.engine (MAAS_ENGINE) must be "
-              + String.join(", ", EngineChoice.NAMES)
+              + String.join(", ", Engine.names())
               + ", not '"
               + config.engine()
               + "'");
@@ -162,9 +162,10 @@ public class ModelServices {
   }
 
   /**
-   * The engine for training (PyTorch), started on first use.
+   * The engine for training (one that runs eager networks and computes gradients), started on first
+   * use.
    *
-   * @throws io.maaskit.model.error.NotSupportedException in a deployable without PyTorch
+   * @throws io.maaskit.model.error.NotSupportedException in a deployable without one
    */
   public Engine runtime() {
     registry();

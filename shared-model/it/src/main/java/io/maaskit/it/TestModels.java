@@ -183,7 +183,8 @@ public final class TestModels {
     io.maaskit.training.TrainingJob job =
         new io.maaskit.training.TrainingJob(
             store,
-            io.maaskit.model.engine.Engine.start(io.maaskit.model.engine.EngineOptions.defaults()),
+            io.maaskit.model.engine.EagerEngine.start(
+                io.maaskit.model.engine.EngineOptions.defaults()),
             io.maaskit.training.DatasetSource.local());
     job.run(
         io.maaskit.training.TrainingRequest.of("all-minilm-l6-v2", data.toString(), name),

@@ -15,6 +15,10 @@ import ai.djl.ndarray.NDManager;
  * changes what the tokens are, not where they stand.
  */
 public interface Explainable extends SequenceModel {
+  /** The eager engine the model runs on; gradients come from it. */
+  @Override
+  io.maaskit.model.engine.EagerEngine engine();
+
   /**
    * One text tokenized (truncated like {@link #tokenize}) with, per token, its surface form, its
    * character span {@code [start, end)} in the original text, its word index and whether it is a

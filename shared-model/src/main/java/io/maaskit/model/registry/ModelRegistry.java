@@ -50,8 +50,8 @@ public final class ModelRegistry implements AutoCloseable {
   /**
    * What {@link #status()} reports per model.
    *
-   * @param engine the engine serving a READY model and its device, e.g. {@code pytorch (cpu())};
-   *     null otherwise
+   * @param engine the name of the engine serving a READY model, e.g. {@code onnxruntime} or {@code
+   *     pytorch}; null otherwise
    */
   public record Status(
       String model, State state, String engine, String error, LoadStats stats, int failures) {}
@@ -154,14 +154,16 @@ public final class ModelRegistry implements AutoCloseable {
   /**
    * Like {@link #get(ModelId, Capability, Class)}, on the engine that computes gradients (what
    * explanations need): the serving copy when its engine does, else a second copy of the package on
-   * PyTorch, loaded on first use like any model.
+   * an engine with {@link io.maaskit.model.engine.Engine.Capability#GRADIENTS}, loaded on first use
+   * like any model.
    *
    * @throws io.maaskit.model.error.NotSupportedException if this deployable has no engine that
    *     computes gradients (it serves on ONNX Runtime only)
    */
   public <T> T getDifferentiable(ModelId ref, Capability capability, Class<T> type) {
     EngineChoice engines = loader.engines();
-    // Before any lookup or download: without PyTorch no package can be explained here.
+    // Before any lookup or download: without an engine that computes gradients no package can be
+    // explained here.
     engines.requireGradients();
     ModelId id = resolve(ref);
     Entry serving = entries.get(new Key(id, false));
@@ -169,7 +171,12 @@ public final class ModelRegistry implements AutoCloseable {
         engines.servesOnGradientEngine()
             || (serving != null
                 && serving.state() == State.READY
-                && serving.future.join().model().engine().name().equals(EngineChoice.PYTORCH));
+                && serving
+                    .future
+                    .join()
+                    .model()
+                    .engine()
+                    .hasCapability(io.maaskit.model.engine.Engine.Capability.GRADIENTS));
     return checked(ref, await(id, entry(new Key(id, !reuse))), capability, type);
   }
 
@@ -308,7 +315,7 @@ public final class ModelRegistry implements AutoCloseable {
       return nf;
     }
     if (cause instanceof io.maaskit.model.error.NotSupportedException ns) {
-      // This deployable can never serve the package (e.g. a generator without PyTorch): not a
+      // This deployable cannot serve the package (e.g. no engine here runs any of its forms): not a
       // transient failure to retry.
       return ns;
     }
@@ -341,7 +348,7 @@ public final class ModelRegistry implements AutoCloseable {
       } else if (s == State.READY) {
         PackageLoader.Loaded loaded = e.future.join();
         stats = loaded.stats();
-        engine = loaded.model().engine().name() + " (" + loaded.model().engine().device() + ")";
+        engine = loaded.model().engine().name();
       }
       out.add(
           new Status(

@@ -9,7 +9,7 @@ import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Explainable.Spans;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.TextEncoder;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
@@ -160,8 +160,8 @@ public final class ExplainService {
 
   /** Integrated Gradients of cos(pool(x), pool(other)) over x's token embeddings. */
   public static Attribution similarityGradients(Explainable m, Spans s, Spans other, int steps) {
-    Engine engine = m.engine();
-    Engine.Gradients grads = engine.gradients();
+    EagerEngine engine = m.engine();
+    EagerEngine.Gradients grads = engine.gradients();
     engine.prepareThread();
     try (NDManager mg = engine.newManager()) {
       NDArray ref =
@@ -333,8 +333,8 @@ public final class ExplainService {
   }
 
   private static Attribution integratedGradients(Explainable m, Spans s, int label, int steps) {
-    Engine engine = m.engine();
-    Engine.Gradients grads = engine.gradients();
+    EagerEngine engine = m.engine();
+    EagerEngine.Gradients grads = engine.gradients();
     engine.prepareThread();
     try (NDManager mg = engine.newManager()) {
       NDArray x = m.inputEmbeddings(s.tokens().ids(), mg);
@@ -361,7 +361,7 @@ public final class ExplainService {
   }
 
   private static Attribution gradientTimesInput(Explainable m, Spans s, int label) {
-    Engine engine = m.engine();
+    EagerEngine engine = m.engine();
     engine.prepareThread();
     try (NDManager mg = engine.newManager()) {
       NDArray x = m.inputEmbeddings(s.tokens().ids(), mg);
@@ -381,7 +381,7 @@ public final class ExplainService {
    * label's probability there. Grad mode is on only around the recorded forward pass.
    */
   private static NDArray gradient(
-      Explainable m, Engine.Gradients grads, NDArray inputs, int label, NDArray w, Spans s) {
+      Explainable m, EagerEngine.Gradients grads, NDArray inputs, int label, NDArray w, Spans s) {
     inputs.setRequiresGradient(true);
     boolean prev = grads.gradMode(true);
     try {

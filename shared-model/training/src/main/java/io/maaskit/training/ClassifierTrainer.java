@@ -7,7 +7,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.PolynomialDecayTracker;
 import ai.djl.training.tracker.Tracker;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +45,7 @@ final class ClassifierTrainer {
     NDArray logits(boolean validation, int[] rows, NDManager manager);
 
     /** Grad-mode control of the engine the parameters live on. */
-    Engine.Gradients gradients();
+    EagerEngine.Gradients gradients();
   }
 
   /** The outcome: per-epoch history and the best epoch's weights and numbers. */
@@ -214,7 +214,7 @@ final class ClassifierTrainer {
    * One AdamW step per parameter, then the accumulated gradient is zeroed. Grad mode is off here.
    */
   private static void update(
-      Optimizer opt, Map<String, NDArray> params, Engine.Gradients gradients) {
+      Optimizer opt, Map<String, NDArray> params, EagerEngine.Gradients gradients) {
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray p = e.getValue();
       try (NDArray grad = p.getGradient()) {

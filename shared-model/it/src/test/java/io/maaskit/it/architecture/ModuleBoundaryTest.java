@@ -46,6 +46,37 @@ class ModuleBoundaryTest {
         .check(all);
   }
 
+  /**
+   * Training and tools start engines by capability ({@code EagerEngine.start}, {@code
+   * Engine.start(options, GRAPHS)}), never by naming a concrete engine's classes.
+   */
+  @Test
+  void trainingAndToolsNameNoConcreteEngine() {
+    noClasses()
+        .that()
+        .resideInAnyPackage("io.maaskit.training..", "io.maaskit.tools..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.maaskit.model.engine.pytorch..", "io.maaskit.model.engine.onnxruntime..")
+        .check(all);
+  }
+
+  /**
+   * The compiler and importer write graphs and files; DJL's tensor types are for the eager code
+   * (training, the quantizer's reference runs, the CLI's checks) only.
+   */
+  @Test
+  void graphCompilerAndImporterUseNoDjlTensors() {
+    noClasses()
+        .that()
+        .resideInAnyPackage("io.maaskit.tools.onnx..", "io.maaskit.tools.importer..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("ai.djl.ndarray..", "ai.djl.engine..", "ai.djl.training..")
+        .check(all);
+  }
+
   /** The compiler's core is architecture-neutral; BERT's graph is one plug-in package. */
   @Test
   void onnxCompilerNamesBertOnlyInItsBertPackage() {

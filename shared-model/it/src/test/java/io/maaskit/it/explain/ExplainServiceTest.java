@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.it.TestModels;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.registry.LoadMode;
@@ -49,7 +49,7 @@ class ExplainServiceTest {
                 store,
                 new PackageCache(Path.of("target/explain-cache"), 0),
                 LoadMode.CACHE,
-                Engine.start(EngineOptions.defaults())),
+                EagerEngine.start(EngineOptions.defaults())),
             RegistryOptions.defaults());
     svc = new ExplainService(registry, TestModels.TOPICS, 8, ExplainService.DEFAULT_STEPS);
   }

@@ -9,7 +9,7 @@ import io.maaskit.it.TestModels;
 import io.maaskit.it.TinyDecoders;
 import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.TextGenerator.KvCache;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
@@ -52,7 +52,7 @@ class DecoderParityTest {
     PACKAGES.put("tiny-gpt2-bf16-sharded", TestModels.tinyGpt2Bf16Sharded());
     Path root = PACKAGES.get(TestModels.TINY_LLAMA).getParent().getParent();
     LocalModelStore store = new LocalModelStore(root);
-    Engine engine = Engine.start(EngineOptions.defaults());
+    EagerEngine engine = EagerEngine.start(EngineOptions.defaults());
     registry =
         new ModelRegistry(
             store,

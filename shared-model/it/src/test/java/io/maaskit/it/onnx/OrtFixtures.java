@@ -1,6 +1,7 @@
 package io.maaskit.it.onnx;
 
 import io.maaskit.model.arch.LoadedModel;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelPackage;
@@ -19,8 +20,8 @@ import java.util.List;
 final class OrtFixtures {
   private OrtFixtures() {}
 
-  static Engine pytorch() {
-    return Engine.start(new EngineOptions("pytorch", "cpu", 0, true));
+  static EagerEngine pytorch() {
+    return EagerEngine.start(new EngineOptions("pytorch", "cpu", 0, true));
   }
 
   static Engine onnxRuntime() {

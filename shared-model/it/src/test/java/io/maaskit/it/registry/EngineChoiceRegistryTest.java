@@ -11,7 +11,6 @@ import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.engine.EngineOptions;
-import io.maaskit.model.error.ModelUnavailableException;
 import io.maaskit.model.error.NotSupportedException;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
@@ -97,8 +96,8 @@ class EngineChoiceRegistryTest {
       assertEquals("onnxruntime", engineOf(r, WITH_GRAPH));
       assertEquals("pytorch", engineOf(r, NO_GRAPH));
       List<ModelRegistry.Status> status = r.status();
-      assertEquals("onnxruntime (cpu())", status.get(0).engine(), status.toString());
-      assertEquals("pytorch (cpu())", status.get(1).engine(), status.toString());
+      assertEquals("onnxruntime", status.get(0).engine(), status.toString());
+      assertEquals("pytorch", status.get(1).engine(), status.toString());
     }
   }
 
@@ -140,23 +139,23 @@ class EngineChoiceRegistryTest {
   void forcedOnnxRuntimeRefusesAPackageWithoutAGraphSayingHowToCompileOne() {
     try (ModelRegistry r = registry("onnxruntime")) {
       assertEquals("onnxruntime", engineOf(r, WITH_GRAPH));
-      ModelUnavailableException e =
-          assertThrows(ModelUnavailableException.class, () -> r.get(NO_GRAPH));
+      NotSupportedException e = assertThrows(NotSupportedException.class, () -> r.get(NO_GRAPH));
       assertTrue(e.getMessage().contains("has no ONNX graph (model.onnx)"), e.getMessage());
       assertTrue(e.getMessage().contains("scripts/compile-onnx"), e.getMessage());
+      assertTrue(e.getMessage().contains("set the engine to auto"), e.getMessage());
     }
   }
 
   @Test
-  void generatorsRunOnPyTorchUnderAutoAndAreRefusedWhenOnnxRuntimeIsForced() {
+  void aGeneratorWithoutAGraphRunsEagerlyUnderAutoAndIsRefusedWhenOnnxRuntimeIsForced() {
     ModelId llama = ModelId.parse(TestModels.TINY_LLAMA + "@1");
     try (ModelRegistry r = registry("auto")) {
       assertEquals("pytorch", engineOf(r, llama));
     }
     try (ModelRegistry r = registry("onnxruntime")) {
       NotSupportedException e = assertThrows(NotSupportedException.class, () -> r.get(llama));
-      assertTrue(e.getMessage().contains("decoders run on PyTorch only"), e.getMessage());
-      assertTrue(e.getMessage().contains("MAAS_ENGINE"), e.getMessage());
+      assertTrue(e.getMessage().contains("has no ONNX graph (model.onnx)"), e.getMessage());
+      assertTrue(e.getMessage().contains("scripts/compile-onnx"), e.getMessage());
     }
   }
 

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextClassifier;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.engine.Safetensors;
@@ -68,7 +69,7 @@ class TrainingJobTest {
       }
     }
     store = new LocalModelStore(storeRoot);
-    runtime = Engine.start(EngineOptions.defaults());
+    runtime = EagerEngine.start(EngineOptions.defaults());
     job = new TrainingJob(store, runtime, DatasetSource.local());
     data = write("topics.jsonl", topics(24, 1));
     eval = write("topics-eval.jsonl", topics(6, 99));

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import io.maaskit.model.arch.GenerationConfig;
 import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.TextTokenizer;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.pkg.ModelManifest;
 import java.util.List;
 
@@ -17,7 +17,7 @@ import java.util.List;
  */
 public final class DecoderGenerator implements TextGenerator {
   private final ModelManifest manifest;
-  private final Engine engine;
+  private final EagerEngine engine;
   private final NDManager manager;
   private final DecoderNetwork network;
   private final TextTokenizer tokenizer;
@@ -34,7 +34,7 @@ public final class DecoderGenerator implements TextGenerator {
    */
   public DecoderGenerator(
       ModelManifest manifest,
-      Engine engine,
+      EagerEngine engine,
       NDManager manager,
       DecoderNetwork network,
       TextTokenizer tokenizer,
@@ -64,7 +64,7 @@ public final class DecoderGenerator implements TextGenerator {
   }
 
   @Override
-  public Engine engine() {
+  public EagerEngine engine() {
     return engine;
   }
 

@@ -9,6 +9,7 @@ import io.maaskit.model.arch.decoder.DecoderGenerator;
 import io.maaskit.model.arch.huggingface.HfCheckpoint;
 import io.maaskit.model.arch.huggingface.HfGenerationConfig;
 import io.maaskit.model.arch.huggingface.HfTextTokenizer;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Weights;
@@ -40,8 +41,9 @@ public final class Gpt2Architecture implements Architecture {
   }
 
   @Override
-  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine)
+  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine runtime)
       throws IOException {
+    EagerEngine engine = EagerEngine.of(runtime);
     byte[] configJson = HfCheckpoint.bytes(files, "config.json");
     Gpt2Config config = Gpt2Config.parse(configJson);
     Map<String, Safetensors.Tensor> tensors =

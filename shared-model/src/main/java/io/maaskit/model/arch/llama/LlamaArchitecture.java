@@ -9,6 +9,7 @@ import io.maaskit.model.arch.decoder.DecoderGenerator;
 import io.maaskit.model.arch.huggingface.HfCheckpoint;
 import io.maaskit.model.arch.huggingface.HfGenerationConfig;
 import io.maaskit.model.arch.huggingface.HfTextTokenizer;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Weights;
@@ -44,8 +45,9 @@ public final class LlamaArchitecture implements Architecture {
   }
 
   @Override
-  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine)
+  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine runtime)
       throws IOException {
+    EagerEngine engine = EagerEngine.of(runtime);
     LlamaConfig config = LlamaConfig.parse(HfCheckpoint.bytes(files, "config.json"));
     Map<String, Safetensors.Tensor> tensors =
         HfCheckpoint.read(files, manifest.file(HfCheckpoint.INDEX) != null);

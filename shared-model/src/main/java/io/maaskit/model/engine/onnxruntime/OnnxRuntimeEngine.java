@@ -3,8 +3,6 @@ package io.maaskit.model.engine.onnxruntime;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -14,7 +12,9 @@ import io.maaskit.model.engine.EngineOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,23 +24,20 @@ import org.slf4j.LoggerFactory;
  * {@link EngineOptions#threads()} (all vCPUs when 0), one inter-op thread, sequential execution and
  * all graph optimizations.
  *
- * <p>NDArray work (a package without a compiled graph, training, explanations) is not ONNX
- * Runtime's: {@link #newManager()}, {@link #gradients()} and friends hand it to the process's
- * PyTorch engine, started only when first needed, so a package without {@code model.onnx} still
- * serves on PyTorch. DJL's own "alternative engine" fallback is switched off ({@code
- * ai.djl.onnx.disable_alternative}), so nothing inside DJL starts PyTorch behind our back.
+ * <p>It runs compiled graphs and nothing else ({@link Capability#GRAPHS}): no eager networks, no
+ * gradients, no GPU. A package without a graph, training and explanations are for an engine that
+ * has those capabilities, picked by the loader; this engine never starts another one. DJL's own
+ * "alternative engine" fallback is switched off ({@code ai.djl.onnx.disable_alternative}), so
+ * nothing inside DJL starts PyTorch behind our back either.
  */
 public final class OnnxRuntimeEngine implements Engine {
   private static final Logger LOG = LoggerFactory.getLogger(OnnxRuntimeEngine.class);
   private static volatile OnnxRuntimeEngine instance;
 
-  private final EngineOptions options;
   private final int threads;
   private final String version;
-  private volatile Engine eager;
 
-  private OnnxRuntimeEngine(EngineOptions options, int threads, String version) {
-    this.options = options;
+  private OnnxRuntimeEngine(int threads, String version) {
     this.threads = threads;
     this.version = version;
   }
@@ -50,6 +47,12 @@ public final class OnnxRuntimeEngine implements Engine {
     @Override
     public String name() {
       return "onnxruntime";
+    }
+
+    /** Compiled graphs, on the CPU. */
+    @Override
+    public Set<Capability> capabilities() {
+      return EnumSet.of(Capability.GRAPHS);
     }
 
     @Override
@@ -68,7 +71,8 @@ public final class OnnxRuntimeEngine implements Engine {
       if (instance == null) {
         if (options.device().equals("gpu")) {
           throw new IllegalStateException(
-              "the onnxruntime engine runs on the CPU; use engine pytorch for device=gpu");
+              "the onnxruntime engine runs on the CPU only; device=gpu needs an engine that"
+                  + " computes on a GPU");
         }
         long t0 = System.nanoTime();
         System.setProperty("ai.djl.offline", Boolean.toString(options.offline()));
@@ -86,7 +90,7 @@ public final class OnnxRuntimeEngine implements Engine {
         }
         int threads =
             options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
-        instance = new OnnxRuntimeEngine(options, threads, version);
+        instance = new OnnxRuntimeEngine(threads, version);
         LOG.info(
             "ONNX Runtime engine {} on cpu, {} intra-op threads, started in {} ms",
             version,
@@ -108,28 +112,13 @@ public final class OnnxRuntimeEngine implements Engine {
   }
 
   @Override
-  public Device device() {
-    return Device.cpu();
-  }
-
-  @Override
-  public DataType computeType() {
-    return DataType.FLOAT32;
-  }
-
-  @Override
   public int threads() {
     return threads;
   }
 
   @Override
-  public int gpuCount() {
-    return 0;
-  }
-
-  @Override
-  public boolean runsGraphs() {
-    return true;
+  public Set<Capability> capabilities() {
+    return EnumSet.of(Capability.GRAPHS);
   }
 
   @Override
@@ -155,54 +144,6 @@ public final class OnnxRuntimeEngine implements Engine {
       throw new IllegalArgumentException(
           "ONNX Runtime cannot load the compiled graph of " + name + ": " + e.getMessage(), e);
     }
-  }
-
-  /** NDArrays are PyTorch's: a package without a compiled graph runs there. */
-  @Override
-  public NDManager newManager() {
-    return eager().newManager();
-  }
-
-  @Override
-  public void prepareThread() {
-    Engine e = eager;
-    if (e != null) {
-      e.prepareThread();
-    }
-  }
-
-  @Override
-  public Engine onDevice(Device other) {
-    return other.isGpu() ? eager().onDevice(other) : this;
-  }
-
-  @Override
-  public Gradients gradients() {
-    return eager().gradients();
-  }
-
-  private Engine eager() {
-    Engine e = eager;
-    if (e == null) {
-      synchronized (this) {
-        if (eager == null) {
-          try {
-            eager =
-                Engine.start(
-                    new EngineOptions(
-                        "pytorch", options.device(), options.threads(), options.offline()));
-          } catch (IllegalArgumentException missing) {
-            throw new IllegalStateException(
-                "this package needs NDArrays (no compiled graph, or training/explanations), which"
-                    + " the onnxruntime engine hands to PyTorch, and this deployable has no PyTorch"
-                    + " engine",
-                missing);
-          }
-        }
-        e = eager;
-      }
-    }
-    return e;
   }
 
   /** Reads a buffer without copying it first (DJL's stream load copies it once, to a byte[]). */

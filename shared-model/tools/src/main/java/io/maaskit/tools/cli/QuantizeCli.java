@@ -1,6 +1,6 @@
 package io.maaskit.tools.cli;
 
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.pkg.Capability;
@@ -204,7 +204,7 @@ public final class QuantizeCli extends CliCommand {
           src.capabilities().contains(Capability.GENERATOR)
               ? "next-token top-1 >= " + minTop1 + ", mean KL <= " + maxKl
               : "min cosine " + minCosine);
-      Engine runtime = Engine.start(EngineOptions.defaults());
+      EagerEngine runtime = EagerEngine.start(EngineOptions.defaults());
       Quantizer quantizer = new Quantizer(runtime);
       Quantizer.Result r;
       String where;

@@ -55,7 +55,7 @@ import java.util.stream.Stream;
  * scale per input row).
  *
  * <pre>{@code
- * Quantizer q = new Quantizer(Engine.start(EngineOptions.defaults()));
+ * Quantizer q = new Quantizer(EagerEngine.start(EngineOptions.defaults()));
  * Quantizer.Result r = q.quantize(fp32Dir, int8Dir, QuantizeOptions.defaults(), progress);
  * r.manifest().quantization().minCosine();  // e.g. 0.9987
  * }</pre>
@@ -93,7 +93,8 @@ public final class Quantizer {
       return runtime;
     }
     try {
-      return Engine.start(new EngineOptions("onnxruntime", "cpu", runtime.threads(), true));
+      return Engine.start(
+          new EngineOptions("auto", "cpu", runtime.threads(), true), Engine.Capability.GRAPHS);
     } catch (IllegalArgumentException | IllegalStateException absent) {
       return runtime;
     }
