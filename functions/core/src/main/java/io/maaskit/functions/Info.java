@@ -6,11 +6,24 @@ import java.util.List;
 
 /**
  * What {@code GET /info} returns: the kind of store (never its path or bucket: {@code local} or
- * {@code s3://…}), the limits a request is held to, and each model's state and last load's
- * accounting.
+ * {@code s3://…}), the limits a request is held to, each model's state and last load's accounting,
+ * the memory budget, and which models were unloaded and why.
  */
 public record Info(
-    String store, Limits limits, Generation generation, List<ModelRegistry.Status> models) {
+    String store,
+    Limits limits,
+    Generation generation,
+    Memory memory,
+    List<ModelRegistry.Status> models,
+    List<ModelRegistry.Unloaded> unloaded) {
+  /**
+   * The registry's memory budget.
+   *
+   * @param budgetBytes most bytes of weights held at once; 0 = unlimited
+   * @param bytesInUse held now by loaded models and loads in flight
+   */
+  public record Memory(long budgetBytes, long bytesInUse) {}
+
   /**
    * Text generation's limits and load.
    *
@@ -64,7 +77,9 @@ public record Info(
             g.maxQueuedRequests(),
             generation.activeSequences(),
             generation.queuedRequests()),
-        registry.status());
+        new Memory(registry.options().memoryBudgetBytes(), registry.bytesInUse()),
+        registry.status(),
+        registry.unloaded());
   }
 
   /** {@code s3://…} for an S3 store, {@code local} for a directory: no bucket, no path. */

@@ -49,7 +49,7 @@ public final class GenerationService implements AutoCloseable {
 
   private static final SecureRandom SEEDS = new SecureRandom();
 
-  private final java.util.function.Function<String, TextGenerator> generators;
+  private final java.util.function.Function<String, ModelRegistry.Lease<TextGenerator>> generators;
   private final String defaultModel;
   private final GenerationOptions options;
   private final Map<TextGenerator, DecodeLoop> loops = new IdentityHashMap<>();
@@ -62,10 +62,12 @@ public final class GenerationService implements AutoCloseable {
    * @param defaultModel the generator used when a request names none, or null to require a name
    */
   public GenerationService(ModelRegistry registry, String defaultModel, GenerationOptions options) {
-    this(
-        name -> registry.get(ModelId.parse(name), Capability.GENERATOR, TextGenerator.class),
-        defaultModel,
-        options);
+    this.generators =
+        name -> registry.lease(ModelId.parse(name), Capability.GENERATOR, TextGenerator.class);
+    this.defaultModel = defaultModel;
+    this.options = options;
+    // A generator's decode thread ends with its model (superseded or evicted once idle).
+    registry.onUnload(this::endLoop);
   }
 
   /**
@@ -78,7 +80,7 @@ public final class GenerationService implements AutoCloseable {
       java.util.function.Function<String, TextGenerator> generators,
       String defaultModel,
       GenerationOptions options) {
-    this.generators = generators;
+    this.generators = name -> ModelRegistry.Lease.of(generators.apply(name));
     this.defaultModel = defaultModel;
     this.options = options;
   }
@@ -147,7 +149,26 @@ public final class GenerationService implements AutoCloseable {
       throw new InvalidRequestException("'model' is required: name a generator package");
     }
     checkParams(p);
-    TextGenerator g = generators.apply(model);
+    // Held until the request's result is complete: the model is not unloaded under its sequences.
+    ModelRegistry.Lease<TextGenerator> lease = generators.apply(model);
+    try {
+      Started s = start(request, cancellation, listener, model, lease.model());
+      // The caller sees the result once the lease is back (and a superseded model unloaded).
+      return new Started(
+          s.model(), s.promptTokens(), s.result().whenComplete((r, t) -> lease.close()));
+    } catch (RuntimeException e) {
+      lease.close();
+      throw e;
+    }
+  }
+
+  private Started start(
+      GenerateRequest request,
+      Cancellation cancellation,
+      GenerationListener listener,
+      String model,
+      TextGenerator g) {
+    SamplingParams p = request.sampling();
     GenerationConfig cfg = g.generationConfig();
     int[] prompt = prompt(request, g, cfg, model);
     int context = g.contextLength();
@@ -330,6 +351,21 @@ public final class GenerationService implements AutoCloseable {
   private synchronized DecodeLoop loop(TextGenerator g, String model) {
     return loops.computeIfAbsent(
         g, k -> new DecodeLoop(k, options.maxSequences(), options.maxQueuedRequests(), model));
+  }
+
+  private void endLoop(Object model) {
+    DecodeLoop loop;
+    synchronized (this) {
+      loop = model instanceof TextGenerator g ? loops.remove(g) : null;
+    }
+    if (loop != null) {
+      loop.close();
+    }
+  }
+
+  /** Generators with a decode thread now. */
+  public synchronized int decodeThreads() {
+    return loops.size();
   }
 
   /** Sequences decoding now, over every generator. */
