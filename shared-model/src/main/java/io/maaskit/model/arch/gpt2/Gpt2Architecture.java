@@ -16,7 +16,6 @@ import io.maaskit.model.engine.Weights;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -60,7 +59,7 @@ public final class Gpt2Architecture implements Architecture {
       Gpt2Network network =
           new Gpt2Network(
               config,
-              new Weights(tensors, manager, engine.computeType(), prefix(tensors)),
+              Gpt2Tensors.of(tensors),
               new Weights(tensors, manager, engine.computeType(), ""),
               engine.computeType());
       return new DecoderGenerator(
@@ -75,40 +74,11 @@ public final class Gpt2Architecture implements Architecture {
   /**
    * {@code c_attn}, {@code c_proj}, {@code c_fc} and the MLP's {@code c_proj} are {@code
    * LINEAR_WEIGHT}s, though stored (in, out) as Conv1D; {@code wte} and {@code wpe} are {@code
-   * EMBEDDING_TABLE}s.
+   * EMBEDDING_TABLE}s ({@link Gpt2Tensors}).
    */
   @Override
   public TensorLayout layout(PackageFiles files) throws IOException {
     Gpt2Config config = Gpt2Config.parse(HfCheckpoint.bytes(files, "config.json"));
-    Map<String, Safetensors.Tensor> tensors =
-        HfCheckpoint.read(files, HfCheckpoint.isSharded(files));
-    String p = prefix(tensors);
-    Map<String, TensorLayout.Role> roles = new LinkedHashMap<>();
-    roles.put(p + "wte.weight", TensorLayout.Role.EMBEDDING_TABLE);
-    roles.put(p + "wpe.weight", TensorLayout.Role.EMBEDDING_TABLE);
-    for (int i = 0; i < config.layers(); i++) {
-      String b = p + "h." + i + ".";
-      for (String l : new String[] {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"}) {
-        roles.put(b + l + ".weight", TensorLayout.Role.LINEAR_WEIGHT);
-        roles.put(b + l + ".bias", TensorLayout.Role.OTHER);
-      }
-      for (String n : new String[] {"ln_1", "ln_2"}) {
-        roles.put(b + n + ".weight", TensorLayout.Role.OTHER);
-        roles.put(b + n + ".bias", TensorLayout.Role.OTHER);
-      }
-    }
-    roles.put(p + "ln_f.weight", TensorLayout.Role.OTHER);
-    roles.put(p + "ln_f.bias", TensorLayout.Role.OTHER);
-    if (!config.tied()) {
-      roles.put("lm_head.weight", TensorLayout.Role.LINEAR_WEIGHT);
-    }
-    return new TensorLayout(Map.copyOf(roles));
-  }
-
-  /**
-   * {@code transformer.} when the checkpoint was saved from {@code GPT2LMHeadModel}, else empty.
-   */
-  static String prefix(Map<String, Safetensors.Tensor> tensors) {
-    return tensors.containsKey("transformer.wte.weight") ? "transformer." : "";
+    return Gpt2Tensors.of(HfCheckpoint.read(files, HfCheckpoint.isSharded(files))).layout(config);
   }
 }

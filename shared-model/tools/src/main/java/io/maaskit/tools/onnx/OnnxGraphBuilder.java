@@ -181,13 +181,37 @@ public final class OnnxGraphBuilder {
     return add(MS_DOMAIN, opType, in, 1, null, attrs).get(0);
   }
 
+  /**
+   * A {@value #MS_DOMAIN} node whose outputs get the given names: {@code null} for an auto-named
+   * one, {@code ""} for an omitted optional one. Returns the output names as given or assigned.
+   */
+  public List<String> msOps(String opType, List<String> in, List<String> outputs, Attr... attrs) {
+    usesMsDomain = true;
+    return add(MS_DOMAIN, opType, in, outputs, attrs);
+  }
+
   private List<String> add(
       String domain, String opType, List<String> in, int n, String output, Attr... attrs) {
+    List<String> names = new ArrayList<>(n);
+    for (int k = 0; k < n; k++) {
+      names.add(output);
+    }
+    return add(domain, opType, in, names, attrs);
+  }
+
+  private List<String> add(
+      String domain, String opType, List<String> in, List<String> outputs, Attr... attrs) {
     String nodeName = scope + opType + "_" + opCounts.merge(opType, 1, Integer::sum);
+    int n = outputs.size();
     List<String> outs = new ArrayList<>(n);
     for (int k = 0; k < n; k++) {
-      String o = output != null ? output : nodeName + (n > 1 ? ":" + k : "");
-      claim(o);
+      String o = outputs.get(k);
+      if (o == null) {
+        o = nodeName + (n > 1 ? ":" + k : "");
+      }
+      if (!o.isEmpty()) {
+        claim(o);
+      }
       outs.add(o);
     }
     ProtoWriter node = new ProtoWriter();
