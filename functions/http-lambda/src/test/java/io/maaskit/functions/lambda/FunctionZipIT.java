@@ -8,6 +8,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.functions.testing.FunctionZips;
 import io.maaskit.it.TestModels;
+import io.maaskit.model.arch.EncoderGraph;
+import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.pkg.ModelPackage;
+import io.maaskit.model.store.Progress;
+import io.maaskit.tools.onnx.CompileOptions;
+import io.maaskit.tools.onnx.OnnxCompiler;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,8 +34,9 @@ import org.junit.jupiter.api.Test;
  * The built {@code function.zip} itself (integration-test phase, after Quarkus packaged it): what
  * it carries, and that it serves from its own classpath alone. A child JVM gets nothing but the
  * unpacked zip (and {@link ZipHandlerRun}), as Lambda's {@code java21} runtime would, and answers
- * real API Gateway events: the model runs on ONNX Runtime, {@code /explain} and a chat completion
- * (decoders run on PyTorch) are 501s, because the zip carries no PyTorch.
+ * real API Gateway events: the encoder and a compiled generator run on ONNX Runtime (a chat
+ * completion is a 200), {@code /explain} (gradients) and a generator package without a graph are
+ * 501s that say what is missing, because the zip carries no engine that runs eager networks.
  */
 class FunctionZipIT {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -70,7 +77,7 @@ class FunctionZipIT {
   }
 
   @Test
-  void servesFromTheZipAloneOnOnnxRuntimeAndRefusesExplanations() throws Exception {
+  void servesEncodersAndCompiledGeneratorsFromTheZipAloneOnOnnxRuntime() throws Exception {
     String host = System.getProperty("os.arch");
     boolean hostRunsIt =
         FunctionZips.architecture().equals("arm64")
@@ -79,9 +86,11 @@ class FunctionZipIT {
     Assumptions.assumeTrue(
         hostRunsIt, "a " + FunctionZips.architecture() + " zip does not run on " + host);
     Assumptions.assumeFalse(FunctionZips.withPyTorch(), "built with -Dlambda.pytorch=true");
-    TestModels.tinyLlama();
-    Path store = TestModels.storeRoot();
+    Path store = Path.of("target", "zip-it-store").toAbsolutePath();
+    boolean compiled = generatorStore(store);
     Path events = Path.of("src", "test", "resources", "events").toAbsolutePath();
+    Path eagerChat = Path.of("target", "apigw-v2-chat-completion-eager.json").toAbsolutePath();
+    withModel(events.resolve("apigw-v2-chat-completion.json"), EAGER_ONLY, eagerChat);
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp =
         String.join(
@@ -99,7 +108,8 @@ class FunctionZipIT {
             events.resolve("apigw-v2-info.json").toString(),
             events.resolve("apigw-v2-models.json").toString(),
             events.resolve("apigw-v2-explain.json").toString(),
-            events.resolve("apigw-v2-chat-completion.json").toString());
+            events.resolve("apigw-v2-chat-completion.json").toString(),
+            eagerChat.toString());
     pb.environment().put("MAAS_MODEL_STORE", store.toString());
     pb.environment().put("MAAS_DEFAULT_MODEL", "all-minilm-l6-v2");
     pb.environment().put("MAAS_LOAD_MODE", "cache");
@@ -116,7 +126,7 @@ class FunctionZipIT {
         responses.add(JSON.readTree(line.substring(line.indexOf(' ', 9) + 1)));
       }
     }
-    assertEquals(5, responses.size(), out);
+    assertEquals(6, responses.size(), out);
 
     JsonNode embed = responses.get(0);
     assertEquals(200, embed.get("statusCode").asInt(), out);
@@ -127,12 +137,15 @@ class FunctionZipIT {
     JsonNode info = JSON.readTree(responses.get(1).get("body").asText());
     JsonNode model = info.get("models").get(0);
     assertEquals("READY", model.get("state").asText(), info.toString());
-    assertEquals("onnxruntime (cpu())", model.get("engine").asText(), info.toString());
+    assertEquals("onnxruntime", model.get("engine").asText(), info.toString());
 
     JsonNode models = JSON.readTree(responses.get(2).get("body").asText());
     for (JsonNode m : models.get("data")) {
       if (m.get("name").asText().equals("all-minilm-l6-v2")) {
         assertEquals("onnxruntime", m.get("engine").asText(), m.toString());
+      }
+      if (m.get("name").asText().equals(EAGER_ONLY)) {
+        assertFalse(m.has("engine") && !m.get("engine").isNull(), "nothing here runs it: " + m);
       }
     }
 
@@ -140,15 +153,89 @@ class FunctionZipIT {
     assertEquals(501, explain.get("statusCode").asInt(), explain.toString());
     JsonNode err = JSON.readTree(explain.get("body").asText()).get("error");
     assertEquals("not_supported", err.get("type").asText());
-    assertTrue(err.get("message").asText().contains("PyTorch"), err.toString());
+    assertTrue(err.get("message").asText().contains("gradients"), err.toString());
 
-    // Decoders run on PyTorch only: the default zip refuses a generator with the way out.
-    JsonNode chat = responses.get(4);
-    assertEquals(501, chat.get("statusCode").asInt(), chat.toString());
-    JsonNode chatErr = JSON.readTree(chat.get("body").asText()).get("error");
-    assertEquals("not_supported", chatErr.get("type").asText());
-    assertTrue(
-        chatErr.get("message").asText().contains("-Dlambda.pytorch=true"), chatErr.toString());
+    // A generator package without a graph: a 501 that names the way out.
+    JsonNode eager = responses.get(5);
+    assertEquals(501, eager.get("statusCode").asInt(), eager.toString());
+    JsonNode eagerErr = JSON.readTree(eager.get("body").asText()).get("error");
+    assertEquals("not_supported", eagerErr.get("type").asText());
+    assertTrue(eagerErr.get("message").asText().contains("scripts/compile-onnx"), eager.toString());
     assertFalse(out.contains("ai.djl.pytorch"), "nothing of PyTorch was even named:\n" + out);
+
+    // The compiled generator answers the chat completion on ONNX Runtime.
+    Assumptions.assumeTrue(compiled, "this build compiles no decoder graph (scripts/compile-onnx)");
+    JsonNode chat = responses.get(4);
+    assertEquals(200, chat.get("statusCode").asInt(), chat.toString());
+    JsonNode completion = JSON.readTree(chat.get("body").asText());
+    assertEquals("chat.completion", completion.get("object").asText(), completion.toString());
+    JsonNode choice = completion.get("choices").get(0);
+    assertEquals("assistant", choice.get("message").get("role").asText(), completion.toString());
+    assertTrue(completion.get("usage").get("completion_tokens").asInt() > 0, completion.toString());
+  }
+
+  /** The generator package without a graph, beside the compiled one. */
+  static final String EAGER_ONLY = "tiny-llama-eager";
+
+  /**
+   * A store with the encoder (its graph compiled by the importer), {@link TestModels#TINY_LLAMA}
+   * with its decoder graph compiled as {@code scripts/compile-onnx} does, and {@link #EAGER_ONLY}:
+   * the same generator without a graph. Returns whether the decoder graph could be compiled.
+   */
+  static boolean generatorStore(Path store) throws IOException {
+    Path source = TestModels.storeRoot();
+    Path llama = TestModels.tinyLlama();
+    if (Files.exists(store)) {
+      try (var paths = Files.walk(store)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    copy(source.resolve("all-minilm-l6-v2"), store.resolve("all-minilm-l6-v2"));
+    Path compiled = store.resolve(TestModels.TINY_LLAMA).resolve("1");
+    copy(llama, compiled);
+    ModelManifest m = ModelPackage.read(compiled);
+    if (m.file(EncoderGraph.FILE) == null && OnnxCompiler.supports(m)) {
+      OnnxCompiler.compile(compiled, CompileOptions.defaults(), Progress.NONE);
+    }
+    boolean hasGraph = ModelPackage.read(compiled).file(EncoderGraph.FILE) != null;
+    Path eager = store.resolve(EAGER_ONLY).resolve("1");
+    Files.createDirectories(eager);
+    try (var files = Files.list(llama)) {
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString();
+        if (!name.equals(EncoderGraph.FILE) && !name.equals(ModelManifest.FILE)) {
+          Files.copy(f, eager.resolve(name));
+        }
+      }
+    }
+    ModelPackage.seal(eager, m.withId(EAGER_ONLY, "1"));
+    return hasGraph;
+  }
+
+  private static void copy(Path from, Path to) throws IOException {
+    try (var paths = Files.walk(from)) {
+      for (Path p : paths.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
+
+  /** The recorded API Gateway event with another {@code model} in its JSON body. */
+  static void withModel(Path event, String model, Path out) throws IOException {
+    com.fasterxml.jackson.databind.node.ObjectNode e =
+        (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(event.toFile());
+    com.fasterxml.jackson.databind.node.ObjectNode body =
+        (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(e.get("body").asText());
+    body.put("model", model);
+    String text = JSON.writeValueAsString(body);
+    e.put("body", text);
+    ((com.fasterxml.jackson.databind.node.ObjectNode) e.get("headers"))
+        .put("content-length", Integer.toString(text.getBytes(StandardCharsets.UTF_8).length));
+    JSON.writeValue(out.toFile(), e);
   }
 }
