@@ -30,7 +30,8 @@ import java.util.Map;
  * <ul>
  *   <li>embeddings: token rows ({@link Linears.Table}) plus learned position rows gathered by the
  *       {@code position_ids} input (GPT-2 has no rotary embedding, so the runtime says where each
- *       token sits);
+ *       token sits), the position table one zero row longer than the context for a runtime's
+ *       placeholder token one past a full sequence;
  *   <li>each block: LayerNormalization (the first) or the previous block's {@code
  *       com.microsoft.SkipLayerNormalization}, which also hands on the residual sum; the fused
  *       {@code c_attn} projection (Conv1D weights, stored {@code (in, out)}, read as {@code [out,
@@ -99,10 +100,24 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
               + e
               + "]");
     }
+    if (wpe.length != 2 || wpe[0] < config.positions() || wpe[1] != e) {
+      throw new IOException(
+          names.positions()
+              + " is "
+              + Arrays.toString(wpe)
+              + ", config.json says ["
+              + config.positions()
+              + ", "
+              + e
+              + "]");
+    }
     Linears.Table tokens =
         linears.table(names.tokens(), config.vocabSize(), e, tensors.floats(names.tokens()));
-    String positionTable =
-        g.floats(names.positions(), tensors.floats(names.positions()), wpe[0], wpe[1]);
+    // One zero row past the context: a runtime may run a sequence that takes no part in a step
+    // at the position after its end (its key and value are overwritten later), even at the limit.
+    float[] positionRows =
+        Arrays.copyOf(tensors.floats(names.positions()), (int) ((wpe[0] + 1) * e));
+    String positionTable = g.floats(names.positions(), positionRows, wpe[0] + 1, wpe[1]);
     String x =
         g.op("Add", List.of(tokens.gather(ids), g.op("Gather", List.of(positionTable, positions))));
 
