@@ -6,18 +6,21 @@ import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.arch.TextGenerator;
+import io.maaskit.model.arch.huggingface.HfCheckpoint;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.engine.Weights;
 import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.pkg.Quantization;
 import io.maaskit.model.store.Progress;
 import io.maaskit.tools.onnx.OnnxCompiler;
+import io.maaskit.tools.onnx.decoder.LinearPrecision;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -162,17 +165,39 @@ public final class Quantizer {
             outDir.resolveSibling("." + outDir.getFileName() + "-quantizing-" + UUID.randomUUID()));
     try {
       String origin = sourceDir.toString();
+      boolean generator = src.capabilities().contains(Capability.GENERATOR);
+      // A generator with a compiler becomes a graph package: MatMulNBits on weights quantized
+      // block-wise from the float32 ones; the package carries no safetensors (the graph is the
+      // only form it serves in, on ONNX Runtime).
+      boolean graphOnly = generator && OnnxCompiler.supports(src);
+      LinearPrecision precision = generator ? options.decoderPrecision() : LinearPrecision.int8();
+      if (precision.bits() != 8 && !graphOnly) {
+        throw new InvalidRequestException(
+            "int"
+                + precision.bits()
+                + " quantization needs a compiled decoder graph, and architecture '"
+                + src.architecture()
+                + "' of "
+                + src.id()
+                + (generator ? " has no ONNX compiler" : " is not a generator")
+                + "; quantize to int8 instead");
+      }
       // Which tensors are linear weights or embedding tables is the architecture's to say.
       TensorLayout layout =
-          Architecture.forName(src.architecture()).layout(path -> map(sourceDir.resolve(path)));
+          graphOnly
+              ? null
+              : Architecture.forName(src.architecture())
+                  .layout(path -> map(sourceDir.resolve(path)));
       int step = 0;
       for (PackageFile f : src.files()) {
         Path in = sourceDir.resolve(f.path());
         ModelPackage.verify(f, in, origin);
         Path out = work.resolve(f.path());
         Files.createDirectories(out.getParent());
-        if (f.path().equals(EncoderGraph.FILE)) {
-          // the float32 graph; the int8 one is compiled from the int8 weights below
+        if (f.path().equals(EncoderGraph.FILE)
+            || (graphOnly
+                && (f.path().endsWith(".safetensors") || f.path().equals(HfCheckpoint.INDEX)))) {
+          // the float32 graph or weights; the quantized graph is compiled below
           progress.update("file " + f.path() + " skipped", ++step, src.files().size());
           continue;
         }
@@ -186,10 +211,11 @@ public final class Quantizer {
 
       Map<String, Object> source = new LinkedHashMap<>(src.source());
       source.put("quantizedFrom", src.id().toString());
+      String scheme = graphOnly ? precision.scheme() : SCHEME;
       ModelManifest draft =
           new ModelManifest(
               ModelManifest.FORMAT,
-              options.name() != null ? options.name() : src.name() + "-int8",
+              options.name() != null ? options.name() : src.name() + "-" + precision.dtype(),
               options.version() != null ? options.version() : src.version(),
               src.task(),
               src.capabilities(),
@@ -197,17 +223,20 @@ public final class Quantizer {
               src.pooling(),
               src.normalize(),
               src.maxSequenceLength(),
-              "int8",
-              new Quantization(SCHEME, null, null, null, SOURCE),
+              precision.dtype(),
+              new Quantization(scheme, null, null, null, SOURCE),
               List.of(),
               src.metrics(),
               source);
-      if (OnnxCompiler.supports(draft)) {
+      if (graphOnly) {
+        OnnxCompiler.writeGraph(
+            sourceDir, work, src, options.graph().withDecoderPrecision(precision), progress);
+      } else if (OnnxCompiler.supports(draft)) {
         OnnxCompiler.writeGraph(work, draft, options.graph(), progress);
       }
       ModelManifest unverified = ModelPackage.seal(work, draft);
-      // The gate measures the int8 package on the engine that will serve it: its compiled graph
-      // where it has one, the eager weights otherwise (decoders have no graph yet).
+      // The gate measures the quantized package on the engine that will serve it: its compiled
+      // graph where it has one, the eager weights otherwise.
       Engine candidateEngine = OnnxCompiler.supports(draft) ? serving : runtime;
 
       Quantization figures;
@@ -218,7 +247,9 @@ public final class Quantizer {
               + src.id()
               + " on "
               + runtime.name()
-              + " and int8 "
+              + " and "
+              + precision.dtype()
+              + " "
               + unverified.id()
               + " on "
               + candidateEngine.name(),
@@ -243,11 +274,12 @@ public final class Quantizer {
       }
       if (generated != null) {
         if (!generated.passed()) {
-          throw new QuantizationRejectedException(rejection(src, generated, options), generated);
+          throw new QuantizationRejectedException(
+              rejection(src, precision.dtype(), generated, options), generated);
         }
         figures =
             new Quantization(
-                SCHEME,
+                scheme,
                 null,
                 null,
                 generated.inputs(),
@@ -415,21 +447,23 @@ public final class Quantizer {
   }
 
   private static String rejection(
-      ModelManifest src, GeneratorGate.Result r, QuantizeOptions options) {
+      ModelManifest src, String dtype, GeneratorGate.Result r, QuantizeOptions options) {
     String worst = r.worstInput().replaceAll("\\s+", " ").strip();
     if (worst.length() > 80) {
       worst = worst.substring(0, 77) + "...";
     }
     return String.format(
-        "int8 quantization of %s rejected by the accuracy gate: on %d positions of %d calibration"
-            + " texts (%s) the int8 model's next token agrees with float32's at %.4f (minimum %s)"
+        "%s quantization of %s rejected by the accuracy gate: on %d positions of %d calibration"
+            + " texts (%s) the %s model's next token agrees with float32's at %.4f (minimum %s)"
             + " and the mean KL divergence is %.5f nats (maximum %s); worst is text #%d \"%s\" at"
             + " KL %.5f. No package was written; keep serving the float32 package, or relax the"
             + " thresholds if that is good enough.",
+        dtype,
         src.id(),
         r.positions(),
         r.inputs(),
         options.calibration().name(),
+        dtype,
         r.top1Agreement(),
         r.minTop1(),
         r.meanKl(),

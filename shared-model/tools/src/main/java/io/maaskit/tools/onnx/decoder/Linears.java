@@ -13,8 +13,8 @@ import java.util.List;
  * precision ({@link LinearPrecision}) changes every projection at once:
  *
  * <ul>
- *   <li>float32: {@code MatMul} on the weight stored {@code [in, out]}, then {@code Add} of the
- *       bias;
+ *   <li>float32: {@code MatMul} on the weight stored transposed ({@code [in, out]}), plus {@code
+ *       Add} when it has a bias;
  *   <li>int8 / int4: one {@code com.microsoft.MatMulNBits} on the weight quantized block-wise along
  *       K ({@link BlockQuantized}), the bias inside the node.
  * </ul>
@@ -25,14 +25,20 @@ import java.util.List;
  * dequantizes (one copy of the table either way).
  *
  * <pre>{@code
- * Linears linears = new Linears(g, LinearPrecision.int4());
- * String y = linears.linear(x, Matrix.of(tensors, "model.layers.0.mlp.up_proj.weight"), null);
+ * Linears linears = new Linears(graph, LinearPrecision.int4());
+ * String y = linears.apply(x, Linears.Weight.stack("layer.0.qkv", q, k, v));
  * }</pre>
  */
 public final class Linears {
   private final OnnxGraphBuilder g;
   private final LinearPrecision precision;
 
+  /** Emits float32 linears into {@code g}. */
+  public Linears(OnnxGraphBuilder g) {
+    this(g, LinearPrecision.FLOAT32);
+  }
+
+  /** Emits linears at {@code precision} into {@code g}. */
   public Linears(OnnxGraphBuilder g, LinearPrecision precision) {
     this.g = g;
     this.precision = precision;
@@ -43,25 +49,91 @@ public final class Linears {
     return precision;
   }
 
-  /** {@code x @ W^T + bias} for {@code W [out, in]} at the layers' precision; bias may be null. */
-  public String linear(String x, Matrix w, float[] bias) {
-    return linear(x, w, bias, precision.bits());
+  /**
+   * One linear layer's float32 parameters as the checkpoint stores them.
+   *
+   * @param name initializer name stem (unique in the graph)
+   * @param out output features
+   * @param in input features
+   * @param weight {@code [out, in]} row-major
+   * @param bias {@code [out]}, or null
+   */
+  public record Weight(String name, int out, int in, float[] weight, float[] bias) {
+    public Weight {
+      if (weight.length != (long) out * in || (bias != null && bias.length != out)) {
+        throw new IllegalArgumentException(
+            name + ": weight or bias does not fit " + out + "x" + in);
+      }
+    }
+
+    /** Layers that read the same input, stacked along the outputs (Q, K, V into one QKV). */
+    public static Weight stack(String name, Weight... parts) {
+      int in = parts[0].in;
+      int out = 0;
+      boolean bias = false;
+      for (Weight p : parts) {
+        if (p.in != in) {
+          throw new IllegalArgumentException("cannot stack " + p.name + " onto " + parts[0].name);
+        }
+        out += p.out;
+        bias |= p.bias != null;
+      }
+      float[] w = new float[out * in];
+      float[] b = bias ? new float[out] : null;
+      int at = 0;
+      for (Weight p : parts) {
+        System.arraycopy(p.weight, 0, w, at * in, p.out * in);
+        if (p.bias != null) {
+          System.arraycopy(p.bias, 0, b, at, p.out);
+        }
+        at += p.out;
+      }
+      return new Weight(name, out, in, w, b);
+    }
+
+    /** The weight transposed, {@code [in, out]}: MatMul's right-hand side. */
+    float[] transposed() {
+      float[] t = new float[weight.length];
+      for (int o = 0; o < out; o++) {
+        for (int i = 0; i < in; i++) {
+          t[i * out + o] = weight[o * in + i];
+        }
+      }
+      return t;
+    }
+  }
+
+  /** {@code x W^T + b} over the last axis of {@code x}, at the layers' precision. */
+  public String apply(String x, Weight w) {
+    return linear(x, w, precision.bits());
   }
 
   /** An untied LM head: the same at the head's precision. */
-  public String head(String x, Matrix w) {
-    return linear(x, w, null, precision.headBits());
+  public String head(String x, Weight w) {
+    return linear(x, w, precision.headBits());
   }
 
-  private String linear(String x, Matrix w, float[] bias, int bits) {
-    String b = bias == null ? "" : g.floats(w.name() + "/bias", bias, w.out());
+  /**
+   * The LM head tied to a float32 table that is already an initializer ({@code [vocab, hidden]}):
+   * {@code x table^T} for 2-D {@code x}, without a second copy. A quantized graph's table comes
+   * from {@link #table} instead, whose {@link Table#head} is the tied head.
+   */
+  public String tiedHead(String x, String table) {
+    if (precision.headBits() != 32) {
+      throw new IllegalStateException("a quantized graph's tied head is Linears.table(...).head");
+    }
+    return g.op("Gemm", List.of(x, table), Attr.i("transB", 1));
+  }
+
+  private String linear(String x, Weight w, int bits) {
+    String b = w.bias() == null ? "" : g.floats(w.name() + ".bias", w.bias(), w.out());
     if (bits == 32) {
-      String wt = g.floats(w.name() + "/weight_t", w.transposed(), (long) w.in(), (long) w.out());
+      String wt = g.floats(w.name() + ".weight_t", w.transposed(), (long) w.in(), (long) w.out());
       String y = g.op("MatMul", List.of(x, wt));
-      return bias == null ? y : g.op("Add", List.of(y, b));
+      return b.isEmpty() ? y : g.op("Add", List.of(y, b));
     }
     BlockQuantized q =
-        BlockQuantized.quantize(w.values(), w.out(), w.in(), bits, precision.blockSize());
+        BlockQuantized.quantize(w.weight(), w.out(), w.in(), bits, precision.blockSize());
     return matMulNBits(x, w.name(), q, b);
   }
 
@@ -81,11 +153,11 @@ public final class Linears {
   }
 
   private String packed(String name, BlockQuantized q) {
-    return g.initializer(name + "/q" + q.bits(), UINT8, q.shape(), ByteBuffer.wrap(q.packed()));
+    return g.initializer(name + ".q" + q.bits(), UINT8, q.shape(), ByteBuffer.wrap(q.packed()));
   }
 
   private String scales(String name, BlockQuantized q) {
-    return g.floats(name + "/scales", q.scales(), q.scales().length);
+    return g.floats(name + ".scales", q.scales(), q.scales().length);
   }
 
   /**
@@ -94,8 +166,8 @@ public final class Linears {
    * default) otherwise, as the head is the projection next-token probabilities are most sensitive
    * to.
    */
-  public Table table(Matrix table) {
-    return new Table(table);
+  public Table table(String name, int rows, int width, float[] values) {
+    return new Table(name, rows, width, values);
   }
 
   /** A token table in the graph: one initializer for the lookup and a tied head. */
@@ -106,19 +178,19 @@ public final class Linears {
     private final BlockQuantized q;
     private final String scales;
 
-    private Table(Matrix t) {
-      rows = t.out();
-      width = t.in();
+    private Table(String name, int rows, int width, float[] table) {
+      this.rows = rows;
+      this.width = width;
       if (precision.headBits() == 32) {
-        values = g.floats(t.name(), t.values(), (long) rows, (long) width);
+        values = g.floats(name, table, (long) rows, (long) width);
         q = null;
         scales = null;
       } else {
         q =
             BlockQuantized.quantize(
-                t.values(), rows, width, precision.headBits(), precision.blockSize());
-        values = packed(t.name(), q);
-        scales = scales(t.name(), q);
+                table, rows, width, precision.headBits(), precision.blockSize());
+        values = packed(name, q);
+        scales = scales(name, q);
       }
     }
 

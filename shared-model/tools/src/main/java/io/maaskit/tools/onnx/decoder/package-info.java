@@ -1,7 +1,6 @@
 /**
- * What every decoder graph compiler shares: {@link io.maaskit.tools.onnx.decoder.Linears}, the one
- * place a projection or token table is emitted (float32 {@code MatMul}, or {@code
- * com.microsoft.MatMulNBits} on {@link io.maaskit.tools.onnx.decoder.BlockQuantized} weights), and
- * reading stored weights as float32 ({@link io.maaskit.tools.onnx.decoder.Matrix}).
+ * What every decoder graph compiler shares: the checkpoint's tensors as float32 ({@link
+ * io.maaskit.tools.onnx.decoder.DecoderWeights}) and the one emitter of linear layers ({@link
+ * io.maaskit.tools.onnx.decoder.Linears}), where quantized kernels plug in.
  */
 package io.maaskit.tools.onnx.decoder;

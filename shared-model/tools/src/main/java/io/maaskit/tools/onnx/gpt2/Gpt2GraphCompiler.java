@@ -5,6 +5,7 @@ import static io.maaskit.tools.onnx.OnnxGraphBuilder.INT32;
 import static io.maaskit.tools.onnx.OnnxGraphBuilder.INT64;
 
 import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.decoder.DecoderGraph;
 import io.maaskit.model.arch.gpt2.Gpt2Config;
 import io.maaskit.model.arch.gpt2.Gpt2Tensors;
 import io.maaskit.model.arch.huggingface.HfCheckpoint;
@@ -14,8 +15,8 @@ import io.maaskit.tools.onnx.CompileOptions;
 import io.maaskit.tools.onnx.GraphCompiler;
 import io.maaskit.tools.onnx.OnnxGraphBuilder;
 import io.maaskit.tools.onnx.OnnxGraphBuilder.Attr;
+import io.maaskit.tools.onnx.decoder.DecoderWeights;
 import io.maaskit.tools.onnx.decoder.Linears;
-import io.maaskit.tools.onnx.decoder.Matrix;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
@@ -29,7 +30,8 @@ import java.util.Map;
  * <ul>
  *   <li>embeddings: token rows ({@link Linears.Table}) plus learned position rows gathered by the
  *       {@code position_ids} input (GPT-2 has no rotary embedding, so the runtime says where each
- *       token sits);
+ *       token sits), the position table one zero row longer than the context for a runtime's
+ *       placeholder token one past a full sequence;
  *   <li>each block: LayerNormalization (the first) or the previous block's {@code
  *       com.microsoft.SkipLayerNormalization}, which also hands on the residual sum; the fused
  *       {@code c_attn} projection (Conv1D weights, stored {@code (in, out)}, read as {@code [out,
@@ -47,28 +49,6 @@ import java.util.Map;
  * package's dtype ask for; the position table and the norms stay float32.
  */
 public final class Gpt2GraphCompiler implements GraphCompiler {
-  static final String INPUT_IDS = "input_ids";
-  static final String POSITION_IDS = "position_ids";
-  static final String SEQLENS_K = "seqlens_k";
-  static final String TOTAL_SEQUENCE_LENGTH = "total_sequence_length";
-  static final String LOGITS = "logits";
-
-  static String pastKey(int layer) {
-    return "past_key_values." + layer + ".key";
-  }
-
-  static String pastValue(int layer) {
-    return "past_key_values." + layer + ".value";
-  }
-
-  static String presentKey(int layer) {
-    return "present." + layer + ".key";
-  }
-
-  static String presentValue(int layer) {
-    return "present." + layer + ".value";
-  }
-
   private static final String BATCH = "batch";
   private static final String SEQUENCE = "sequence";
 
@@ -88,41 +68,56 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
     Map<String, Tensor> tensors =
         HfCheckpoint.read(files, manifest.file(HfCheckpoint.INDEX) != null);
     Linears linears = new Linears(g, options.decoderPrecision(manifest.dtype()));
-    emit(config, Gpt2Tensors.of(tensors), tensors, linears, g);
+    emit(config, Gpt2Tensors.of(tensors), new DecoderWeights(tensors), linears, g);
   }
 
   private static void emit(
       Gpt2Config config,
       Gpt2Tensors names,
-      Map<String, Tensor> tensors,
+      DecoderWeights tensors,
       Linears linears,
       OnnxGraphBuilder g)
       throws IOException {
     int heads = config.heads();
     long headSize = config.headSize();
     int e = config.hiddenSize();
-    String ids = g.input(INPUT_IDS, INT64, BATCH, SEQUENCE);
-    String positions = g.input(POSITION_IDS, INT64, BATCH, SEQUENCE);
-    String seqlensK = g.input(SEQLENS_K, INT32, BATCH);
-    String total = g.input(TOTAL_SEQUENCE_LENGTH, INT32);
+    String ids = g.input(DecoderGraph.INPUT_IDS, INT64, BATCH, SEQUENCE);
+    String positions = g.input(DecoderGraph.POSITION_IDS, INT64, BATCH, SEQUENCE);
+    String seqlensK = g.input(DecoderGraph.SEQLENS_K, INT32, BATCH);
+    String total = g.input(DecoderGraph.TOTAL_SEQUENCE_LENGTH, INT32);
 
     g.scope("embeddings");
-    Matrix wte = Matrix.of(tensors, names.tokens());
-    if (wte.out() < config.vocabSize() || wte.in() != e) {
+    long[] wte = tensors.shape(names.tokens());
+    long[] wpe = tensors.shape(names.positions());
+    if (wte.length != 2 || wte[0] != config.vocabSize() || wte[1] != e) {
       throw new IOException(
           names.tokens()
               + " is "
-              + wte.out()
-              + "x"
-              + wte.in()
-              + ", config says vocab "
+              + Arrays.toString(wte)
+              + ", config.json says ["
               + config.vocabSize()
-              + " x n_embd "
-              + e);
+              + ", "
+              + e
+              + "]");
     }
-    Linears.Table tokens = linears.table(wte);
-    Matrix wpe = Matrix.of(tensors, names.positions());
-    String positionTable = g.floats(wpe.name(), wpe.values(), (long) wpe.out(), (long) wpe.in());
+    if (wpe.length != 2 || wpe[0] < config.positions() || wpe[1] != e) {
+      throw new IOException(
+          names.positions()
+              + " is "
+              + Arrays.toString(wpe)
+              + ", config.json says ["
+              + config.positions()
+              + ", "
+              + e
+              + "]");
+    }
+    Linears.Table tokens =
+        linears.table(names.tokens(), config.vocabSize(), e, tensors.floats(names.tokens()));
+    // One zero row past the context: a runtime may run a sequence that takes no part in a step
+    // at the position after its end (its key and value are overwritten later), even at the limit.
+    float[] positionRows =
+        Arrays.copyOf(tensors.floats(names.positions()), (int) ((wpe[0] + 1) * e));
+    String positionTable = g.floats(names.positions(), positionRows, wpe[0] + 1, wpe[1]);
     String x =
         g.op("Add", List.of(tokens.gather(ids), g.op("Gather", List.of(positionTable, positions))));
 
@@ -133,18 +128,20 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
       if (i == 0) {
         h = layerNorm(g, tensors, x, l.norm1(), config.eps());
       }
-      g.input(pastKey(i), FLOAT, BATCH, (long) heads, "past_sequence", headSize);
-      g.input(pastValue(i), FLOAT, BATCH, (long) heads, "past_sequence", headSize);
+      g.input(DecoderGraph.pastKey(i), FLOAT, BATCH, (long) heads, "past_sequence", headSize);
+      g.input(DecoderGraph.pastValue(i), FLOAT, BATCH, (long) heads, "past_sequence", headSize);
       String qkv = projection(linears, tensors, h, l.qkv());
       List<String> attention =
           g.msOps(
               "GroupQueryAttention",
-              List.of(qkv, "", "", pastKey(i), pastValue(i), seqlensK, total),
-              Arrays.asList(null, presentKey(i), presentValue(i)),
+              List.of(
+                  qkv, "", "", DecoderGraph.pastKey(i), DecoderGraph.pastValue(i), seqlensK, total),
+              Arrays.asList(null, DecoderGraph.presentKey(i), DecoderGraph.presentValue(i)),
               Attr.i("num_heads", heads),
               Attr.i("kv_num_heads", heads));
-      g.output(presentKey(i), FLOAT, BATCH, (long) heads, "total_sequence", headSize);
-      g.output(presentValue(i), FLOAT, BATCH, (long) heads, "total_sequence", headSize);
+      g.output(DecoderGraph.presentKey(i), FLOAT, BATCH, (long) heads, "total_sequence", headSize);
+      g.output(
+          DecoderGraph.presentValue(i), FLOAT, BATCH, (long) heads, "total_sequence", headSize);
       String attended = projection(linears, tensors, attention.get(0), l.output());
       List<String> norm2 = skipLayerNorm(g, tensors, attended, x, l.norm2(), config.eps());
       x = norm2.get(3);
@@ -179,23 +176,47 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
     String last = g.op("GatherND", List.of(x, index), Attr.i("batch_dims", 1));
     String normed = layerNorm(g, tensors, last, names.finalNorm(), config.eps());
     String logits =
-        config.tied() || !tensors.containsKey(Gpt2Tensors.LM_HEAD)
+        config.tied() || !tensors.has(Gpt2Tensors.LM_HEAD)
             ? tokens.head(normed)
-            : linears.head(normed, Matrix.of(tensors, Gpt2Tensors.LM_HEAD));
-    g.op("Identity", List.of(logits), LOGITS);
-    g.output(LOGITS, FLOAT, BATCH, (long) wte.out());
+            : linears.head(
+                normed,
+                new Linears.Weight(
+                    Gpt2Tensors.LM_HEAD,
+                    config.vocabSize(),
+                    e,
+                    tensors.floats(Gpt2Tensors.LM_HEAD),
+                    null));
+    g.op("Identity", List.of(logits), DecoderGraph.LOGITS);
+    g.output(DecoderGraph.LOGITS, FLOAT, BATCH, (long) config.vocabSize());
     g.scope("");
   }
 
-  /** A Conv1D projection (weight stored {@code (in, out)}) with its bias. */
-  private static String projection(
-      Linears linears, Map<String, Tensor> tensors, String x, String module) throws IOException {
-    return linears.linear(
-        x, Matrix.ofInOut(tensors, module + ".weight"), Matrix.floats(tensors, module + ".bias"));
+  /**
+   * A Conv1D projection with its bias: the weight is stored {@code (in, out)} and handed to {@link
+   * Linears} as {@code [out, in]}.
+   */
+  private static String projection(Linears linears, DecoderWeights tensors, String x, String module)
+      throws IOException {
+    String name = module + ".weight";
+    long[] shape = tensors.shape(name);
+    if (shape.length != 2) {
+      throw new IOException(name + " is not a matrix: " + Arrays.toString(shape));
+    }
+    int in = Math.toIntExact(shape[0]);
+    int out = Math.toIntExact(shape[1]);
+    float[] stored = tensors.floats(name);
+    float[] w = new float[stored.length];
+    for (int i = 0; i < in; i++) {
+      for (int o = 0; o < out; o++) {
+        w[o * in + i] = stored[i * out + o];
+      }
+    }
+    return linears.apply(
+        x, new Linears.Weight(module, out, in, w, tensors.floats(module + ".bias")));
   }
 
   private static String layerNorm(
-      OnnxGraphBuilder g, Map<String, Tensor> tensors, String x, String module, double eps)
+      OnnxGraphBuilder g, DecoderWeights tensors, String x, String module, double eps)
       throws IOException {
     return g.op(
         "LayerNormalization",
@@ -207,7 +228,7 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
   /** LayerNorm(input + skip): outputs 0 (the norm) and 3 (the sum, the next residual). */
   private static List<String> skipLayerNorm(
       OnnxGraphBuilder g,
-      Map<String, Tensor> tensors,
+      DecoderWeights tensors,
       String input,
       String skip,
       String module,
@@ -221,9 +242,9 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
         Attr.f("epsilon", (float) eps));
   }
 
-  private static String norm(OnnxGraphBuilder g, Map<String, Tensor> tensors, String name)
+  private static String norm(OnnxGraphBuilder g, DecoderWeights tensors, String name)
       throws IOException {
-    float[] v = Matrix.floats(tensors, name);
+    float[] v = tensors.floats(name);
     return g.floats(name, v, v.length);
   }
 }

@@ -45,7 +45,7 @@ class LinearsTest {
     LinearPrecision p = new LinearPrecision(bits, block, accuracy, bits);
     OnnxGraphBuilder g = new OnnxGraphBuilder("linear");
     g.input("x", OnnxGraphBuilder.FLOAT, "rows", (long) K);
-    String y = new Linears(g, p).linear("x", new Matrix("w", N, K, w), bias);
+    String y = new Linears(g, p).apply("x", new Linears.Weight("w", N, K, w, bias));
     g.op("Identity", java.util.List.of(y), "y");
     g.output("y", OnnxGraphBuilder.FLOAT, "rows", (long) N);
     float[] got = run(g, Map.of("x", x), new long[] {ROWS, K});
@@ -93,7 +93,7 @@ class LinearsTest {
         headBits == 32 ? LinearPrecision.FLOAT32 : new LinearPrecision(4, 32, 0, headBits);
     OnnxGraphBuilder g = new OnnxGraphBuilder("table");
     g.input("ids", OnnxGraphBuilder.INT64, "batch", "sequence");
-    Linears.Table table = new Linears(g, p).table(new Matrix("wte", vocab, width, t));
+    Linears.Table table = new Linears(g, p).table("wte", vocab, width, t);
     String rows = table.gather("ids");
     g.op("Identity", java.util.List.of(rows), "rows");
     String last =
