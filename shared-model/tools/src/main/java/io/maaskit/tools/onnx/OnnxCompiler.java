@@ -101,6 +101,15 @@ public final class OnnxCompiler {
       throws IOException {
     long t0 = System.nanoTime();
     ModelManifest manifest = ModelPackage.read(dir);
+    if (manifest.file(EncoderGraph.FILE) != null
+        && manifest.files().stream().noneMatch(f -> f.path().endsWith(".safetensors"))) {
+      throw new InvalidRequestException(
+          "package "
+              + manifest.id()
+              + " carries only its compiled graph (scripts/quantize wrote it from "
+              + manifest.source().getOrDefault("quantizedFrom", "its float32 package")
+              + "); there are no weights to compile it from again");
+    }
     for (PackageFile f : manifest.files()) {
       if (!f.path().equals(EncoderGraph.FILE)) {
         ModelPackage.verify(f, dir.resolve(f.path()), dir.toString());
