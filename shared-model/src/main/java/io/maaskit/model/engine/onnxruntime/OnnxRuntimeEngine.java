@@ -33,11 +33,15 @@ import org.slf4j.LoggerFactory;
 public final class OnnxRuntimeEngine implements Engine {
   private static final Logger LOG = LoggerFactory.getLogger(OnnxRuntimeEngine.class);
   private static volatile OnnxRuntimeEngine instance;
+  private static final Set<Capability> CAPABILITIES =
+      java.util.Collections.unmodifiableSet(EnumSet.of(Capability.GRAPHS));
 
   private final int threads;
   private final String version;
+  private final java.nio.file.Path profileDir;
 
-  private OnnxRuntimeEngine(int threads, String version) {
+  private OnnxRuntimeEngine(int threads, String version, java.nio.file.Path profileDir) {
+    this.profileDir = profileDir;
     this.threads = threads;
     this.version = version;
   }
@@ -52,7 +56,7 @@ public final class OnnxRuntimeEngine implements Engine {
     /** Compiled graphs, on the CPU. */
     @Override
     public Set<Capability> capabilities() {
-      return EnumSet.of(Capability.GRAPHS);
+      return CAPABILITIES;
     }
 
     @Override
@@ -90,7 +94,7 @@ public final class OnnxRuntimeEngine implements Engine {
         }
         int threads =
             options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
-        instance = new OnnxRuntimeEngine(threads, version);
+        instance = new OnnxRuntimeEngine(threads, version, options.profileDir());
         LOG.info(
             "ONNX Runtime engine {} on cpu, {} intra-op threads, started in {} ms",
             version,
@@ -118,7 +122,7 @@ public final class OnnxRuntimeEngine implements Engine {
 
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.of(Capability.GRAPHS);
+    return CAPABILITIES;
   }
 
   @Override
@@ -130,6 +134,12 @@ public final class OnnxRuntimeEngine implements Engine {
       session.setInterOpNumThreads(1);
       session.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       session.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      if (profileDir != null) {
+        // ORT appends a timestamp and writes the JSON trace when the session closes.
+        java.nio.file.Files.createDirectories(profileDir);
+        session.enableProfiling(
+            profileDir.resolve(name.replaceAll("[^A-Za-z0-9._-]", "_")).toString());
+      }
       model = Model.newInstance(name, Device.cpu(), "OnnxRuntime");
       // DJL takes a ready SessionOptions only through the options map of Model.load; Criteria
       // options are strings. Loading from a stream lets the package's (mapped or in-memory) bytes

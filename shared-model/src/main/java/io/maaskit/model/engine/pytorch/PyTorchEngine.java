@@ -59,12 +59,18 @@ public final class PyTorchEngine implements EagerEngine, EagerEngine.Gradients {
       }
     }
 
-    /** Eager networks and gradients; a GPU where the CUDA runtime is present. */
+    private static volatile Set<Capability> capabilities;
+
+    /** Eager networks and gradients; a GPU where a CUDA device is present (looked up once). */
     @Override
     public Set<Capability> capabilities() {
-      Set<Capability> c = EnumSet.of(Capability.EAGER, Capability.GRADIENTS);
-      if (ai.djl.util.cuda.CudaUtils.hasCuda()) {
-        c.add(Capability.GPU);
+      Set<Capability> c = capabilities;
+      if (c == null) {
+        c = EnumSet.of(Capability.EAGER, Capability.GRADIENTS);
+        if (ai.djl.util.cuda.CudaUtils.hasCuda()) {
+          c.add(Capability.GPU);
+        }
+        capabilities = c = java.util.Collections.unmodifiableSet(c);
       }
       return c;
     }
