@@ -247,6 +247,44 @@ public final class TestModels {
         new TinyDecoders.Variant(TinyDecoders.Kind.GPT2, "BF16", true, false));
   }
 
+  /** Name of {@link #tinyQwen2Tools()}. */
+  public static final String TINY_QWEN2_TOOLS = "tiny-qwen2-tools";
+
+  /** Name of {@link #tinyLlamaTools()}. */
+  public static final String TINY_LLAMA_TOOLS = "tiny-llama-tools";
+
+  /**
+   * A tiny random Qwen2 package whose chat template renders tools the Hermes / Qwen2.5 way ({@code
+   * <tool_call>} blocks), with a 2048-token context.
+   */
+  public static Path tinyQwen2Tools() throws IOException {
+    return tinyToolsDecoder(
+        TINY_QWEN2_TOOLS, TinyDecoders.Kind.QWEN2, TinyDecoders.HERMES_TOOLS_TEMPLATE);
+  }
+
+  /**
+   * A tiny random Llama package whose chat template renders tools the Llama 3.1 way (JSON calls,
+   * {@code ipython} results), with a 2048-token context.
+   */
+  public static Path tinyLlamaTools() throws IOException {
+    return tinyToolsDecoder(
+        TINY_LLAMA_TOOLS, TinyDecoders.Kind.LLAMA, TinyDecoders.LLAMA3_TOOLS_TEMPLATE);
+  }
+
+  private static synchronized Path tinyToolsDecoder(
+      String name, TinyDecoders.Kind kind, String template) throws IOException {
+    Path dir = ROOT.resolve("packages").resolve(name).resolve("1");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+      return dir;
+    }
+    Path hf = tinyHfDir(name);
+    TinyDecoders.writeWithTools(kind, template, hf, 1000 + kind.ordinal());
+    io.maaskit.tools.importer.HfDirectoryImporter.importModel(
+        hf, dir, new ImportOptions(name, "1", null, false, null), Progress.NONE);
+    ModelPackage.read(dir);
+    return dir;
+  }
+
   /** The Hugging Face directory a tiny package was imported from. */
   public static Path tinyHfDir(String name) {
     return ROOT.resolve("hf").resolve(name);
