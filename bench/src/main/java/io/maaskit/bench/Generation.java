@@ -18,6 +18,7 @@ import java.util.Locale;
 final class Generation {
   static final String START = "<!-- bench-generation:start -->";
   static final String END = "<!-- bench-generation:end -->";
+
   /**
    * The kit's precisions, each against Jlama's nearest (fp32 vs F32, int8 vs Q8, int4 vs Q4; bf16:
    * a bf16 checkpoint on both sides).
@@ -43,8 +44,8 @@ final class Generation {
   }
 
   /**
-   * Bytes one decode step reads at {@code dt}: for float checkpoints every weight at its width;
-   * for int8/int4 the package's compiled graph as the kit's side measured it ({@code
+   * Bytes one decode step reads at {@code dt}: for float checkpoints every weight at its width; for
+   * int8/int4 the package's compiled graph as the kit's side measured it ({@code
    * package_graph_bytes}: every quantized matrix with its scales, the LM head included), NaN when
    * unknown.
    */
@@ -52,10 +53,10 @@ final class Generation {
     return switch (dt) {
       case "fp32" -> RandomCheckpoint.weightBytesPerToken(4);
       case "bf16" -> RandomCheckpoint.weightBytesPerToken(2);
-      default ->
-          kit == null ? Double.NaN : kit.path("package_graph_bytes").asDouble(Double.NaN);
+      default -> kit == null ? Double.NaN : kit.path("package_graph_bytes").asDouble(Double.NaN);
     };
   }
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Generation() {}
@@ -84,7 +85,7 @@ final class Generation {
     defs.put(
         "generation_server_peak_rss_mb",
         "peak resident set (VmHWM) of the HTTP server process serving the int4 135M generator"
-            + " through /v1/chat/completions");
+            + " through /v1/completions, after one request and 8 concurrent ones");
     defs.put(
         "generation_ttft_ratio_*",
         "maaskit / Jlama time from the prompt text to the first generated token for the"
@@ -289,7 +290,8 @@ final class Generation {
     }
     JsonNode big = g.path("llama_1b_int4");
     if (!big.isMissingNode()) {
-      double tps = big.path("maaskit").path("decode").path("tokens_per_s_median").asDouble(Double.NaN);
+      double tps =
+          big.path("maaskit").path("decode").path("tokens_per_s_median").asDouble(Double.NaN);
       double roofTps = big.path("roof_tokens_per_s").asDouble(Double.NaN);
       sb.append(
           String.format(

@@ -40,8 +40,8 @@ import java.util.List;
  * aggregate is completion tokens over the wall time from the first request to the last answer.
  *
  * <p>With {@code --profile-dir DIR} it only decodes a few tokens with ONNX Runtime's per-op
- * profiling on ({@link EngineOptions#profileDir()}) and leaves the session's JSON trace in DIR,
- * for the "where the time goes" section of docs/performance.md.
+ * profiling on ({@link EngineOptions#profileDir()}) and leaves the session's JSON trace in DIR, for
+ * the "where the time goes" section of docs/performance.md.
  *
  * <pre>
  * GenerationBench --store bench/work/store --model smollm2-135m-random-fp32 \
@@ -215,10 +215,7 @@ public final class GenerationBench {
     s.put("new_tokens_per_stream", newTokens);
     int most = streams.stream().mapToInt(Integer::intValue).max().orElse(1);
     try (GenerationService service =
-        new GenerationService(
-            registry,
-            model,
-            new GenerationOptions(most, most, 1, newTokens))) {
+        new GenerationService(registry, model, new GenerationOptions(most, most, 1, newTokens))) {
       service.generate(
           GenerateRequest.completion(model, decodeText, SamplingParams.greedy(8)),
           Cancellation.NONE); // warm-up of the loop

@@ -546,8 +546,7 @@ public final class Report {
       target(tg, "generation_streams8_speedup", ">=", Generation.STREAMS_TARGET, out);
     }
     if (out.has("generation_roof_fraction_1b_int4")) {
-      target(
-          tg, "generation_roof_fraction_1b_int4", ">=", Generation.ROOF_TARGET_1B_INT4, out);
+      target(tg, "generation_roof_fraction_1b_int4", ">=", Generation.ROOF_TARGET_1B_INT4, out);
     }
 
     Path results = resultsFile;

@@ -74,7 +74,8 @@ class GenerationReportTest {
     assertEquals(0.5, r.path("generation_roof_fraction_int4").asDouble(), 0.001);
     assertTrue(r.path("targets").path("generation_roof_fraction_int4").path("met").asBoolean());
     assertFalse(r.path("targets").path("generation_decode_ratio_int4").path("met").asBoolean());
-    assertEquals("Q4", r.path("detail").path("generation").path("int4").path("jlama_precision").asText());
+    assertEquals(
+        "Q4", r.path("detail").path("generation").path("int4").path("jlama_precision").asText());
     JsonNode g = r.path("detail").path("generation");
     assertTrue(g.path("fp32").path("greedy_text_equal").asBoolean());
     assertEquals(0.05, g.path("fp32").path("jlama").path("foreign_cores").asDouble(), 1e-9);
