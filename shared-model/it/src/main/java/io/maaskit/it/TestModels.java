@@ -305,6 +305,25 @@ public final class TestModels {
     return dir;
   }
 
+  /**
+   * A registry over the test store on the default engines (ONNX Runtime serves packages with a
+   * compiled graph, PyTorch computes gradients), caching under {@code target/<cacheDir>}.
+   */
+  public static io.maaskit.model.registry.ModelRegistry registry(String cacheDir)
+      throws IOException {
+    io.maaskit.model.store.LocalModelStore store =
+        new io.maaskit.model.store.LocalModelStore(storeRoot());
+    return new io.maaskit.model.registry.ModelRegistry(
+        store,
+        new io.maaskit.model.registry.PackageLoader(
+            store,
+            new io.maaskit.model.store.PackageCache(Path.of("target", cacheDir), 0),
+            io.maaskit.model.registry.LoadMode.CACHE,
+            io.maaskit.model.registry.EngineChoice.start(
+                io.maaskit.model.engine.EngineOptions.defaults())),
+        io.maaskit.model.registry.RegistryOptions.defaults());
+  }
+
   /** The root of the test store, {@code <root>/<name>/<version>/}. */
   public static Path storeRoot() throws IOException {
     miniLm();
