@@ -9,7 +9,7 @@ import ai.djl.ndarray.index.NDIndex;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Explainable.Spans;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.task.ExplainService;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,8 +48,8 @@ class GradientLifetimeTest {
    * d p(label 0) / d input embeddings, optionally with collections between forward and backward.
    */
   static float[] gradient(Explainable m, Spans s, boolean collectInBetween) throws Exception {
-    Engine engine = m.engine();
-    Engine.Gradients grads = engine.gradients();
+    EagerEngine engine = EagerEngine.of(m.engine());
+    EagerEngine.Gradients grads = engine.gradients();
     engine.prepareThread();
     try (NDManager mg = engine.newManager()) {
       NDArray x = m.inputEmbeddings(s.tokens().ids(), mg);
