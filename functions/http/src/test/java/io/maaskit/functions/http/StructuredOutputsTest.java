@@ -92,7 +92,7 @@ class StructuredOutputsTest {
               .responseFormat(Person.class)
               .temperature(1.0)
               .seed(seed)
-              .maxCompletionTokens(160)
+              .maxCompletionTokens(120)
               .build();
       if (validator == null) {
         validator =

@@ -144,11 +144,11 @@ final class SchemaCompiler {
       }
       List<Grammar.Node> options = new ArrayList<>();
       for (Object t : types) {
-        options.add(typed(m, t, at));
+        options.add(typed(m, t, types, at));
       }
       return options.size() == 1 ? options.get(0) : nodes.add(new Grammar.AnyOf(options));
     }
-    return typed(m, type, at);
+    return typed(m, type, List.of(type), at);
   }
 
   private static boolean onlyAnnotationsBesides(Map<?, ?> m, String key) {
@@ -163,18 +163,18 @@ final class SchemaCompiler {
     return true;
   }
 
-  private Grammar.Node typed(Map<?, ?> m, Object type, String at) {
+  private Grammar.Node typed(Map<?, ?> m, Object type, List<?> types, String at) {
     if (!(type instanceof String t)) {
       throw bad(at, "'type' must be a string or an array of strings");
     }
-    if (!t.equals("object")) {
+    if (!types.contains("object")) {
       for (String k : List.of("properties", "required", "additionalProperties")) {
         if (m.containsKey(k)) {
           throw bad(at, "'" + k + "' needs \"type\": \"object\"");
         }
       }
     }
-    if (!t.equals("array") && m.containsKey("items")) {
+    if (!types.contains("array") && m.containsKey("items")) {
       throw bad(at, "'items' needs \"type\": \"array\"");
     }
     return switch (t) {
