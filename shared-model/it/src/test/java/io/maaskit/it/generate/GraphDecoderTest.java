@@ -65,19 +65,28 @@ class GraphDecoderTest {
         .model();
   }
 
-  @Test
-  void refusesAGraphThatDoesNotMatchItsConfig() throws Exception {
-    Path src = TestModels.tinyLlama();
-    Path dir = Files.createDirectories(tmp.resolve("store/mismatch/1"));
+  /**
+   * A package {@code name} in the temporary store: {@code src}'s tokenizer files, weights and
+   * {@code extra}.
+   */
+  private Path copy(Path src, String name, String extra) throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("store").resolve(name).resolve("1"));
     for (String f :
         List.of(
+            extra,
             "tokenizer.json",
             "tokenizer_config.json",
             "generation_config.json",
-            "model.safetensors",
-            DecoderGraph.FILE)) {
+            "model.safetensors")) {
       Files.copy(src.resolve(f), dir.resolve(f));
     }
+    return dir;
+  }
+
+  @Test
+  void refusesAGraphThatDoesNotMatchItsConfig() throws Exception {
+    Path src = TestModels.tinyLlama();
+    Path dir = copy(src, "mismatch", DecoderGraph.FILE);
     ObjectMapper json = new ObjectMapper();
     ObjectNode config = (ObjectNode) json.readTree(src.resolve("config.json").toFile());
     config.put("vocab_size", TinyDecoders.VOCAB + 16);
@@ -156,7 +165,7 @@ class GraphDecoderTest {
       try (KvCache c = g.newCache()) {
         float[] logits = g.forward(List.of(c), List.of(prompt))[0];
         for (int s = 0; s < 6; s++) {
-          logits = g.forward(List.of(c), List.of(new int[] {argmax(logits)}))[0];
+          logits = g.forward(List.of(c), List.of(new int[] {DecoderParityTest.argmaxF(logits)}))[0];
           expected.add(logits);
         }
       }
@@ -170,7 +179,9 @@ class GraphDecoderTest {
       first.close(); // the third sequence moves into the first one's slot
       for (int s = 0; s < 6; s++) {
         float[][] out =
-            g.forward(List.of(second, third), List.of(new int[] {3}, new int[] {argmax(logits)}));
+            g.forward(
+                List.of(second, third),
+                List.of(new int[] {3}, new int[] {DecoderParityTest.argmaxF(logits)}));
         logits = out[1];
         assertArrayEquals(expected.get(s), logits, 1e-4f, "step " + s);
         if (s == 2) {
@@ -190,16 +201,7 @@ class GraphDecoderTest {
   @Test
   void compileOnnxAddsTheGraphToADecoderPackage() throws Exception {
     Path src = TestModels.tinyQwen2();
-    Path dir = Files.createDirectories(tmp.resolve("store/plain/1"));
-    for (String f :
-        List.of(
-            "config.json",
-            "tokenizer.json",
-            "tokenizer_config.json",
-            "generation_config.json",
-            "model.safetensors")) {
-      Files.copy(src.resolve(f), dir.resolve(f));
-    }
+    Path dir = copy(src, "plain", "config.json");
     ModelPackage.seal(dir, ModelPackage.read(src).withId("plain", "1"));
     assertEquals(null, ModelPackage.read(dir).file(DecoderGraph.FILE));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -243,15 +245,5 @@ class GraphDecoderTest {
       assertArrayEquals(b, a, 1e-4f);
       assertEquals(prompt.length + more.length, chunked.length());
     }
-  }
-
-  static int argmax(float[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }
