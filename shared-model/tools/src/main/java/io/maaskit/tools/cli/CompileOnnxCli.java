@@ -28,15 +28,18 @@ import picocli.CommandLine.Parameters;
           + EncoderGraph.FILE
           + ") for the ONNX Runtime engine",
       "and lists the graph in each package's manifest (size and SHA-256). float32 packages get a",
-      "float32 graph; int8 packages an int8 one on the package's own int8 weights. A package",
-      "without a graph still serves on PyTorch. Existing graphs are replaced.",
+      "float32 graph; int8 encoder packages an int8 one on the package's own int8 weights.",
+      "Llama/Mistral/Qwen2 decoders (float32, bf16, fp16) get a GroupQueryAttention graph whose",
+      "key/value cache stays in native memory. A package without a graph still serves on",
+      "PyTorch. Existing graphs are replaced.",
       ""
     },
     footer = {
       "",
       "Examples:",
       "  scripts/compile-onnx all-minilm-l6-v2 all-minilm-l6-v2-int8",
-      "  scripts/compile-onnx ./models/bge-small-en-v1.5/1"
+      "  scripts/compile-onnx ./models/bge-small-en-v1.5/1",
+      "  scripts/compile-onnx smollm2-135m-instruct"
     })
 public final class CompileOnnxCli extends CliCommand {
   @Parameters(
