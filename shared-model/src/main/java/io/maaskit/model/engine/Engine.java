@@ -35,7 +35,7 @@ public interface Engine {
     EAGER,
     /** Computes gradients: {@link EagerEngine#gradients()} works (training, explanations). */
     GRADIENTS,
-    /** Computes on a CUDA device (a provider: where one is present; an engine: it does). */
+    /** Computes on a CUDA device (a provider: it can, given one; a started engine: it does). */
     GPU
   }
 
@@ -91,6 +91,14 @@ public interface Engine {
      * starting it.
      */
     Set<Capability> capabilities();
+
+    /**
+     * Whether this machine has a device for {@link Capability#GPU}, looked up without starting the
+     * engine (with {@code device=auto} the loader starts a GPU engine only where this is true).
+     */
+    default boolean gpuPresent() {
+      return false;
+    }
 
     /**
      * Preference among providers that can do the same thing (higher first), as DJL ranks its

@@ -113,19 +113,19 @@ public final class EngineChoice {
               + Engine.describe(Engine.providers())
               + ")");
     }
-    // With device=auto a GPU engine is started to ask where it runs: a CUDA driver is not enough
-    // (the carried build may be CPU-only), and a GPU machine will use that engine anyway.
-    boolean gpu =
-        gpuCarried
-            && (options.device().equals("gpu")
-                || (options.device().equals("auto")
-                    && candidates.stream()
-                        .filter(c -> c.can(EnumSet.of(Capability.GPU)))
-                        .findFirst()
-                        .orElseThrow()
-                        .starter()
-                        .get()
-                        .gpu()));
+    // With device=auto a GPU engine is started where its provider sees a device, to ask where it
+    // runs: a CUDA driver is not enough (the carried build may be CPU-only), and a GPU machine will
+    // use that engine anyway. With device=gpu the engine itself refuses at start if it finds none.
+    boolean gpu = options.device().equals("gpu");
+    if (options.device().equals("auto")) {
+      for (int i = 0; i < providers.size() && !gpu; i++) {
+        Candidate c = candidates.get(i);
+        gpu =
+            c.can(EnumSet.of(Capability.GPU))
+                && providers.get(i).gpuPresent()
+                && c.starter().get().gpu();
+      }
+    }
     return new EngineChoice(options, List.copyOf(candidates), gpu);
   }
 

@@ -59,18 +59,20 @@ public final class PyTorchEngine implements EagerEngine, EagerEngine.Gradients {
       }
     }
 
-    private static volatile Set<Capability> capabilities;
+    private static volatile Boolean cuda;
 
-    /** Eager networks and gradients; a GPU where a CUDA device is present (looked up once). */
+    /** Eager networks and gradients, on a GPU where the build and the machine have one. */
     @Override
     public Set<Capability> capabilities() {
-      Set<Capability> c = capabilities;
+      return EnumSet.of(Capability.EAGER, Capability.GRADIENTS, Capability.GPU);
+    }
+
+    /** A CUDA device DJL can see (looked up once). */
+    @Override
+    public boolean gpuPresent() {
+      Boolean c = cuda;
       if (c == null) {
-        c = EnumSet.of(Capability.EAGER, Capability.GRADIENTS);
-        if (ai.djl.util.cuda.CudaUtils.hasCuda()) {
-          c.add(Capability.GPU);
-        }
-        capabilities = c = java.util.Collections.unmodifiableSet(c);
+        cuda = c = ai.djl.util.cuda.CudaUtils.hasCuda();
       }
       return c;
     }
