@@ -71,7 +71,8 @@ public record ModelManifest(
   private static final Set<String> TASKS =
       Set.of(TASK_EMBEDDING, TASK_CLASSIFICATION, TASK_GENERATION);
   private static final Set<String> POOLINGS = Set.of("mean", "cls");
-  private static final Set<String> DTYPES = Set.of("float32", "bfloat16", "float16", "int8");
+  private static final Set<String> DTYPES =
+      Set.of("float32", "bfloat16", "float16", "int8", "int4");
 
   /** Reads and validates a manifest, applying defaults; {@code origin} is named in errors. */
   public static ModelManifest parse(byte[] json, String origin) throws IOException {

@@ -83,18 +83,50 @@ class ModuleBoundaryTest {
         .check(all);
   }
 
-  /** The importer picks decoders by model_type through the registry of architectures. */
+  /**
+   * The importer picks decoders by model_type through the registry of architectures; a decoder's
+   * graph compiler is one plug-in package per architecture (as BERT's is), and only the compiler
+   * names the decoder graph contract.
+   */
   @Test
   void toolsAndTrainingNameNoDecoderArchitecture() {
     noClasses()
         .that()
         .resideInAnyPackage("io.maaskit.training..", "io.maaskit.tools..")
+        .and()
+        .resideOutsideOfPackages("io.maaskit.tools.onnx.llama..", "io.maaskit.tools.onnx.gpt2..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage(
-            "io.maaskit.model.arch.llama..",
-            "io.maaskit.model.arch.gpt2..",
-            "io.maaskit.model.arch.decoder..")
+        .resideInAnyPackage("io.maaskit.model.arch.llama..", "io.maaskit.model.arch.gpt2..")
+        .check(all);
+    noClasses()
+        .that()
+        .resideInAnyPackage("io.maaskit.training..", "io.maaskit.tools..")
+        .and()
+        .resideOutsideOfPackage("io.maaskit.tools.onnx..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.maaskit.model.arch.decoder..")
+        .check(all);
+  }
+
+  /** Each decoder compiler names only its own architecture. */
+  @Test
+  void decoderCompilersNameOnlyTheirOwnArchitecture() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.tools.onnx.llama..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.maaskit.model.arch.gpt2..")
+        .check(all);
+    noClasses()
+        .that()
+        .resideInAPackage("io.maaskit.tools.onnx.gpt2..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.maaskit.model.arch.llama..")
+        .allowEmptyShould(true)
         .check(all);
   }
 }

@@ -1,8 +1,6 @@
 package io.maaskit.model.engine.onnxruntime;
 
 import ai.djl.Device;
-import ai.djl.MalformedModelException;
-import ai.djl.Model;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.onnxruntime.OrtEnvironment;
@@ -11,10 +9,7 @@ import ai.onnxruntime.OrtSession;
 import io.maaskit.model.engine.CompiledGraph;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,22 +130,29 @@ public final class OnnxRuntimeEngine implements Engine {
   @Override
   public CompiledGraph openGraph(ByteBuffer graph, String name) {
     OrtSession.SessionOptions session = new OrtSession.SessionOptions();
-    Model model = null;
     try {
       session.setIntraOpNumThreads(threads);
       session.setInterOpNumThreads(1);
       session.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       session.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      model = Model.newInstance(name, Device.cpu(), "OnnxRuntime");
-      // DJL takes a ready SessionOptions only through the options map of Model.load; Criteria
-      // options are strings. Loading from a stream lets the package's (mapped or in-memory) bytes
-      // reach ORT without a file of our own.
-      model.load(new BufferInputStream(graph), Map.of("sessionOptions", session));
-      return new OrtGraph(model, session);
-    } catch (OrtException | IOException | MalformedModelException | RuntimeException e) {
-      if (model != null) {
-        model.close();
+      // A mapped package file is a direct buffer: ONNX Runtime reads the graph from it in place.
+      // Bytes on the heap (a fetched package) are handed over as an array.
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      OrtSession s;
+      if (graph.isDirect()) {
+        s = env.createSession(graph.duplicate(), session);
+      } else {
+        byte[] bytes = new byte[graph.remaining()];
+        graph.duplicate().get(bytes);
+        s = env.createSession(bytes, session);
       }
+      try {
+        return new OrtGraph(env, s, session, name);
+      } catch (OrtException | RuntimeException e) {
+        s.close();
+        throw e;
+      }
+    } catch (OrtException | RuntimeException e) {
       session.close();
       throw new IllegalArgumentException(
           "ONNX Runtime cannot load the compiled graph of " + name + ": " + e.getMessage(), e);
@@ -203,34 +205,5 @@ public final class OnnxRuntimeEngine implements Engine {
       }
     }
     return e;
-  }
-
-  /** Reads a buffer without copying it first (DJL's stream load copies it once, to a byte[]). */
-  private static final class BufferInputStream extends InputStream {
-    private final ByteBuffer buf;
-
-    BufferInputStream(ByteBuffer buf) {
-      this.buf = buf.duplicate();
-    }
-
-    @Override
-    public int read() {
-      return buf.hasRemaining() ? buf.get() & 0xff : -1;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (!buf.hasRemaining()) {
-        return -1;
-      }
-      int n = Math.min(len, buf.remaining());
-      buf.get(b, off, n);
-      return n;
-    }
-
-    @Override
-    public int available() {
-      return buf.remaining();
-    }
   }
 }

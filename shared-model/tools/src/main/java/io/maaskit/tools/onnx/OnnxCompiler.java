@@ -40,9 +40,10 @@ public final class OnnxCompiler {
    */
   public record Result(ModelManifest manifest, long bytes, Map<String, Integer> ops, long millis) {}
 
-  /** Whether a compiler is registered for the manifest's architecture. */
+  /** Whether a compiler registered for the manifest's architecture compiles this package. */
   public static boolean supports(ModelManifest manifest) {
-    return GraphCompiler.forArchitecture(manifest.architecture()) != null;
+    GraphCompiler c = GraphCompiler.forArchitecture(manifest.architecture());
+    return c != null && c.compiles(manifest);
   }
 
   /**

@@ -182,8 +182,8 @@ public final class OnnxGraphBuilder {
   }
 
   /**
-   * A {@value #MS_DOMAIN} node whose outputs get the given names: {@code null} for an auto-named
-   * one, {@code ""} for an omitted optional one. Returns the output names as given or assigned.
+   * A {@value #MS_DOMAIN} node with several outputs: a null entry of {@code outputs} is named
+   * automatically, an empty one leaves that optional output out; returns every output's name.
    */
   public List<String> msOps(String opType, List<String> in, List<String> outputs, Attr... attrs) {
     usesMsDomain = true;
@@ -192,24 +192,21 @@ public final class OnnxGraphBuilder {
 
   private List<String> add(
       String domain, String opType, List<String> in, int n, String output, Attr... attrs) {
-    List<String> names = new ArrayList<>(n);
+    List<String> named = new ArrayList<>(n);
     for (int k = 0; k < n; k++) {
-      names.add(output);
+      named.add(output);
     }
-    return add(domain, opType, in, names, attrs);
+    return add(domain, opType, in, named, attrs);
   }
 
   private List<String> add(
-      String domain, String opType, List<String> in, List<String> outputs, Attr... attrs) {
+      String domain, String opType, List<String> in, List<String> named, Attr... attrs) {
+    int n = named.size();
     String nodeName = scope + opType + "_" + opCounts.merge(opType, 1, Integer::sum);
-    int n = outputs.size();
     List<String> outs = new ArrayList<>(n);
     for (int k = 0; k < n; k++) {
-      String o = outputs.get(k);
-      if (o == null) {
-        o = nodeName + (n > 1 ? ":" + k : "");
-      }
-      if (!o.isEmpty()) {
+      String o = named.get(k) != null ? named.get(k) : nodeName + (n > 1 ? ":" + k : "");
+      if (!o.isEmpty()) { // "" leaves an optional output out
         claim(o);
       }
       outs.add(o);

@@ -236,7 +236,7 @@ public final class Quantizer {
       ModelManifest unverified = ModelPackage.seal(work, draft);
       // The gate measures the quantized package on the engine that will serve it: its compiled
       // graph where it has one, the eager weights otherwise.
-      Engine candidateEngine = OnnxCompiler.supports(draft) ? serving : runtime;
+      Engine candidateEngine = graphOnly || OnnxCompiler.supports(draft) ? serving : runtime;
 
       Quantization figures;
       AccuracyGate.Result measured = null;
