@@ -113,7 +113,9 @@ class DecoderParityTest {
         "ort:tiny-llama",
         "ort:tiny-llama-bf16",
         "ort:tiny-llama-sharded",
-        "ort:tiny-qwen2"
+        "ort:tiny-qwen2",
+        "ort:tiny-gpt2",
+        "ort:tiny-gpt2-bf16-sharded"
       })
   void greedyTokensAndLogProbsMatchTheIndependentReference(String name) throws Exception {
     TextGenerator g = generator(name);
@@ -151,7 +153,14 @@ class DecoderParityTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"tiny-llama", "tiny-qwen2", "tiny-gpt2", "ort:tiny-llama", "ort:tiny-qwen2"})
+      strings = {
+        "tiny-llama",
+        "tiny-qwen2",
+        "tiny-gpt2",
+        "ort:tiny-llama",
+        "ort:tiny-qwen2",
+        "ort:tiny-gpt2"
+      })
   void cachedDecodeEqualsFullRecomputation(String name) {
     TextGenerator g = generator(name);
     List<Integer> seq = new ArrayList<>();
@@ -175,7 +184,14 @@ class DecoderParityTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"tiny-llama", "tiny-qwen2", "tiny-gpt2", "ort:tiny-llama", "ort:tiny-qwen2"})
+      strings = {
+        "tiny-llama",
+        "tiny-qwen2",
+        "tiny-gpt2",
+        "ort:tiny-llama",
+        "ort:tiny-qwen2",
+        "ort:tiny-gpt2"
+      })
   void batchedDifferentLengthsEqualOneAtATime(String name) {
     TextGenerator g = generator(name);
     List<int[]> prompts =
@@ -258,7 +274,7 @@ class DecoderParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-gpt2", "ort:tiny-llama"})
+  @ValueSource(strings = {"tiny-llama", "tiny-gpt2", "ort:tiny-llama", "ort:tiny-gpt2"})
   void refusesToGrowPastTheContextLength(String name) {
     TextGenerator g = generator(name);
     assertEquals(TinyDecoders.CONTEXT, g.contextLength());

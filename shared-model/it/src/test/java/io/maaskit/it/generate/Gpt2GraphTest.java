@@ -59,6 +59,10 @@ class Gpt2GraphTest {
     assertTrue(r.ops().containsKey("GroupQueryAttention"), "attention is GroupQueryAttention");
     config = Gpt2Config.parse(Files.readAllBytes(dir.resolve("config.json")));
     tokenizer = HfTextTokenizer.of(Files.readAllBytes(dir.resolve("tokenizer.json")));
+    // The kit's engine first: it creates ONNX Runtime's one environment with its thread pool, which
+    // a bare getEnvironment() would otherwise pre-empt for every later test in this JVM.
+    io.maaskit.model.engine.Engine.start(
+        new io.maaskit.model.engine.EngineOptions("onnxruntime", "cpu", 0, true));
     env = OrtEnvironment.getEnvironment();
     session =
         env.createSession(

@@ -6,9 +6,12 @@ import io.maaskit.model.arch.GenerationConfig;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.decoder.DecoderGenerator;
+import io.maaskit.model.arch.decoder.DecoderGraph;
+import io.maaskit.model.arch.decoder.GraphDecoderGenerator;
 import io.maaskit.model.arch.huggingface.HfCheckpoint;
 import io.maaskit.model.arch.huggingface.HfGenerationConfig;
 import io.maaskit.model.arch.huggingface.HfTextTokenizer;
+import io.maaskit.model.engine.CompiledGraph;
 import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.Safetensors;
@@ -16,6 +19,7 @@ import io.maaskit.model.engine.Weights;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Set;
 
@@ -39,12 +43,31 @@ public final class Gpt2Architecture implements Architecture {
     return Set.of(Capability.GENERATOR);
   }
 
+  /**
+   * The compiled graph where the package lists {@link DecoderGraph#FILE}; the eager network where
+   * it carries safetensors (a graph-only package from {@code scripts/quantize} does not).
+   */
+  @Override
+  public Set<Form> forms(ModelManifest manifest) {
+    boolean weights =
+        manifest.file("model.safetensors") != null || manifest.file(HfCheckpoint.INDEX) != null;
+    return weights ? Form.graphIfListed(manifest, Form.EAGER) : Form.graphIfListed(manifest);
+  }
+
+  /**
+   * On an engine that {@link Engine#runsGraphs() runs graphs}, the package loads from {@link
+   * DecoderGraph#FILE} (and never reads the safetensors) into the shared {@link
+   * GraphDecoderGenerator}; otherwise the eager {@link Gpt2Network} runs.
+   */
   @Override
   public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine runtime)
       throws IOException {
-    EagerEngine engine = EagerEngine.of(runtime);
     byte[] configJson = HfCheckpoint.bytes(files, "config.json");
     Gpt2Config config = Gpt2Config.parse(configJson);
+    if (runtime.runsGraphs()) {
+      return loadGraph(manifest, files, runtime, config, configJson);
+    }
+    EagerEngine engine = EagerEngine.of(runtime);
     Map<String, Safetensors.Tensor> tensors =
         HfCheckpoint.read(files, manifest.file(HfCheckpoint.INDEX) != null);
     HfTextTokenizer tokenizer = HfTextTokenizer.of(HfCheckpoint.bytes(files, "tokenizer.json"));
@@ -67,6 +90,46 @@ public final class Gpt2Architecture implements Architecture {
     } catch (IOException | RuntimeException e) {
       tokenizer.close();
       manager.close();
+      throw e;
+    }
+  }
+
+  private static LoadedModel loadGraph(
+      ModelManifest manifest,
+      PackageFiles files,
+      Engine engine,
+      Gpt2Config config,
+      byte[] configJson)
+      throws IOException {
+    HfTextTokenizer tokenizer = HfTextTokenizer.of(HfCheckpoint.bytes(files, "tokenizer.json"));
+    CompiledGraph graph = null;
+    try {
+      GenerationConfig generation =
+          HfGenerationConfig.read(
+              configJson,
+              HfCheckpoint.optional(files, HfGenerationConfig.GENERATION_CONFIG),
+              HfCheckpoint.optional(files, HfGenerationConfig.TOKENIZER_CONFIG),
+              tokenizer);
+      ByteBuffer onnx = files.bytes(DecoderGraph.FILE);
+      long size = onnx.remaining();
+      graph = engine.openGraph(onnx, manifest.id().toString());
+      return new GraphDecoderGenerator(
+          manifest,
+          engine,
+          graph,
+          new DecoderGraph.Shape(
+              config.layers(), config.heads(), config.headSize(), config.vocabSize(), true),
+          config.positions(),
+          size,
+          tokenizer,
+          tokenizer,
+          generation);
+    } catch (IOException | RuntimeException e) {
+      // Never leave a half-loaded model's native memory behind.
+      if (graph != null) {
+        graph.close();
+      }
+      tokenizer.close();
       throw e;
     }
   }

@@ -36,7 +36,7 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * Turns a float32 model package into an int8 one, or refuses to.
+ * Turns a float32 model package into an int8 (generators: int8 or int4) one, or refuses to.
  *
  * <p>What is quantized: every 2-D float32 weight of an encoder layer ({@code
  * encoder.layer.N.*.weight}, stored {@code [out, in]}) symmetric int8 per output channel, and the
@@ -52,10 +52,14 @@ import java.util.stream.Stream;
  * <p>The package is written to a hidden sibling of the output directory; only when the {@link
  * AccuracyGate} passes on the calibration set is it sealed (the gate's figures in the manifest's
  * {@code quantization} block) and moved into place. A rejected or failed run leaves nothing behind.
- * A generator (decoder) package is gated by the {@link GeneratorGate} instead: next-token top-1
- * agreement and mean KL divergence against float32 on the calibration texts. Its linear weights are
- * those of the architecture's layout (GPT-2's Conv1D weights, stored {@code (in, out)}, get one
- * scale per input row).
+ * A generator (decoder) package whose architecture has an ONNX compiler becomes an int8 or int4
+ * graph package ({@link QuantizeOptions#decoderPrecision()}): its files but the weights, plus the
+ * graph compiled from the float32 weights with every linear as {@code MatMulNBits} on block-wise
+ * quantized weights ({@link io.maaskit.tools.onnx.decoder.Linears}); it is gated by the {@link
+ * GeneratorGate} on that graph, on ONNX Runtime: next-token top-1 agreement and mean KL divergence
+ * against float32 on the calibration texts. A generator without a compiler gets int8 safetensors
+ * (its linear weights those of the architecture's layout, GPT-2's Conv1D weights, stored {@code
+ * (in, out)}, one scale per input row) and the same gate on the eager network.
  *
  * <pre>{@code
  * Quantizer q = new Quantizer(EagerEngine.start(EngineOptions.defaults()));
@@ -237,7 +241,7 @@ public final class Quantizer {
       ModelManifest unverified = ModelPackage.seal(work, draft);
       // The gate measures the quantized package on the engine that will serve it: its compiled
       // graph where it has one, the eager weights otherwise.
-      Engine candidateEngine = OnnxCompiler.supports(draft) ? serving : runtime;
+      Engine candidateEngine = graphOnly || OnnxCompiler.supports(draft) ? serving : runtime;
 
       Quantization figures;
       AccuracyGate.Result measured = null;

@@ -65,8 +65,7 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
       OnnxGraphBuilder g)
       throws IOException {
     Gpt2Config config = Gpt2Config.parse(HfCheckpoint.bytes(files, "config.json"));
-    Map<String, Tensor> tensors =
-        HfCheckpoint.read(files, manifest.file(HfCheckpoint.INDEX) != null);
+    Map<String, Tensor> tensors = HfCheckpoint.read(files, HfCheckpoint.isSharded(files));
     Linears linears = new Linears(g, options.decoderPrecision(manifest.dtype()));
     emit(config, Gpt2Tensors.of(tensors), new DecoderWeights(tensors), linears, g);
   }

@@ -39,7 +39,9 @@ import java.util.List;
  *       head ({@code Gemm} on the embedding table itself when tied).
  * </ul>
  *
- * <p>Linears go through {@link Linears}: plain {@code MatMul} on float32 weights.
+ * <p>Linears go through {@link Linears}: plain {@code MatMul} on float32 weights, {@code
+ * com.microsoft.MatMulNBits} at the int8/int4 precision the package or {@link CompileOptions} asks
+ * for; the token table is a {@link Linears.Table}, the tied head with it.
  */
 public final class LlamaGraphCompiler implements GraphCompiler {
   private static final String BATCH = "batch";
@@ -50,16 +52,6 @@ public final class LlamaGraphCompiler implements GraphCompiler {
   @Override
   public String architecture() {
     return "llama";
-  }
-
-  /**
-   * Float packages only, for now: an int8 package would get a float32 graph of its dequantized
-   * weights, larger than the package and no faster, so it stays on the eager engine until {@link
-   * Linears} emits quantized kernels.
-   */
-  @Override
-  public boolean compiles(ModelManifest manifest) {
-    return !"int8".equals(manifest.dtype());
   }
 
   @Override
@@ -78,7 +70,7 @@ public final class LlamaGraphCompiler implements GraphCompiler {
               + " rotary embeddings; the package keeps serving on PyTorch");
     }
     DecoderWeights w = new DecoderWeights(HfCheckpoint.read(files, HfCheckpoint.isSharded(files)));
-    emit(config, w, new Linears(g), g);
+    emit(config, w, new Linears(g, options.decoderPrecision(manifest.dtype())), g);
   }
 
   private static void emit(LlamaConfig c, DecoderWeights w, Linears linears, OnnxGraphBuilder g)
@@ -96,9 +88,10 @@ public final class LlamaGraphCompiler implements GraphCompiler {
     }
 
     g.scope("embeddings");
-    String table =
-        g.floats(LlamaTensors.EMBEDDINGS, w.floats(LlamaTensors.EMBEDDINGS), c.vocabSize(), hidden);
-    String x = g.op("Gather", List.of(table, ids));
+    Linears.Table table =
+        linears.table(
+            LlamaTensors.EMBEDDINGS, c.vocabSize(), hidden, w.floats(LlamaTensors.EMBEDDINGS));
+    String x = table.gather(ids);
     String[] cosSin = rotaryTables(c, g);
     String h =
         g.op(
@@ -180,10 +173,10 @@ public final class LlamaGraphCompiler implements GraphCompiler {
         throw new IOException(
             "weights have no " + LlamaTensors.LM_HEAD + " and tie_word_embeddings is not set");
       }
-      logits = linears.tiedHead(last, table);
+      logits = table.head(last);
     } else {
       logits =
-          linears.apply(
+          linears.head(
               last,
               new Linears.Weight(
                   "head.lm_head", c.vocabSize(), hidden, w.floats(LlamaTensors.LM_HEAD), null));

@@ -33,6 +33,16 @@ class LinearsTest {
 
   @TempDir Path tmp;
 
+  /**
+   * The kit's engine first: it creates ONNX Runtime's one environment with its thread pool, which a
+   * bare {@code getEnvironment()} would otherwise pre-empt for every later test in this JVM.
+   */
+  @org.junit.jupiter.api.BeforeAll
+  static void engine() {
+    io.maaskit.model.engine.Engine.start(
+        new io.maaskit.model.engine.EngineOptions("onnxruntime", "cpu", 0, true));
+  }
+
   @ParameterizedTest
   @CsvSource({"8, 32, 4", "4, 32, 0", "4, 32, 4", "4, 16, 0", "8, 64, 4", "4, 128, 4"})
   void matMulNBitsComputesTheDequantizedProduct(int bits, int block, int accuracy)
