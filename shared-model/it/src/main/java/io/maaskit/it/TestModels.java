@@ -272,16 +272,19 @@ public final class TestModels {
    */
   public static io.maaskit.model.registry.ModelRegistry registry(String cacheDir)
       throws IOException {
-    io.maaskit.model.store.LocalModelStore store =
-        new io.maaskit.model.store.LocalModelStore(storeRoot());
+    return registry(storeRoot(), cacheDir);
+  }
+
+  /** {@link #registry(String)} over another store root ({@code <root>/<name>/<version>/}). */
+  public static io.maaskit.model.registry.ModelRegistry registry(Path root, String cacheDir) {
+    io.maaskit.model.store.LocalModelStore store = new io.maaskit.model.store.LocalModelStore(root);
     return new io.maaskit.model.registry.ModelRegistry(
         store,
         new io.maaskit.model.registry.PackageLoader(
             store,
             new io.maaskit.model.store.PackageCache(Path.of("target", cacheDir), 0),
             io.maaskit.model.registry.LoadMode.CACHE,
-            io.maaskit.model.engine.Engine.start(
-                io.maaskit.model.engine.EngineOptions.defaults())),
+            io.maaskit.model.engine.Engine.start(io.maaskit.model.engine.EngineOptions.defaults())),
         io.maaskit.model.registry.RegistryOptions.defaults());
   }
 
