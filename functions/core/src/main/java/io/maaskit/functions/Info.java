@@ -13,6 +13,7 @@ public record Info(
     String store,
     Limits limits,
     Generation generation,
+    Explain explain,
     Memory memory,
     List<ModelRegistry.Status> models,
     List<ModelRegistry.Unloaded> unloaded) {
@@ -23,6 +24,17 @@ public record Info(
    * @param bytesInUse held now by loaded models and loads in flight
    */
   public record Memory(long budgetBytes, long bytesInUse) {}
+
+  /**
+   * {@code /explain}'s limits.
+   *
+   * @param maxInputs most inputs per request (more: 400)
+   * @param maxCost most token-passes per request (per input its tokens times its method's forward
+   *     passes, a gradient step counting three; more: 413); 0 = no limit
+   * @param defaultSteps Integrated Gradients steps when a request gives none
+   * @param maxSteps most steps a request may ask for
+   */
+  public record Explain(int maxInputs, long maxCost, int defaultSteps, int maxSteps) {}
 
   /**
    * Text generation's limits and load.
@@ -59,7 +71,8 @@ public record Info(
       ModelRegistry registry,
       int maxInputs,
       Admission admission,
-      io.maaskit.model.task.GenerationService generation) {
+      io.maaskit.model.task.GenerationService generation,
+      io.maaskit.model.task.ExplainService explain) {
     var o = admission.options();
     var g = generation.options();
     return new Info(
@@ -77,6 +90,11 @@ public record Info(
             g.maxQueuedRequests(),
             generation.activeSequences(),
             generation.queuedRequests()),
+        new Explain(
+            explain.maxInputs(),
+            explain.maxCost(),
+            explain.defaultSteps(),
+            io.maaskit.model.task.ExplainService.MAX_STEPS),
         new Memory(registry.options().memoryBudgetBytes(), registry.bytesInUse()),
         registry.status(),
         registry.unloaded());

@@ -98,6 +98,13 @@ public interface MaasConfig {
    */
   Optional<Integer> explainSteps();
 
+  /**
+   * Most token-passes one {@code /explain} request may cost (per input its tokens times the forward
+   * passes its method runs; a gradient step counts three), else 413; 0 = no limit; unset = {@code
+   * ExplainService.DEFAULT_MAX_COST}.
+   */
+  Optional<Long> explainMaxCost();
+
   /** {@code auto}, {@code cpu} or {@code gpu}. */
   @WithDefault("auto")
   String device();

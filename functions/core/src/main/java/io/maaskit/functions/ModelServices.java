@@ -272,7 +272,9 @@ public class ModelServices {
         registry(),
         config.defaultClassifier(),
         config.explainMaxInputs(),
-        config.explainSteps().orElse(ExplainService.DEFAULT_STEPS));
+        config.explainSteps().orElse(ExplainService.DEFAULT_STEPS),
+        admission(),
+        config.explainMaxCost().orElse(ExplainService.DEFAULT_MAX_COST));
   }
 
   /** Generation limits: configured values over {@link GenerationOptions#defaults()}. */

@@ -311,8 +311,12 @@ public final class TestModels {
    */
   public static io.maaskit.model.registry.ModelRegistry registry(String cacheDir)
       throws IOException {
-    io.maaskit.model.store.LocalModelStore store =
-        new io.maaskit.model.store.LocalModelStore(storeRoot());
+    return registry(storeRoot(), cacheDir);
+  }
+
+  /** {@link #registry(String)} over another store root ({@code <root>/<name>/<version>/}). */
+  public static io.maaskit.model.registry.ModelRegistry registry(Path root, String cacheDir) {
+    io.maaskit.model.store.LocalModelStore store = new io.maaskit.model.store.LocalModelStore(root);
     return new io.maaskit.model.registry.ModelRegistry(
         store,
         new io.maaskit.model.registry.PackageLoader(

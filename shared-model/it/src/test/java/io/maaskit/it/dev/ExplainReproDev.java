@@ -24,21 +24,19 @@ import org.junit.jupiter.api.Test;
  * </pre>
  */
 class ExplainReproDev {
-  public static void main(String[] args) throws Exception {
-    new ExplainReproDev().repro();
-    System.exit(0);
+  /** The held-out mails of the corpus at {@code -Dcorpus}, whole (up to 100,000 characters). */
+  static List<CorpusRecord> heldOut() throws Exception {
+    return SpamAssassinCorpus.open(Path.of(System.getProperty("corpus")), 100_000)
+        .readSplit("eval", SpamAssassinCorpus.EVAL_FOLDERS, r -> {})
+        .records();
   }
 
   @Test
   void repro() throws Exception {
-    Path corpus = Path.of(System.getProperty("corpus"));
     int mails = Integer.getInteger("mails", 20);
     int steps = Integer.getInteger("steps", ExplainService.DEFAULT_STEPS);
     long gcEveryMillis = Long.getLong("gcEveryMillis", 500);
-    List<CorpusRecord> eval =
-        SpamAssassinCorpus.open(corpus, 100_000)
-            .readSplit("eval", SpamAssassinCorpus.EVAL_FOLDERS, r -> {})
-            .records();
+    List<CorpusRecord> eval = heldOut();
     TestModels.spamClassifier();
     ModelRegistry registry = TestModels.registry("explain-cache");
     ExplainService svc = new ExplainService(registry, TestModels.SPAM, 1, steps);
