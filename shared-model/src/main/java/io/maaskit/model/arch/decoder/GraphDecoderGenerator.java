@@ -216,7 +216,8 @@ public final class GraphDecoderGenerator implements TextGenerator, DecoderCache.
       for (int j = 0; j < seq; j++) {
         idData[r * seq + j] = ids[r][j];
         if (posData != null) {
-          posData[r * seq + j] = past[r] + j;
+          // A placeholder row of a full sequence sits at the context length; real rows never do.
+          posData[r * seq + j] = Math.min(past[r] + j, contextLength - 1);
         }
       }
       seqlens[r] = past[r] + seq - 1;

@@ -14,10 +14,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ONNX Runtime through DJL, set up once per process and registered as engine {@code onnxruntime}:
- * it runs compiled graphs ({@link #openGraph}) on the CPU, each session with intra-op threads =
- * {@link EngineOptions#threads()} (all vCPUs when 0), one inter-op thread, sequential execution and
- * all graph optimizations.
+ * ONNX Runtime, set up once per process (its native library through DJL) and registered as engine
+ * {@code onnxruntime}: it runs compiled graphs ({@link #openGraph}) on the CPU in ONNX Runtime's
+ * own Java sessions (pinned outputs let a decoder's cache be appended in place), each with intra-op
+ * threads = {@link EngineOptions#threads()} (all vCPUs when 0), one inter-op thread, sequential
+ * execution and all graph optimizations.
  *
  * <p>It runs compiled graphs and nothing else ({@link Capability#GRAPHS}): no eager networks, no
  * gradients, no GPU. A package without a graph, training and explanations are for an engine that
