@@ -104,9 +104,11 @@ public final class StructuredBench {
         }
         ObjectNode d = r.putObject("decode_one_stream");
         d.put("new_tokens", newTokens);
-        d.put("free_tokens_per_s_median", median(free));
-        d.put("schema_tokens_per_s_median", median(constrained));
-        d.put("slowdown_percent", 100 * (1 - median(constrained) / median(free)));
+        d.put("free_tokens_per_s_median", GenerationBench.median(free));
+        d.put("schema_tokens_per_s_median", GenerationBench.median(constrained));
+        d.put(
+            "slowdown_percent",
+            100 * (1 - GenerationBench.median(constrained) / GenerationBench.median(free)));
       }
       Files.createDirectories(out.toAbsolutePath().getParent());
       JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), r);
@@ -171,12 +173,5 @@ public final class StructuredBench {
     s.put("required", required);
     s.put("additionalProperties", false);
     return s;
-  }
-
-  private static double median(List<Double> xs) {
-    List<Double> s = new ArrayList<>(xs);
-    s.sort(Double::compare);
-    int n = s.size();
-    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
   }
 }
