@@ -310,7 +310,7 @@ public final class GenerationBench {
     return best;
   }
 
-  private static double median(List<Double> xs) {
+  static double median(List<Double> xs) {
     List<Double> s = new ArrayList<>(xs);
     s.sort(Double::compare);
     int n = s.size();

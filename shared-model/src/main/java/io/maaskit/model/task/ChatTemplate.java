@@ -34,8 +34,6 @@ public final class ChatTemplate {
   private final String source;
   private final Map<String, String> specialTokens;
   private final Jinjava jinjava;
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-      new com.fasterxml.jackson.databind.ObjectMapper();
 
   /**
    * @param source the Jinja template
@@ -72,9 +70,9 @@ public final class ChatTemplate {
   /** A call's arguments as the template sees them: the parsed object, else the text. */
   private static Object arguments(String json) {
     try {
-      Object v = JSON.readValue(json, Object.class);
+      Object v = io.maaskit.model.task.internal.JsonText.parse(json);
       return v instanceof Map ? v : json;
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IllegalArgumentException e) {
       return json;
     }
   }

@@ -10,6 +10,7 @@ import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.task.internal.DecodeJob;
 import io.maaskit.model.task.internal.DecodeLoop;
 import io.maaskit.model.task.internal.DecodeSequence;
+import io.maaskit.model.task.internal.JsonText;
 import io.maaskit.model.task.internal.OutputRules;
 import io.maaskit.model.task.internal.Sampler;
 import io.maaskit.model.task.internal.ToolCallParser;
@@ -407,14 +408,11 @@ public final class GenerationService implements AutoCloseable {
     }
   }
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper CANONICAL =
-      new com.fasterxml.jackson.databind.ObjectMapper();
-
   private static String canonical(Object value) {
     try {
-      return CANONICAL.writeValueAsString(value);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new InvalidRequestException("the schema cannot be read as JSON: " + e.getMessage());
+      return JsonText.write(value);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRequestException("the schema cannot be written as JSON: " + e.getMessage());
     }
   }
 

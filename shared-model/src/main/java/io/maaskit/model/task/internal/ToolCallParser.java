@@ -1,11 +1,10 @@
 package io.maaskit.model.task.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.task.ToolCall;
 import io.maaskit.model.task.internal.constraint.Grammars;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -17,7 +16,6 @@ import java.util.UUID;
  * function; anything else stays text.
  */
 public final class ToolCallParser {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PYTHON_TAG = "<|python_tag|>";
 
   private final Grammars.CallFormat format;
@@ -80,32 +78,28 @@ public final class ToolCallParser {
   }
 
   private ToolCall call(String body, String argumentsKey) {
-    JsonNode n;
-    try {
-      n = JSON.readTree(body.strip());
-    } catch (java.io.IOException e) {
+    Map<String, String> members = JsonText.members(body.strip());
+    if (members == null || !members.containsKey("name")) {
       return null;
     }
-    if (n == null || !n.isObject() || !n.path("name").isTextual()) {
+    Object name = JsonText.parse(members.get("name"));
+    if (!(name instanceof String fn) || !functions.contains(fn)) {
       return null;
     }
-    String name = n.get("name").textValue();
-    if (!functions.contains(name)) {
-      return null;
-    }
-    JsonNode args = n.has(argumentsKey) ? n.get(argumentsKey) : n.get("arguments");
-    if (args == null || args.isNull()) {
-      args = JSON.createObjectNode();
-    }
+    String raw =
+        members.containsKey(argumentsKey) ? members.get(argumentsKey) : members.get("arguments");
+    Object args = raw == null ? Map.of() : JsonText.parse(raw);
     String arguments;
-    if (args.isTextual()) {
-      arguments = args.textValue();
-    } else if (args.isObject()) {
-      arguments = args.toString();
+    if (args == null || (args instanceof Map<?, ?> m && m.isEmpty() && raw == null)) {
+      arguments = "{}";
+    } else if (args instanceof String text) {
+      arguments = text;
+    } else if (args instanceof Map) {
+      arguments = raw.strip();
     } else {
       return null;
     }
-    return new ToolCall(newId(), name, arguments);
+    return new ToolCall(newId(), fn, arguments);
   }
 
   /** A call id in OpenAI's shape. */

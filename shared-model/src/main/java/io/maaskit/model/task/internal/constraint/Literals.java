@@ -1,12 +1,10 @@
 package io.maaskit.model.task.internal.constraint;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.model.task.internal.JsonText;
+import java.nio.charset.StandardCharsets;
 
-/** Compact JSON spellings of names and constant values (Jackson's, UTF-8, no spaces). */
+/** Compact JSON spellings of names and constant values (UTF-8, no spaces). */
 final class Literals {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private Literals() {}
 
   static byte[] jsonString(String s) {
@@ -14,10 +12,6 @@ final class Literals {
   }
 
   static byte[] json(Object value) {
-    try {
-      return JSON.writeValueAsBytes(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("cannot write " + value + " as JSON", e);
-    }
+    return JsonText.write(value).getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -98,6 +98,10 @@ final class Machine {
 
   /** Feeds a byte to a stack, popping frames that may end when their top cannot take it. */
   static void feed(Stack s, int b, List<Stack> out) {
+    if (s.top == StrFrame.INSIDE && b >= 0x20 && b < 0x80 && b != '"' && b != '\\') {
+      out.add(s); // the common case inside a string: nothing changes
+      return;
+    }
     while (s != null) {
       s.top.feed(b, s.rest, out);
       if (!s.top.endable()) {
@@ -508,6 +512,10 @@ final class Machine {
       }
       if (out.isEmpty()) {
         return null;
+      }
+      if (out.size() == 1) {
+        Stack only = out.get(0);
+        return stacks.size() == 1 && stacks.contains(only) ? this : new State(Set.of(only));
       }
       return new State(new HashSet<>(out));
     }

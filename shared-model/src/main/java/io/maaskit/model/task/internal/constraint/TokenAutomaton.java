@@ -3,7 +3,6 @@ package io.maaskit.model.task.internal.constraint;
 import io.maaskit.model.arch.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,8 +21,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * }</pre>
  */
 public final class TokenAutomaton {
-  /** Memo size (in ints of token lists) above which it is cleared, about 64 MB. */
-  static final long MEMO_INTS = 16L << 20;
+  /**
+   * Token ids memoized over every automaton (about 128 MB) above which the automaton that crosses
+   * it clears its memo.
+   */
+  static final long MEMO_INTS = 32L << 20;
+
+  private static final AtomicLong MEMOIZED = new AtomicLong();
 
   private static final Map<TextTokenizer, VocabularyTrie> TRIES =
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
@@ -33,8 +37,11 @@ public final class TokenAutomaton {
   private final Map<Machine.State, Step> memo = new ConcurrentHashMap<>();
   private final AtomicLong memoInts = new AtomicLong();
 
-  /** The tokens allowed in one state, cheapest completion first. */
-  record Step(int[] ids, int[] costs) {}
+  /**
+   * The tokens allowed in one state, cheapest completion first: {@code ids[starts[k] ..
+   * starts[k+1])} leave a shortest completion of {@code costs[k]} bytes.
+   */
+  record Step(int[] ids, int[] costs, int[] starts) {}
 
   private TokenAutomaton(Grammar grammar, VocabularyTrie trie) {
     this.grammar = grammar;
@@ -70,16 +77,17 @@ public final class TokenAutomaton {
       return step;
     }
     step = walk(s);
-    if (memoInts.addAndGet(2L * step.ids.length) > MEMO_INTS) {
+    int size = step.ids.length + 2 * step.costs.length;
+    memoInts.addAndGet(size);
+    if (MEMOIZED.addAndGet(size) > MEMO_INTS) {
+      MEMOIZED.addAndGet(-memoInts.getAndSet(size) + size);
       memo.clear();
-      memoInts.set(2L * step.ids.length);
     }
     memo.put(s, step);
     return step;
   }
 
   private Step walk(Machine.State start) {
-    List<int[]> found = new ArrayList<>();
     int[] ids = new int[256];
     int[] costs = new int[256];
     int n = 0;
@@ -110,21 +118,29 @@ public final class TokenAutomaton {
         }
       }
     }
-    found.clear();
-    // Sort by cost (counting sort would do; a plain index sort is small next to the walk).
-    Integer[] order = new Integer[n];
+    // Counting sort by cost: few distinct costs, many tokens.
+    int[] order = new int[n];
+    int distinct = 0;
+    int[] byCost = costs.clone();
+    Arrays.sort(byCost, 0, n);
+    int[] values = new int[n];
     for (int i = 0; i < n; i++) {
-      order[i] = i;
+      if (i == 0 || byCost[i] != byCost[i - 1]) {
+        values[distinct++] = byCost[i];
+      }
     }
-    final int[] cs = costs;
-    Arrays.sort(order, (a, b) -> Integer.compare(cs[a], cs[b]));
-    int[] sortedIds = new int[n];
-    int[] sortedCosts = new int[n];
+    int[] starts = new int[distinct + 1];
     for (int i = 0; i < n; i++) {
-      sortedIds[i] = ids[order[i]];
-      sortedCosts[i] = costs[order[i]];
+      starts[Arrays.binarySearch(values, 0, distinct, costs[i]) + 1]++;
     }
-    return new Step(sortedIds, sortedCosts);
+    for (int k = 0; k < distinct; k++) {
+      starts[k + 1] += starts[k];
+    }
+    int[] fill = Arrays.copyOf(starts, distinct);
+    for (int i = 0; i < n; i++) {
+      order[fill[Arrays.binarySearch(values, 0, distinct, costs[i])]++] = ids[i];
+    }
+    return new Step(order, Arrays.copyOf(values, distinct), starts);
   }
 
   /** The state after the bytes of token {@code id}, or null when the grammar refuses them. */

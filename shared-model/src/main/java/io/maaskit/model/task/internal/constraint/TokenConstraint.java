@@ -31,11 +31,16 @@ public final class TokenConstraint {
     Arrays.fill(out, Float.NEGATIVE_INFINITY);
     int[] ids = step.ids();
     int[] costs = step.costs();
+    int[] starts = step.starts();
     int limit = remaining - 1;
-    if (ids.length > 0 && costs[0] > limit) {
+    if (costs.length > 0 && costs[0] > limit) {
       limit = costs[0]; // cannot fit: take the shortest way to the end
     }
-    for (int i = 0; i < ids.length && costs[i] <= limit; i++) {
+    int end = 0;
+    for (int k = 0; k < costs.length && costs[k] <= limit; k++) {
+      end = starts[k + 1];
+    }
+    for (int i = 0; i < end; i++) {
       int id = ids[i];
       if (id < out.length) {
         out[id] = logits[id];
