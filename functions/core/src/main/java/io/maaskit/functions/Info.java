@@ -55,6 +55,7 @@ public record Info(
    * @param maxConcurrentBatches forward passes in flight at once
    * @param maxQueuedRequests requests that may wait for one (more: 503 + Retry-After)
    * @param requestsInside requests admitted now (running or waiting)
+   * @param workInside their price: inputs × tokens, estimated before tokenizing
    * @param requestsRefused requests refused with 503 since start (at capacity)
    * @param requestsCancelled requests stopped since start because their client went away
    */
@@ -64,6 +65,7 @@ public record Info(
       int maxConcurrentBatches,
       int maxQueuedRequests,
       int requestsInside,
+      long workInside,
       long requestsRefused,
       long requestsCancelled) {}
 
@@ -83,6 +85,7 @@ public record Info(
             o.maxConcurrentBatches(),
             o.maxQueuedRequests(),
             admission.inside(),
+            admission.workInside(),
             admission.refused(),
             admission.cancelled()),
         new Generation(

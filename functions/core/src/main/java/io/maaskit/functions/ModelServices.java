@@ -7,6 +7,7 @@ import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
+import io.maaskit.model.store.ModelHome;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.PackageCache;
@@ -110,18 +111,23 @@ public class ModelServices {
     }
   }
 
-  private static String home() {
-    return System.getProperty("user.home") + "/.cache/maaskit";
+  /**
+   * {@link ModelHome}: {@code maas.home}, else {@code $XDG_CACHE_HOME/maaskit}, else the user's.
+   */
+  Path home() {
+    return ModelHome.resolve(
+        k -> k.equals("MAAS_HOME") ? config.home().orElse(null) : System.getenv(k),
+        System.getProperty("user.home"));
   }
 
-  /** {@code maas.model-store}, else {@code ~/.cache/maaskit/models}. */
+  /** {@code maas.model-store}, else {@code <home>/models}. */
   String storeLocation() {
-    return config.modelStore().orElse(home() + "/models");
+    return config.modelStore().orElse(home().resolve(ModelHome.MODELS).toString());
   }
 
-  /** {@code maas.cache-dir}, else {@code ~/.cache/maaskit/cache}. */
+  /** {@code maas.cache-dir}, else {@code <home>/cache}. */
   Path cacheDir() {
-    return Path.of(config.cacheDir().orElse(home() + "/cache"));
+    return config.cacheDir().map(Path::of).orElse(home().resolve(ModelHome.CACHE));
   }
 
   /** {@code maas.cache-budget-mb} in bytes; 0 = unlimited. */

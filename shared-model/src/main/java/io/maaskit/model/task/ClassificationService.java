@@ -59,7 +59,8 @@ public final class ClassificationService {
     List<String> labels;
     try (ModelRegistry.Lease<TextClassifier> lease =
             registry.lease(ModelId.parse(model), Capability.CLASSIFIER, TextClassifier.class);
-        Admission.Ticket ticket = admission.enter(cancellation)) {
+        Admission.Ticket ticket =
+            admission.enter(Requests.work(texts, lease.model().maxLength()), cancellation)) {
       TextClassifier c = lease.model();
       r = Batching.run(c, texts, ticket, admission.options().maxRequestTokens(), c::classify);
       labels = c.labels();

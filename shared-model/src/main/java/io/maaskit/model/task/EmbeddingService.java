@@ -80,7 +80,8 @@ public final class EmbeddingService {
               ? request.normalize()
               : Boolean.TRUE.equals(enc.manifest().normalize());
       Pooling pooling = Pooling.of(enc.manifest().pooling());
-      try (Admission.Ticket ticket = admission.enter(cancellation)) {
+      try (Admission.Ticket ticket =
+          admission.enter(Requests.work(texts, enc.maxLength()), cancellation)) {
         Batching.Result r =
             Batching.run(
                 enc,

@@ -128,6 +128,10 @@ final class ClassifierTrainer {
           }
         }
         steps++;
+        // Each step (the console shows one line a second at most): fine-tuning encoder layers
+        // takes minutes per epoch, and a command must not go quiet that long.
+        progress.phase(
+            stage + " epoch " + epoch + "/" + epochs + ": training steps", s + 1, stepsPerEpoch);
       }
       double[] val = validate(net, yVal, classWeights, hp.labelSmoothing(), manager);
       boolean improved = val[0] < best - 1e-7;
