@@ -251,7 +251,9 @@ final class ClassifierTrainer {
     }
     NDArray nll =
         logits.logSoftmax(1).mul(m.create(target, new Shape(b, c))).sum(new int[] {1}).neg();
-    return nll.mul(m.create(w)).sum().div(wSum);
+    // A tensor, not div(Number): DJL wraps a number in a buffer freed when the call returns, and
+    // autograd reads it again in backward (the cause of IG's non-finite attributions, #22).
+    return nll.mul(m.create(w)).sum().div(m.create(wSum));
   }
 
   /** [loss, accuracy] on the validation split, without recording gradients. */
