@@ -352,7 +352,14 @@ public final class GenerationService implements AutoCloseable {
         return new Shape(automaton(g, format), parser, false);
       }
       List<Tool> fns = callable;
-      String key = "tools:" + callFormat + ":" + canonical(fns);
+      String key =
+          "tools:"
+              + callFormat
+              + ":"
+              + canonical(
+                  fns.stream()
+                      .map(t -> java.util.Arrays.asList(t.name(), t.parameters()))
+                      .toList());
       return new Shape(
           automaton(
               g,

@@ -87,7 +87,8 @@ class SqsEventsTest {
 
   /**
    * Queue task {@code generate}: a chat record and a completion record get their text, finish
-   * reason and usage in S3, a record with a {@code response_format} schema gets JSON that fits it; a record with a negative {@code max_tokens} is a batch item failure.
+   * reason and usage in S3, a record with a {@code response_format} schema gets JSON that fits it;
+   * a record with a negative {@code max_tokens} is a batch item failure.
    */
   @Test
   void generateRecordsLandInS3() throws Exception {
@@ -127,6 +128,7 @@ class SqsEventsTest {
             .get(0);
     assertEquals("stop", structured.get("finish_reason").asText(), structured.toString());
     JsonNode item = JSON.readTree(structured.get("text").asText());
-    assertTrue(item.get("name").isTextual() && item.get("count").isIntegralNumber(), item.toString());
+    assertTrue(
+        item.get("name").isTextual() && item.get("count").isIntegralNumber(), item.toString());
   }
 }
