@@ -41,7 +41,7 @@ public final class QuantDecodeThroughput {
   public static void main(String[] args) throws Exception {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
     int steps = args.length > 1 ? Integer.parseInt(args[1]) : 64;
-    int texts = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+    int texts = args.length > 2 ? Integer.parseInt(args[2]) : 8;
     Path root = Path.of("target", "test-models").toAbsolutePath();
     Path hf = root.resolve("hf").resolve("smollm2-shaped");
     Path pkg = root.resolve("packages").resolve("smollm2-shaped").resolve("1");
@@ -53,12 +53,11 @@ public final class QuantDecodeThroughput {
     Engine ort = Engine.start(new EngineOptions("onnxruntime", "cpu", threads, true));
     System.out.printf("float32 graph: %s%n", decode(pkg, ort, steps));
     List<LinearPrecision> variants = new ArrayList<>();
-    for (int block : new int[] {32, 64, 128}) {
-      variants.add(LinearPrecision.int8().withBlockSize(block));
-      for (int level : new int[] {4, 0}) {
-        variants.add(LinearPrecision.int4().withBlockSize(block).withAccuracyLevel(level));
-      }
-    }
+    variants.add(LinearPrecision.int8());
+    variants.add(LinearPrecision.int4());
+    variants.add(LinearPrecision.int4().withAccuracyLevel(0));
+    variants.add(LinearPrecision.int4().withBlockSize(128));
+    variants.add(LinearPrecision.int8().withBlockSize(128));
     Quantizer quantizer = new Quantizer(Engine.start(EngineOptions.defaults()), ort);
     for (LinearPrecision p : variants) {
       Path out =
