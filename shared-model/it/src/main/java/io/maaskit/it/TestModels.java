@@ -316,16 +316,40 @@ public final class TestModels {
 
   /** {@link #registry(String)} over another store root ({@code <root>/<name>/<version>/}). */
   public static io.maaskit.model.registry.ModelRegistry registry(Path root, String cacheDir) {
+    return registry(root, cacheDir, false);
+  }
+
+  /**
+   * A registry over the test store that serves as the deployables do with {@code MAAS_ENGINE=auto}
+   * on a CPU: packages with a compiled graph on ONNX Runtime, PyTorch beside it for gradients.
+   */
+  public static io.maaskit.model.registry.ModelRegistry servingRegistry(String cacheDir)
+      throws IOException {
+    return registry(storeRoot(), cacheDir, true);
+  }
+
+  private static io.maaskit.model.registry.ModelRegistry registry(
+      Path root, String cacheDir, boolean auto) {
     io.maaskit.model.store.LocalModelStore store = new io.maaskit.model.store.LocalModelStore(root);
+    io.maaskit.model.store.PackageCache cache =
+        new io.maaskit.model.store.PackageCache(Path.of("target", cacheDir), 0);
+    io.maaskit.model.registry.LoadMode mode = io.maaskit.model.registry.LoadMode.CACHE;
+    io.maaskit.model.registry.PackageLoader loader =
+        auto
+            ? new io.maaskit.model.registry.PackageLoader(
+                store,
+                cache,
+                mode,
+                io.maaskit.model.registry.EngineChoice.start(
+                    new io.maaskit.model.engine.EngineOptions("auto", "cpu", 0, true)))
+            : new io.maaskit.model.registry.PackageLoader(
+                store,
+                cache,
+                mode,
+                io.maaskit.model.engine.Engine.start(
+                    io.maaskit.model.engine.EngineOptions.defaults()));
     return new io.maaskit.model.registry.ModelRegistry(
-        store,
-        new io.maaskit.model.registry.PackageLoader(
-            store,
-            new io.maaskit.model.store.PackageCache(Path.of("target", cacheDir), 0),
-            io.maaskit.model.registry.LoadMode.CACHE,
-            io.maaskit.model.registry.EngineChoice.start(
-                io.maaskit.model.engine.EngineOptions.defaults())),
-        io.maaskit.model.registry.RegistryOptions.defaults());
+        store, loader, io.maaskit.model.registry.RegistryOptions.defaults());
   }
 
   /** The root of the test store, {@code <root>/<name>/<version>/}. */

@@ -41,7 +41,7 @@ class OcclusionAndBoundsTest {
   @BeforeAll
   static void setUp() throws Exception {
     TestModels.topicClassifier();
-    registry = TestModels.registry("occlusion-cache");
+    registry = TestModels.servingRegistry("occlusion-cache");
   }
 
   static ExplainRequest request(ExplainMethod method, Integer steps, String... texts) {
