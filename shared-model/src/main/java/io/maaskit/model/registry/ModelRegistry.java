@@ -99,6 +99,9 @@ public final class ModelRegistry implements AutoCloseable {
     }
   }
 
+  /** How long {@link #close()} waits for requests still running on a model. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+
   /** Most entries {@link #unloaded()} keeps. */
   static final int UNLOADED_HISTORY = 32;
 
@@ -594,6 +597,26 @@ public final class ModelRegistry implements AutoCloseable {
     return true;
   }
 
+  private static boolean awaitIdle(Entry e, long giveUpNanos) {
+    while (true) {
+      synchronized (e) {
+        if (e.leases == 0) {
+          e.gone = true;
+          return true;
+        }
+      }
+      if (System.nanoTime() >= giveUpNanos) {
+        return false;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException x) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
   /** What was unloaded and why, newest first (at most {@value #UNLOADED_HISTORY}). */
   public List<Unloaded> unloaded() {
     synchronized (unloaded) {
@@ -682,12 +705,21 @@ public final class ModelRegistry implements AutoCloseable {
   public void close() {
     reaper.shutdownNow();
     loaders.shutdownNow();
+    long giveUp = System.nanoTime() + CLOSE_WAIT.toNanos();
     for (Entry e : entries.values()) {
-      if (e.state() == State.READY) {
-        LoadedModel m = e.future.join().model();
-        unloadListeners.forEach(l -> l.accept(m));
-        m.close();
+      if (e.state() != State.READY) {
+        continue;
       }
+      // A model is never closed under a request still running on it (closing a native session
+      // mid-run crashes the process): wait a little for its leases, else leave it to process exit.
+      if (!awaitIdle(e, giveUp)) {
+        LOG.warn(
+            "model {} is still in use at shutdown; its memory is left to the process exit", e.id);
+        continue;
+      }
+      LoadedModel m = e.future.join().model();
+      unloadListeners.forEach(l -> l.accept(m));
+      m.close();
     }
     entries.clear();
     latest.clear();
