@@ -346,7 +346,7 @@ public final class TestModels {
                 store,
                 cache,
                 mode,
-                io.maaskit.model.engine.Engine.start(
+                io.maaskit.model.engine.EagerEngine.start(
                     io.maaskit.model.engine.EngineOptions.defaults()));
     return new io.maaskit.model.registry.ModelRegistry(
         store, loader, io.maaskit.model.registry.RegistryOptions.defaults());
