@@ -49,9 +49,7 @@ public final class Gpt2Architecture implements Architecture {
    */
   @Override
   public Set<Form> forms(ModelManifest manifest) {
-    boolean weights =
-        manifest.file("model.safetensors") != null || manifest.file(HfCheckpoint.INDEX) != null;
-    return weights ? Form.graphIfListed(manifest, Form.EAGER) : Form.graphIfListed(manifest);
+    return HfCheckpoint.decoderForms(manifest);
   }
 
   /**

@@ -54,9 +54,7 @@ public final class LlamaArchitecture implements Architecture {
    */
   @Override
   public Set<Form> forms(ModelManifest manifest) {
-    boolean weights =
-        manifest.file("model.safetensors") != null || manifest.file(HfCheckpoint.INDEX) != null;
-    return weights ? Form.graphIfListed(manifest, Form.EAGER) : Form.graphIfListed(manifest);
+    return HfCheckpoint.decoderForms(manifest);
   }
 
   /**
