@@ -12,8 +12,9 @@ import java.util.Locale;
  * The generation section of the report: reads what {@code scripts/bench} left in its generation
  * folder ({@code roof.json} from {@link MemoryRoof}, {@code maaskit-<dtype>.json} from {@link
  * GenerationBench}, {@code jlama-<dtype>.json} from the Jlama peer, {@code *.error} when a side
- * could not run) and turns it into {@code results.json} entries and the Markdown table between
- * {@link #START} and {@link #END}.
+ * could not run, {@code profile-<dtype>.json} from {@code GenerationBench --profile-dir}) and turns
+ * it into {@code results.json} entries and the Markdown table between {@link #START} and {@link
+ * #END}.
  */
 final class Generation {
   static final String START = "<!-- bench-generation:start -->";
@@ -122,6 +123,12 @@ final class Generation {
           o.put("waited_for_quiet_ms", c.path("waited_for_quiet_ms").asLong());
           maxForeign = Math.max(maxForeign, c.path("foreign_cores").asDouble());
         }
+      }
+      JsonNode prof = read(dir.resolve("profile-" + dt + ".json"));
+      if (prof != null && prof.has("ort_profile")) {
+        ObjectNode op = d.putObject("ort_profile");
+        op.put("tokens_per_s_under_profiler", prof.path("tokens_per_s_under_profiler").asDouble());
+        op.setAll((ObjectNode) prof.path("ort_profile"));
       }
       if (k != null) {
         d.set("maaskit", k);
@@ -331,6 +338,12 @@ final class Generation {
             g.path("memory_roof").path("kernel").asText("—"),
             firstStreamsPath(g),
             r.path("timestamp").asText()));
+    for (String dt : DTYPES) {
+      JsonNode p = g.path(dt).path("ort_profile");
+      if (!p.isMissingNode()) {
+        sb.append('\n').append(OrtProfile.table(p, dt));
+      }
+    }
     return sb.toString();
   }
 
@@ -380,7 +393,7 @@ final class Generation {
         : String.format(Locale.ROOT, "**%.2f**", v);
   }
 
-  private static double round(double v, int places) {
+  static double round(double v, int places) {
     if (Double.isNaN(v) || Double.isInfinite(v)) {
       return v;
     }

@@ -1,5 +1,7 @@
 package io.maaskit.bench;
 
+import static io.maaskit.bench.Generation.round;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -40,8 +42,9 @@ import java.util.List;
  * aggregate is completion tokens over the wall time from the first request to the last answer.
  *
  * <p>With {@code --profile-dir DIR} it only decodes a few tokens with ONNX Runtime's per-op
- * profiling on ({@link EngineOptions#profileDir()}) and leaves the session's JSON trace in DIR, for
- * the "where the time goes" section of docs/performance.md.
+ * profiling on ({@link EngineOptions#profileDir()}), leaves the session's JSON trace in DIR and
+ * writes its summary per op ({@link OrtProfile}) as {@code ort_profile}, for the "where the time
+ * goes" section of docs/performance.md.
  *
  * <pre>
  * GenerationBench --store bench/work/store --model smollm2-135m-random-fp32 \
@@ -104,6 +107,7 @@ public final class GenerationBench {
             profileDir == null ? engineOptions : engineOptions.withProfileDir(profileDir));
     LocalModelStore local = new LocalModelStore(store);
     long t0 = System.nanoTime();
+    ObjectNode r;
     try (ModelRegistry registry =
         new ModelRegistry(
             local,
@@ -115,7 +119,7 @@ public final class GenerationBench {
       int bos =
           g.generationConfig().bosTokenId().orElse(p.path("ttft").path("bos_token_id").asInt());
       GenerationBench bench = new GenerationBench(g, bos);
-      ObjectNode r =
+      r =
           profileDir != null
               ? bench.profile(p, newTokens)
               : bench.run(p, threads, newTokens, reps, ttft, streams, registry, model);
@@ -129,21 +133,49 @@ public final class GenerationBench {
       if (graph != null) {
         r.put("package_graph_bytes", graph.size());
       }
-      Files.createDirectories(out.toAbsolutePath().getParent());
-      JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), r);
     } finally {
       ColdStart.deleteRecursively(cacheDir);
     }
+    if (profileDir != null) {
+      // ORT writes the trace when the session closes, i.e. with the registry above.
+      ModelId id = ModelId.parse(r.path("package").asText());
+      r.set(
+          "ort_profile",
+          OrtProfile.summarize(
+              OrtProfile.newestTrace(profileDir),
+              PROFILE_WARMUP_RUNS,
+              OrtProfile.Widths.of(JSON.readTree(local.dir(id).resolve("config.json").toFile())),
+              weightBits(r.path("weights_dtype").asText())));
+    }
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), r);
   }
 
-  /** A short greedy decode under ORT's profiler; the trace is written when the session closes. */
+  /** Session runs of {@link #profile}'s warm-up: its prefill and 4 decode steps. */
+  private static final int PROFILE_WARMUP_RUNS = 5;
+
+  private static int weightBits(String dtype) {
+    return switch (dtype) {
+      case "int4" -> 4;
+      case "int8" -> 8;
+      case "bf16", "fp16" -> 16;
+      default -> 32;
+    };
+  }
+
+  /**
+   * A short greedy decode under ORT's profiler; the trace is written when the session closes and
+   * summarized by {@link OrtProfile} without the warm-up's {@link #PROFILE_WARMUP_RUNS} runs.
+   */
   private ObjectNode profile(JsonNode p, int newTokens) {
     String text = p.path("decode").path("text").asText();
-    decode(text, 4, null); // warm-up, in the trace too: ORT profiles every run of the session
+    decode(text, PROFILE_WARMUP_RUNS - 1, null); // warm-up: ORT profiles every run of the session
     ObjectNode r = JSON.createObjectNode();
     r.put("side", "maaskit");
     r.put("profiled_new_tokens", newTokens);
-    r.put("tokens_per_s_under_profiler", round(decode(text, newTokens, null), 2));
+    double tps = decode(text, newTokens, null);
+    r.put("tokens_per_s_under_profiler", round(tps, 2));
+    r.put("step_ms_under_profiler", round(1e3 / tps, 3));
     return r;
   }
 
@@ -315,10 +347,5 @@ public final class GenerationBench {
     s.sort(Double::compare);
     int n = s.size();
     return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-  }
-
-  private static double round(double v, int places) {
-    double f = Math.pow(10, places);
-    return Math.round(v * f) / f;
   }
 }

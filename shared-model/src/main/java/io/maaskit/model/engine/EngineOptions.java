@@ -38,6 +38,11 @@ public record EngineOptions(
     return new EngineOptions(engine, device, threads, offline, dir);
   }
 
+  /** The same options (device, threads, offline, profiling) for the engine named {@code name}. */
+  public EngineOptions forEngine(String name) {
+    return new EngineOptions(name, device, threads, offline, profileDir);
+  }
+
   /** The default engine on {@code device} with {@code threads} intra-op threads, offline. */
   public EngineOptions(String device, int threads) {
     this("auto", device, threads, true);

@@ -137,7 +137,8 @@ public final class EngineChoice {
         engine.gpu());
   }
 
-  private static Supplier<Engine> once(Engine.EngineProvider p, EngineOptions options) {
+  /** Starts {@code p} once, with this process's options (device, threads, profiling). */
+  static Supplier<Engine> once(Engine.EngineProvider p, EngineOptions options) {
     AtomicReference<Engine> started = new AtomicReference<>();
     return () -> {
       Engine e = started.get();
@@ -146,11 +147,9 @@ public final class EngineChoice {
       }
       synchronized (started) {
         if (started.get() == null) {
-          // Each provider keeps one process-wide engine; device and threads are this process's.
-          Engine s =
-              p.start(
-                  new EngineOptions(
-                      p.name(), options.device(), options.threads(), options.offline()));
+          // Each provider keeps one process-wide engine; device, threads and profiling are this
+          // process's.
+          Engine s = p.start(options.forEngine(p.name()));
           LOG.info(
               "engine {} {} started ({}, capabilities {})",
               s.name(),

@@ -14,10 +14,12 @@ import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.NotSupportedException;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.PackageFile;
+import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -186,5 +188,32 @@ class EngineChoiceTest {
         java.util.Arrays.stream(files).map(f -> new PackageFile(f, 1, "0".repeat(64))).toList(),
         Map.of(),
         Map.of());
+  }
+
+  @Test
+  void anEngineStartsWithTheProcessOptionsProfilingIncluded() {
+    Path dir = Path.of("profiles");
+    AtomicReference<EngineOptions> seen = new AtomicReference<>();
+    Engine.EngineProvider provider =
+        new Engine.EngineProvider() {
+          @Override
+          public String name() {
+            return "graphs";
+          }
+
+          @Override
+          public Set<Capability> capabilities() {
+            return EnumSet.of(Capability.GRAPHS);
+          }
+
+          @Override
+          public Engine start(EngineOptions options) {
+            seen.set(options);
+            throw new IllegalStateException("not started in this test");
+          }
+        };
+    EngineOptions options = new EngineOptions("auto", "cpu", 3, true).withProfileDir(dir);
+    assertThrows(IllegalStateException.class, () -> EngineChoice.once(provider, options).get());
+    assertEquals(new EngineOptions("graphs", "cpu", 3, true, dir), seen.get());
   }
 }
