@@ -27,7 +27,10 @@ import java.util.UUID;
  *
  * <p>Run by {@code scripts/bench} on the Temurin 25 JDK: {@code java --add-modules
  * jdk.incubator.vector -cp ... io.maaskit.bench.jlama.JlamaGeneration --model DIR --threads 2
- * --new-tokens 128 --reps 5 --out jlama-fp32.json}.
+ * --new-tokens 128 --reps 5 --out jlama-fp32.json}; {@code --quant F32|Q8|Q4} picks the weights
+ * (Jlama's own quantization of DIR), {@code --working-quant F32|BF16|I8} the activations' type
+ * (default: F32 for F32 weights, I8 for quantized ones, as Jlama runs them), {@code --ttft false}
+ * skips the time to first token.
  */
 public final class JlamaGeneration {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,6 +45,8 @@ public final class JlamaGeneration {
     int newTokens = 128;
     int reps = 5;
     String quant = "F32";
+    String working = null;
+    boolean withTtft = true;
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -51,6 +56,8 @@ public final class JlamaGeneration {
         case "--new-tokens" -> newTokens = Integer.parseInt(v);
         case "--reps" -> reps = Integer.parseInt(v);
         case "--quant" -> quant = v;
+        case "--working-quant" -> working = v;
+        case "--ttft" -> withTtft = Boolean.parseBoolean(v);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -63,10 +70,11 @@ public final class JlamaGeneration {
     JsonNode prompts = JSON.readTree(model.resolve("bench-prompts.json").toFile());
     Path weights = quantized(model, quant);
     long t0 = System.nanoTime();
-    // Quantized weights compute against int8-quantized activations, as Jlama runs Q8/Q4 models.
-    AbstractModel m =
-        ModelSupport.loadModel(
-            weights.toFile(), DType.F32, quant.equals("F32") ? DType.F32 : DType.I8);
+    // Quantized weights compute against int8-quantized activations, as Jlama runs Q8/Q4 models,
+    // unless --working-quant names another activation type.
+    DType workingQuant =
+        working != null ? DType.valueOf(working) : quant.equals("F32") ? DType.F32 : DType.I8;
+    AbstractModel m = ModelSupport.loadModel(weights.toFile(), DType.F32, workingQuant);
     double loadMs = (System.nanoTime() - t0) / 1e6;
 
     ObjectNode r = JSON.createObjectNode();
@@ -91,8 +99,14 @@ public final class JlamaGeneration {
     int ttftPrompt = prompts.path("ttft").path("ids").size() + 1;
 
     // Warm-up: the JIT compiles the kernels on the first tokens.
-    decode(m, decodeText, decodePrompt, Math.min(32, newTokens));
-    ttft(m, ttftText, ttftPrompt);
+    try {
+      decode(m, decodeText, decodePrompt, Math.min(32, newTokens));
+    } catch (UnsupportedOperationException e) {
+      throw new UnsupportedOperationException(unsupported(m, workingQuant, e), e);
+    }
+    if (withTtft) {
+      ttft(m, ttftText, ttftPrompt);
+    }
 
     ObjectNode d = r.putObject("decode");
     d.put("prompt_tokens", decodePrompt);
@@ -109,17 +123,19 @@ public final class JlamaGeneration {
     d.put("tokens_per_s_median", round(median(rs), 2));
     d.put("text", lastText);
 
-    ObjectNode t = r.putObject("ttft");
-    t.put("prompt_tokens", ttftPrompt);
-    ArrayNode ms = t.putArray("ms");
-    List<Double> ts = new ArrayList<>();
-    for (int i = 0; i < reps; i++) {
-      double x = ttft(m, ttftText, ttftPrompt);
-      ts.add(x);
-      ms.add(round(x, 1));
-      System.err.printf("[generation] jlama ttft #%d: %.1f ms%n", i, x);
+    if (withTtft) {
+      ObjectNode t = r.putObject("ttft");
+      t.put("prompt_tokens", ttftPrompt);
+      ArrayNode ms = t.putArray("ms");
+      List<Double> ts = new ArrayList<>();
+      for (int i = 0; i < reps; i++) {
+        double x = ttft(m, ttftText, ttftPrompt);
+        ts.add(x);
+        ms.add(round(x, 1));
+        System.err.printf("[generation] jlama ttft #%d: %.1f ms%n", i, x);
+      }
+      t.put("ms_median", round(median(ts), 1));
     }
-    t.put("ms_median", round(median(ts), 1));
     m.close();
     Files.createDirectories(out.toAbsolutePath().getParent());
     JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), r);
@@ -202,6 +218,29 @@ public final class JlamaGeneration {
     Files.copy(model.resolve("bench-prompts.json"), tmp.resolve("bench-prompts.json"));
     Files.move(tmp, out);
     return out;
+  }
+
+  /**
+   * What a Jlama configuration without a kernel threw, said plainly: the weight and activation
+   * types and the Jlama method that refused them (e.g. Q8 weights: Jlama has no matmul for I8
+   * weights, only I8 activations against Q4 weights).
+   */
+  private static String unsupported(AbstractModel m, DType working, Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    StackTraceElement at = root.getStackTrace().length > 0 ? root.getStackTrace()[0] : null;
+    return String.format(
+        "Jlama %s has no kernel for %s weights with %s activations: %s: %s%s",
+        version(),
+        m.getWeights().getModelDType(),
+        working,
+        root.getClass().getSimpleName(),
+        root.getMessage(),
+        at == null
+            ? ""
+            : " in " + at.getClassName().replaceFirst(".*\\.", "") + "." + at.getMethodName());
   }
 
   private static String version() {
