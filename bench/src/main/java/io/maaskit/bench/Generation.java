@@ -84,6 +84,9 @@ final class Generation {
         "the same for an int4 package of a random checkpoint with Llama-3.2-1B's shape, decode"
             + " only");
     defs.put(
+        "generation_decode_ratio_1b_int4",
+        "maaskit int4 / Jlama Q4 decode tokens/s on the Llama-3.2-1B-shaped checkpoint");
+    defs.put(
         "generation_server_peak_rss_mb",
         "peak resident set (VmHWM) of the HTTP server process serving the int4 135M generator"
             + " through /v1/completions, after one request and 8 concurrent ones");
@@ -172,6 +175,8 @@ final class Generation {
     }
     JsonNode big = read(dir.resolve("maaskit-1b-int4.json"));
     String bigErr = error(dir.resolve("maaskit-1b-int4.error"));
+    JsonNode bigPeer = read(dir.resolve("jlama-1b-int4.json"));
+    String bigPeerErr = error(dir.resolve("jlama-1b-int4.error"));
     if (big != null || bigErr != null) {
       ObjectNode b = g.putObject("llama_1b_int4");
       if (big != null) {
@@ -185,6 +190,17 @@ final class Generation {
             round(num(big, "decode", "tokens_per_s_median") / roofTps, 3));
       } else {
         b.put("maaskit_error", bigErr);
+      }
+      if (bigPeer != null) {
+        b.set("jlama", bigPeer);
+        out.put(
+            "generation_decode_ratio_1b_int4",
+            round(
+                num(big, "decode", "tokens_per_s_median")
+                    / num(bigPeer, "decode", "tokens_per_s_median"),
+                3));
+      } else if (bigPeerErr != null) {
+        b.put("jlama_error", bigPeerErr);
       }
     }
     JsonNode rss = read(dir.resolve("server-rss.json"));
@@ -300,15 +316,29 @@ final class Generation {
       double tps =
           big.path("maaskit").path("decode").path("tokens_per_s_median").asDouble(Double.NaN);
       double roofTps = big.path("roof_tokens_per_s").asDouble(Double.NaN);
+      double peer =
+          big.path("jlama").path("decode").path("tokens_per_s_median").asDouble(Double.NaN);
       sb.append(
           String.format(
               Locale.ROOT,
               "| Llama-3.2-1B-shaped int4: decode tokens/s (share of the roof, %.0f MB per token) |"
-                  + " %s (%s) | | | ≥ %s |%n",
+                  + " %s (%s) | %s (Q4, %s) | %s | ≥ %s of the roof |%n",
               big.path("weight_bytes_per_token").asDouble() / 1e6,
               num(tps, "%.1f"),
               num(tps / roofTps, "%.2f"),
+              num(peer, "%.1f"),
+              num(peer / roofTps, "%.2f"),
+              bold(tps / peer),
               ROOF_TARGET_1B_INT4));
+      for (String side : new String[] {"maaskit", "jlama"}) {
+        if (big.has(side + "_error")) {
+          sb.append("| ")
+              .append(side.equals("maaskit") ? "maaskit" : "Jlama")
+              .append(" did not run (1B int4) | ")
+              .append(big.path(side + "_error").asText().replace('|', '/').replace('\n', ' '))
+              .append(" | | | |\n");
+        }
+      }
     }
     JsonNode rss = g.path("server_rss");
     if (!rss.isMissingNode()) {

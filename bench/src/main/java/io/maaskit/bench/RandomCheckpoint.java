@@ -259,6 +259,10 @@ public final class RandomCheckpoint {
       header.put(e.getKey(), t);
       offset += n * bytes;
     }
+    long total = offset;
+    long step = Math.max(total / 10, 1); // progress every 10 %
+    long reported = 0;
+    long t0 = System.nanoTime();
     byte[] h = JSON.writeValueAsBytes(header);
     int padded = (h.length + 7) / 8 * 8;
     ByteBuffer buf = ByteBuffer.allocateDirect(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
@@ -296,6 +300,16 @@ public final class RandomCheckpoint {
             }
             buf.clear();
           }
+        }
+        long done = ch.position() + buf.position();
+        if (total >= 1L << 30 && done / step > reported) {
+          reported = done / step;
+          System.err.printf(
+              "[generation] %s: %.1f of %.1f GB written (%.0f s)%n",
+              file.getParent().getFileName(),
+              done / 1e9,
+              total / 1e9,
+              (System.nanoTime() - t0) / 1e9);
         }
       }
       buf.flip();

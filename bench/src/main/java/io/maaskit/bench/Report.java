@@ -1034,6 +1034,7 @@ public final class Report {
           "generation_roof_fraction_fp32",
           "generation_roof_fraction_int4",
           "generation_roof_fraction_1b_int4",
+          "generation_decode_ratio_1b_int4",
           "generation_ttft_ratio_fp32",
           "generation_streams8_speedup",
           "generation_server_peak_rss_mb"
