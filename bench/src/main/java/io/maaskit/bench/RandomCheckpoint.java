@@ -306,7 +306,7 @@ public final class RandomCheckpoint {
           reported = done / step;
           System.err.printf(
               "[generation] %s: %.1f of %.1f GB written (%.0f s)%n",
-              file.getParent().getFileName(),
+              file.getParent().getFileName().toString().replaceFirst("\\.tmp$", ""),
               done / 1e9,
               total / 1e9,
               (System.nanoTime() - t0) / 1e9);

@@ -41,6 +41,14 @@ class GenerationReportTest {
         gen.resolve("maaskit-int4.json"),
         "{\"side\":\"maaskit\",\"package_graph_bytes\":100000000,"
             + "\"decode\":{\"tokens_per_s_median\":134.5},\"ttft\":{\"ms_median\":300.0}}");
+    // The 1B int4 package: 800 MB per token, 26.9 GB/s = 33.6 tokens/s at the roof.
+    Files.writeString(
+        gen.resolve("maaskit-1b-int4.json"),
+        "{\"side\":\"maaskit\",\"package_graph_bytes\":800000000,"
+            + "\"decode\":{\"tokens_per_s_median\":23.54}}");
+    Files.writeString(
+        gen.resolve("jlama-1b-int4.json"),
+        "{\"side\":\"jlama\",\"decode\":{\"tokens_per_s_median\":5.885}}");
     Files.writeString(
         gen.resolve("jlama-int4.json"),
         "{\"side\":\"jlama\",\"decode\":{\"tokens_per_s_median\":100.0},"
@@ -84,7 +92,10 @@ class GenerationReportTest {
     // The embedding section did not run: its figures are the previous run's, and say so.
     assertEquals(3.77, r.path("latency_p50_ratio_short").asDouble(), 1e-9);
     assertTrue(r.path("carried_over").toString().contains("embedding"));
+    assertEquals(0.7, r.path("generation_roof_fraction_1b_int4").asDouble(), 0.001);
+    assertEquals(4.0, r.path("generation_decode_ratio_1b_int4").asDouble(), 1e-9);
     String docs = Files.readString(dir.resolve("performance.md"));
     assertTrue(docs.contains(Generation.START) && docs.contains("| **1.60** |"), docs);
+    assertTrue(docs.contains("| 23.5 (0.70) | 5.9 (Q4, 0.17) | **4.00** |"), docs);
   }
 }

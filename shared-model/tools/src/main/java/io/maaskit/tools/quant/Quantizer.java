@@ -407,7 +407,8 @@ public final class Quantizer {
                   throw new IOException(
                       "package " + manifest.id() + " in " + dir + " lacks required file " + path);
                 }
-                b = ByteBuffer.wrap(Files.readAllBytes(dir.resolve(path)));
+                // Mapped, not read onto the heap: a 1B float32 reference is 5 GB.
+                b = map(dir.resolve(path));
                 ModelPackage.verify(f, b, origin);
                 read.put(path, b);
               }
