@@ -12,9 +12,9 @@ import java.util.Locale;
  * The generation section of the report: reads what {@code scripts/bench} left in its generation
  * folder ({@code roof.json} from {@link MemoryRoof}, {@code maaskit-<dtype>.json} from {@link
  * GenerationBench}, {@code jlama-<dtype>.json} from the Jlama peer, {@code *.error} when a side
- * could not run, {@code profile-<dtype>.json} from {@code GenerationBench --profile-dir}) and turns
- * it into {@code results.json} entries and the Markdown table between {@link #START} and {@link
- * #END}.
+ * could not run, {@code profile-<dtype>.json} and {@code profile-1b-int4.json} from {@code
+ * GenerationBench --profile-dir}) and turns it into {@code results.json} entries and the Markdown
+ * table between {@link #START} and {@link #END}.
  */
 final class Generation {
   static final String START = "<!-- bench-generation:start -->";
@@ -127,12 +127,7 @@ final class Generation {
           maxForeign = Math.max(maxForeign, c.path("foreign_cores").asDouble());
         }
       }
-      JsonNode prof = read(dir.resolve("profile-" + dt + ".json"));
-      if (prof != null && prof.has("ort_profile")) {
-        ObjectNode op = d.putObject("ort_profile");
-        op.put("tokens_per_s_under_profiler", prof.path("tokens_per_s_under_profiler").asDouble());
-        op.setAll((ObjectNode) prof.path("ort_profile"));
-      }
+      profile(dir.resolve("profile-" + dt + ".json"), d);
       if (k != null) {
         d.set("maaskit", k);
       } else if (kErr != null) {
@@ -191,6 +186,7 @@ final class Generation {
       } else {
         b.put("maaskit_error", bigErr);
       }
+      profile(dir.resolve("profile-1b-int4.json"), b);
       if (bigPeer != null) {
         b.set("jlama", bigPeer);
         out.put(
@@ -209,6 +205,18 @@ final class Generation {
       out.put("generation_server_peak_rss_mb", rss.path("peak_rss_mb").asDouble());
     }
     return maxForeign;
+  }
+
+  /**
+   * {@code GenerationBench --profile-dir}'s summary in {@code f}, if any, as {@code ort_profile}.
+   */
+  private static void profile(Path f, ObjectNode into) throws IOException {
+    JsonNode prof = read(f);
+    if (prof != null && prof.has("ort_profile")) {
+      ObjectNode op = into.putObject("ort_profile");
+      op.put("tokens_per_s_under_profiler", prof.path("tokens_per_s_under_profiler").asDouble());
+      op.setAll((ObjectNode) prof.path("ort_profile"));
+    }
   }
 
   static String table(JsonNode r) {
@@ -373,6 +381,10 @@ final class Generation {
       if (!p.isMissingNode()) {
         sb.append('\n').append(OrtProfile.table(p, dt));
       }
+    }
+    JsonNode p1b = g.path("llama_1b_int4").path("ort_profile");
+    if (!p1b.isMissingNode()) {
+      sb.append('\n').append(OrtProfile.table(p1b, "Llama-3.2-1B-shaped int4"));
     }
     return sb.toString();
   }
