@@ -388,4 +388,41 @@ class CompletionExplainTest {
     assertEquals(0, admission.inside());
     assertNotNull(svc.explainCompletion(request(TestModels.TINY_LLAMA, "the cat", " sat", null)));
   }
+
+  /**
+   * Where only ONNX Runtime is carried (the Lambda zips), a request with no method is explained by
+   * occlusion on the graph, and Integrated Gradients is refused (501) with a message naming the
+   * method that runs there; nothing is loaded for the refusal.
+   */
+  @Test
+  void withoutGradientsOcclusionRunsAndIntegratedGradientsNamesIt() throws Exception {
+    io.maaskit.model.store.LocalModelStore store =
+        new io.maaskit.model.store.LocalModelStore(TestModels.storeRoot());
+    try (ModelRegistry graphsOnly =
+        new ModelRegistry(
+            store,
+            new io.maaskit.model.registry.PackageLoader(
+                store,
+                new io.maaskit.model.store.PackageCache(
+                    java.nio.file.Path.of("target", "completion-explain-ort-cache"), 0),
+                io.maaskit.model.registry.LoadMode.CACHE,
+                io.maaskit.model.registry.EngineChoice.start(
+                    new io.maaskit.model.engine.EngineOptions("onnxruntime", "cpu", 0, true))),
+            io.maaskit.model.registry.RegistryOptions.defaults())) {
+      ExplainService svc =
+          new ExplainService(
+              graphsOnly, null, TestModels.TINY_LLAMA, 16, 32, Admission.unlimited(), 0);
+      io.maaskit.model.error.NotSupportedException e =
+          assertThrows(
+              io.maaskit.model.error.NotSupportedException.class,
+              () ->
+                  svc.explainCompletion(
+                      request(null, "the cat", " sat", ExplainMethod.INTEGRATED_GRADIENTS)));
+      assertTrue(e.getMessage().contains("the method that runs here: occlusion"), e.getMessage());
+      assertTrue(graphsOnly.status().isEmpty(), graphsOnly.status().toString());
+      CompletionExplanation ok = svc.explainCompletion(request(null, "the cat", " sat", null));
+      assertEquals("occlusion", ok.method());
+      assertTrue(ok.promptTokens().stream().anyMatch(t -> t.attribution() != 0f), ok.toString());
+    }
+  }
 }
