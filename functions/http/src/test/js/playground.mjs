@@ -1,6 +1,7 @@
-// Loads the playground in headless Chromium, classifies a sample, checks that the highlighted
-// tokens carry the attributions /explain returns, and saves a screenshot.
-// Usage: node playground.mjs BASE_URL SCREENSHOT MODEL TEXT
+// Loads the playground in headless Chromium, classifies a sample and asks the generator, checks that
+// the highlighted tokens (classifier and chat answer) carry the attributions /explain returns, and
+// saves a screenshot.
+// Usage: node playground.mjs BASE_URL SCREENSHOT MODEL TEXT GENERATOR
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -62,11 +63,51 @@ try {
   await page.waitForSelector('#embOut .tok', { timeout: 60000 });
   const simTokens = await page.$$eval('#embOut .tok', (els) => els.map((e) => Number(e.dataset.attribution)));
   if (!simTokens.some((a) => a !== 0)) failures.push('similarity tokens carry no attribution');
+  // A chat answer from the generator, then its explanation: prompt tokens shaded by their
+  // contribution to the answer's log-probability, exactly the values /explain returns.
+  const generator = process.argv[6];
+  const genOption = await page.waitForFunction((m) => {
+    const o = [...document.querySelectorAll('#chatModel option')].find((x) => x.value === m || x.value.startsWith(m + '@'));
+    return o ? o.value : null;
+  }, generator);
+  await page.selectOption('#chatModel', await genOption.jsonValue());
+  await page.fill('#chatText', 'Is the river cold in winter?');
+  await page.click('#chatGo');
+  await page.waitForSelector('#chatAnswer', { timeout: 60000 });
+  const answer = await page.textContent('#chatAnswer');
+  let chatTokens = 0;
+  if (!answer) {
+    failures.push('the chat answer is empty');
+  } else {
+    await page.click('#chatExplain');
+    await page.waitForSelector('#chatTokens .tok', { timeout: 120000 });
+    const chat = await page.$$eval('#chatTokens .tok', (els) => els.map((e) => ({
+      text: e.textContent, attribution: Number(e.dataset.attribution), special: e.classList.contains('special'),
+      background: e.style.background,
+    })));
+    chatTokens = chat.length;
+    const r = await fetch(base + '/explain', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: generator, messages: [{ role: 'user', content: 'Is the river cold in winter?' }], completion: answer }),
+    });
+    const prompt = (await r.json())[0].prompt_tokens;
+    if (chat.length !== prompt.length) failures.push(`chat: page shows ${chat.length} tokens, /explain returned ${prompt.length}`);
+    for (let i = 0; i < Math.min(chat.length, prompt.length); i++) {
+      const a = prompt[i];
+      const s = chat[i];
+      if (s.text !== a.token) failures.push(`chat token ${i}: page shows '${s.text}', /explain '${a.token}'`);
+      if (Math.abs(s.attribution - a.attribution) > 1e-5 * Math.max(1, Math.abs(a.attribution))) {
+        failures.push(`chat token ${i} '${s.text}': page ${s.attribution}, /explain ${a.attribution}`);
+      }
+      if (!a.special && !s.background.startsWith('rgba(')) failures.push(`chat token ${i} is not shaded`);
+    }
+    if (!chat.some((s) => !s.special && s.attribution !== 0)) failures.push('every chat token attribution is 0');
+  }
   await page.click('#infoGo');
   await page.waitForFunction(() => document.querySelectorAll('#infoTable tbody tr td').length > 1);
   await page.screenshot({ path: shot, fullPage: true });
   if (external.length) failures.push('requests outside the server: ' + external.join(', '));
-  console.log(JSON.stringify({ label, tokens: shown.length, similarity, similarityTokens: simTokens.length, failures }));
+  console.log(JSON.stringify({ label, tokens: shown.length, similarity, similarityTokens: simTokens.length, answer, chatTokens, failures }));
 } finally {
   await context.close();
   fs.rmSync(userDataDir, { recursive: true, force: true });

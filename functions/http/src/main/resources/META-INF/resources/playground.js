@@ -30,7 +30,7 @@ async function loadModels() {
   try {
     const list = await call('GET', '/v1/models');
     const ids = list.data.map((m) => m.id);
-    for (const sel of [$('clsModel'), $('embModel')]) {
+    for (const sel of [$('clsModel'), $('embModel'), $('chatModel')]) {
       const keep = sel.value;
       sel.innerHTML = '';
       for (const id of ids) {
@@ -44,6 +44,8 @@ async function loadModels() {
     // Guess sensible defaults: a classifier-looking name, and the server's default encoder.
     const cls = ids.find((id) => /spam|topic|cls|classif/i.test(id));
     if (cls && !$('clsModel').dataset.touched) $('clsModel').value = cls;
+    const gen = ids.find((id) => /llama|qwen|mistral|gpt|smol|phi|gemma/i.test(id));
+    if (gen && !$('chatModel').dataset.touched) $('chatModel').value = gen;
     const def = list.data.find((m) => m.default);
     if (def && !$('embModel').dataset.touched) $('embModel').value = def.id;
   } catch (e) {
@@ -148,6 +150,74 @@ async function compare() {
   loadInfo();
 }
 
+// The last chat exchange, for Explain: the conversation and the answer the model gave.
+let lastChat = null;
+
+async function ask() {
+  const out = $('chatOut');
+  const model = $('chatModel').value || undefined;
+  const messages = [{ role: 'user', content: $('chatText').value }];
+  out.textContent = 'generating...';
+  $('chatExplain').hidden = true;
+  $('chatExplainOut').textContent = '';
+  try {
+    const r = await call('POST', '/v1/chat/completions', { model, messages, max_tokens: 24, temperature: 0 });
+    const answer = r.choices[0].message.content || '';
+    lastChat = { model: r.model || model, messages, answer };
+    out.innerHTML = '';
+    const p = document.createElement('p');
+    p.id = 'chatAnswer';
+    p.className = 'answer';
+    p.textContent = answer;
+    out.appendChild(p);
+    $('chatExplain').hidden = answer.length === 0;
+  } catch (e) {
+    showError(out, e);
+  }
+  loadInfo();
+}
+
+// Prompt tokens shaded by their contribution to the answer's log-probability; special tokens
+// (the chat template's markers) shown as small grey tags.
+function renderCompletionExplanation(e, out) {
+  out.innerHTML = '';
+  const head = document.createElement('p');
+  head.className = 'legend';
+  const gap = e.completeness_gap == null ? '' : `, completeness gap ${e.completeness_gap.toExponential(2)}`;
+  head.textContent = `${e.method}: each prompt token's contribution to log p(answer) = ${e.logprob.toFixed(3)}`
+    + `${gap}; green made the answer more likely, red less`;
+  out.appendChild(head);
+  const body = document.createElement('div');
+  body.id = 'chatTokens';
+  const max = Math.max(...e.prompt_tokens.map((t) => Math.abs(t.attribution)));
+  for (const t of e.prompt_tokens) {
+    const span = document.createElement('span');
+    span.className = t.special ? 'tok special' : 'tok';
+    span.textContent = t.token;
+    span.dataset.attribution = String(t.attribution);
+    span.title = `${JSON.stringify(t.token)}: ${t.attribution.toExponential(3)}`;
+    if (!t.special) span.style.background = colour(t.attribution, max);
+    body.appendChild(span);
+  }
+  out.appendChild(body);
+}
+
+async function explainAnswer() {
+  const out = $('chatExplainOut');
+  if (!lastChat) return;
+  out.textContent = 'explaining...';
+  try {
+    const method = $('chatMethod').value || undefined;
+    const ex = await call('POST', '/explain', {
+      model: lastChat.model, messages: lastChat.messages, completion: lastChat.answer, method
+    });
+    renderCompletionExplanation(ex[0], out);
+  } catch (e) {
+    showError(out, e);
+  }
+  loadInfo();
+}
+
 async function loadInfo() {
   const body = $('infoTable').querySelector('tbody');
   try {
@@ -181,6 +251,9 @@ async function loadInfo() {
 $('clsGo').addEventListener('click', classify);
 $('embGo').addEventListener('click', compare);
 $('infoGo').addEventListener('click', loadInfo);
+$('chatGo').addEventListener('click', ask);
+$('chatExplain').addEventListener('click', explainAnswer);
+$('chatModel').addEventListener('change', (ev) => { ev.target.dataset.touched = '1'; });
 $('clsModel').addEventListener('change', (ev) => { ev.target.dataset.touched = '1'; });
 $('embModel').addEventListener('change', (ev) => { ev.target.dataset.touched = '1'; });
 loadModels();

@@ -33,8 +33,11 @@ public record Info(
    *     passes, a gradient step counting three; more: 413); 0 = no limit
    * @param defaultSteps Integrated Gradients steps when a request gives none
    * @param maxSteps most steps a request may ask for
+   * @param defaultCompletionTokens tokens of the greedy completion explained when a generator's
+   *     request gives no {@code completion} and no {@code max_tokens}
    */
-  public record Explain(int maxInputs, long maxCost, int defaultSteps, int maxSteps) {}
+  public record Explain(
+      int maxInputs, long maxCost, int defaultSteps, int maxSteps, int defaultCompletionTokens) {}
 
   /**
    * Text generation's limits and load.
@@ -97,7 +100,8 @@ public record Info(
             explain.maxInputs(),
             explain.maxCost(),
             explain.defaultSteps(),
-            io.maaskit.model.task.ExplainService.MAX_STEPS),
+            io.maaskit.model.task.ExplainService.MAX_STEPS,
+            io.maaskit.model.task.ExplainService.DEFAULT_COMPLETION_TOKENS),
         new Memory(registry.options().memoryBudgetBytes(), registry.bytesInUse()),
         registry.status(),
         registry.unloaded());

@@ -70,13 +70,13 @@ public class ModelFunctions {
 
   /**
    * {@code POST /explain}: per input, the label explained (the predicted one by default), its
-   * probability and every token's attribution with its character span.
+   * probability and every token's attribution with its character span; for a generator's {@code
+   * prompt} or {@code messages}, one element: each prompt token's contribution to the completion's
+   * log-probability.
    */
   @Funq("explain")
   public List<Map<String, Object>> explain(JsonNode body) {
-    return ExplainJson.response(
-        explanations.explain(
-            ExplainJson.request(body, explanations.maxInputs()), caller.current()));
+    return ExplainJson.explain(explanations, body, caller.current()).body();
   }
 
   /**

@@ -277,6 +277,7 @@ public class ModelServices {
     return new ExplainService(
         registry(),
         config.defaultClassifier(),
+        config.generation().defaultModel().orElse(null),
         config.explainMaxInputs(),
         config.explainSteps().orElse(ExplainService.DEFAULT_STEPS),
         admission(),

@@ -2,8 +2,12 @@ package io.maaskit.model.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.task.Cancellation;
+import io.maaskit.model.task.CompletionExplainRequest;
+import io.maaskit.model.task.CompletionExplanation;
 import io.maaskit.model.task.ExplainMethod;
 import io.maaskit.model.task.ExplainRequest;
+import io.maaskit.model.task.ExplainService;
 import io.maaskit.model.task.Explanations;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -76,5 +80,106 @@ public final class ExplainJson {
       out.add(row);
     }
     return out;
+  }
+
+  /**
+   * What {@code /explain} answers, for either kind of body.
+   *
+   * @param model the model that served it
+   * @param body per input an explanation ({@link #response(Explanations)}), or for a generator's
+   *     completion one element ({@link #response(CompletionExplanation)})
+   */
+  public record Answer(String model, List<Map<String, Object>> body) {}
+
+  /**
+   * Answers a {@code /explain} body: a generator's completion when it has {@code prompt} or {@code
+   * messages}, else a classifier's (or encoder's) decision on {@code inputs}.
+   */
+  public static Answer explain(ExplainService service, JsonNode body, Cancellation cancellation) {
+    if (isCompletion(body)) {
+      CompletionExplanation e = service.explainCompletion(completionRequest(body), cancellation);
+      return new Answer(e.model(), List.of(response(e)));
+    }
+    Explanations e = service.explain(request(body, service.maxInputs()), cancellation);
+    return new Answer(e.model(), response(e));
+  }
+
+  /**
+   * Whether a body asks to explain generated text: it has {@code prompt} or {@code messages} (a
+   * classifier's request has {@code inputs}).
+   */
+  public static boolean isCompletion(JsonNode body) {
+    return body != null
+        && body.isObject()
+        && (body.has("prompt") || body.has("messages") || body.has("completion"));
+  }
+
+  /**
+   * The request to explain a generator's completion: {@code {"model": "...", "prompt": "..." |
+   * "messages": [{"role", "content"}, ...], "completion": "...", "max_tokens": 32, "method":
+   * "integrated_gradients" | "occlusion", "steps": 64, "per_token": false}}; without {@code
+   * completion} the model's greedy completion (at most {@code max_tokens}) is explained.
+   */
+  public static CompletionExplainRequest completionRequest(JsonNode body) {
+    JsonFields.object(body);
+    if (body.has("inputs")) {
+      throw new InvalidRequestException(
+          "give either 'inputs' (texts for a classifier) or 'prompt'/'messages' (a generator's"
+              + " prompt), not both");
+    }
+    if (body.has("prompt") && body.has("messages")) {
+      throw new InvalidRequestException("give either 'prompt' or 'messages', not both");
+    }
+    String method = JsonFields.string(body, "method", null);
+    return new CompletionExplainRequest(
+        JsonFields.string(body, "model", null),
+        body.has("prompt") ? JsonFields.string(body, "prompt", null) : null,
+        body.has("messages") ? GenerateJson.messages(body) : null,
+        JsonFields.string(body, "completion", null),
+        JsonFields.integer(body, "max_tokens", null),
+        method == null ? null : ExplainMethod.parse(method),
+        JsonFields.integer(body, "steps", null),
+        JsonFields.bool(body, "per_token", false));
+  }
+
+  /**
+   * The response to a completion request: {@code {"model", "method", "completion", "logprob",
+   * "baseline_token", "baseline_logprob", "completeness_gap", "prompt_tokens": [{"id", "token",
+   * "special", "attribution"}], "completion_tokens": [{"id", "token", "logprob"}], "per_token":
+   * [[...]]}} ({@code baseline_*} and {@code completeness_gap} null for occlusion, {@code
+   * per_token} only when asked).
+   */
+  public static Map<String, Object> response(CompletionExplanation e) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("model", e.model());
+    row.put("method", e.method());
+    row.put("completion", e.completion());
+    row.put("logprob", e.logprob());
+    row.put("baseline_token", e.baselineToken());
+    row.put("baseline_logprob", e.baselineLogprob());
+    row.put("completeness_gap", e.completenessGap());
+    List<Map<String, Object>> prompt = new ArrayList<>(e.promptTokens().size());
+    for (CompletionExplanation.PromptToken t : e.promptTokens()) {
+      Map<String, Object> tok = new LinkedHashMap<>();
+      tok.put("id", t.id());
+      tok.put("token", t.token());
+      tok.put("special", t.special());
+      tok.put("attribution", t.attribution());
+      prompt.add(tok);
+    }
+    row.put("prompt_tokens", prompt);
+    List<Map<String, Object>> completion = new ArrayList<>(e.completionTokens().size());
+    for (CompletionExplanation.CompletionToken t : e.completionTokens()) {
+      Map<String, Object> tok = new LinkedHashMap<>();
+      tok.put("id", t.id());
+      tok.put("token", t.token());
+      tok.put("logprob", t.logprob());
+      completion.add(tok);
+    }
+    row.put("completion_tokens", completion);
+    if (e.perToken() != null) {
+      row.put("per_token", e.perToken());
+    }
+    return row;
   }
 }

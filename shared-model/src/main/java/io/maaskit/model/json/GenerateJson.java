@@ -68,21 +68,7 @@ public final class GenerateJson {
   /** A {@code /v1/chat/completions} body: {@code messages} plus sampling fields. */
   public static Call chat(JsonNode body) {
     JsonFields.object(body);
-    JsonNode m = body.get("messages");
-    if (m == null || m.isNull()) {
-      throw new InvalidRequestException(
-          "'messages' is required: an array of {\"role\", \"content\"} objects");
-    }
-    if (!m.isArray()) {
-      throw new InvalidRequestException("'messages' must be an array, got " + JsonFields.kind(m));
-    }
-    if (m.isEmpty()) {
-      throw new InvalidRequestException("'messages' must not be empty");
-    }
-    List<ChatMessage> messages = new ArrayList<>(m.size());
-    for (int i = 0; i < m.size(); i++) {
-      messages.add(message(m.get(i), i));
-    }
+    List<ChatMessage> messages = messages(body);
     Integer top = null;
     if (JsonFields.bool(body, "logprobs", false)) {
       top = JsonFields.integer(body, "top_logprobs", 0);
@@ -101,6 +87,31 @@ public final class GenerateJson {
         stream(body),
         includeUsage(body),
         true);
+  }
+
+  /**
+   * The {@code messages} array of a body: {@code [{"role", "content"}, ...]}, at least one.
+   *
+   * @throws InvalidRequestException if it is missing, not an array, empty or has a malformed
+   *     message
+   */
+  public static List<ChatMessage> messages(JsonNode body) {
+    JsonNode m = body.get("messages");
+    if (m == null || m.isNull()) {
+      throw new InvalidRequestException(
+          "'messages' is required: an array of {\"role\", \"content\"} objects");
+    }
+    if (!m.isArray()) {
+      throw new InvalidRequestException("'messages' must be an array, got " + JsonFields.kind(m));
+    }
+    if (m.isEmpty()) {
+      throw new InvalidRequestException("'messages' must not be empty");
+    }
+    List<ChatMessage> messages = new ArrayList<>(m.size());
+    for (int i = 0; i < m.size(); i++) {
+      messages.add(message(m.get(i), i));
+    }
+    return messages;
   }
 
   private static ChatMessage message(JsonNode n, int i) {

@@ -12,7 +12,6 @@ import io.maaskit.model.task.EmbedRequest;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.Embeddings;
 import io.maaskit.model.task.ExplainService;
-import io.maaskit.model.task.Explanations;
 import io.maaskit.model.task.Generation;
 import io.maaskit.model.task.GenerationService;
 
@@ -70,13 +69,14 @@ public interface TaskHandler {
 
   /**
    * {@code "explain"}: the message carries the fields of {@code POST /explain} ({@link
-   * ExplainJson#request}); the result carries {@code "explanations"}: per input, the label, its
-   * score, the method, the tokens with spans and attributions, and the completeness gap.
+   * ExplainJson#explain}); the result carries {@code "explanations"}: per input, the label, its
+   * score, the method, the tokens with spans and attributions, and the completeness gap; or, for a
+   * generator's {@code prompt}/{@code messages}, one explanation of the completion.
    */
   static TaskHandler explain(ExplainService service) {
     return message -> {
-      Explanations e = service.explain(ExplainJson.request(message, service.maxInputs()));
-      return new TaskOutput(e.model(), "explanations", ExplainJson.response(e));
+      ExplainJson.Answer a = ExplainJson.explain(service, message, Cancellation.NONE);
+      return new TaskOutput(a.model(), "explanations", a.body());
     };
   }
 

@@ -7,9 +7,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Explainable.Spans;
+import io.maaskit.model.arch.ExplainableGenerator;
 import io.maaskit.model.arch.SpanTokenizer;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.Tokens;
 import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.error.InvalidRequestException;
@@ -85,8 +87,13 @@ public final class ExplainService {
 
   private static final Admission UNLIMITED = Admission.unlimited();
 
+  /** Tokens of a greedy completion when a request gives no completion and no {@code max_tokens}. */
+  public static final int DEFAULT_COMPLETION_TOKENS = 32;
+
   private final ModelRegistry registry;
   private final String defaultModel;
+  private final String defaultGenerator;
+  private final Prompts prompts = new Prompts();
   private final int maxInputs;
   private final int defaultSteps;
   private final Admission admission;
@@ -106,11 +113,32 @@ public final class ExplainService {
       int defaultSteps,
       Admission admission,
       long maxCost) {
+    this(registry, defaultModel, null, maxInputs, defaultSteps, admission, maxCost);
+  }
+
+  /**
+   * @param defaultModel the classifier used when a request names none
+   * @param defaultGenerator the generator whose completions are explained when a request names none
+   *     (null: such requests must name one)
+   * @param maxInputs most inputs per request (each costs {@code steps} forward and backward passes)
+   * @param defaultSteps Integrated Gradients steps when a request gives none
+   * @param admission the process's admission control, shared by every service
+   * @param maxCost most token-passes one request may cost ({@link #cost}); 0 = no limit
+   */
+  public ExplainService(
+      ModelRegistry registry,
+      String defaultModel,
+      String defaultGenerator,
+      int maxInputs,
+      int defaultSteps,
+      Admission admission,
+      long maxCost) {
     if (maxCost < 0) {
       throw new IllegalArgumentException("max cost must be 0 (no limit) or more, got " + maxCost);
     }
     this.registry = registry;
     this.defaultModel = defaultModel;
+    this.defaultGenerator = defaultGenerator;
     this.maxInputs = maxInputs;
     this.defaultSteps = checkSteps(defaultSteps);
     this.admission = admission;
@@ -198,6 +226,244 @@ public final class ExplainService {
   }
 
   private static final ExplainMethod OCCLUSION = ExplainMethod.OCCLUSION;
+
+  /** The methods that explain generated text. */
+  private static final String COMPLETION_METHODS = "integrated_gradients, occlusion";
+
+  /** Explains a completion (tools, tests). */
+  public CompletionExplanation explainCompletion(CompletionExplainRequest request) {
+    return explainCompletion(request, Cancellation.NONE);
+  }
+
+  /**
+   * Explains a generator's completion of a prompt: each prompt token's contribution to the
+   * completion's log-probability (see {@link CompletionExplainer}), the completion given or the
+   * model's greedy one. Priced, admitted and cancellable like {@link #explain}.
+   *
+   * @throws InvalidRequestException no prompt, an empty completion, prompt and completion beyond
+   *     the context, or a method that does not explain generated text
+   * @throws io.maaskit.model.error.NotSupportedException Integrated Gradients where no engine
+   *     computes gradients (the message names occlusion, which runs here)
+   */
+  public CompletionExplanation explainCompletion(
+      CompletionExplainRequest request, Cancellation cancellation) {
+    String model = request.model() != null ? request.model() : defaultGenerator;
+    if (model == null || model.isBlank()) {
+      throw new InvalidRequestException(
+          "'model' is required to explain generated text: name a generator package");
+    }
+    int steps = checkSteps(request.steps() == null ? defaultSteps : request.steps());
+    ExplainMethod method = request.method();
+    if (method != null && method != ExplainMethod.INTEGRATED_GRADIENTS && method != OCCLUSION) {
+      throw new InvalidRequestException(
+          "method '"
+              + method.key()
+              + "' does not explain generated text; the methods that do: "
+              + COMPLETION_METHODS);
+    }
+    if (method == ExplainMethod.INTEGRATED_GRADIENTS && !registry.engines().gradients()) {
+      throw new io.maaskit.model.error.NotSupportedException(
+          "method 'integrated_gradients' needs gradients, and no engine this deployable carries"
+              + " computes them; the method that runs here: occlusion");
+    }
+    if (request.prompt() == null && request.messages() == null) {
+      throw new InvalidRequestException(
+          "'prompt' (a text) or 'messages' (a conversation) is required to explain generated"
+              + " text");
+    }
+    TextGenerator served =
+        registry.get(ModelId.parse(model), Capability.GENERATOR, TextGenerator.class);
+    int[] prompt =
+        prompts.ids(
+            new GenerateRequest(model, request.prompt(), request.messages(), null), served, model);
+    if (method == null) {
+      // As for classifiers: gradients where the model is served eagerly, occlusion on its graph.
+      method =
+          served instanceof ExplainableGenerator ? ExplainMethod.INTEGRATED_GRADIENTS : OCCLUSION;
+    }
+    int context = served.contextLength();
+    int[] completion = null;
+    int maxTokens;
+    if (request.completion() != null) {
+      if (request.maxTokens() != null) {
+        throw new InvalidRequestException(
+            "'max_tokens' limits a generated completion; this request gives 'completion'");
+      }
+      completion = served.tokenizer().encode(request.completion(), false);
+      if (completion.length == 0) {
+        throw new InvalidRequestException(
+            "'completion' is empty: give the text to explain, or leave it out to explain the"
+                + " model's greedy completion");
+      }
+      if (prompt.length + completion.length > context) {
+        throw new InvalidRequestException(
+            "the prompt ("
+                + prompt.length
+                + " tokens) plus the completion ("
+                + completion.length
+                + " tokens) is more than "
+                + model
+                + "'s context of "
+                + context
+                + " tokens: shorten either");
+      }
+      maxTokens = completion.length;
+    } else {
+      Prompts.requireRoom(prompt.length, context, model);
+      maxTokens =
+          request.maxTokens() != null
+              ? request.maxTokens()
+              : Math.min(DEFAULT_COMPLETION_TOKENS, context - prompt.length);
+      if (maxTokens < 1 || prompt.length + maxTokens > context) {
+        throw new InvalidRequestException(
+            "'max_tokens' must be between 1 and "
+                + (context - prompt.length)
+                + " (what "
+                + model
+                + "'s context of "
+                + context
+                + " tokens leaves after the prompt), got "
+                + maxTokens);
+      }
+    }
+    boolean[] special = new boolean[prompt.length];
+    for (int i = 0; i < prompt.length; i++) {
+      special[i] = served.tokenizer().isSpecial(prompt[i]);
+    }
+    long total =
+        completionCost(
+            prompt.length,
+            CompletionExplainer.ordinary(special).length,
+            maxTokens,
+            method,
+            steps,
+            request.perToken());
+    if (completion == null) {
+      total += prompt.length + maxTokens; // the greedy completion
+    }
+    if (maxCost > 0 && total > maxCost) {
+      throw new PayloadTooLargeException(
+          "explaining this completion with "
+              + method.key()
+              + (method == ExplainMethod.INTEGRATED_GRADIENTS ? " at " + steps + " steps" : "")
+              + (request.perToken() ? " per token" : "")
+              + " costs "
+              + total
+              + " token-passes; at most "
+              + maxCost
+              + " are allowed per request: send a shorter prompt or completion"
+              + (method == ExplainMethod.INTEGRATED_GRADIENTS ? " or fewer steps" : ""));
+    }
+    try (Admission.Ticket ticket = admission.enter(cancellation)) {
+      if (completion == null) {
+        completion =
+            CompletionExplainer.greedy(
+                served,
+                prompt,
+                maxTokens,
+                new java.util.HashSet<>(served.generationConfig().eosTokenIds()),
+                ticket);
+      }
+      Integer baselineId = null;
+      CompletionExplainer.Attribution a;
+      if (method == OCCLUSION) {
+        a =
+            CompletionExplainer.occlusion(
+                served, prompt, special, completion, request.perToken(), ticket);
+      } else {
+        ExplainableGenerator m =
+            registry.getDifferentiable(
+                ModelId.parse(model), Capability.GENERATOR, ExplainableGenerator.class);
+        baselineId = baselineToken(m);
+        a =
+            CompletionExplainer.integratedGradients(
+                m, prompt, special, baselineId, completion, steps, request.perToken(), ticket);
+      }
+      return completionExplanation(
+          model, method, served, prompt, special, completion, baselineId, a);
+    }
+  }
+
+  /**
+   * The token that stands in for every non-special prompt token at Integrated Gradients' baseline:
+   * the package's padding token where it names one, else its first end-of-sequence token.
+   */
+  public static int baselineToken(TextGenerator g) {
+    String pad = g.generationConfig().specialTokens().get("pad_token");
+    if (pad != null) {
+      java.util.OptionalInt id = g.tokenizer().tokenId(pad);
+      if (id.isPresent()) {
+        return id.getAsInt();
+      }
+    }
+    return g.generationConfig().eosTokenIds().get(0);
+  }
+
+  private static CompletionExplanation completionExplanation(
+      String model,
+      ExplainMethod method,
+      TextGenerator g,
+      int[] prompt,
+      boolean[] special,
+      int[] completion,
+      Integer baselineId,
+      CompletionExplainer.Attribution a) {
+    List<CompletionExplanation.PromptToken> ptoks = new ArrayList<>(prompt.length);
+    double sum = 0;
+    for (int i = 0; i < prompt.length; i++) {
+      float v = a.values()[i];
+      if (!Float.isFinite(v)) {
+        throw new IllegalStateException(
+            "explanation of model '" + model + "' produced non-finite attributions");
+      }
+      sum += v;
+      ptoks.add(
+          new CompletionExplanation.PromptToken(
+              prompt[i], g.tokenizer().decode(new int[] {prompt[i]}, false), special[i], v));
+    }
+    List<CompletionExplanation.CompletionToken> ctoks = new ArrayList<>(completion.length);
+    double logprob = 0;
+    for (int j = 0; j < completion.length; j++) {
+      logprob += a.logprobs()[j];
+      ctoks.add(
+          new CompletionExplanation.CompletionToken(
+              completion[j],
+              g.tokenizer().decode(new int[] {completion[j]}, false),
+              a.logprobs()[j]));
+    }
+    boolean ig = method == ExplainMethod.INTEGRATED_GRADIENTS;
+    return new CompletionExplanation(
+        model,
+        method.key(),
+        ptoks,
+        g.tokenizer().decode(completion, true),
+        ctoks,
+        logprob,
+        baselineId,
+        ig ? a.baseline() : null,
+        ig ? Math.abs(sum - (logprob - a.baseline())) : null,
+        a.perToken());
+  }
+
+  /**
+   * What explaining a completion costs, in token-passes: Integrated Gradients runs {@code steps}
+   * gradient steps (each {@value #PASSES_PER_GRADIENT} passes) over prompt and completion, once per
+   * completion token when {@code perToken}, plus the two end points; occlusion scores the prompt
+   * and one variant per non-special prompt token ({@code ordinary}), each over prompt and
+   * completion.
+   */
+  public static long completionCost(
+      int promptTokens,
+      int ordinary,
+      int completionTokens,
+      ExplainMethod method,
+      int steps,
+      boolean perToken) {
+    long len = promptTokens + completionTokens;
+    return method == OCCLUSION
+        ? (ordinary + 1L) * len
+        : len * ((long) PASSES_PER_GRADIENT * steps * (perToken ? completionTokens : 1) + 2);
+  }
 
   /**
    * What explaining one tokenized input costs, in token-passes: its tokens times the forward passes
@@ -307,8 +573,8 @@ public final class ExplainService {
       NDArray x0 = m.inputEmbeddings(baselineIds(m, s), mg);
       float[] values =
           pathIntegral(
-              m,
-              s,
+              s.length(),
+              m.activationElements(1, s.length()),
               steps,
               x,
               x0,
@@ -340,7 +606,7 @@ public final class ExplainService {
 
   /** The gradient of the explained quantity at a batch of path points, each row weighted. */
   @FunctionalInterface
-  private interface PathGradient {
+  interface PathGradient {
     NDArray at(NDArray path, NDArray weights);
   }
 
@@ -348,9 +614,9 @@ public final class ExplainService {
    * Integrated Gradients' path integral, shared by every target: Gauss-Legendre nodes along x0 + a
    * (x - x0), run in batches under the memory budget; per token, (x - x0) · the integral.
    */
-  private static float[] pathIntegral(
-      Explainable m,
-      Spans s,
+  static float[] pathIntegral(
+      int len,
+      long activationPerPath,
       int steps,
       NDArray x,
       NDArray x0,
@@ -358,9 +624,7 @@ public final class ExplainService {
       Admission.Ticket ticket,
       PathGradient gradient) {
     GaussLegendre.Rule rule = GaussLegendre.of(steps);
-    int len = s.length();
-    int chunk =
-        (int) Math.max(1, Math.min(steps, GRAD_ACTIVATION_ELEMENTS / m.activationElements(1, len)));
+    int chunk = (int) Math.max(1, Math.min(steps, GRAD_ACTIVATION_ELEMENTS / activationPerPath));
     NDArray delta = x.sub(x0);
     NDArray total = mg.zeros(new Shape(len, x.getShape().get(2)), DataType.FLOAT32);
     for (int from = 0; from < steps; from += chunk) {
@@ -580,8 +844,8 @@ public final class ExplainService {
       NDArray x0 = m.inputEmbeddings(baselineIds(m, s), mg);
       float[] values =
           pathIntegral(
-              m,
-              s,
+              s.length(),
+              m.activationElements(1, s.length()),
               steps,
               x,
               x0,
@@ -719,6 +983,11 @@ public final class ExplainService {
   /** The model used when a request names none. */
   public String defaultModel() {
     return defaultModel;
+  }
+
+  /** The generator whose completions are explained when a request names none; may be null. */
+  public String defaultGenerator() {
+    return defaultGenerator;
   }
 
   /** Most inputs per request. */

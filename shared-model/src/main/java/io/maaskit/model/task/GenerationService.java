@@ -26,7 +26,6 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 
 /**
@@ -60,10 +59,9 @@ public final class GenerationService implements AutoCloseable {
   private final String defaultModel;
   private final GenerationOptions options;
   private final Map<TextGenerator, DecodeLoop> loops = new IdentityHashMap<>();
-  private final Map<TemplateKey, ChatTemplate> templates = new ConcurrentHashMap<>();
+  private final Prompts prompts = new Prompts();
 
   /** Templates are compiled once per source and special tokens (one per generator package). */
-  private record TemplateKey(String source, Map<String, String> specialTokens) {}
 
   /**
    * @param defaultModel the generator used when a request names none, or null to require a name
@@ -178,19 +176,10 @@ public final class GenerationService implements AutoCloseable {
       TextGenerator g) {
     SamplingParams p = request.sampling();
     GenerationConfig cfg = g.generationConfig();
-    int[] prompt = prompt(request, g, cfg, model);
+    int[] prompt = prompts.ids(request, g, model);
     Shape shape = shape(request, g, cfg);
     int context = g.contextLength();
-    if (prompt.length >= context) {
-      throw new InvalidRequestException(
-          "the prompt has "
-              + prompt.length
-              + " tokens; "
-              + model
-              + "'s context holds "
-              + context
-              + " (prompt and completion together): shorten the prompt");
-    }
+    Prompts.requireRoom(prompt.length, context, model);
     int maxTokens;
     if (p.maxTokens() != null) {
       maxTokens = p.maxTokens();
@@ -259,59 +248,6 @@ public final class GenerationService implements AutoCloseable {
     return d != null ? d : fallback;
   }
 
-  private int[] prompt(
-      GenerateRequest request, TextGenerator g, GenerationConfig cfg, String model) {
-    if (request.isChat()) {
-      List<ChatMessage> messages = request.messages();
-      if (messages.isEmpty()) {
-        throw new InvalidRequestException("'messages' must not be empty");
-      }
-      for (int i = 0; i < messages.size(); i++) {
-        ChatMessage m = messages.get(i);
-        if (m == null || m.role() == null || !ChatMessage.ROLES.contains(m.role())) {
-          throw new InvalidRequestException(
-              "'messages["
-                  + i
-                  + "].role' must be one of "
-                  + new java.util.TreeSet<>(ChatMessage.ROLES)
-                  + (m == null || m.role() == null ? "" : ", not '" + m.role() + "'"));
-        }
-        if (m.content() == null) {
-          throw new InvalidRequestException("'messages[" + i + "].content' is required");
-        }
-      }
-      String source =
-          cfg.chatTemplate()
-              .orElseThrow(
-                  () ->
-                      new InvalidRequestException(
-                          model + " has no chat template: use /v1/completions with a prompt"));
-      String text =
-          template(source, cfg)
-              .render(
-                  messages,
-                  true,
-                  request.toolChoice().mode() == ToolChoice.Mode.NONE
-                      ? List.of()
-                      : request.tools());
-      return g.tokenizer().encode(text, false);
-    }
-    if (request.prompt() == null) {
-      throw new InvalidRequestException("'prompt' is required: the text to continue");
-    }
-    int[] ids = g.tokenizer().encode(request.prompt(), true);
-    if (ids.length == 0) {
-      throw new InvalidRequestException("'prompt' is empty: give the text to continue");
-    }
-    return ids;
-  }
-
-  private ChatTemplate template(String source, GenerationConfig cfg) {
-    return templates.computeIfAbsent(
-        new TemplateKey(source, cfg.specialTokens()),
-        k -> new ChatTemplate(k.source(), k.specialTokens()));
-  }
-
   /** Most (tokenizer, grammar) automata kept; each memoizes its states' allowed tokens. */
   private static final int MAX_AUTOMATA = 64;
 
@@ -338,7 +274,7 @@ public final class GenerationService implements AutoCloseable {
     ToolChoice choice = request.toolChoice();
     if (choice.mode() != ToolChoice.Mode.NONE && !request.tools().isEmpty()) {
       Grammars.CallFormat callFormat =
-          callFormat(cfg.chatTemplate().map(src -> template(src, cfg).source()).orElse(""));
+          callFormat(cfg.chatTemplate().map(src -> prompts.template(src, cfg).source()).orElse(""));
       List<Tool> callable = request.tools();
       if (choice.mode() == ToolChoice.Mode.FUNCTION) {
         callable =

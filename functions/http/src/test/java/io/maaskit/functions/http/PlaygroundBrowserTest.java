@@ -22,9 +22,11 @@ import org.junit.jupiter.api.Test;
 /**
  * The playground in a real browser: Debian's {@code chromium}, driven by npm's {@code
  * playwright-core} (installed under {@code target/}), loads the page from this test's server,
- * classifies a sample, and checks that the highlighted tokens carry the values {@code /explain}
- * returns (see {@code src/test/js/playground.mjs}); the screenshot lands in {@code
- * target/playground.png}. A missing chromium or node is a failure that says how to install it.
+ * classifies a sample, asks the tiny generator a question and explains its answer, and checks that
+ * the highlighted tokens (the classifier's, and the prompt tokens of the chat answer) carry the
+ * values {@code /explain} returns (see {@code src/test/js/playground.mjs}); the screenshot lands in
+ * {@code target/playground.png}. A missing chromium or node is a failure that says how to install
+ * it.
  */
 @QuarkusTest
 @QuarkusTestResource(ModelStoreResource.class)
@@ -78,7 +80,8 @@ class PlaygroundBrowserTest {
                 base,
                 shot.toString(),
                 TestModels.SPAM,
-                "You have won a free prize, click here now to claim your cash reward"),
+                "You have won a free prize, click here now to claim your cash reward",
+                ModelStoreResource.GENERATOR),
             4);
     assertEquals(0, node.exit(), node.output());
     assertTrue(node.output().contains("\"failures\":[]"), node.output());

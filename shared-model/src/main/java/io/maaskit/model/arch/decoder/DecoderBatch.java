@@ -21,7 +21,7 @@ import java.util.Arrays;
  *
  * <p>Arrays made during the step live in {@link #manager()}, closed when the step ends.
  */
-public final class DecoderBatch {
+public final class DecoderBatch implements DecoderPass {
   private final NDManager manager;
   private final KvPool pool;
   private final int heads;
@@ -117,6 +117,7 @@ public final class DecoderBatch {
   }
 
   /** Where the step's arrays live. */
+  @Override
   public NDManager manager() {
     return manager;
   }
@@ -127,6 +128,7 @@ public final class DecoderBatch {
   }
 
   /** Rows of the step (all sequences' new tokens). */
+  @Override
   public int rows() {
     return tokens.length;
   }
@@ -137,6 +139,7 @@ public final class DecoderBatch {
   }
 
   /** Position (index in its sequence) of each row. */
+  @Override
   public int[] positions() {
     return positions.clone();
   }
@@ -146,39 +149,12 @@ public final class DecoderBatch {
     return manager.create(Arrays.stream(tokens).asLongStream().toArray());
   }
 
-  /** The rows' positions as an int64 array {@code (T)}. */
-  public NDArray positionArray() {
-    return manager.create(Arrays.stream(positions).asLongStream().toArray());
-  }
-
-  /**
-   * {@code x W^T} for a weight held as PyTorch stores it, {@code (out, in)} row-major: computed as
-   * {@code (W x^T)^T}, the orientation in which the CPU BLAS streams the weight fastest for the few
-   * rows a decode step has (measured on the SmolLM2-135M shape, 2 threads: 33 ms of products per
-   * token at one row as a matrix-vector product, 65 ms at eight rows, against 39 and 87 ms for
-   * {@code x @ W} with the weight stored {@code (in, out)}).
-   *
-   * @param x {@code (rows, in)}
-   * @return {@code (rows, out)}
-   */
-  public NDArray linear(NDArray x, NDArray weight) {
-    long rows = x.getShape().get(0);
-    if (rows == 1) {
-      // A matrix-vector product: the BLAS gemv path, ~15% faster than a one-column gemm.
-      NDArray y = weight.matMul(x.reshape(x.getShape().get(1)));
-      y.attach(manager); // an op's result belongs to its receiver's manager: here, the weights'
-      return y.reshape(1, weight.getShape().get(0));
-    }
-    NDArray y = weight.matMul(x.transpose());
-    y.attach(manager);
-    return y.transpose();
-  }
-
   /**
    * Of {@code hidden} {@code (T, width)}, the last row of each sequence in the caller's order:
    * {@code (sequences, width)}.
    */
-  public NDArray lastRows(NDArray hidden) {
+  @Override
+  public NDArray outputRows(NDArray hidden) {
     long[] last = new long[slot.length];
     boolean identity = tokens.length == slot.length;
     for (int i = 0; i < last.length; i++) {
@@ -197,6 +173,7 @@ public final class DecoderBatch {
    * @param v values {@code (T, kvHeads, headSize)}
    * @return the attention output {@code (T, heads * headSize)}
    */
+  @Override
   public NDArray attend(int layer, NDArray q, NDArray k, NDArray v) {
     NDArray keys = pool.keys(layer);
     NDArray values = pool.values(layer);

@@ -3,6 +3,8 @@ package io.maaskit.model.arch.decoder;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.maaskit.model.arch.ExplainableGenerator;
 import io.maaskit.model.arch.GenerationConfig;
 import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.TextTokenizer;
@@ -15,7 +17,7 @@ import java.util.List;
  * tokens into one {@link DecoderBatch}, runs the architecture's {@link DecoderNetwork} and returns
  * the logits of each sequence's last token. Closing it frees the weights and the tokenizer.
  */
-public final class DecoderGenerator implements TextGenerator, DecoderCache.Owner {
+public final class DecoderGenerator implements ExplainableGenerator, DecoderCache.Owner {
   private final ModelManifest manifest;
   private final EagerEngine engine;
   private final NDManager manager;
@@ -130,7 +132,7 @@ public final class DecoderGenerator implements TextGenerator, DecoderCache.Owner
               network.kvHeads(),
               network.headSize(),
               engine.computeType());
-      NDArray logits = network.logits(batch);
+      NDArray logits = network.logits(batch, network.embed(batch.tokenArray(), step));
       if (logits.getDataType() != DataType.FLOAT32) {
         logits = logits.toType(DataType.FLOAT32, false);
       }
@@ -143,6 +145,48 @@ public final class DecoderGenerator implements TextGenerator, DecoderCache.Owner
       }
       return out;
     }
+  }
+
+  @Override
+  public NDArray inputEmbeddings(int[] ids, NDManager m) {
+    long[] longs = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      longs[i] = ids[i];
+    }
+    return network.embed(m.create(longs), m).expandDims(0);
+  }
+
+  @Override
+  public NDArray logitsFromEmbeddings(NDArray embeddings) {
+    Shape s = embeddings.getShape();
+    int b = (int) s.get(0);
+    int len = (int) s.get(1);
+    if (len > contextLength) {
+      throw new IllegalArgumentException(
+          len + " positions are more than the context of " + contextLength);
+    }
+    FullSequences pass =
+        new FullSequences(
+            embeddings.getManager(),
+            b,
+            len,
+            network.heads(),
+            network.kvHeads(),
+            network.headSize(),
+            engine.computeType());
+    NDArray logits = network.logits(pass, embeddings.reshape((long) b * len, s.get(2)));
+    return logits.reshape(b, len, network.vocabSize());
+  }
+
+  /**
+   * Per token: every layer's residual, norms, q/k/v, MLP (about 16 widths in all) and its attention
+   * scores, plus the logits.
+   */
+  @Override
+  public long activationElements(int batch, int length) {
+    long width = (long) network.heads() * network.headSize();
+    long perLayer = 16 * width + 2L * network.heads() * length;
+    return (long) batch * length * (network.layers() * perLayer + 2L * network.vocabSize());
   }
 
   @Override

@@ -4,7 +4,10 @@
  * different lengths with causal attention against each sequence's own cache ({@link
  * io.maaskit.model.arch.decoder.DecoderBatch}), and the {@link io.maaskit.model.arch.TextGenerator}
  * around an architecture's network ({@link io.maaskit.model.arch.decoder.DecoderGenerator}). An
- * architecture package supplies only its {@link io.maaskit.model.arch.decoder.DecoderNetwork}.
+ * architecture package supplies only its {@link io.maaskit.model.arch.decoder.DecoderNetwork},
+ * which runs any {@link io.maaskit.model.arch.decoder.DecoderPass}: the cached serving step, or
+ * whole sequences from given input embeddings without a cache (differentiable, for explanations of
+ * generated text through {@link io.maaskit.model.arch.ExplainableGenerator}).
  *
  * <p>On an engine that runs compiled graphs, every decoder architecture shares one more runtime:
  * the graph contract ({@link io.maaskit.model.arch.decoder.DecoderGraph}) and the generator over it

@@ -8,8 +8,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.LayerNorm;
-import io.maaskit.model.arch.decoder.DecoderBatch;
 import io.maaskit.model.arch.decoder.DecoderNetwork;
+import io.maaskit.model.arch.decoder.DecoderPass;
 import io.maaskit.model.engine.Weights;
 
 /**
@@ -152,15 +152,17 @@ final class Gpt2Network implements DecoderNetwork {
   }
 
   @Override
-  public NDArray logits(DecoderBatch batch) {
+  public NDArray embed(NDArray ids, NDManager manager) {
+    return tokenEmbeddings.get(manager, new NDIndex("{}", ids));
+  }
+
+  @Override
+  public NDArray logits(DecoderPass batch, NDArray inputs) {
     NDManager m = batch.manager();
     int t = batch.rows();
     int h = config.heads();
     int d = config.headSize();
-    NDArray x =
-        tokenEmbeddings
-            .get(m, new NDIndex("{}", batch.tokenArray()))
-            .add(positionEmbeddings.get(m, new NDIndex("{}", batch.positionArray())));
+    NDArray x = inputs.add(positionEmbeddings.get(m, new NDIndex("{}", batch.positionArray())));
     for (int i = 0; i < blocks.length; i++) {
       Block b = blocks[i];
       NDList qkv =
@@ -174,7 +176,7 @@ final class Gpt2Network implements DecoderNetwork {
       NDArray up = batch.linear(layerNorm(x, b.norm2Weight, b.norm2Bias), b.up).add(b.upBias);
       x = x.add(batch.linear(geluNew(up), b.down).add(b.downBias));
     }
-    return batch.linear(layerNorm(batch.lastRows(x), finalNormWeight, finalNormBias), head);
+    return batch.linear(layerNorm(batch.outputRows(x), finalNormWeight, finalNormBias), head);
   }
 
   private NDArray layerNorm(NDArray x, NDArray weight, NDArray bias) {

@@ -8,8 +8,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import io.maaskit.model.arch.decoder.DecoderBatch;
 import io.maaskit.model.arch.decoder.DecoderNetwork;
+import io.maaskit.model.arch.decoder.DecoderPass;
 import io.maaskit.model.engine.Weights;
 
 /**
@@ -158,13 +158,17 @@ final class LlamaNetwork implements DecoderNetwork {
   }
 
   @Override
-  public NDArray logits(DecoderBatch batch) {
-    NDManager m = batch.manager();
+  public NDArray embed(NDArray ids, NDManager manager) {
+    return embeddings.get(manager, new NDIndex("{}", ids));
+  }
+
+  @Override
+  public NDArray logits(DecoderPass batch, NDArray inputs) {
     int t = batch.rows();
     int h = config.numAttentionHeads();
     int kv = config.kvHeads();
     int d = config.headSize();
-    NDArray x = embeddings.get(m, new NDIndex("{}", batch.tokenArray()));
+    NDArray x = inputs;
     NDArray[] cosSin = rotary(batch);
     NDArray cos = cosSin[0];
     NDArray sin = cosSin[1];
@@ -191,7 +195,7 @@ final class LlamaNetwork implements DecoderNetwork {
       NDArray gate = gateUp.get(0);
       x = x.add(batch.linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)), l.down));
     }
-    return batch.linear(rmsNorm(batch.lastRows(x), finalNorm), head);
+    return batch.linear(rmsNorm(batch.outputRows(x), finalNorm), head);
   }
 
   /**
@@ -212,7 +216,7 @@ final class LlamaNetwork implements DecoderNetwork {
    * Cosines and sines {@code (T, 1, headSize)} of each row's position: the angle of dimension j is
    * {@code position * inverseFrequency[j mod headSize/2]} (Hugging Face's half-split layout).
    */
-  private NDArray[] rotary(DecoderBatch batch) {
+  private NDArray[] rotary(DecoderPass batch) {
     int[] positions = batch.positions();
     int d = config.headSize();
     int half = d / 2;
