@@ -103,9 +103,12 @@ public class GenerationCalls {
    * Starts the generation and streams it to {@code sink}. Refusals are thrown here, before {@link
    * EventSink#open()}; after it, a failure is one error event and the end (no {@code [DONE]}). A
    * sink whose write fails (the client hung up) cancels the sequence: the decode loop drops it at
-   * its next step. No thread waits: the returned future completes when the stream has ended.
+   * its next step. No thread waits: the returned future completes once the stream has ended, with
+   * the generation, or with the failure that ended it ({@link
+   * io.maaskit.model.error.RequestCancelledException} when the caller went away).
    */
-  public CompletableFuture<Void> stream(Call call, Cancellation cancellation, EventSink sink) {
+  public CompletableFuture<Generation> stream(
+      Call call, Cancellation cancellation, EventSink sink) {
     GenerateJson.Call bound = call.bound();
     String model =
         bound.request().model() != null ? bound.request().model() : service.defaultModel();
@@ -122,14 +125,13 @@ public class GenerationCalls {
     boolean usage = bound.includeUsage();
     return started
         .result()
-        .handle(
+        .whenComplete(
             (g, failure) -> {
               if (failure == null) {
                 events.end(usage ? g : null);
               } else {
                 events.fail(ErrorMapper.map(failure));
               }
-              return null;
             });
   }
 
