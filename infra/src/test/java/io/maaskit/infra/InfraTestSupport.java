@@ -142,7 +142,7 @@ final class InfraTestSupport {
   /** The REST API's methods as route keys: each method's resource chain up to the root. */
   static java.util.Set<String> restApiRoutes(Map<String, Object> template) {
     var resources = map(template.get("Resources"));
-    Set<String> keys = new java.util.TreeSet<>();
+    java.util.Set<String> keys = new java.util.TreeSet<>();
     for (var method : resources(template, "AWS::ApiGateway::Method").values()) {
       StringBuilder path = new StringBuilder();
       Object parent = at(method, "Properties", "ResourceId");

@@ -104,8 +104,10 @@ class ServerlessStackTest {
             "AWS_IAM",
             "InvokeMode",
             "RESPONSE_STREAM",
+            "Qualifier",
+            "live",
             "TargetFunctionArn",
-            Map.of("Ref", Match.stringLikeRegexp("StreamFunctionLive.*"))));
+            Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("StreamFunction.*"), "Arn"))));
   }
 
   @Test

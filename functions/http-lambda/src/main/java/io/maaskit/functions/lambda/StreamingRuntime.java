@@ -197,11 +197,9 @@ public final class StreamingRuntime {
                 + " API's), not this event");
       }
       Map<String, String> headers = new LinkedHashMap<>();
-      event
-          .path("headers")
-          .fields()
-          .forEachRemaining(
-              h -> headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue().asText()));
+      for (var h : event.path("headers").properties()) {
+        headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue().asText());
+      }
       JsonNode b = event.get("body");
       byte[] body;
       if (b == null || b.isNull()) {
