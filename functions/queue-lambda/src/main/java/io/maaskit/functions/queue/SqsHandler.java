@@ -3,7 +3,7 @@ package io.maaskit.functions.queue;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import io.maaskit.model.task.Cancellation;
-import io.quarkus.amazon.lambda.runtime.QuarkusStreamHandler;
+import io.quarkus.funqy.lambda.FunqyStreamHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,7 +11,7 @@ import java.time.Duration;
 
 /**
  * The queue function's Lambda handler (the templates name {@code
- * io.maaskit.functions.queue.SqsHandler::handleRequest}): Quarkus's handler, which runs {@link
+ * io.maaskit.functions.queue.SqsHandler::handleRequest}): Funqy's handler, which runs {@link
  * SqsFunction} per record, with the invocation's remaining time noted first, so that each record's
  * work gets a deadline (Funqy does not hand the Lambda {@link Context} to a function). One
  * execution environment runs one invocation at a time, so one process-wide value suffices.
@@ -23,7 +23,7 @@ public class SqsHandler implements RequestStreamHandler {
   private static volatile long deadlineNanos;
   private static volatile boolean hasDeadline;
 
-  private final QuarkusStreamHandler quarkus = new QuarkusStreamHandler();
+  private final FunqyStreamHandler funqy = new FunqyStreamHandler();
 
   @Override
   public void handleRequest(InputStream in, OutputStream out, Context context) throws IOException {
@@ -32,7 +32,7 @@ public class SqsHandler implements RequestStreamHandler {
     hasDeadline = ms > 0;
     deadlineNanos = System.nanoTime() + Duration.ofMillis(ms).minus(MARGIN).toNanos();
     try {
-      quarkus.handleRequest(in, out, context);
+      funqy.handleRequest(in, out, context);
     } finally {
       hasDeadline = false;
     }
