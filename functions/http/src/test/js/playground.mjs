@@ -71,10 +71,16 @@ try {
     return o ? o.value : null;
   }, generator);
   await page.selectOption('#chatModel', await genOption.jsonValue());
-  await page.fill('#chatText', 'Is the river cold in winter?');
+  // Greedy, no system prompt: the same conversation is sent to /explain below.
+  await page.fill('#chatSystem', '');
+  await page.fill('#chatUser', 'Is the river cold in winter?');
+  await page.fill('#chatTemp', '0');
+  await page.fill('#chatMax', '24');
   await page.click('#chatGo');
-  await page.waitForSelector('#chatAnswer', { timeout: 60000 });
-  const answer = await page.textContent('#chatAnswer');
+  await page.waitForFunction(() => document.getElementById('chatOut').dataset.state === 'done'
+    || document.getElementById('chatOut').dataset.state === 'error', null, { timeout: 60000 });
+  const answer = await page.textContent('#chatOut');
+  if (await page.$eval('#chatOut', (e) => e.dataset.state) !== 'done') failures.push('chat: ' + answer);
   let chatTokens = 0;
   if (!answer) {
     failures.push('the chat answer is empty');

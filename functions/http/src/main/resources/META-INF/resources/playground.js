@@ -30,7 +30,7 @@ async function loadModels() {
   try {
     const list = await call('GET', '/v1/models');
     const ids = list.data.map((m) => m.id);
-    for (const sel of [$('clsModel'), $('embModel'), $('chatModel')]) {
+    for (const sel of [$('clsModel'), $('embModel')]) {
       const keep = sel.value;
       sel.innerHTML = '';
       for (const id of ids) {
@@ -44,8 +44,6 @@ async function loadModels() {
     // Guess sensible defaults: a classifier-looking name, and the server's default encoder.
     const cls = ids.find((id) => /spam|topic|cls|classif/i.test(id));
     if (cls && !$('clsModel').dataset.touched) $('clsModel').value = cls;
-    const gen = ids.find((id) => /llama|qwen|mistral|gpt|smol|phi|gemma/i.test(id));
-    if (gen && !$('chatModel').dataset.touched) $('chatModel').value = gen;
     const def = list.data.find((m) => m.default);
     if (def && !$('embModel').dataset.touched) $('embModel').value = def.id;
   } catch (e) {
@@ -150,32 +148,8 @@ async function compare() {
   loadInfo();
 }
 
-// The last chat exchange, for Explain: the conversation and the answer the model gave.
+// The last finished chat exchange, for Explain: the conversation and the answer the model streamed.
 let lastChat = null;
-
-async function ask() {
-  const out = $('chatOut');
-  const model = $('chatModel').value || undefined;
-  const messages = [{ role: 'user', content: $('chatText').value }];
-  out.textContent = 'generating...';
-  $('chatExplain').hidden = true;
-  $('chatExplainOut').textContent = '';
-  try {
-    const r = await call('POST', '/v1/chat/completions', { model, messages, max_tokens: 24, temperature: 0 });
-    const answer = r.choices[0].message.content || '';
-    lastChat = { model: r.model || model, messages, answer };
-    out.innerHTML = '';
-    const p = document.createElement('p');
-    p.id = 'chatAnswer';
-    p.className = 'answer';
-    p.textContent = answer;
-    out.appendChild(p);
-    $('chatExplain').hidden = answer.length === 0;
-  } catch (e) {
-    showError(out, e);
-  }
-  loadInfo();
-}
 
 // Prompt tokens shaded by their contribution to the answer's log-probability; special tokens
 // (the chat template's markers) shown as small grey tags.
@@ -251,10 +225,139 @@ async function loadInfo() {
 $('clsGo').addEventListener('click', classify);
 $('embGo').addEventListener('click', compare);
 $('infoGo').addEventListener('click', loadInfo);
-$('chatGo').addEventListener('click', ask);
 $('chatExplain').addEventListener('click', explainAnswer);
-$('chatModel').addEventListener('change', (ev) => { ev.target.dataset.touched = '1'; });
 $('clsModel').addEventListener('change', (ev) => { ev.target.dataset.touched = '1'; });
 $('embModel').addEventListener('change', (ev) => { ev.target.dataset.touched = '1'; });
 loadModels();
 loadInfo();
+
+// ---- Chat panel: /v1/chat/completions with "stream": true, read as server-sent events. The answer
+// grows once per chunk read; Stop aborts the request, the server sees the connection close and drops
+// the sequence from its decode loop.
+let chatAbort = null;
+
+async function loadGenerators() {
+  try {
+    const list = await call('GET', '/v1/models');
+    const sel = $('chatModel');
+    sel.innerHTML = '';
+    for (const m of list.data.filter((x) => x.context_length != null)) {
+      const o = document.createElement('option');
+      o.value = m.id;
+      o.textContent = m.id;
+      sel.appendChild(o);
+    }
+    if (!sel.options.length) {
+      $('chatUsage').textContent = 'no generator in the store (scripts/import-model a Llama, Mistral, Qwen2 or GPT-2 package)';
+    }
+  } catch (e) {
+    showError($('chatOut'), e);
+  }
+}
+
+function chatRequest() {
+  const messages = [];
+  const system = $('chatSystem').value.trim();
+  if (system) messages.push({ role: 'system', content: system });
+  messages.push({ role: 'user', content: $('chatUser').value });
+  const body = {
+    model: $('chatModel').value,
+    messages,
+    temperature: Number($('chatTemp').value),
+    max_tokens: Number($('chatMax').value),
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  const seed = $('chatSeed').value.trim();
+  if (seed !== '') body.seed = Number(seed);
+  return body;
+}
+
+/** Applies one event's chunk to the answer; returns the text it added. */
+function chatChunk(chunk, out) {
+  if (chunk.error) throw new Error(chunk.error.status + ': ' + chunk.error.message);
+  let added = '';
+  for (const ch of chunk.choices || []) {
+    if (ch.delta && ch.delta.content) added += ch.delta.content;
+    if (ch.finish_reason) out.dataset.finish = ch.finish_reason;
+  }
+  if (chunk.usage) {
+    const u = chunk.usage;
+    $('chatUsage').textContent = `${u.prompt_tokens} prompt + ${u.completion_tokens} completion = ${u.total_tokens} tokens`;
+  }
+  return added;
+}
+
+async function chat() {
+  const out = $('chatOut');
+  out.textContent = '';
+  out.dataset.state = 'streaming';
+  delete out.dataset.finish;
+  $('chatUsage').textContent = '';
+  $('chatExplain').hidden = true;
+  $('chatExplainOut').textContent = '';
+  lastChat = null;
+  const request = chatRequest();
+  const headers = { 'Content-Type': 'application/json' };
+  const key = $('apiKey').value.trim();
+  if (key) headers.Authorization = 'Bearer ' + key;
+  chatAbort = new AbortController();
+  $('chatGo').disabled = true;
+  $('chatStop').disabled = false;
+  try {
+    const res = await fetch('/v1/chat/completions', {
+      method: 'POST', headers, body: JSON.stringify(request), signal: chatAbort.signal,
+    });
+    if (!res.ok) {
+      const text = await res.text();
+      let msg = text;
+      try { msg = JSON.parse(text).error.message; } catch (e) { /* not JSON */ }
+      throw new Error(res.status + ': ' + msg);
+    }
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let pending = '';
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      pending += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = pending.indexOf('\n\n')) >= 0) {
+        const event = pending.slice(0, end);
+        pending = pending.slice(end + 2);
+        if (!event.startsWith('data: ')) continue;
+        const data = event.slice(6);
+        if (data === '[DONE]') {
+          out.dataset.state = 'done';
+        } else {
+          text += chatChunk(JSON.parse(data), out);
+        }
+      }
+      out.textContent = text; // one visible step per chunk read
+    }
+    if (out.dataset.state !== 'done') out.dataset.state = 'ended';
+    if (out.dataset.state === 'done' && text.length > 0) {
+      lastChat = { model: request.model, messages: request.messages, answer: text };
+      $('chatExplain').hidden = false;
+    }
+  } catch (e) {
+    if (e.name === 'AbortError') {
+      out.dataset.state = 'stopped';
+    } else {
+      out.dataset.state = 'error';
+      const p = document.createElement('p');
+      p.className = 'error';
+      p.textContent = e.message;
+      out.appendChild(p);
+    }
+  } finally {
+    chatAbort = null;
+    $('chatGo').disabled = false;
+    $('chatStop').disabled = true;
+  }
+}
+
+$('chatGo').addEventListener('click', chat);
+$('chatStop').addEventListener('click', () => { if (chatAbort) chatAbort.abort(); });
+loadGenerators();

@@ -12,6 +12,13 @@ import software.amazon.awscdk.RemovalPolicy;
 import software.amazon.awscdk.aws_apigatewayv2_authorizers.HttpIamAuthorizer;
 import software.amazon.awscdk.aws_apigatewayv2_authorizers.HttpJwtAuthorizer;
 import software.amazon.awscdk.aws_apigatewayv2_integrations.HttpLambdaIntegration;
+import software.amazon.awscdk.services.apigateway.AuthorizationType;
+import software.amazon.awscdk.services.apigateway.EndpointType;
+import software.amazon.awscdk.services.apigateway.LambdaIntegration;
+import software.amazon.awscdk.services.apigateway.MethodOptions;
+import software.amazon.awscdk.services.apigateway.ResponseTransferMode;
+import software.amazon.awscdk.services.apigateway.RestApi;
+import software.amazon.awscdk.services.apigateway.StageOptions;
 import software.amazon.awscdk.services.apigatewayv2.AddRoutesOptions;
 import software.amazon.awscdk.services.apigatewayv2.HttpApi;
 import software.amazon.awscdk.services.apigatewayv2.HttpMethod;
@@ -57,6 +64,21 @@ public final class MaasConstructs {
    */
   public static final List<Route> ROUTES =
       Routes.apiGateway().stream()
+          .map(r -> new Route(HttpMethod.valueOf(r.method().name()), r.path()))
+          .toList();
+
+  /**
+   * The streaming function's {@code AWS_LAMBDA_EXEC_WRAPPER}: the zip's script that starts its own
+   * Runtime API loop ({@code StreamingRuntime}) in place of the managed runtime's.
+   */
+  public static final String STREAM_WRAPPER = "/var/task/stream-runtime";
+
+  /**
+   * The REST API methods of the streaming function: the route table's streaming routes ({@link
+   * Routes#streaming()}).
+   */
+  public static final List<Route> STREAMING_ROUTES =
+      Routes.streaming().stream()
           .map(r -> new Route(HttpMethod.valueOf(r.method().name()), r.path()))
           .toList();
 
@@ -296,6 +318,44 @@ public final class MaasConstructs {
           .build();
     }
     return new HttpIamAuthorizer();
+  }
+
+  /**
+   * A REST API whose Lambda proxy integrations stream ({@code responseTransferMode: STREAM}; HTTP
+   * APIs cannot) to {@code target}, one method per streaming route: IAM (SigV4) unless anonymous
+   * access was asked for. REST APIs have no generic JWT authorizer: with a JWT issuer the streaming
+   * routes stay on IAM (README, "Streaming from Lambda").
+   */
+  public static RestApi streamingRestApi(
+      Construct scope, String id, IFunction target, InfraSettings settings) {
+    RestApi api =
+        RestApi.Builder.create(scope, id)
+            .description("maaskit streaming routes (server-sent events)")
+            .endpointTypes(List.of(EndpointType.REGIONAL))
+            .deployOptions(
+                StageOptions.builder()
+                    .stageName("live")
+                    .throttlingBurstLimit(100)
+                    .throttlingRateLimit(50)
+                    .build())
+            .build();
+    var integration =
+        LambdaIntegration.Builder.create(target)
+            .proxy(true)
+            .responseTransferMode(ResponseTransferMode.STREAM)
+            .timeout(software.amazon.awscdk.Duration.minutes(15))
+            .build();
+    AuthorizationType auth =
+        settings.allowAnonymous() ? AuthorizationType.NONE : AuthorizationType.IAM;
+    for (Route route : STREAMING_ROUTES) {
+      api.getRoot()
+          .resourceForPath(route.path())
+          .addMethod(
+              route.method().name(),
+              integration,
+              MethodOptions.builder().authorizationType(auth).build());
+    }
+    return api;
   }
 
   /**

@@ -10,11 +10,16 @@ import software.amazon.awscdk.CfnParameter;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.services.apigateway.RestApi;
 import software.amazon.awscdk.services.apigatewayv2.HttpApi;
 import software.amazon.awscdk.services.lambda.Alias;
 import software.amazon.awscdk.services.lambda.CfnParametersCodeProps;
 import software.amazon.awscdk.services.lambda.Code;
 import software.amazon.awscdk.services.lambda.Function;
+import software.amazon.awscdk.services.lambda.FunctionUrl;
+import software.amazon.awscdk.services.lambda.FunctionUrlAuthType;
+import software.amazon.awscdk.services.lambda.FunctionUrlOptions;
+import software.amazon.awscdk.services.lambda.InvokeMode;
 import software.amazon.awscdk.services.lambda.Runtime;
 import software.amazon.awscdk.services.lambda.SnapStartConf;
 import software.amazon.awscdk.services.lambda.VersionOptions;
@@ -26,17 +31,24 @@ import software.constructs.Construct;
 /**
  * The serverless (CPU zip) variant, equivalent to {@code sam-template.yaml}: a model bucket, the
  * HTTP function behind an HTTP API (SnapStart, alias {@code live}, CodeDeploy canary rolled back by
- * alarms) and the SQS queue function with a dead-letter queue.
+ * alarms), the streaming function behind a Function URL and a REST API that stream, and the SQS
+ * queue function with a dead-letter queue.
  */
 public class MaasServerlessStack extends Stack {
 
   public static final Duration HTTP_TIMEOUT = Duration.seconds(30);
   public static final Duration QUEUE_TIMEOUT = Duration.seconds(120);
 
+  /** Lambda's longest invocation, which a streamed answer may use. */
+  public static final Duration STREAM_TIMEOUT = Duration.minutes(15);
+
   /**
    * AWS guidance for SQS event sources: visibility timeout at least six times the function timeout.
    */
   public static final Duration QUEUE_VISIBILITY = Duration.seconds(6 * 120);
+
+  /** The queue function's handler: Quarkus's, with the invocation's deadline noted first. */
+  public static final String QUEUE_HANDLER = "io.maaskit.functions.queue.SqsHandler::handleRequest";
 
   private final Bucket modelBucket;
   private final Function httpFunction;
@@ -46,6 +58,10 @@ public class MaasServerlessStack extends Stack {
   private final Queue queue;
   private final Queue deadLetterQueue;
   private final HttpApi api;
+  private final Function streamFunction;
+  private final Alias streamAlias;
+  private final FunctionUrl streamUrl;
+  private final RestApi streamApi;
 
   public MaasServerlessStack(Construct scope, String id, StackProps props, InfraSettings settings) {
     super(scope, id, props);
@@ -116,6 +132,39 @@ public class MaasServerlessStack extends Stack {
 
     api = MaasConstructs.httpApi(this, "HttpApi", httpAlias, settings);
 
+    // ---------------------------------------------------------------- streaming function
+    // The same zip with its own Runtime API loop (the zip's stream-runtime wrapper starts
+    // StreamingRuntime), behind a Function URL and a REST API that stream; HTTP APIs cannot. No
+    // SnapStart (README, "Streaming from Lambda"), so nothing is preloaded during init.
+    streamFunction =
+        Function.Builder.create(this, "StreamFunction")
+            .description(
+                "maaskit streaming generation (Runtime API response streaming, ONNX Runtime CPU)")
+            .runtime(Runtime.JAVA_21)
+            .handler(QUARKUS_HANDLER)
+            .code(code.http())
+            .architecture(settings.architecture())
+            .memorySize(memorySize.getValueAsNumber())
+            .timeout(STREAM_TIMEOUT)
+            .environment(MaasConstructs.lambdaEnvironment(modelStore, false))
+            .logGroup(MaasConstructs.logGroup(this, "StreamFunctionLogs"))
+            .currentVersionOptions(
+                VersionOptions.builder().description(code.httpIdentity()).build())
+            .build();
+    streamFunction.addEnvironment("DJL_CACHE_DIR", "/tmp/djl");
+    streamFunction.addEnvironment("AWS_LAMBDA_EXEC_WRAPPER", MaasConstructs.STREAM_WRAPPER);
+    MaasConstructs.readPrefix(modelBucket, modelPrefix.getValueAsString())
+        .forEach(streamFunction::addToRolePolicy);
+    streamAlias =
+        MaasConstructs.liveAlias(this, "StreamFunctionLive", streamFunction.getCurrentVersion());
+    streamUrl =
+        streamAlias.addFunctionUrl(
+            FunctionUrlOptions.builder()
+                .authType(FunctionUrlAuthType.AWS_IAM)
+                .invokeMode(InvokeMode.RESPONSE_STREAM)
+                .build());
+    streamApi = MaasConstructs.streamingRestApi(this, "StreamApi", streamAlias, settings);
+
     // ---------------------------------------------------------------- queue + queue function
     MaasConstructs.JobQueues jobs =
         MaasConstructs.jobQueues(
@@ -131,7 +180,7 @@ public class MaasServerlessStack extends Stack {
         Function.Builder.create(this, "QueueFunction")
             .description("maaskit batch inference from SQS (Quarkus Funqy, ONNX Runtime CPU)")
             .runtime(Runtime.JAVA_21)
-            .handler(QUARKUS_HANDLER)
+            .handler(QUEUE_HANDLER)
             .code(code.queue())
             .architecture(settings.architecture())
             .memorySize(memorySize.getValueAsNumber())
@@ -161,6 +210,14 @@ public class MaasServerlessStack extends Stack {
     CfnOutput.Builder.create(this, "ApiUrl")
         .description("HTTP API endpoint")
         .value(api.getApiEndpoint())
+        .build();
+    CfnOutput.Builder.create(this, "StreamApiUrl")
+        .description("REST API endpoint of the streaming routes")
+        .value(streamApi.getUrl())
+        .build();
+    CfnOutput.Builder.create(this, "StreamFunctionUrl")
+        .description("Function URL of the streaming function (IAM auth, RESPONSE_STREAM)")
+        .value(streamUrl.getUrl())
         .build();
     CfnOutput.Builder.create(this, "QueueUrl")
         .description("Jobs queue URL")
@@ -257,6 +314,18 @@ public class MaasServerlessStack extends Stack {
 
   public Function httpFunction() {
     return httpFunction;
+  }
+
+  public Function streamFunction() {
+    return streamFunction;
+  }
+
+  public Alias streamAlias() {
+    return streamAlias;
+  }
+
+  public RestApi streamApi() {
+    return streamApi;
   }
 
   public Function queueFunction() {

@@ -138,4 +138,21 @@ final class InfraTestSupport {
       throw new IllegalStateException(e);
     }
   }
+
+  /** The REST API's methods as route keys: each method's resource chain up to the root. */
+  static java.util.Set<String> restApiRoutes(Map<String, Object> template) {
+    var resources = map(template.get("Resources"));
+    java.util.Set<String> keys = new java.util.TreeSet<>();
+    for (var method : resources(template, "AWS::ApiGateway::Method").values()) {
+      StringBuilder path = new StringBuilder();
+      Object parent = at(method, "Properties", "ResourceId");
+      while (parent instanceof Map<?, ?> ref && ref.containsKey("Ref")) {
+        var resource = map(resources.get((String) ref.get("Ref")));
+        path.insert(0, "/" + at(resource, "Properties", "PathPart"));
+        parent = at(resource, "Properties", "ParentId");
+      }
+      keys.add(at(method, "Properties", "HttpMethod") + " " + path);
+    }
+    return keys;
+  }
 }

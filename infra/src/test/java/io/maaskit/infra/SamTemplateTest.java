@@ -5,6 +5,7 @@ import static io.maaskit.infra.InfraTestSupport.at;
 import static io.maaskit.infra.InfraTestSupport.list;
 import static io.maaskit.infra.InfraTestSupport.map;
 import static io.maaskit.infra.InfraTestSupport.resources;
+import static io.maaskit.infra.InfraTestSupport.restApiRoutes;
 import static io.maaskit.infra.InfraTestSupport.toJson;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -90,20 +91,39 @@ class SamTemplateTest {
   }
 
   @Test
-  void functionsAreSnapStartedJava21QuarkusZipsPublishedAsLive() {
+  void functionsAreJava21QuarkusZipsPublishedAsLive() {
     var functions = resources(tpl, "AWS::Serverless::Function");
-    assertEquals(Set.of("HttpFunction", "QueueFunction"), functions.keySet());
+    assertEquals(Set.of("HttpFunction", "QueueFunction", "StreamFunction"), functions.keySet());
     assertEquals(
         "functions/http-lambda/target/function.zip",
         at(functions.get("HttpFunction"), "Properties", "CodeUri"));
     assertEquals(
+        "functions/http-lambda/target/function.zip",
+        at(functions.get("StreamFunction"), "Properties", "CodeUri"));
+    assertEquals(
         "functions/queue-lambda/target/function.zip",
         at(functions.get("QueueFunction"), "Properties", "CodeUri"));
-    for (var fn : functions.values()) {
-      var props = map(fn.get("Properties"));
+    assertEquals(HANDLER, at(functions.get("HttpFunction"), "Properties", "Handler"));
+    assertEquals(
+        "io.maaskit.functions.queue.SqsHandler::handleRequest",
+        at(functions.get("QueueFunction"), "Properties", "Handler"));
+    // The streaming function: its own Runtime API loop started by the zip's wrapper script, a
+    // Function URL that streams, behind IAM; SnapStart does not apply to it (README).
+    var stream = map(at(functions.get("StreamFunction"), "Properties"));
+    assertEquals(
+        "/var/task/stream-runtime",
+        at(stream, "Environment", "Variables", "AWS_LAMBDA_EXEC_WRAPPER"));
+    assertEquals(
+        Map.of("AuthType", "AWS_IAM", "InvokeMode", "RESPONSE_STREAM"),
+        stream.get("FunctionUrlConfig"));
+    assertNull(stream.get("SnapStart"));
+    assertEquals(900, stream.get("Timeout"), "streams may run to Lambda's 15 minutes");
+    for (var e : functions.entrySet()) {
+      var props = map(e.getValue().get("Properties"));
       assertEquals("java21", props.get("Runtime"));
-      assertEquals(HANDLER, props.get("Handler"));
-      assertEquals(Map.of("ApplyOn", "PublishedVersions"), props.get("SnapStart"));
+      if (!e.getKey().equals("StreamFunction")) {
+        assertEquals(Map.of("ApplyOn", "PublishedVersions"), props.get("SnapStart"));
+      }
       assertEquals("live", props.get("AutoPublishAlias"));
       assertEquals(Map.of("Ref", "MemorySize"), props.get("MemorySize"));
       assertEquals(List.of(Map.of("Ref", "Architecture")), props.get("Architectures"));
@@ -125,13 +145,14 @@ class SamTemplateTest {
 
   @Test
   void environmentMatchesWhatTheFunctionsRead() {
-    for (String fn : List.of("HttpFunction", "QueueFunction")) {
+    for (String fn : List.of("HttpFunction", "QueueFunction", "StreamFunction")) {
       var env = map(at(tpl, "Resources", fn, "Properties", "Environment", "Variables"));
       assertEquals(
           Map.of("Fn::Sub", "s3://${ModelBucket}/${ModelPrefix}"), env.get("MAAS_MODEL_STORE"));
       assertEquals("/tmp/maas-cache", env.get("MAAS_CACHE_DIR"));
       assertEquals("cache", env.get("MAAS_LOAD_MODE"));
-      assertEquals("true", env.get("MAAS_PRELOAD"));
+      // Preloading belongs in the SnapStart snapshot; the streaming function has none.
+      assertEquals(fn.equals("StreamFunction") ? "false" : "true", env.get("MAAS_PRELOAD"));
       assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
       assertFalse(env.containsKey("MAAS_QUEUE_URL"));
       assertFalse(env.containsKey("MAAS_TRAIN_TIME_LIMIT"), fn + ": the Lambda zips do not train");
@@ -258,6 +279,46 @@ class SamTemplateTest {
     assertEquals(
         Map.of("Ref", "HttpFunction.Alias"),
         at(tpl, "Resources", "HttpApiInvokePermission", "Properties", "FunctionName"));
+  }
+
+  @Test
+  void streamingRoutesAreTheRouteTablesOnAStreamingRestApi() {
+    Set<String> table =
+        Routes.streaming().stream()
+            .map(Routes.Route::key)
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(table, restApiRoutes(tpl), "REST API methods vs Routes.streaming()");
+    for (var method : resources(tpl, "AWS::ApiGateway::Method").values()) {
+      var integration = map(at(method, "Properties", "Integration"));
+      assertEquals("AWS_PROXY", integration.get("Type"));
+      assertEquals("STREAM", integration.get("ResponseTransferMode"));
+      String uri = toJson(integration.get("Uri"));
+      assertTrue(
+          uri.contains("2021-11-15/functions/")
+              && uri.contains("StreamFunction.Alias")
+              && uri.contains("/response-streaming-invocations"),
+          uri);
+    }
+    assertEquals(
+        Map.of("Ref", "StreamFunction.Alias"),
+        at(tpl, "Resources", "StreamApiInvokePermission", "Properties", "FunctionName"));
+  }
+
+  @Test
+  void streamingMethodsAreIamUnlessAnonymous() {
+    for (var overrides :
+        List.of(
+            Map.<String, String>of(),
+            Map.of("JwtIssuer", "https://issuer.example.com", "JwtAudience", "client"))) {
+      var cf = new Conditions(tpl, overrides);
+      for (var method : resources(tpl, "AWS::ApiGateway::Method").values()) {
+        assertEquals("AWS_IAM", cf.resolve(at(method, "Properties", "AuthorizationType")));
+      }
+    }
+    var anonymous = new Conditions(tpl, Map.of("AllowAnonymous", "true"));
+    for (var method : resources(tpl, "AWS::ApiGateway::Method").values()) {
+      assertEquals("NONE", anonymous.resolve(at(method, "Properties", "AuthorizationType")));
+    }
   }
 
   @Test

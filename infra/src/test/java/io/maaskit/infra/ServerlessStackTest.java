@@ -6,10 +6,12 @@ import static io.maaskit.infra.InfraTestSupport.json;
 import static io.maaskit.infra.InfraTestSupport.list;
 import static io.maaskit.infra.InfraTestSupport.map;
 import static io.maaskit.infra.InfraTestSupport.resources;
+import static io.maaskit.infra.InfraTestSupport.restApiRoutes;
 import static io.maaskit.infra.InfraTestSupport.toJson;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -52,18 +54,60 @@ class ServerlessStackTest {
   }
 
   @Test
-  void bothFunctionsAreJava21QuarkusWithSnapStartOnPublishedVersions() {
+  void functionsAreJava21QuarkusSnapStartedExceptTheStreamingOne() {
     var functions = resources(tpl, "AWS::Lambda::Function");
-    assertEquals(2, functions.size(), "HTTP + queue function only: " + functions.keySet());
-    for (var fn : functions.values()) {
+    assertEquals(3, functions.size(), "HTTP, streaming and queue function: " + functions.keySet());
+    for (var e : functions.entrySet()) {
+      var fn = e.getValue();
       assertEquals("java21", at(fn, "Properties", "Runtime"));
-      assertEquals(HANDLER, at(fn, "Properties", "Handler"));
-      assertEquals(Map.of("ApplyOn", "PublishedVersions"), at(fn, "Properties", "SnapStart"));
       assertEquals(Map.of("Ref", "MemorySize"), at(fn, "Properties", "MemorySize"));
       assertEquals(List.of("x86_64"), at(fn, "Properties", "Architectures"));
+      if (e.getKey().startsWith("StreamFunction")) {
+        assertEquals(HANDLER, at(fn, "Properties", "Handler"));
+        assertNull(at(fn, "Properties", "SnapStart"), "no SnapStart on the streaming function");
+        assertEquals(
+            MaasConstructs.STREAM_WRAPPER,
+            at(fn, "Properties", "Environment", "Variables", "AWS_LAMBDA_EXEC_WRAPPER"));
+        assertEquals(900, at(fn, "Properties", "Timeout"));
+      } else {
+        assertEquals(
+            e.getKey().startsWith("QueueFunction") ? MaasServerlessStack.QUEUE_HANDLER : HANDLER,
+            at(fn, "Properties", "Handler"));
+        assertEquals(Map.of("ApplyOn", "PublishedVersions"), at(fn, "Properties", "SnapStart"));
+      }
     }
-    template.resourceCountIs("AWS::Lambda::Version", 2);
-    template.resourcePropertiesCountIs("AWS::Lambda::Alias", Map.of("Name", "live"), 2);
+    template.resourceCountIs("AWS::Lambda::Version", 3);
+    template.resourcePropertiesCountIs("AWS::Lambda::Alias", Map.of("Name", "live"), 3);
+  }
+
+  @Test
+  void streamingRoutesAreTheRouteTablesOnAStreamingRestApiAndAFunctionUrl() {
+    Set<String> table =
+        io.maaskit.functions.routes.Routes.streaming().stream()
+            .map(io.maaskit.functions.routes.Routes.Route::key)
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(table, restApiRoutes(tpl), "REST API methods vs Routes.streaming()");
+    for (var method : resources(tpl, "AWS::ApiGateway::Method").values()) {
+      assertEquals("AWS_IAM", at(method, "Properties", "AuthorizationType"));
+      var integration = map(at(method, "Properties", "Integration"));
+      assertEquals("AWS_PROXY", integration.get("Type"));
+      assertEquals("STREAM", integration.get("ResponseTransferMode"));
+      String uri = toJson(integration.get("Uri"));
+      assertTrue(
+          uri.contains("StreamFunctionLive") && uri.contains("response-streaming-invocations"),
+          uri);
+    }
+    template.hasResourceProperties(
+        "AWS::Lambda::Url",
+        Map.of(
+            "AuthType",
+            "AWS_IAM",
+            "InvokeMode",
+            "RESPONSE_STREAM",
+            "Qualifier",
+            "live",
+            "TargetFunctionArn",
+            Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("StreamFunction.*"), "Arn"))));
   }
 
   @Test
@@ -257,7 +301,9 @@ class ServerlessStackTest {
       assertTrue(toJson(env.get("MAAS_MODEL_STORE")).contains("ModelPrefix"), e.getKey());
       assertEquals("/tmp/maas-cache", env.get("MAAS_CACHE_DIR"));
       assertEquals("cache", env.get("MAAS_LOAD_MODE"));
-      assertEquals("true", env.get("MAAS_PRELOAD"));
+      // Preloading belongs in a SnapStart snapshot; the streaming function has none.
+      assertEquals(
+          e.getKey().startsWith("StreamFunction") ? "false" : "true", env.get("MAAS_PRELOAD"));
       assertEquals("/tmp/djl", env.get("DJL_CACHE_DIR"));
       assertFalse(
           env.containsKey("MAAS_QUEUE_URL"),

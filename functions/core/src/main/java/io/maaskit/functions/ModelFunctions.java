@@ -2,11 +2,8 @@ package io.maaskit.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.functions.protocol.OpenAi;
-import io.maaskit.functions.protocol.OpenAiGeneration;
 import io.maaskit.functions.protocol.Tei;
-import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.json.ExplainJson;
-import io.maaskit.model.json.GenerateJson;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.Classifications.LabelScore;
 import io.maaskit.model.task.EmbeddingService;
@@ -18,9 +15,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The functions, one per route. Each binds its protocol's body to a core record and delegates to a
- * core service; every deployable (local HTTP, API Gateway Lambda, SQS Lambda, queue worker) runs
- * these same methods.
+ * The functions, one per route that answers whole (the streaming routes, {@code /v1/completions}
+ * and {@code /v1/chat/completions}, are bound once by {@link GenerationCalls}). Each binds its
+ * protocol's body to a core record and delegates to a core service; every deployable (local HTTP,
+ * API Gateway Lambda, SQS Lambda, queue worker) runs these same methods.
  */
 public class ModelFunctions {
   @Inject EmbeddingService embeddings;
@@ -77,38 +75,6 @@ public class ModelFunctions {
   @Funq("explain")
   public List<Map<String, Object>> explain(JsonNode body) {
     return ExplainJson.explain(explanations, body, caller.current()).body();
-  }
-
-  /**
-   * OpenAI-compatible {@code POST /v1/completions}, whole. A {@code "stream": true} request is
-   * answered by the HTTP glue's event stream before it reaches this function; here (a deployable
-   * without it) it is refused.
-   */
-  @Funq("v1/completions")
-  public OpenAiGeneration.Completion completions(JsonNode body) {
-    GenerateJson.Call call = wholeOnly(GenerateJson.completion(body));
-    return OpenAiGeneration.completion(
-        generation.generate(call.request(), caller.current()),
-        OpenAiGeneration.id(false),
-        OpenAiGeneration.now());
-  }
-
-  /** OpenAI-compatible {@code POST /v1/chat/completions}, whole; see {@link #completions}. */
-  @Funq("v1/chat/completions")
-  public OpenAiGeneration.ChatCompletion chatCompletions(JsonNode body) {
-    GenerateJson.Call call = wholeOnly(GenerateJson.chat(body));
-    return OpenAiGeneration.chat(
-        generation.generate(call.request(), caller.current()),
-        OpenAiGeneration.id(true),
-        OpenAiGeneration.now());
-  }
-
-  private static GenerateJson.Call wholeOnly(GenerateJson.Call call) {
-    if (call.stream()) {
-      throw new InvalidRequestException(
-          "'stream': true is served by the HTTP deployables only; send \"stream\": false");
-    }
-    return call;
   }
 
   /** {@code GET /info}: model states and per-load accounting (bytes, cache hits, durations). */

@@ -96,12 +96,23 @@ public class QueueServices {
           for (QueueTaskProvider p : extraTasks) {
             tasks.put(p.name(), p.handler(s3));
           }
-          handler = new QueueMessageHandler(tasks, sink);
+          handler = new QueueMessageHandler(tasks, sink, QueueServices::permanentError);
         }
         h = handler;
       }
     }
     return h;
+  }
+
+  /**
+   * A failure that no retry can fix, mapped by the one error mapping: a client error (4xx) or a
+   * feature this deployable lacks (501) is written as the message's result ({@code "status":
+   * "error"}, the OpenAI error fields); anything else (503, 500) leaves the message for redelivery.
+   */
+  static Object permanentError(RuntimeException failure) {
+    ErrorMapper.Mapped m = ErrorMapper.map(failure);
+    int s = m.status();
+    return (s >= 400 && s < 500) || s == 501 ? m.body().error() : null;
   }
 
   /**

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelUnavailableException;
 import io.maaskit.model.json.JsonFields;
+import io.maaskit.model.task.Cancellation;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
 import java.io.IOException;
@@ -52,6 +53,7 @@ public final class QueueMessageHandler {
 
   private final Map<String, TaskHandler> tasks;
   private final ResultSink sink;
+  private final ErrorResults errors;
   private final String taskNames;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
@@ -68,10 +70,39 @@ public final class QueueMessageHandler {
   }
 
   /**
+   * Which failures are permanent, and the error a result reports for them: the adapter's one error
+   * mapping (a client error, or a feature this deployable lacks, cannot succeed on a retry).
+   */
+  @FunctionalInterface
+  public interface ErrorResults {
+    /** The error to write as the message's result, or null to leave the message for a retry. */
+    Object permanent(RuntimeException failure);
+
+    /** Every failure leaves the message (for the redrive policy's dead-letter queue). */
+    ErrorResults NONE = failure -> null;
+  }
+
+  /** Status of a result that reports a permanent error ({@code "error"} field). */
+  public static final String ERROR = "error";
+
+  /**
+   * Every failure leaves the message on the queue.
+   *
    * @param tasks task name (the message's {@code "task"}) to its handler
    * @param sink where results go, and the idempotency record
    */
   public QueueMessageHandler(Map<String, TaskHandler> tasks, ResultSink sink) {
+    this(tasks, sink, ErrorResults.NONE);
+  }
+
+  /**
+   * @param tasks task name (the message's {@code "task"}) to its handler
+   * @param sink where results go, and the idempotency record
+   * @param errors the failures written as error results (the message is then done); any other
+   *     failure leaves the message for redelivery
+   */
+  public QueueMessageHandler(Map<String, TaskHandler> tasks, ResultSink sink, ErrorResults errors) {
+    this.errors = errors;
     if (tasks.isEmpty()) {
       throw new IllegalArgumentException("a queue handler needs at least one task");
     }
@@ -106,6 +137,15 @@ public final class QueueMessageHandler {
    * @throws UncheckedIOException the sink could not be read or written
    */
   public Outcome handle(String messageId, String body) {
+    return handle(messageId, body, Cancellation.NONE);
+  }
+
+  /**
+   * Handles one delivery within a deadline: a task that honours it and cannot finish in time throws
+   * (nothing is written, the message is redelivered); a permanent failure (see {@link
+   * ErrorResults}) is written as an {@code "error"} result and the message is done.
+   */
+  public Outcome handle(String messageId, String body, Cancellation deadline) {
     if (messageId == null || messageId.isBlank()) {
       throw new IllegalArgumentException("message id is empty");
     }
@@ -120,23 +160,35 @@ public final class QueueMessageHandler {
       if (sink.has(messageId)) {
         return new Outcome(Outcome.Kind.DUPLICATE, messageId, null);
       }
-      JsonNode message = JsonFields.object(parse(body));
-      String id = JsonFields.string(message, "id", null);
-      String task = JsonFields.string(message, "task", null);
-      if (task == null) {
-        throw new InvalidRequestException("'task' is required: one of " + taskNames);
-      }
-      TaskHandler handler = tasks.get(task);
-      if (handler == null) {
-        throw new InvalidRequestException(
-            "'task' must be one of " + taskNames + ", got \"" + task + "\"");
-      }
       long t0 = System.nanoTime();
-      TaskOutput out = handler.run(message);
-      long millis = (System.nanoTime() - t0) / 1_000_000;
-      QueueResult result =
-          new QueueResult(
-              id, messageId, task, out.model(), out.status(), out.field(), out.value(), millis);
+      String id = null;
+      String task = null;
+      QueueResult result;
+      try {
+        JsonNode message = JsonFields.object(parse(body));
+        id = JsonFields.string(message, "id", null);
+        task = JsonFields.string(message, "task", null);
+        if (task == null) {
+          throw new InvalidRequestException("'task' is required: one of " + taskNames);
+        }
+        TaskHandler handler = tasks.get(task);
+        if (handler == null) {
+          throw new InvalidRequestException(
+              "'task' must be one of " + taskNames + ", got \"" + task + "\"");
+        }
+        TaskOutput out = handler.run(message, deadline);
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        result =
+            new QueueResult(
+                id, messageId, task, out.model(), out.status(), out.field(), out.value(), millis);
+      } catch (RuntimeException e) {
+        Object error = errors.permanent(e);
+        if (error == null) {
+          throw e;
+        }
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        result = new QueueResult(id, messageId, task, null, ERROR, "error", error, millis);
+      }
       sink.write(result);
       return new Outcome(Outcome.Kind.WRITTEN, messageId, result);
     } catch (IOException e) {

@@ -3,6 +3,8 @@ package io.maaskit.model.queue;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.error.ModelUnavailableException;
+import io.maaskit.model.task.Cancellation;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -50,7 +52,8 @@ public final class QueueWorker implements AutoCloseable {
   private final SqsClient sqs;
   private final QueueSettings settings;
   private final QueueMessageHandler handler;
-  private final boolean hasRedrive;
+  private boolean hasRedrive;
+  private int queueVisibilitySeconds;
   private final ExecutorService receivers;
   private final AtomicLong written = new AtomicLong();
   private final AtomicLong duplicates = new AtomicLong();
@@ -67,7 +70,7 @@ public final class QueueWorker implements AutoCloseable {
     this.sqs = sqs;
     this.settings = settings;
     this.handler = handler;
-    this.hasRedrive = redrivePolicy();
+    readQueueAttributes();
     AtomicInteger ids = new AtomicInteger();
     this.receivers =
         Executors.newFixedThreadPool(
@@ -132,22 +135,50 @@ public final class QueueWorker implements AutoCloseable {
     LOG.info("stopped polling {}: {}", settings.queueUrl(), stats());
   }
 
-  private boolean redrivePolicy() {
+  /** The redrive policy's presence, and the queue's visibility timeout (the deadlines' budget). */
+  private void readQueueAttributes() {
     try {
       Map<QueueAttributeName, String> attrs =
           sqs.getQueueAttributes(
                   b ->
                       b.queueUrl(settings.queueUrl())
-                          .attributeNames(QueueAttributeName.REDRIVE_POLICY))
+                          .attributeNames(
+                              QueueAttributeName.REDRIVE_POLICY,
+                              QueueAttributeName.VISIBILITY_TIMEOUT))
               .attributes();
-      return attrs.get(QueueAttributeName.REDRIVE_POLICY) != null;
-    } catch (SdkException e) {
+      hasRedrive = attrs.get(QueueAttributeName.REDRIVE_POLICY) != null;
+      String v = attrs.get(QueueAttributeName.VISIBILITY_TIMEOUT);
+      queueVisibilitySeconds = v == null ? 0 : Integer.parseInt(v);
+    } catch (SdkException | NumberFormatException e) {
       LOG.warn(
           "cannot read the redrive policy of {} ({}); failing messages wait out their visibility timeout",
           settings.queueUrl(),
           e.getMessage());
-      return false;
     }
+  }
+
+  /** Time kept back from a message's visibility timeout to write its result and delete it. */
+  static final Duration DEADLINE_MARGIN = Duration.ofSeconds(1);
+
+  /**
+   * A received message's deadline: its visibility timeout (the worker's, else the queue's) less
+   * {@link #DEADLINE_MARGIN}, from when it was received. Work that outlasts it would be delivered
+   * to another receiver meanwhile; a task that honours it stops instead and the message is
+   * redelivered.
+   */
+  private Cancellation deadline(long receivedNanos) {
+    int visibility =
+        settings.visibilityTimeoutSeconds() > 0
+            ? settings.visibilityTimeoutSeconds()
+            : queueVisibilitySeconds;
+    if (visibility <= 0) {
+      return Cancellation.NONE;
+    }
+    long left =
+        receivedNanos
+            + Duration.ofSeconds(visibility).minus(DEADLINE_MARGIN).toNanos()
+            - System.nanoTime();
+    return Cancellation.deadline(Duration.ofNanos(Math.max(0, left)));
   }
 
   private void receiveLoop() {
@@ -164,8 +195,10 @@ public final class QueueWorker implements AutoCloseable {
     long backoffMillis = 0;
     while (running) {
       List<Message> batch;
+      long receivedNanos;
       try {
         batch = sqs.receiveMessage(request).messages();
+        receivedNanos = System.nanoTime();
         backoffMillis = 0;
       } catch (SdkException e) {
         if (!running) {
@@ -184,7 +217,7 @@ public final class QueueWorker implements AutoCloseable {
       }
       for (Message m : batch) {
         if (running) {
-          process(m);
+          process(m, deadline(receivedNanos));
         } else {
           changeVisibility(m, 0);
         }
@@ -192,13 +225,13 @@ public final class QueueWorker implements AutoCloseable {
     }
   }
 
-  private void process(Message m) {
+  private void process(Message m, Cancellation deadline) {
     String receives =
         m.attributes().getOrDefault(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT, "?");
     long t0 = System.nanoTime();
     QueueMessageHandler.Outcome o;
     try {
-      o = handler.handle(m.messageId(), m.body());
+      o = handler.handle(m.messageId(), m.body(), deadline);
     } catch (InvalidRequestException | ModelNotFoundException e) {
       failed.incrementAndGet();
       LOG.warn("message {} rejected (receive {}): {}", m.messageId(), receives, e.getMessage());

@@ -35,6 +35,16 @@ public interface TaskHandler {
   TaskOutput run(JsonNode message);
 
   /**
+   * Runs the task with a deadline: a task that honours it stops with {@link
+   * io.maaskit.model.error.RequestCancelledException} (or is refused at once, when its work would
+   * outlast it) and writes nothing; the message is then left for redelivery. By default the
+   * cancellation is ignored.
+   */
+  default TaskOutput run(JsonNode message, Cancellation cancellation) {
+    return run(message);
+  }
+
+  /**
    * {@code "embed"}: the message carries {@code inputs} (a string or an array of strings), optional
    * {@code normalize} (default true) and {@code model}, validated as over HTTP's {@code /embed};
    * the result carries {@code "embeddings"}.
@@ -84,12 +94,21 @@ public interface TaskHandler {
    * {@code "generate"}: the message carries the fields of {@code POST /v1/chat/completions} (with
    * {@code messages}) or {@code POST /v1/completions} (with {@code prompt}), validated by the same
    * code ({@link GenerateJson}); {@code stream} is ignored. The result carries {@code
-   * "generation"}: the choices' text and finish reasons, and the token usage.
+   * "generation"}: the choices' text and finish reasons, and the token usage. It honours the
+   * delivery's deadline (the Lambda's remaining time, the worker's visibility budget).
    */
   static TaskHandler generate(GenerationService service) {
-    return message -> {
-      Generation g = service.generate(GenerateJson.message(message).request(), Cancellation.NONE);
-      return new TaskOutput(g.model(), "generation", GenerateJson.result(g));
+    return new TaskHandler() {
+      @Override
+      public TaskOutput run(JsonNode message) {
+        return run(message, Cancellation.NONE);
+      }
+
+      @Override
+      public TaskOutput run(JsonNode message, Cancellation cancellation) {
+        Generation g = service.generate(GenerateJson.message(message).request(), cancellation);
+        return new TaskOutput(g.model(), "generation", GenerateJson.result(g));
+      }
     };
   }
 }

@@ -180,9 +180,9 @@ class ApiGatewayEventsTest {
   }
 
   /**
-   * {@code "stream": true} on API Gateway: Lambda's Java runtime cannot stream, so the whole event
-   * stream comes back as one {@code text/event-stream} body, with the same text as the buffered
-   * answer to the same seeded request.
+   * {@code "stream": true} through the HTTP API (which cannot stream; the streaming function is
+   * {@link StreamingRuntime}): the whole event stream comes back as one {@code text/event-stream}
+   * body, with the same text as the buffered answer to the same seeded request.
    */
   @Test
   void streamingChatCompletionEventReturnsTheWholeEventStream() throws Exception {

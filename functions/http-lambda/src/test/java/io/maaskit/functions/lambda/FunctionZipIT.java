@@ -104,11 +104,7 @@ class FunctionZipIT {
     List<String> cmd = new ArrayList<>(List.of(javaBin, "-cp", cp, ZipHandlerRun.class.getName()));
     events.forEach(e -> cmd.add(e.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("MAAS_MODEL_STORE", store.toString());
-    pb.environment().put("MAAS_DEFAULT_MODEL", "all-minilm-l6-v2");
-    pb.environment().put("MAAS_LOAD_MODE", "cache");
-    pb.environment().put("MAAS_CACHE_DIR", Path.of("target", "zip-it-cache").toAbsolutePath() + "");
-    pb.environment().put("DJL_CACHE_DIR", Path.of("target", "zip-it-djl").toAbsolutePath() + "");
+    lambdaEnvironment(pb.environment(), store);
     pb.redirectErrorStream(true);
     Process proc = pb.start();
     String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -122,6 +118,67 @@ class FunctionZipIT {
     }
     assertEquals(events.size(), responses.size(), out);
     return new ZipRun(out, responses);
+  }
+
+  /** The function's settings, as the templates give them. */
+  static void lambdaEnvironment(java.util.Map<String, String> env, Path store) {
+    env.put("MAAS_MODEL_STORE", store.toString());
+    env.put("MAAS_DEFAULT_MODEL", "all-minilm-l6-v2");
+    env.put("MAAS_LOAD_MODE", "cache");
+    env.put("MAAS_CACHE_DIR", Path.of("target", "zip-it-cache").toAbsolutePath() + "");
+    env.put("DJL_CACHE_DIR", Path.of("target", "zip-it-djl").toAbsolutePath() + "");
+  }
+
+  /**
+   * The streaming function from the zip alone: its {@code stream-runtime} script (the templates'
+   * {@code AWS_LAMBDA_EXEC_WRAPPER}, called with the runtime's java) starts {@link
+   * StreamingRuntime} on the unpacked zip, which takes a real API Gateway REST API event from a
+   * Runtime API endpoint ({@link RuntimeApiEndpoint}) and streams the chat completion back, one
+   * event per chunk, after the HTTP integration prelude.
+   */
+  @Test
+  void theZipsStreamRuntimeStreamsAChatCompletion() throws Exception {
+    assumeTheZipRunsHere();
+    Path store = Path.of("target", "zip-it-store").toAbsolutePath();
+    Assumptions.assumeTrue(
+        generatorStore(store), "this build compiles no decoder graph (scripts/compile-onnx)");
+    Path script = UNZIPPED.resolve("stream-runtime");
+    assertTrue(Files.isRegularFile(script), "the zip carries stream-runtime");
+    Path log = Path.of("target", "zip-it-stream-runtime.log").toAbsolutePath();
+    try (RuntimeApiEndpoint api = new RuntimeApiEndpoint()) {
+      var response =
+          api.invoke(
+              Files.readAllBytes(EVENTS.resolve("rest-api-chat-completion-stream.json")),
+              120_000,
+              null);
+      String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      ProcessBuilder pb = new ProcessBuilder("sh", script.toString(), javaBin);
+      lambdaEnvironment(pb.environment(), store);
+      pb.environment().put("LAMBDA_TASK_ROOT", UNZIPPED.toString());
+      pb.environment().put("AWS_LAMBDA_RUNTIME_API", api.address());
+      pb.redirectErrorStream(true).redirectOutput(log.toFile());
+      Process proc = pb.start();
+      try {
+        RuntimeApiEndpoint.Response r = response.get(120, TimeUnit.SECONDS);
+        assertEquals("streaming", r.headers().get("lambda-runtime-function-response-mode"));
+        assertTrue(r.trailers().isEmpty(), r.trailers().toString());
+        byte[] prelude = r.chunks().get(0);
+        JsonNode meta = JSON.readTree(java.util.Arrays.copyOf(prelude, prelude.length - 8));
+        assertEquals(200, meta.get("statusCode").asInt(), meta.toString());
+        List<byte[]> events = r.chunks().subList(1, r.chunks().size());
+        assertTrue(events.size() > 3, events.size() + " events");
+        for (byte[] e : events) {
+          String s = new String(e, StandardCharsets.UTF_8);
+          assertTrue(s.startsWith("data: ") && s.endsWith("\n\n"), s);
+        }
+        assertEquals(
+            "data: [DONE]\n\n", new String(events.get(events.size() - 1), StandardCharsets.UTF_8));
+      } finally {
+        proc.destroyForcibly();
+        proc.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+    assertFalse(Files.readString(log).contains("ai.djl.pytorch"), Files.readString(log));
   }
 
   @Test

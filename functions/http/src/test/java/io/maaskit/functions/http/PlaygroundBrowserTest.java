@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
  * classifies a sample, asks the tiny generator a question and explains its answer, and checks that
  * the highlighted tokens (the classifier's, and the prompt tokens of the chat answer) carry the
  * values {@code /explain} returns (see {@code src/test/js/playground.mjs}); the screenshot lands in
- * {@code target/playground.png}. A missing chromium or node is a failure that says how to install
- * it.
+ * {@code target/playground.png}; and streams a chat answer ({@code src/test/js/chat.mjs}, screenshot
+ * in {@code target/playground-chat.png}). A missing chromium or node is a failure that says how to
+ * install it.
  */
 @QuarkusTest
 @QuarkusTestResource(ModelStoreResource.class)
@@ -56,37 +57,63 @@ class PlaygroundBrowserTest {
     return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
   }
 
-  @Test
-  void pageHighlightsTheTokensExplainReturns() throws Exception {
+  /** Chromium present, the scripts copied and playwright-core installed under {@link #WORK}. */
+  static void install() throws IOException, InterruptedException {
     assertTrue(
         Files.isExecutable(Path.of(CHROMIUM)),
         CHROMIUM + " is missing: install it (Debian: apt-get install -y chromium; .ci/run does)");
     Files.createDirectories(WORK);
-    for (String f : List.of("package.json", "package-lock.json", "playground.mjs")) {
+    for (String f : List.of("package.json", "package-lock.json", "playground.mjs", "chat.mjs")) {
       Files.copy(JS.resolve(f), WORK.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
     if (!Files.isDirectory(WORK.resolve("node_modules/playwright-core"))) {
       Result npm = run(List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), 5);
       assertEquals(0, npm.exit(), "npm ci (playwright-core) failed:\n" + npm.output());
     }
-    Path shot = Path.of("target", "playground.png").toAbsolutePath();
+  }
+
+  /**
+   * Runs {@code script} (under {@code src/test/js}) on this server in Chromium with {@code args}
+   * after the base URL and the screenshot path; asserts it reported no failures and saved a
+   * screenshot.
+   */
+  String browse(String script, String screenshot, long minutes, String... args) throws Exception {
+    install();
+    Path shot = Path.of("target", screenshot).toAbsolutePath();
     Files.deleteIfExists(shot);
-    String base = root.toString().replaceAll("/$", "");
-    Result node =
-        run(
-            List.of(
-                "node",
-                "playground.mjs",
-                base,
-                shot.toString(),
-                TestModels.SPAM,
-                "You have won a free prize, click here now to claim your cash reward",
-                ModelStoreResource.GENERATOR),
-            4);
+    List<String> cmd = new java.util.ArrayList<>(List.of("node", script));
+    cmd.add(root.toString().replaceAll("/$", ""));
+    cmd.add(shot.toString());
+    cmd.addAll(List.of(args));
+    Result node = run(cmd, minutes);
     assertEquals(0, node.exit(), node.output());
     assertTrue(node.output().contains("\"failures\":[]"), node.output());
-    // The page lists labels highest first: the spam sample must come out as spam.
-    assertTrue(node.output().matches("(?s).*\"label\":\"\\s*spam.*"), node.output());
     assertTrue(Files.size(shot) > 10_000, "screenshot " + shot);
+    return node.output();
+  }
+
+  /**
+   * The chat panel ({@code src/test/js/chat.mjs}): the answer streamed from {@code
+   * /v1/chat/completions} grows in at least three visible steps before it completes, equals the
+   * non-streamed answer of the same seeded request, shows the usage, and Stop ends a stream caught
+   * while the server generates it, after which the server's active sequences are back to 0.
+   */
+  @Test
+  void chatPanelStreamsTheAnswerAndStopFreesTheSequence() throws Exception {
+    browse("chat.mjs", "playground-chat.png", 6, ModelStoreResource.GENERATOR);
+  }
+
+  @Test
+  void pageHighlightsTheTokensExplainReturns() throws Exception {
+    String output =
+        browse(
+            "playground.mjs",
+            "playground.png",
+            4,
+            TestModels.SPAM,
+            "You have won a free prize, click here now to claim your cash reward",
+            ModelStoreResource.GENERATOR);
+    // The page lists labels highest first: the spam sample must come out as spam.
+    assertTrue(output.matches("(?s).*\"label\":\"\\s*spam.*"), output);
   }
 }

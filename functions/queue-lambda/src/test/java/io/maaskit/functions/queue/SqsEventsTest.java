@@ -3,7 +3,6 @@ package io.maaskit.functions.queue;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,8 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A real SQS event (four records, one malformed JSON, one with empty inputs) through Quarkus's
- * Lambda mock event server: only the bad records come back as batchItemFailures, the good ones have
- * results in S3, and a redelivered batch adds no second result.
+ * Lambda mock event server: the good records have results in S3, the bad ones (which no retry can
+ * fix) error results, none comes back as a batchItemFailure (so SQS deletes them instead of
+ * redelivering them into the DLQ), and a redelivered batch adds no second result.
  */
 @QuarkusTest
 @QuarkusTestResource(QueueStackResource.class)
@@ -56,10 +56,21 @@ class SqsEventsTest {
     return ids;
   }
 
+  /** The error result of a record that cannot succeed: status, type and message. */
+  static JsonNode errorResult(String messageId, String type) throws Exception {
+    JsonNode r =
+        JSON.readTree(QueueStackResource.s3.getRaw("results", "out/" + messageId + ".json"));
+    assertEquals("error", r.get("status").asText(), r.toString());
+    assertEquals(messageId, r.get("message_id").asText());
+    assertEquals(type, r.get("error").get("type").asText(), r.toString());
+    assertEquals(400, r.get("error").get("status").asInt(), r.toString());
+    return r;
+  }
+
   @Test
-  void onlyBadRecordsFailAndGoodOnesHaveResults() throws Exception {
+  void badRecordsGetErrorResultsAndGoodOnesResults() throws Exception {
     JsonNode response = invoke("sqs-batch.json");
-    assertEquals(Set.of(MALFORMED, EMPTY), failures(response), response.toString());
+    assertEquals(Set.of(), failures(response), response.toString());
 
     JsonNode first =
         JSON.readTree(QueueStackResource.s3.getRaw("results", "out/" + GOOD_1 + ".json"));
@@ -75,26 +86,36 @@ class SqsEventsTest {
       n += x.asDouble() * x.asDouble();
     }
     assertTrue(Math.abs(Math.sqrt(n) - 1) > 0.01, "normalize=false was honoured");
-    assertFalse(QueueStackResource.s3.exists("results", "out/" + MALFORMED + ".json"));
-    assertFalse(QueueStackResource.s3.exists("results", "out/" + EMPTY + ".json"));
+    assertTrue(
+        errorResult(MALFORMED, "invalid_request_error")
+            .get("error")
+            .get("message")
+            .asText()
+            .contains("not valid JSON"));
+    assertTrue(
+        errorResult(EMPTY, "invalid_request_error")
+            .get("error")
+            .get("message")
+            .asText()
+            .contains("inputs"));
 
     // Redelivery of the same batch (same message ids): no second, different result.
     byte[] before = QueueStackResource.s3.getRaw("results", "out/" + GOOD_1 + ".json");
     JsonNode again = invoke("sqs-batch.json");
-    assertEquals(Set.of(MALFORMED, EMPTY), failures(again));
+    assertEquals(Set.of(), failures(again));
     assertArrayEquals(before, QueueStackResource.s3.getRaw("results", "out/" + GOOD_1 + ".json"));
   }
 
   /**
    * Queue task {@code generate}: a chat record and a completion record get their text, finish
    * reason and usage in S3, a record with a {@code response_format} schema gets JSON that fits it;
-   * a record with a negative {@code max_tokens} is a batch item failure.
+   * a record with a negative {@code max_tokens} gets an error result and is no batch item failure
+   * (not redelivered).
    */
   @Test
   void generateRecordsLandInS3() throws Exception {
     JsonNode response = invoke("sqs-generate.json");
-    assertEquals(
-        Set.of("8b3e4d5c-6f70-4182-ac93-b4d5e6f70819"), failures(response), response.toString());
+    assertEquals(Set.of(), failures(response), response.toString());
     JsonNode chat =
         JSON.readTree(
             QueueStackResource.s3.getRaw(
@@ -116,8 +137,10 @@ class SqsEventsTest {
     if (c.get("choices").get(0).get("finish_reason").asText().equals("length")) {
       assertEquals(6, c.get("usage").get("completion_tokens").asInt());
     }
-    assertFalse(
-        QueueStackResource.s3.exists("results", "out/8b3e4d5c-6f70-4182-ac93-b4d5e6f70819.json"));
+    JsonNode bad = errorResult("8b3e4d5c-6f70-4182-ac93-b4d5e6f70819", "invalid_request_error");
+    assertEquals("gen-3", bad.get("id").asText());
+    assertEquals("generate", bad.get("task").asText());
+    assertTrue(bad.get("error").get("message").asText().contains("max_tokens"), bad.toString());
     // response_format through the queue: the constrained text is the schema's JSON
     JsonNode structured =
         JSON.readTree(

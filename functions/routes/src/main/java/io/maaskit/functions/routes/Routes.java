@@ -30,8 +30,14 @@ public final class Routes {
   public enum Deployable {
     /** The local / container HTTP server ({@code functions/http}). */
     HTTP_SERVER,
-    /** The API Gateway HTTP API → Lambda function ({@code functions/http-lambda}). */
-    API_GATEWAY
+    /** The API Gateway HTTP API → Lambda function ({@code functions/http-lambda}), buffered. */
+    API_GATEWAY,
+    /**
+     * The streaming Lambda function ({@code functions/http-lambda}'s {@code StreamingRuntime})
+     * behind a Function URL ({@code InvokeMode: RESPONSE_STREAM}) and an API Gateway REST API whose
+     * Lambda proxy integration streams ({@code responseTransferMode: STREAM}).
+     */
+    STREAMING_LAMBDA
   }
 
   /**
@@ -41,13 +47,22 @@ public final class Routes {
    * @param path the path, starting with {@code /}
    * @param function the {@code @Funq} name of the function that answers it
    * @param deployables where the route is exposed
+   * @param streams whether the route answers {@code "stream": true} with server-sent events; such a
+   *     route is bound by the streaming binding (one parse, whole or streamed), not by a
+   *     {@code @Funq} method
    */
-  public record Route(Method method, String path, String function, Set<Deployable> deployables) {
+  public record Route(
+      Method method, String path, String function, Set<Deployable> deployables, boolean streams) {
     public Route {
       if (!path.startsWith("/")) {
         throw new IllegalArgumentException("route path must start with '/': " + path);
       }
       deployables = Set.copyOf(deployables);
+    }
+
+    /** A route that answers whole. */
+    public Route(Method method, String path, String function, Set<Deployable> deployables) {
+      this(method, path, function, deployables, false);
     }
 
     /** {@code "POST /embed"}: API Gateway's route key. */
@@ -56,20 +71,22 @@ public final class Routes {
     }
   }
 
+  private static final Set<Deployable> BUFFERED =
+      EnumSet.of(Deployable.HTTP_SERVER, Deployable.API_GATEWAY);
   private static final Set<Deployable> EVERY = EnumSet.allOf(Deployable.class);
 
   /** Every route, in the order the documentation lists them. */
   public static final List<Route> ALL =
       List.of(
-          new Route(Method.POST, "/embed", "embed", EVERY),
-          new Route(Method.POST, "/v1/embeddings", "v1/embeddings", EVERY),
-          new Route(Method.GET, "/v1/models", "v1/models", EVERY),
-          new Route(Method.POST, "/v1/completions", "v1/completions", EVERY),
-          new Route(Method.POST, "/v1/chat/completions", "v1/chat/completions", EVERY),
-          new Route(Method.POST, "/predict", "predict", EVERY),
-          new Route(Method.POST, "/classify", "classify", EVERY),
-          new Route(Method.POST, "/explain", "explain", EVERY),
-          new Route(Method.GET, "/info", "info", EVERY));
+          new Route(Method.POST, "/embed", "embed", BUFFERED),
+          new Route(Method.POST, "/v1/embeddings", "v1/embeddings", BUFFERED),
+          new Route(Method.GET, "/v1/models", "v1/models", BUFFERED),
+          new Route(Method.POST, "/v1/completions", "v1/completions", EVERY, true),
+          new Route(Method.POST, "/v1/chat/completions", "v1/chat/completions", EVERY, true),
+          new Route(Method.POST, "/predict", "predict", BUFFERED),
+          new Route(Method.POST, "/classify", "classify", BUFFERED),
+          new Route(Method.POST, "/explain", "explain", BUFFERED),
+          new Route(Method.GET, "/info", "info", BUFFERED));
 
   /** The routes one deployable exposes. */
   public static List<Route> servedBy(Deployable deployable) {
@@ -79,6 +96,16 @@ public final class Routes {
   /** The routes the API Gateway HTTP API forwards to the HTTP Lambda function. */
   public static List<Route> apiGateway() {
     return servedBy(Deployable.API_GATEWAY);
+  }
+
+  /** The routes that stream: the streaming Lambda's, and the streaming binding's everywhere. */
+  public static List<Route> streaming() {
+    return ALL.stream().filter(Route::streams).toList();
+  }
+
+  /** The route at {@code path}, or null. */
+  public static Route at(String path) {
+    return ALL.stream().filter(r -> r.path().equals(path)).findFirst().orElse(null);
   }
 
   /** {@code "POST /embed, POST /v1/embeddings, ..."}: for error messages. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -30,5 +31,15 @@ class RoutesTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> new Routes.Route(Routes.Method.GET, "info", "info", Set.of()));
+  }
+
+  @Test
+  void theStreamingLambdaServesExactlyTheStreamingRoutesAndOnlyPosts() {
+    assertEquals(
+        List.of("POST /v1/completions", "POST /v1/chat/completions"),
+        Routes.streaming().stream().map(Routes.Route::key).toList());
+    assertEquals(Routes.streaming(), Routes.servedBy(Routes.Deployable.STREAMING_LAMBDA));
+    assertEquals(Routes.streaming().get(1), Routes.at("/v1/chat/completions"));
+    assertEquals(null, Routes.at("/v1/nothing"));
   }
 }

@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.it.TestModels;
 import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.queue.*;
 import io.maaskit.model.queue.QueueMessageHandler.Outcome;
 import io.maaskit.model.store.S3TestServer;
 import io.maaskit.model.task.EmbedRequest;
 import io.maaskit.model.task.EmbeddingService;
+import io.maaskit.model.task.GenerationOptions;
+import io.maaskit.model.task.GenerationService;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -251,6 +254,86 @@ class QueueWorkerTest {
     assertEquals(1, s3server.blobs().writes().stream().filter(key::equals).count());
     assertEquals(1, s3.listObjectsV2(b -> b.bucket(bucket).prefix("again/")).keyCount());
     assertEquals(0, ElasticMqServer.depth(sqs, q[1]), "a duplicate is deleted, not dead-lettered");
+  }
+
+  /** A handler with the {@code generate} task over the tiny Llama, errors of 4xx written. */
+  static QueueMessageHandler generating(QueueSettings settings, GenerationService generation) {
+    return new QueueMessageHandler(
+        Map.of("generate", TaskHandler.generate(generation)),
+        ResultSink.of(settings, s3, sqs),
+        e -> e instanceof io.maaskit.model.error.InvalidRequestException ? e.getMessage() : null);
+  }
+
+  static GenerationService generator() throws Exception {
+    TestModels.tinyLlama();
+    return new GenerationService(
+        QueueFixtures.registry(), TestModels.TINY_LLAMA, GenerationOptions.defaults());
+  }
+
+  /**
+   * A {@code generate} message that can never succeed (a negative {@code max_tokens}) gets an error
+   * result and is deleted: received once, never redelivered, never dead-lettered.
+   */
+  @Test
+  void aBadGenerateMessageGetsAnErrorResultAndIsNotRedelivered() throws Exception {
+    String[] q = ElasticMqServer.createWithDlq(sqs, 2, 1);
+    String body =
+        "{\"id\": \"bad\", \"task\": \"generate\", \"prompt\": \"Hi\", \"max_tokens\": -1}";
+    String sent = sqs.sendMessage(b -> b.queueUrl(q[0]).messageBody(body)).messageId();
+    QueueSettings settings =
+        QueueSettings.of(q[0], "s3://" + bucket + "/gen", null)
+            .withConcurrency(1)
+            .withWaitTimeSeconds(1);
+    QueueWorker.Stats stats;
+    try (GenerationService generation = generator();
+        QueueWorker worker = QueueWorker.start(sqs, settings, generating(settings, generation))) {
+      await(
+          () -> worker.stats().written() == 1 && ElasticMqServer.depth(sqs, q[0]) == 0,
+          20_000,
+          () -> worker.stats() + ", main " + ElasticMqServer.depth(sqs, q[0]));
+      stats = worker.stats();
+    }
+    assertEquals(new QueueWorker.Stats(1, 0, 0), stats, "handled once, never failed");
+    JsonNode r =
+        JSON.readTree(
+            s3.getObjectAsBytes(b -> b.bucket(bucket).key("gen/" + sent + ".json")).asByteArray());
+    assertEquals("error", r.get("status").asText(), r.toString());
+    assertEquals("bad", r.get("id").asText());
+    assertTrue(r.get("error").asText().contains("max_tokens"), r.toString());
+    assertEquals(0, ElasticMqServer.depth(sqs, q[0]), "deleted");
+    assertEquals(0, ElasticMqServer.depth(sqs, q[1]), "not dead-lettered");
+  }
+
+  /**
+   * A {@code generate} message whose deadline (the worker's 1 s visibility timeout less the margin
+   * kept to write and delete) passes is left for redelivery without a result: after its second
+   * receive it is in the dead-letter queue, and S3 has nothing for it.
+   */
+  @Test
+  void aGenerateMessageWhoseDeadlinePassesIsRedeliveredWithoutAResult() throws Exception {
+    String[] q = ElasticMqServer.createWithDlq(sqs, 2, 1);
+    String body =
+        "{\"id\": \"late\", \"task\": \"generate\", \"prompt\": \"Once upon a time\","
+            + " \"max_tokens\": 64}";
+    String sent = sqs.sendMessage(b -> b.queueUrl(q[0]).messageBody(body)).messageId();
+    QueueSettings settings =
+        QueueSettings.of(q[0], "s3://" + bucket + "/late", null)
+            .withConcurrency(1)
+            .withWaitTimeSeconds(1)
+            .withVisibilityTimeoutSeconds(1);
+    QueueWorker.Stats stats;
+    try (GenerationService generation = generator();
+        QueueWorker worker = QueueWorker.start(sqs, settings, generating(settings, generation))) {
+      await(
+          () -> ElasticMqServer.depth(sqs, q[1]) == 1,
+          30_000,
+          () -> worker.stats() + ", dlq " + ElasticMqServer.depth(sqs, q[1]));
+      stats = worker.stats();
+    }
+    assertEquals(0, stats.written(), stats.toString());
+    assertTrue(stats.failed() >= 2, "received and left twice: " + stats);
+    assertFalse(s3server.exists(bucket, "late/" + sent + ".json"), "no partial result");
+    assertEquals(sent, ElasticMqServer.drain(sqs, q[1], 5).get(0).messageId());
   }
 
   /** Sends bodies in batches of 10; returns SQS message id -> body. */
