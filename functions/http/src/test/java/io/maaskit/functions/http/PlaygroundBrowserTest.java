@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Test;
  * classifies a sample, asks the tiny generator a question and explains its answer, and checks that
  * the highlighted tokens (the classifier's, and the prompt tokens of the chat answer) carry the
  * values {@code /explain} returns (see {@code src/test/js/playground.mjs}); the screenshot lands in
- * {@code target/playground.png}; and streams a chat answer ({@code src/test/js/chat.mjs}, screenshot
- * in {@code target/playground-chat.png}). A missing chromium or node is a failure that says how to
- * install it.
+ * {@code target/playground.png}; and streams a chat answer ({@code src/test/js/chat.mjs},
+ * screenshot in {@code target/playground-chat.png}). A missing chromium or node is a failure that
+ * says how to install it.
  */
 @QuarkusTest
 @QuarkusTestResource(ModelStoreResource.class)
