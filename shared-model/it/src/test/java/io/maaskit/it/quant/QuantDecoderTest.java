@@ -46,8 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <table>
  *   <caption>int8 and int4 of the tiny checkpoints against float32</caption>
  *   <tr><th>rounding</th><th>tiny Llama</th><th>tiny GPT-2</th></tr>
- *   <tr><td>int8 symmetric</td><td>0.924 / 0.0169, 123,394 B</td><td>0.953 / 0.0063, 220,005 B</td></tr>
- *   <tr><td>int8 asymmetric-mse (default)</td><td>0.928 / 0.0145, 126,934 B</td>
+ *   <tr><td>int8 symmetric (default)</td><td>0.924 / 0.0169, 123,394 B</td><td>0.953 / 0.0063, 220,005 B</td></tr>
+ *   <tr><td>int8 asymmetric-mse</td><td>0.928 / 0.0145, 126,934 B</td>
  *       <td>0.955 / 0.0053, 224,692 B</td></tr>
  *   <tr><td>int4 symmetric</td><td>0.371 / 1.566, 92,674 B</td><td>0.541 / 0.632, 170,845 B</td></tr>
  *   <tr><td>int4 symmetric, accuracy level 0</td><td>0.374 / 1.562</td><td>0.543 / 0.629</td></tr>

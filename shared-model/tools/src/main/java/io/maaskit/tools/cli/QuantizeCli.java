@@ -177,11 +177,12 @@ public final class QuantizeCli extends CliCommand {
       names = "--rounding",
       paramLabel = "R",
       description = {
-        "generators: how each block's scale is chosen: asymmetric-mse (default: min/max with a",
-        "zero point per block, the range clipped where that lowers the squared error),",
-        "asymmetric (plain min/max) or symmetric (max |w|, no zero points)"
+        "generators: how each block's scale is chosen: asymmetric-mse (min/max with a zero",
+        "point per block, the range clipped where that lowers the squared error; the default",
+        "at 4 bits), asymmetric (plain min/max) or symmetric (max |w|, no zero points; the",
+        "default at 8 bits)"
       })
-  String rounding = LinearPrecision.DEFAULT_ROUNDING.label();
+  String rounding;
 
   @Option(
       names = "--overwrite",
@@ -207,7 +208,14 @@ public final class QuantizeCli extends CliCommand {
     LinearPrecision precision;
     try {
       precision =
-          new LinearPrecision(bits, blockSize, accuracyLevel, 8, Rounding.forLabel(rounding));
+          new LinearPrecision(
+              bits,
+              blockSize,
+              accuracyLevel,
+              8,
+              rounding == null
+                  ? LinearPrecision.defaultRounding(bits)
+                  : Rounding.forLabel(rounding));
     } catch (IllegalArgumentException e) {
       throw new UsageException(
           "--bits must be 8 or 4, --block-size a power of two >= 16, --accuracy-level 0..4,"

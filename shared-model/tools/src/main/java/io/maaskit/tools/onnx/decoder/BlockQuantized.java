@@ -176,43 +176,48 @@ public record BlockQuantized(
     byte[] packed = new byte[n * kBlocks * blob];
     float[] scales = new float[n * kBlocks];
     byte[] zeroPoints = rounding.asymmetric() ? new byte[n * zpBytes] : null;
-    Block block = new Block(bits, blockSize);
-    for (int row = 0; row < n; row++) {
-      for (int b = 0; b < kBlocks; b++) {
-        int from = row * k + b * blockSize;
-        int len = Math.min(blockSize, k - b * blockSize);
-        for (int i = 0; i < len; i++) {
-          if (!(Math.abs(w[from + i]) <= Float.MAX_VALUE)) {
-            throw new IllegalArgumentException(
-                "row " + row + " holds a non-finite value " + w[from + i]);
-          }
-        }
-        switch (rounding) {
-          case SYMMETRIC -> block.symmetric(w, from, len);
-          case ASYMMETRIC -> block.asymmetric(w, from, len, 1);
-          case ASYMMETRIC_SEARCH -> block.search(w, from, len);
-        }
-        scales[row * kBlocks + b] = block.scale;
-        int at = (row * kBlocks + b) * blob;
-        if (bits == 8) {
-          for (int i = 0; i < blockSize; i++) {
-            packed[at + i] = (byte) block.q[i];
-          }
-        } else {
-          for (int i = 0; i < blockSize; i += 2) {
-            packed[at + i / 2] = (byte) (block.q[i] | (block.q[i + 1] << 4));
-          }
-        }
-        if (zeroPoints != null) {
-          int z = row * zpBytes;
-          if (bits == 8) {
-            zeroPoints[z + b] = (byte) block.zero;
-          } else {
-            zeroPoints[z + b / 2] |= (byte) (block.zero << ((b & 1) * 4));
-          }
-        }
-      }
-    }
+    // Rows are independent (each owns its bytes of B, scales and zero points): quantized in
+    // parallel, the clip search being the costly part.
+    java.util.stream.IntStream.range(0, n)
+        .parallel()
+        .forEach(
+            row -> {
+              Block block = new Block(bits, blockSize);
+              for (int b = 0; b < kBlocks; b++) {
+                int from = row * k + b * blockSize;
+                int len = Math.min(blockSize, k - b * blockSize);
+                for (int i = 0; i < len; i++) {
+                  if (!(Math.abs(w[from + i]) <= Float.MAX_VALUE)) {
+                    throw new IllegalArgumentException(
+                        "row " + row + " holds a non-finite value " + w[from + i]);
+                  }
+                }
+                switch (rounding) {
+                  case SYMMETRIC -> block.symmetric(w, from, len);
+                  case ASYMMETRIC -> block.asymmetric(w, from, len, 1);
+                  case ASYMMETRIC_SEARCH -> block.search(w, from, len);
+                }
+                scales[row * kBlocks + b] = block.scale;
+                int at = (row * kBlocks + b) * blob;
+                if (bits == 8) {
+                  for (int i = 0; i < blockSize; i++) {
+                    packed[at + i] = (byte) block.q[i];
+                  }
+                } else {
+                  for (int i = 0; i < blockSize; i += 2) {
+                    packed[at + i / 2] = (byte) (block.q[i] | (block.q[i + 1] << 4));
+                  }
+                }
+                if (zeroPoints != null) {
+                  int z = row * zpBytes;
+                  if (bits == 8) {
+                    zeroPoints[z + b] = (byte) block.zero;
+                  } else {
+                    zeroPoints[z + b / 2] |= (byte) (block.zero << ((b & 1) * 4));
+                  }
+                }
+              }
+            });
     return new BlockQuantized(bits, blockSize, n, k, packed, scales, zeroPoints);
   }
 
@@ -254,6 +259,10 @@ public record BlockQuantized(
         min = Math.min(min, w[from + i]);
         max = Math.max(max, w[from + i]);
       }
+      return asymmetric(w, from, len, min, max, clip);
+    }
+
+    private double asymmetric(float[] w, int from, int len, float min, float max, double clip) {
       scale = (float) ((max - min) * clip / levels);
       zero = scale > 0 ? Math.max(0, Math.min(levels, Math.round(-min * (float) clip / scale))) : 0;
       java.util.Arrays.fill(q, zero);
@@ -270,12 +279,18 @@ public record BlockQuantized(
     }
 
     void search(float[] w, int from, int len) {
+      float min = 0;
+      float max = 0;
+      for (int i = 0; i < len; i++) {
+        min = Math.min(min, w[from + i]);
+        max = Math.max(max, w[from + i]);
+      }
       double bestErr = Double.POSITIVE_INFINITY;
       float bestScale = 0;
       int bestZero = 0;
       for (int s = 0; s < Rounding.CLIP_STEPS; s++) {
         double clip = 1 - s * (1 - Rounding.MIN_CLIP) / (Rounding.CLIP_STEPS - 1);
-        double err = asymmetric(w, from, len, clip);
+        double err = asymmetric(w, from, len, min, max, clip);
         // Least-squares scale for the levels chosen: sum w (q - z) / sum (q - z)^2.
         double num = 0;
         double den = 0;

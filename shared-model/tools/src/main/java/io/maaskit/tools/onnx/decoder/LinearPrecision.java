@@ -30,11 +30,19 @@ public record LinearPrecision(
       new LinearPrecision(32, DEFAULT_BLOCK_SIZE, 0, 32, Rounding.SYMMETRIC);
 
   /**
-   * Rounding by default: asymmetric, the clip ratio searched per block. On the tiny random
-   * checkpoints it cut int4's mean KL against float32 by a third (Llama 1.57 to 1.04, GPT-2 0.63 to
-   * 0.45) and int8's by a sixth, for one zero-point byte per 32 (int8) or 64 (int4) weights.
+   * The rounding {@code bits}-bit layers get by default: 4 bits asymmetric with the clip ratio
+   * searched per block, which cut int4's mean KL against float32 by a third on the tiny random
+   * checkpoints (Llama 1.57 to 1.04, GPT-2 0.63 to 0.45) for one zero-point byte per 64 weights; 8
+   * bits symmetric (no zero-point input), as int8 already passes the gate (asymmetric-mse lowered
+   * its KL by a sixth only) and the zero points' decode cost at 8 bits is not yet measured on a
+   * quiet machine.
    */
-  public static final Rounding DEFAULT_ROUNDING = Rounding.ASYMMETRIC_SEARCH;
+  public static Rounding defaultRounding(int bits) {
+    return switch (bits) {
+      case 4 -> Rounding.ASYMMETRIC_SEARCH;
+      default -> Rounding.SYMMETRIC;
+    };
+  }
 
   public LinearPrecision {
     if (bits != 32) {
@@ -54,14 +62,9 @@ public record LinearPrecision(
     }
   }
 
-  /** The default rounding ({@link #DEFAULT_ROUNDING}). */
+  /** The default rounding for the bit width ({@link #defaultRounding}). */
   public LinearPrecision(int bits, int blockSize, int accuracyLevel, int headBits) {
-    this(
-        bits,
-        blockSize,
-        accuracyLevel,
-        headBits,
-        bits == 32 ? Rounding.SYMMETRIC : DEFAULT_ROUNDING);
+    this(bits, blockSize, accuracyLevel, headBits, defaultRounding(bits));
   }
 
   /** int8 layers and head, the default block size and accuracy level. */
