@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.maaskit.functions.testing.ModelStoreResource;
+import io.maaskit.it.TinyDecoders;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -244,7 +245,18 @@ class GenerationStreamTest {
     tooLong.put("stream", true);
     r = post("/v1/completions", tooLong);
     assertEquals(400, r.statusCode(), r.body());
-    assertTrue(JSON.readTree(r.body()).path("error").path("message").asText().contains("context"));
+    String message = JSON.readTree(r.body()).path("error").path("message").asText();
+    assertTrue(message.contains("context holds " + TinyDecoders.CONTEXT), message);
+
+    // A short prompt whose max_tokens runs past the context: the message names the limit and the
+    // max_tokens that would fit.
+    ObjectNode tooMany = completion("Hi there", TinyDecoders.CONTEXT, 0.0, 1);
+    tooMany.put("stream", true);
+    r = post("/v1/completions", tooMany);
+    assertEquals(400, r.statusCode(), r.body());
+    message = JSON.readTree(r.body()).path("error").path("message").asText();
+    assertTrue(message.contains("context of " + TinyDecoders.CONTEXT + " tokens"), message);
+    assertTrue(message.contains("lower max_tokens to at most "), message);
 
     ObjectNode badRole = JSON.createObjectNode();
     badRole.put("model", MODEL).put("stream", true);

@@ -11,6 +11,7 @@ import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.store.Progress;
 import io.maaskit.tools.importer.HfDirectoryImporter;
 import io.maaskit.tools.importer.ImportOptions;
+import io.maaskit.tools.onnx.decoder.BlockQuantized.Rounding;
 import io.maaskit.tools.onnx.decoder.LinearPrecision;
 import io.maaskit.tools.quant.CalibrationSet;
 import io.maaskit.tools.quant.QuantizeOptions;
@@ -26,10 +27,11 @@ import java.util.List;
  * Dev harness, not a test: on a random SmolLM2-135M-shaped Llama, the float32 graph against int8
  * and int4 graph packages that {@code scripts/quantize} makes (block sizes and accuracy levels
  * varied), on ONNX Runtime: the gate's figures against float32 (thresholds off, so every variant is
- * written and reported) and single-stream decode tokens/s.
+ * written and reported) and single-stream decode tokens/s. With {@code rounding}: symmetric against
+ * asymmetric-mse rounding ({@link Rounding}), int8 and int4.
  *
  * <pre>
- * java -cp ... io.maaskit.it.generate.QuantDecodeThroughput [threads=2] [steps=64] [texts=16]
+ * java -cp ... io.maaskit.it.generate.QuantDecodeThroughput [threads=2] [steps=64] [texts=8] [rounding]
  * </pre>
  *
  * <p>Random weights make a flat next-token distribution, so the figures here say more about the
@@ -53,17 +55,32 @@ public final class QuantDecodeThroughput {
     Engine ort = Engine.start(new EngineOptions("onnxruntime", "cpu", threads, true));
     System.out.printf("float32 graph: %s%n", decode(pkg, ort, steps));
     List<LinearPrecision> variants = new ArrayList<>();
-    variants.add(LinearPrecision.int8());
-    variants.add(LinearPrecision.int4());
-    variants.add(LinearPrecision.int4().withAccuracyLevel(0));
-    variants.add(LinearPrecision.int4().withBlockSize(128));
-    variants.add(LinearPrecision.int8().withBlockSize(128));
+    if (args.length > 3 && args[3].equals("rounding")) {
+      // symmetric against asymmetric-mse only
+      for (LinearPrecision p : List.of(LinearPrecision.int8(), LinearPrecision.int4())) {
+        variants.add(p.withRounding(Rounding.SYMMETRIC));
+        variants.add(p.withRounding(Rounding.ASYMMETRIC_SEARCH));
+      }
+    } else {
+      variants.add(LinearPrecision.int8());
+      variants.add(LinearPrecision.int4());
+      variants.add(LinearPrecision.int4().withAccuracyLevel(0));
+      variants.add(LinearPrecision.int4().withBlockSize(128));
+      variants.add(LinearPrecision.int8().withBlockSize(128));
+    }
     Quantizer quantizer = new Quantizer(Engine.start(EngineOptions.defaults()), ort);
     for (LinearPrecision p : variants) {
       Path out =
           root.resolve("packages")
               .resolve(
-                  "smollm2-shaped-" + p.dtype() + "-b" + p.blockSize() + "-a" + p.accuracyLevel())
+                  "smollm2-shaped-"
+                      + p.dtype()
+                      + "-b"
+                      + p.blockSize()
+                      + "-a"
+                      + p.accuracyLevel()
+                      + "-"
+                      + p.rounding().label())
               .resolve("1");
       if (!Files.isRegularFile(out.resolve(ModelManifest.FILE))) {
         Quantizer.Result r =

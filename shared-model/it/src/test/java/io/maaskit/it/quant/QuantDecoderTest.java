@@ -37,20 +37,45 @@ import org.junit.jupiter.api.io.TempDir;
  * records both in the manifest, and refuses (writing nothing, naming the figures) when a threshold
  * is missed.
  *
- * <p>The tiny checkpoints are random: no redundancy, near-tied next tokens, so they are far more
- * sensitive to weight rounding than a trained model (int8 already costs them KL ~0.02). int8 passes
- * the default gate; int4 (18 times int8's rounding step) measured top-1 0.55 / KL 0.65 (GPT-2) and
- * 0.36 / 1.57 (Llama) with blocks of 32, at accuracy level 4 and 0 alike, so the default gate
- * refuses it (tested below) and the int4 package is made under {@link #TINY_INT4_TOP1} / {@link
- * #TINY_INT4_KL}: still far from what a packing or layout error gives (top-1 near 1/vocab, KL of
- * several nats).
+ * <p>The tiny checkpoints are random (Gaussian weights, hidden 64): no redundancy, near-tied next
+ * tokens, so they are far more sensitive to weight rounding than a trained model. int8 passes the
+ * default gate; int4 does not, and the default gate refuses it (tested below). Measured here (64
+ * calibration texts, blocks of 32, accuracy level 4 unless said; top-1 agreement / mean KL in nats;
+ * package bytes):
+ *
+ * <table>
+ *   <caption>int8 and int4 of the tiny checkpoints against float32</caption>
+ *   <tr><th>rounding</th><th>tiny Llama</th><th>tiny GPT-2</th></tr>
+ *   <tr><td>int8 symmetric (default)</td><td>0.924 / 0.0169, 123,394 B</td><td>0.953 / 0.0063, 220,005 B</td></tr>
+ *   <tr><td>int8 asymmetric-mse</td><td>0.928 / 0.0145, 126,934 B</td>
+ *       <td>0.955 / 0.0053, 224,692 B</td></tr>
+ *   <tr><td>int4 symmetric</td><td>0.371 / 1.566, 92,674 B</td><td>0.541 / 0.632, 170,845 B</td></tr>
+ *   <tr><td>int4 symmetric, accuracy level 0</td><td>0.374 / 1.562</td><td>0.543 / 0.629</td></tr>
+ *   <tr><td>int4 asymmetric (min/max)</td><td>0.440 / 1.130, 95,312 B</td>
+ *       <td>0.590 / 0.480, 173,990 B</td></tr>
+ *   <tr><td>int4 asymmetric-mse (default)</td><td>0.459 / 1.043, 95,312 B</td>
+ *       <td>0.605 / 0.450, 173,990 B</td></tr>
+ *   <tr><td>int4 asymmetric-mse, blocks of 16</td><td>0.496 / 0.876, 106,784 B</td>
+ *       <td>0.656 / 0.332, 190,710 B</td></tr>
+ * </table>
+ *
+ * <p>Rounding, not a layout error: the float32 graph compiled on the int4 weights as {@link
+ * io.maaskit.tools.onnx.decoder.BlockQuantized#dequantize} gives them equals the int4 graph at
+ * accuracy level 0 exactly (top-1 1.0, KL 0) and within 0.008 nats at level 4 (int8 activations).
+ * Nor does mixed precision rescue these checkpoints: with every linear int8 but one group int4,
+ * each group alone already misses the default gate (tiny Llama: QKV 0.55 / 0.77, O 0.73 / 0.18,
+ * gate/up 0.75 / 0.16, down 0.81 / 0.08; tiny GPT-2: 0.67 / 0.33, 0.82 / 0.07, 0.85 / 0.045, 0.87 /
+ * 0.038), so an int4 package of them that passed would be an int8 one. The int4 package is
+ * therefore made under {@link #TINY_INT4_TOP1} / {@link #TINY_INT4_KL}, which the symmetric
+ * rounding misses (Llama KL 1.57) and which stay far from what a packing or layout error gives
+ * (top-1 near 1/vocab, KL of several nats).
  */
 class QuantDecoderTest {
   /** The gate's top-1 minimum for int4 of the random tiny checkpoints. */
-  static final double TINY_INT4_TOP1 = 0.3;
+  static final double TINY_INT4_TOP1 = 0.4;
 
   /** The gate's mean-KL maximum for int4 of the random tiny checkpoints. */
-  static final double TINY_INT4_KL = 2.0;
+  static final double TINY_INT4_KL = 1.2;
 
   @TempDir Path tmp;
 

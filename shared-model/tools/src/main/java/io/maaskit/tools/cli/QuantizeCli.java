@@ -11,6 +11,7 @@ import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.Progress;
 import io.maaskit.tools.onnx.CompileOptions;
+import io.maaskit.tools.onnx.decoder.BlockQuantized.Rounding;
 import io.maaskit.tools.onnx.decoder.LinearPrecision;
 import io.maaskit.tools.quant.AccuracyGate;
 import io.maaskit.tools.quant.CalibrationSet;
@@ -151,7 +152,7 @@ public final class QuantizeCli extends CliCommand {
       names = "--bits",
       paramLabel = "N",
       description = {
-        "generators: 8 (default) or 4 bits per linear weight, block-wise symmetric, in a",
+        "generators: 8 (default) or 4 bits per linear weight, block-wise (see --rounding), in a",
         "package that carries the MatMulNBits graph; at 4 bits the LM head stays int8"
       })
   int bits = 8;
@@ -171,6 +172,17 @@ public final class QuantizeCli extends CliCommand {
         "to int8 per block (default), 0 computes in float32; 8-bit layers always use 4"
       })
   int accuracyLevel = LinearPrecision.DEFAULT_ACCURACY_LEVEL;
+
+  @Option(
+      names = "--rounding",
+      paramLabel = "R",
+      description = {
+        "generators: how each block's scale is chosen: asymmetric-mse (min/max with a zero",
+        "point per block, the range clipped where that lowers the squared error; the default",
+        "at 4 bits), asymmetric (plain min/max) or symmetric (max |w|, no zero points; the",
+        "default at 8 bits)"
+      })
+  String rounding;
 
   @Option(
       names = "--overwrite",
@@ -195,10 +207,19 @@ public final class QuantizeCli extends CliCommand {
     }
     LinearPrecision precision;
     try {
-      precision = new LinearPrecision(bits, blockSize, accuracyLevel, 8);
+      precision =
+          new LinearPrecision(
+              bits,
+              blockSize,
+              accuracyLevel,
+              8,
+              rounding == null
+                  ? LinearPrecision.defaultRounding(bits)
+                  : Rounding.forLabel(rounding));
     } catch (IllegalArgumentException e) {
       throw new UsageException(
-          "--bits must be 8 or 4, --block-size a power of two >= 16, --accuracy-level 0..4: "
+          "--bits must be 8 or 4, --block-size a power of two >= 16, --accuracy-level 0..4,"
+              + " --rounding symmetric, asymmetric or asymmetric-mse: "
               + e.getMessage());
     }
     QuantizeOptions options =

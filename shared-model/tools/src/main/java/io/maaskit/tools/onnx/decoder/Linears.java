@@ -16,7 +16,8 @@ import java.util.List;
  *   <li>float32: {@code MatMul} on the weight stored transposed ({@code [in, out]}), plus {@code
  *       Add} when it has a bias;
  *   <li>int8 / int4: one {@code com.microsoft.MatMulNBits} on the weight quantized block-wise along
- *       K ({@link BlockQuantized}), the bias inside the node.
+ *       K ({@link BlockQuantized}, rounded as {@link LinearPrecision#rounding()} says: with
+ *       per-block zero points unless symmetric), the bias inside the node.
  * </ul>
  *
  * <p>A {@link Table} (token embeddings) is gathered by id and, when the head is tied to it, is the
@@ -133,18 +134,24 @@ public final class Linears {
       return b.isEmpty() ? y : g.op("Add", List.of(y, b));
     }
     BlockQuantized q =
-        BlockQuantized.quantize(w.weight(), w.out(), w.in(), bits, precision.blockSize());
+        BlockQuantized.quantize(
+            w.weight(), w.out(), w.in(), bits, precision.blockSize(), precision.rounding());
     return matMulNBits(x, w.name(), q, b);
   }
 
   private String matMulNBits(String x, String name, BlockQuantized q, String bias) {
-    return matMulNBits(x, packed(name, q), scales(name, q), q, bias);
+    return matMulNBits(x, packed(name, q), scales(name, q), zeroPoints(name, q), q, bias);
   }
 
-  private String matMulNBits(String x, String b, String s, BlockQuantized q, String bias) {
+  private String matMulNBits(
+      String x, String b, String s, String zeroPoints, BlockQuantized q, String bias) {
+    List<String> inputs =
+        bias.isEmpty()
+            ? zeroPoints.isEmpty() ? List.of(x, b, s) : List.of(x, b, s, zeroPoints)
+            : List.of(x, b, s, zeroPoints, "", bias);
     return g.msOp(
         "MatMulNBits",
-        bias.isEmpty() ? List.of(x, b, s) : List.of(x, b, s, "", "", bias),
+        inputs,
         Attr.i("K", q.k()),
         Attr.i("N", q.n()),
         Attr.i("bits", q.bits()),
@@ -158,6 +165,18 @@ public final class Linears {
 
   private String scales(String name, BlockQuantized q) {
     return g.floats(name + ".scales", q.scales(), q.scales().length);
+  }
+
+  /** The packed zero points, or "" (the operator's default) for a symmetric matrix. */
+  private String zeroPoints(String name, BlockQuantized q) {
+    if (q.zeroPoints() == null) {
+      return "";
+    }
+    return g.initializer(
+        name + ".zero_points",
+        UINT8,
+        new long[] {q.zeroPoints().length},
+        ByteBuffer.wrap(q.zeroPoints()));
   }
 
   /**
@@ -177,6 +196,7 @@ public final class Linears {
     private final String values;
     private final BlockQuantized q;
     private final String scales;
+    private final String zeroPoints;
 
     private Table(String name, int rows, int width, float[] table) {
       this.rows = rows;
@@ -185,12 +205,19 @@ public final class Linears {
         values = g.floats(name, table, (long) rows, (long) width);
         q = null;
         scales = null;
+        zeroPoints = null;
       } else {
         q =
             BlockQuantized.quantize(
-                table, rows, width, precision.headBits(), precision.blockSize());
+                table,
+                rows,
+                width,
+                precision.headBits(),
+                precision.blockSize(),
+                precision.rounding());
         values = packed(name, q);
         scales = scales(name, q);
+        zeroPoints = zeroPoints(name, q);
       }
     }
 
@@ -205,7 +232,19 @@ public final class Linears {
       // [.., kBlocks, block] stored values, minus the zero point, times each block's scale
       String blocks =
           g.op("Cast", List.of(g.op("Gather", List.of(values, ids))), Attr.i("to", FLOAT));
-      String centred = g.op("Sub", List.of(blocks, g.scalar(q.zeroPoint())));
+      String zero =
+          zeroPoints.isEmpty()
+              ? g.scalar(q.defaultZeroPoint())
+              : g.op(
+                  "Cast",
+                  List.of(
+                      g.op(
+                          "Gather",
+                          List.of(
+                              g.op("Reshape", List.of(zeroPoints, g.vector(rows, q.kBlocks(), 1))),
+                              ids))),
+                  Attr.i("to", FLOAT));
+      String centred = g.op("Sub", List.of(blocks, zero));
       String s =
           g.op(
               "Gather",
@@ -230,7 +269,7 @@ public final class Linears {
       if (q == null) {
         return g.op("Gemm", List.of(x, values), Attr.i("transB", 1));
       }
-      return matMulNBits(x, values, scales, q, "");
+      return matMulNBits(x, values, scales, zeroPoints, q, "");
     }
   }
 }

@@ -7,6 +7,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.maaskit.tools.onnx.OnnxGraphBuilder;
+import io.maaskit.tools.onnx.decoder.BlockQuantized.Rounding;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
@@ -20,11 +21,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * One {@code MatMulNBits} node on ONNX Runtime against plain-Java arithmetic: the packed weights
  * are read back by this test's own decoding of the documented layout ({@code [N, kBlocks, blob]},
- * low nibble first, default zero point {@code 2^(bits-1)}, scales {@code [N * kBlocks]}), and the
- * node's output must equal {@code x @ dequantized^T + bias} to float precision at accuracy level 0,
- * within int8 activation rounding at level 4 (the only level ONNX Runtime 1.22 runs 8 bits at), and
- * stay within the quantization step of the float weights. K = 80 is not a multiple of the block, so
- * the padded tail is covered.
+ * low nibble first, scales {@code [N * kBlocks]}, per-block zero points packed the same way or the
+ * default {@code 2^(bits-1)} without them), and the node's output must equal {@code x @
+ * dequantized^T + bias} to float precision at accuracy level 0, within int8 activation rounding at
+ * level 4 (the only level ONNX Runtime 1.22 runs 8 bits at), and stay within the quantization step
+ * of the float weights. K = 80 is not a multiple of the block, so the padded tail is covered.
  */
 class LinearsTest {
   private static final int N = 48;
@@ -44,15 +45,26 @@ class LinearsTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"8, 32, 4", "4, 32, 0", "4, 32, 4", "4, 16, 0", "8, 64, 4", "4, 128, 4"})
-  void matMulNBitsComputesTheDequantizedProduct(int bits, int block, int accuracy)
-      throws Exception {
+  @CsvSource({
+    "8, 32, 4, symmetric",
+    "8, 32, 4, asymmetric-mse",
+    "4, 32, 0, symmetric",
+    "4, 32, 0, asymmetric",
+    "4, 32, 0, asymmetric-mse",
+    "4, 32, 4, asymmetric-mse",
+    "4, 16, 0, asymmetric-mse",
+    "8, 64, 4, asymmetric",
+    "4, 128, 4, asymmetric-mse"
+  })
+  void matMulNBitsComputesTheDequantizedProduct(
+      int bits, int block, int accuracy, String roundingLabel) throws Exception {
+    Rounding rounding = Rounding.forLabel(roundingLabel);
     Random r = new Random(bits * 1000 + block + accuracy);
     float[] w = gaussian(r, N * K, 0.2f);
     w[5] = 1.5f; // an outlier widens one block's step
     float[] bias = gaussian(r, N, 0.1f);
     float[] x = gaussian(r, ROWS * K, 1f);
-    LinearPrecision p = new LinearPrecision(bits, block, accuracy, bits);
+    LinearPrecision p = new LinearPrecision(bits, block, accuracy, bits, rounding);
     OnnxGraphBuilder g = new OnnxGraphBuilder("linear");
     g.input("x", OnnxGraphBuilder.FLOAT, "rows", (long) K);
     String y = new Linears(g, p).apply("x", new Linears.Weight("w", N, K, w, bias));
@@ -60,14 +72,34 @@ class LinearsTest {
     g.output("y", OnnxGraphBuilder.FLOAT, "rows", (long) N);
     float[] got = run(g, Map.of("x", x), new long[] {ROWS, K});
 
-    BlockQuantized q = BlockQuantized.quantize(w, N, K, bits, block);
-    float[] deq = decode(q.packed(), q.scales(), bits, block);
+    BlockQuantized q = BlockQuantized.quantize(w, N, K, bits, block, rounding);
+    assertEquals(rounding.asymmetric(), q.zeroPoints() != null, "zero points iff asymmetric");
+    float[] deq = decode(q, N, K);
     double stepBound = 0;
-    for (int n = 0; n < N; n++) {
-      for (int k = 0; k < K; k++) {
-        double err = Math.abs(deq[n * K + k] - w[n * K + k]);
-        double half = q.scales()[n * q.kBlocks() + k / block] / 2 + 1e-7;
-        assertTrue(err <= half, "weight [" + n + "," + k + "] off by " + err + " > half a step");
+    if (rounding == Rounding.ASYMMETRIC_SEARCH) {
+      // The searched clip never does worse than plain min/max, block by block.
+      float[] minMax =
+          decode(BlockQuantized.quantize(w, N, K, bits, block, Rounding.ASYMMETRIC), N, K);
+      for (int n = 0; n < N; n++) {
+        for (int b = 0; b * block < K; b++) {
+          double searched = 0;
+          double plain = 0;
+          for (int k = b * block; k < Math.min(K, (b + 1) * block); k++) {
+            searched += Math.pow(deq[n * K + k] - w[n * K + k], 2);
+            plain += Math.pow(minMax[n * K + k] - w[n * K + k], 2);
+          }
+          assertTrue(
+              searched <= plain * (1 + 1e-5) + 1e-12,
+              "block " + b + " of row " + n + ": " + searched + " > min/max " + plain);
+        }
+      }
+    } else {
+      for (int n = 0; n < N; n++) {
+        for (int k = 0; k < K; k++) {
+          double err = Math.abs(deq[n * K + k] - w[n * K + k]);
+          double half = q.scales()[n * q.kBlocks() + k / block] / 2 + 1e-6;
+          assertTrue(err <= half, "weight [" + n + "," + k + "] off by " + err + " > half a step");
+        }
       }
     }
     double worst = 0;
@@ -87,20 +119,29 @@ class LinearsTest {
     }
     double tolerance = p.accuracyLevel(bits) == 4 ? 0.02 * scale : 1e-4 * scale;
     System.out.printf(
-        "MatMulNBits bits %d block %d accuracy %d: worst |ORT - Java| %.2e (max |y| %.2f), weight rounding moves y by up to %.2e%n",
-        bits, block, accuracy, worst, scale, stepBound);
+        "MatMulNBits bits %d block %d accuracy %d %s: worst |ORT - Java| %.2e (max |y| %.2f),"
+            + " weight rounding moves y by up to %.2e%n",
+        bits, block, accuracy, rounding.label(), worst, scale, stepBound);
     assertTrue(worst <= tolerance, "ORT differs from the dequantized product by " + worst);
   }
 
   @ParameterizedTest
-  @CsvSource({"32", "8"})
-  void aTableIsLookedUpAndIsTheTiedHead(int headBits) throws Exception {
+  @CsvSource({"32, symmetric", "8, symmetric", "8, asymmetric-mse"})
+  void aTableIsLookedUpAndIsTheTiedHead(int headBits, String roundingLabel) throws Exception {
+    Rounding rounding = Rounding.forLabel(roundingLabel);
     Random r = new Random(7);
     int vocab = 40;
     int width = 48; // not a multiple of 32: the lookup slices the padded tail off
     float[] t = gaussian(r, vocab * width, 0.5f);
     LinearPrecision p =
-        headBits == 32 ? LinearPrecision.FLOAT32 : new LinearPrecision(4, 32, 0, headBits);
+        headBits == 32
+            ? LinearPrecision.FLOAT32
+            : new LinearPrecision(4, 32, 0, headBits, rounding);
+    // The rows as the documented layout decodes the table's quantized form.
+    float[] stored =
+        headBits == 32
+            ? t
+            : decode(BlockQuantized.quantize(t, vocab, width, 8, 32, rounding), vocab, width);
     OnnxGraphBuilder g = new OnnxGraphBuilder("table");
     g.input("ids", OnnxGraphBuilder.INT64, "batch", "sequence");
     Linears.Table table = new Linears(g, p).table("wte", vocab, width, t);
@@ -132,8 +173,11 @@ class LinearsTest {
           float have = got[i / 2][i % 2][c];
           double err = Math.abs(want - have);
           step = Math.max(step, err);
+          assertEquals(stored[(int) ids[i] * width + c], have, 1e-6, "the stored row");
           assertTrue(
-              headBits == 32 ? err == 0 : err <= 0.5 * 0.5 * 4 / 127 + 1e-6,
+              headBits == 32
+                  ? err == 0
+                  : err <= (rounding.asymmetric() ? 0.02 : 0.5 * 0.5 * 4 / 127 + 1e-6),
               "row " + ids[i] + " column " + c + ": " + have + " vs " + want);
         }
       }
@@ -151,24 +195,37 @@ class LinearsTest {
     }
   }
 
-  /** MatMulNBits' documented layout, decoded independently of {@link BlockQuantized}. */
-  private static float[] decode(byte[] packed, float[] scales, int bits, int block) {
-    int kBlocks = (K + block - 1) / block;
+  /**
+   * MatMulNBits' documented layout, decoded independently of {@link BlockQuantized#dequantize}:
+   * {@code B [N, kBlocks, blob]} low nibble first; zero points {@code ceil(kBlocks * bits / 8)}
+   * bytes per row, low nibble first, or {@code 2^(bits-1)} without them.
+   */
+  private static float[] decode(BlockQuantized q, int rows, int cols) {
+    int bits = q.bits();
+    int block = q.blockSize();
+    byte[] packed = q.packed();
+    int kBlocks = (cols + block - 1) / block;
     int blob = block * bits / 8;
-    float[] out = new float[N * K];
-    for (int n = 0; n < N; n++) {
-      for (int k = 0; k < K; k++) {
+    int zpRow = (kBlocks * bits + 7) / 8;
+    float[] out = new float[rows * cols];
+    for (int n = 0; n < rows; n++) {
+      for (int k = 0; k < cols; k++) {
         int b = k / block;
         int j = k % block;
         int base = n * kBlocks * blob + b * blob;
+        int zero = 1 << (bits - 1);
+        if (q.zeroPoints() != null) {
+          int zb = q.zeroPoints()[n * zpRow + b * bits / 8] & 0xFF;
+          zero = bits == 8 ? zb : (b % 2 == 0 ? zb & 0xF : zb >> 4);
+        }
         int v;
         if (bits == 8) {
-          v = (packed[base + j] & 0xFF) - 128;
+          v = packed[base + j] & 0xFF;
         } else {
           int byt = packed[base + j / 2] & 0xFF;
-          v = ((j % 2 == 0) ? (byt & 0xF) : (byt >> 4)) - 8;
+          v = (j % 2 == 0) ? (byt & 0xF) : (byt >> 4);
         }
-        out[n * K + k] = v * scales[n * kBlocks + b];
+        out[n * cols + k] = (v - zero) * q.scales()[n * kBlocks + b];
       }
     }
     return out;
