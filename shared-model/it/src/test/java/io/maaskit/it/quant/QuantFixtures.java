@@ -53,6 +53,36 @@ final class QuantFixtures {
     return e;
   }
 
+  /**
+   * Asserts that every held-out input's int8 vector is within cosine 0.99 of the float32 one, and
+   * prints the figures.
+   */
+  static void assertHeldOutWithin099(String model, TextEncoder fp32, TextEncoder int8) {
+    List<String> texts = CalibrationSet.heldOut().texts();
+    org.junit.jupiter.api.Assertions.assertTrue(texts.size() >= 100);
+    double[] c = cosines(fp32, int8, texts);
+    double min = 1;
+    double sum = 0;
+    for (int i = 0; i < c.length; i++) {
+      org.junit.jupiter.api.Assertions.assertTrue(
+          c[i] >= 0.99, "held-out input " + i + " '" + texts.get(i) + "': cosine " + c[i]);
+      min = Math.min(min, c[i]);
+      sum += c[i];
+    }
+    System.out.printf(
+        "%s int8 (ONNX Runtime graph) held-out: %d inputs, min %.6f, mean %.6f%n",
+        model, c.length, min, sum / c.length);
+  }
+
+  /** Closes whichever of the encoders were opened. */
+  static void close(TextEncoder... encoders) {
+    for (TextEncoder e : encoders) {
+      if (e != null) {
+        e.close();
+      }
+    }
+  }
+
   /** Per-input cosines of two encoders' vectors for the same texts. */
   static double[] cosines(TextEncoder a, TextEncoder b, List<String> texts) {
     AccuracyGate.Result r = new AccuracyGate(0.5).measure(a, b, texts, (w, d, t) -> {});

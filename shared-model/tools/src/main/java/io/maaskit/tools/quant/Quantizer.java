@@ -17,6 +17,10 @@ import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.pkg.Quantization;
 import io.maaskit.model.store.Progress;
+import io.maaskit.tools.onnx.CompileOptions;
+import io.maaskit.tools.onnx.GraphCompiler;
+import io.maaskit.tools.onnx.Int8Calibrator;
+import io.maaskit.tools.onnx.Int8Plan;
 import io.maaskit.tools.onnx.OnnxCompiler;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -201,43 +205,53 @@ public final class Quantizer {
               List.of(),
               src.metrics(),
               source);
-      if (OnnxCompiler.supports(draft)) {
-        OnnxCompiler.writeGraph(work, draft, options.graph(), progress);
-      }
-      ModelManifest unverified = ModelPackage.seal(work, draft);
-      // The gate measures the int8 package on the engine that will serve it: its compiled graph
-      // where it has one, the eager weights otherwise (decoders have no graph yet).
-      Engine candidateEngine = OnnxCompiler.supports(draft) ? serving : runtime;
-
       Quantization figures;
       AccuracyGate.Result measured = null;
       GeneratorGate.Result generated = null;
-      progress.update(
-          "accuracy gate: loading float32 "
-              + src.id()
-              + " on "
-              + runtime.name()
-              + " and int8 "
-              + unverified.id()
-              + " on "
-              + candidateEngine.name(),
-          -1,
-          -1);
-      try (LoadedModel reference = load(sourceDir, src, runtime);
-          LoadedModel candidate = load(work, unverified, candidateEngine)) {
-        if (reference instanceof TextGenerator ref && candidate instanceof TextGenerator cand) {
-          generated =
-              new GeneratorGate(
-                      options.minTop1(), options.maxMeanKl(), GeneratorGate.DEFAULT_MAX_TOKENS)
-                  .measure(ref, cand, options.calibration().texts(), progress);
-        } else {
-          measured =
-              new AccuracyGate(options.minCosine())
-                  .measure(
-                      encoder(reference),
-                      encoder(candidate),
-                      options.calibration().texts(),
-                      progress);
+      Int8Plan plan = null;
+      Int8Calibrator calibrator = calibrator(draft, options);
+      if (calibrator != null) {
+        // Per layer: the fast dynamic kernel (input smoothed) where the whole graph still passes
+        // the gate, the blockwise kernel on the layers where it errs most.
+        Calibrated c = calibrated(calibrator, sourceDir, src, work, draft, options, progress);
+        plan = c.plan();
+        measured = c.gate();
+      } else {
+        if (OnnxCompiler.supports(draft)) {
+          OnnxCompiler.writeGraph(work, draft, options.graph(), progress);
+        }
+        ModelManifest unverified = ModelPackage.seal(work, draft);
+        // The gate measures the int8 package on the engine that will serve it: its compiled graph
+        // where it has one, the eager weights otherwise (decoders have no graph yet).
+        Engine candidateEngine = OnnxCompiler.supports(draft) ? serving : runtime;
+
+        progress.update(
+            "accuracy gate: loading float32 "
+                + src.id()
+                + " on "
+                + runtime.name()
+                + " and int8 "
+                + unverified.id()
+                + " on "
+                + candidateEngine.name(),
+            -1,
+            -1);
+        try (LoadedModel reference = load(sourceDir, src, runtime);
+            LoadedModel candidate = load(work, unverified, candidateEngine)) {
+          if (reference instanceof TextGenerator ref && candidate instanceof TextGenerator cand) {
+            generated =
+                new GeneratorGate(
+                        options.minTop1(), options.maxMeanKl(), GeneratorGate.DEFAULT_MAX_TOKENS)
+                    .measure(ref, cand, options.calibration().texts(), progress);
+          } else {
+            measured =
+                new AccuracyGate(options.minCosine())
+                    .measure(
+                        encoder(reference),
+                        encoder(candidate),
+                        options.calibration().texts(),
+                        progress);
+          }
         }
       }
       if (generated != null) {
@@ -263,7 +277,10 @@ public final class Quantizer {
                 round(measured.minCosine()),
                 round(measured.meanCosine()),
                 measured.inputs(),
-                SOURCE);
+                SOURCE,
+                null,
+                null,
+                plan == null ? null : plan.manifestEntries());
       }
 
       ModelManifest sealed =
@@ -377,6 +394,83 @@ public final class Quantizer {
               return b.duplicate();
             },
             engine);
+  }
+
+  /**
+   * The compiler's calibrator when the int8 graph is compiled per layer ({@link
+   * CompileOptions.Int8Kernel#CALIBRATED}) for an encoder and the serving engine runs graphs; else
+   * null (one kernel for every layer).
+   */
+  private Int8Calibrator calibrator(ModelManifest draft, QuantizeOptions options) {
+    if (options.graph().int8Kernel() != CompileOptions.Int8Kernel.CALIBRATED
+        || !serving.runsGraphs()
+        || draft.capabilities().contains(io.maaskit.model.pkg.Capability.GENERATOR)) {
+      return null;
+    }
+    return GraphCompiler.forArchitecture(draft.architecture()) instanceof Int8Calibrator c
+        ? c
+        : null;
+  }
+
+  private record Calibrated(Int8Plan plan, AccuracyGate.Result gate) {}
+
+  /**
+   * Calibrates the layers on the float32 package, then compiles and gates int8 graphs with none, a
+   * quarter, half and all of the layers whose dynamic kernel errs most (beyond the blockwise one,
+   * on their worst calibration sub-batch) moved to the blockwise kernel, until one passes; returns
+   * the first that passed, or the last (every layer blockwise).
+   */
+  private Calibrated calibrated(
+      Int8Calibrator calibrator,
+      Path sourceDir,
+      ModelManifest src,
+      Path work,
+      ModelManifest draft,
+      QuantizeOptions options,
+      Progress progress)
+      throws IOException {
+    List<String> texts = options.calibration().texts();
+    AccuracyGate gate = new AccuracyGate(options.minCosine());
+    progress.update("calibration: loading float32 " + src.id() + " on " + runtime.name(), -1, -1);
+    try (LoadedModel reference = load(sourceDir, src, runtime)) {
+      TextEncoder ref = encoder(reference);
+      Int8Plan measured =
+          calibrator.calibrate(
+              src, path -> map(sourceDir.resolve(path)), ref, serving, texts, progress);
+      float[][] expected = AccuracyGate.embed(ref, texts, progress);
+      int layers = measured.linears().size();
+      // Four graphs at most: every layer dynamic, then the worst quarter, half and all of them
+      // blockwise (each attempt costs a pass over the calibration set).
+      int[] attempts = {0, layers / 4, layers / 2, layers};
+      for (int attempt = 0; ; attempt++) {
+        int blockwise = attempts[attempt];
+        Int8Plan plan = measured.withWorstBlockwise(blockwise);
+        Files.deleteIfExists(work.resolve(Int8Plan.FILE));
+        plan.writeSmoothing(work);
+        ModelManifest planned =
+            draft.withQuantization(
+                new Quantization(
+                    SCHEME, null, null, null, SOURCE, null, null, plan.manifestEntries()));
+        OnnxCompiler.writeGraph(work, planned, options.graph(), progress);
+        ModelManifest unverified = ModelPackage.seal(work, planned);
+        AccuracyGate.Result result;
+        try (LoadedModel candidate = load(work, unverified, serving)) {
+          result = gate.measure(expected, encoder(candidate), texts, progress);
+        }
+        progress.update(
+            String.format(
+                "accuracy gate: %d of %d layers on the dynamic kernel, min cosine %.5f (%s)",
+                plan.dynamicLayers(),
+                layers,
+                result.minCosine(),
+                result.passed() ? "passed" : "below " + options.minCosine()),
+            -1,
+            -1);
+        if (result.passed() || blockwise >= layers) {
+          return new Calibrated(plan, result);
+        }
+      }
+    }
   }
 
   private static TextEncoder encoder(LoadedModel m) {
