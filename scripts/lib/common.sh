@@ -5,7 +5,8 @@ set -euo pipefail
 MAAS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # The one shell copy of a CLI default: the scripts need the kit's home before anything is built
 # (scripts/train's corpus check, scripts/spam-corpus's npm install). It mirrors
-# io.maaskit.tools.cli.Defaults.home() and is exported, so the Java side sees this very value.
+# io.maaskit.model.store.ModelHome (what the commands and the server use) and is exported, so the
+# Java side sees this very value.
 # Everything else (the model store, ...) the scripts ask Java for: maas_default.
 MAAS_HOME="${MAAS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/maaskit}"
 export MAAS_HOME

@@ -15,6 +15,12 @@ import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.task.Cancellation;
+import io.maaskit.model.task.GenerateRequest;
+import io.maaskit.model.task.GenerationListener;
+import io.maaskit.model.task.GenerationOptions;
+import io.maaskit.model.task.GenerationService;
+import io.maaskit.model.task.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,12 +31,17 @@ import java.util.List;
  * The generation benchmark's kit side, in its own JVM: loads the benchmark checkpoint's package
  * (imported from the same safetensors Jlama reads) through the registry as the server does, with
  * {@code --threads} engine threads, and measures, greedy: decode tokens/s after a short prompt,
- * time to first token for the 256-token prompt, and aggregate decode tokens/s of 1 and 8 concurrent
+ * time to first token for the 256-token prompt, and aggregate tokens/s of 1 and 8 concurrent
  * streams. Writes the JSON shape the peer side ({@code JlamaGeneration}) writes, plus {@code
  * streams}.
  *
- * <p>Streams run as one batched {@link TextGenerator#forward} step per token over all streams'
- * caches (the batching a continuous-batching loop does when every stream is decoding).
+ * <p>Streams are concurrent greedy requests through {@link GenerationService}, the server's own
+ * continuous-batching decode loop (prefills riding in the steps of other sequences' decode): the
+ * aggregate is completion tokens over the wall time from the first request to the last answer.
+ *
+ * <p>With {@code --profile-dir DIR} it only decodes a few tokens with ONNX Runtime's per-op
+ * profiling on ({@link EngineOptions#profileDir()}) and leaves the session's JSON trace in DIR, for
+ * the "where the time goes" section of docs/performance.md.
  *
  * <pre>
  * GenerationBench --store bench/work/store --model smollm2-135m-random-fp32 \
@@ -59,6 +70,8 @@ public final class GenerationBench {
     int newTokens = 128;
     int reps = 5;
     List<Integer> streams = List.of(1, 8);
+    boolean ttft = true;
+    Path profileDir = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -70,7 +83,13 @@ public final class GenerationBench {
         case "--threads" -> threads = Integer.parseInt(v);
         case "--new-tokens" -> newTokens = Integer.parseInt(v);
         case "--reps" -> reps = Integer.parseInt(v);
-        case "--streams" -> streams = Arrays.stream(v.split(",")).map(Integer::valueOf).toList();
+        case "--streams" ->
+            streams =
+                v.equals("none")
+                    ? List.of()
+                    : Arrays.stream(v.split(",")).map(Integer::valueOf).toList();
+        case "--ttft" -> ttft = Boolean.parseBoolean(v);
+        case "--profile-dir" -> profileDir = Path.of(v);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -79,7 +98,10 @@ public final class GenerationBench {
     }
     JsonNode p = JSON.readTree(prompts.toFile());
     Path cacheDir = Files.createTempDirectory("maas-bench-gen-cache-");
-    EngineChoice engines = EngineChoice.start(new EngineOptions(engine, "cpu", threads, true));
+    EngineOptions engineOptions = new EngineOptions(engine, "cpu", threads, true);
+    EngineChoice engines =
+        EngineChoice.start(
+            profileDir == null ? engineOptions : engineOptions.withProfileDir(profileDir));
     LocalModelStore local = new LocalModelStore(store);
     long t0 = System.nanoTime();
     try (ModelRegistry registry =
@@ -92,12 +114,21 @@ public final class GenerationBench {
       double loadMs = (System.nanoTime() - t0) / 1e6;
       int bos =
           g.generationConfig().bosTokenId().orElse(p.path("ttft").path("bos_token_id").asInt());
-      ObjectNode r = new GenerationBench(g, bos).run(p, threads, newTokens, reps, streams);
+      GenerationBench bench = new GenerationBench(g, bos);
+      ObjectNode r =
+          profileDir != null
+              ? bench.profile(p, newTokens)
+              : bench.run(p, threads, newTokens, reps, ttft, streams, registry, model);
       r.put("load_ms", Math.round(loadMs));
       r.put("engine", g.engine() == null ? engine : g.engine().name());
       r.put("weights_dtype", g.manifest().dtype());
       r.put("weight_bytes_held", g.weightBytes());
       r.put("package", g.manifest().id().toString());
+      // What one decode step reads from an int8/int4 package: its graph (weights, scales, head).
+      var graph = g.manifest().file("model.onnx");
+      if (graph != null) {
+        r.put("package_graph_bytes", graph.size());
+      }
       Files.createDirectories(out.toAbsolutePath().getParent());
       JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), r);
     } finally {
@@ -105,7 +136,26 @@ public final class GenerationBench {
     }
   }
 
-  private ObjectNode run(JsonNode p, int threads, int newTokens, int reps, List<Integer> streams) {
+  /** A short greedy decode under ORT's profiler; the trace is written when the session closes. */
+  private ObjectNode profile(JsonNode p, int newTokens) {
+    String text = p.path("decode").path("text").asText();
+    decode(text, 4, null); // warm-up, in the trace too: ORT profiles every run of the session
+    ObjectNode r = JSON.createObjectNode();
+    r.put("side", "maaskit");
+    r.put("profiled_new_tokens", newTokens);
+    r.put("tokens_per_s_under_profiler", round(decode(text, newTokens, null), 2));
+    return r;
+  }
+
+  private ObjectNode run(
+      JsonNode p,
+      int threads,
+      int newTokens,
+      int reps,
+      boolean withTtft,
+      List<Integer> streams,
+      ModelRegistry registry,
+      String model) {
     ObjectNode r = JSON.createObjectNode();
     r.put("side", "maaskit");
     r.put("threads", threads);
@@ -119,7 +169,9 @@ public final class GenerationBench {
     String ttftText = p.path("ttft").path("text").asText();
 
     decode(decodeText, Math.min(32, newTokens), null); // warm-up
-    ttft(ttftText);
+    if (withTtft) {
+      ttft(ttftText);
+    }
 
     ObjectNode d = r.putObject("decode");
     d.put("prompt_tokens", prompt(decodeText).length);
@@ -140,29 +192,42 @@ public final class GenerationBench {
         "text",
         generator.tokenizer().decode(text.stream().mapToInt(Integer::intValue).toArray(), true));
 
-    ObjectNode t = r.putObject("ttft");
-    t.put("prompt_tokens", prompt(ttftText).length);
-    ArrayNode ms = t.putArray("ms");
-    List<Double> ts = new ArrayList<>();
-    for (int i = 0; i < reps; i++) {
-      double x = ttft(ttftText);
-      ts.add(x);
-      ms.add(round(x, 1));
-      System.err.printf("[generation] maaskit ttft #%d: %.1f ms%n", i, x);
-    }
-    t.put("ms_median", round(median(ts), 1));
-
-    ObjectNode s = r.putObject("streams");
-    s.put("path", "TextGenerator.forward, one batched step per token over every stream's cache");
-    s.put("new_tokens_per_stream", newTokens);
-    for (int n : streams) {
-      List<Double> agg = new ArrayList<>();
-      for (int i = 0; i < Math.max(1, reps / 2); i++) {
-        agg.add(streams(decodeText, n, newTokens));
+    if (withTtft) {
+      ObjectNode t = r.putObject("ttft");
+      t.put("prompt_tokens", prompt(ttftText).length);
+      ArrayNode ms = t.putArray("ms");
+      List<Double> ts = new ArrayList<>();
+      for (int i = 0; i < reps; i++) {
+        double x = ttft(ttftText);
+        ts.add(x);
+        ms.add(round(x, 1));
+        System.err.printf("[generation] maaskit ttft #%d: %.1f ms%n", i, x);
       }
-      s.put(n + "_tokens_per_s", round(median(agg), 2));
-      System.err.printf(
-          "[generation] maaskit %d stream(s): %.2f tokens/s aggregate%n", n, median(agg));
+      t.put("ms_median", round(median(ts), 1));
+    }
+    if (streams.isEmpty()) {
+      return r;
+    }
+    ObjectNode s = r.putObject("streams");
+    s.put(
+        "path",
+        "GenerationService (the continuous-batching decode loop), n concurrent greedy requests");
+    s.put("new_tokens_per_stream", newTokens);
+    int most = streams.stream().mapToInt(Integer::intValue).max().orElse(1);
+    try (GenerationService service =
+        new GenerationService(registry, model, new GenerationOptions(most, most, 1, newTokens))) {
+      service.generate(
+          GenerateRequest.completion(model, decodeText, SamplingParams.greedy(8)),
+          Cancellation.NONE); // warm-up of the loop
+      for (int n : streams) {
+        List<Double> agg = new ArrayList<>();
+        for (int i = 0; i < Math.max(1, reps / 2); i++) {
+          agg.add(serviceStreams(service, model, decodeText, n, newTokens, s));
+        }
+        s.put(n + "_tokens_per_s", round(median(agg), 2));
+        System.err.printf(
+            "[generation] maaskit %d stream(s): %.2f tokens/s aggregate%n", n, median(agg));
+      }
     }
     return r;
   }
@@ -210,28 +275,29 @@ public final class GenerationBench {
     }
   }
 
-  /** Aggregate tokens/s of {@code n} streams decoding together (prefills excluded). */
-  private double streams(String text, int n, int newTokens) {
-    List<TextGenerator.KvCache> caches = new ArrayList<>();
-    try {
-      List<int[]> prompts = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        caches.add(generator.newCache());
-        prompts.add(prompt(text));
-      }
-      float[][] logits = generator.forward(caches, prompts);
-      long t1 = System.nanoTime();
-      for (int step = 0; step < newTokens; step++) {
-        List<int[]> next = new ArrayList<>(n);
-        for (float[] row : logits) {
-          next.add(new int[] {argmax(row)});
-        }
-        logits = generator.forward(caches, next);
-      }
-      return (double) n * newTokens / ((System.nanoTime() - t1) / 1e9);
-    } finally {
-      caches.forEach(TextGenerator.KvCache::close);
+  /**
+   * Aggregate tokens/s of {@code n} concurrent greedy requests through the service: completion
+   * tokens of all of them over the wall time from the first submission to the last answer (their
+   * prefills included, as a server sees them).
+   */
+  private static double serviceStreams(
+      GenerationService service, String model, String text, int n, int newTokens, ObjectNode s) {
+    long t0 = System.nanoTime();
+    List<GenerationService.Started> started = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      started.add(
+          service.start(
+              GenerateRequest.completion(model, text, SamplingParams.greedy(newTokens)),
+              Cancellation.NONE,
+              GenerationListener.NONE));
     }
+    long tokens = 0;
+    for (GenerationService.Started st : started) {
+      tokens += st.await().completionTokens();
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    s.put(n + "_completion_tokens", tokens);
+    return tokens / secs;
   }
 
   static int argmax(float[] logits) {
@@ -244,7 +310,7 @@ public final class GenerationBench {
     return best;
   }
 
-  private static double median(List<Double> xs) {
+  static double median(List<Double> xs) {
     List<Double> s = new ArrayList<>(xs);
     s.sort(Double::compare);
     int n = s.size();

@@ -3,7 +3,7 @@ package io.maaskit.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -38,7 +38,8 @@ public class MatmulPeakBench {
 
   @Setup(Level.Trial)
   public void setUp() {
-    Engine runtime = Engine.start(new EngineOptions("pytorch", "cpu", Subject.threads(), true));
+    EagerEngine runtime =
+        EagerEngine.start(new EngineOptions("pytorch", "cpu", Subject.threads(), true));
     runtime.prepareThread();
     manager = runtime.newManager();
     a = manager.randomUniform(-1f, 1f, new Shape(n, n));

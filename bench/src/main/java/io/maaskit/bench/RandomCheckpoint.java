@@ -40,6 +40,28 @@ public final class RandomCheckpoint {
   static final int INTERMEDIATE = 1536;
   static final int VOCAB = 49152;
   static final double ROPE_THETA = 100000;
+
+  /** A Llama checkpoint's shape (head size = hidden / heads; tied embeddings). */
+  record Shape(
+      String name,
+      int hidden,
+      int layers,
+      int heads,
+      int kvHeads,
+      int intermediate,
+      int vocab,
+      double ropeTheta) {}
+
+  /** SmolLM2-135M's shape, the default. */
+  static final Shape SMOLLM2_135M =
+      new Shape("smollm2-135m", HIDDEN, LAYERS, HEADS, KV_HEADS, INTERMEDIATE, VOCAB, ROPE_THETA);
+
+  /** Llama-3.2-1B's shape (rope scaling left out: the weights are random anyway). */
+  static final Shape LLAMA_32_1B = new Shape("llama-3.2-1b", 2048, 16, 32, 8, 8192, 128256, 500000);
+
+  /** The shape this process writes ({@code --shape}). */
+  static Shape shape = SMOLLM2_135M;
+
   static final double INIT_STD = 0.041666666666666664;
   static final long SEED = 20261201L;
 
@@ -63,6 +85,15 @@ public final class RandomCheckpoint {
       switch (args[i]) {
         case "--out" -> out = Path.of(args[i + 1]);
         case "--dtypes" -> dtypes = List.of(args[i + 1].split(","));
+        case "--shape" ->
+            shape =
+                switch (args[i + 1]) {
+                  case "smollm2-135m" -> SMOLLM2_135M;
+                  case "llama-3.2-1b" -> LLAMA_32_1B;
+                  default ->
+                      throw new IllegalArgumentException(
+                          "--shape must be smollm2-135m or llama-3.2-1b");
+                };
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -77,21 +108,21 @@ public final class RandomCheckpoint {
   /** The tensors of the checkpoint in file order, with their shapes. */
   static Map<String, long[]> shapes() {
     Map<String, long[]> s = new LinkedHashMap<>();
-    s.put("model.embed_tokens.weight", new long[] {VOCAB, HIDDEN});
-    int kv = HIDDEN / HEADS * KV_HEADS;
-    for (int l = 0; l < LAYERS; l++) {
+    s.put("model.embed_tokens.weight", new long[] {shape.vocab(), shape.hidden()});
+    int kv = shape.hidden() / shape.heads() * shape.kvHeads();
+    for (int l = 0; l < shape.layers(); l++) {
       String p = "model.layers." + l + ".";
-      s.put(p + "input_layernorm.weight", new long[] {HIDDEN});
-      s.put(p + "self_attn.q_proj.weight", new long[] {HIDDEN, HIDDEN});
-      s.put(p + "self_attn.k_proj.weight", new long[] {kv, HIDDEN});
-      s.put(p + "self_attn.v_proj.weight", new long[] {kv, HIDDEN});
-      s.put(p + "self_attn.o_proj.weight", new long[] {HIDDEN, HIDDEN});
-      s.put(p + "post_attention_layernorm.weight", new long[] {HIDDEN});
-      s.put(p + "mlp.gate_proj.weight", new long[] {INTERMEDIATE, HIDDEN});
-      s.put(p + "mlp.up_proj.weight", new long[] {INTERMEDIATE, HIDDEN});
-      s.put(p + "mlp.down_proj.weight", new long[] {HIDDEN, INTERMEDIATE});
+      s.put(p + "input_layernorm.weight", new long[] {shape.hidden()});
+      s.put(p + "self_attn.q_proj.weight", new long[] {shape.hidden(), shape.hidden()});
+      s.put(p + "self_attn.k_proj.weight", new long[] {kv, shape.hidden()});
+      s.put(p + "self_attn.v_proj.weight", new long[] {kv, shape.hidden()});
+      s.put(p + "self_attn.o_proj.weight", new long[] {shape.hidden(), shape.hidden()});
+      s.put(p + "post_attention_layernorm.weight", new long[] {shape.hidden()});
+      s.put(p + "mlp.gate_proj.weight", new long[] {shape.intermediate(), shape.hidden()});
+      s.put(p + "mlp.up_proj.weight", new long[] {shape.intermediate(), shape.hidden()});
+      s.put(p + "mlp.down_proj.weight", new long[] {shape.hidden(), shape.intermediate()});
     }
-    s.put("model.norm.weight", new long[] {HIDDEN});
+    s.put("model.norm.weight", new long[] {shape.hidden()});
     return s;
   }
 
@@ -120,7 +151,7 @@ public final class RandomCheckpoint {
 
   /** The checkpoint's tokenizer. */
   static ByteLevelBpe tokenizer() {
-    return ByteLevelBpe.train(corpus(), 4000, VOCAB);
+    return ByteLevelBpe.train(corpus(), 4000, shape.vocab());
   }
 
   static Map<String, Object> config(String dtype) {
@@ -131,23 +162,23 @@ public final class RandomCheckpoint {
     c.put("bos_token_id", 0);
     c.put("eos_token_id", 0);
     c.put("hidden_act", "silu");
-    c.put("hidden_size", HIDDEN);
+    c.put("hidden_size", shape.hidden());
     c.put("initializer_range", INIT_STD);
-    c.put("intermediate_size", INTERMEDIATE);
+    c.put("intermediate_size", shape.intermediate());
     c.put("max_position_embeddings", 8192);
     c.put("mlp_bias", false);
     c.put("model_type", "llama");
-    c.put("num_attention_heads", HEADS);
-    c.put("num_hidden_layers", LAYERS);
-    c.put("num_key_value_heads", KV_HEADS);
+    c.put("num_attention_heads", shape.heads());
+    c.put("num_hidden_layers", shape.layers());
+    c.put("num_key_value_heads", shape.kvHeads());
     c.put("pretraining_tp", 1);
     c.put("rms_norm_eps", 1e-5);
     c.put("rope_scaling", null);
-    c.put("rope_theta", ROPE_THETA);
+    c.put("rope_theta", shape.ropeTheta());
     c.put("tie_word_embeddings", true);
     c.put("torch_dtype", dtype.equals("bf16") ? "bfloat16" : "float32");
     c.put("use_cache", true);
-    c.put("vocab_size", VOCAB);
+    c.put("vocab_size", shape.vocab());
     return c;
   }
 
@@ -157,6 +188,7 @@ public final class RandomCheckpoint {
     }
     Map<String, Object> stamp = new LinkedHashMap<>();
     stamp.put("format", FORMAT);
+    stamp.put("shape", shape.name());
     stamp.put("seed", SEED);
     stamp.put("dtype", dtype);
     String stampJson = JSON.writeValueAsString(stamp);
@@ -246,7 +278,7 @@ public final class RandomCheckpoint {
         long n = elements(e.getValue());
         boolean norm = name.endsWith("norm.weight");
         boolean embed = name.equals("model.embed_tokens.weight");
-        long zeroUntil = embed ? (long) ByteLevelBpe.SPECIALS.size() * HIDDEN : 0;
+        long zeroUntil = embed ? (long) ByteLevelBpe.SPECIALS.size() * shape.hidden() : 0;
         SplittableRandom rnd = new SplittableRandom(SEED ^ name.hashCode());
         double a = INIT_STD * Math.sqrt(3);
         for (long i = 0; i < n; i++) {

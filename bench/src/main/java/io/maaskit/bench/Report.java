@@ -549,13 +549,18 @@ public final class Report {
     // Issue #13: generation against Jlama, same checkpoint and weight precision.
     for (String dt : Generation.DTYPES) {
       if (out.has("generation_decode_ratio_" + dt)) {
-        target(tg, "generation_decode_ratio_" + dt, ">=", 1.2, out);
-        target(tg, "generation_roof_fraction_" + dt, ">=", 0.7, out);
-        target(tg, "generation_ttft_ratio_" + dt, "<=", 0.8, out);
+        target(tg, "generation_decode_ratio_" + dt, ">=", Generation.DECODE_TARGET, out);
+        if (dt.equals("int4")) {
+          target(tg, "generation_roof_fraction_" + dt, ">=", Generation.ROOF_TARGET_INT4, out);
+        }
+        target(tg, "generation_ttft_ratio_" + dt, "<=", Generation.TTFT_TARGET, out);
       }
     }
     if (out.has("generation_streams8_speedup")) {
-      target(tg, "generation_streams8_speedup", ">=", 3, out);
+      target(tg, "generation_streams8_speedup", ">=", Generation.STREAMS_TARGET, out);
+    }
+    if (out.has("generation_roof_fraction_1b_int4")) {
+      target(tg, "generation_roof_fraction_1b_int4", ">=", Generation.ROOF_TARGET_1B_INT4, out);
     }
 
     Path results = resultsFile;
@@ -1040,9 +1045,14 @@ public final class Report {
           "peak_rss_mb_pytorch",
           "flop_roof_fraction",
           "generation_decode_ratio_fp32",
+          "generation_decode_ratio_int8",
+          "generation_decode_ratio_int4",
           "generation_roof_fraction_fp32",
+          "generation_roof_fraction_int4",
+          "generation_roof_fraction_1b_int4",
           "generation_ttft_ratio_fp32",
-          "generation_streams8_speedup"
+          "generation_streams8_speedup",
+          "generation_server_peak_rss_mb"
         }) {
       if (!r.has(k)) {
         continue;

@@ -62,8 +62,8 @@ public interface Subject extends AutoCloseable {
       throw new IllegalArgumentException("dtype must be fp32 or int8, not " + dtype);
     }
     return switch (impl) {
-      case "maaskit" -> new Ours(dtype, EngineChoice.ONNXRUNTIME);
-      case "maaskit-pytorch" -> new Ours(dtype, EngineChoice.PYTORCH);
+      case "maaskit" -> new Ours(dtype, "onnxruntime");
+      case "maaskit-pytorch" -> new Ours(dtype, "pytorch");
       case "langchain4j" -> new Peer(dtype);
       default ->
           throw new IllegalArgumentException(
@@ -73,7 +73,7 @@ public interface Subject extends AutoCloseable {
 
   /** The kit's engine behind an impl name: onnxruntime for maaskit, pytorch for maaskit-pytorch. */
   static String engineOf(String impl) {
-    return impl.equals("maaskit-pytorch") ? EngineChoice.PYTORCH : EngineChoice.ONNXRUNTIME;
+    return impl.equals("maaskit-pytorch") ? "pytorch" : "onnxruntime";
   }
 
   /** The package name for a dtype, from {@code maas.bench.model.<dtype>}. */

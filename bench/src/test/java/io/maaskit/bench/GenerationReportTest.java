@@ -36,6 +36,15 @@ class GenerationReportTest {
         gen.resolve("jlama-fp32.contention.json"),
         "{\"foreign_cores\": 0.05, \"waited_for_quiet_ms\": 1000}");
     Files.writeString(gen.resolve("maaskit-bf16.error"), "unsupported dtype bf16");
+    // int4: the roof counts the package's graph bytes, 100 MB here.
+    Files.writeString(
+        gen.resolve("maaskit-int4.json"),
+        "{\"side\":\"maaskit\",\"package_graph_bytes\":100000000,"
+            + "\"decode\":{\"tokens_per_s_median\":134.5},\"ttft\":{\"ms_median\":300.0}}");
+    Files.writeString(
+        gen.resolve("jlama-int4.json"),
+        "{\"side\":\"jlama\",\"decode\":{\"tokens_per_s_median\":100.0},"
+            + "\"ttft\":{\"ms_median\":1000.0}}");
     Path results = dir.resolve("results.json");
     Files.writeString(
         results,
@@ -58,8 +67,15 @@ class GenerationReportTest {
     assertEquals(3.75, r.path("generation_streams8_speedup").asDouble(), 1e-9);
     // 26.9 GB/s over 538,060,032 bytes per token = 49.99 tokens/s; 40 of them is 0.8.
     assertEquals(0.8, r.path("generation_roof_fraction_fp32").asDouble(), 0.001);
-    assertTrue(r.path("targets").path("generation_roof_fraction_fp32").path("met").asBoolean());
     assertTrue(r.path("targets").path("generation_decode_ratio_fp32").path("met").asBoolean());
+    assertTrue(r.path("targets").path("generation_ttft_ratio_fp32").path("met").asBoolean());
+    assertFalse(r.path("targets").path("generation_streams8_speedup").path("met").asBoolean());
+    // 26.9 GB/s over 100 MB = 269 tokens/s; 134.5 of them is 0.5, the int4 target.
+    assertEquals(0.5, r.path("generation_roof_fraction_int4").asDouble(), 0.001);
+    assertTrue(r.path("targets").path("generation_roof_fraction_int4").path("met").asBoolean());
+    assertFalse(r.path("targets").path("generation_decode_ratio_int4").path("met").asBoolean());
+    assertEquals(
+        "Q4", r.path("detail").path("generation").path("int4").path("jlama_precision").asText());
     JsonNode g = r.path("detail").path("generation");
     assertTrue(g.path("fp32").path("greedy_text_equal").asBoolean());
     assertEquals(0.05, g.path("fp32").path("jlama").path("foreign_cores").asDouble(), 1e-9);

@@ -3,6 +3,7 @@ package io.maaskit.functions;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.registry.EngineChoice;
@@ -41,22 +42,23 @@ public final class EngineWarmup {
                 0,
                 offline));
     Engine rt = engines.startDefault();
-    if (!rt.name().equals(EngineChoice.PYTORCH)) {
+    if (!(rt instanceof EagerEngine eager)) {
       System.out.printf(
           "engine %s %s ready on %s in %d ms (carried: %s)%n",
           rt.name(),
           rt.version(),
-          rt.device(),
+          rt.gpu() ? "gpu" : "cpu",
           (System.nanoTime() - t0) / 1_000_000,
           String.join(", ", engines.carried()));
       return;
     }
-    try (NDManager m = rt.newManager()) {
+    // An eager engine's natives load on first use of an array, not at start: run one product.
+    try (NDManager m = eager.newManager()) {
       NDArray x = m.ones(new Shape(64, 64));
       float v = x.matMul(x).getFloat(0, 0);
       System.out.printf(
           "engine %s ready on %s in %d ms (check value %.0f)%n",
-          rt.name(), rt.device(), (System.nanoTime() - t0) / 1_000_000, v);
+          rt.name(), eager.device(), (System.nanoTime() - t0) / 1_000_000, v);
     }
   }
 }

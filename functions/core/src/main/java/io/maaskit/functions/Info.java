@@ -6,11 +6,36 @@ import java.util.List;
 
 /**
  * What {@code GET /info} returns: the kind of store (never its path or bucket: {@code local} or
- * {@code s3://…}), the limits a request is held to, and each model's state and last load's
- * accounting.
+ * {@code s3://…}), the limits a request is held to, each model's state and last load's accounting,
+ * the memory budget, and which models were unloaded and why.
  */
 public record Info(
-    String store, Limits limits, Generation generation, List<ModelRegistry.Status> models) {
+    String store,
+    Limits limits,
+    Generation generation,
+    Explain explain,
+    Memory memory,
+    List<ModelRegistry.Status> models,
+    List<ModelRegistry.Unloaded> unloaded) {
+  /**
+   * The registry's memory budget.
+   *
+   * @param budgetBytes most bytes of weights held at once; 0 = unlimited
+   * @param bytesInUse held now by loaded models and loads in flight
+   */
+  public record Memory(long budgetBytes, long bytesInUse) {}
+
+  /**
+   * {@code /explain}'s limits.
+   *
+   * @param maxInputs most inputs per request (more: 400)
+   * @param maxCost most token-passes per request (per input its tokens times its method's forward
+   *     passes, a gradient step counting three; more: 413); 0 = no limit
+   * @param defaultSteps Integrated Gradients steps when a request gives none
+   * @param maxSteps most steps a request may ask for
+   */
+  public record Explain(int maxInputs, long maxCost, int defaultSteps, int maxSteps) {}
+
   /**
    * Text generation's limits and load.
    *
@@ -30,6 +55,7 @@ public record Info(
    * @param maxConcurrentBatches forward passes in flight at once
    * @param maxQueuedRequests requests that may wait for one (more: 503 + Retry-After)
    * @param requestsInside requests admitted now (running or waiting)
+   * @param workInside their price: inputs × tokens, estimated before tokenizing
    * @param requestsRefused requests refused with 503 since start (at capacity)
    * @param requestsCancelled requests stopped since start because their client went away
    */
@@ -39,6 +65,7 @@ public record Info(
       int maxConcurrentBatches,
       int maxQueuedRequests,
       int requestsInside,
+      long workInside,
       long requestsRefused,
       long requestsCancelled) {}
 
@@ -46,7 +73,8 @@ public record Info(
       ModelRegistry registry,
       int maxInputs,
       Admission admission,
-      io.maaskit.model.task.GenerationService generation) {
+      io.maaskit.model.task.GenerationService generation,
+      io.maaskit.model.task.ExplainService explain) {
     var o = admission.options();
     var g = generation.options();
     return new Info(
@@ -57,6 +85,7 @@ public record Info(
             o.maxConcurrentBatches(),
             o.maxQueuedRequests(),
             admission.inside(),
+            admission.workInside(),
             admission.refused(),
             admission.cancelled()),
         new Generation(
@@ -64,7 +93,14 @@ public record Info(
             g.maxQueuedRequests(),
             generation.activeSequences(),
             generation.queuedRequests()),
-        registry.status());
+        new Explain(
+            explain.maxInputs(),
+            explain.maxCost(),
+            explain.defaultSteps(),
+            io.maaskit.model.task.ExplainService.MAX_STEPS),
+        new Memory(registry.options().memoryBudgetBytes(), registry.bytesInUse()),
+        registry.status(),
+        registry.unloaded());
   }
 
   /** {@code s3://…} for an S3 store, {@code local} for a directory: no bucket, no path. */

@@ -15,6 +15,13 @@ import java.util.Optional;
  */
 @ConfigMapping(prefix = "maas")
 public interface MaasConfig {
+  /**
+   * The kit's home ({@code MAAS_HOME}); unset: {@code $XDG_CACHE_HOME/maaskit}, else {@code
+   * ~/.cache/maaskit} ({@link io.maaskit.model.store.ModelHome}, the rule the commands and scripts
+   * follow too). The store and cache default to {@code models} and {@code cache} under it.
+   */
+  Optional<String> home();
+
   /** Store location: a local path or {@code s3://bucket/prefix}; default the user's cache. */
   Optional<String> modelStore();
 
@@ -97,6 +104,13 @@ public interface MaasConfig {
    * {@code ExplainService.DEFAULT_STEPS}.
    */
   Optional<Integer> explainSteps();
+
+  /**
+   * Most token-passes one {@code /explain} request may cost (per input its tokens times the forward
+   * passes its method runs; a gradient step counts three), else 413; 0 = no limit; unset = {@code
+   * ExplainService.DEFAULT_MAX_COST}.
+   */
+  Optional<Long> explainMaxCost();
 
   /** {@code auto}, {@code cpu} or {@code gpu}. */
   @WithDefault("auto")

@@ -75,7 +75,8 @@ public class ModelFunctions {
   @Funq("explain")
   public List<Map<String, Object>> explain(JsonNode body) {
     return ExplainJson.response(
-        explanations.explain(ExplainJson.request(body, explanations.maxInputs())));
+        explanations.explain(
+            ExplainJson.request(body, explanations.maxInputs()), caller.current()));
   }
 
   /**
@@ -113,6 +114,11 @@ public class ModelFunctions {
   /** {@code GET /info}: model states and per-load accounting (bytes, cache hits, durations). */
   @Funq("info")
   public Info info() {
-    return Info.of(services.registry(), embeddings.maxInputs(), embeddings.admission(), generation);
+    return Info.of(
+        services.registry(),
+        embeddings.maxInputs(),
+        embeddings.admission(),
+        generation,
+        explanations);
   }
 }

@@ -7,6 +7,7 @@ import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
+import io.maaskit.model.store.ModelHome;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.PackageCache;
@@ -94,10 +95,10 @@ public class ModelServices {
    */
   EngineOptions engineOptions() {
     String engine = config.engine().trim().toLowerCase(Locale.ROOT);
-    if (!EngineChoice.NAMES.contains(engine)) {
+    if (!Engine.names().contains(engine)) {
       throw new IllegalArgumentException(
           "maas.engine (MAAS_ENGINE) must be "
-              + String.join(", ", EngineChoice.NAMES)
+              + String.join(", ", Engine.names())
               + ", not '"
               + config.engine()
               + "'");
@@ -110,18 +111,23 @@ public class ModelServices {
     }
   }
 
-  private static String home() {
-    return System.getProperty("user.home") + "/.cache/maaskit";
+  /**
+   * {@link ModelHome}: {@code maas.home}, else {@code $XDG_CACHE_HOME/maaskit}, else the user's.
+   */
+  Path home() {
+    return ModelHome.resolve(
+        k -> k.equals("MAAS_HOME") ? config.home().orElse(null) : System.getenv(k),
+        System.getProperty("user.home"));
   }
 
-  /** {@code maas.model-store}, else {@code ~/.cache/maaskit/models}. */
+  /** {@code maas.model-store}, else {@code <home>/models}. */
   String storeLocation() {
-    return config.modelStore().orElse(home() + "/models");
+    return config.modelStore().orElse(home().resolve(ModelHome.MODELS).toString());
   }
 
-  /** {@code maas.cache-dir}, else {@code ~/.cache/maaskit/cache}. */
+  /** {@code maas.cache-dir}, else {@code <home>/cache}. */
   Path cacheDir() {
-    return Path.of(config.cacheDir().orElse(home() + "/cache"));
+    return config.cacheDir().map(Path::of).orElse(home().resolve(ModelHome.CACHE));
   }
 
   /** {@code maas.cache-budget-mb} in bytes; 0 = unlimited. */
@@ -162,16 +168,16 @@ public class ModelServices {
   }
 
   /**
-   * The engine for training (PyTorch), started on first use.
+   * The engine for training (one that runs eager networks and computes gradients), started on first
+   * use.
    *
-   * @throws io.maaskit.model.error.NotSupportedException in a deployable without PyTorch
+   * @throws io.maaskit.model.error.NotSupportedException in a deployable without one
    */
   public Engine runtime() {
     registry();
     return engines.forTraining();
   }
 
-  /** Starts the engine most packages will be served on, off the request path. */
   /**
    * Start-up work before the first request: the store's client, the serving engine (its natives and
    * threads) and the default model's lookup in the store (connection, credentials, listing).
@@ -282,7 +288,9 @@ public class ModelServices {
         registry(),
         config.defaultClassifier(),
         config.explainMaxInputs(),
-        config.explainSteps().orElse(ExplainService.DEFAULT_STEPS));
+        config.explainSteps().orElse(ExplainService.DEFAULT_STEPS),
+        admission(),
+        config.explainMaxCost().orElse(ExplainService.DEFAULT_MAX_COST));
   }
 
   /** Generation limits: configured values over {@link GenerationOptions#defaults()}. */

@@ -71,14 +71,24 @@ class MaasConfigTest {
     assertEquals(AdmissionOptions.defaults(), m.admissionOptions());
     assertEquals(0, m.cacheBudgetBytes());
     assertEquals(LoadMode.CACHE, m.loadMode());
-    assertEquals(
-        Path.of(System.getProperty("user.home"), ".cache", "maaskit", "models").toString(),
-        m.storeLocation());
-    assertEquals(
-        Path.of(System.getProperty("user.home"), ".cache", "maaskit", "cache"), m.cacheDir());
+    String xdg = System.getenv("XDG_CACHE_HOME"); // the XDG base directory rule
+    Path home =
+        (xdg == null || xdg.isBlank()
+                ? Path.of(System.getProperty("user.home"), ".cache")
+                : Path.of(xdg))
+            .resolve("maaskit");
+    assertEquals(home.resolve("models").toString(), m.storeLocation());
+    assertEquals(home.resolve("cache"), m.cacheDir());
     assertEquals(
         QueueSettings.of(null, "s3://bucket/results", null),
         queues(env("MAAS_RESULTS_URI", "s3://bucket/results")).settings());
+  }
+
+  @Test
+  void maasHomeMovesTheStoreAndTheCache() {
+    ModelServices m = models(env("MAAS_HOME", "/srv/maas"));
+    assertEquals(Path.of("/srv/maas", "models").toString(), m.storeLocation());
+    assertEquals(Path.of("/srv/maas", "cache"), m.cacheDir());
   }
 
   @Test

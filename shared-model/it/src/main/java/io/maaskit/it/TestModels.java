@@ -183,7 +183,8 @@ public final class TestModels {
     io.maaskit.training.TrainingJob job =
         new io.maaskit.training.TrainingJob(
             store,
-            io.maaskit.model.engine.Engine.start(io.maaskit.model.engine.EngineOptions.defaults()),
+            io.maaskit.model.engine.EagerEngine.start(
+                io.maaskit.model.engine.EngineOptions.defaults()),
             io.maaskit.training.DatasetSource.local());
     job.run(
         io.maaskit.training.TrainingRequest.of("all-minilm-l6-v2", data.toString(), name),
@@ -246,6 +247,44 @@ public final class TestModels {
         new TinyDecoders.Variant(TinyDecoders.Kind.GPT2, "BF16", true, false));
   }
 
+  /** Name of {@link #tinyQwen2Tools()}. */
+  public static final String TINY_QWEN2_TOOLS = "tiny-qwen2-tools";
+
+  /** Name of {@link #tinyLlamaTools()}. */
+  public static final String TINY_LLAMA_TOOLS = "tiny-llama-tools";
+
+  /**
+   * A tiny random Qwen2 package whose chat template renders tools the Hermes / Qwen2.5 way ({@code
+   * <tool_call>} blocks), with a 2048-token context.
+   */
+  public static Path tinyQwen2Tools() throws IOException {
+    return tinyToolsDecoder(
+        TINY_QWEN2_TOOLS, TinyDecoders.Kind.QWEN2, TinyDecoders.HERMES_TOOLS_TEMPLATE);
+  }
+
+  /**
+   * A tiny random Llama package whose chat template renders tools the Llama 3.1 way (JSON calls,
+   * {@code ipython} results), with a 2048-token context.
+   */
+  public static Path tinyLlamaTools() throws IOException {
+    return tinyToolsDecoder(
+        TINY_LLAMA_TOOLS, TinyDecoders.Kind.LLAMA, TinyDecoders.LLAMA3_TOOLS_TEMPLATE);
+  }
+
+  private static synchronized Path tinyToolsDecoder(
+      String name, TinyDecoders.Kind kind, String template) throws IOException {
+    Path dir = ROOT.resolve("packages").resolve(name).resolve("1");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+      return dir;
+    }
+    Path hf = tinyHfDir(name);
+    TinyDecoders.writeWithTools(kind, template, hf, 1000 + kind.ordinal());
+    io.maaskit.tools.importer.HfDirectoryImporter.importModel(
+        hf, dir, new ImportOptions(name, "1", null, false, null), Progress.NONE);
+    ModelPackage.read(dir);
+    return dir;
+  }
+
   /** The Hugging Face directory a tiny package was imported from. */
   public static Path tinyHfDir(String name) {
     return ROOT.resolve("hf").resolve(name);
@@ -264,6 +303,53 @@ public final class TestModels {
         hf, dir, new ImportOptions(name, "1", null, false, null), Progress.NONE);
     ModelPackage.read(dir);
     return dir;
+  }
+
+  /**
+   * A registry over the test store on the default engines (ONNX Runtime serves packages with a
+   * compiled graph, PyTorch computes gradients), caching under {@code target/<cacheDir>}.
+   */
+  public static io.maaskit.model.registry.ModelRegistry registry(String cacheDir)
+      throws IOException {
+    return registry(storeRoot(), cacheDir);
+  }
+
+  /** {@link #registry(String)} over another store root ({@code <root>/<name>/<version>/}). */
+  public static io.maaskit.model.registry.ModelRegistry registry(Path root, String cacheDir) {
+    return registry(root, cacheDir, false);
+  }
+
+  /**
+   * A registry over the test store that serves as the deployables do with {@code MAAS_ENGINE=auto}
+   * on a CPU: packages with a compiled graph on ONNX Runtime, PyTorch beside it for gradients.
+   */
+  public static io.maaskit.model.registry.ModelRegistry servingRegistry(String cacheDir)
+      throws IOException {
+    return registry(storeRoot(), cacheDir, true);
+  }
+
+  private static io.maaskit.model.registry.ModelRegistry registry(
+      Path root, String cacheDir, boolean auto) {
+    io.maaskit.model.store.LocalModelStore store = new io.maaskit.model.store.LocalModelStore(root);
+    io.maaskit.model.store.PackageCache cache =
+        new io.maaskit.model.store.PackageCache(Path.of("target", cacheDir), 0);
+    io.maaskit.model.registry.LoadMode mode = io.maaskit.model.registry.LoadMode.CACHE;
+    io.maaskit.model.registry.PackageLoader loader =
+        auto
+            ? new io.maaskit.model.registry.PackageLoader(
+                store,
+                cache,
+                mode,
+                io.maaskit.model.registry.EngineChoice.start(
+                    new io.maaskit.model.engine.EngineOptions("auto", "cpu", 0, true)))
+            : new io.maaskit.model.registry.PackageLoader(
+                store,
+                cache,
+                mode,
+                io.maaskit.model.engine.EagerEngine.start(
+                    io.maaskit.model.engine.EngineOptions.defaults()));
+    return new io.maaskit.model.registry.ModelRegistry(
+        store, loader, io.maaskit.model.registry.RegistryOptions.defaults());
   }
 
   /** The root of the test store, {@code <root>/<name>/<version>/}. */

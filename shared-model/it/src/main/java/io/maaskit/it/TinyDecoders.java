@@ -101,6 +101,78 @@ public final class TinyDecoders {
   }
 
   private static void writeTokenizerFiles(Path dir) throws IOException {
+    writeTokenizerFiles(dir, CHAT_TEMPLATE, CONTEXT);
+  }
+
+  /**
+   * A Hermes / Qwen2.5-style chat template that renders {@code tools} into the system turn, writes
+   * assistant tool calls as {@code <tool_call>} blocks and tool results as {@code <tool_response>}.
+   */
+  public static final String HERMES_TOOLS_TEMPLATE =
+      "{%- if tools %}<|im_start|>system\n{% if messages[0]['role'] == 'system' %}"
+          + "{{ messages[0]['content'] }}{% else %}You are a helpful assistant.{% endif %}\n\n"
+          + "# Tools\n\nYou are provided with function signatures within <tools></tools>:\n<tools>"
+          + "{% for tool in tools %}\n{{ tool | tojson }}{% endfor %}\n</tools>\n\nFor each"
+          + " function call, return a json object within <tool_call></tool_call> XML tags:\n"
+          + "<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n"
+          + "</tool_call><|im_end|>\n{% elif messages[0]['role'] == 'system' %}<|im_start|>system\n"
+          + "{{ messages[0]['content'] }}<|im_end|>\n{% endif %}"
+          + "{% for message in messages %}"
+          + "{% if message.role == 'user' or (message.role == 'system' and not loop.first)"
+          + " or (message.role == 'assistant' and not message.tool_calls) %}"
+          + "<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n"
+          + "{% elif message.role == 'assistant' %}<|im_start|>assistant"
+          + "{% if message.content %}\n{{ message.content }}{% endif %}"
+          + "{% for tool_call in message.tool_calls %}\n<tool_call>\n{\"name\": \""
+          + "{{ tool_call.function.name }}\", \"arguments\": {{ tool_call.function.arguments"
+          + " | tojson }}}\n</tool_call>{% endfor %}<|im_end|>\n"
+          + "{% elif message.role == 'tool' %}<|im_start|>user\n<tool_response>\n"
+          + "{{ message.content }}\n</tool_response><|im_end|>\n{% endif %}{% endfor %}"
+          + "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+  /**
+   * A Llama 3.1-style chat template: tools as JSON in the system turn ({@code Environment:
+   * ipython}), calls as {@code {"name", "parameters"}} objects, tool results in {@code ipython}
+   * turns.
+   */
+  public static final String LLAMA3_TOOLS_TEMPLATE =
+      "<|begin_of_text|>{% if tools %}<|start_header_id|>system<|end_header_id|>\n\n"
+          + "Environment: ipython\nTo call a function, respond with JSON in the format"
+          + " {\"name\": function name, \"parameters\": dictionary of argument name and its"
+          + " value}.\n\n{% for t in tools %}{{ t | tojson }}\n\n{% endfor %}<|eot_id|>{% endif %}"
+          + "{% for message in messages %}"
+          + "{% if message.role == 'assistant' and message.tool_calls %}"
+          + "<|start_header_id|>assistant<|end_header_id|>\n\n"
+          + "{% for tool_call in message.tool_calls %}{\"name\": \"{{ tool_call.function.name }}"
+          + "\", \"parameters\": {{ tool_call.function.arguments | tojson }}}{% endfor %}"
+          + "<|eom_id|>{% elif message.role == 'tool' %}<|start_header_id|>ipython<|end_header_id|>"
+          + "\n\n{{ message.content }}<|eot_id|>{% else %}<|start_header_id|>{{ message.role }}"
+          + "<|end_header_id|>\n\n{{ message.content }}<|eot_id|>{% endif %}{% endfor %}"
+          + "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n"
+          + "{% endif %}";
+
+  /** Context of the tool-calling checkpoints: tool definitions make long prompts. */
+  public static final int TOOLS_CONTEXT = 2048;
+
+  /**
+   * Writes a tiny random Llama or Qwen2 checkpoint (the {@link Kind}'s usual seed gives the same
+   * weights as {@link #write}) whose chat template renders tools, with a longer context.
+   */
+  public static void writeWithTools(Kind kind, String chatTemplate, Path dir, long seed)
+      throws IOException {
+    Files.createDirectories(dir);
+    Map<String, float[]> weights = new TreeMap<>();
+    Map<String, long[]> shapes = new TreeMap<>();
+    LlamaShape shape = new LlamaShape(64, 2, 4, 2, 96, VOCAB, TOOLS_CONTEXT);
+    Map<String, Object> config =
+        llama(new Random(seed), weights, shapes, kind == Kind.QWEN2, shape);
+    Files.write(dir.resolve("config.json"), JSON.writeValueAsBytes(config));
+    writeWeights(dir, weights, shapes, "F32", false);
+    writeTokenizerFiles(dir, chatTemplate, TOOLS_CONTEXT);
+  }
+
+  private static void writeTokenizerFiles(Path dir, String chatTemplate, int context)
+      throws IOException {
     Files.write(dir.resolve("tokenizer.json"), JSON.writeValueAsBytes(tokenizer()));
     Map<String, Object> tokCfg = new LinkedHashMap<>();
     tokCfg.put("add_bos_token", false);
@@ -108,8 +180,8 @@ public final class TinyDecoders {
     tokCfg.put("eos_token", "<|im_end|>");
     tokCfg.put("pad_token", "<|endoftext|>");
     tokCfg.put("unk_token", "<|endoftext|>");
-    tokCfg.put("model_max_length", CONTEXT);
-    tokCfg.put("chat_template", CHAT_TEMPLATE);
+    tokCfg.put("model_max_length", context);
+    tokCfg.put("chat_template", chatTemplate);
     Files.write(dir.resolve("tokenizer_config.json"), JSON.writeValueAsBytes(tokCfg));
     Map<String, Object> gen = new LinkedHashMap<>();
     gen.put("bos_token_id", specialId("<|endoftext|>"));

@@ -5,6 +5,7 @@ import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.EnumSet;
 import java.util.ServiceLoader;
 import java.util.Set;
 
@@ -12,6 +13,11 @@ import java.util.Set;
  * One model architecture (the manifest's {@code architecture} key). Implementations register
  * through {@link ServiceLoader}, so a new architecture is a new package plus one line in {@code
  * META-INF/services}, not a new branch elsewhere.
+ *
+ * <p>An architecture declares the {@link Form forms} a package of it can take ({@link
+ * #forms(ModelManifest)}: a compiled graph where the package lists one and the architecture has a
+ * graph runtime, an eager network where it carries the weights); the loader picks a form the
+ * engines present can run and hands {@link #load} an engine with that form's capability.
  */
 public interface Architecture {
   /** The manifest key, e.g. {@code bert}. */
@@ -23,8 +29,63 @@ public interface Architecture {
   /** The capabilities this architecture can provide; a manifest may declare a subset. */
   Set<Capability> capabilities();
 
-  /** Builds a runnable model from verified package files; on failure nothing stays allocated. */
+  /**
+   * The forms {@code manifest}'s package can take with this architecture. The default is the eager
+   * network alone; architectures with a graph runtime add {@link Form#GRAPH} where the package
+   * lists {@link EncoderGraph#FILE}.
+   */
+  default Set<Form> forms(ModelManifest manifest) {
+    return EnumSet.of(Form.EAGER);
+  }
+
+  /**
+   * Builds a runnable model from verified package files; on failure nothing stays allocated. The
+   * engine is one the loader picked for a form of {@link #forms}: an engine that {@link
+   * Engine#runsGraphs() runs graphs} means {@link Form#GRAPH}, any other an {@link
+   * io.maaskit.model.engine.EagerEngine} and {@link Form#EAGER}.
+   */
   LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine) throws IOException;
+
+  /**
+   * A form a model can take, in order of preference: the loader serves the first one an engine
+   * present can run.
+   */
+  enum Form {
+    /** A compiled graph the package lists ({@link EncoderGraph#FILE}), run as a whole. */
+    GRAPH(Engine.Capability.GRAPHS),
+    /** An eager network built from the package's weights, op by op. */
+    EAGER(Engine.Capability.EAGER);
+
+    private final Engine.Capability needs;
+
+    Form(Engine.Capability needs) {
+      this.needs = needs;
+    }
+
+    /** The engine capability that runs this form. */
+    public Engine.Capability needs() {
+      return needs;
+    }
+
+    /**
+     * Whether a package in this form reads {@code path}: a graph needs no weights file ({@code
+     * *.safetensors} and its shard index), an eager network no graph.
+     */
+    public boolean reads(String path) {
+      boolean weights = path.endsWith(".safetensors") || path.endsWith(".safetensors.index.json");
+      return this == GRAPH ? !weights : !path.equals(EncoderGraph.FILE);
+    }
+
+    /** {@link #GRAPH} where {@code manifest} lists the compiled graph, plus {@code others}. */
+    public static Set<Form> graphIfListed(ModelManifest manifest, Form... others) {
+      Set<Form> out = EnumSet.noneOf(Form.class);
+      if (manifest.file(EncoderGraph.FILE) != null) {
+        out.add(GRAPH);
+      }
+      out.addAll(java.util.List.of(others));
+      return out;
+    }
+  }
 
   /**
    * The tensor layout of a package of this architecture (from its config and weights): every tensor

@@ -14,7 +14,11 @@ import ai.djl.ndarray.NDManager;
  * and segment embeddings (and normalisation) inside {@link #logitsFromEmbeddings}, so a baseline
  * changes what the tokens are, not where they stand.
  */
-public interface Explainable extends SequenceModel {
+public interface Explainable extends SequenceModel, SpanTokenizer {
+  /** The eager engine the model runs on; gradients come from it. */
+  @Override
+  io.maaskit.model.engine.EagerEngine engine();
+
   /**
    * One text tokenized (truncated like {@link #tokenize}) with, per token, its surface form, its
    * character span {@code [start, end)} in the original text, its word index and whether it is a
@@ -27,9 +31,6 @@ public interface Explainable extends SequenceModel {
       return tokens.length();
     }
   }
-
-  /** Tokenizes with character spans. */
-  Spans spans(String text);
 
   /** Token id of the padding token, the usual reference input for attribution baselines. */
   long padId();

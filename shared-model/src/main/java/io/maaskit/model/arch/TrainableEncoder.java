@@ -16,6 +16,10 @@ import java.util.Map;
  * training; the trainer never names a concrete architecture.
  */
 public interface TrainableEncoder extends TextEncoder {
+  /** The eager engine the model runs on; gradients come from it. */
+  @Override
+  io.maaskit.model.engine.EagerEngine engine();
+
   /** Number of layers in the stack. */
   int layers();
 

@@ -1,94 +1,112 @@
 package io.maaskit.model.engine;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * A tensor engine, set up once per process: where computations run, in which dtype, on how many
- * threads. Architectures written on DJL's engine-neutral {@link NDArray} API get their arrays from
- * {@link #newManager()}; training gets grad-mode control from {@link #gradients()}. Nothing outside
- * an engine's own package names the engine's concrete types.
+ * A tensor engine, set up once per process, described by what it can do: run compiled graphs, run
+ * eager networks, compute gradients, compute on a GPU ({@link Capability}). Loader code picks an
+ * engine for a package by asking for capabilities, never by comparing names; configuration may
+ * still name an engine, mapped to its provider once, in {@link #providers(EngineOptions)}. This
+ * interface names no tensor type of any library: engines that run eager networks are {@link
+ * EagerEngine}s, and only they (and the eager architectures written on them) speak DJL's NDArrays.
  *
  * <pre>{@code
- * Engine engine = Engine.start(EngineOptions.defaults());
- * try (NDManager m = engine.newManager()) { ... }
+ * Engine graphs = Engine.start(EngineOptions.defaults(), Engine.Capability.GRAPHS);
+ * try (CompiledGraph g = graphs.openGraph(bytes, "minilm")) { ... }
  * }</pre>
  */
 public interface Engine {
-  /** Engine name as in {@link EngineOptions#engine()}, e.g. {@code pytorch}. */
+  /**
+   * What an engine can do, after DJL's {@code Engine.hasCapability}. A provider declares them
+   * before it starts ({@link EngineProvider#capabilities()}); a started engine keeps those it has
+   * on its device.
+   */
+  enum Capability {
+    /** Runs compiled graphs: {@link Engine#openGraph} works. */
+    GRAPHS,
+    /** Runs eager networks: the engine is an {@link EagerEngine}. */
+    EAGER,
+    /** Computes gradients: {@link EagerEngine#gradients()} works (training, explanations). */
+    GRADIENTS,
+    /** Computes on a CUDA device (a provider: it can, given one; a started engine: it does). */
+    GPU
+  }
+
+  /**
+   * Engine name as configuration selects it ({@link EngineOptions#engine()}), e.g. {@code pytorch}.
+   */
   String name();
 
   /** Version of the engine's native library. */
   String version();
 
-  /** The device computations run on. */
-  Device device();
-
-  /** The dtype weights are held and computed in (fp32 on CPU, fp16 on GPU). */
-  DataType computeType();
-
   /** Intra-op threads the engine uses. */
   int threads();
 
-  /** Number of CUDA devices the engine sees. */
-  int gpuCount();
+  /** What this engine, on its device, can do. */
+  Set<Capability> capabilities();
 
-  /** A new manager on the engine's device; closing it frees its arrays. */
-  NDManager newManager();
+  /** Whether this engine can do {@code c}. */
+  default boolean hasCapability(Capability c) {
+    return capabilities().contains(c);
+  }
 
-  /**
-   * Prepares the calling thread for inference (e.g. turns off autograd recording); call before
-   * running a model on a thread the engine did not start on.
-   */
-  void prepareThread();
+  /** Whether this engine computes on a GPU. */
+  default boolean gpu() {
+    return hasCapability(Capability.GPU);
+  }
 
-  /** The same engine on another device (fp16 on GPU, fp32 on CPU); for comparisons. */
-  Engine onDevice(Device other);
-
-  /** Gradient control for training. */
-  Gradients gradients();
-
-  /**
-   * Whether {@link #openGraph} works: engines that run compiled graphs (ONNX Runtime) say yes,
-   * eager engines (PyTorch) no. An architecture uses a package's compiled graph only when it does.
-   */
-  boolean runsGraphs();
+  /** Whether {@link #openGraph} works; an architecture uses a package's graph only when it does. */
+  default boolean runsGraphs() {
+    return hasCapability(Capability.GRAPHS);
+  }
 
   /**
    * Opens a compiled graph (an ONNX model, self-contained: weights are initializers).
    *
    * @param graph the file's bytes
    * @param name for messages and logs, e.g. the model id
-   * @throws UnsupportedOperationException if this engine does not {@link #runsGraphs() run graphs}
+   * @throws UnsupportedOperationException if this engine does not run {@link Capability#GRAPHS}
    * @throws IllegalArgumentException if the bytes are not a graph the engine can run
    */
-  CompiledGraph openGraph(ByteBuffer graph, String name);
-
-  /** Grad mode and gradient resets: what training needs beyond forward passes. */
-  interface Gradients {
-    /** Sets grad mode on the calling thread; returns the previous mode. */
-    boolean gradMode(boolean on);
-
-    /** Zeroes a parameter's accumulated gradient in place. */
-    void zeroGrad(NDArray parameter);
-
-    /**
-     * Back-propagates from {@code target} (a scalar, or summed as if it were) through what the
-     * calling thread recorded in grad mode; gradients land on arrays marked with {@link
-     * NDArray#setRequiresGradient}. Unlike DJL's {@code GradientCollector}, of which only one may
-     * exist per process, this is safe to call from several request threads at once.
-     */
-    void backward(NDArray target);
+  default CompiledGraph openGraph(ByteBuffer graph, String name) {
+    throw new UnsupportedOperationException(
+        "engine " + name() + " does not run compiled graphs (" + name + ")");
   }
 
   /** Starts an engine; {@link EngineProvider}s register through {@link ServiceLoader}. */
   interface EngineProvider {
     /** The name {@link EngineOptions#engine()} selects. */
     String name();
+
+    /**
+     * What the engine can do once started, on the best device it may find; declared without
+     * starting it.
+     */
+    Set<Capability> capabilities();
+
+    /**
+     * Whether this machine has a device for {@link Capability#GPU}, looked up without starting the
+     * engine (with {@code device=auto} the loader starts a GPU engine only where this is true).
+     */
+    default boolean gpuPresent() {
+      return false;
+    }
+
+    /**
+     * Preference among providers that can do the same thing (higher first), as DJL ranks its
+     * engines; ties keep {@link ServiceLoader} order.
+     */
+    default int rank() {
+      return 0;
+    }
 
     /**
      * Whether this deployable carries the engine's classes and natives. A provider registered in
@@ -104,46 +122,95 @@ public interface Engine {
   }
 
   /**
-   * Starts (or returns) the process-wide engine that {@code options} select. {@code auto} means an
-   * engine for eager NDArray work (training, tools, comparisons): PyTorch where this deployable
-   * carries it, else the first available provider. Which engine <em>serves</em> a package is
-   * decided per package by {@code io.maaskit.model.registry.EngineChoice}.
+   * Starts (or returns) the process-wide engine that {@code options} name, or with {@code auto} the
+   * highest-ranked carried engine that has every capability in {@code required}.
+   *
+   * @throws IllegalArgumentException if no carried engine fits
    */
-  static Engine start(EngineOptions options) {
-    EngineProvider first = null;
-    java.util.List<String> names = new java.util.ArrayList<>();
-    for (EngineProvider p : providers()) {
-      names.add(p.name());
-      if (first == null) {
-        first = p;
-      }
-      if (p.name().equals(options.engine())
-          || (options.engine().equals("auto") && p.name().equals("pytorch"))) {
-        return p.start(options);
+  static Engine start(EngineOptions options, Capability... required) {
+    Set<Capability> need = required.length == 0 ? Set.of() : EnumSet.of(required[0], required);
+    List<EngineProvider> fit = new ArrayList<>();
+    for (EngineProvider p : providers(options)) {
+      if (p.capabilities().containsAll(need)) {
+        fit.add(p);
       }
     }
-    if (first != null && options.engine().equals("auto")) {
-      return first.start(options);
+    if (fit.isEmpty()) {
+      throw new IllegalArgumentException(
+          "no engine in this deployable can do "
+              + need
+              + (options.engine().equals("auto") ? "" : " as engine '" + options.engine() + "'")
+              + " (carried: "
+              + describe(providers())
+              + ")");
     }
-    throw new IllegalArgumentException(
-        "engine '"
-            + options.engine()
-            + "' is not available in this deployable (available: "
-            + (names.isEmpty() ? "none" : String.join(", ", names))
-            + ")");
+    return fit.get(0).start(options);
   }
 
   /**
-   * The providers registered through {@link ServiceLoader} whose engine this deployable carries.
+   * The providers registered through {@link ServiceLoader} whose engine this deployable carries,
+   * highest {@link EngineProvider#rank() rank} first.
    */
-  static java.util.List<EngineProvider> providers() {
-    java.util.List<EngineProvider> out = new java.util.ArrayList<>();
-    for (EngineProvider p :
-        ServiceLoader.load(EngineProvider.class, Engine.class.getClassLoader())) {
+  static List<EngineProvider> providers() {
+    List<EngineProvider> out = new ArrayList<>();
+    for (EngineProvider p : registered()) {
       if (p.available()) {
         out.add(p);
       }
     }
+    out.sort(Comparator.comparingInt(EngineProvider::rank).reversed());
     return out;
+  }
+
+  /**
+   * The carried providers {@code options} allow: all of them with {@code auto}, else the one they
+   * name. This is the one place where a configured engine name meets the providers.
+   *
+   * @throws IllegalArgumentException if the name is unknown or names an engine this deployable does
+   *     not carry
+   */
+  static List<EngineProvider> providers(EngineOptions options) {
+    String wanted = options.engine();
+    if (wanted.equals("auto")) {
+      return providers();
+    }
+    if (!names().contains(wanted)) {
+      throw new IllegalArgumentException(
+          "engine must be one of " + String.join(", ", names()) + ", not '" + wanted + "'");
+    }
+    for (EngineProvider p : providers()) {
+      if (p.name().equals(wanted)) {
+        return List.of(p);
+      }
+    }
+    throw new IllegalArgumentException(
+        "engine '"
+            + wanted
+            + "' is not in this deployable (it carries: "
+            + describe(providers())
+            + ")");
+  }
+
+  /** {@code auto} and the name of every registered engine, carried here or not. */
+  static List<String> names() {
+    Set<String> names = new TreeSet<>();
+    for (EngineProvider p : registered()) {
+      names.add(p.name());
+    }
+    List<String> out = new ArrayList<>();
+    out.add("auto");
+    out.addAll(names);
+    return out;
+  }
+
+  /** Provider names for messages, e.g. {@code onnxruntime, pytorch}, or {@code no engine}. */
+  static String describe(List<EngineProvider> providers) {
+    return providers.isEmpty()
+        ? "no engine"
+        : String.join(", ", providers.stream().map(EngineProvider::name).toList());
+  }
+
+  private static Iterable<EngineProvider> registered() {
+    return ServiceLoader.load(EngineProvider.class, Engine.class.getClassLoader());
   }
 }

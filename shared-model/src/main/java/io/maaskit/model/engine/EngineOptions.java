@@ -12,8 +12,11 @@ import java.util.Locale;
  * @param threads intra-op threads for the engine; 0 keeps the engine's default (all cores)
  * @param offline never download engine natives (they come from the classpath); only a build step
  *     that unpacks natives into an image turns this off
+ * @param profileDir null, or where an engine that runs graphs writes a per-op profile of every
+ *     session it opens (ONNX Runtime's {@code SessionOptions.enableProfiling}); for benchmarks
  */
-public record EngineOptions(String engine, String device, int threads, boolean offline) {
+public record EngineOptions(
+    String engine, String device, int threads, boolean offline, java.nio.file.Path profileDir) {
   public EngineOptions {
     engine = engine == null || engine.isBlank() ? "auto" : engine.trim().toLowerCase(Locale.ROOT);
     device = device == null || device.isBlank() ? "auto" : device.trim().toLowerCase(Locale.ROOT);
@@ -23,6 +26,16 @@ public record EngineOptions(String engine, String device, int threads, boolean o
     if (threads < 0) {
       throw new IllegalArgumentException("threads must be >= 0");
     }
+  }
+
+  /** Options without profiling. */
+  public EngineOptions(String engine, String device, int threads, boolean offline) {
+    this(engine, device, threads, offline, null);
+  }
+
+  /** The same options with sessions profiled into {@code dir}. */
+  public EngineOptions withProfileDir(java.nio.file.Path dir) {
+    return new EngineOptions(engine, device, threads, offline, dir);
   }
 
   /** The default engine on {@code device} with {@code threads} intra-op threads, offline. */

@@ -20,8 +20,9 @@ public final class ExplainJson {
   /**
    * The kit's own JSON shape, the same over HTTP ({@code POST /explain}) and the queue (task {@code
    * explain}): {@code {"inputs": "text" | [...], "model": "...", "method": "integrated_gradients" |
-   * "gradient_x_input" | "attention_rollout", "label": "...", "steps": 64, "aggregate": "token" |
-   * "word"}}, every field but {@code inputs} optional.
+   * "gradient_x_input" | "attention_rollout" | "occlusion", "label": "...", "steps": 64,
+   * "aggregate": "token" | "word"}}, every field but {@code inputs} optional (no {@code method}:
+   * the service picks by how the model is served).
    */
   public static ExplainRequest request(JsonNode body, int maxInputs) {
     JsonFields.object(body);

@@ -58,7 +58,11 @@ public final class GenerateJson {
     String model = JsonFields.string(body, "model", null);
     SamplingParams s = sampling(body, JsonFields.integer(body, "max_tokens", null), top);
     return new Call(
-        GenerateRequest.completion(model, prompt, s), stream(body), includeUsage(body), false);
+        GenerateRequest.completion(model, prompt, s)
+            .withResponseFormat(StructuredJson.responseFormat(body)),
+        stream(body),
+        includeUsage(body),
+        false);
   }
 
   /** A {@code /v1/chat/completions} body: {@code messages} plus sampling fields. */
@@ -91,7 +95,9 @@ public final class GenerateJson {
     }
     String model = JsonFields.string(body, "model", null);
     return new Call(
-        GenerateRequest.chat(model, messages, sampling(body, max, top)),
+        GenerateRequest.chat(model, messages, sampling(body, max, top))
+            .withResponseFormat(StructuredJson.responseFormat(body))
+            .withTools(StructuredJson.tools(body), StructuredJson.toolChoice(body)),
         stream(body),
         includeUsage(body),
         true);
@@ -144,7 +150,8 @@ public final class GenerateJson {
       throw new InvalidRequestException(
           "'" + at + ".content' must be a string or an array of text parts");
     }
-    return new ChatMessage(role.textValue(), content);
+    return new ChatMessage(
+        role.textValue(), content, StructuredJson.toolCalls(n, at), StructuredJson.toolCallId(n));
   }
 
   private static SamplingParams sampling(JsonNode body, Integer maxTokens, Integer top) {
@@ -265,6 +272,9 @@ public final class GenerateJson {
       one.put("index", c.index());
       one.put("text", c.text());
       one.put("finish_reason", c.finishReason().key());
+      if (!c.toolCalls().isEmpty()) {
+        one.put("tool_calls", StructuredJson.toolCallMaps(c.toolCalls()));
+      }
       choices.add(one);
     }
     java.util.Map<String, Object> usage = new java.util.LinkedHashMap<>();

@@ -27,8 +27,9 @@ import java.util.Set;
  * @param normalize whether embeddings are L2-normalized by default
  * @param maxSequenceLength tokens beyond this are truncated (encoders); for generators the context
  *     length: prompt plus generated tokens
- * @param dtype storage dtype of the weights: {@code float32}, {@code int8}, or for imported
- *     decoders the checkpoint's own {@code bfloat16} or {@code float16}
+ * @param dtype storage dtype of the weights: {@code float32}, {@code int8}, {@code int4} (a
+ *     generator that carries only its MatMulNBits graph), or for imported decoders the checkpoint's
+ *     own {@code bfloat16} or {@code float16}
  * @param quantization how the weights were quantized, null for float32
  * @param files every other file of the package with size and SHA-256
  * @param metrics training/evaluation metrics (classification packages), may be empty
@@ -71,7 +72,8 @@ public record ModelManifest(
   private static final Set<String> TASKS =
       Set.of(TASK_EMBEDDING, TASK_CLASSIFICATION, TASK_GENERATION);
   private static final Set<String> POOLINGS = Set.of("mean", "cls");
-  private static final Set<String> DTYPES = Set.of("float32", "bfloat16", "float16", "int8");
+  private static final Set<String> DTYPES =
+      Set.of("float32", "bfloat16", "float16", "int8", "int4");
 
   /** Reads and validates a manifest, applying defaults; {@code origin} is named in errors. */
   public static ModelManifest parse(byte[] json, String origin) throws IOException {

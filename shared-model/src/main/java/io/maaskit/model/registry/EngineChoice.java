@@ -1,144 +1,174 @@
 package io.maaskit.model.registry;
 
+import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.Architecture.Form;
 import io.maaskit.model.arch.EncoderGraph;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.Engine.Capability;
 import io.maaskit.model.engine.EngineOptions;
-import io.maaskit.model.error.ModelUnavailableException;
 import io.maaskit.model.error.NotSupportedException;
-import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
-import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which engine runs each package, decided per package from {@link EngineOptions#engine()}, the
- * device, what the package lists and which engines this deployable carries:
+ * Which engine runs each package, and in which {@link Form form}, decided by capability: the forms
+ * the package's architecture declares for it ({@link Architecture#forms}), in their order of
+ * preference, against what the engines this deployable carries can do ({@link
+ * Engine#capabilities()}). No engine is named here; configuration may restrict the candidates to
+ * one engine by name ({@link EngineOptions#engine()}), which {@link
+ * Engine#providers(EngineOptions)} maps once.
  *
  * <ul>
- *   <li>{@code pytorch}: every package on PyTorch.
- *   <li>{@code onnxruntime}: every package on ONNX Runtime; a package without a compiled graph
- *       ({@link EncoderGraph#FILE}) cannot load, and the error says how to compile one.
- *   <li>{@code auto}: PyTorch on a GPU; on a CPU, ONNX Runtime when the package lists a graph, else
- *       PyTorch where this deployable carries it, else the same "needs an ONNX graph" error.
+ *   <li>On a CPU: the first form an engine can run — a compiled graph on an engine that runs {@link
+ *       Capability#GRAPHS graphs} where the package lists one, else the eager network on an {@link
+ *       Capability#EAGER eager} engine. A package no candidate can run fails with {@link
+ *       NotSupportedException} naming what it lacks ("has no ONNX graph ... scripts/compile-onnx").
+ *   <li>On a GPU (configured, or detected with {@code device=auto}): the first form an engine that
+ *       computes on the {@link Capability#GPU GPU} can run; the CPU candidates only if none can.
+ *   <li>Gradients (explanations, training): the eager form on an engine with {@link
+ *       Capability#GRADIENTS}; {@link NotSupportedException} in a deployable without one.
  * </ul>
  *
- * Gradients (explanations, training) always run on PyTorch: {@link #forGradients} answers {@link
- * NotSupportedException} in a deployable without it (the Lambda zips, the CPU image). Engines start
- * on first use, so a deployable that only ever serves graphs never loads libtorch.
+ * Engines start on first use, so a deployable that only ever serves graphs never loads an eager
+ * engine's natives.
  *
  * <pre>{@code
  * EngineChoice engines = EngineChoice.start(new EngineOptions("auto", "auto", 0, true));
- * Engine e = engines.forServing(manifest); // onnxruntime for a package with model.onnx, on a CPU
+ * Engine e = engines.forServing(manifest); // runs graphs, for a package with model.onnx on a CPU
  * }</pre>
  */
 public final class EngineChoice {
   private static final Logger LOG = LoggerFactory.getLogger(EngineChoice.class);
 
-  /** The engine name of DJL's PyTorch engine. */
-  public static final String PYTORCH = "pytorch";
-
-  /** The engine name of DJL's ONNX Runtime engine. */
-  public static final String ONNXRUNTIME = "onnxruntime";
-
-  /** The values {@link EngineOptions#engine()} may take. */
-  public static final List<String> NAMES = List.of("auto", ONNXRUNTIME, PYTORCH);
-
   private final EngineOptions options;
-  private final Map<String, Engine.EngineProvider> providers;
+  private final List<Candidate> candidates;
   private final boolean gpu;
-  private final Engine fixed;
-  private final Map<String, Engine> started = new ConcurrentHashMap<>();
 
-  private EngineChoice(
-      EngineOptions options, Map<String, Engine.EngineProvider> providers, boolean gpu) {
-    this.options = options;
-    this.providers = providers;
-    this.gpu = gpu;
-    this.fixed = null;
+  /**
+   * An engine this choice may use: what it can do, and how to start it (once).
+   *
+   * @param name the engine's name, for messages and for {@link #servingEngine}
+   * @param capabilities what it can do once started
+   */
+  record Candidate(String name, Set<Capability> capabilities, Supplier<Engine> starter) {
+    Candidate(String name, Set<Capability> capabilities) {
+      this(
+          name,
+          capabilities,
+          () -> {
+            throw new IllegalStateException("engine " + name + " cannot start here");
+          });
+    }
+
+    boolean can(Set<Capability> needed) {
+      return capabilities.containsAll(needed);
+    }
   }
 
-  private EngineChoice(Engine fixed) {
-    this.options = new EngineOptions(fixed.name(), fixed.device().isGpu() ? "gpu" : "cpu", 0, true);
-    this.providers = Map.of();
-    this.gpu = fixed.device().isGpu();
-    this.fixed = fixed;
+  /** What the choice decided for a package: an engine and the form it runs. */
+  record Pick(Candidate candidate, Form form) {}
+
+  private EngineChoice(EngineOptions options, List<Candidate> candidates, boolean gpu) {
+    this.options = options;
+    this.candidates = candidates;
+    this.gpu = gpu;
   }
 
   /**
    * The choice for this deployable: the engines it carries (registered providers that are {@link
-   * Engine.EngineProvider#available() available}), none started yet.
+   * Engine.EngineProvider#available() available}) that {@code options} allow, none started yet
+   * (except, with {@code device=auto} where a GPU engine is carried, that engine, to ask where it
+   * runs).
    *
    * @throws IllegalArgumentException if {@code options} ask for an engine or a device this
-   *     deployable cannot provide (an unknown engine name, {@code pytorch} or {@code device=gpu}
-   *     without PyTorch)
+   *     deployable cannot provide (an unknown engine name, an engine it does not carry, {@code
+   *     device=gpu} without an engine that computes on a GPU)
    */
   public static EngineChoice start(EngineOptions options) {
-    Map<String, Engine.EngineProvider> carried = new LinkedHashMap<>();
-    for (Engine.EngineProvider p : Engine.providers()) {
-      carried.putIfAbsent(p.name(), p);
+    List<Engine.EngineProvider> providers = Engine.providers(options);
+    List<Candidate> candidates = new ArrayList<>();
+    for (Engine.EngineProvider p : providers) {
+      candidates.add(new Candidate(p.name(), p.capabilities(), once(p, options)));
     }
-    String wanted = options.engine();
-    if (!NAMES.contains(wanted)) {
+    boolean gpuCarried = candidates.stream().anyMatch(c -> c.can(EnumSet.of(Capability.GPU)));
+    if (options.device().equals("gpu") && !gpuCarried) {
       throw new IllegalArgumentException(
-          "engine must be one of " + String.join(", ", NAMES) + ", not '" + wanted + "'");
-    }
-    if (options.device().equals("gpu") && wanted.equals(ONNXRUNTIME)) {
-      throw new IllegalArgumentException(
-          "engine onnxruntime runs on the CPU only; device=gpu needs engine auto or pytorch");
-    }
-    if (!wanted.equals("auto") && !carried.containsKey(wanted)) {
-      throw new IllegalArgumentException(
-          "engine '"
-              + wanted
-              + "' is not in this deployable (it carries: "
-              + carried(carried)
+          (options.engine().equals("auto")
+                  ? "device=gpu needs an engine that computes on a GPU, which this deployable"
+                      + " does not carry"
+                  : "engine "
+                      + options.engine()
+                      + " runs on the CPU only here; device=gpu needs"
+                      + " an engine that computes on a GPU")
+              + " (it carries: "
+              + Engine.describe(Engine.providers())
               + ")");
     }
-    boolean torch = carried.containsKey(PYTORCH);
-    if (options.device().equals("gpu") && !torch) {
-      throw new IllegalArgumentException(
-          "device=gpu needs the PyTorch engine, which this deployable does not carry (it carries: "
-              + carried(carried)
-              + ")");
+    // With device=auto a GPU engine is started where its provider sees a device, to ask where it
+    // runs: a CUDA driver is not enough (the carried build may be CPU-only), and a GPU machine will
+    // use that engine anyway. With device=gpu the engine itself refuses at start if it finds none.
+    boolean gpu = options.device().equals("gpu");
+    if (options.device().equals("auto")) {
+      for (int i = 0; i < providers.size() && !gpu; i++) {
+        Candidate c = candidates.get(i);
+        gpu =
+            c.can(EnumSet.of(Capability.GPU))
+                && providers.get(i).gpuPresent()
+                && c.starter().get().gpu();
+      }
     }
-    EngineChoice choice = new EngineChoice(options, carried, false);
-    // Only PyTorch computes on a GPU here; without it there is nothing to detect. With
-    // device=auto, a CUDA driver is not enough (the carried libtorch may be the CPU build): PyTorch
-    // is started, which a GPU machine will use anyway, and asked where it runs.
-    boolean gpu =
-        !wanted.equals(ONNXRUNTIME)
-            && torch
-            && (options.device().equals("gpu")
-                || (options.device().equals("auto")
-                    && ai.djl.util.cuda.CudaUtils.hasCuda()
-                    && choice.engine(PYTORCH).device().isGpu()));
-    return gpu ? choice.onGpu() : choice;
-  }
-
-  private EngineChoice onGpu() {
-    EngineChoice c = new EngineChoice(options, providers, true);
-    c.started.putAll(started);
-    return c;
+    return new EngineChoice(options, List.copyOf(candidates), gpu);
   }
 
   /** Every package on one engine, already started (tools, tests, training jobs). */
   public static EngineChoice fixed(Engine engine) {
-    return new EngineChoice(engine);
+    return new EngineChoice(
+        new EngineOptions(engine.name(), engine.gpu() ? "gpu" : "cpu", 0, true),
+        List.of(new Candidate(engine.name(), engine.capabilities(), () -> engine)),
+        engine.gpu());
   }
 
-  private static String carried(Map<String, Engine.EngineProvider> carried) {
-    return carried.isEmpty() ? "no engine" : String.join(", ", carried.keySet());
+  private static Supplier<Engine> once(Engine.EngineProvider p, EngineOptions options) {
+    AtomicReference<Engine> started = new AtomicReference<>();
+    return () -> {
+      Engine e = started.get();
+      if (e != null) {
+        return e;
+      }
+      synchronized (started) {
+        if (started.get() == null) {
+          // Each provider keeps one process-wide engine; device and threads are this process's.
+          Engine s =
+              p.start(
+                  new EngineOptions(
+                      p.name(), options.device(), options.threads(), options.offline()));
+          LOG.info(
+              "engine {} {} started ({}, capabilities {})",
+              s.name(),
+              s.version(),
+              s.gpu() ? "gpu" : "cpu",
+              s.capabilities());
+          started.set(s);
+        }
+        return started.get();
+      }
+    };
   }
 
-  /** The engines this deployable carries, by name. */
+  /** The engines this choice may use, by name. */
   public Set<String> carried() {
-    return fixed != null ? Set.of(fixed.name()) : providers.keySet();
+    Set<String> out = new LinkedHashSet<>();
+    candidates.forEach(c -> out.add(c.name()));
+    return out;
   }
 
   /** Whether serving runs on a GPU (configured, or detected with {@code device=auto}). */
@@ -146,218 +176,208 @@ public final class EngineChoice {
     return gpu;
   }
 
-  /** The configured engine: {@code auto}, {@code onnxruntime} or {@code pytorch}. */
+  /** The configured engine: {@code auto} or an engine's name. */
   public String setting() {
     return options.engine();
   }
 
   /**
    * The name of the engine that would serve {@code manifest}'s package, without starting it; null
-   * if no carried engine can (see {@link #forServing}).
+   * if no engine here can (see {@link #forServing}).
    */
   public String servingEngine(ModelManifest manifest) {
-    if (fixed != null) {
-      return fixed.name();
-    }
     try {
-      requireEagerEngineForGenerators(manifest);
-      return pick(options.engine(), gpu, hasGraph(manifest), carried(), manifest.id() + "");
-    } catch (ModelUnavailableException | NotSupportedException e) {
+      return pick(manifest, false).candidate().name();
+    } catch (NotSupportedException | IllegalArgumentException e) {
       return null;
     }
   }
 
-  /** The engine that serves {@code manifest}'s package, started on first use. */
-  public Engine forServing(ModelManifest manifest) {
-    if (fixed != null) {
-      return fixed;
-    }
-    requireEagerEngineForGenerators(manifest);
-    return engine(pick(options.engine(), gpu, hasGraph(manifest), carried(), manifest.id() + ""));
-  }
-
   /**
-   * Decoders have no compiled graph (the ONNX compiler covers encoders and classifiers): they run
-   * on PyTorch, so a deployable without it, or one forced onto ONNX Runtime, cannot serve them.
-   */
-  private void requireEagerEngineForGenerators(ModelManifest manifest) {
-    if (!manifest.capabilities().contains(Capability.GENERATOR)) {
-      return;
-    }
-    if (!carried().contains(PYTORCH)) {
-      throw new NotSupportedException(
-          "model '"
-              + manifest.id()
-              + "' is a generator; decoders run on the PyTorch engine, which this deployable does"
-              + " not carry (the Lambda zips serve on ONNX Runtime only unless built with"
-              + " -Dlambda.pytorch=true); generators are served by the local server, the"
-              + " containers and PyTorch-built zips");
-    }
-    if (ONNXRUNTIME.equals(options.engine())) {
-      throw new NotSupportedException(
-          "model '"
-              + manifest.id()
-              + "' is a generator, and decoders run on PyTorch only; set MAAS_ENGINE to auto or"
-              + " pytorch to serve it");
-    }
-  }
-
-  /**
-   * The engine that computes gradients for {@code manifest}'s package (explanations): PyTorch.
+   * The form {@code manifest}'s package loads in: served, or on the engine that computes gradients.
    *
-   * @throws NotSupportedException if this deployable does not carry PyTorch
+   * @throws NotSupportedException if no engine here can run any of its forms
+   */
+  public Form form(ModelManifest manifest, boolean gradients) {
+    return pick(manifest, gradients).form();
+  }
+
+  /**
+   * The engine that serves {@code manifest}'s package, started on first use.
+   *
+   * @throws NotSupportedException if no engine here can run any form of the package
+   */
+  public Engine forServing(ModelManifest manifest) {
+    return pick(manifest, false).candidate().starter().get();
+  }
+
+  /**
+   * The engine that computes gradients for {@code manifest}'s package (explanations).
+   *
+   * @throws NotSupportedException if this deployable has no such engine
    */
   public Engine forGradients(ModelManifest manifest) {
     requireGradients();
-    return fixed != null ? fixed : engine(PYTORCH);
+    return pick(manifest, true).candidate().starter().get();
   }
 
   /** Whether {@link #forGradients} can succeed here. */
   public boolean gradients() {
-    return carried().contains(PYTORCH);
+    return candidates.stream().anyMatch(c -> c.can(GRADIENTS));
   }
 
   /**
    * Fails unless this deployable computes gradients.
    *
-   * @throws NotSupportedException if it does not carry PyTorch
+   * @throws NotSupportedException if no carried engine does
    */
   public void requireGradients() {
     if (!gradients()) {
-      throw noGradients();
+      throw new NotSupportedException(
+          "explanations need gradients, and no engine this deployable carries computes them (it"
+              + " carries: "
+              + String.join(", ", carried())
+              + "); explanations run on the local server (scripts/serve) and the GPU image, which"
+              + " carry PyTorch");
     }
   }
 
   /**
-   * Whether every package is served on the engine that also computes its gradients (PyTorch), so
-   * explanations need no second copy of a model.
+   * Whether every package is served on an engine that also computes its gradients, so explanations
+   * need no second copy of a model: no serving candidate lacks gradients.
    */
   public boolean servesOnGradientEngine() {
-    if (fixed != null) {
-      return fixed.name().equals(PYTORCH);
-    }
-    String wanted = options.engine();
-    return wanted.equals(PYTORCH)
-        || (wanted.equals("auto") && (gpu || !providers.containsKey(ONNXRUNTIME)));
+    List<Candidate> serving = gpu ? onGpu(candidates) : candidates;
+    return !serving.isEmpty() && serving.stream().allMatch(c -> c.can(GRADIENTS));
   }
 
   /**
-   * The engine for training and other eager NDArray work: PyTorch.
+   * The engine for training and other eager work with gradients.
    *
-   * @throws NotSupportedException if this deployable does not carry PyTorch
+   * @throws NotSupportedException if this deployable does not carry one
    */
-  public Engine forTraining() {
-    if (fixed != null) {
-      return fixed;
+  public EagerEngine forTraining() {
+    for (List<Candidate> cs : gpu ? List.of(onGpu(candidates), candidates) : List.of(candidates)) {
+      for (Candidate c : cs) {
+        if (c.can(EnumSet.of(Capability.EAGER, Capability.GRADIENTS))) {
+          return EagerEngine.of(c.starter().get());
+        }
+      }
     }
-    if (!providers.containsKey(PYTORCH)) {
-      throw new NotSupportedException(
-          "training needs the PyTorch engine, which this deployable does not carry");
-    }
-    return engine(PYTORCH);
+    throw new NotSupportedException(
+        "training needs an engine that runs eager networks and computes gradients, which this"
+            + " deployable does not carry (it carries: "
+            + String.join(", ", carried())
+            + ")");
   }
 
   /**
-   * Starts the engine most packages will be served on (PyTorch on a GPU, else ONNX Runtime where
-   * carried), off the request path; returns it.
+   * Starts the engine most packages will be served on (the first GPU engine on a GPU, else the
+   * first that runs graphs, else the first carried), off the request path; returns it.
    */
   public Engine startDefault() {
-    if (fixed != null) {
-      return fixed;
-    }
-    if (providers.isEmpty()) {
+    if (candidates.isEmpty()) {
       throw new IllegalStateException("this deployable carries no engine");
     }
-    String wanted = options.engine();
-    String name =
-        !wanted.equals("auto")
-            ? wanted
-            : gpu || !providers.containsKey(ONNXRUNTIME) ? PYTORCH : ONNXRUNTIME;
-    return engine(name);
-  }
-
-  private Engine engine(String name) {
-    Engine.EngineProvider p = providers.get(name);
-    if (p == null) {
-      throw new IllegalStateException("engine '" + name + "' is not in this deployable");
+    List<Candidate> serving = gpu ? onGpu(candidates) : candidates;
+    for (Form f : Form.values()) {
+      for (Candidate c : serving) {
+        if (c.can(EnumSet.of(f.needs()))) {
+          return c.starter().get();
+        }
+      }
     }
-    return started.computeIfAbsent(
-        name,
-        n -> {
-          // Each provider keeps one process-wide engine; device and threads are this process's.
-          Engine e =
-              p.start(new EngineOptions(n, options.device(), options.threads(), options.offline()));
-          LOG.info("engine {} {} started on {}", e.name(), e.version(), e.device());
-          return e;
-        });
+    return serving.get(0).starter().get();
   }
 
-  /** Whether a package lists the compiled graph ONNX Runtime serves. */
-  static boolean hasGraph(ModelManifest manifest) {
-    return manifest.files() != null
-        && manifest.files().stream().anyMatch(f -> f.path().equals(EncoderGraph.FILE));
+  private static final Set<Capability> GRADIENTS =
+      EnumSet.of(Capability.EAGER, Capability.GRADIENTS);
+
+  private static List<Candidate> onGpu(List<Candidate> cs) {
+    return cs.stream().filter(c -> c.can(EnumSet.of(Capability.GPU))).toList();
+  }
+
+  private Pick pick(ModelManifest manifest, boolean gradients) {
+    Set<Form> forms = Architecture.forName(manifest.architecture()).forms(manifest);
+    try {
+      return pick(forms, candidates, gpu, gradients, manifest.id() + "");
+    } catch (NotSupportedException e) {
+      if (options.engine().equals("auto")) {
+        throw e;
+      }
+      throw new NotSupportedException(
+          e.getMessage() + ", or set the engine to auto (it is set to " + options.engine() + ")");
+    }
   }
 
   /**
-   * The decision itself, free of engines: which engine serves a package.
+   * The decision itself, free of started engines: the first form (in {@link Form} order) of {@code
+   * forms} that a candidate can run, preferring candidates that compute on the GPU when {@code
+   * gpu}.
    *
-   * @param wanted {@code auto}, {@code onnxruntime} or {@code pytorch}
+   * @param forms the forms the package can take
+   * @param candidates the engines, in order of preference
    * @param gpu whether serving runs on a GPU
-   * @param hasGraph whether the package lists {@link EncoderGraph#FILE}
-   * @param carried the engines this deployable carries
+   * @param gradients whether the model must compute gradients (eager form, {@link
+   *     Capability#GRADIENTS})
    * @param model the package, for messages
-   * @throws ModelUnavailableException if no carried engine can serve the package
+   * @throws NotSupportedException if no candidate can run any form; the message says what the
+   *     package lacks and how to get it
    */
-  static String pick(
-      String wanted, boolean gpu, boolean hasGraph, Set<String> carried, String model) {
-    boolean ort = carried.contains(ONNXRUNTIME);
-    boolean torch = carried.contains(PYTORCH);
-    switch (wanted) {
-      case PYTORCH -> {
-        if (!torch) {
-          throw new IllegalStateException("engine pytorch is not in this deployable");
+  static Pick pick(
+      Set<Form> forms, List<Candidate> candidates, boolean gpu, boolean gradients, String model) {
+    List<List<Candidate>> passes =
+        gpu ? List.of(onGpu(candidates), candidates) : List.of(candidates);
+    for (List<Candidate> pass : passes) {
+      for (Form f : Form.values()) {
+        if (!forms.contains(f) || (gradients && f != Form.EAGER)) {
+          continue;
         }
-        return PYTORCH;
-      }
-      case ONNXRUNTIME -> {
-        if (!hasGraph) {
-          throw needsGraph(
-              model,
-              "the engine is set to onnxruntime, which runs compiled graphs only; compile one with"
-                  + " scripts/compile-onnx and publish the new version, or set the engine to auto");
+        Set<Capability> needed = gradients ? GRADIENTS : EnumSet.of(f.needs());
+        for (Candidate c : pass) {
+          if (c.can(needed)) {
+            return new Pick(c, f);
+          }
         }
-        return ONNXRUNTIME;
-      }
-      default -> {
-        if (gpu && torch) {
-          return PYTORCH;
-        }
-        if (hasGraph && ort) {
-          return ONNXRUNTIME;
-        }
-        if (torch) {
-          return PYTORCH;
-        }
-        throw needsGraph(
-            model,
-            "this deployable serves on ONNX Runtime only (no PyTorch); compile one with"
-                + " scripts/compile-onnx and publish the new version");
       }
     }
+    throw cannotRun(forms, candidates, gradients, model);
   }
 
-  private static ModelUnavailableException needsGraph(String model, String why) {
-    // Retrying does not make a graph appear, but publishing a new version does: the registry's
-    // backoff then picks it up without a restart.
-    return new ModelUnavailableException(
-        "model '" + model + "' has no ONNX graph (" + EncoderGraph.FILE + "): " + why,
-        Duration.ofSeconds(60));
-  }
-
-  private static NotSupportedException noGradients() {
+  private static NotSupportedException cannotRun(
+      Set<Form> forms, List<Candidate> candidates, boolean gradients, String model) {
+    String carried =
+        candidates.isEmpty()
+            ? "no engine"
+            : String.join(", ", candidates.stream().map(Candidate::name).toList());
+    boolean graphs = candidates.stream().anyMatch(c -> c.can(EnumSet.of(Capability.GRAPHS)));
+    if (!gradients && graphs && !forms.contains(Form.GRAPH)) {
+      return new NotSupportedException(
+          "model '"
+              + model
+              + "' has no ONNX graph ("
+              + EncoderGraph.FILE
+              + "), and the engines here ("
+              + carried
+              + ") run compiled graphs only; compile one with scripts/compile-onnx and publish the"
+              + " new version");
+    }
+    if (!forms.contains(Form.EAGER)) {
+      return new NotSupportedException(
+          "model '"
+              + model
+              + "' carries no weights for an eager network (a compiled graph only), which "
+              + (gradients ? "gradients need" : "the engines here (" + carried + ") need")
+              + "; publish a version with its safetensors");
+    }
     return new NotSupportedException(
-        "explanations need gradients, which only the PyTorch engine computes, and this deployable"
-            + " serves on ONNX Runtime only; explanations run on the local server (scripts/serve)"
-            + " and the GPU image");
+        "model '"
+            + model
+            + "' can take the forms "
+            + forms
+            + ", and no engine here ("
+            + carried
+            + ") runs any of them"
+            + (gradients ? " with gradients" : ""));
   }
 }

@@ -32,9 +32,18 @@ import org.slf4j.LoggerFactory;
  * reported to every waiter; the next request after a growing backoff starts a fresh load — never
  * cached as failed forever, never retried in a hot loop).
  *
+ * <p>Models also go: a version superseded by a newer one (a retrained head picked up after {@link
+ * RegistryOptions#latestTtl()}) is unloaded once nothing uses it, and when a load needs more of the
+ * memory budget than is free, idle models are unloaded least recently used first (a 503 only when
+ * the models in use leave no room). "In use" is counted by {@link Lease}s; a model handed out by
+ * {@link #get(ModelId)} without one counts as in use for {@link RegistryOptions#idleAfter()} after
+ * that call. {@link #unloaded()} keeps what was unloaded and why, for {@code /info}.
+ *
  * <pre>{@code
  * ModelRegistry registry = new ModelRegistry(store, loader, RegistryOptions.defaults());
- * TextEncoder enc = registry.get(ModelId.parse("all-minilm-l6-v2"), Capability.ENCODER, TextEncoder.class);
+ * try (var lease = registry.lease(ModelId.parse("all-minilm-l6-v2"), Capability.ENCODER, TextEncoder.class)) {
+ *   float[][] v = lease.model().encode(texts, Pooling.MEAN, true);
+ * }
  * }</pre>
  */
 public final class ModelRegistry implements AutoCloseable {
@@ -50,11 +59,51 @@ public final class ModelRegistry implements AutoCloseable {
   /**
    * What {@link #status()} reports per model.
    *
-   * @param engine the engine serving a READY model and its device, e.g. {@code pytorch (cpu())};
-   *     null otherwise
+   * @param engine the name of the engine serving a READY model, e.g. {@code onnxruntime} or {@code
+   *     pytorch}; null otherwise
    */
   public record Status(
       String model, State state, String engine, String error, LoadStats stats, int failures) {}
+
+  /**
+   * A model that was loaded and is not any more (what {@code /info} lists).
+   *
+   * @param reason why: superseded by a newer version, or evicted for another model's memory
+   * @param bytes what it held of the memory budget
+   * @param at when, as an ISO-8601 instant
+   */
+  public record Unloaded(String model, String reason, long bytes, String at) {}
+
+  /**
+   * A model held for one use: it is not unloaded (superseded or evicted) until every lease on it is
+   * closed. Close it when the work is done.
+   */
+  public interface Lease<T> extends AutoCloseable {
+    /** The leased model. */
+    T model();
+
+    @Override
+    void close();
+
+    /** A lease on a model no registry manages (tools, tests): closing it does nothing. */
+    static <T> Lease<T> of(T model) {
+      return new Lease<>() {
+        @Override
+        public T model() {
+          return model;
+        }
+
+        @Override
+        public void close() {}
+      };
+    }
+  }
+
+  /** How long {@link #close()} waits for requests still running on a model. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+
+  /** Most entries {@link #unloaded()} keeps. */
+  static final int UNLOADED_HISTORY = 32;
 
   private final ModelStore store;
   private final PackageLoader loader;
@@ -68,7 +117,12 @@ public final class ModelRegistry implements AutoCloseable {
   private record Key(ModelId id, boolean gradients) {}
 
   private final ExecutorService loaders;
+  private final java.util.concurrent.ScheduledExecutorService reaper;
   private final AtomicInteger threadIds = new AtomicInteger();
+  private final Object budget = new Object();
+  private final java.util.Deque<Unloaded> unloaded = new java.util.ArrayDeque<>();
+  private final List<java.util.function.Consumer<LoadedModel>> unloadListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private static final class Entry {
     final ModelId id;
@@ -77,6 +131,19 @@ public final class ModelRegistry implements AutoCloseable {
     final long startedNanos = System.nanoTime();
     final int failuresBefore;
     volatile long failedAtNanos;
+
+    /** Budget bytes held while loading (the estimate), before the model reports its own. */
+    volatile long reservedBytes;
+
+    /** Last use, for least-recently-used eviction. */
+    volatile long lastUsedNanos = System.nanoTime();
+
+    /** Last hand-out without a lease (see {@link RegistryOptions#idleAfter()}). */
+    volatile long unleasedUseNanos = Long.MIN_VALUE;
+
+    // Guarded by this entry's monitor: leases open now, and whether it was unloaded.
+    int leases;
+    boolean gone;
 
     Entry(Key key, int failuresBefore) {
       this.id = key.id();
@@ -89,6 +156,20 @@ public final class ModelRegistry implements AutoCloseable {
         return State.PENDING;
       }
       return future.isCompletedExceptionally() ? State.FAILED : State.READY;
+    }
+
+    /** Budget bytes this entry holds: the model's own count once READY, the estimate before. */
+    long bytes() {
+      State s = state();
+      if (s == State.READY) {
+        return future.join().model().weightBytes();
+      }
+      return s == State.PENDING ? reservedBytes : 0;
+    }
+
+    synchronized boolean idle(long now, long graceNanos) {
+      return leases == 0
+          && (unleasedUseNanos == Long.MIN_VALUE || now - unleasedUseNanos >= graceNanos);
     }
   }
 
@@ -103,11 +184,34 @@ public final class ModelRegistry implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    // Superseded models that were handed out without a lease become idle with time alone.
+    this.reaper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "model-reaper");
+              t.setDaemon(true);
+              return t;
+            });
+    long period = Math.max(1000, Math.min(5000, options.idleAfter().toMillis()));
+    reaper.scheduleWithFixedDelay(this::collectQuietly, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  private void collectQuietly() {
+    try {
+      collect();
+    } catch (RuntimeException e) {
+      LOG.warn("unloading superseded models failed: {}", e.toString());
+    }
   }
 
   /** How this registry picks the engine of each package. */
   public EngineChoice engines() {
     return loader.engines();
+  }
+
+  /** The limits this registry holds models to. */
+  public RegistryOptions options() {
+    return options;
   }
 
   /** The store models come from. */
@@ -145,23 +249,102 @@ public final class ModelRegistry implements AutoCloseable {
     return type.cast(m);
   }
 
-  /** See {@link #get(ModelId, Capability, Class)}. */
+  /**
+   * See {@link #get(ModelId, Capability, Class)}. Without a lease the model counts as in use for
+   * {@link RegistryOptions#idleAfter()}; services that run it longer take a {@link #lease}.
+   */
   public LoadedModel get(ModelId ref) {
     ModelId id = resolve(ref);
-    return await(id, entry(new Key(id, false)));
+    return acquire(new Key(id, false), false).future.join().model();
+  }
+
+  /**
+   * Like {@link #get(ModelId, Capability, Class)}, held until the lease is closed: a leased model
+   * is never unloaded under its user.
+   */
+  public <T> Lease<T> lease(ModelId ref, Capability capability, Class<T> type) {
+    ModelId id = resolve(ref);
+    Entry e = acquire(new Key(id, false), true);
+    try {
+      return lease(e, checked(ref, e.future.join().model(), capability, type));
+    } catch (RuntimeException x) {
+      release(e);
+      throw x;
+    }
+  }
+
+  private <T> Lease<T> lease(Entry e, T model) {
+    return new Lease<>() {
+      private final java.util.concurrent.atomic.AtomicBoolean open =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+
+      @Override
+      public T model() {
+        return model;
+      }
+
+      @Override
+      public void close() {
+        if (open.compareAndSet(true, false)) {
+          release(e);
+        }
+      }
+    };
+  }
+
+  /**
+   * Waits for the entry's model (loading it if needed) and marks it used: leased, or handed out
+   * without a lease. An entry unloaded between lookup and use is looked up again (a fresh load).
+   */
+  private Entry acquire(Key key, boolean leased) {
+    while (true) {
+      Entry e = entry(key);
+      await(key.id(), e);
+      synchronized (e) {
+        if (e.gone) {
+          continue;
+        }
+        long now = System.nanoTime();
+        e.lastUsedNanos = now;
+        if (leased) {
+          e.leases++;
+        } else {
+          e.unleasedUseNanos = now;
+        }
+        return e;
+      }
+    }
+  }
+
+  private void release(Entry e) {
+    synchronized (e) {
+      e.leases--;
+      e.lastUsedNanos = System.nanoTime();
+    }
+    collect();
+  }
+
+  /**
+   * Calls {@code listener} with each model just before it is unloaded (closed), so whatever serves
+   * it (a generator's decode thread) ends with it.
+   */
+  public void onUnload(java.util.function.Consumer<LoadedModel> listener) {
+    unloadListeners.add(listener);
   }
 
   /**
    * Like {@link #get(ModelId, Capability, Class)}, on the engine that computes gradients (what
    * explanations need): the serving copy when its engine does, else a second copy of the package on
-   * PyTorch, loaded on first use like any model.
+   * an engine with {@link io.maaskit.model.engine.Engine.Capability#GRADIENTS}, loaded on first use
+   * like any model.
    *
    * @throws io.maaskit.model.error.NotSupportedException if this deployable has no engine that
    *     computes gradients (it serves on ONNX Runtime only)
    */
   public <T> T getDifferentiable(ModelId ref, Capability capability, Class<T> type) {
     EngineChoice engines = loader.engines();
-    // Before any lookup or download: without PyTorch no package can be explained here.
+    // Before any lookup or download: without an engine that computes gradients no package can be
+    // explained here.
     engines.requireGradients();
     ModelId id = resolve(ref);
     Entry serving = entries.get(new Key(id, false));
@@ -169,8 +352,14 @@ public final class ModelRegistry implements AutoCloseable {
         engines.servesOnGradientEngine()
             || (serving != null
                 && serving.state() == State.READY
-                && serving.future.join().model().engine().name().equals(EngineChoice.PYTORCH));
-    return checked(ref, await(id, entry(new Key(id, !reuse))), capability, type);
+                && serving
+                    .future
+                    .join()
+                    .model()
+                    .engine()
+                    .hasCapability(io.maaskit.model.engine.Engine.Capability.GRADIENTS));
+    Entry e = acquire(new Key(id, !reuse), false);
+    return checked(ref, e.future.join().model(), capability, type);
   }
 
   private LoadedModel await(ModelId id, Entry e) {
@@ -203,20 +392,26 @@ public final class ModelRegistry implements AutoCloseable {
     // together): requests don't pay a store listing each, and a newly published version (a
     // retrained head, say) is picked up within the TTL. Failures are not remembered.
     long now = System.nanoTime();
-    return latest
-        .compute(
-            ref.name(),
-            (name, old) -> {
-              if (old != null && now - old.atNanos() < options.latestTtl().toNanos()) {
-                return old;
-              }
-              try {
-                return new Resolved(store.resolve(ref), now);
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            })
-        .id();
+    Resolved before = latest.get(ref.name());
+    ModelId id =
+        latest
+            .compute(
+                ref.name(),
+                (name, old) -> {
+                  if (old != null && now - old.atNanos() < options.latestTtl().toNanos()) {
+                    return old;
+                  }
+                  try {
+                    return new Resolved(store.resolve(ref), now);
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                })
+            .id();
+    if (before != null && !before.id().equals(id)) {
+      collect(); // a newer version may already be loaded (asked for by its number)
+    }
+    return id;
   }
 
   private Entry entry(Key id) {
@@ -260,38 +455,172 @@ public final class ModelRegistry implements AutoCloseable {
       return;
     }
     try {
-      checkBudget(manifest, e.gradients);
+      reserveBudget(e, manifest);
       PackageLoader.Loaded loaded = loader.load(manifest, e.gradients);
       LOG.info(loaded.stats().logLine());
       e.future.complete(loaded);
+    } catch (BudgetExceeded b) {
+      // Not a failure of the package: the next request checks the budget afresh (models in use
+      // now may be idle by then), with no backoff.
+      entries.remove(new Key(e.id, e.gradients), e);
+      LOG.info("model {} not loaded: {}", e.id, b.getMessage());
+      e.future.completeExceptionally(b);
+      return;
     } catch (Throwable t) {
+      e.reservedBytes = 0;
       e.failedAtNanos = System.nanoTime();
       LOG.warn(
           "loading model {} failed (attempt {}): {}", e.id, e.failuresBefore + 1, t.toString());
       e.future.completeExceptionally(t);
+      return;
     }
+    // A new version is READY: the one it supersedes goes once idle.
+    collect();
   }
 
-  private void checkBudget(ModelManifest incoming, boolean gradients) {
+  /**
+   * Reserves the bytes {@code e}'s load will hold; when the budget lacks them, unloads idle models,
+   * least recently used first, until it does. Refuses (503) only when the models in use leave no
+   * room.
+   */
+  private void reserveBudget(Entry e, ModelManifest incoming) {
     if (options.memoryBudgetBytes() <= 0) {
       return;
     }
-    long used =
-        entries.values().stream()
-            .filter(x -> x.state() == State.READY)
-            .mapToLong(x -> x.future.join().model().weightBytes())
-            .sum();
-    long needed = loader.expectedBytes(incoming, gradients);
-    if (used + needed > options.memoryBudgetBytes()) {
-      throw new ModelUnavailableException(
-          "loading '"
-              + incoming.id()
-              + "' would exceed the memory budget of "
-              + options.memoryBudgetBytes()
-              + " bytes ("
-              + used
-              + " in use)",
-          Duration.ofSeconds(60));
+    long needed = loader.expectedBytes(incoming, e.gradients);
+    synchronized (budget) {
+      long used = bytesInUse();
+      if (used + needed > options.memoryBudgetBytes()) {
+        long now = System.nanoTime();
+        List<Entry> idle = new ArrayList<>();
+        for (Entry x : entries.values()) {
+          if (x != e && x.state() == State.READY && x.idle(now, options.idleAfter().toNanos())) {
+            idle.add(x);
+          }
+        }
+        idle.sort(java.util.Comparator.comparingLong(x -> x.lastUsedNanos));
+        for (Entry x : idle) {
+          if (used + needed <= options.memoryBudgetBytes()) {
+            break;
+          }
+          long held = x.bytes();
+          if (unload(x, "evicted (least recently used) to make room for '" + incoming.id() + "'")) {
+            used -= held;
+          }
+        }
+      }
+      if (used + needed > options.memoryBudgetBytes()) {
+        throw new BudgetExceeded(
+            "loading '"
+                + incoming.id()
+                + "' would exceed the memory budget of "
+                + options.memoryBudgetBytes()
+                + " bytes ("
+                + used
+                + " held by models in use)",
+            Duration.ofSeconds(5)); // models in use now are typically idle within seconds
+      }
+      e.reservedBytes = needed;
+    }
+  }
+
+  /** The models in use leave no room in the memory budget for another. */
+  private static final class BudgetExceeded extends ModelUnavailableException {
+    BudgetExceeded(String message, Duration retryAfter) {
+      super(message, retryAfter);
+    }
+  }
+
+  /** Bytes of the memory budget held now: loaded models and loads in flight. */
+  public long bytesInUse() {
+    long used = 0;
+    for (Entry x : entries.values()) {
+      used += x.bytes();
+    }
+    return used;
+  }
+
+  /**
+   * Unloads every READY model superseded by a newer READY version of its name (resolved through a
+   * version-less reference), once nothing uses it. Runs after each load and each lease's end.
+   */
+  private void collect() {
+    long now = System.nanoTime();
+    for (Entry x : entries.values()) {
+      if (x.state() != State.READY) {
+        continue;
+      }
+      Resolved r = latest.get(x.id.name());
+      if (r == null || r.id().equals(x.id)) {
+        continue;
+      }
+      Entry newer = entries.get(new Key(r.id(), false));
+      if (newer != null
+          && newer.state() == State.READY
+          && x.idle(now, options.idleAfter().toNanos())) {
+        unload(x, "superseded by '" + r.id() + "'");
+      }
+    }
+  }
+
+  /**
+   * Unloads {@code x} if it is idle: removes it (later callers load afresh), tells the listeners
+   * and closes the model, freeing its memory.
+   */
+  private boolean unload(Entry x, String reason) {
+    long held;
+    synchronized (x) {
+      if (x.gone || !x.idle(System.nanoTime(), options.idleAfter().toNanos())) {
+        return false;
+      }
+      held = x.bytes();
+      x.gone = true;
+      entries.remove(new Key(x.id, x.gradients), x);
+    }
+    LoadedModel m = x.future.join().model();
+    String name = x.id + (x.gradients ? " (gradients)" : "");
+    LOG.info("model {} unloaded: {} ({} bytes returned to the budget)", name, reason, held);
+    for (var l : unloadListeners) {
+      try {
+        l.accept(m);
+      } catch (RuntimeException t) {
+        LOG.warn("unload listener failed for {}: {}", name, t.toString());
+      }
+    }
+    m.close();
+    synchronized (unloaded) {
+      unloaded.addFirst(new Unloaded(name, reason, held, java.time.Instant.now().toString()));
+      while (unloaded.size() > UNLOADED_HISTORY) {
+        unloaded.removeLast();
+      }
+    }
+    return true;
+  }
+
+  private static boolean awaitIdle(Entry e, long giveUpNanos) {
+    while (true) {
+      synchronized (e) {
+        if (e.leases == 0) {
+          e.gone = true;
+          return true;
+        }
+      }
+      if (System.nanoTime() >= giveUpNanos) {
+        return false;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException x) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
+  /** What was unloaded and why, newest first (at most {@value #UNLOADED_HISTORY}). */
+  public List<Unloaded> unloaded() {
+    synchronized (unloaded) {
+      return List.copyOf(unloaded);
     }
   }
 
@@ -307,8 +636,11 @@ public final class ModelRegistry implements AutoCloseable {
     if (cause instanceof ModelNotFoundException nf) {
       return nf;
     }
+    if (cause instanceof BudgetExceeded b) {
+      return new ModelUnavailableException(b.getMessage(), b.retryAfter(), b);
+    }
     if (cause instanceof io.maaskit.model.error.NotSupportedException ns) {
-      // This deployable can never serve the package (e.g. a generator without PyTorch): not a
+      // This deployable cannot serve the package (e.g. no engine here runs any of its forms): not a
       // transient failure to retry.
       return ns;
     }
@@ -341,7 +673,7 @@ public final class ModelRegistry implements AutoCloseable {
       } else if (s == State.READY) {
         PackageLoader.Loaded loaded = e.future.join();
         stats = loaded.stats();
-        engine = loaded.model().engine().name() + " (" + loaded.model().engine().device() + ")";
+        engine = loaded.model().engine().name();
       }
       out.add(
           new Status(
@@ -371,11 +703,23 @@ public final class ModelRegistry implements AutoCloseable {
 
   @Override
   public void close() {
+    reaper.shutdownNow();
     loaders.shutdownNow();
+    long giveUp = System.nanoTime() + CLOSE_WAIT.toNanos();
     for (Entry e : entries.values()) {
-      if (e.state() == State.READY) {
-        e.future.join().model().close();
+      if (e.state() != State.READY) {
+        continue;
       }
+      // A model is never closed under a request still running on it (closing a native session
+      // mid-run crashes the process): wait a little for its leases, else leave it to process exit.
+      if (!awaitIdle(e, giveUp)) {
+        LOG.warn(
+            "model {} is still in use at shutdown; its memory is left to the process exit", e.id);
+        continue;
+      }
+      LoadedModel m = e.future.join().model();
+      unloadListeners.forEach(l -> l.accept(m));
+      m.close();
     }
     entries.clear();
     latest.clear();

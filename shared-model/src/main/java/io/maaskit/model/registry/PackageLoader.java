@@ -15,15 +15,17 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Fetch → verify → build for one package, on the engine its {@link EngineChoice} picks. Every file
  * is checked against the manifest's size and SHA-256 before the architecture sees a byte of it.
  * Files are fetched when the architecture first asks for them, so a load pulls only what the model
  * needs on this engine: a package served from its compiled graph never downloads its safetensors,
- * one served on PyTorch never downloads the graph.
+ * one served eagerly never downloads the graph.
  */
 public final class PackageLoader {
   private final ModelStore store;
@@ -99,22 +101,35 @@ public final class PackageLoader {
 
   /**
    * Bytes a load of {@code manifest} holds in memory, before loading it (for the registry's memory
-   * budget): the compiled graph where its engine runs graphs, the eager weights otherwise, never
-   * both.
+   * budget): the files of the form its engine runs (the compiled graph, or the eager weights),
+   * never both.
+   *
+   * @throws io.maaskit.model.error.NotSupportedException if no engine here can run the package
    */
   public long expectedBytes(ModelManifest manifest, boolean gradients) {
-    String engine = gradients ? EngineChoice.PYTORCH : engines.servingEngine(manifest);
-    boolean graph = EngineChoice.ONNXRUNTIME.equals(engine) && EngineChoice.hasGraph(manifest);
     long total = 0;
-    for (PackageFile f : manifest.files()) {
-      boolean isGraph = f.path().equals(io.maaskit.model.arch.EncoderGraph.FILE);
-      boolean isWeights = f.path().endsWith(".safetensors");
-      if ((graph && isWeights) || (!graph && isGraph)) {
-        continue;
-      }
-      total += f.size();
+    for (String path : filesToFetch(manifest, gradients)) {
+      total += manifest.file(path).size();
     }
     return total;
+  }
+
+  /**
+   * The files a load of {@code manifest} reads: those of the {@link Architecture.Form form} its
+   * engine runs ({@link Architecture.Form#reads}).
+   *
+   * @param gradients on the engine that computes gradients rather than the serving one
+   * @throws io.maaskit.model.error.NotSupportedException if no engine here can run the package
+   */
+  public Set<String> filesToFetch(ModelManifest manifest, boolean gradients) {
+    Architecture.Form form = engines.form(manifest, gradients);
+    Set<String> out = new LinkedHashSet<>();
+    for (PackageFile f : manifest.files()) {
+      if (form.reads(f.path())) {
+        out.add(f.path());
+      }
+    }
+    return out;
   }
 
   /** The package's files, fetched and verified on first request, and what that cost. */

@@ -62,6 +62,21 @@ public final class ChatTemplate {
                 "", "strftime_now", ChatTemplate.class, "strftimeNow", String.class));
   }
 
+  /** The template's source (the tool-call format is read from it). */
+  public String source() {
+    return source;
+  }
+
+  /** A call's arguments as the template sees them: the parsed object, else the text. */
+  private static Object arguments(String json) {
+    try {
+      Object v = io.maaskit.model.task.internal.JsonText.parse(json);
+      return v instanceof Map ? v : json;
+    } catch (IllegalArgumentException e) {
+      return json;
+    }
+  }
+
   /** The template's {@code raise_exception}: records the message for {@link #render}. */
   public static String raiseException(String message) {
     RAISED.set(message == null ? "the chat template raised an exception" : message);
@@ -103,16 +118,76 @@ public final class ChatTemplate {
    * @throws InvalidRequestException when the template raises or cannot render
    */
   public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    return render(messages, addGenerationPrompt, List.of());
+  }
+
+  /**
+   * Renders a conversation with the functions the model may call, bound as {@code tools} the way
+   * Hugging Face's {@code apply_chat_template(tools=...)} binds them ({@code [{"type": "function",
+   * "function": {"name", "description", "parameters"}}]}); assistant messages carry {@code
+   * tool_calls} (arguments as objects) and tool messages {@code tool_call_id}.
+   *
+   * @throws InvalidRequestException when the template raises, cannot render, or ignores the tools
+   */
+  public String render(List<ChatMessage> messages, boolean addGenerationPrompt, List<Tool> tools) {
+    String out = render(messages, addGenerationPrompt, tools, true);
+    if (!tools.isEmpty() && out.equals(render(messages, addGenerationPrompt, List.of(), false))) {
+      throw new InvalidRequestException(
+          "the model's chat template does not render tools (it has no use for a 'tools'"
+              + " variable): this model cannot be given 'tools'");
+    }
+    return out;
+  }
+
+  private String render(
+      List<ChatMessage> messages, boolean addGenerationPrompt, List<Tool> tools, boolean bind) {
     List<Map<String, Object>> msgs = new ArrayList<>(messages.size());
     for (ChatMessage m : messages) {
       Map<String, Object> one = new LinkedHashMap<>();
       one.put("role", m.role());
       one.put("content", m.content());
+      if (m.toolCalls() != null && !m.toolCalls().isEmpty()) {
+        List<Map<String, Object>> calls = new ArrayList<>();
+        for (ToolCall c : m.toolCalls()) {
+          Map<String, Object> fn = new LinkedHashMap<>();
+          fn.put("name", c.name());
+          fn.put("arguments", arguments(c.arguments()));
+          Map<String, Object> call = new LinkedHashMap<>();
+          call.put("id", c.id());
+          call.put("type", "function");
+          call.put("function", fn);
+          calls.add(call);
+        }
+        one.put("tool_calls", calls);
+      }
+      if (m.toolCallId() != null) {
+        one.put("tool_call_id", m.toolCallId());
+      }
       msgs.add(one);
     }
     Map<String, Object> vars = new HashMap<>(specialTokens);
     vars.put("messages", msgs);
     vars.put("add_generation_prompt", addGenerationPrompt);
+    if (bind && !tools.isEmpty()) {
+      List<Map<String, Object>> list = new ArrayList<>();
+      for (Tool t : tools) {
+        Map<String, Object> fn = new LinkedHashMap<>();
+        fn.put("name", t.name());
+        if (t.description() != null) {
+          fn.put("description", t.description());
+        }
+        fn.put(
+            "parameters",
+            t.parameters() != null
+                ? t.parameters()
+                : Map.of("type", "object", "properties", Map.of()));
+        Map<String, Object> one = new LinkedHashMap<>();
+        one.put("type", "function");
+        one.put("function", fn);
+        list.add(one);
+      }
+      vars.put("tools", list);
+    }
     RAISED.remove();
     RenderResult r;
     try {

@@ -55,13 +55,16 @@ public final class ClassificationService {
   public Classifications classify(ClassifyRequest request, Cancellation cancellation) {
     List<String> texts = Requests.inputs(request.inputs(), maxInputs);
     String model = request.model() == null ? defaultModel : request.model();
-    TextClassifier c =
-        registry.get(ModelId.parse(model), Capability.CLASSIFIER, TextClassifier.class);
     Batching.Result r;
-    try (Admission.Ticket ticket = admission.enter(cancellation)) {
+    List<String> labels;
+    try (ModelRegistry.Lease<TextClassifier> lease =
+            registry.lease(ModelId.parse(model), Capability.CLASSIFIER, TextClassifier.class);
+        Admission.Ticket ticket =
+            admission.enter(Requests.work(texts, lease.model().maxLength()), cancellation)) {
+      TextClassifier c = lease.model();
       r = Batching.run(c, texts, ticket, admission.options().maxRequestTokens(), c::classify);
+      labels = c.labels();
     }
-    List<String> labels = c.labels();
     List<List<LabelScore>> out = new ArrayList<>(r.rows().length);
     for (float[] p : r.rows()) {
       List<LabelScore> row = new ArrayList<>(labels.size());

@@ -68,25 +68,29 @@ public final class EmbeddingService {
   public Embeddings embed(EmbedRequest request, Cancellation cancellation) {
     List<String> texts = Requests.inputs(request.inputs(), maxInputs);
     String model = request.model() == null ? defaultModel : request.model();
-    TextEncoder enc = registry.get(ModelId.parse(model), Capability.ENCODER, TextEncoder.class);
-    if (request.dimensions() != null && request.dimensions() != enc.dimension()) {
-      throw new InvalidRequestException(
-          "'dimensions' is not adjustable: model '" + model + "' produces " + enc.dimension());
-    }
-    boolean normalize =
-        request.normalize() != null
-            ? request.normalize()
-            : Boolean.TRUE.equals(enc.manifest().normalize());
-    Pooling pooling = Pooling.of(enc.manifest().pooling());
-    try (Admission.Ticket ticket = admission.enter(cancellation)) {
-      Batching.Result r =
-          Batching.run(
-              enc,
-              texts,
-              ticket,
-              admission.options().maxRequestTokens(),
-              batch -> enc.encode(batch, pooling, normalize));
-      return new Embeddings(model, r.rows(), r.tokens());
+    try (ModelRegistry.Lease<TextEncoder> lease =
+        registry.lease(ModelId.parse(model), Capability.ENCODER, TextEncoder.class)) {
+      TextEncoder enc = lease.model();
+      if (request.dimensions() != null && request.dimensions() != enc.dimension()) {
+        throw new InvalidRequestException(
+            "'dimensions' is not adjustable: model '" + model + "' produces " + enc.dimension());
+      }
+      boolean normalize =
+          request.normalize() != null
+              ? request.normalize()
+              : Boolean.TRUE.equals(enc.manifest().normalize());
+      Pooling pooling = Pooling.of(enc.manifest().pooling());
+      try (Admission.Ticket ticket =
+          admission.enter(Requests.work(texts, enc.maxLength()), cancellation)) {
+        Batching.Result r =
+            Batching.run(
+                enc,
+                texts,
+                ticket,
+                admission.options().maxRequestTokens(),
+                batch -> enc.encode(batch, pooling, normalize));
+        return new Embeddings(model, r.rows(), r.tokens());
+      }
     }
   }
 

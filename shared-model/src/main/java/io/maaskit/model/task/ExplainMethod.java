@@ -19,7 +19,14 @@ public enum ExplainMethod {
    * Attention rollout (Abnar &amp; Zuidema, 2020): head-averaged attention plus the residual,
    * multiplied through the layers; label-independent, an account of where the model looked.
    */
-  ATTENTION_ROLLOUT;
+  ATTENTION_ROLLOUT,
+  /**
+   * Occlusion (leave one word out; Zeiler &amp; Fergus, 2014, as used for text by Li et al., 2016):
+   * a word's attribution is how much the label's probability drops when its tokens are deleted. It
+   * needs only forward passes, batched through the model as served (its compiled graph on ONNX
+   * Runtime), so every deployable can run it.
+   */
+  OCCLUSION;
 
   /** The name requests use, e.g. {@code integrated_gradients}. */
   public String key() {

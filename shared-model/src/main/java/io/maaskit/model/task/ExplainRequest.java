@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param model model name (optionally {@code name@version}); null for the service's default
  * @param inputs the texts, at least one
- * @param method the attribution method
+ * @param method the attribution method; null for the service's choice (Integrated Gradients where
+ *     the model is served on an engine that computes gradients, occlusion otherwise)
  * @param label the label to explain; null for each input's predicted label
  * @param steps Integrated Gradients steps; null for the service's default
  * @param words whether token attributions are summed per word
@@ -24,7 +25,6 @@ public record ExplainRequest(
     boolean similarity) {
   public ExplainRequest {
     inputs = inputs == null ? null : List.copyOf(inputs);
-    method = method == null ? ExplainMethod.INTEGRATED_GRADIENTS : method;
   }
 
   /** A classifier explanation. */

@@ -7,10 +7,13 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Explainable.Spans;
+import io.maaskit.model.arch.SpanTokenizer;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.TextEncoder;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.arch.Tokens;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.error.PayloadTooLargeException;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.registry.ModelRegistry;
@@ -19,6 +22,7 @@ import io.maaskit.model.task.Explanations.TokenAttribution;
 import io.maaskit.model.task.internal.Batching;
 import io.maaskit.model.task.internal.GaussLegendre;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -38,7 +42,17 @@ import java.util.List;
  *   <li>{@link ExplainMethod#ATTENTION_ROLLOUT}: head-averaged attention with the residual (0.5 A +
  *       0.5 I, rows renormalised) multiplied through the layers; the read-out row is [CLS] for
  *       {@code cls}-pooled packages and the mean of all rows for {@code mean}-pooled ones.
+ *   <li>{@link ExplainMethod#OCCLUSION}: leave one word out: per word, p(x) - p(x without the
+ *       word's tokens), all variants batched through the model as it is served (the compiled graph
+ *       on ONNX Runtime), so it needs no gradients and no second copy of the model; each piece of a
+ *       word gets an equal share.
  * </ul>
+ *
+ * <p>A request names no method: Integrated Gradients where the model is served on an engine that
+ * computes gradients, occlusion where it is served from its compiled graph. Every request is priced
+ * before it runs, in token-passes ({@link #cost}), refused over the budget (413), admitted by the
+ * process's {@link Admission} like every other request, and runs its passes in admission slots, one
+ * chunk at a time, so it stops between chunks once its caller has gone.
  *
  * <pre>{@code
  * ExplainService svc = new ExplainService(registry, "minilm-spam", 16, 32);
@@ -60,34 +74,94 @@ public final class ExplainService {
   // Backward keeps every layer's intermediates: a quarter of the inference batcher's budget.
   private static final long GRAD_ACTIVATION_ELEMENTS = Batching.MAX_ACTIVATION_ELEMENTS / 4;
 
+  /** A backward pass costs about two forward passes: one gradient step is priced as three. */
+  public static final int PASSES_PER_GRADIENT = 3;
+
+  /**
+   * Default budget in token-passes ({@link #cost}): a full default request, 16 inputs of 256 tokens
+   * by Integrated Gradients at {@link #DEFAULT_STEPS}, fits; 512 steps fit for one such input.
+   */
+  public static final long DEFAULT_MAX_COST = 16L * 256 * (PASSES_PER_GRADIENT * DEFAULT_STEPS + 3);
+
+  private static final Admission UNLIMITED = Admission.unlimited();
+
   private final ModelRegistry registry;
   private final String defaultModel;
   private final int maxInputs;
   private final int defaultSteps;
+  private final Admission admission;
+  private final long maxCost;
 
   /**
    * @param defaultModel the classifier used when a request names none
    * @param maxInputs most inputs per request (each costs {@code steps} forward and backward passes)
    * @param defaultSteps Integrated Gradients steps when a request gives none
+   * @param admission the process's admission control, shared by every service
+   * @param maxCost most token-passes one request may cost ({@link #cost}); 0 = no limit
    */
   public ExplainService(
-      ModelRegistry registry, String defaultModel, int maxInputs, int defaultSteps) {
+      ModelRegistry registry,
+      String defaultModel,
+      int maxInputs,
+      int defaultSteps,
+      Admission admission,
+      long maxCost) {
+    if (maxCost < 0) {
+      throw new IllegalArgumentException("max cost must be 0 (no limit) or more, got " + maxCost);
+    }
     this.registry = registry;
     this.defaultModel = defaultModel;
     this.maxInputs = maxInputs;
     this.defaultSteps = checkSteps(defaultSteps);
+    this.admission = admission;
+    this.maxCost = maxCost;
+  }
+
+  /** A service without admission limits or a cost budget (tools, tests). */
+  public ExplainService(
+      ModelRegistry registry, String defaultModel, int maxInputs, int defaultSteps) {
+    this(registry, defaultModel, maxInputs, defaultSteps, UNLIMITED, 0);
   }
 
   /** Explains a request's inputs. */
   public Explanations explain(ExplainRequest request) {
+    return explain(request, Cancellation.NONE);
+  }
+
+  /**
+   * Explains a request's inputs: priced first (413 over {@link #maxCost()}), admitted by the
+   * process's {@link Admission} (503 + Retry-After at capacity), stopped between chunks of passes
+   * once {@code cancellation} says the caller is gone.
+   */
+  public Explanations explain(ExplainRequest request, Cancellation cancellation) {
     List<String> texts = Requests.inputs(request.inputs(), maxInputs);
     int steps = checkSteps(request.steps() == null ? defaultSteps : request.steps());
     if (request.similarity()) {
-      return similarity(request, texts, steps);
+      return similarity(request, texts, steps, cancellation);
     }
     String model = request.model() == null ? defaultModel : request.model();
-    Explainable m = classifier(registry, model);
-    List<String> labels = ((TextClassifier) m).labels();
+    ExplainMethod method = request.method();
+    if (method != null && method != OCCLUSION) {
+      // Before any lookup or download: without an engine that computes gradients, 501 at once.
+      registry.engines().requireGradients();
+    }
+    // The model as served tokenizes and prices the request; occlusion runs on it too.
+    TextClassifier served =
+        registry.get(ModelId.parse(model), Capability.CLASSIFIER, TextClassifier.class);
+    if (!(served instanceof SpanTokenizer tokenizer)) {
+      throw new InvalidRequestException(
+          "model '" + model + "' is a classifier whose architecture offers no explanations");
+    }
+    if (method == null) {
+      method = served instanceof Explainable ? ExplainMethod.INTEGRATED_GRADIENTS : OCCLUSION;
+    }
+    List<Spans> spans = new ArrayList<>(texts.size());
+    for (String text : texts) {
+      spans.add(tokenizer.spans(text));
+    }
+    checkCost(spans, method, steps);
+    TextClassifier c = method == OCCLUSION ? served : (TextClassifier) classifier(registry, model);
+    List<String> labels = c.labels();
     int fixed = -1;
     if (request.label() != null) {
       fixed = labels.indexOf(request.label());
@@ -103,22 +177,68 @@ public final class ExplainService {
     }
     List<Explanation> out = new ArrayList<>(texts.size());
     int seen = 0;
-    for (String text : texts) {
-      Spans s = m.spans(text);
-      seen += s.length();
-      int label = fixed >= 0 ? fixed : argmax(probabilities(m, s.tokens().ids(), s));
-      Attribution a = attribute(m, s, request.method(), label, steps);
-      List<TokenAttribution> tokens =
-          request.words() ? words(text, s, a.values()) : tokens(s, a.values());
-      out.add(
-          new Explanation(
-              labels.get(label),
-              a.score(),
-              request.method().key(),
-              tokens,
-              request.method() == ExplainMethod.INTEGRATED_GRADIENTS ? a.gap() : null));
+    try (Admission.Ticket ticket = admission.enter(cancellation)) {
+      for (int i = 0; i < texts.size(); i++) {
+        Spans s = spans.get(i);
+        seen += s.length();
+        int label = fixed >= 0 ? fixed : argmax(predict(c, s, ticket));
+        Attribution a = attribute(c, s, method, label, steps, ticket);
+        List<TokenAttribution> tokens =
+            request.words() ? words(texts.get(i), s, a.values()) : tokens(s, a.values());
+        out.add(
+            new Explanation(
+                labels.get(label),
+                a.score(),
+                method.key(),
+                tokens,
+                method == ExplainMethod.INTEGRATED_GRADIENTS ? a.gap() : null));
+      }
     }
     return new Explanations(model, out, seen);
+  }
+
+  private static final ExplainMethod OCCLUSION = ExplainMethod.OCCLUSION;
+
+  /**
+   * What explaining one tokenized input costs, in token-passes: its tokens times the forward passes
+   * the method runs over them (a gradient step counts {@value #PASSES_PER_GRADIENT}: forward and
+   * backward). Integrated Gradients: {@code steps} gradient steps plus the prediction and the two
+   * end points; gradient × input: one gradient step plus the prediction; attention rollout: two
+   * passes; occlusion: one pass per word plus the whole input.
+   */
+  public static long cost(Spans s, ExplainMethod method, int steps) {
+    long len = s.length();
+    return len
+        * switch (method) {
+          case INTEGRATED_GRADIENTS -> (long) PASSES_PER_GRADIENT * steps + 3;
+          case GRADIENT_X_INPUT -> PASSES_PER_GRADIENT + 1;
+          case ATTENTION_ROLLOUT -> 2;
+          case OCCLUSION -> words(s).length + 1;
+        };
+  }
+
+  private void checkCost(List<Spans> spans, ExplainMethod method, int steps) {
+    long total = 0;
+    for (Spans s : spans) {
+      total += cost(s, method, steps);
+    }
+    if (maxCost > 0 && total > maxCost) {
+      throw new PayloadTooLargeException(
+          "explaining these inputs with "
+              + method.key()
+              + (method == ExplainMethod.INTEGRATED_GRADIENTS ? " at " + steps + " steps" : "")
+              + " costs "
+              + total
+              + " token-passes; at most "
+              + maxCost
+              + " are allowed per request: send fewer or shorter inputs"
+              + (method == ExplainMethod.INTEGRATED_GRADIENTS ? " or fewer steps" : ""));
+    }
+  }
+
+  /** The label probabilities of one input, in an admission slot. */
+  private static float[] predict(TextClassifier c, Spans s, Admission.Ticket ticket) {
+    return ticket.run(s.length(), () -> c.classify(List.of(s.tokens()))[0]);
   }
 
   /**
@@ -126,12 +246,13 @@ public final class ExplainService {
    * text, Integrated Gradients of cos(e(text), e(other)) with the other text's embedding held
    * fixed, from the same {@code [PAD]} baseline; label {@code similarity}, score the cosine.
    */
-  private Explanations similarity(ExplainRequest request, List<String> texts, int steps) {
+  private Explanations similarity(
+      ExplainRequest request, List<String> texts, int steps, Cancellation cancellation) {
     if (texts.size() != 2) {
       throw new InvalidRequestException(
           "'target': 'similarity' needs exactly two inputs, got " + texts.size());
     }
-    if (request.method() != ExplainMethod.INTEGRATED_GRADIENTS) {
+    if (request.method() != null && request.method() != ExplainMethod.INTEGRATED_GRADIENTS) {
       throw new InvalidRequestException(
           "'target': 'similarity' supports method integrated_gradients only");
     }
@@ -148,20 +269,36 @@ public final class ExplainService {
               + "' is an encoder whose architecture offers no explanations");
     }
     Spans[] s = {m.spans(texts.get(0)), m.spans(texts.get(1))};
+    checkCost(List.of(s), ExplainMethod.INTEGRATED_GRADIENTS, steps);
     List<Explanation> out = new ArrayList<>(2);
-    for (int i = 0; i < 2; i++) {
-      Attribution a = similarityGradients(m, s[i], s[1 - i], steps);
-      List<TokenAttribution> tokens =
-          request.words() ? words(texts.get(i), s[i], a.values()) : tokens(s[i], a.values());
-      out.add(new Explanation("similarity", a.score(), request.method().key(), tokens, a.gap()));
+    try (Admission.Ticket ticket = admission.enter(cancellation)) {
+      for (int i = 0; i < 2; i++) {
+        Attribution a = similarityGradients(m, s[i], s[1 - i], steps, ticket);
+        List<TokenAttribution> tokens =
+            request.words() ? words(texts.get(i), s[i], a.values()) : tokens(s[i], a.values());
+        out.add(
+            new Explanation(
+                "similarity",
+                a.score(),
+                ExplainMethod.INTEGRATED_GRADIENTS.key(),
+                tokens,
+                a.gap()));
+      }
     }
     return new Explanations(request.model(), out, s[0].length() + s[1].length());
   }
 
   /** Integrated Gradients of cos(pool(x), pool(other)) over x's token embeddings. */
   public static Attribution similarityGradients(Explainable m, Spans s, Spans other, int steps) {
-    Engine engine = m.engine();
-    Engine.Gradients grads = engine.gradients();
+    try (Admission.Ticket t = UNLIMITED.enter(Cancellation.NONE)) {
+      return similarityGradients(m, s, other, steps, t);
+    }
+  }
+
+  private static Attribution similarityGradients(
+      Explainable m, Spans s, Spans other, int steps, Admission.Ticket ticket) {
+    EagerEngine engine = m.engine();
+    EagerEngine.Gradients grads = engine.gradients();
     engine.prepareThread();
     try (NDManager mg = engine.newManager()) {
       NDArray ref =
@@ -176,6 +313,7 @@ public final class ExplainService {
               x,
               x0,
               mg,
+              ticket,
               (path, weight) -> {
                 path.setRequiresGradient(true);
                 boolean prev = grads.gradMode(true);
@@ -187,7 +325,11 @@ public final class ExplainService {
                 }
                 return path.getGradient();
               });
-      float[] c = cosine(m.pooledFromEmbeddings(x.concat(x0, 0), s.tokens()), ref).toFloatArray();
+      float[] c =
+          ticket.run(
+              2L * s.length(),
+              () ->
+                  cosine(m.pooledFromEmbeddings(x.concat(x0, 0), s.tokens()), ref).toFloatArray());
       double sum = 0;
       for (float v : values) {
         sum += v;
@@ -213,6 +355,7 @@ public final class ExplainService {
       NDArray x,
       NDArray x0,
       NDManager mg,
+      Admission.Ticket ticket,
       PathGradient gradient) {
     GaussLegendre.Rule rule = GaussLegendre.of(steps);
     int len = s.length();
@@ -231,8 +374,12 @@ public final class ExplainService {
         }
         NDArray a = cm.create(alpha, new Shape(to - from, 1, 1)).toType(x.getDataType(), false);
         NDArray path = x0.add(a.mul(delta));
-        NDArray g = gradient.at(path, cm.create(weight));
-        total.addi(g.toType(DataType.FLOAT32, false).sum(new int[] {0}));
+        NDArray w = cm.create(weight);
+        ticket.run(
+            (long) PASSES_PER_GRADIENT * (to - from) * len,
+            () ->
+                total.addi(
+                    gradient.at(path, w).toType(DataType.FLOAT32, false).sum(new int[] {0})));
       }
     }
     return delta
@@ -275,18 +422,28 @@ public final class ExplainService {
    */
   public record Attribution(float[] values, float score, double baseline, double gap) {}
 
-  /** Attributions of {@code method} toward label index {@code label} (for tools and tests). */
+  /**
+   * Attributions of {@code method} toward label index {@code label} (for tools and tests): {@code
+   * m} must be {@link Explainable} for the gradient methods and rollout, a {@link TextClassifier}
+   * for occlusion.
+   */
   public static Attribution attribute(
-      Explainable m, Spans s, ExplainMethod method, int label, int steps) {
-    Attribution a = attributeOnce(m, s, method, label, steps);
+      TextClassifier m, Spans s, ExplainMethod method, int label, int steps) {
+    try (Admission.Ticket t = UNLIMITED.enter(Cancellation.NONE)) {
+      return attribute(m, s, method, label, steps, t);
+    }
+  }
+
+  private static Attribution attribute(
+      TextClassifier c, Spans s, ExplainMethod method, int label, int steps, Admission.Ticket t) {
+    Attribution a =
+        method == OCCLUSION
+            ? occlusion(c, s, label, t)
+            : attributeOnce((Explainable) c, s, method, label, steps, t);
     if (!finite(a)) {
-      // An intermittent non-finite gradient has been seen in test JVMs (cause not found yet):
-      // compute once more rather than answer NaN, and fail loudly if it persists.
-      a = attributeOnce(m, s, method, label, steps);
-      if (!finite(a)) {
-        throw new IllegalStateException(
-            "explanation of model '" + m.manifest().id() + "' produced non-finite attributions");
-      }
+      // Our bug, never the caller's: a 500 that names the model rather than NaN in a 200.
+      throw new IllegalStateException(
+          "explanation of model '" + c.manifest().id() + "' produced non-finite attributions");
     }
     return a;
   }
@@ -301,14 +458,95 @@ public final class ExplainService {
   }
 
   private static Attribution attributeOnce(
-      Explainable m, Spans s, ExplainMethod method, int label, int steps) {
+      Explainable m, Spans s, ExplainMethod method, int label, int steps, Admission.Ticket t) {
     return switch (method) {
-      case INTEGRATED_GRADIENTS -> integratedGradients(m, s, label, steps);
-      case GRADIENT_X_INPUT -> gradientTimesInput(m, s, label);
+      case INTEGRATED_GRADIENTS -> integratedGradients(m, s, label, steps, t);
+      case GRADIENT_X_INPUT ->
+          t.run(
+              (long) (PASSES_PER_GRADIENT + 1) * s.length(), () -> gradientTimesInput(m, s, label));
       case ATTENTION_ROLLOUT ->
-          new Attribution(
-              rollout(m, s), probabilities(m, s.tokens().ids(), s)[label], Double.NaN, Double.NaN);
+          t.run(
+              2L * s.length(),
+              () ->
+                  new Attribution(
+                      rollout(m, s),
+                      probabilities(m, s.tokens().ids(), s)[label],
+                      Double.NaN,
+                      Double.NaN));
+      case OCCLUSION -> throw new IllegalArgumentException("occlusion needs no gradients");
     };
+  }
+
+  /**
+   * Leave-one-word-out on the model as served: p(x) - p(x without word w) for every word, the
+   * variants batched under the memory budget (each batch in an admission slot); each piece of a
+   * word gets an equal share of its word's value, so word aggregation gives the word's value back.
+   */
+  public static Attribution occlusion(TextClassifier c, Spans s, int label, Admission.Ticket t) {
+    int[][] words = words(s);
+    List<Tokens> variants = new ArrayList<>(words.length + 1);
+    variants.add(s.tokens());
+    for (int[] w : words) {
+      variants.add(without(s, w[0], w[1]));
+    }
+    int len = s.length();
+    int chunk =
+        (int)
+            Math.max(
+                1,
+                Math.min(
+                    Batching.MAX_BATCH,
+                    Batching.MAX_ACTIVATION_ELEMENTS / c.activationElements(1, len)));
+    float[] p = new float[variants.size()];
+    for (int from = 0; from < variants.size(); from += chunk) {
+      List<Tokens> sub = variants.subList(from, Math.min(variants.size(), from + chunk));
+      float[][] rows = t.run((long) sub.size() * len, () -> c.classify(sub));
+      for (int i = 0; i < rows.length; i++) {
+        p[from + i] = rows[i][label];
+      }
+    }
+    float[] values = new float[len];
+    for (int k = 0; k < words.length; k++) {
+      int[] w = words[k];
+      float share = (p[0] - p[k + 1]) / (w[1] - w[0]);
+      Arrays.fill(values, w[0], w[1], share);
+    }
+    return new Attribution(values, p[0], Double.NaN, Double.NaN);
+  }
+
+  /**
+   * Token ranges {@code [start, end)} of the words (consecutive non-special pieces of one word).
+   */
+  static int[][] words(Spans s) {
+    List<int[]> out = new ArrayList<>();
+    int i = 0;
+    while (i < s.length()) {
+      if (s.special()[i]) {
+        i++;
+        continue;
+      }
+      int j = i + 1;
+      while (j < s.length() && !s.special()[j] && s.words()[j] == s.words()[i]) {
+        j++;
+      }
+      out.add(new int[] {i, j});
+      i = j;
+    }
+    return out.toArray(new int[0][]);
+  }
+
+  /** The tokens of {@code s} without those in {@code [from, to)}. */
+  private static Tokens without(Spans s, int from, int to) {
+    long[] ids = s.tokens().ids();
+    long[] types = s.tokens().typeIds();
+    int n = ids.length - (to - from);
+    long[] i2 = new long[n];
+    long[] t2 = new long[n];
+    System.arraycopy(ids, 0, i2, 0, from);
+    System.arraycopy(ids, to, i2, from, ids.length - to);
+    System.arraycopy(types, 0, t2, 0, from);
+    System.arraycopy(types, to, t2, from, types.length - to);
+    return new Tokens(i2, t2);
   }
 
   /** Label probabilities of a variant {@code ids} of {@code s} (same length and segments). */
@@ -332,23 +570,34 @@ public final class ExplainService {
     return ids;
   }
 
-  private static Attribution integratedGradients(Explainable m, Spans s, int label, int steps) {
-    Engine engine = m.engine();
-    Engine.Gradients grads = engine.gradients();
+  private static Attribution integratedGradients(
+      Explainable m, Spans s, int label, int steps, Admission.Ticket ticket) {
+    EagerEngine engine = m.engine();
+    EagerEngine.Gradients grads = engine.gradients();
     engine.prepareThread();
     try (NDManager mg = engine.newManager()) {
       NDArray x = m.inputEmbeddings(s.tokens().ids(), mg);
       NDArray x0 = m.inputEmbeddings(baselineIds(m, s), mg);
       float[] values =
           pathIntegral(
-              m, s, steps, x, x0, mg, (path, weight) -> gradient(m, grads, path, label, weight, s));
+              m,
+              s,
+              steps,
+              x,
+              x0,
+              mg,
+              ticket,
+              (path, weight) -> gradient(m, grads, path, label, weight, s));
       // f(x) and f(baseline) as one batch of two.
       NDArray both = x.concat(x0, 0);
       float[] p =
-          m.logitsFromEmbeddings(both, s.tokens())
-              .softmax(-1)
-              .toType(DataType.FLOAT32, false)
-              .toFloatArray();
+          ticket.run(
+              2L * s.length(),
+              () ->
+                  m.logitsFromEmbeddings(both, s.tokens())
+                      .softmax(-1)
+                      .toType(DataType.FLOAT32, false)
+                      .toFloatArray());
       int labels = p.length / 2;
       double fx = p[label];
       double fb = p[labels + label];
@@ -361,7 +610,7 @@ public final class ExplainService {
   }
 
   private static Attribution gradientTimesInput(Explainable m, Spans s, int label) {
-    Engine engine = m.engine();
+    EagerEngine engine = m.engine();
     engine.prepareThread();
     try (NDManager mg = engine.newManager()) {
       NDArray x = m.inputEmbeddings(s.tokens().ids(), mg);
@@ -381,7 +630,7 @@ public final class ExplainService {
    * label's probability there. Grad mode is on only around the recorded forward pass.
    */
   private static NDArray gradient(
-      Explainable m, Engine.Gradients grads, NDArray inputs, int label, NDArray w, Spans s) {
+      Explainable m, EagerEngine.Gradients grads, NDArray inputs, int label, NDArray w, Spans s) {
     inputs.setRequiresGradient(true);
     boolean prev = grads.gradMode(true);
     try {
@@ -460,6 +709,11 @@ public final class ExplainService {
       }
     }
     return best;
+  }
+
+  /** Most token-passes per request; 0 = no limit. */
+  public long maxCost() {
+    return maxCost;
   }
 
   /** The model used when a request names none. */

@@ -5,7 +5,9 @@ public enum FinishReason {
   /** An end-of-sequence token, a stop token id or a stop string. */
   STOP("stop"),
   /** {@code max_tokens} reached, or the model's context is full. */
-  LENGTH("length");
+  LENGTH("length"),
+  /** The choice is one or more tool calls. */
+  TOOL_CALLS("tool_calls");
 
   private final String key;
 

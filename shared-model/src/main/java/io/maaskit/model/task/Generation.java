@@ -26,9 +26,31 @@ public record Generation(
    * @param finishReason why it ended
    * @param logprobs per generated token, when the request asked for them, else null
    * @param tokens generated tokens, the stop token included
+   * @param toolCalls the tool calls the text held (then {@code text} is what is left around them,
+   *     often empty), or an empty list
    */
   public record Choice(
-      int index, String text, FinishReason finishReason, List<TokenLogprob> logprobs, int tokens) {}
+      int index,
+      String text,
+      FinishReason finishReason,
+      List<TokenLogprob> logprobs,
+      int tokens,
+      List<ToolCall> toolCalls) {
+    /** Copies the calls. */
+    public Choice {
+      toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
+    }
+
+    /** A choice without tool calls. */
+    public Choice(
+        int index,
+        String text,
+        FinishReason finishReason,
+        List<TokenLogprob> logprobs,
+        int tokens) {
+      this(index, text, finishReason, logprobs, tokens, List.of());
+    }
+  }
 
   /**
    * A generated token's log-probability under the model (before temperature and top-k/top-p) and

@@ -19,6 +19,12 @@ public interface GenerationListener {
    */
   default void delta(int choice, String text, List<Generation.TokenLogprob> logprobs) {}
 
+  /**
+   * The tool calls a choice made, once, just before it finishes (with {@code tool_calls}); text
+   * that held them was never sent as a delta.
+   */
+  default void toolCalls(int choice, List<ToolCall> calls) {}
+
   /** A choice ended; no delta for it follows. */
   default void finished(int choice, FinishReason reason) {}
 }

@@ -2,6 +2,7 @@ package io.maaskit.model.task;
 
 import io.maaskit.model.arch.GenerationConfig;
 import io.maaskit.model.arch.TextGenerator;
+import io.maaskit.model.arch.TextTokenizer;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
@@ -9,7 +10,13 @@ import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.task.internal.DecodeJob;
 import io.maaskit.model.task.internal.DecodeLoop;
 import io.maaskit.model.task.internal.DecodeSequence;
+import io.maaskit.model.task.internal.JsonText;
+import io.maaskit.model.task.internal.OutputRules;
 import io.maaskit.model.task.internal.Sampler;
+import io.maaskit.model.task.internal.ToolCallParser;
+import io.maaskit.model.task.internal.constraint.Grammar;
+import io.maaskit.model.task.internal.constraint.Grammars;
+import io.maaskit.model.task.internal.constraint.TokenAutomaton;
 import java.security.SecureRandom;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
@@ -49,7 +56,7 @@ public final class GenerationService implements AutoCloseable {
 
   private static final SecureRandom SEEDS = new SecureRandom();
 
-  private final java.util.function.Function<String, TextGenerator> generators;
+  private final java.util.function.Function<String, ModelRegistry.Lease<TextGenerator>> generators;
   private final String defaultModel;
   private final GenerationOptions options;
   private final Map<TextGenerator, DecodeLoop> loops = new IdentityHashMap<>();
@@ -62,10 +69,12 @@ public final class GenerationService implements AutoCloseable {
    * @param defaultModel the generator used when a request names none, or null to require a name
    */
   public GenerationService(ModelRegistry registry, String defaultModel, GenerationOptions options) {
-    this(
-        name -> registry.get(ModelId.parse(name), Capability.GENERATOR, TextGenerator.class),
-        defaultModel,
-        options);
+    this.generators =
+        name -> registry.lease(ModelId.parse(name), Capability.GENERATOR, TextGenerator.class);
+    this.defaultModel = defaultModel;
+    this.options = options;
+    // A generator's decode thread ends with its model (superseded or evicted once idle).
+    registry.onUnload(this::endLoop);
   }
 
   /**
@@ -78,7 +87,7 @@ public final class GenerationService implements AutoCloseable {
       java.util.function.Function<String, TextGenerator> generators,
       String defaultModel,
       GenerationOptions options) {
-    this.generators = generators;
+    this.generators = name -> ModelRegistry.Lease.of(generators.apply(name));
     this.defaultModel = defaultModel;
     this.options = options;
   }
@@ -147,9 +156,30 @@ public final class GenerationService implements AutoCloseable {
       throw new InvalidRequestException("'model' is required: name a generator package");
     }
     checkParams(p);
-    TextGenerator g = generators.apply(model);
+    checkTools(request);
+    // Held until the request's result is complete: the model is not unloaded under its sequences.
+    ModelRegistry.Lease<TextGenerator> lease = generators.apply(model);
+    try {
+      Started s = start(request, cancellation, listener, model, lease.model());
+      // The caller sees the result once the lease is back (and a superseded model unloaded).
+      return new Started(
+          s.model(), s.promptTokens(), s.result().whenComplete((r, t) -> lease.close()));
+    } catch (RuntimeException e) {
+      lease.close();
+      throw e;
+    }
+  }
+
+  private Started start(
+      GenerateRequest request,
+      Cancellation cancellation,
+      GenerationListener listener,
+      String model,
+      TextGenerator g) {
+    SamplingParams p = request.sampling();
     GenerationConfig cfg = g.generationConfig();
     int[] prompt = prompt(request, g, cfg, model);
+    Shape shape = shape(request, g, cfg);
     int context = g.contextLength();
     if (prompt.length >= context) {
       throw new InvalidRequestException(
@@ -214,7 +244,8 @@ public final class GenerationService implements AutoCloseable {
               p.stop() == null ? List.of() : p.stop(),
               maxTokens,
               p.topLogprobs(),
-              listener));
+              listener,
+              shape.rules()));
     }
     loop(g, model).submit(job);
     return new Started(model, prompt.length, job.result());
@@ -256,11 +287,13 @@ public final class GenerationService implements AutoCloseable {
                       new InvalidRequestException(
                           model + " has no chat template: use /v1/completions with a prompt"));
       String text =
-          templates
-              .computeIfAbsent(
-                  new TemplateKey(source, cfg.specialTokens()),
-                  k -> new ChatTemplate(k.source(), k.specialTokens()))
-              .render(messages, true);
+          template(source, cfg)
+              .render(
+                  messages,
+                  true,
+                  request.toolChoice().mode() == ToolChoice.Mode.NONE
+                      ? List.of()
+                      : request.tools());
       return g.tokenizer().encode(text, false);
     }
     if (request.prompt() == null) {
@@ -271,6 +304,170 @@ public final class GenerationService implements AutoCloseable {
       throw new InvalidRequestException("'prompt' is empty: give the text to continue");
     }
     return ids;
+  }
+
+  private ChatTemplate template(String source, GenerationConfig cfg) {
+    return templates.computeIfAbsent(
+        new TemplateKey(source, cfg.specialTokens()),
+        k -> new ChatTemplate(k.source(), k.specialTokens()));
+  }
+
+  /** Most (tokenizer, grammar) automata kept; each memoizes its states' allowed tokens. */
+  private static final int MAX_AUTOMATA = 64;
+
+  private record AutomatonKey(TextTokenizer tokenizer, int vocab, String grammar) {}
+
+  private final Map<AutomatonKey, TokenAutomaton> automata =
+      new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<AutomatonKey, TokenAutomaton> e) {
+          return size() > MAX_AUTOMATA;
+        }
+      };
+
+  /** How each choice's output is shaped: its constraint (fresh per sequence) and tool parsing. */
+  private record Shape(TokenAutomaton automaton, ToolCallParser parser, boolean onlyCall) {
+    OutputRules rules() {
+      return new OutputRules(
+          automaton == null ? null : automaton.newConstraint(), parser, onlyCall);
+    }
+  }
+
+  private Shape shape(GenerateRequest request, TextGenerator g, GenerationConfig cfg) {
+    ResponseFormat format = request.responseFormat();
+    ToolChoice choice = request.toolChoice();
+    if (choice.mode() != ToolChoice.Mode.NONE && !request.tools().isEmpty()) {
+      Grammars.CallFormat callFormat =
+          callFormat(cfg.chatTemplate().map(src -> template(src, cfg).source()).orElse(""));
+      List<Tool> callable = request.tools();
+      if (choice.mode() == ToolChoice.Mode.FUNCTION) {
+        callable =
+            request.tools().stream().filter(t -> t.name().equals(choice.function())).toList();
+      }
+      ToolCallParser parser =
+          new ToolCallParser(
+              callFormat,
+              callable.stream().map(Tool::name).collect(java.util.stream.Collectors.toSet()));
+      if (choice.mode() == ToolChoice.Mode.AUTO) {
+        return new Shape(automaton(g, format), parser, false);
+      }
+      List<Tool> fns = callable;
+      String key =
+          "tools:"
+              + callFormat
+              + ":"
+              + canonical(
+                  fns.stream()
+                      .map(t -> java.util.Arrays.asList(t.name(), t.parameters()))
+                      .toList());
+      return new Shape(
+          automaton(
+              g,
+              key,
+              () ->
+                  Grammars.toolCall(
+                      fns.stream()
+                          .map(t -> new Grammars.Function(t.name(), t.parameters()))
+                          .toList(),
+                      callFormat)),
+          parser,
+          true);
+    }
+    return new Shape(automaton(g, format), null, false);
+  }
+
+  /** The family's tool-call format, read from its chat template. */
+  static Grammars.CallFormat callFormat(String template) {
+    if (template.contains("<tool_call>")) {
+      return Grammars.CallFormat.HERMES;
+    }
+    if (template.contains("<|python_tag|>") || template.contains("ipython")) {
+      return Grammars.CallFormat.LLAMA3;
+    }
+    return Grammars.CallFormat.HERMES;
+  }
+
+  private TokenAutomaton automaton(TextGenerator g, ResponseFormat format) {
+    return switch (format.type()) {
+      case TEXT -> null;
+      case JSON_OBJECT -> automaton(g, "json_object", Grammars::jsonObject);
+      case JSON_SCHEMA ->
+          automaton(
+              g,
+              "schema:" + canonical(format.schema()),
+              () -> Grammars.schema(format.schema(), "response_format.json_schema.schema"));
+    };
+  }
+
+  private TokenAutomaton automaton(
+      TextGenerator g, String key, java.util.function.Supplier<Grammar> grammar) {
+    AutomatonKey k = new AutomatonKey(g.tokenizer(), g.vocabSize(), key);
+    synchronized (automata) {
+      TokenAutomaton a = automata.get(k);
+      if (a != null) {
+        return a;
+      }
+    }
+    // Compiled outside the lock: a bad schema throws its 400 here.
+    TokenAutomaton a = TokenAutomaton.of(g.tokenizer(), g.vocabSize(), grammar.get());
+    synchronized (automata) {
+      return automata.computeIfAbsent(k, x -> a);
+    }
+  }
+
+  private static String canonical(Object value) {
+    try {
+      return JsonText.write(value);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRequestException("the schema cannot be written as JSON: " + e.getMessage());
+    }
+  }
+
+  private void checkTools(GenerateRequest request) {
+    ResponseFormat format = request.responseFormat();
+    if (format.type() == ResponseFormat.Type.JSON_SCHEMA && format.schema() == null) {
+      throw new InvalidRequestException(
+          "'response_format.json_schema.schema' is required for \"type\": \"json_schema\"");
+    }
+    List<Tool> tools = request.tools();
+    ToolChoice choice = request.toolChoice();
+    if (!tools.isEmpty() && !request.isChat()) {
+      throw new InvalidRequestException("'tools' need a chat request ('messages')");
+    }
+    Set<String> names = new java.util.HashSet<>();
+    for (int i = 0; i < tools.size(); i++) {
+      Tool t = tools.get(i);
+      if (t == null || t.name() == null || !t.name().matches("[A-Za-z0-9_.-]{1,64}")) {
+        throw new InvalidRequestException(
+            "'tools[" + i + "].function.name' must be 1 to 64 letters, digits, '_', '.' or '-'");
+      }
+      if (!names.add(t.name())) {
+        throw new InvalidRequestException("'tools' declares '" + t.name() + "' twice");
+      }
+    }
+    switch (choice.mode()) {
+      case REQUIRED -> {
+        if (tools.isEmpty()) {
+          throw new InvalidRequestException("'tool_choice' is \"required\" but 'tools' is empty");
+        }
+      }
+      case FUNCTION -> {
+        if (!names.contains(choice.function())) {
+          throw new InvalidRequestException(
+              "'tool_choice' names the function '"
+                  + choice.function()
+                  + "', which 'tools' does not declare"
+                  + (names.isEmpty() ? "" : " (declared: " + new java.util.TreeSet<>(names) + ")"));
+        }
+      }
+      default -> {}
+    }
+    boolean forced =
+        choice.mode() == ToolChoice.Mode.REQUIRED || choice.mode() == ToolChoice.Mode.FUNCTION;
+    if (forced && format.type() != ResponseFormat.Type.TEXT) {
+      throw new InvalidRequestException(
+          "'response_format' and a forced 'tool_choice' cannot both shape the output: drop one");
+    }
   }
 
   private void checkParams(SamplingParams p) {
@@ -330,6 +527,21 @@ public final class GenerationService implements AutoCloseable {
   private synchronized DecodeLoop loop(TextGenerator g, String model) {
     return loops.computeIfAbsent(
         g, k -> new DecodeLoop(k, options.maxSequences(), options.maxQueuedRequests(), model));
+  }
+
+  private void endLoop(Object model) {
+    DecodeLoop loop;
+    synchronized (this) {
+      loop = model instanceof TextGenerator g ? loops.remove(g) : null;
+    }
+    if (loop != null) {
+      loop.close();
+    }
+  }
+
+  /** Generators with a decode thread now. */
+  public synchronized int decodeThreads() {
+    return loops.size();
   }
 
   /** Sequences decoding now, over every generator. */

@@ -22,4 +22,17 @@ final class Requests {
     }
     return inputs;
   }
+
+  /**
+   * A request's admission price before tokenizing: per input, its tokens estimated from its length
+   * (a token is rarely under 4 characters of English) plus the two special tokens, at most {@code
+   * maxLength}.
+   */
+  static long work(List<String> texts, int maxLength) {
+    long w = 0;
+    for (String t : texts) {
+      w += Math.min(maxLength, t.length() / 4 + 2);
+    }
+    return w;
+  }
 }

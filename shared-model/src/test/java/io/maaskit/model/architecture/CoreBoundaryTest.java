@@ -79,6 +79,68 @@ class CoreBoundaryTest {
         .check(core);
   }
 
+  /**
+   * DJL's types (NDManager, NDArray, Device, DataType...) stay inside the engines and the eager
+   * implementations written on {@code EagerEngine}: the engine-neutral API ({@code Engine}, {@code
+   * CompiledGraph}, {@code EngineOptions}), the registry, the package and store layers and the
+   * services (but the gradient explanations, eager by nature) name none of them.
+   */
+  @Test
+  void djlTypesStayInTheEnginesAndTheEagerImplementations() {
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "io.maaskit.model.registry..",
+            "io.maaskit.model.pkg..",
+            "io.maaskit.model.store..",
+            "io.maaskit.model.queue..",
+            "io.maaskit.model.json..",
+            "io.maaskit.model.error..",
+            "io.maaskit.model.task..")
+        .and()
+        .doNotBelongToAnyOf(io.maaskit.model.task.ExplainService.class)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("ai.djl..")
+        .because("they pick and run engines by capability, through Engine")
+        .check(core);
+    noClasses()
+        .that()
+        .haveFullyQualifiedName("io.maaskit.model.engine.Engine")
+        .or()
+        .haveFullyQualifiedName("io.maaskit.model.engine.Engine$Capability")
+        .or()
+        .haveFullyQualifiedName("io.maaskit.model.engine.Engine$EngineProvider")
+        .or()
+        .haveFullyQualifiedName("io.maaskit.model.engine.CompiledGraph")
+        .or()
+        .haveFullyQualifiedName("io.maaskit.model.engine.EngineOptions")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("ai.djl..")
+        .because("eager engines expose DJL's arrays through EagerEngine only")
+        .check(core);
+  }
+
+  /**
+   * Nothing outside an engine's own package names a concrete engine: the loader asks for
+   * capabilities, and a configured engine name meets the providers in Engine alone.
+   */
+  @Test
+  void nothingNamesAConcreteEngine() {
+    for (String engine : new String[] {"pytorch", "onnxruntime"}) {
+      noClasses()
+          .that()
+          .resideInAPackage("io.maaskit.model..")
+          .and()
+          .resideOutsideOfPackage("io.maaskit.model.engine." + engine + "..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("io.maaskit.model.engine." + engine + "..")
+          .check(core);
+    }
+  }
+
   /** Services speak plain records; JSON trees belong to the protocols at the edge. */
   @Test
   void serviceSignaturesCarryNoJsonTrees() {

@@ -1,81 +1,133 @@
 package io.maaskit.model.registry;
 
-import static io.maaskit.model.registry.EngineChoice.ONNXRUNTIME;
-import static io.maaskit.model.registry.EngineChoice.PYTORCH;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.maaskit.model.arch.Architecture;
+import io.maaskit.model.arch.Architecture.Form;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.Engine.Capability;
 import io.maaskit.model.engine.EngineOptions;
-import io.maaskit.model.error.ModelUnavailableException;
-import io.maaskit.model.pkg.Capability;
+import io.maaskit.model.error.NotSupportedException;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.PackageFile;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Every branch of the per-package engine choice, and what each error tells the user to do. */
+/**
+ * Every branch of the per-package choice of engine and form, made from capabilities alone, and what
+ * each error tells the user to do.
+ */
 class EngineChoiceTest {
-  private static final Set<String> BOTH = Set.of(PYTORCH, ONNXRUNTIME);
-  private static final Set<String> ORT_ONLY = Set.of(ONNXRUNTIME);
-  private static final Set<String> TORCH_ONLY = Set.of(PYTORCH);
+  static final EngineChoice.Candidate GRAPHS =
+      new EngineChoice.Candidate("graphs", EnumSet.of(Capability.GRAPHS));
+  static final EngineChoice.Candidate EAGER_CPU =
+      new EngineChoice.Candidate("eager", EnumSet.of(Capability.EAGER, Capability.GRADIENTS));
+  static final EngineChoice.Candidate EAGER_GPU =
+      new EngineChoice.Candidate(
+          "eager-gpu", EnumSet.of(Capability.EAGER, Capability.GRADIENTS, Capability.GPU));
+  static final Set<Form> BOTH_FORMS = EnumSet.of(Form.GRAPH, Form.EAGER);
+  static final Set<Form> EAGER_ONLY = EnumSet.of(Form.EAGER);
 
-  @Test
-  void autoServesGraphsOnOnnxRuntimeOnACpu() {
-    assertEquals(ONNXRUNTIME, EngineChoice.pick("auto", false, true, BOTH, "m@1"));
-    assertEquals(ONNXRUNTIME, EngineChoice.pick("auto", false, true, ORT_ONLY, "m@1"));
+  static EngineChoice.Pick serve(Set<Form> forms, boolean gpu, EngineChoice.Candidate... cs) {
+    return EngineChoice.pick(forms, List.of(cs), gpu, false, "m@1");
   }
 
   @Test
-  void autoServesOnPyTorchOnAGpuEvenWithAGraph() {
-    assertEquals(PYTORCH, EngineChoice.pick("auto", true, true, BOTH, "m@1"));
-    assertEquals(PYTORCH, EngineChoice.pick("auto", true, false, BOTH, "m@1"));
+  void aCpuServesTheGraphOnAnEngineThatRunsGraphsWhateverTheOrder() {
+    for (List<EngineChoice.Candidate> cs :
+        List.of(List.of(GRAPHS, EAGER_CPU), List.of(EAGER_CPU, GRAPHS), List.of(GRAPHS))) {
+      EngineChoice.Pick p = EngineChoice.pick(BOTH_FORMS, cs, false, false, "m@1");
+      assertEquals(GRAPHS, p.candidate());
+      assertEquals(Form.GRAPH, p.form());
+    }
   }
 
   @Test
-  void autoFallsBackToPyTorchForAPackageWithoutAGraph() {
-    assertEquals(PYTORCH, EngineChoice.pick("auto", false, false, BOTH, "m@1"));
-    assertEquals(PYTORCH, EngineChoice.pick("auto", false, true, TORCH_ONLY, "m@1"));
+  void aGpuServesTheEagerNetworkOnTheGpuEngineEvenWithAGraph() {
+    EngineChoice.Pick p = serve(BOTH_FORMS, true, GRAPHS, EAGER_GPU);
+    assertEquals(EAGER_GPU, p.candidate());
+    assertEquals(Form.EAGER, p.form());
+    assertEquals(EAGER_GPU, serve(EAGER_ONLY, true, GRAPHS, EAGER_GPU).candidate());
   }
 
   @Test
-  void autoWithoutPyTorchRefusesAPackageWithoutAGraphAndSaysHowToCompileOne() {
-    ModelUnavailableException e =
+  void aGraphOnlyPackageOnAGpuFallsBackToTheCpuGraphEngine() {
+    EngineChoice.Pick p = serve(EnumSet.of(Form.GRAPH), true, GRAPHS, EAGER_GPU);
+    assertEquals(GRAPHS, p.candidate());
+    assertEquals(Form.GRAPH, p.form());
+  }
+
+  @Test
+  void aPackageWithoutAGraphRunsEagerly() {
+    assertEquals(EAGER_CPU, serve(EAGER_ONLY, false, GRAPHS, EAGER_CPU).candidate());
+    EngineChoice.Pick onlyEager = serve(BOTH_FORMS, false, EAGER_CPU);
+    assertEquals(EAGER_CPU, onlyEager.candidate());
+    assertEquals(Form.EAGER, onlyEager.form());
+  }
+
+  @Test
+  void graphEnginesAloneRefuseAPackageWithoutAGraphAndSayHowToCompileOne() {
+    NotSupportedException e =
         assertThrows(
-            ModelUnavailableException.class,
-            () -> EngineChoice.pick("auto", false, false, ORT_ONLY, "all-minilm-l6-v2@1"));
-    assertTrue(e.getMessage().contains("'all-minilm-l6-v2@1' has no ONNX graph (model.onnx)"));
-    assertTrue(e.getMessage().contains("ONNX Runtime only"), e.getMessage());
+            NotSupportedException.class,
+            () -> EngineChoice.pick(EAGER_ONLY, List.of(GRAPHS), false, false, "minilm@1"));
+    assertTrue(e.getMessage().contains("'minilm@1' has no ONNX graph (model.onnx)"));
+    assertTrue(e.getMessage().contains("run compiled graphs only"), e.getMessage());
     assertTrue(e.getMessage().contains("scripts/compile-onnx"), e.getMessage());
   }
 
   @Test
-  void forcedOnnxRuntimeRefusesAPackageWithoutAGraph() {
-    assertEquals(ONNXRUNTIME, EngineChoice.pick(ONNXRUNTIME, false, true, BOTH, "m@1"));
-    ModelUnavailableException e =
+  void eagerEnginesAloneRefuseAGraphOnlyPackageNamingWhatItLacks() {
+    NotSupportedException e =
         assertThrows(
-            ModelUnavailableException.class,
-            () -> EngineChoice.pick(ONNXRUNTIME, false, false, BOTH, "m@1"));
-    assertTrue(e.getMessage().contains("has no ONNX graph (model.onnx)"), e.getMessage());
-    assertTrue(e.getMessage().contains("scripts/compile-onnx"), e.getMessage());
-    assertTrue(e.getMessage().contains("set the engine to auto"), e.getMessage());
+            NotSupportedException.class,
+            () ->
+                EngineChoice.pick(EnumSet.of(Form.GRAPH), List.of(EAGER_CPU), false, false, "m@1"));
+    assertTrue(e.getMessage().contains("no weights for an eager network"), e.getMessage());
   }
 
   @Test
-  void forcedPyTorchServesEveryPackageOnPyTorch() {
-    assertEquals(PYTORCH, EngineChoice.pick(PYTORCH, false, true, BOTH, "m@1"));
-    assertEquals(PYTORCH, EngineChoice.pick(PYTORCH, false, false, BOTH, "m@1"));
+  void gradientsNeedAnEagerEngineWithGradients() {
+    EngineChoice.Pick p =
+        EngineChoice.pick(BOTH_FORMS, List.of(GRAPHS, EAGER_CPU), false, true, "m");
+    assertEquals(EAGER_CPU, p.candidate());
+    assertEquals(Form.EAGER, p.form());
+    EngineChoice.Candidate eagerNoGrad =
+        new EngineChoice.Candidate("inference-only", EnumSet.of(Capability.EAGER));
+    assertThrows(
+        NotSupportedException.class,
+        () -> EngineChoice.pick(BOTH_FORMS, List.of(GRAPHS, eagerNoGrad), false, true, "m"));
+    assertEquals(
+        eagerNoGrad,
+        EngineChoice.pick(EAGER_ONLY, List.of(eagerNoGrad), false, false, "m").candidate());
   }
 
   @Test
-  void hasGraphLooksForTheCompiledGraphFile() {
-    assertTrue(EngineChoice.hasGraph(manifest("model.safetensors", "model.onnx")));
-    assertFalse(EngineChoice.hasGraph(manifest("model.safetensors", "tokenizer.json")));
-    assertFalse(EngineChoice.hasGraph(manifest("onnx/model.onnx")));
+  void aFormReadsOnlyItsOwnFiles() {
+    assertTrue(Form.GRAPH.reads("model.onnx"));
+    assertFalse(Form.GRAPH.reads("model.safetensors"));
+    assertFalse(Form.GRAPH.reads("model-00001-of-00002.safetensors"));
+    assertFalse(Form.GRAPH.reads("model.safetensors.index.json"));
+    assertTrue(Form.GRAPH.reads("tokenizer.json"));
+    assertTrue(Form.EAGER.reads("model.safetensors"));
+    assertFalse(Form.EAGER.reads("model.onnx"));
+    assertTrue(Form.EAGER.reads("config.json"));
+  }
+
+  @Test
+  void bertOffersItsGraphWhereThePackageListsOneAndItsNetworkWhereItHasWeights() {
+    Architecture bert = Architecture.forName("bert");
+    assertEquals(BOTH_FORMS, bert.forms(manifest("model.safetensors", "model.onnx")));
+    assertEquals(EAGER_ONLY, bert.forms(manifest("model.safetensors", "tokenizer.json")));
+    assertEquals(EAGER_ONLY, bert.forms(manifest("model.safetensors", "onnx/model.onnx")));
+    assertEquals(EnumSet.of(Form.GRAPH), bert.forms(manifest("model.onnx", "tokenizer.json")));
   }
 
   @Test
@@ -89,20 +141,33 @@ class EngineChoiceTest {
     IllegalArgumentException ortGpu =
         assertThrows(
             IllegalArgumentException.class,
-            () -> EngineChoice.start(new EngineOptions(ONNXRUNTIME, "gpu", 0, true)));
+            () -> EngineChoice.start(new EngineOptions("onnxruntime", "gpu", 0, true)));
     assertTrue(ortGpu.getMessage().contains("CPU only"), ortGpu.getMessage());
+  }
+
+  @Test
+  void providersDeclareCapabilitiesWithoutStarting() {
+    Map<String, Set<Capability>> caps = new java.util.HashMap<>();
+    Engine.providers().forEach(p -> caps.put(p.name(), p.capabilities()));
+    assertEquals(EnumSet.of(Capability.GRAPHS), caps.get("onnxruntime"));
+    assertTrue(
+        caps.get("pytorch").containsAll(EnumSet.of(Capability.EAGER, Capability.GRADIENTS)),
+        caps.toString());
   }
 
   /** This module's own classpath carries PyTorch (an optional dependency, present here). */
   @Test
-  void pyTorchProviderIsAvailableWhereItsClassesAreAndServesAutoOnCpu() {
-    assertTrue(Engine.providers().stream().anyMatch(p -> p.name().equals(PYTORCH)));
+  void anEagerEngineServesAPackageWithoutAGraphAndComputesItsGradients() {
     EngineChoice c = EngineChoice.start(new EngineOptions("auto", "cpu", 0, true));
     assertFalse(c.gpu());
     assertTrue(c.gradients());
+    assertFalse(c.servesOnGradientEngine(), "graphs are served on an engine without gradients");
     Engine e = c.forServing(manifest("model.safetensors"));
-    assertEquals(PYTORCH, e.name());
+    assertEquals("pytorch", e.name());
+    assertTrue(e instanceof EagerEngine);
     assertEquals(e, c.forGradients(manifest("model.safetensors")));
+    assertEquals(e, c.forTraining());
+    assertEquals("onnxruntime", c.servingEngine(manifest("model.safetensors", "model.onnx")));
   }
 
   static ModelManifest manifest(String... files) {
@@ -111,7 +176,7 @@ class EngineChoiceTest {
         "m",
         "1",
         ModelManifest.TASK_EMBEDDING,
-        List.of(Capability.ENCODER),
+        List.of(io.maaskit.model.pkg.Capability.ENCODER),
         "bert",
         "mean",
         true,

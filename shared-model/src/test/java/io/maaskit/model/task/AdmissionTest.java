@@ -1,6 +1,7 @@
 package io.maaskit.model.task;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,9 +134,60 @@ class AdmissionTest {
   @Test
   void aSmallRequestGoesBeforeAWaitingBigSubBatch() throws Exception {
     Admission a = admission(1, 8, Duration.ofSeconds(30));
-    CountDownLatch holding = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread holder = holdSlot(a, release);
+    Thread big = waiter(a, 64L * 256, "big", order);
+    while (a.waiting() < 1) {
+      Thread.sleep(5);
+    }
+    Thread small = waiter(a, 12, "small", order);
+    while (a.waiting() < 2) {
+      Thread.sleep(5);
+    }
+    release.countDown();
+    for (Thread t : List.of(holder, big, small)) {
+      t.join(30_000);
+    }
+    assertEquals(List.of("small", "big"), order);
+  }
+
+  @Test
+  void twoBigRequestsRunOneAfterTheOtherNotInterleaved() throws Exception {
+    Admission a = admission(1, 8, Duration.ofSeconds(30));
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread holder = holdSlot(a, release);
+    List<Thread> bigs = new ArrayList<>();
+    for (String name : List.of("first", "second")) {
+      bigs.add(
+          new Thread(
+              () -> {
+                try (Admission.Ticket t = a.enter(3 * 4096, Cancellation.NONE)) {
+                  for (int i = 1; i <= 3; i++) {
+                    int k = i;
+                    t.run(4096, () -> order.add(name + " " + k));
+                  }
+                }
+              }));
+      bigs.get(bigs.size() - 1).start();
+      while (a.waiting() < bigs.size()) {
+        Thread.sleep(5);
+      }
+    }
+    release.countDown();
+    holder.join(30_000);
+    for (Thread t : bigs) {
+      t.join(30_000);
+    }
+    assertEquals(
+        List.of("first 1", "first 2", "first 3", "second 1", "second 2", "second 3"), order);
+    assertEquals(0, a.inside());
+  }
+
+  /** A thread whose request holds the one slot until {@code release}; returns once it holds it. */
+  static Thread holdSlot(Admission a, CountDownLatch release) throws InterruptedException {
+    CountDownLatch holding = new CountDownLatch(1);
     Thread holder =
         new Thread(
             () -> {
@@ -155,19 +207,7 @@ class AdmissionTest {
             });
     holder.start();
     holding.await();
-    Thread big = waiter(a, 64L * 256, "big", order);
-    while (a.waiting() < 1) {
-      Thread.sleep(5);
-    }
-    Thread small = waiter(a, 12, "small", order);
-    while (a.waiting() < 2) {
-      Thread.sleep(5);
-    }
-    release.countDown();
-    for (Thread t : List.of(holder, big, small)) {
-      t.join(30_000);
-    }
-    assertEquals(List.of("small", "big"), order);
+    return holder;
   }
 
   static Thread waiter(Admission a, long cost, String name, List<String> order) {
@@ -203,5 +243,41 @@ class AdmissionTest {
     assertEquals(null, Cancellation.deadline(Duration.ofMinutes(5)).reason());
     assertTrue(Cancellation.deadline(Duration.ZERO).reason().contains("deadline"));
     assertTrue(Cancellation.NONE.or(Cancellation.deadline(Duration.ZERO)).reason() != null);
+  }
+
+  @Test
+  void ticketsArePricedByWorkAndADeadlineTheQueuedWorkWouldOutlastIsRefusedAtOnce() {
+    Admission a = admission(1, 8, Duration.ofSeconds(30));
+    Admission.Ticket big = a.enter(40_000, Cancellation.NONE); // no deadline: admitted
+    Admission.Ticket small = a.enter(12, Cancellation.deadline(Duration.ofMinutes(10)));
+    assertEquals(40_012, a.workInside());
+    // 40,000 tokens ahead at the initial 50 µs per token is 2 s: a caller with 1 s left is told
+    // at once rather than queued for an answer it would not wait for.
+    OverloadedException late =
+        assertThrows(
+            OverloadedException.class,
+            () -> a.enter(12, Cancellation.NONE.or(Cancellation.deadline(Duration.ofSeconds(1)))));
+    assertTrue(late.getMessage().contains("would outlast its deadline"), late.getMessage());
+    assertEquals(1, a.refused());
+    big.close();
+    small.close();
+    assertEquals(0, a.workInside());
+    assertEquals(0, a.inside());
+    a.enter(12, Cancellation.deadline(Duration.ofSeconds(1))).close(); // nothing ahead: admitted
+  }
+
+  @Test
+  void fullSaysWhetherTheNextRequestWouldBeRefused() {
+    Admission a = admission(1, 1, Duration.ofSeconds(30));
+    Admission.Ticket first = a.enter(Cancellation.NONE);
+    assertFalse(a.full());
+    Admission.Ticket second = a.enter(Cancellation.NONE);
+    assertTrue(a.full());
+    assertThrows(OverloadedException.class, () -> a.enter(Cancellation.NONE));
+    assertTrue(a.refuse().getMessage().contains("at capacity"));
+    assertEquals(2, a.refused());
+    second.close();
+    assertFalse(a.full());
+    first.close();
   }
 }

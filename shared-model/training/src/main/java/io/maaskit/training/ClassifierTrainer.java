@@ -7,7 +7,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.PolynomialDecayTracker;
 import ai.djl.training.tracker.Tracker;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +45,7 @@ final class ClassifierTrainer {
     NDArray logits(boolean validation, int[] rows, NDManager manager);
 
     /** Grad-mode control of the engine the parameters live on. */
-    Engine.Gradients gradients();
+    EagerEngine.Gradients gradients();
   }
 
   /** The outcome: per-epoch history and the best epoch's weights and numbers. */
@@ -128,6 +128,10 @@ final class ClassifierTrainer {
           }
         }
         steps++;
+        // Each step (the console shows one line a second at most): fine-tuning encoder layers
+        // takes minutes per epoch, and a command must not go quiet that long.
+        progress.phase(
+            stage + " epoch " + epoch + "/" + epochs + ": training steps", s + 1, stepsPerEpoch);
       }
       double[] val = validate(net, yVal, classWeights, hp.labelSmoothing(), manager);
       boolean improved = val[0] < best - 1e-7;
@@ -214,7 +218,7 @@ final class ClassifierTrainer {
    * One AdamW step per parameter, then the accumulated gradient is zeroed. Grad mode is off here.
    */
   private static void update(
-      Optimizer opt, Map<String, NDArray> params, Engine.Gradients gradients) {
+      Optimizer opt, Map<String, NDArray> params, EagerEngine.Gradients gradients) {
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray p = e.getValue();
       try (NDArray grad = p.getGradient()) {
@@ -247,7 +251,9 @@ final class ClassifierTrainer {
     }
     NDArray nll =
         logits.logSoftmax(1).mul(m.create(target, new Shape(b, c))).sum(new int[] {1}).neg();
-    return nll.mul(m.create(w)).sum().div(wSum);
+    // A tensor, not div(Number): DJL wraps a number in a buffer freed when the call returns, and
+    // autograd reads it again in backward (the cause of IG's non-finite attributions, #22).
+    return nll.mul(m.create(w)).sum().div(m.create(wSum));
   }
 
   /** [loss, accuracy] on the validation split, without recording gradients. */

@@ -9,7 +9,9 @@ import ai.djl.nn.core.Linear;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.TrainableEncoder;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
@@ -55,7 +57,7 @@ import java.util.stream.Stream;
  * kept only if they lower the validation loss.
  *
  * <pre>{@code
- * TrainingJob job = new TrainingJob(store, Engine.start(EngineOptions.defaults()), DatasetSource.local());
+ * TrainingJob job = new TrainingJob(store, EagerEngine.start(EngineOptions.defaults()), DatasetSource.local());
  * TrainingRequest req = TrainingRequest.of("all-minilm-l6-v2", "train.jsonl", "minilm-spam");
  * job.estimate(req).requireWithin(Duration.ofMinutes(14));     // refuse what cannot finish
  * TrainingResult r = job.run(req, TrainingProgress.NONE);       // publishes minilm-spam@<next>
@@ -76,23 +78,22 @@ public final class TrainingJob {
   static final int ESTIMATE_SAMPLE = 256;
 
   private final ModelStore store;
-  private final Engine runtime;
+  private final EagerEngine runtime;
   private final DatasetSource datasets;
 
   /**
    * @param store where the base model is read and the new package is published
-   * @param runtime the tensor runtime; an engine that runs compiled graphs (ONNX Runtime) is
-   *     replaced by the process's PyTorch engine, since training needs gradients
+   * @param runtime the tensor runtime; one that cannot compute gradients (an engine that runs
+   *     compiled graphs only) is replaced by the process's eager engine that can
    * @param datasets reads the request's {@code data} and {@code evalData}
    */
   public TrainingJob(ModelStore store, Engine runtime, DatasetSource datasets) {
     this.store = store;
     this.runtime =
-        runtime.runsGraphs()
-            ? Engine.start(
-                new io.maaskit.model.engine.EngineOptions(
-                    "pytorch", "auto", runtime.threads(), true))
-            : runtime;
+        runtime.hasCapability(Engine.Capability.EAGER)
+                && runtime.hasCapability(Engine.Capability.GRADIENTS)
+            ? EagerEngine.of(runtime)
+            : EagerEngine.start(new EngineOptions("auto", "auto", runtime.threads(), true));
     this.datasets = datasets;
   }
 
@@ -600,14 +601,14 @@ public final class TrainingJob {
     private final int dim;
     private final Map<String, NDArray> head;
 
-    private final Engine.Gradients gradients;
+    private final EagerEngine.Gradients gradients;
 
     FeatureNet(
         float[] train,
         float[] val,
         int dim,
         Map<String, NDArray> head,
-        Engine.Gradients gradients) {
+        EagerEngine.Gradients gradients) {
       this.gradients = gradients;
       this.train = train;
       this.val = val;
@@ -626,7 +627,7 @@ public final class TrainingJob {
     }
 
     @Override
-    public Engine.Gradients gradients() {
+    public EagerEngine.Gradients gradients() {
       return gradients;
     }
 
@@ -771,7 +772,7 @@ public final class TrainingJob {
     }
 
     @Override
-    public Engine.Gradients gradients() {
+    public EagerEngine.Gradients gradients() {
       return model.engine().gradients();
     }
 

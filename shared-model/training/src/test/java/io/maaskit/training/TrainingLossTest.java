@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +18,7 @@ class TrainingLossTest {
   static final float[] WEIGHTS = {1f, 3f};
 
   static float loss(double smoothing) {
-    try (NDManager m = Engine.start(EngineOptions.defaults()).newManager()) {
+    try (NDManager m = EagerEngine.start(EngineOptions.defaults()).newManager()) {
       NDArray logits = m.create(LOGITS, new Shape(2, 2));
       return ClassifierTrainer.crossEntropy(logits, LABELS, WEIGHTS, smoothing, m).getFloat();
     }
@@ -39,7 +39,7 @@ class TrainingLossTest {
   @Test
   void smoothingPenalizesOverconfidenceThatPlainCrossEntropyRewards() {
     float[] sure = {20f, 0f};
-    try (NDManager m = Engine.start(EngineOptions.defaults()).newManager()) {
+    try (NDManager m = EagerEngine.start(EngineOptions.defaults()).newManager()) {
       NDArray logits = m.create(sure, new Shape(1, 2));
       float plain =
           ClassifierTrainer.crossEntropy(logits, new int[] {0}, new float[] {1f, 1f}, 0, m)

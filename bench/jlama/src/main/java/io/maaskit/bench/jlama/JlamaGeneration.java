@@ -41,6 +41,7 @@ public final class JlamaGeneration {
     int threads = 2;
     int newTokens = 128;
     int reps = 5;
+    String quant = "F32";
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -49,6 +50,7 @@ public final class JlamaGeneration {
         case "--threads" -> threads = Integer.parseInt(v);
         case "--new-tokens" -> newTokens = Integer.parseInt(v);
         case "--reps" -> reps = Integer.parseInt(v);
+        case "--quant" -> quant = v;
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -59,8 +61,12 @@ public final class JlamaGeneration {
     PhysicalCoreExecutor.overrideThreadCount(threads);
 
     JsonNode prompts = JSON.readTree(model.resolve("bench-prompts.json").toFile());
+    Path weights = quantized(model, quant);
     long t0 = System.nanoTime();
-    AbstractModel m = ModelSupport.loadModel(model.toFile(), DType.F32, DType.F32);
+    // Quantized weights compute against int8-quantized activations, as Jlama runs Q8/Q4 models.
+    AbstractModel m =
+        ModelSupport.loadModel(
+            weights.toFile(), DType.F32, quant.equals("F32") ? DType.F32 : DType.I8);
     double loadMs = (System.nanoTime() - t0) / 1e6;
 
     ObjectNode r = JSON.createObjectNode();
@@ -69,6 +75,7 @@ public final class JlamaGeneration {
     r.put("threads", PhysicalCoreExecutor.instance.get().getCoreCount());
     r.put("java", System.getProperty("java.runtime.version"));
     r.put("weights_dtype", m.getWeights().getModelDType().name());
+    r.put("quantization", quant);
     r.put("load_ms", Math.round(loadMs));
     for (String p : List.of("decode", "ttft")) {
       long[] ids = m.getTokenizer().encode(prompts.path(p).path("text").asText());
@@ -157,6 +164,44 @@ public final class JlamaGeneration {
           }
         });
     return (first[0] - t0) / 1e6;
+  }
+
+  /**
+   * The checkpoint at {@code quant}: itself for F32, else Jlama's own quantization of it (Q8 is
+   * Jlama's I8, blocks of 32 with a float scale; Q4 its Q4, the same blocking), written once
+   * beside the checkpoint with Jlama's {@code SafeTensorSupport.quantizeModel}, norms kept float.
+   */
+  private static Path quantized(Path model, String quant) throws java.io.IOException {
+    DType target =
+        switch (quant) {
+          case "F32" -> null;
+          case "Q8" -> DType.I8;
+          case "Q4" -> DType.Q4;
+          default -> throw new IllegalArgumentException("--quant must be F32, Q8 or Q4");
+        };
+    if (target == null) {
+      return model;
+    }
+    Path out = model.resolveSibling(model.getFileName() + "-jlama-" + quant);
+    if (Files.isRegularFile(out.resolve("model.safetensors"))) {
+      return out;
+    }
+    if (!Files.exists(model.resolve("README.md"))) {
+      Files.writeString(model.resolve("README.md"), "random benchmark checkpoint\n");
+    }
+    Path tmp = model.resolveSibling(model.getFileName() + "-jlama-" + quant + ".tmp");
+    if (Files.exists(tmp)) {
+      try (var paths = Files.walk(tmp)) {
+        for (Path x : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(x);
+        }
+      }
+    }
+    com.github.tjake.jlama.safetensors.SafeTensorSupport.quantizeModel(
+        model, target, new String[] {"norm"}, null, java.util.Optional.of(tmp));
+    Files.copy(model.resolve("bench-prompts.json"), tmp.resolve("bench-prompts.json"));
+    Files.move(tmp, out);
+    return out;
   }
 
   private static String version() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.maaskit.model.task.FinishReason;
 import io.maaskit.model.task.Generation;
+import io.maaskit.model.task.ToolCall;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -120,8 +121,31 @@ public final class OpenAiGeneration {
       ChatLogprobs logprobs,
       @JsonProperty("finish_reason") String finishReason) {}
 
-  /** The assistant's message. */
-  public record Message(String role, String content, String refusal) {}
+  /** The assistant's message; {@code content} is null when it is only tool calls. */
+  public record Message(
+      String role,
+      String content,
+      String refusal,
+      @JsonProperty("tool_calls") @JsonInclude(JsonInclude.Include.NON_EMPTY)
+          List<ToolCallOut> toolCalls) {}
+
+  /** A tool call as OpenAI writes it ({@code index} only in stream deltas). */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record ToolCallOut(Integer index, String id, String type, FunctionCall function) {
+    static List<ToolCallOut> of(List<ToolCall> calls, boolean indexed) {
+      List<ToolCallOut> out = new ArrayList<>();
+      for (int i = 0; i < calls.size(); i++) {
+        ToolCall c = calls.get(i);
+        out.add(
+            new ToolCallOut(
+                indexed ? i : null, c.id(), "function", new FunctionCall(c.name(), c.arguments())));
+      }
+      return out;
+    }
+  }
+
+  /** The function a call names and its arguments (a JSON text). */
+  public record FunctionCall(String name, String arguments) {}
 
   /** Chat log-probabilities: one entry per generated token. */
   public record ChatLogprobs(List<TokenLogprob> content, List<TokenLogprob> refusal) {
@@ -163,7 +187,11 @@ public final class OpenAiGeneration {
       choices.add(
           new ChatChoice(
               c.index(),
-              new Message("assistant", c.text(), null),
+              new Message(
+                  "assistant",
+                  c.toolCalls().isEmpty() || !c.text().isEmpty() ? c.text() : null,
+                  null,
+                  ToolCallOut.of(c.toolCalls(), false)),
               c.logprobs() == null ? null : ChatLogprobs.of(c.logprobs()),
               c.finishReason().key()));
     }
@@ -190,9 +218,14 @@ public final class OpenAiGeneration {
       ChatLogprobs logprobs,
       @JsonProperty("finish_reason") String finishReason) {}
 
-  /** What a chat chunk adds: the role (first chunk), content. */
+  /** What a chat chunk adds: the role (first chunk), content, tool calls. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Delta(String role, String content) {}
+  public record Delta(
+      String role, String content, @JsonProperty("tool_calls") List<ToolCallOut> toolCalls) {
+    public Delta(String role, String content) {
+      this(role, content, null);
+    }
+  }
 
   /** A completions stream chunk ({@code text_completion} objects). */
   public record CompletionChunk(
@@ -223,16 +256,9 @@ public final class OpenAiGeneration {
     /** New text of a choice, with its tokens' log-probabilities when asked for. */
     public Object delta(int index, String text, List<Generation.TokenLogprob> lps, int textOffset) {
       if (chat) {
-        return new ChatChunk(
-            id,
-            "chat.completion.chunk",
-            created,
-            model,
-            List.of(
-                new ChunkChoice(
-                    index, new Delta(null, text), lps == null ? null : ChatLogprobs.of(lps), null)),
-            null,
-            null);
+        return chatChunk(
+            new ChunkChoice(
+                index, new Delta(null, text), lps == null ? null : ChatLogprobs.of(lps), null));
       }
       return new CompletionChunk(
           id,
@@ -244,6 +270,17 @@ public final class OpenAiGeneration {
                   index, text, lps == null ? null : CompletionLogprobs.of(lps, textOffset), null)),
           null,
           null);
+    }
+
+    /** A choice's tool calls, whole, in one chunk (before its finish chunk). */
+    public Object toolCalls(int index, List<ToolCall> calls) {
+      return chatChunk(
+          new ChunkChoice(index, new Delta(null, null, ToolCallOut.of(calls, true)), null, null));
+    }
+
+    private ChatChunk chatChunk(ChunkChoice choice) {
+      return new ChatChunk(
+          id, "chat.completion.chunk", created, model, List.of(choice), null, null);
     }
 
     /** A choice's end. */

@@ -17,6 +17,8 @@ public class ModelStoreResource implements QuarkusTestResourceLifecycleManager {
   public Map<String, String> start() {
     try {
       TestModels.tinyLlama();
+      TestModels.tinyQwen2Tools();
+      TestModels.tinyLlamaTools();
       return Map.of(
           "maas.model-store",
           TestModels.storeRoot().toString(),

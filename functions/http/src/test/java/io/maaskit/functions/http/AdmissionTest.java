@@ -1,6 +1,7 @@
 package io.maaskit.functions.http;
 
 import static io.restassured.RestAssured.given;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -86,6 +87,100 @@ class AdmissionTest {
       assertEquals("application/json", r.contentType());
       assertTrue(r.jsonPath().getString("error.message").contains("at capacity"), r.asString());
     }
+  }
+
+  /**
+   * While the one slot is taken, a request is refused on its headers: a malformed body gets the
+   * same 503 + Retry-After, not the 400 that parsing it would give, so refusing cost no parsing.
+   */
+  @Test
+  void whileFullARequestIsRefusedBeforeItsBodyIsParsed() throws Exception {
+    given().contentType(ContentType.JSON).body("{\"inputs\": \"warm\"}").post("/embed");
+    String big =
+        IntStream.range(0, 256)
+            .mapToObj(i -> "\"" + "a sentence of several words to embed, ".repeat(2) + i + "\"")
+            .collect(Collectors.joining(",", "{\"inputs\": [", "]}"));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Response> running =
+          pool.submit(
+              () -> given().contentType(ContentType.JSON).body(big).post("/embed").andReturn());
+      EmbedRoutesTest.awaitInfo("limits.requestsInside", n -> n >= 1);
+      Response probe =
+          given().contentType(ContentType.JSON).body("{\"inputs\": [").post("/embed").andReturn();
+      boolean stillRunning = !running.isDone();
+      assertEquals(200, running.get(120, TimeUnit.SECONDS).statusCode());
+      if (stillRunning) {
+        assertEquals(503, probe.statusCode(), probe.asString());
+        assertEquals("1", probe.header("Retry-After"));
+        assertTrue(probe.jsonPath().getString("error.message").contains("at capacity"));
+      }
+      // Once the slot is free the same malformed body is parsed, and answered 400.
+      EmbedRoutesTest.awaitInfo("limits.requestsInside", n -> n == 0);
+      given()
+          .contentType(ContentType.JSON)
+          .body("{\"inputs\": [")
+          .post("/embed")
+          .then()
+          .statusCode(400);
+      assertTrue(stillRunning, "the 256-input batch outlasted the probe (else nothing was shown)");
+    } finally {
+      pool.shutdownNow();
+      EmbedRoutesTest.awaitInfo("limits.requestsInside", n -> n == 0); // the slot is free again
+    }
+  }
+
+  /**
+   * A request answered on its headers has the rest of its body discarded unparsed, and its
+   * keep-alive connection serves the next request (left unread, a body larger than one read would
+   * stall the connection for good: a retrying client's connections would die one by one).
+   */
+  @Test
+  void aConnectionWhoseBodyWasRefusedUnreadServesTheNextRequest() throws Exception {
+    byte[] body = ("{\"inputs\": \"" + "x".repeat(400_000) + "\"}").getBytes(UTF_8);
+    try (java.net.Socket s = new java.net.Socket("localhost", io.restassured.RestAssured.port)) {
+      s.setSoTimeout(60_000); // a stalled connection fails here rather than hanging the build
+      var out = s.getOutputStream();
+      var in = new java.io.BufferedInputStream(s.getInputStream());
+      // text/plain: refused (415) before the body is read, like a refusal at capacity.
+      out.write(
+          ("POST /embed HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
+                  + "Content-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(UTF_8));
+      out.write(body);
+      out.write("GET /info HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(UTF_8));
+      out.flush();
+      assertEquals("HTTP/1.1 415 Unsupported Media Type", readResponse(in));
+      assertEquals("HTTP/1.1 200 OK", readResponse(in));
+    }
+  }
+
+  /** Reads one response (status line, headers, Content-Length body); returns the status line. */
+  private static String readResponse(java.io.InputStream in) throws java.io.IOException {
+    String status = line(in);
+    long length = 0;
+    for (String h = line(in); !h.isEmpty(); h = line(in)) {
+      if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        length = Long.parseLong(h.substring(15).trim());
+      }
+    }
+    in.readNBytes((int) length);
+    return status;
+  }
+
+  private static String line(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder b = new StringBuilder();
+    for (int c = in.read(); c != '\n'; c = in.read()) {
+      if (c < 0) {
+        throw new java.io.EOFException("connection closed after: " + b);
+      }
+      if (c != '\r') {
+        b.append((char) c);
+      }
+    }
+    return b.toString();
   }
 
   static String statuses(List<Response> rs) {

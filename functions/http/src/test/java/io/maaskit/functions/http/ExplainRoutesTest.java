@@ -39,7 +39,7 @@ class ExplainRoutesTest {
     List<Map<String, Object>> rows =
         given()
             .contentType(ContentType.JSON)
-            .body(body(""))
+            .body(body(", \"method\": \"integrated_gradients\""))
             .post("/explain")
             .then()
             .statusCode(200)
@@ -70,6 +70,82 @@ class ExplainRoutesTest {
     double gap = ((Number) e.get("completeness_gap")).doubleValue();
     assertTrue(gap <= 0.01 * Math.max(Math.abs(sum), 0.05), "gap " + gap + ", sum " + sum);
     assertTrue(((Number) e.get("score")).doubleValue() > 0.5);
+  }
+
+  /**
+   * The classifier is served from its compiled graph on ONNX Runtime here: with no method named it
+   * is explained by occlusion on that graph, and no PyTorch copy of it is loaded for that.
+   */
+  @Test
+  void withoutAMethodAGraphServedClassifierIsExplainedByOcclusion() {
+    List<Map<String, Object>> rows =
+        given()
+            .contentType(ContentType.JSON)
+            .body(body(", \"aggregate\": \"word\""))
+            .post("/explain")
+            .then()
+            .statusCode(200)
+            .body("[0].label", equalTo("cooking"))
+            .body("[0].method", equalTo("occlusion"))
+            .body("[0].completeness_gap", equalTo(null))
+            .body("[0].tokens.token", org.hamcrest.Matchers.hasItem("dough"))
+            .extract()
+            .as(new TypeRef<>() {});
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> tokens = (List<Map<String, Object>>) rows.get(0).get("tokens");
+    assertTrue(
+        tokens.stream()
+            .allMatch(t -> Double.isFinite(((Number) t.get("attribution")).doubleValue())));
+    List<Map<String, Object>> models = given().get("/info").jsonPath().getList("models");
+    assertTrue(
+        models.stream()
+            .filter(m -> ((String) m.get("model")).startsWith(TestModels.TOPICS))
+            .anyMatch(m -> ((String) m.get("engine")).startsWith("onnxruntime")),
+        models.toString());
+  }
+
+  /** Over the cost budget shown in /info an explanation is refused with 413 before it runs. */
+  @Test
+  void overItsBudgetAnExplanationIs413AndInfoShowsTheLimits() {
+    var info = given().get("/info").jsonPath();
+    long maxCost = info.getLong("explain.maxCost");
+    assertTrue(maxCost > 0, info.prettify());
+    assertEquals(512, info.getInt("explain.maxSteps"));
+    assertEquals(16, info.getInt("explain.maxInputs"));
+    String text = "knead the dough ".repeat(200);
+    String inputs = String.join(",", java.util.Collections.nCopies(16, "\"" + text + "\""));
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"inputs\": ["
+                + inputs
+                + "], \"model\": \""
+                + TestModels.TOPICS
+                + "\", \"method\": \"integrated_gradients\", \"steps\": 512}")
+        .post("/explain")
+        .then()
+        .statusCode(413)
+        .body("error.message", containsString("at most " + maxCost));
+  }
+
+  /**
+   * A client that hangs up during a long Integrated Gradients run (one long input at 512 steps,
+   * within the budget) has the rest of its passes dropped: /info counts it as cancelled and nothing
+   * is left inside.
+   */
+  @Test
+  void aClientThatHangsUpCancelsTheExplanation() throws Exception {
+    long before = given().get("/info").jsonPath().getLong("limits.requestsCancelled");
+    byte[] body =
+        ("{\"inputs\": \""
+                + "knead the dough ".repeat(200)
+                + "\", \"model\": \""
+                + TestModels.TOPICS
+                + "\", \"method\": \"integrated_gradients\", \"steps\": 512}")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    EmbedRoutesTest.hangUpOnceInside("/explain", body);
+    EmbedRoutesTest.awaitInfo("limits.requestsCancelled", n -> n >= before + 1);
+    EmbedRoutesTest.awaitInfo("limits.requestsInside", n -> n == 0);
   }
 
   @Test

@@ -46,6 +46,11 @@ class OpenAiClientTest {
   URL base;
 
   private OpenAIClient client() {
+    return client(base);
+  }
+
+  /** The official client against the test server at {@code base}, without retries. */
+  static OpenAIClient client(URL base) {
     return OpenAIOkHttpClient.builder()
         .baseUrl(base.toString())
         .apiKey("unused")

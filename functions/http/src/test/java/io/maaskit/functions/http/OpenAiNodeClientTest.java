@@ -43,15 +43,49 @@ class OpenAiNodeClientTest {
     return out;
   }
 
-  @Test
-  void theNodeClientChatsStreamsAndSeesTheErrors() throws Exception {
-    if (!Files.isDirectory(WORK.resolve("node_modules/openai"))) {
+  static void install() throws Exception {
+    if (!Files.isDirectory(WORK.resolve("node_modules/openai"))
+        || !Files.isDirectory(WORK.resolve("node_modules/ajv"))) {
       run(List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), 5);
     }
+  }
+
+  static JsonNode lastLine(String out) throws Exception {
+    return new ObjectMapper().readTree(out.strip().lines().reduce((a, b) -> b).orElse(""));
+  }
+
+  /**
+   * A JSON schema ({@code $defs}, {@code $ref}, {@code anyOf}, enum, arrays) and {@code
+   * json_object} over 50 seeds each at temperature 1 on the tiny Llama and Qwen2 generators, and
+   * forced tool calls: every output validates under ajv.
+   */
+  @Test
+  void structuredOutputsValidateUnderAjv() throws Exception {
+    install();
+    String out =
+        run(
+            List.of(
+                "node",
+                "structured-client.mjs",
+                base.toString(),
+                ModelStoreResource.GENERATOR + "," + io.maaskit.it.TestModels.TINY_QWEN2_TOOLS,
+                io.maaskit.it.TestModels.TINY_QWEN2_TOOLS
+                    + ","
+                    + io.maaskit.it.TestModels.TINY_LLAMA_TOOLS),
+            10);
+    JsonNode r = lastLine(out);
+    assertEquals(50, r.get("schema").asInt(), out);
+    assertEquals(50, r.get("schemaValid").asInt(), out);
+    assertEquals(50, r.get("objectValid").asInt(), out);
+    assertEquals(10, r.get("toolValid").asInt(), out);
+  }
+
+  @Test
+  void theNodeClientChatsStreamsAndSeesTheErrors() throws Exception {
+    install();
     String out =
         run(List.of("node", "openai-client.mjs", base.toString(), ModelStoreResource.GENERATOR), 3);
-    String last = out.strip().lines().reduce((a, b) -> b).orElse("");
-    JsonNode r = new ObjectMapper().readTree(last);
+    JsonNode r = lastLine(out);
     assertEquals(r.get("whole").asText(), r.get("streamed").asText(), out);
     assertEquals(r.get("whole").asText(), r.get("final").asText(), out);
     assertEquals(r.get("wholeFinish").asText(), r.get("finalFinish").asText(), out);

@@ -87,7 +87,8 @@ class SqsEventsTest {
 
   /**
    * Queue task {@code generate}: a chat record and a completion record get their text, finish
-   * reason and usage in S3; a record with a negative {@code max_tokens} is a batch item failure.
+   * reason and usage in S3, a record with a {@code response_format} schema gets JSON that fits it;
+   * a record with a negative {@code max_tokens} is a batch item failure.
    */
   @Test
   void generateRecordsLandInS3() throws Exception {
@@ -117,5 +118,17 @@ class SqsEventsTest {
     }
     assertFalse(
         QueueStackResource.s3.exists("results", "out/8b3e4d5c-6f70-4182-ac93-b4d5e6f70819.json"));
+    // response_format through the queue: the constrained text is the schema's JSON
+    JsonNode structured =
+        JSON.readTree(
+                QueueStackResource.s3.getRaw(
+                    "results", "out/9c4f5e6d-7081-4293-8ca4-c5d6e7f8091a.json"))
+            .get("generation")
+            .get("choices")
+            .get(0);
+    assertEquals("stop", structured.get("finish_reason").asText(), structured.toString());
+    JsonNode item = JSON.readTree(structured.get("text").asText());
+    assertTrue(
+        item.get("name").isTextual() && item.get("count").isIntegralNumber(), item.toString());
   }
 }

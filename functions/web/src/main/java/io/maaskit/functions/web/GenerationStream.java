@@ -11,6 +11,7 @@ import io.maaskit.model.task.FinishReason;
 import io.maaskit.model.task.Generation;
 import io.maaskit.model.task.GenerationListener;
 import io.maaskit.model.task.GenerationService;
+import io.maaskit.model.task.ToolCall;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
@@ -151,6 +152,12 @@ public class GenerationStream {
       open();
       event(chunks.delta(choice, text, lps, offsets[choice]));
       offsets[choice] += text.length();
+    }
+
+    @Override
+    public synchronized void toolCalls(int choice, List<ToolCall> calls) {
+      open();
+      event(chunks.toolCalls(choice, calls));
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.functions.ErrorMapper;
 import io.maaskit.functions.MaasConfig;
+import io.maaskit.functions.ModelServices;
 import io.maaskit.functions.routes.Routes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -32,12 +33,18 @@ public class HttpGlue {
    */
   public static final String CANCELLATION = "maas.cancellation";
 
+  /** Routes whose requests take an admission ticket: refused on their headers when it is full. */
+  static final java.util.Set<String> ADMITTED =
+      java.util.Set.of("/embed", "/v1/embeddings", "/predict", "/classify");
+
   private final ObjectMapper json;
   private final Optional<String> apiKey;
+  private final io.maaskit.model.task.Admission admission;
 
-  public HttpGlue(ObjectMapper json, MaasConfig config) {
+  public HttpGlue(ObjectMapper json, MaasConfig config, ModelServices services) {
     this.json = json;
     this.apiKey = config.apiKey().filter(k -> !k.isBlank());
+    this.admission = services.admission();
   }
 
   /** localhost, 127.x.y.z or ::1 (either spelling), with or without brackets. */
@@ -102,12 +109,16 @@ public class HttpGlue {
     // written, so a large batch stops between sub-batches instead of computing for nobody.
     router.route().order(Integer.MIN_VALUE).handler(HttpGlue::watchClient);
     router.route().order(Integer.MIN_VALUE + 1).handler(this::checkSizes);
+    router.route().order(Integer.MIN_VALUE + 2).handler(this::callerDeadline);
     router.route().order(Integer.MIN_VALUE + 1).handler(this::checkHost);
     apiKey.ifPresent(
         key -> router.route().order(Integer.MIN_VALUE + 2).handler(ctx -> requireKey(ctx, key)));
     router.route().order(Integer.MIN_VALUE).failureHandler(this::fail);
     // Funqy answers every method on every function; the route table says which one each path has.
     router.route().order(Integer.MIN_VALUE + 3).handler(this::checkMethodAndType);
+    // Under overload most requests are refused: decide on the route alone, before the body is
+    // read or parsed, on the event loop, so that a refusal costs next to nothing.
+    router.route().order(Integer.MIN_VALUE + 4).handler(this::admitEarly);
     // Funqy only routes known functions; anything else would get Vert.x's empty 404.
     router
         .route()
@@ -199,6 +210,35 @@ public class HttpGlue {
     ctx.next();
   }
 
+  /**
+   * 503 + Retry-After before the body is read when the process's admission is full: the request
+   * would be refused after parsing anyway. Its body is discarded unread; the connection stays open.
+   */
+  private void admitEarly(RoutingContext ctx) {
+    if (ctx.request().method() == HttpMethod.POST
+        && ADMITTED.contains(ctx.request().path())
+        && admission.full()) {
+      ErrorMapper.Mapped refused = ErrorMapper.map(admission.refuse());
+      discardBody(ctx);
+      // Answered after a short pause, on a timer (no thread waits): a client that resends at once
+      // without honouring Retry-After otherwise makes refusing its whole load of work, however
+      // cheap each refusal is; paused, 40 such connections cost a few hundred refusals a second.
+      ctx.vertx()
+          .setTimer(
+              REFUSAL_PAUSE_MILLIS,
+              id -> {
+                if (!ctx.response().closed() && !ctx.response().ended()) {
+                  write(ctx, refused);
+                }
+              });
+      return;
+    }
+    ctx.next();
+  }
+
+  /** How long a refusal decided on the headers waits before it is answered. */
+  static final long REFUSAL_PAUSE_MILLIS = 250;
+
   /** Longest request line (method, URI, version) answered; longer: 414. */
   public static final int MAX_REQUEST_LINE = 4096;
 
@@ -247,6 +287,39 @@ public class HttpGlue {
                       + " are accepted"),
               null));
       return;
+    }
+    ctx.next();
+  }
+
+  /** Header in which a caller states how long it waits for the answer, in seconds. */
+  public static final String TIMEOUT_HEADER = "X-Maas-Timeout";
+
+  /**
+   * {@value #TIMEOUT_HEADER}: the caller's deadline. Admission refuses at once (503) a request
+   * whose queued work would outlast it, and the work stops between sub-batches once it passes.
+   */
+  private void callerDeadline(RoutingContext ctx) {
+    String t = ctx.request().getHeader(TIMEOUT_HEADER);
+    if (t != null) {
+      double secs;
+      try {
+        secs = Double.parseDouble(t.trim());
+      } catch (NumberFormatException e) {
+        secs = Double.NaN;
+      }
+      if (!(secs > 0 && secs <= 86_400)) {
+        write(
+            ctx,
+            new ErrorMapper.Mapped(
+                400,
+                ErrorMapper.ErrorBody.of(
+                    400,
+                    "invalid_request_error",
+                    TIMEOUT_HEADER + " must be seconds from 0 to 86400, like 2.5, not '" + t + "'"),
+                null));
+        return;
+      }
+      addDeadline(ctx, java.time.Duration.ofNanos((long) (secs * 1e9)));
     }
     ctx.next();
   }
@@ -336,7 +409,7 @@ public class HttpGlue {
                     null);
           };
     }
-    write(ctx, m);
+    respond(ctx, m);
   }
 
   /** A closed connection (a client that hung up mid-body or mid-computation): nobody to answer. */
@@ -368,7 +441,27 @@ public class HttpGlue {
     }
   }
 
+  /**
+   * Answers with an error. A request answered before its body was read (a refusal decided on the
+   * headers) has the rest of its body discarded as it arrives, unparsed: left unread it would stall
+   * the connection, which a keep-alive client reuses for its next request.
+   */
   void write(RoutingContext ctx, ErrorMapper.Mapped m) {
+    if (ctx.failure() == null) {
+      discardBody(ctx);
+    }
+    respond(ctx, m);
+  }
+
+  private static void discardBody(RoutingContext ctx) {
+    var request = ctx.request();
+    if (!request.isEnded()) {
+      request.handler(ignored -> {});
+      request.resume();
+    }
+  }
+
+  private void respond(RoutingContext ctx, ErrorMapper.Mapped m) {
     try {
       if (m.retryAfterSeconds() != null) {
         ctx.response().putHeader("Retry-After", Long.toString(m.retryAfterSeconds()));

@@ -11,7 +11,7 @@ import ai.onnxruntime.OrtSession;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.arch.bert.*;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
@@ -43,7 +43,7 @@ class OnnxParityTest {
   static void load() throws Exception {
     TestModels.miniLm();
     LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
-    Engine rt = Engine.start(EngineOptions.defaults());
+    EagerEngine rt = EagerEngine.start(EngineOptions.defaults());
     registry =
         new ModelRegistry(
             store,

@@ -3,6 +3,7 @@ package io.maaskit.it.dev;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelPackage;
@@ -41,7 +42,7 @@ class Int8SensitivityDev {
             ? TestModels.bgeSmall()
             : which.equals("e5") ? TestModels.e5Small() : TestModels.miniLm();
     Path int8 = Path.of("target/dev/" + which + "/store/x-int8/1").toAbsolutePath();
-    Engine pt = Engine.start(new EngineOptions("pytorch", "cpu", 0, true));
+    EagerEngine pt = EagerEngine.start(new EngineOptions("pytorch", "cpu", 0, true));
     Engine ort = Engine.start(new EngineOptions("onnxruntime", "cpu", 0, true));
     if (!Files.exists(int8.resolve(io.maaskit.model.pkg.ModelManifest.FILE))) {
       new Quantizer(pt, pt)

@@ -8,6 +8,7 @@ import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.Pooling;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.arch.Tokens;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelManifest;
@@ -54,7 +55,7 @@ class OrtBenchDev {
   void bench() throws Exception {
     Path fp32 = TestModels.miniLm();
     Path int8 = Path.of("target/dev/bench/store/all-minilm-l6-v2-int8/1").toAbsolutePath();
-    Engine pt = Engine.start(new EngineOptions("pytorch", "cpu", THREADS, true));
+    EagerEngine pt = EagerEngine.start(new EngineOptions("pytorch", "cpu", THREADS, true));
     Engine ort = Engine.start(new EngineOptions("onnxruntime", "cpu", THREADS, true));
     if (!Files.exists(int8.resolve(ModelManifest.FILE))) {
       new Quantizer(pt).quantize(fp32, int8, QuantizeOptions.defaults(), Progress.NONE);

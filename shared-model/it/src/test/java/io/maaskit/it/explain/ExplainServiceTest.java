@@ -7,22 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.it.TestModels;
-import io.maaskit.model.engine.Engine;
-import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
-import io.maaskit.model.registry.PackageLoader;
-import io.maaskit.model.registry.RegistryOptions;
-import io.maaskit.model.store.LocalModelStore;
-import io.maaskit.model.store.PackageCache;
 import io.maaskit.model.task.ExplainMethod;
 import io.maaskit.model.task.ExplainRequest;
 import io.maaskit.model.task.ExplainService;
 import io.maaskit.model.task.Explanations.Explanation;
 import io.maaskit.model.task.Explanations.TokenAttribution;
 import io.maaskit.model.task.internal.GaussLegendre;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,16 +33,7 @@ class ExplainServiceTest {
       return;
     }
     TestModels.topicClassifier();
-    LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
-    registry =
-        new ModelRegistry(
-            store,
-            new PackageLoader(
-                store,
-                new PackageCache(Path.of("target/explain-cache"), 0),
-                LoadMode.CACHE,
-                Engine.start(EngineOptions.defaults())),
-            RegistryOptions.defaults());
+    registry = TestModels.registry("explain-cache");
     svc = new ExplainService(registry, TestModels.TOPICS, 8, ExplainService.DEFAULT_STEPS);
   }
 

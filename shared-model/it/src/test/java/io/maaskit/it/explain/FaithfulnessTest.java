@@ -31,14 +31,15 @@ class FaithfulnessTest {
             "The baker said to knead the dough and let it rest overnight.");
     List<String> log = new ArrayList<>();
     Faithfulness.Report r = Faithfulness.run(m, texts, 32, List.of(4, 32), 7, log::add);
-    assertEquals(4, r.rows().size());
-    assertEquals("random", r.rows().get(3).method());
-    double random = r.rows().get(3).comprehensiveness();
+    assertEquals(5, r.rows().size());
+    assertEquals("random", r.rows().get(4).method());
+    double random = r.rows().get(4).comprehensiveness();
     assertTrue(r.rows().get(0).comprehensiveness() > random, r.markdown());
     // Gradient x input need not beat random (on this classifier it does not): no assertion.
     assertTrue(Double.isFinite(r.rows().get(1).comprehensiveness()), r.markdown());
-    assertTrue(r.rows().get(0).sufficiency() < r.rows().get(3).sufficiency(), r.markdown());
-    // Medians: a rare NaN attribution (open bug, intermittent) must not hide the trend.
+    assertTrue(r.rows().get(0).sufficiency() < r.rows().get(4).sufficiency(), r.markdown());
+    assertEquals("occlusion", r.rows().get(3).method());
+    assertTrue(r.rows().get(3).comprehensiveness() > random, r.markdown());
     assertTrue(r.gaps().get(1).medianRelative() < r.gaps().get(0).medianRelative(), r.markdown());
     assertTrue(r.gaps().get(1).medianRelative() < 0.01, r.markdown());
     assertTrue(r.markdown().contains("| integrated_gradients |"), r.markdown());

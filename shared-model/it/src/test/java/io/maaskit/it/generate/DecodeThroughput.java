@@ -24,8 +24,11 @@ import java.util.List;
  * eight batched streams.
  *
  * <pre>
- * OMP_WAIT_POLICY=PASSIVE java -cp ... io.maaskit.it.generate.DecodeThroughput [threads=2] [device=cpu] [steps=64]
+ * OMP_WAIT_POLICY=PASSIVE java -cp ... io.maaskit.it.generate.DecodeThroughput [threads=2] [device=cpu] [steps=64] [engine=auto]
  * </pre>
+ *
+ * <p>With {@code engine=onnxruntime} the package's compiled graph runs ({@code model.onnx}, which
+ * the importer writes) through the graph-backed generator.
  *
  * <p>Set {@code OMP_WAIT_POLICY=PASSIVE} (as {@code scripts/serve} does) on a shared machine:
  * OpenMP's spinning workers otherwise fight other processes for the cores, and on the 2-core build
@@ -40,6 +43,7 @@ public final class DecodeThroughput {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
     String device = args.length > 1 ? args[1] : "cpu";
     int steps = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+    String engineName = args.length > 3 ? args[3] : "auto";
     Path root = Path.of("target", "test-models").toAbsolutePath();
     Path hf = root.resolve("hf").resolve("smollm2-shaped");
     Path pkg = root.resolve("packages").resolve("smollm2-shaped").resolve("1");
@@ -49,7 +53,7 @@ public final class DecodeThroughput {
           hf, pkg, new ImportOptions("smollm2-shaped", "1", null, false, null), Progress.NONE);
     }
     ModelManifest m = ModelPackage.read(pkg);
-    Engine engine = Engine.start(new EngineOptions(device, threads));
+    Engine engine = Engine.start(new EngineOptions(engineName, device, threads, true));
     TextGenerator g =
         (TextGenerator)
             Architecture.forName(m.architecture())
@@ -64,7 +68,11 @@ public final class DecodeThroughput {
                     engine);
     System.out.printf(
         "engine %s %s on %s, %d threads; weights %.1f MB%n",
-        engine.name(), engine.version(), engine.device(), engine.threads(), g.weightBytes() / 1e6);
+        engine.name(),
+        engine.version(),
+        engine.gpu() ? "gpu" : "cpu",
+        engine.threads(),
+        g.weightBytes() / 1e6);
     int[] prompt = g.tokenizer().encode("The quick brown fox jumps over the lazy dog", false);
     try (KvCache c = g.newCache()) {
       long t0 = System.nanoTime();

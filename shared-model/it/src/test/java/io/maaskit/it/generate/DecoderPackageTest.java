@@ -15,6 +15,7 @@ import io.maaskit.model.arch.GenerationConfig;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.TextTokenizer;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.Capability;
@@ -47,7 +48,7 @@ class DecoderPackageTest {
 
   @BeforeAll
   static void load() throws Exception {
-    Engine engine = Engine.start(EngineOptions.defaults());
+    EagerEngine engine = EagerEngine.start(EngineOptions.defaults());
     llama = load(TestModels.tinyLlama(), engine);
     gpt2 = load(TestModels.tinyGpt2(), engine);
   }
@@ -222,7 +223,7 @@ class DecoderPackageTest {
 
   @Test
   void everyTinyPackageLoadsAsAGenerator() throws IOException {
-    Engine engine = Engine.start(EngineOptions.defaults());
+    EagerEngine engine = EagerEngine.start(EngineOptions.defaults());
     for (Path p : Stream.of(TestModels.tinyQwen2(), TestModels.tinyGpt2Bf16Sharded()).toList()) {
       try (TextGenerator g = load(p, engine)) {
         assertEquals(TinyDecoders.VOCAB, g.vocabSize());

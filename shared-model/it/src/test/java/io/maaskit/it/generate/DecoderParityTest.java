@@ -9,6 +9,8 @@ import io.maaskit.it.TestModels;
 import io.maaskit.it.TinyDecoders;
 import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.TextGenerator.KvCache;
+import io.maaskit.model.arch.decoder.GraphDecoderGenerator;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.Capability;
@@ -35,12 +37,18 @@ import org.junit.jupiter.params.provider.ValueSource;
  * tokens over 32 steps and log-probabilities within 1e-3 at every step; decoding with the cache
  * equals recomputing the whole sequence; a batch of different-length sequences (one joining while
  * the others decode, in changing order) equals running each alone.
+ *
+ * <p>A case named {@code ort:<package>} runs the package's compiled float32 graph ({@code
+ * model.onnx}, written by the importer) on ONNX Runtime through the graph-backed generator; the
+ * others run the eager network on PyTorch.
  */
 class DecoderParityTest {
   static final int STEPS = 32;
   static final String PROMPT = "The weather in Zürich is";
+  static final String ORT = "ort:";
   static final Map<String, Path> PACKAGES = new TreeMap<>();
   static ModelRegistry registry;
+  static ModelRegistry ortRegistry;
 
   @BeforeAll
   static void load() throws Exception {
@@ -52,22 +60,45 @@ class DecoderParityTest {
     PACKAGES.put("tiny-gpt2-bf16-sharded", TestModels.tinyGpt2Bf16Sharded());
     Path root = PACKAGES.get(TestModels.TINY_LLAMA).getParent().getParent();
     LocalModelStore store = new LocalModelStore(root);
-    Engine engine = Engine.start(EngineOptions.defaults());
+    EagerEngine engine = EagerEngine.start(EngineOptions.defaults());
     registry =
         new ModelRegistry(
             store,
             new PackageLoader(
                 store, new PackageCache(Path.of("target/cache"), 0), LoadMode.CACHE, engine),
             RegistryOptions.defaults());
+    Engine ort = Engine.start(new EngineOptions("onnxruntime", "cpu", 0, true));
+    ortRegistry =
+        new ModelRegistry(
+            store,
+            new PackageLoader(
+                store, new PackageCache(Path.of("target/ort-cache"), 0), LoadMode.CACHE, ort),
+            RegistryOptions.defaults());
   }
 
   @AfterAll
   static void close() {
     registry.close();
+    ortRegistry.close();
   }
 
   static TextGenerator generator(String name) {
-    return registry.get(ModelId.parse(name), Capability.GENERATOR, TextGenerator.class);
+    boolean graph = name.startsWith(ORT);
+    TextGenerator g =
+        (graph ? ortRegistry : registry)
+            .get(
+                ModelId.parse(graph ? name.substring(ORT.length()) : name),
+                Capability.GENERATOR,
+                TextGenerator.class);
+    assertEquals(
+        graph,
+        g instanceof GraphDecoderGenerator,
+        name + " runs " + (graph ? "its compiled graph" : "the eager network"));
+    return g;
+  }
+
+  static Path checkpoint(String name) {
+    return PACKAGES.get(name.startsWith(ORT) ? name.substring(ORT.length()) : name);
   }
 
   @ParameterizedTest
@@ -78,11 +109,17 @@ class DecoderParityTest {
         "tiny-llama-sharded",
         "tiny-qwen2",
         "tiny-gpt2",
-        "tiny-gpt2-bf16-sharded"
+        "tiny-gpt2-bf16-sharded",
+        "ort:tiny-llama",
+        "ort:tiny-llama-bf16",
+        "ort:tiny-llama-sharded",
+        "ort:tiny-qwen2",
+        "ort:tiny-gpt2",
+        "ort:tiny-gpt2-bf16-sharded"
       })
   void greedyTokensAndLogProbsMatchTheIndependentReference(String name) throws Exception {
     TextGenerator g = generator(name);
-    ReferenceDecoder reference = new ReferenceDecoder(PACKAGES.get(name));
+    ReferenceDecoder reference = new ReferenceDecoder(checkpoint(name));
     List<Integer> seq = new ArrayList<>();
     for (int id : g.tokenizer().encode(PROMPT, false)) {
       seq.add(id);
@@ -115,7 +152,15 @@ class DecoderParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-qwen2", "tiny-gpt2"})
+  @ValueSource(
+      strings = {
+        "tiny-llama",
+        "tiny-qwen2",
+        "tiny-gpt2",
+        "ort:tiny-llama",
+        "ort:tiny-qwen2",
+        "ort:tiny-gpt2"
+      })
   void cachedDecodeEqualsFullRecomputation(String name) {
     TextGenerator g = generator(name);
     List<Integer> seq = new ArrayList<>();
@@ -138,7 +183,15 @@ class DecoderParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-qwen2", "tiny-gpt2"})
+  @ValueSource(
+      strings = {
+        "tiny-llama",
+        "tiny-qwen2",
+        "tiny-gpt2",
+        "ort:tiny-llama",
+        "ort:tiny-qwen2",
+        "ort:tiny-gpt2"
+      })
   void batchedDifferentLengthsEqualOneAtATime(String name) {
     TextGenerator g = generator(name);
     List<int[]> prompts =
@@ -221,7 +274,7 @@ class DecoderParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-gpt2"})
+  @ValueSource(strings = {"tiny-llama", "tiny-gpt2", "ort:tiny-llama", "ort:tiny-gpt2"})
   void refusesToGrowPastTheContextLength(String name) {
     TextGenerator g = generator(name);
     assertEquals(TinyDecoders.CONTEXT, g.contextLength());

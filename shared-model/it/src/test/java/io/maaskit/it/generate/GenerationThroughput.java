@@ -3,7 +3,7 @@ package io.maaskit.it.generate;
 import io.maaskit.it.TinyDecoders;
 import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.TextGenerator;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
@@ -49,7 +49,7 @@ public final class GenerationThroughput {
           hf, pkg, new ImportOptions("smollm2-shaped", "1", null, false, null), Progress.NONE);
     }
     ModelManifest m = ModelPackage.read(pkg);
-    Engine engine = Engine.start(new EngineOptions(device, threads));
+    EagerEngine engine = EagerEngine.start(new EngineOptions(device, threads));
     TextGenerator g =
         (TextGenerator)
             Architecture.forName(m.architecture())

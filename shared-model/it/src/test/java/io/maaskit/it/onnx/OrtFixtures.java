@@ -1,9 +1,11 @@
 package io.maaskit.it.onnx;
 
 import io.maaskit.model.arch.LoadedModel;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelPackage;
+import io.maaskit.model.registry.EngineChoice;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.store.LocalModelStore;
@@ -19,8 +21,8 @@ import java.util.List;
 final class OrtFixtures {
   private OrtFixtures() {}
 
-  static Engine pytorch() {
-    return Engine.start(new EngineOptions("pytorch", "cpu", 0, true));
+  static EagerEngine pytorch() {
+    return EagerEngine.start(new EngineOptions("pytorch", "cpu", 0, true));
   }
 
   static Engine onnxRuntime() {
@@ -29,11 +31,15 @@ final class OrtFixtures {
 
   /** Loads {@code <root>/<name>/<version>} through the real loader on {@code engine}. */
   static LoadedModel load(Path packageDir, Engine engine) throws IOException {
+    return load(packageDir, EngineChoice.fixed(engine));
+  }
+
+  /** Loads {@code <root>/<name>/<version>} through the real loader, engines chosen by {@code c}. */
+  static LoadedModel load(Path packageDir, EngineChoice c) throws IOException {
     Path root = packageDir.getParent().getParent();
     LocalModelStore store = new LocalModelStore(root);
     Path cache = Files.createDirectories(Path.of("target", "ort-test-cache"));
-    PackageLoader loader =
-        new PackageLoader(store, new PackageCache(cache, 0), LoadMode.CACHE, engine);
+    PackageLoader loader = new PackageLoader(store, new PackageCache(cache, 0), LoadMode.CACHE, c);
     return loader.load(ModelPackage.read(packageDir)).model();
   }
 

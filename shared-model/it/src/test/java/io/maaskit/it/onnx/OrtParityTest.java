@@ -44,9 +44,13 @@ class OrtParityTest {
     check(TestModels.e5Small());
   }
 
-  /** On the ONNX Runtime engine, a package without a graph still serves, on PyTorch. */
+  /**
+   * ONNX Runtime alone refuses a package without a graph (it hands nothing to another engine);
+   * where an eager engine is present too, the loader serves the package on it.
+   */
   @Test
-  void aPackageWithoutAGraphServesOnPyTorch(@TempDir Path tmp) throws Exception {
+  void aPackageWithoutAGraphServesOnTheEagerEngineAndNotOnOnnxRuntimeAlone(@TempDir Path tmp)
+      throws Exception {
     Path src = TestModels.miniLm();
     Path dir = Files.createDirectories(tmp.resolve("store/no-graph/1"));
     for (String f : List.of("config.json", "tokenizer.json", "model.safetensors")) {
@@ -54,9 +58,19 @@ class OrtParityTest {
     }
     ModelPackage.seal(dir, ModelPackage.read(src).withId("no-graph", "1"));
     List<String> texts = OrtFixtures.inputs().subList(0, 5);
+    io.maaskit.model.error.NotSupportedException refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.maaskit.model.error.NotSupportedException.class,
+            () -> OrtFixtures.load(dir, OrtFixtures.onnxRuntime()));
+    assertTrue(refused.getMessage().contains("scripts/compile-onnx"), refused.getMessage());
     try (LoadedModel eager = OrtFixtures.load(src, OrtFixtures.pytorch());
-        LoadedModel fallback = OrtFixtures.load(dir, OrtFixtures.onnxRuntime())) {
+        LoadedModel fallback =
+            OrtFixtures.load(
+                dir,
+                io.maaskit.model.registry.EngineChoice.start(
+                    new io.maaskit.model.engine.EngineOptions("auto", "cpu", 0, true)))) {
       assertTrue(fallback instanceof Explainable, "the eager model, gradients included");
+      assertEquals("pytorch", fallback.engine().name());
       float[][] a = EmbeddingService.embed((TextEncoder) eager, texts, true).vectors();
       float[][] b = EmbeddingService.embed((TextEncoder) fallback, texts, true).vectors();
       for (int i = 0; i < texts.size(); i++) {

@@ -1,6 +1,7 @@
 package io.maaskit.it.quant;
 
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelPackage;
@@ -20,8 +21,8 @@ import java.util.List;
 final class QuantFixtures {
   private QuantFixtures() {}
 
-  static Engine runtime() {
-    return Engine.start(EngineOptions.defaults());
+  static EagerEngine runtime() {
+    return EagerEngine.start(EngineOptions.defaults());
   }
 
   /** Loads {@code <root>/<name>/<version>} through the real loader (sizes and SHA-256 verified). */

@@ -1,7 +1,7 @@
 package io.maaskit.it.queue;
 
 import io.maaskit.it.TestModels;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.queue.*;
 import io.maaskit.model.registry.LoadMode;
@@ -31,7 +31,7 @@ final class QueueFixtures {
       try {
         TestModels.miniLm();
         LocalModelStore store = new LocalModelStore(TestModels.storeRoot());
-        Engine rt = Engine.start(EngineOptions.defaults());
+        EagerEngine rt = EagerEngine.start(EngineOptions.defaults());
         registry =
             new ModelRegistry(
                 store,

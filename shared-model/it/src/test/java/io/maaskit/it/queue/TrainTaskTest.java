@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.it.TestModels;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.queue.*;
@@ -40,7 +40,7 @@ class TrainTaskTest {
     job =
         new TrainingJob(
             new LocalModelStore(TestModels.storeRoot()),
-            Engine.start(EngineOptions.defaults()),
+            EagerEngine.start(EngineOptions.defaults()),
             DatasetSource.local());
   }
 

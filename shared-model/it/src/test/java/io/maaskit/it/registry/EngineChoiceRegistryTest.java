@@ -11,7 +11,6 @@ import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.engine.EngineOptions;
-import io.maaskit.model.error.ModelUnavailableException;
 import io.maaskit.model.error.NotSupportedException;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
@@ -42,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EngineChoiceRegistryTest {
   static final ModelId WITH_GRAPH = ModelId.parse("all-minilm-l6-v2@1");
   static final ModelId NO_GRAPH = ModelId.parse("minilm-no-graph@1");
+  static final ModelId LLAMA_EAGER = ModelId.parse("tiny-llama-eager@1");
   static final List<String> TEXTS = List.of("A cat sits on the mat.", "Tax filings are due.");
   static final RegistryOptions FAST =
       new RegistryOptions(Duration.ofSeconds(60), Duration.ofMillis(50), Duration.ofMillis(100), 0);
@@ -69,12 +69,20 @@ class EngineChoiceRegistryTest {
     assertTrue(ModelPackage.read(with).file(EncoderGraph.FILE) != null, "the importer compiles");
     ModelPackage.seal(without, ModelPackage.read(with).withId("minilm-no-graph", "1"));
     Path llama = root.resolve(TestModels.TINY_LLAMA).resolve("1");
+    Path llamaEager = root.resolve(LLAMA_EAGER.name()).resolve("1");
     Files.createDirectories(llama);
+    Files.createDirectories(llamaEager);
     try (Stream<Path> files = Files.list(TestModels.tinyLlama())) {
       for (Path f : files.toList()) {
         Files.copy(f, llama.resolve(f.getFileName()));
+        String name = f.getFileName().toString();
+        if (!name.equals(EncoderGraph.FILE) && !name.equals(ModelManifest.FILE)) {
+          Files.copy(f, llamaEager.resolve(name));
+        }
       }
     }
+    ModelPackage.seal(
+        llamaEager, ModelPackage.read(llama).withId(LLAMA_EAGER.name(), LLAMA_EAGER.version()));
   }
 
   static ModelRegistry registry(String engine) {
@@ -97,8 +105,8 @@ class EngineChoiceRegistryTest {
       assertEquals("onnxruntime", engineOf(r, WITH_GRAPH));
       assertEquals("pytorch", engineOf(r, NO_GRAPH));
       List<ModelRegistry.Status> status = r.status();
-      assertEquals("onnxruntime (cpu())", status.get(0).engine(), status.toString());
-      assertEquals("pytorch (cpu())", status.get(1).engine(), status.toString());
+      assertEquals("onnxruntime", status.get(0).engine(), status.toString());
+      assertEquals("pytorch", status.get(1).engine(), status.toString());
     }
   }
 
@@ -140,23 +148,29 @@ class EngineChoiceRegistryTest {
   void forcedOnnxRuntimeRefusesAPackageWithoutAGraphSayingHowToCompileOne() {
     try (ModelRegistry r = registry("onnxruntime")) {
       assertEquals("onnxruntime", engineOf(r, WITH_GRAPH));
-      ModelUnavailableException e =
-          assertThrows(ModelUnavailableException.class, () -> r.get(NO_GRAPH));
+      NotSupportedException e = assertThrows(NotSupportedException.class, () -> r.get(NO_GRAPH));
       assertTrue(e.getMessage().contains("has no ONNX graph (model.onnx)"), e.getMessage());
       assertTrue(e.getMessage().contains("scripts/compile-onnx"), e.getMessage());
+      assertTrue(e.getMessage().contains("set the engine to auto"), e.getMessage());
     }
   }
 
+  /**
+   * Generators are chosen like encoders: the compiled decoder graph on ONNX Runtime, a package
+   * without one on the eager engine, and refused, naming the way out, where only graphs run.
+   */
   @Test
-  void generatorsRunOnPyTorchUnderAutoAndAreRefusedWhenOnnxRuntimeIsForced() {
+  void generatorsServeFromTheirGraphOnOnnxRuntimeAndEagerlyWithoutOne() {
     ModelId llama = ModelId.parse(TestModels.TINY_LLAMA + "@1");
     try (ModelRegistry r = registry("auto")) {
-      assertEquals("pytorch", engineOf(r, llama));
+      assertEquals("onnxruntime", engineOf(r, llama));
+      assertEquals("pytorch", engineOf(r, LLAMA_EAGER));
     }
     try (ModelRegistry r = registry("onnxruntime")) {
-      NotSupportedException e = assertThrows(NotSupportedException.class, () -> r.get(llama));
-      assertTrue(e.getMessage().contains("decoders run on PyTorch only"), e.getMessage());
-      assertTrue(e.getMessage().contains("MAAS_ENGINE"), e.getMessage());
+      assertEquals("onnxruntime", engineOf(r, llama));
+      NotSupportedException e = assertThrows(NotSupportedException.class, () -> r.get(LLAMA_EAGER));
+      assertTrue(e.getMessage().contains("has no ONNX graph (model.onnx)"), e.getMessage());
+      assertTrue(e.getMessage().contains("scripts/compile-onnx"), e.getMessage());
     }
   }
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextEncoder;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.ModelUnavailableException;
 import io.maaskit.model.pkg.Capability;
@@ -33,7 +33,7 @@ class LoadWaitTest {
             store,
             new PackageCache(Path.of("target", "cache"), 0),
             LoadMode.CACHE,
-            Engine.start(EngineOptions.defaults()));
+            EagerEngine.start(EngineOptions.defaults()));
     RegistryOptions impatient =
         new RegistryOptions(Duration.ofMillis(1), Duration.ofSeconds(2), Duration.ofSeconds(60), 0);
     try (ModelRegistry registry = new ModelRegistry(store, loader, impatient)) {

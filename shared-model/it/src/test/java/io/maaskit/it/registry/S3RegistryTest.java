@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.EncoderGraph;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.IntegrityException;
@@ -91,7 +92,7 @@ class S3RegistryTest {
           V1, v1.totalBytes() / 1e6, secs, v1.totalBytes() / 1e6 / secs);
       store.publish(tmp.resolve("v2"), false, Progress.NONE);
     }
-    runtime = Engine.start(EngineOptions.defaults());
+    runtime = EagerEngine.start(EngineOptions.defaults());
     texts =
         TestTexts.varied()
             .subList(0, 10); // short, non-ASCII, emoji: enough to compare, cheap on 2 cores

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextClassifier;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.engine.Safetensors;
@@ -68,7 +69,7 @@ class TrainingJobTest {
       }
     }
     store = new LocalModelStore(storeRoot);
-    runtime = Engine.start(EngineOptions.defaults());
+    runtime = EagerEngine.start(EngineOptions.defaults());
     job = new TrainingJob(store, runtime, DatasetSource.local());
     data = write("topics.jsonl", topics(24, 1));
     eval = write("topics-eval.jsonl", topics(6, 99));
@@ -240,6 +241,7 @@ class TrainingJobTest {
     // the head weak, so the encoder stage must lower the validation loss for its weights to be
     // kept.
     Path tiny = write("tiny.jsonl", topics(6, 3));
+    List<String> phases = new java.util.concurrent.CopyOnWriteArrayList<>();
     TrainingResult r =
         job.run(
             new TrainingRequest(
@@ -251,9 +253,23 @@ class TrainingJobTest {
                 hp(
                     "{\"epochs\": 1, \"encoderEpochs\": 3, \"batchSize\": 4, \"validationFraction\": 0.25,"
                         + " \"unfreezeLayers\": 1, \"encoderLearningRate\": 0.0005}")),
-            TrainingProgress.NONE);
+            new TrainingProgress() {
+              @Override
+              public void phase(String what, long done, long total) {
+                phases.add(what + " " + done + "/" + total);
+              }
+            });
     List<String> stages = r.history().stream().map(EpochStats::stage).toList();
     assertEquals(List.of("head", "encoder", "encoder", "encoder"), stages);
+    // Fine-tuning reports every training step (the console prints one line a second at most), so
+    // a long encoder epoch is never silent.
+    List<String> steps =
+        phases.stream().filter(p -> p.startsWith("encoder epoch 2/3: training steps")).toList();
+    assertTrue(steps.size() >= 2, "one report per step: " + phases);
+    for (int k = 0; k < steps.size(); k++) {
+      assertEquals(
+          "encoder epoch 2/3: training steps " + (k + 1) + "/" + steps.size(), steps.get(k));
+    }
     List<EpochStats> enc = r.history().subList(1, 4);
     assertTrue(enc.get(2).trainLoss() < enc.get(0).trainLoss(), "loss falls: " + enc);
     assertEquals(

@@ -9,6 +9,7 @@ import io.maaskit.it.TinyDecoders;
 import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.TextGenerator.KvCache;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelManifest;
@@ -51,7 +52,7 @@ class DecoderReshardTest {
     }
     assertTrue(m.file("model.safetensors.index.json") != null);
     assertTrue(m.file("model.safetensors") == null);
-    Engine engine = Engine.start(EngineOptions.defaults());
+    EagerEngine engine = EagerEngine.start(EngineOptions.defaults());
     int[] prompt = {72, 101, 108, 108, 111};
     try (TextGenerator a = load(out, m, engine);
         TextGenerator b = load(TestModels.tinyLlama(), null, engine);

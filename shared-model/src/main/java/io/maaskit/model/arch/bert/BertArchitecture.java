@@ -5,6 +5,7 @@ import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.EncoderGraph;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Weights;
@@ -43,18 +44,26 @@ public final class BertArchitecture implements Architecture {
     return Set.of(Capability.ENCODER, Capability.CLASSIFIER);
   }
 
+  /** The compiled graph where the package lists {@link EncoderGraph#FILE}; eager from weights. */
+  @Override
+  public Set<Form> forms(ModelManifest manifest) {
+    return manifest.file(WEIGHTS) != null
+        ? Form.graphIfListed(manifest, Form.EAGER)
+        : Form.graphIfListed(manifest);
+  }
+
   /**
-   * On an engine that {@link Engine#runsGraphs() runs graphs}, a package that lists {@link
-   * EncoderGraph#FILE} loads from it (and never reads the safetensors); otherwise the eager NDArray
-   * model runs.
+   * On an engine that {@link Engine#runsGraphs() runs graphs}, the package loads from {@link
+   * EncoderGraph#FILE} (and never reads the safetensors); otherwise the eager NDArray model runs.
    */
   @Override
-  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine)
+  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine runtime)
       throws IOException {
     BertConfig config = BertConfig.parse(bytes(files, "config.json"));
-    if (engine.runsGraphs() && manifest.file(EncoderGraph.FILE) != null) {
-      return loadGraph(manifest, files, engine, config);
+    if (runtime.runsGraphs()) {
+      return loadGraph(manifest, files, runtime, config);
     }
+    EagerEngine engine = EagerEngine.of(runtime);
     Map<String, Safetensors.Tensor> tensors = Safetensors.read(files.bytes(WEIGHTS), WEIGHTS);
     String prefix = prefix(tensors);
     int maxLen = Math.min(manifest.maxSequenceLength(), config.maxPositionEmbeddings());

@@ -33,6 +33,17 @@ final class BertEncoder {
   private final Layer[] layers;
   private final long weightBytes;
 
+  /**
+   * sqrt(head size), the attention scores' divisor, as a tensor that lives as long as the weights.
+   * Never {@code div(Number)}: DJL wraps the number in a tensor over a Java direct buffer without
+   * copying it and closes it when the call returns, while autograd keeps that tensor for the
+   * backward pass; once a garbage collection frees the buffer, the backward pass divides by
+   * whatever the allocator wrote there (Integrated Gradients answered non-finite attributions on
+   * most long inputs, and fine-tuning would take garbage gradients). Allocated by the engine, not
+   * over a Java buffer.
+   */
+  private final NDArray scoreScale;
+
   private record Layer(
       NDArray qW,
       NDArray qB,
@@ -77,6 +88,10 @@ final class BertEncoder {
       bytes += layers[i].qW.size() * 4 + layers[i].iW.size() * 2 + layers[i].aoW.size();
     }
     this.weightBytes = bytes * wordEmb.getDataType().getNumOfBytes();
+    this.scoreScale =
+        wordEmb
+            .getManager()
+            .full(new Shape(), (float) Math.sqrt(config.headSize()), wordEmb.getDataType());
     if (wordEmb.getShape().get(1) != config.hiddenSize()) {
       throw new IllegalArgumentException(
           "word embeddings have width "
@@ -273,7 +288,7 @@ final class BertEncoder {
     NDArray q = heads(linear(x, l.qW, l.qB), b, seq, heads, hs);
     NDArray k = heads(linear(x, l.kW, l.kB), b, seq, heads, hs);
     NDArray v = heads(linear(x, l.vW, l.vB), b, seq, heads, hs);
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(hs)).add(maskBias);
+    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(scoreScale).add(maskBias);
     NDArray probs = scores.softmax(-1);
     if (keep != null) {
       keep.add(probs.toType(DataType.FLOAT32, true));

@@ -1,7 +1,9 @@
 package io.maaskit.model.arch.bert;
 
 import io.maaskit.model.arch.EncoderGraph;
+import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Pooling;
+import io.maaskit.model.arch.SpanTokenizer;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.arch.Tokens;
@@ -20,10 +22,11 @@ import java.util.Set;
  * that runs graphs: the same tokenization as {@link BertModel}, the forward pass, pooling,
  * normalization and the classifier's softmax inside the graph. Needs only {@code config.json},
  * {@code tokenizer.json} and the graph, not the safetensors. It runs what it is given: a single
- * input unpadded, a batch padded to its longest (the task layer buckets batches by length). It does
- * not explain: gradients are the eager engine's.
+ * input unpadded, a batch padded to its longest (the task layer buckets batches by length). Its
+ * tokens carry their spans, so the gradient-free explanation (occlusion) runs on the graph; the
+ * gradient methods need the eager engine.
  */
-final class BertGraphModel implements TextEncoder, TextClassifier {
+final class BertGraphModel implements TextEncoder, TextClassifier, SpanTokenizer {
   private final ModelManifest manifest;
   private final Engine engine;
   private final BertConfig config;
@@ -82,6 +85,11 @@ final class BertGraphModel implements TextEncoder, TextClassifier {
   @Override
   public int maxLength() {
     return tokens.maxLength();
+  }
+
+  @Override
+  public Explainable.Spans spans(String text) {
+    return tokens.spans(text);
   }
 
   @Override

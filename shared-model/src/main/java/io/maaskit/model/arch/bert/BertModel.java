@@ -11,7 +11,7 @@ import io.maaskit.model.arch.Pooling;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.Tokens;
 import io.maaskit.model.arch.TrainableEncoder;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.pkg.ModelManifest;
@@ -30,7 +30,7 @@ import java.util.Map;
  */
 final class BertModel implements TrainableEncoder, TextClassifier, Explainable {
   private final ModelManifest manifest;
-  private final Engine engine;
+  private final EagerEngine engine;
   private final NDManager manager;
   private final BertTokenization tokens;
   private final BertEncoder encoder;
@@ -39,7 +39,7 @@ final class BertModel implements TrainableEncoder, TextClassifier, Explainable {
 
   BertModel(
       ModelManifest manifest,
-      Engine engine,
+      EagerEngine engine,
       NDManager manager,
       BertTokenization tokens,
       BertEncoder encoder,
@@ -59,7 +59,7 @@ final class BertModel implements TrainableEncoder, TextClassifier, Explainable {
   }
 
   @Override
-  public Engine engine() {
+  public EagerEngine engine() {
     return engine;
   }
 

@@ -63,8 +63,12 @@ final class BertTokenization implements AutoCloseable {
     return ids.length == 1 ? ids[0] : 0L;
   }
 
+  /**
+   * {@link #encode}'s tokens with their character spans, from the same bounded prefix of {@code
+   * text} (a prefix, so the spans index the original text).
+   */
   Explainable.Spans spans(String text) {
-    Encoding e = tokenizer.encode(text);
+    Encoding e = tokenizer.encode(bounded(text));
     int n = Math.min(e.getIds().length, maxLength);
     long[] ids = java.util.Arrays.copyOf(e.getIds(), n);
     long[] types = java.util.Arrays.copyOf(e.getTypeIds(), n);
@@ -96,15 +100,20 @@ final class BertTokenization implements AutoCloseable {
 
   /** Tokens of {@code text}, truncated to {@link #maxLength()}, reading a bounded prefix of it. */
   Tokens encode(String text) {
+    return encodeWhole(bounded(text));
+  }
+
+  /** The shortest prefix of {@code text} this class tries whose truncated tokens are the text's. */
+  private String bounded(String text) {
     long budget = (long) maxLength * CHARS_PER_TOKEN;
     while (text.length() > budget) {
       String cut = text.substring(0, cutPoint(text, (int) budget));
       if (fillsMaxLength(cut)) {
-        return encodeWhole(cut);
+        return cut;
       }
       budget *= 2;
     }
-    return encodeWhole(text);
+    return text;
   }
 
   /**

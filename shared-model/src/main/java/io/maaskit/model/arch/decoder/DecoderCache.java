@@ -3,16 +3,23 @@ package io.maaskit.model.arch.decoder;
 import io.maaskit.model.arch.TextGenerator;
 
 /**
- * One sequence's keys and values: a slot of its generator's {@link KvPool} and how many positions
- * of it are filled. Closing it frees the slot.
+ * One sequence's keys and values: a slot of its generator's pool ({@link KvPool} or {@link
+ * GraphKvPool}; a graph pool moves it to another slot when another sequence closes) and how many
+ * positions of it are filled. Closing it frees the slot.
  */
 final class DecoderCache implements TextGenerator.KvCache {
-  private final DecoderGenerator owner;
-  private final int slot;
+  /** The generator that made a cache and takes its slot back. */
+  interface Owner {
+    /** Frees the slot of {@code cache}, which is closing. */
+    void release(DecoderCache cache);
+  }
+
+  private final Owner owner;
+  private int slot;
   private int length;
   private boolean closed;
 
-  DecoderCache(DecoderGenerator owner, int slot) {
+  DecoderCache(Owner owner, int slot) {
     this.owner = owner;
     this.slot = slot;
   }
@@ -26,7 +33,11 @@ final class DecoderCache implements TextGenerator.KvCache {
     return slot;
   }
 
-  DecoderGenerator owner() {
+  void moveTo(int slot) {
+    this.slot = slot;
+  }
+
+  Owner owner() {
     return owner;
   }
 

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import io.maaskit.model.arch.GenerationConfig;
 import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.TextTokenizer;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.pkg.ModelManifest;
 import java.util.List;
 
@@ -15,9 +15,9 @@ import java.util.List;
  * tokens into one {@link DecoderBatch}, runs the architecture's {@link DecoderNetwork} and returns
  * the logits of each sequence's last token. Closing it frees the weights and the tokenizer.
  */
-public final class DecoderGenerator implements TextGenerator {
+public final class DecoderGenerator implements TextGenerator, DecoderCache.Owner {
   private final ModelManifest manifest;
-  private final Engine engine;
+  private final EagerEngine engine;
   private final NDManager manager;
   private final DecoderNetwork network;
   private final TextTokenizer tokenizer;
@@ -34,7 +34,7 @@ public final class DecoderGenerator implements TextGenerator {
    */
   public DecoderGenerator(
       ModelManifest manifest,
-      Engine engine,
+      EagerEngine engine,
       NDManager manager,
       DecoderNetwork network,
       TextTokenizer tokenizer,
@@ -64,7 +64,7 @@ public final class DecoderGenerator implements TextGenerator {
   }
 
   @Override
-  public Engine engine() {
+  public EagerEngine engine() {
     return engine;
   }
 
@@ -98,7 +98,8 @@ public final class DecoderGenerator implements TextGenerator {
     return new DecoderCache(this, pool.acquire());
   }
 
-  synchronized void release(DecoderCache cache) {
+  @Override
+  public synchronized void release(DecoderCache cache) {
     pool.release(cache.slot());
   }
 
@@ -109,55 +110,9 @@ public final class DecoderGenerator implements TextGenerator {
 
   @Override
   public synchronized float[][] forward(List<KvCache> caches, List<int[]> tokens) {
-    if (caches.size() != tokens.size() || caches.isEmpty()) {
-      throw new IllegalArgumentException(
-          "forward needs one token array per cache, got "
-              + caches.size()
-              + " caches and "
-              + tokens.size()
-              + " token arrays");
-    }
-    int b = caches.size();
-    DecoderCache[] own = new DecoderCache[b];
-    int[][] toks = new int[b][];
-    for (int i = 0; i < b; i++) {
-      if (!(caches.get(i) instanceof DecoderCache c) || c.owner() != this) {
-        throw new IllegalArgumentException("cache " + i + " was not made by this generator");
-      }
-      if (c.isClosed()) {
-        throw new IllegalStateException("cache " + i + " is closed");
-      }
-      for (int j = 0; j < i; j++) {
-        if (own[j] == c) {
-          throw new IllegalArgumentException("the same cache appears twice in one step");
-        }
-      }
-      int[] t = tokens.get(i);
-      if (t.length == 0) {
-        throw new IllegalArgumentException("sequence " + i + " has no new tokens");
-      }
-      if (c.length() + t.length > contextLength) {
-        throw new IllegalArgumentException(
-            "sequence "
-                + i
-                + " would hold "
-                + (c.length() + t.length)
-                + " tokens, more than the context length "
-                + contextLength);
-      }
-      for (int id : t) {
-        if (id < 0 || id >= network.vocabSize()) {
-          throw new IllegalArgumentException(
-              "token id "
-                  + id
-                  + " is outside the vocabulary (0.."
-                  + (network.vocabSize() - 1)
-                  + ")");
-        }
-      }
-      own[i] = c;
-      toks[i] = t;
-    }
+    DecoderCache[] own = StepInputs.check(caches, tokens, this, contextLength, network.vocabSize());
+    int b = own.length;
+    int[][] toks = tokens.toArray(new int[0][]);
     engine.prepareThread();
     int longest = 0;
     for (int i = 0; i < b; i++) {

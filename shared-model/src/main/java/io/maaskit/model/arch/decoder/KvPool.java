@@ -70,15 +70,8 @@ final class KvPool {
     if (needSlots <= slots && positions <= capacity) {
       return;
     }
-    int newSlots = Math.max(slots, 1);
-    while (newSlots < needSlots) {
-      newSlots *= 2;
-    }
-    int newCapacity = Math.max(capacity, MIN_CAPACITY);
-    while (newCapacity < positions) {
-      newCapacity *= 2;
-    }
-    newCapacity = Math.min(newCapacity, maxLength);
+    int newSlots = doubled(Math.max(slots, 1), needSlots);
+    int newCapacity = Math.min(doubled(Math.max(capacity, MIN_CAPACITY), positions), maxLength);
     if (manager == null) {
       manager = parent.newSubManager();
       keys = new NDArray[layers];
@@ -95,6 +88,15 @@ final class KvPool {
     }
     slots = newSlots;
     capacity = newCapacity;
+  }
+
+  /** {@code from} doubled until it is at least {@code atLeast}. */
+  static int doubled(int from, int atLeast) {
+    int n = from;
+    while (n < atLeast) {
+      n *= 2;
+    }
+    return n;
   }
 
   private NDArray grow(NDArray old, Shape shape, NDIndex held) {

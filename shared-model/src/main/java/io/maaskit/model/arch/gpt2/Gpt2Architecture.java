@@ -6,16 +6,20 @@ import io.maaskit.model.arch.GenerationConfig;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.decoder.DecoderGenerator;
+import io.maaskit.model.arch.decoder.DecoderGraph;
+import io.maaskit.model.arch.decoder.GraphDecoderGenerator;
 import io.maaskit.model.arch.huggingface.HfCheckpoint;
 import io.maaskit.model.arch.huggingface.HfGenerationConfig;
 import io.maaskit.model.arch.huggingface.HfTextTokenizer;
+import io.maaskit.model.engine.CompiledGraph;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Weights;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import java.io.IOException;
-import java.util.LinkedHashMap;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Set;
 
@@ -39,11 +43,29 @@ public final class Gpt2Architecture implements Architecture {
     return Set.of(Capability.GENERATOR);
   }
 
+  /**
+   * The compiled graph where the package lists {@link DecoderGraph#FILE}; the eager network where
+   * it carries safetensors (a graph-only package from {@code scripts/quantize} does not).
+   */
   @Override
-  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine)
+  public Set<Form> forms(ModelManifest manifest) {
+    return HfCheckpoint.decoderForms(manifest);
+  }
+
+  /**
+   * On an engine that {@link Engine#runsGraphs() runs graphs}, the package loads from {@link
+   * DecoderGraph#FILE} (and never reads the safetensors) into the shared {@link
+   * GraphDecoderGenerator}; otherwise the eager {@link Gpt2Network} runs.
+   */
+  @Override
+  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine runtime)
       throws IOException {
     byte[] configJson = HfCheckpoint.bytes(files, "config.json");
     Gpt2Config config = Gpt2Config.parse(configJson);
+    if (runtime.runsGraphs()) {
+      return loadGraph(manifest, files, runtime, config, configJson);
+    }
+    EagerEngine engine = EagerEngine.of(runtime);
     Map<String, Safetensors.Tensor> tensors =
         HfCheckpoint.read(files, manifest.file(HfCheckpoint.INDEX) != null);
     HfTextTokenizer tokenizer = HfTextTokenizer.of(HfCheckpoint.bytes(files, "tokenizer.json"));
@@ -58,7 +80,7 @@ public final class Gpt2Architecture implements Architecture {
       Gpt2Network network =
           new Gpt2Network(
               config,
-              new Weights(tensors, manager, engine.computeType(), prefix(tensors)),
+              Gpt2Tensors.of(tensors),
               new Weights(tensors, manager, engine.computeType(), ""),
               engine.computeType());
       return new DecoderGenerator(
@@ -70,43 +92,54 @@ public final class Gpt2Architecture implements Architecture {
     }
   }
 
+  private static LoadedModel loadGraph(
+      ModelManifest manifest,
+      PackageFiles files,
+      Engine engine,
+      Gpt2Config config,
+      byte[] configJson)
+      throws IOException {
+    HfTextTokenizer tokenizer = HfTextTokenizer.of(HfCheckpoint.bytes(files, "tokenizer.json"));
+    CompiledGraph graph = null;
+    try {
+      GenerationConfig generation =
+          HfGenerationConfig.read(
+              configJson,
+              HfCheckpoint.optional(files, HfGenerationConfig.GENERATION_CONFIG),
+              HfCheckpoint.optional(files, HfGenerationConfig.TOKENIZER_CONFIG),
+              tokenizer);
+      ByteBuffer onnx = files.bytes(DecoderGraph.FILE);
+      long size = onnx.remaining();
+      graph = engine.openGraph(onnx, manifest.id().toString());
+      return new GraphDecoderGenerator(
+          manifest,
+          engine,
+          graph,
+          new DecoderGraph.Shape(
+              config.layers(), config.heads(), config.headSize(), config.vocabSize(), true),
+          config.positions(),
+          size,
+          tokenizer,
+          tokenizer,
+          generation);
+    } catch (IOException | RuntimeException e) {
+      // Never leave a half-loaded model's native memory behind.
+      if (graph != null) {
+        graph.close();
+      }
+      tokenizer.close();
+      throw e;
+    }
+  }
+
   /**
    * {@code c_attn}, {@code c_proj}, {@code c_fc} and the MLP's {@code c_proj} are {@code
    * LINEAR_WEIGHT}s, though stored (in, out) as Conv1D; {@code wte} and {@code wpe} are {@code
-   * EMBEDDING_TABLE}s.
+   * EMBEDDING_TABLE}s ({@link Gpt2Tensors}).
    */
   @Override
   public TensorLayout layout(PackageFiles files) throws IOException {
     Gpt2Config config = Gpt2Config.parse(HfCheckpoint.bytes(files, "config.json"));
-    Map<String, Safetensors.Tensor> tensors =
-        HfCheckpoint.read(files, HfCheckpoint.isSharded(files));
-    String p = prefix(tensors);
-    Map<String, TensorLayout.Role> roles = new LinkedHashMap<>();
-    roles.put(p + "wte.weight", TensorLayout.Role.EMBEDDING_TABLE);
-    roles.put(p + "wpe.weight", TensorLayout.Role.EMBEDDING_TABLE);
-    for (int i = 0; i < config.layers(); i++) {
-      String b = p + "h." + i + ".";
-      for (String l : new String[] {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"}) {
-        roles.put(b + l + ".weight", TensorLayout.Role.LINEAR_WEIGHT);
-        roles.put(b + l + ".bias", TensorLayout.Role.OTHER);
-      }
-      for (String n : new String[] {"ln_1", "ln_2"}) {
-        roles.put(b + n + ".weight", TensorLayout.Role.OTHER);
-        roles.put(b + n + ".bias", TensorLayout.Role.OTHER);
-      }
-    }
-    roles.put(p + "ln_f.weight", TensorLayout.Role.OTHER);
-    roles.put(p + "ln_f.bias", TensorLayout.Role.OTHER);
-    if (!config.tied()) {
-      roles.put("lm_head.weight", TensorLayout.Role.LINEAR_WEIGHT);
-    }
-    return new TensorLayout(Map.copyOf(roles));
-  }
-
-  /**
-   * {@code transformer.} when the checkpoint was saved from {@code GPT2LMHeadModel}, else empty.
-   */
-  static String prefix(Map<String, Safetensors.Tensor> tensors) {
-    return tensors.containsKey("transformer.wte.weight") ? "transformer." : "";
+    return Gpt2Tensors.of(HfCheckpoint.read(files, HfCheckpoint.isSharded(files))).layout(config);
   }
 }

@@ -50,46 +50,45 @@ final class Gpt2Network implements DecoderNetwork {
   private final long weightBytes;
 
   /**
-   * @param w the transformer's weights (prefix {@code transformer.} applied when the checkpoint has
-   *     it)
-   * @param headWeights names without prefix, for an untied {@code lm_head.weight}
+   * @param names the checkpoint's tensor names
+   * @param w the checkpoint's weights, by the names {@code names} gives
    */
-  Gpt2Network(Gpt2Config config, Weights w, Weights headWeights, DataType dtype) {
+  Gpt2Network(Gpt2Config config, Gpt2Tensors names, Weights w, DataType dtype) {
     this.config = config;
     int e = config.hiddenSize();
     float scale = (float) (1.0 / Math.sqrt(config.headSize()));
     normShape = new Shape(e);
-    tokenEmbeddings = w.get("wte.weight");
-    positionEmbeddings = w.get("wpe.weight");
+    tokenEmbeddings = w.get(names.tokens());
+    positionEmbeddings = w.get(names.positions());
     long elements = tokenEmbeddings.size() + positionEmbeddings.size();
     blocks = new Block[config.layers()];
     for (int i = 0; i < blocks.length; i++) {
-      String p = "h." + i + ".";
-      NDArray qkv = scaleQueries(outIn(w.get(p + "attn.c_attn.weight")), e, scale);
-      NDArray qkvBias = scaleQueries(w.get(p + "attn.c_attn.bias"), e, scale);
+      Gpt2Tensors.Layer l = names.layer(i);
+      NDArray qkv = scaleQueries(outIn(w.get(l.qkv() + ".weight")), e, scale);
+      NDArray qkvBias = scaleQueries(w.get(l.qkv() + ".bias"), e, scale);
       blocks[i] =
           new Block(
-              w.get(p + "ln_1.weight"),
-              w.get(p + "ln_1.bias"),
+              w.get(l.norm1() + ".weight"),
+              w.get(l.norm1() + ".bias"),
               qkv,
               qkvBias,
-              outIn(w.get(p + "attn.c_proj.weight")),
-              w.get(p + "attn.c_proj.bias"),
-              w.get(p + "ln_2.weight"),
-              w.get(p + "ln_2.bias"),
-              outIn(w.get(p + "mlp.c_fc.weight")),
-              w.get(p + "mlp.c_fc.bias"),
-              outIn(w.get(p + "mlp.c_proj.weight")),
-              w.get(p + "mlp.c_proj.bias"));
+              outIn(w.get(l.output() + ".weight")),
+              w.get(l.output() + ".bias"),
+              w.get(l.norm2() + ".weight"),
+              w.get(l.norm2() + ".bias"),
+              outIn(w.get(l.up() + ".weight")),
+              w.get(l.up() + ".bias"),
+              outIn(w.get(l.down() + ".weight")),
+              w.get(l.down() + ".bias"));
       Block b = blocks[i];
       elements += b.qkv.size() + b.output.size() + b.up.size() + b.down.size();
     }
-    finalNormWeight = w.get("ln_f.weight");
-    finalNormBias = w.get("ln_f.bias");
-    if (config.tied() || !headWeights.has("lm_head.weight")) {
+    finalNormWeight = w.get(names.finalNorm() + ".weight");
+    finalNormBias = w.get(names.finalNorm() + ".bias");
+    if (config.tied() || !w.has(Gpt2Tensors.LM_HEAD)) {
       head = tokenEmbeddings;
     } else {
-      head = headWeights.get("lm_head.weight");
+      head = w.get(Gpt2Tensors.LM_HEAD);
       elements += head.size();
     }
     weightBytes = elements * dtype.getNumOfBytes();

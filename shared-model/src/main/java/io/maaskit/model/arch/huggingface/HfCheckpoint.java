@@ -26,6 +26,19 @@ public final class HfCheckpoint {
   private HfCheckpoint() {}
 
   /**
+   * The forms a decoder package can take: its compiled graph where it lists one, the eager network
+   * where it carries safetensors (a graph-only package from {@code scripts/quantize} does not).
+   */
+  public static java.util.Set<io.maaskit.model.arch.Architecture.Form> decoderForms(
+      io.maaskit.model.pkg.ModelManifest manifest) {
+    boolean weights = manifest.file(WEIGHTS) != null || manifest.file(INDEX) != null;
+    return weights
+        ? io.maaskit.model.arch.Architecture.Form.graphIfListed(
+            manifest, io.maaskit.model.arch.Architecture.Form.EAGER)
+        : io.maaskit.model.arch.Architecture.Form.graphIfListed(manifest);
+  }
+
+  /**
    * Reads every tensor of a package.
    *
    * @param sharded whether the package has {@value #INDEX} (else {@value #WEIGHTS})

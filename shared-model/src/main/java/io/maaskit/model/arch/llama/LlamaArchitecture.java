@@ -6,16 +6,20 @@ import io.maaskit.model.arch.GenerationConfig;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.decoder.DecoderGenerator;
+import io.maaskit.model.arch.decoder.DecoderGraph;
+import io.maaskit.model.arch.decoder.GraphDecoderGenerator;
 import io.maaskit.model.arch.huggingface.HfCheckpoint;
 import io.maaskit.model.arch.huggingface.HfGenerationConfig;
 import io.maaskit.model.arch.huggingface.HfTextTokenizer;
+import io.maaskit.model.engine.CompiledGraph;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Weights;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import java.io.IOException;
-import java.util.LinkedHashMap;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Set;
 
@@ -25,7 +29,8 @@ import java.util.Set;
  * Mistral, Qwen2/2.5), as a {@link Capability#GENERATOR}. A package holds {@code config.json},
  * {@code tokenizer.json}, {@code model.safetensors} (or shards with {@code
  * model.safetensors.index.json}) and optionally {@code generation_config.json} and {@code
- * tokenizer_config.json}.
+ * tokenizer_config.json}; a package compiled for ONNX Runtime also lists {@code model.onnx} ({@link
+ * DecoderGraph}).
  */
 public final class LlamaArchitecture implements Architecture {
   @Override
@@ -43,21 +48,34 @@ public final class LlamaArchitecture implements Architecture {
     return Set.of(Capability.GENERATOR);
   }
 
+  /**
+   * The compiled graph where the package lists {@link DecoderGraph#FILE}; the eager network where
+   * it carries safetensors (a graph-only package from {@code scripts/quantize} does not).
+   */
   @Override
-  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine engine)
+  public Set<Form> forms(ModelManifest manifest) {
+    return HfCheckpoint.decoderForms(manifest);
+  }
+
+  /**
+   * On an engine that {@link Engine#runsGraphs() runs graphs}, the package loads from {@link
+   * DecoderGraph#FILE} (and never reads the safetensors) into the shared {@link
+   * GraphDecoderGenerator}; otherwise the eager {@link LlamaNetwork} runs.
+   */
+  @Override
+  public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine runtime)
       throws IOException {
     LlamaConfig config = LlamaConfig.parse(HfCheckpoint.bytes(files, "config.json"));
+    if (runtime.runsGraphs()) {
+      return loadGraph(manifest, files, runtime, config);
+    }
+    EagerEngine engine = EagerEngine.of(runtime);
     Map<String, Safetensors.Tensor> tensors =
         HfCheckpoint.read(files, manifest.file(HfCheckpoint.INDEX) != null);
     HfTextTokenizer tokenizer = HfTextTokenizer.of(HfCheckpoint.bytes(files, "tokenizer.json"));
     NDManager manager = engine.newManager();
     try {
-      GenerationConfig generation =
-          HfGenerationConfig.read(
-              HfCheckpoint.bytes(files, "config.json"),
-              HfCheckpoint.optional(files, HfGenerationConfig.GENERATION_CONFIG),
-              HfCheckpoint.optional(files, HfGenerationConfig.TOKENIZER_CONFIG),
-              tokenizer);
+      GenerationConfig generation = generation(files, tokenizer);
       LlamaNetwork network =
           new LlamaNetwork(
               config,
@@ -73,41 +91,53 @@ public final class LlamaArchitecture implements Architecture {
     }
   }
 
-  /**
-   * The seven projections of every layer (and an untied LM head) are {@code LINEAR_WEIGHT}s; the
-   * token embedding table is an {@code EMBEDDING_TABLE}.
-   */
+  private static LoadedModel loadGraph(
+      ModelManifest manifest, PackageFiles files, Engine engine, LlamaConfig config)
+      throws IOException {
+    HfTextTokenizer tokenizer = HfTextTokenizer.of(HfCheckpoint.bytes(files, "tokenizer.json"));
+    CompiledGraph graph = null;
+    try {
+      GenerationConfig generation = generation(files, tokenizer);
+      ByteBuffer onnx = files.bytes(DecoderGraph.FILE);
+      long size = onnx.remaining();
+      graph = engine.openGraph(onnx, manifest.id().toString());
+      return new GraphDecoderGenerator(
+          manifest,
+          engine,
+          graph,
+          new DecoderGraph.Shape(
+              config.numHiddenLayers(),
+              config.kvHeads(),
+              config.headSize(),
+              config.vocabSize(),
+              false),
+          config.contextLength(),
+          size,
+          tokenizer,
+          tokenizer,
+          generation);
+    } catch (IOException | RuntimeException e) {
+      // Never leave a half-loaded model's native memory behind.
+      if (graph != null) {
+        graph.close();
+      }
+      tokenizer.close();
+      throw e;
+    }
+  }
+
+  private static GenerationConfig generation(PackageFiles files, HfTextTokenizer tokenizer)
+      throws IOException {
+    return HfGenerationConfig.read(
+        HfCheckpoint.bytes(files, "config.json"),
+        HfCheckpoint.optional(files, HfGenerationConfig.GENERATION_CONFIG),
+        HfCheckpoint.optional(files, HfGenerationConfig.TOKENIZER_CONFIG),
+        tokenizer);
+  }
+
+  /** The tensors {@link LlamaTensors#layout} lists for the package's config. */
   @Override
   public TensorLayout layout(PackageFiles files) throws IOException {
-    LlamaConfig config = LlamaConfig.parse(HfCheckpoint.bytes(files, "config.json"));
-    Map<String, TensorLayout.Role> roles = new LinkedHashMap<>();
-    roles.put("model.embed_tokens.weight", TensorLayout.Role.EMBEDDING_TABLE);
-    String[] linear = {
-      "self_attn.q_proj",
-      "self_attn.k_proj",
-      "self_attn.v_proj",
-      "self_attn.o_proj",
-      "mlp.gate_proj",
-      "mlp.up_proj",
-      "mlp.down_proj"
-    };
-    for (int i = 0; i < config.numHiddenLayers(); i++) {
-      for (String l : linear) {
-        roles.put("model.layers." + i + "." + l + ".weight", TensorLayout.Role.LINEAR_WEIGHT);
-      }
-      for (String n : new String[] {"input_layernorm", "post_attention_layernorm"}) {
-        roles.put("model.layers." + i + "." + n + ".weight", TensorLayout.Role.OTHER);
-      }
-      if (config.qkvBias()) {
-        for (String b : new String[] {"q_proj", "k_proj", "v_proj"}) {
-          roles.put("model.layers." + i + ".self_attn." + b + ".bias", TensorLayout.Role.OTHER);
-        }
-      }
-    }
-    roles.put("model.norm.weight", TensorLayout.Role.OTHER);
-    if (!config.tied()) {
-      roles.put("lm_head.weight", TensorLayout.Role.LINEAR_WEIGHT);
-    }
-    return new TensorLayout(Map.copyOf(roles));
+    return LlamaTensors.layout(LlamaConfig.parse(HfCheckpoint.bytes(files, "config.json")));
   }
 }

@@ -51,52 +51,51 @@ final class LlamaNetwork implements DecoderNetwork {
     this.inverseFrequencies = config.inverseFrequencies();
     int d = config.headSize();
     float scale = (float) (1.0 / Math.sqrt(d));
-    embeddings = w.get("model.embed_tokens.weight");
+    embeddings = w.get(LlamaTensors.EMBEDDINGS);
     long bytes = embeddings.size();
     layers = new Layer[config.numHiddenLayers()];
     for (int i = 0; i < layers.length; i++) {
-      String p = "model.layers." + i + ".";
-      NDArray q = w.get(p + "self_attn.q_proj.weight");
+      NDArray q = w.get(LlamaTensors.Linear.Q.weight(i));
       NDArray qScaled = q.mul(scale);
-      NDArray k = w.get(p + "self_attn.k_proj.weight");
-      NDArray v = w.get(p + "self_attn.v_proj.weight");
+      NDArray k = w.get(LlamaTensors.Linear.K.weight(i));
+      NDArray v = w.get(LlamaTensors.Linear.V.weight(i));
       NDArray qkv = NDArrays.concat(new NDList(qScaled, k, v), 0);
       NDArray qkvBias = null;
       if (config.qkvBias()) {
-        NDArray qb = w.get(p + "self_attn.q_proj.bias");
+        NDArray qb = w.get(LlamaTensors.Linear.Q.bias(i));
         NDArray qbScaled = qb.mul(scale);
-        NDArray kb = w.get(p + "self_attn.k_proj.bias");
-        NDArray vb = w.get(p + "self_attn.v_proj.bias");
+        NDArray kb = w.get(LlamaTensors.Linear.K.bias(i));
+        NDArray vb = w.get(LlamaTensors.Linear.V.bias(i));
         qkvBias = NDArrays.concat(new NDList(qbScaled, kb, vb), 0);
         closeAll(qb, qbScaled, kb, vb);
       }
       closeAll(q, qScaled, k, v);
-      NDArray gate = w.get(p + "mlp.gate_proj.weight");
-      NDArray up = w.get(p + "mlp.up_proj.weight");
+      NDArray gate = w.get(LlamaTensors.Linear.GATE.weight(i));
+      NDArray up = w.get(LlamaTensors.Linear.UP.weight(i));
       NDArray gateUp = NDArrays.concat(new NDList(gate, up), 0);
       closeAll(gate, up);
       layers[i] =
           new Layer(
-              w.get(p + "input_layernorm.weight"),
+              w.get(LlamaTensors.Norm.ATTENTION.weight(i)),
               qkv,
               qkvBias,
-              w.get(p + "self_attn.o_proj.weight"),
-              config.outputBias() ? w.get(p + "self_attn.o_proj.bias") : null,
-              w.get(p + "post_attention_layernorm.weight"),
+              w.get(LlamaTensors.Linear.O.weight(i)),
+              config.outputBias() ? w.get(LlamaTensors.Linear.O.bias(i)) : null,
+              w.get(LlamaTensors.Norm.MLP.weight(i)),
               gateUp,
-              w.get(p + "mlp.down_proj.weight"));
+              w.get(LlamaTensors.Linear.DOWN.weight(i)));
       Layer l = layers[i];
       bytes += l.qkv.size() + l.output.size() + l.gateUp.size() + l.down.size();
     }
-    finalNorm = w.get("model.norm.weight");
-    if (config.tied() || !w.has("lm_head.weight")) {
+    finalNorm = w.get(LlamaTensors.FINAL_NORM);
+    if (config.tied() || !w.has(LlamaTensors.LM_HEAD)) {
       if (!config.tied()) {
         throw new IllegalArgumentException(
             "weights have no lm_head.weight and tie_word_embeddings is not set");
       }
       head = embeddings;
     } else {
-      head = w.get("lm_head.weight");
+      head = w.get(LlamaTensors.LM_HEAD);
       bytes += head.size();
     }
     rotateHalf = rotateHalf(manager, d).toType(dtype, false);

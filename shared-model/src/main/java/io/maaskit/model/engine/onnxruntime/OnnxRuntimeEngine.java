@@ -1,46 +1,44 @@
 package io.maaskit.model.engine.onnxruntime;
 
-import ai.djl.Device;
-import ai.djl.MalformedModelException;
-import ai.djl.Model;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.maaskit.model.engine.CompiledGraph;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.util.Map;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ONNX Runtime through DJL, set up once per process and registered as engine {@code onnxruntime}:
- * it runs compiled graphs ({@link #openGraph}) on the CPU, each session with intra-op threads =
- * {@link EngineOptions#threads()} (all vCPUs when 0), one inter-op thread, sequential execution,
- * all graph optimizations and no memory patterns (shapes vary per request).
+ * ONNX Runtime, set up once per process (its native library through DJL) and registered as engine
+ * {@code onnxruntime}: it runs compiled graphs ({@link #openGraph}) on the CPU in ONNX Runtime's
+ * own Java sessions (pinned outputs let a decoder's cache be appended in place), each with intra-op
+ * threads = {@link EngineOptions#threads()} (all vCPUs when 0), one inter-op thread, sequential
+ * execution, all graph optimizations and no memory patterns (shapes vary per request).
  *
- * <p>NDArray work (a package without a compiled graph, training, explanations) is not ONNX
- * Runtime's: {@link #newManager()}, {@link #gradients()} and friends hand it to the process's
- * PyTorch engine, started only when first needed, so a package without {@code model.onnx} still
- * serves on PyTorch. DJL's own "alternative engine" fallback is switched off ({@code
- * ai.djl.onnx.disable_alternative}), so nothing inside DJL starts PyTorch behind our back.
+ * <p>It runs compiled graphs and nothing else ({@link Capability#GRAPHS}): no eager networks, no
+ * gradients, no GPU. A package without a graph, training and explanations are for an engine that
+ * has those capabilities, picked by the loader; this engine never starts another one. DJL's own
+ * "alternative engine" fallback is switched off ({@code ai.djl.onnx.disable_alternative}), so
+ * nothing inside DJL starts PyTorch behind our back either.
  */
 public final class OnnxRuntimeEngine implements Engine {
   private static final Logger LOG = LoggerFactory.getLogger(OnnxRuntimeEngine.class);
   private static volatile OnnxRuntimeEngine instance;
 
-  private final EngineOptions options;
+  private static final Set<Capability> CAPABILITIES =
+      Collections.unmodifiableSet(EnumSet.of(Capability.GRAPHS));
+
   private final int threads;
   private final String version;
-  private volatile Engine eager;
+  private final java.nio.file.Path profileDir;
 
-  private OnnxRuntimeEngine(EngineOptions options, int threads, String version) {
-    this.options = options;
+  private OnnxRuntimeEngine(int threads, String version, java.nio.file.Path profileDir) {
+    this.profileDir = profileDir;
     this.threads = threads;
     this.version = version;
   }
@@ -50,6 +48,12 @@ public final class OnnxRuntimeEngine implements Engine {
     @Override
     public String name() {
       return "onnxruntime";
+    }
+
+    /** Compiled graphs, on the CPU. */
+    @Override
+    public Set<Capability> capabilities() {
+      return CAPABILITIES;
     }
 
     @Override
@@ -68,7 +72,8 @@ public final class OnnxRuntimeEngine implements Engine {
       if (instance == null) {
         if (options.device().equals("gpu")) {
           throw new IllegalStateException(
-              "the onnxruntime engine runs on the CPU; use engine pytorch for device=gpu");
+              "the onnxruntime engine runs on the CPU only; device=gpu needs an engine that"
+                  + " computes on a GPU");
         }
         long t0 = System.nanoTime();
         System.setProperty("ai.djl.offline", Boolean.toString(options.offline()));
@@ -86,7 +91,7 @@ public final class OnnxRuntimeEngine implements Engine {
         }
         int threads =
             options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
-        instance = new OnnxRuntimeEngine(options, threads, version);
+        instance = new OnnxRuntimeEngine(threads, version, options.profileDir());
         LOG.info(
             "ONNX Runtime engine {} on cpu, {} intra-op threads, started in {} ms",
             version,
@@ -108,34 +113,18 @@ public final class OnnxRuntimeEngine implements Engine {
   }
 
   @Override
-  public Device device() {
-    return Device.cpu();
-  }
-
-  @Override
-  public DataType computeType() {
-    return DataType.FLOAT32;
-  }
-
-  @Override
   public int threads() {
     return threads;
   }
 
   @Override
-  public int gpuCount() {
-    return 0;
-  }
-
-  @Override
-  public boolean runsGraphs() {
-    return true;
+  public Set<Capability> capabilities() {
+    return CAPABILITIES;
   }
 
   @Override
   public CompiledGraph openGraph(ByteBuffer graph, String name) {
     OrtSession.SessionOptions session = new OrtSession.SessionOptions();
-    Model model = null;
     try {
       session.setIntraOpNumThreads(threads);
       session.setInterOpNumThreads(1);
@@ -146,96 +135,33 @@ public final class OnnxRuntimeEngine implements Engine {
       // set; the arena stays on: without it glibc kept more (MiniLM int8, 2 x 256 inputs, peak
       // RSS in-process 345 MB without patterns, 363 MB with them, 408 MB without either).
       session.setMemoryPatternOptimization(false);
-      model = Model.newInstance(name, Device.cpu(), "OnnxRuntime");
-      // DJL takes a ready SessionOptions only through the options map of Model.load; Criteria
-      // options are strings. Loading from a stream lets the package's (mapped or in-memory) bytes
-      // reach ORT without a file of our own.
-      model.load(new BufferInputStream(graph), Map.of("sessionOptions", session));
-      return new OrtGraph(model, session);
-    } catch (OrtException | IOException | MalformedModelException | RuntimeException e) {
-      if (model != null) {
-        model.close();
+      if (profileDir != null) {
+        // ORT appends a timestamp and writes the JSON trace when the session closes.
+        java.nio.file.Files.createDirectories(profileDir);
+        session.enableProfiling(
+            profileDir.resolve(name.replaceAll("[^A-Za-z0-9._-]", "_")).toString());
       }
+      // A mapped package file is a direct buffer: ONNX Runtime reads the graph from it in place.
+      // Bytes on the heap (a fetched package) are handed over as an array.
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      OrtSession s;
+      if (graph.isDirect()) {
+        s = env.createSession(graph.duplicate(), session);
+      } else {
+        byte[] bytes = new byte[graph.remaining()];
+        graph.duplicate().get(bytes);
+        s = env.createSession(bytes, session);
+      }
+      try {
+        return new OrtGraph(env, s, session, name);
+      } catch (OrtException | RuntimeException e) {
+        s.close();
+        throw e;
+      }
+    } catch (OrtException | java.io.IOException | RuntimeException e) {
       session.close();
       throw new IllegalArgumentException(
           "ONNX Runtime cannot load the compiled graph of " + name + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** NDArrays are PyTorch's: a package without a compiled graph runs there. */
-  @Override
-  public NDManager newManager() {
-    return eager().newManager();
-  }
-
-  @Override
-  public void prepareThread() {
-    Engine e = eager;
-    if (e != null) {
-      e.prepareThread();
-    }
-  }
-
-  @Override
-  public Engine onDevice(Device other) {
-    return other.isGpu() ? eager().onDevice(other) : this;
-  }
-
-  @Override
-  public Gradients gradients() {
-    return eager().gradients();
-  }
-
-  private Engine eager() {
-    Engine e = eager;
-    if (e == null) {
-      synchronized (this) {
-        if (eager == null) {
-          try {
-            eager =
-                Engine.start(
-                    new EngineOptions(
-                        "pytorch", options.device(), options.threads(), options.offline()));
-          } catch (IllegalArgumentException missing) {
-            throw new IllegalStateException(
-                "this package needs NDArrays (no compiled graph, or training/explanations), which"
-                    + " the onnxruntime engine hands to PyTorch, and this deployable has no PyTorch"
-                    + " engine",
-                missing);
-          }
-        }
-        e = eager;
-      }
-    }
-    return e;
-  }
-
-  /** Reads a buffer without copying it first (DJL's stream load copies it once, to a byte[]). */
-  private static final class BufferInputStream extends InputStream {
-    private final ByteBuffer buf;
-
-    BufferInputStream(ByteBuffer buf) {
-      this.buf = buf.duplicate();
-    }
-
-    @Override
-    public int read() {
-      return buf.hasRemaining() ? buf.get() & 0xff : -1;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (!buf.hasRemaining()) {
-        return -1;
-      }
-      int n = Math.min(len, buf.remaining());
-      buf.get(b, off, n);
-      return n;
-    }
-
-    @Override
-    public int available() {
-      return buf.remaining();
     }
   }
 }

@@ -1,18 +1,18 @@
 package io.maaskit.model.engine.onnxruntime;
 
-import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import io.maaskit.model.engine.CompiledGraph;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,23 +20,36 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * One ONNX Runtime session behind DJL's {@code OrtSymbolBlock}. Inputs are written into direct,
- * native-order buffers, which ONNX Runtime's Java API wraps as tensors without a copy (it has no
- * IOBinding). Every run happens in its own sub-manager: closing it closes the input tensors and
- * every output DJL wrapped (DJL returns all of a graph's outputs; the unrequested ones are closed
- * unread).
+ * One ONNX Runtime session. Inputs are written into direct, native-order buffers, which ONNX
+ * Runtime's Java API wraps as tensors without a copy; state regions are views of a {@link
+ * OrtStateBuffer} handed to the session as inputs and as pinned outputs, so a decoder's cache is
+ * read and appended in place. Every tensor a run creates is closed before the run returns.
  */
 final class OrtGraph implements CompiledGraph {
-  private final Model model;
+  private final OrtEnvironment env;
+  private final OrtSession session;
   private final OrtSession.SessionOptions options;
-  private final Block block;
+  private final String name;
   private final List<String> inputs;
+  private final Map<String, long[]> inputShapes;
+  private final Map<String, long[]> outputShapes;
 
-  OrtGraph(Model model, OrtSession.SessionOptions options) {
-    this.model = model;
+  OrtGraph(OrtEnvironment env, OrtSession session, OrtSession.SessionOptions options, String name)
+      throws OrtException {
+    this.env = env;
+    this.session = session;
     this.options = options;
-    this.block = model.getBlock();
-    this.inputs = List.copyOf(block.describeInput().keys());
+    this.name = name;
+    this.inputShapes = shapes(session.getInputInfo());
+    this.outputShapes = shapes(session.getOutputInfo());
+    this.inputs = List.copyOf(inputShapes.keySet());
+  }
+
+  private static Map<String, long[]> shapes(Map<String, NodeInfo> info) {
+    Map<String, long[]> out = new LinkedHashMap<>();
+    info.forEach(
+        (n, i) -> out.put(n, i.getInfo() instanceof TensorInfo t ? t.getShape() : new long[] {-1}));
+    return out;
   }
 
   @Override
@@ -45,48 +58,121 @@ final class OrtGraph implements CompiledGraph {
   }
 
   @Override
+  public Map<String, long[]> inputShapes() {
+    return inputShapes;
+  }
+
+  @Override
+  public Map<String, long[]> outputShapes() {
+    return outputShapes;
+  }
+
+  @Override
   public Map<String, FloatTensor> run(Map<String, LongTensor> in, Set<String> outputs) {
     if (!in.keySet().equals(Set.copyOf(inputs))) {
       throw new IllegalArgumentException(
-          "graph " + model.getName() + " takes inputs " + inputs + ", got " + in.keySet());
+          "graph " + name + " takes inputs " + inputs + ", got " + in.keySet());
     }
-    try (NDManager run = model.getNDManager().newSubManager()) {
-      NDList list = new NDList(inputs.size());
-      for (String name : inputs) {
-        LongTensor t = in.get(name);
-        ByteBuffer direct =
-            ByteBuffer.allocateDirect(t.data().length * Long.BYTES).order(ByteOrder.nativeOrder());
-        direct.asLongBuffer().put(t.data());
-        NDArray a = run.create(direct, new Shape(t.shape()), DataType.INT64);
-        a.setName(name);
-        list.add(a);
+    return run(new LinkedHashMap<>(in), Map.of(), outputs);
+  }
+
+  @Override
+  public StateBuffer allocate(long floats) {
+    return new OrtStateBuffer(floats);
+  }
+
+  @Override
+  public Map<String, FloatTensor> run(
+      Map<String, HostTensor> in, Map<String, Region> state, Set<String> outputs) {
+    Map<String, OnnxTensor> feed = new HashMap<>();
+    Map<String, OnnxTensor> pinned = new HashMap<>();
+    List<OnnxTensor> created = new ArrayList<>();
+    try {
+      for (Map.Entry<String, HostTensor> e : in.entrySet()) {
+        OnnxTensor t = host(e.getValue());
+        created.add(t);
+        feed.put(e.getKey(), t);
       }
-      NDList result = block.forward(new ParameterStore(run, false), list, false);
-      Map<String, FloatTensor> out = new LinkedHashMap<>();
-      Set<String> produced = new TreeSet<>();
-      for (NDArray a : result) {
-        produced.add(a.getName());
-        if (outputs.contains(a.getName())) {
-          if (a.getDataType() != DataType.FLOAT32) {
-            throw new IllegalArgumentException(
-                "output " + a.getName() + " is " + a.getDataType() + ", not float32");
-          }
-          out.put(a.getName(), new FloatTensor(a.toFloatArray(), a.getShape().getShape()));
+      for (Map.Entry<String, Region> e : state.entrySet()) {
+        OnnxTensor t = view(e.getValue());
+        created.add(t);
+        if (inputShapes.containsKey(e.getKey())) {
+          feed.put(e.getKey(), t);
+        } else if (outputShapes.containsKey(e.getKey())) {
+          pinned.put(e.getKey(), t);
+        } else {
+          throw new IllegalArgumentException("graph " + name + " has no tensor " + e.getKey());
         }
       }
-      if (out.size() != outputs.size()) {
-        List<String> missing = new ArrayList<>(outputs);
-        missing.removeAll(out.keySet());
+      if (!feed.keySet().equals(Set.copyOf(inputs))) {
         throw new IllegalArgumentException(
-            "graph " + model.getName() + " has no outputs " + missing + "; it has " + produced);
+            "graph " + name + " takes inputs " + inputs + ", got " + feed.keySet());
       }
-      return out;
+      if (!outputShapes.keySet().containsAll(outputs)) {
+        List<String> missing = new ArrayList<>(outputs);
+        missing.removeAll(outputShapes.keySet());
+        throw new IllegalArgumentException(
+            "graph "
+                + name
+                + " has no outputs "
+                + missing
+                + "; it has "
+                + new TreeSet<>(outputShapes.keySet()));
+      }
+      try (OrtSession.Result result = session.run(feed, outputs, pinned)) {
+        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        for (String o : outputs) {
+          OnnxValue v = result.get(o).orElseThrow();
+          if (!(v instanceof OnnxTensor t) || t.getInfo().type != OnnxJavaType.FLOAT) {
+            throw new IllegalArgumentException(
+                "output " + o + " of graph " + name + " is not float32");
+          }
+          float[] data = new float[Math.toIntExact(t.getInfo().getNumElements())];
+          t.getFloatBuffer().get(data);
+          out.put(o, new FloatTensor(data, t.getInfo().getShape()));
+        }
+        return out;
+      }
+    } catch (OrtException e) {
+      throw new IllegalArgumentException("graph " + name + " failed: " + e.getMessage(), e);
+    } finally {
+      created.forEach(OnnxTensor::close);
     }
+  }
+
+  private OnnxTensor host(HostTensor t) throws OrtException {
+    if (t instanceof LongTensor l) {
+      ByteBuffer b = direct((long) l.data().length * Long.BYTES);
+      b.asLongBuffer().put(l.data());
+      return OnnxTensor.createTensor(env, b, l.shape(), OnnxJavaType.INT64);
+    }
+    IntTensor i = (IntTensor) t;
+    ByteBuffer b = direct((long) i.data().length * Integer.BYTES);
+    b.asIntBuffer().put(i.data());
+    return OnnxTensor.createTensor(env, b, i.shape(), OnnxJavaType.INT32);
+  }
+
+  private OnnxTensor view(Region r) throws OrtException {
+    if (!(r.buffer() instanceof OrtStateBuffer b)) {
+      throw new IllegalArgumentException("state buffer of another engine");
+    }
+    return OnnxTensor.createTensor(
+        env, b.slice(r.offset(), r.shape()), r.shape(), OnnxJavaType.FLOAT);
+  }
+
+  private static ByteBuffer direct(long bytes) {
+    return ByteBuffer.allocateDirect(Math.toIntExact(Math.max(bytes, 1)))
+        .order(ByteOrder.nativeOrder());
   }
 
   @Override
   public void close() {
-    model.close();
-    options.close();
+    try {
+      session.close();
+    } catch (OrtException e) {
+      // the session's memory is released regardless
+    } finally {
+      options.close();
+    }
   }
 }

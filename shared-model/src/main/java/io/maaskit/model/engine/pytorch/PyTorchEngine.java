@@ -6,18 +6,21 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import io.maaskit.model.engine.CompiledGraph;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
+import java.util.EnumSet;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The DJL PyTorch engine, set up once per process: offline natives (from the classpath, never a
  * download), thread count, device and compute dtype (fp32 on CPU, fp16 on GPU). Registered as
- * engine {@code pytorch}.
+ * engine {@code pytorch}. It runs eager networks and computes gradients, on a GPU where it finds
+ * one; it runs no compiled graphs.
  */
-public final class PyTorchEngine implements Engine, Engine.Gradients {
+public final class PyTorchEngine implements EagerEngine, EagerEngine.Gradients {
   private static final Logger LOG = LoggerFactory.getLogger(PyTorchEngine.class);
   private static volatile PyTorchEngine instance;
 
@@ -54,6 +57,24 @@ public final class PyTorchEngine implements Engine, Engine.Gradients {
       } catch (ClassNotFoundException | LinkageError e) {
         return false;
       }
+    }
+
+    private static volatile Boolean cuda;
+
+    /** Eager networks and gradients, on a GPU where the build and the machine have one. */
+    @Override
+    public Set<Capability> capabilities() {
+      return EnumSet.of(Capability.EAGER, Capability.GRADIENTS, Capability.GPU);
+    }
+
+    /** A CUDA device DJL can see (looked up once). */
+    @Override
+    public boolean gpuPresent() {
+      Boolean c = cuda;
+      if (c == null) {
+        cuda = c = ai.djl.util.cuda.CudaUtils.hasCuda();
+      }
+      return c;
     }
 
     @Override
@@ -132,7 +153,14 @@ public final class PyTorchEngine implements Engine, Engine.Gradients {
   }
 
   @Override
-  public Engine onDevice(Device other) {
+  public Set<Capability> capabilities() {
+    return device.isGpu()
+        ? EnumSet.of(Capability.EAGER, Capability.GRADIENTS, Capability.GPU)
+        : EnumSet.of(Capability.EAGER, Capability.GRADIENTS);
+  }
+
+  @Override
+  public EagerEngine onDevice(Device other) {
     return new PyTorchEngine(engine, other, computeType(other));
   }
 
@@ -168,18 +196,6 @@ public final class PyTorchEngine implements Engine, Engine.Gradients {
   @Override
   public void prepareThread() {
     JniUtils.setGradMode(false);
-  }
-
-  /** PyTorch runs the eager NDArray forward passes; compiled graphs are ONNX Runtime's. */
-  @Override
-  public boolean runsGraphs() {
-    return false;
-  }
-
-  @Override
-  public CompiledGraph openGraph(java.nio.ByteBuffer graph, String name) {
-    throw new UnsupportedOperationException(
-        "the PyTorch engine does not run compiled graphs (" + name + "); use engine onnxruntime");
   }
 
   @Override

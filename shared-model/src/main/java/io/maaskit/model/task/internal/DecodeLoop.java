@@ -227,5 +227,19 @@ public final class DecodeLoop implements AutoCloseable {
       lock.unlock();
     }
     thread.interrupt();
+    // The thread ends before its generator is closed (the registry unloads it next): wait for the
+    // step in flight, bounded so shutdown cannot hang on it.
+    if (Thread.currentThread() != thread) {
+      try {
+        thread.join(2_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Whether the decode thread still runs. */
+  public boolean running() {
+    return thread.isAlive();
   }
 }

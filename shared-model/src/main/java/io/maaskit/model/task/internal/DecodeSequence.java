@@ -5,6 +5,8 @@ import io.maaskit.model.arch.TextTokenizer;
 import io.maaskit.model.task.FinishReason;
 import io.maaskit.model.task.Generation;
 import io.maaskit.model.task.GenerationListener;
+import io.maaskit.model.task.ToolCall;
+import io.maaskit.model.task.internal.constraint.TokenConstraint;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,11 @@ public final class DecodeSequence {
   private final int maxTokens;
   private final Integer topLogprobs;
   private final GenerationListener listener;
+  private final OutputRules rules;
+  private final StringBuilder held = new StringBuilder();
+  private boolean holding;
+  private List<ToolCall> calls = List.of();
+  private String content;
   private final IncrementalDetokenizer detok;
   private final StopFilter stop;
   private final List<Generation.TokenLogprob> logprobs;
@@ -41,6 +48,13 @@ public final class DecodeSequence {
    * @param stops stop strings
    * @param topLogprobs null for no log-probabilities, else alternatives per token
    */
+  /**
+   * @param prompt the prompt's token ids (fed at the first step)
+   * @param stopIds ids that end the choice (end-of-sequence and the request's)
+   * @param stops stop strings
+   * @param topLogprobs null for no log-probabilities, else alternatives per token
+   * @param rules a grammar to decode under and tool calls to look for
+   */
   public DecodeSequence(
       DecodeJob job,
       int index,
@@ -51,7 +65,8 @@ public final class DecodeSequence {
       List<String> stops,
       int maxTokens,
       Integer topLogprobs,
-      GenerationListener listener) {
+      GenerationListener listener,
+      OutputRules rules) {
     this.job = job;
     this.index = index;
     this.tokenizer = tokenizer;
@@ -61,6 +76,8 @@ public final class DecodeSequence {
     this.maxTokens = maxTokens;
     this.topLogprobs = topLogprobs;
     this.listener = listener;
+    this.rules = rules;
+    this.holding = rules.toolCalls() != null;
     this.detok = new IncrementalDetokenizer(tokenizer);
     this.stop = new StopFilter(stops);
     this.logprobs = topLogprobs == null ? null : new ArrayList<>();
@@ -105,13 +122,19 @@ public final class DecodeSequence {
     if (done()) {
       return;
     }
-    int id = sampler.sample(logits);
+    TokenConstraint constraint = rules.constraint();
+    float[] row =
+        constraint == null ? logits : constraint.mask(logits, maxTokens - tokens, stopIds);
+    int id = sampler.sample(row);
     tokens++;
     if (stopIds.contains(id)) {
       finish(FinishReason.STOP, stop.push(detok.flush()));
       return;
     }
     sampler.accept(id);
+    if (constraint != null) {
+      constraint.accept(id);
+    }
     if (logprobs != null) {
       Generation.TokenLogprob lp = logprob(logits, id);
       logprobs.add(lp);
@@ -122,19 +145,53 @@ public final class DecodeSequence {
       finish(FinishReason.STOP, out);
       return;
     }
+    if (constraint != null && constraint.complete()) {
+      finish(FinishReason.STOP, out + stop.push(detok.flush()));
+      return;
+    }
     if (tokens >= maxTokens) {
       String rest = out + stop.push(detok.flush());
       finish(stop.stopped() ? FinishReason.STOP : FinishReason.LENGTH, rest);
       return;
     }
+    send(out);
+    feed = new int[] {id};
+  }
+
+  /** Emits text, unless it may still be a tool call (then it waits for the end or a release). */
+  private void send(String out) {
+    if (holding) {
+      held.append(out);
+      if (rules.onlyCall() || rules.toolCalls().mayBeCall(held.toString())) {
+        return;
+      }
+      holding = false;
+      out = held.toString();
+      held.setLength(0);
+    }
     if (!out.isEmpty()) {
       emit(out);
     }
-    feed = new int[] {id};
   }
 
   private void finish(FinishReason reason, String out) {
     String rest = stop.stopped() ? out : out + stop.flush();
+    if (rules.toolCalls() != null) {
+      ToolCallParser.Parsed parsed = rules.toolCalls().parse(stop.text());
+      if (!parsed.calls().isEmpty()) {
+        calls = parsed.calls();
+        content = parsed.content();
+        finish = FinishReason.TOOL_CALLS;
+        listener.toolCalls(index, calls);
+        listener.finished(index, finish);
+        return;
+      }
+      if (holding) {
+        rest = held + rest;
+        held.setLength(0);
+        holding = false;
+      }
+    }
     if (!rest.isEmpty() || !pending.isEmpty()) {
       emit(rest);
     }
@@ -166,6 +223,7 @@ public final class DecodeSequence {
   }
 
   Generation.Choice choice() {
-    return new Generation.Choice(index, stop.text(), finish, logprobs, tokens);
+    return new Generation.Choice(
+        index, calls.isEmpty() ? stop.text() : content, finish, logprobs, tokens, calls);
   }
 }

@@ -28,7 +28,8 @@ import picocli.CommandLine.Parameters;
           + EncoderGraph.FILE
           + ") for the ONNX Runtime engine",
       "and lists the graph in each package's manifest (size and SHA-256). float32 packages get a",
-      "float32 graph; int8 packages an int8 one on the package's own int8 weights. A package",
+      "float32 graph; int8 packages an int8 one on the package's own int8 weights. Generators",
+      "(Llama, Mistral, Qwen2, GPT-2) get the decoder graph with its key/value cache. A package",
       "without a graph still serves on PyTorch. Existing graphs are replaced.",
       ""
     },

@@ -1,5 +1,6 @@
 package io.maaskit.tools.cli;
 
+import io.maaskit.model.store.ModelHome;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.ModelStores;
 import io.maaskit.model.store.S3Settings;
@@ -41,13 +42,7 @@ public final class Defaults {
   }
 
   static Path home(UnaryOperator<String> env, String userHome) {
-    String h = env.apply("MAAS_HOME");
-    if (h != null && !h.isBlank()) {
-      return Path.of(h);
-    }
-    String xdg = env.apply("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(userHome, ".cache");
-    return base.resolve("maaskit");
+    return ModelHome.resolve(env, userHome);
   }
 
   /** The default model store location. */
@@ -57,12 +52,12 @@ public final class Defaults {
 
   static String store(UnaryOperator<String> env, String userHome) {
     String s = env.apply("MAAS_MODEL_STORE");
-    return s != null && !s.isBlank() ? s : home(env, userHome).resolve("models").toString();
+    return s != null && !s.isBlank() ? s : home(env, userHome).resolve(ModelHome.MODELS).toString();
   }
 
   /** The package cache of commands that load models. */
   static Path cache() {
-    return home().resolve("cache");
+    return home().resolve(ModelHome.CACHE);
   }
 
   /** Where scripts/spam-corpus writes train.jsonl and eval.jsonl. */

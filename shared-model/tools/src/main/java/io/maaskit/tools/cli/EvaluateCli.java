@@ -2,7 +2,7 @@ package io.maaskit.tools.cli;
 
 import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.TextClassifier;
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
@@ -139,7 +139,7 @@ public final class EvaluateCli extends CliCommand {
       dataset = LabelledDataset.read(DatasetSource.routing(s3), dataLoc);
     }
     try (ModelStore s = Defaults.openStore(store)) {
-      Engine runtime = Engine.start(EngineOptions.defaults());
+      EagerEngine runtime = EagerEngine.start(EngineOptions.defaults());
       PackageLoader loader =
           new PackageLoader(s, new PackageCache(Defaults.cache(), 0), LoadMode.CACHE, runtime);
       RegistryOptions opts =

@@ -3,6 +3,7 @@ package io.maaskit.tools.cli;
 import ai.djl.Device;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelId;
@@ -67,7 +68,7 @@ public final class GpuCheckCli extends CliCommand {
     if (batch <= 0 || rounds <= 0) {
       throw new UsageException("--batch and --rounds must be > 0");
     }
-    Engine cpu = Engine.start(new EngineOptions("cpu", 0));
+    EagerEngine cpu = EagerEngine.start(new EngineOptions("cpu", 0));
     if (cpu.gpuCount() == 0) {
       out()
           .println(

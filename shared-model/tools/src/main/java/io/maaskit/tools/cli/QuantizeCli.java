@@ -1,6 +1,6 @@
 package io.maaskit.tools.cli;
 
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.ModelNotFoundException;
 import io.maaskit.model.pkg.Capability;
@@ -11,6 +11,7 @@ import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.store.Progress;
 import io.maaskit.tools.onnx.CompileOptions;
+import io.maaskit.tools.onnx.decoder.LinearPrecision;
 import io.maaskit.tools.quant.AccuracyGate;
 import io.maaskit.tools.quant.CalibrationSet;
 import io.maaskit.tools.quant.GeneratorGate;
@@ -39,17 +40,20 @@ import picocli.CommandLine.Parameters;
       "embedding tables int8 per row, biases and LayerNorm kept float32. Before anything is written,",
       "the float32 and int8 models embed the calibration set side by side; if any input's cosine is",
       "below --min-cosine the package is refused (exit 1, nothing left behind). The measured min/mean",
-      "cosine go into the manifest. A generator (decoder) package is gated instead on next-token",
-      "prediction: both models read the calibration texts, and the int8 one must agree with float32",
-      "on the most likely next token at >= --min-top1 of the positions, with mean KL divergence",
-      "<= --max-kl; both figures go into the manifest.",
+      "cosine go into the manifest. A generator (decoder) package becomes int8 or int4 (--bits):",
+      "a package that carries only the compiled ONNX graph, its linear weights quantized block-wise",
+      "for MatMulNBits (int8 and int4 kernels on ONNX Runtime), the LM head int8. It is gated on",
+      "next-token prediction: float32 and the quantized graph read the calibration texts, and the",
+      "quantized one must agree with float32 on the most likely next token at >= --min-top1 of the",
+      "positions, with mean KL divergence <= --max-kl; both figures go into the manifest.",
       ""
     },
     footer = {
       "",
       "Example:",
       "  scripts/import-model --builtin bge-small-en-v1.5",
-      "  scripts/quantize bge-small-en-v1.5            # publishes bge-small-en-v1.5-int8@1"
+      "  scripts/quantize bge-small-en-v1.5            # publishes bge-small-en-v1.5-int8@1",
+      "  scripts/quantize smollm2-135m --bits 4        # publishes smollm2-135m-int4@1"
     })
 public final class QuantizeCli extends CliCommand {
   @Parameters(
@@ -89,7 +93,7 @@ public final class QuantizeCli extends CliCommand {
   @Option(
       names = "--name",
       paramLabel = "NAME",
-      description = "name of the int8 package (default: SOURCE's name + \"-int8\")")
+      description = "name of the package (default: SOURCE's name + \"-int8\" or \"-int4\")")
   String name;
 
   @Option(
@@ -146,6 +150,31 @@ public final class QuantizeCli extends CliCommand {
   String int8Kernel = "calibrated";
 
   @Option(
+      names = "--bits",
+      paramLabel = "N",
+      description = {
+        "generators: 8 (default) or 4 bits per linear weight, block-wise symmetric, in a",
+        "package that carries the MatMulNBits graph; at 4 bits the LM head stays int8"
+      })
+  int bits = 8;
+
+  @Option(
+      names = "--block-size",
+      paramLabel = "N",
+      description =
+          "generators: weights per quantization block along K (default: ${DEFAULT-VALUE})")
+  int blockSize = LinearPrecision.DEFAULT_BLOCK_SIZE;
+
+  @Option(
+      names = "--accuracy-level",
+      paramLabel = "N",
+      description = {
+        "generators: MatMulNBits accuracy_level of the 4-bit layers: 4 quantizes activations",
+        "to int8 per block (default), 0 computes in float32; 8-bit layers always use 4"
+      })
+  int accuracyLevel = LinearPrecision.DEFAULT_ACCURACY_LEVEL;
+
+  @Option(
       names = "--overwrite",
       description = "replace an existing package with that name and version")
   boolean overwrite;
@@ -166,16 +195,25 @@ public final class QuantizeCli extends CliCommand {
     if (!(minTop1 >= 0 && minTop1 <= 1) || !(maxKl >= 0)) {
       throw new UsageException("--min-top1 must be in [0, 1] and --max-kl >= 0");
     }
+    LinearPrecision precision;
+    try {
+      precision = new LinearPrecision(bits, blockSize, accuracyLevel, 8);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(
+          "--bits must be 8 or 4, --block-size a power of two >= 16, --accuracy-level 0..4: "
+              + e.getMessage());
+    }
     QuantizeOptions options =
         new QuantizeOptions(
-            name,
-            version,
-            minCosine,
-            calibration,
-            !fp32Embeddings,
-            new CompileOptions(kernel(int8Kernel), CompileOptions.DEFAULT_BLOCK_SIZE),
-            minTop1,
-            maxKl);
+                name,
+                version,
+                minCosine,
+                calibration,
+                !fp32Embeddings,
+                new CompileOptions(kernel(int8Kernel), CompileOptions.DEFAULT_BLOCK_SIZE),
+                minTop1,
+                maxKl)
+            .withDecoderPrecision(precision);
 
     Path staging = Files.createTempDirectory("maas-quantize-");
     try (ModelStore from = Defaults.openStore(store);
@@ -187,7 +225,13 @@ public final class QuantizeCli extends CliCommand {
       ModelManifest src = inStore ? from.manifest(srcId) : ModelPackage.read(srcDir);
       ModelId target =
           new ModelId(
-              options.name() != null ? options.name() : src.name() + "-int8",
+              options.name() != null
+                  ? options.name()
+                  : src.name()
+                      + "-"
+                      + (src.capabilities().contains(Capability.GENERATOR)
+                          ? precision.dtype()
+                          : "int8"),
               options.version() != null ? options.version() : src.version());
       ModelStore publishTo = outStore != null ? outStore : from;
       Path outDir = destination.out != null ? destination.out.toAbsolutePath() : null;
@@ -197,16 +241,17 @@ public final class QuantizeCli extends CliCommand {
       }
 
       System.err.printf(
-          "quantizing %s (%s, %.1f MB) to int8; accuracy gate: %d inputs of %s, %s%n",
+          "quantizing %s (%s, %.1f MB) to %s; accuracy gate: %d inputs of %s, %s%n",
           src.id(),
           src.architecture(),
           src.totalBytes() / 1e6,
+          src.capabilities().contains(Capability.GENERATOR) ? precision.scheme() : "int8",
           calibration.size(),
           calibration.name(),
           src.capabilities().contains(Capability.GENERATOR)
               ? "next-token top-1 >= " + minTop1 + ", mean KL <= " + maxKl
               : "min cosine " + minCosine);
-      Engine runtime = Engine.start(EngineOptions.defaults());
+      EagerEngine runtime = EagerEngine.start(EngineOptions.defaults());
       Quantizer quantizer = new Quantizer(runtime);
       Quantizer.Result r;
       String where;

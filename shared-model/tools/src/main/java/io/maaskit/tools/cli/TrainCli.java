@@ -1,6 +1,6 @@
 package io.maaskit.tools.cli;
 
-import io.maaskit.model.engine.Engine;
+import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelNotFoundException;
@@ -280,7 +280,7 @@ public final class TrainCli extends CliCommand {
     try (ModelStore s = Defaults.openStore(store);
         S3Client s3 = s3For(train, eval)) {
       ensureBase(s, base);
-      Engine runtime = Engine.start(EngineOptions.defaults());
+      EagerEngine runtime = EagerEngine.start(EngineOptions.defaults());
       TrainingJob job = new TrainingJob(s, runtime, DatasetSource.routing(s3));
       if (estimate) {
         Estimate est = job.estimate(request);

@@ -178,7 +178,8 @@ public final class HfDirectoryImporter {
    * bf16 or fp16; the loader converts to the engine's compute dtype), so a bf16 checkpoint does not
    * double in size; a checkpoint mixing dtypes is refused. The context length (the manifest's
    * {@code maxSequenceLength}) is the config's {@code max_position_embeddings} (GPT-2: {@code
-   * n_positions}) unless given.
+   * n_positions}) unless given. When an ONNX compiler handles the architecture and the float32
+   * graph fits one file (under 2 GiB), the package also gets its compiled decoder graph.
    */
   private static ModelManifest importDecoder(
       Path dir,
@@ -300,6 +301,15 @@ public final class HfDirectoryImporter {
             List.of(),
             Map.of(),
             source);
+    long graphBytes = 0;
+    for (Safetensors.Tensor t : tensors.values()) {
+      graphBytes += t.elementCount() * Float.BYTES;
+    }
+    // A self-contained ONNX file holds at most 2 GiB (protobuf's limit): a larger float32 graph
+    // is left out, and the package serves on the eager engine (or from a quantized package).
+    if (OnnxCompiler.supports(draft) && graphBytes < MAX_FILE) {
+      OnnxCompiler.writeGraph(outDir, draft, CompileOptions.defaults(), progress);
+    }
     ModelManifest sealed = ModelPackage.seal(outDir, draft);
     progress.update("sealed package " + sealed.id(), 3, 3);
     return sealed;

@@ -1,5 +1,6 @@
 package io.maaskit.tools.onnx;
 
+import io.maaskit.tools.onnx.decoder.LinearPrecision;
 import java.util.Locale;
 
 /**
@@ -13,8 +14,14 @@ import java.util.Locale;
  *     int8, one thread, an A/B in one process measured no difference beyond noise (12 tokens 1.48 /
  *     1.98 / 2.02 ms unfused vs 1.67 / 2.05 / 1.75 ms fused; 27 tokens 3.26 / 3.56 / 3.85 vs 3.09 /
  *     3.53 / 3.31 ms), and without it a float32 graph needs only standard ONNX operators
+ * @param decoderPrecision how a decoder graph's linear layers hold their weights; null for what the
+ *     package's dtype says ({@link LinearPrecision#forDtype})
  */
-public record CompileOptions(Int8Kernel int8Kernel, int blockSize, boolean fusedAttention) {
+public record CompileOptions(
+    Int8Kernel int8Kernel,
+    int blockSize,
+    boolean fusedAttention,
+    LinearPrecision decoderPrecision) {
   /** Activation block the kit uses by default: 32, the smallest that measured as fast as 128. */
   public static final int DEFAULT_BLOCK_SIZE = 32;
 
@@ -31,6 +38,21 @@ public record CompileOptions(Int8Kernel int8Kernel, int blockSize, boolean fused
   /** The given int8 kernel and block size, attention in standard operators. */
   public CompileOptions(Int8Kernel int8Kernel, int blockSize) {
     this(int8Kernel, blockSize, false);
+  }
+
+  /** Encoder options; decoders at their package's precision. */
+  public CompileOptions(Int8Kernel int8Kernel, int blockSize, boolean fusedAttention) {
+    this(int8Kernel, blockSize, fusedAttention, null);
+  }
+
+  /** A copy whose decoder graphs get {@code precision}. */
+  public CompileOptions withDecoderPrecision(LinearPrecision precision) {
+    return new CompileOptions(int8Kernel, blockSize, fusedAttention, precision);
+  }
+
+  /** The decoder precision for a package of {@code dtype}: the one set here, else the dtype's. */
+  public LinearPrecision decoderPrecision(String dtype) {
+    return decoderPrecision != null ? decoderPrecision : LinearPrecision.forDtype(dtype);
   }
 
   /**

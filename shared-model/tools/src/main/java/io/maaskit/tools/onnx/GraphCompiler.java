@@ -16,6 +16,14 @@ public interface GraphCompiler {
   String architecture();
 
   /**
+   * Whether this compiler can build the graph of {@code manifest}'s package (e.g. of its dtype);
+   * when not, the package is written without a graph and serves on an eager engine.
+   */
+  default boolean compiles(ModelManifest manifest) {
+    return true;
+  }
+
+  /**
    * Adds the package's forward pass to {@code graph}: inputs, every node and initializer, outputs.
    *
    * @throws IOException if a file is missing or the package is something the compiler cannot

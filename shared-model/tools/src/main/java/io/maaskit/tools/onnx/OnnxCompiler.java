@@ -40,9 +40,10 @@ public final class OnnxCompiler {
    */
   public record Result(ModelManifest manifest, long bytes, Map<String, Integer> ops, long millis) {}
 
-  /** Whether a compiler is registered for the manifest's architecture. */
+  /** Whether a compiler registered for the manifest's architecture compiles this package. */
   public static boolean supports(ModelManifest manifest) {
-    return GraphCompiler.forArchitecture(manifest.architecture()) != null;
+    GraphCompiler c = GraphCompiler.forArchitecture(manifest.architecture());
+    return c != null && c.compiles(manifest);
   }
 
   /**
@@ -53,31 +54,44 @@ public final class OnnxCompiler {
    */
   public static Result writeGraph(
       Path dir, ModelManifest draft, CompileOptions options, Progress progress) throws IOException {
+    return writeGraph(dir, dir, draft, options, progress);
+  }
+
+  /**
+   * Writes {@code to/model.onnx} from the files of the package in {@code from} that {@code
+   * manifest} describes (the quantizer compiles a float32 package's weights into a package that
+   * carries only the graph); does not seal.
+   *
+   * @throws InvalidRequestException if no compiler handles the architecture
+   */
+  public static Result writeGraph(
+      Path from, Path to, ModelManifest manifest, CompileOptions options, Progress progress)
+      throws IOException {
     long t0 = System.nanoTime();
-    GraphCompiler compiler = GraphCompiler.forArchitecture(draft.architecture());
+    GraphCompiler compiler = GraphCompiler.forArchitecture(manifest.architecture());
     if (compiler == null) {
       throw new InvalidRequestException(
           "no ONNX compiler for architecture '"
-              + draft.architecture()
+              + manifest.architecture()
               + "'; the package keeps serving on PyTorch");
     }
-    progress.update("building the ONNX graph of " + draft.id(), 0, 2);
-    OnnxGraphBuilder graph = new OnnxGraphBuilder(draft.name());
+    progress.update("building the ONNX graph of " + manifest.id(), 0, 2);
+    OnnxGraphBuilder graph = new OnnxGraphBuilder(manifest.name());
     compiler.build(
-        draft,
+        manifest,
         path -> {
-          Path p = dir.resolve(path);
+          Path p = from.resolve(path);
           if (!Files.isRegularFile(p)) {
-            throw new IOException("package " + draft.id() + " lacks required file " + path);
+            throw new IOException("package " + manifest.id() + " lacks required file " + path);
           }
           return map(p);
         },
         options,
         graph);
     progress.update("writing " + EncoderGraph.FILE, 1, 2);
-    long bytes = graph.write(dir.resolve(EncoderGraph.FILE), producerVersion());
+    long bytes = graph.write(to.resolve(EncoderGraph.FILE), producerVersion());
     progress.update("wrote " + EncoderGraph.FILE + " (" + bytes + " bytes)", 2, 2);
-    return new Result(draft, bytes, graph.opCounts(), (System.nanoTime() - t0) / 1_000_000);
+    return new Result(manifest, bytes, graph.opCounts(), (System.nanoTime() - t0) / 1_000_000);
   }
 
   /**
@@ -88,6 +102,15 @@ public final class OnnxCompiler {
       throws IOException {
     long t0 = System.nanoTime();
     ModelManifest manifest = ModelPackage.read(dir);
+    if (manifest.file(EncoderGraph.FILE) != null
+        && manifest.files().stream().noneMatch(f -> f.path().endsWith(".safetensors"))) {
+      throw new InvalidRequestException(
+          "package "
+              + manifest.id()
+              + " carries only its compiled graph (scripts/quantize wrote it from "
+              + manifest.source().getOrDefault("quantizedFrom", "its float32 package")
+              + "); there are no weights to compile it from again");
+    }
     for (PackageFile f : manifest.files()) {
       if (!f.path().equals(EncoderGraph.FILE)) {
         ModelPackage.verify(f, dir.resolve(f.path()), dir.toString());

@@ -181,13 +181,34 @@ public final class OnnxGraphBuilder {
     return add(MS_DOMAIN, opType, in, 1, null, attrs).get(0);
   }
 
+  /**
+   * A {@value #MS_DOMAIN} node with several outputs: a null entry of {@code outputs} is named
+   * automatically, an empty one leaves that optional output out; returns every output's name.
+   */
+  public List<String> msOps(String opType, List<String> in, List<String> outputs, Attr... attrs) {
+    usesMsDomain = true;
+    return add(MS_DOMAIN, opType, in, outputs, attrs);
+  }
+
   private List<String> add(
       String domain, String opType, List<String> in, int n, String output, Attr... attrs) {
+    List<String> named = new ArrayList<>(n);
+    for (int k = 0; k < n; k++) {
+      named.add(output);
+    }
+    return add(domain, opType, in, named, attrs);
+  }
+
+  private List<String> add(
+      String domain, String opType, List<String> in, List<String> named, Attr... attrs) {
+    int n = named.size();
     String nodeName = scope + opType + "_" + opCounts.merge(opType, 1, Integer::sum);
     List<String> outs = new ArrayList<>(n);
     for (int k = 0; k < n; k++) {
-      String o = output != null ? output : nodeName + (n > 1 ? ":" + k : "");
-      claim(o);
+      String o = named.get(k) != null ? named.get(k) : nodeName + (n > 1 ? ":" + k : "");
+      if (!o.isEmpty()) { // "" leaves an optional output out
+        claim(o);
+      }
       outs.add(o);
     }
     ProtoWriter node = new ProtoWriter();

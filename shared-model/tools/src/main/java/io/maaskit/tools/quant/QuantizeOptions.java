@@ -1,6 +1,7 @@
 package io.maaskit.tools.quant;
 
 import io.maaskit.tools.onnx.CompileOptions;
+import io.maaskit.tools.onnx.decoder.LinearPrecision;
 
 /**
  * What to produce and how strict the gate is.
@@ -14,7 +15,9 @@ import io.maaskit.tools.onnx.CompileOptions;
  *     weights) and gains little accuracy: min cosine on the calibration set 0.9946 instead of
  *     0.9942; the linear layers, not the tables, dominate the error
  * @param graph how the int8 package's ONNX graph is compiled (when its architecture has a
- *     compiler); the gate measures that graph
+ *     compiler); the gate measures that graph. For a generator its {@link
+ *     CompileOptions#decoderPrecision()} says int8 or int4, block size and accuracy level (int8 by
+ *     default)
  * @param minTop1 generators: minimum top-1 next-token agreement with float32 on the calibration set
  * @param maxMeanKl generators: maximum mean KL divergence (nats) from float32's next-token
  *     distributions
@@ -90,6 +93,19 @@ public record QuantizeOptions(
   public QuantizeOptions withGraph(CompileOptions options) {
     return new QuantizeOptions(
         name, version, minCosine, calibration, quantizeEmbeddings, options, minTop1, maxMeanKl);
+  }
+
+  /** A generator's precision: the one {@link #graph()} names, int8 by default. */
+  public LinearPrecision decoderPrecision() {
+    return graph.decoderPrecision() != null ? graph.decoderPrecision() : LinearPrecision.int8();
+  }
+
+  /** A copy whose generator graph gets {@code precision} (int8 or int4). */
+  public QuantizeOptions withDecoderPrecision(LinearPrecision precision) {
+    if (!precision.quantized()) {
+      throw new IllegalArgumentException("quantize makes int8 or int4 packages, not float32");
+    }
+    return withGraph(graph.withDecoderPrecision(precision));
   }
 
   /** A copy that keeps (or not) the embedding tables in float32. */

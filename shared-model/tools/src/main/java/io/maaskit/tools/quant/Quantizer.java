@@ -6,12 +6,14 @@ import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.arch.TextGenerator;
+import io.maaskit.model.arch.huggingface.HfCheckpoint;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.engine.Weights;
 import io.maaskit.model.error.InvalidRequestException;
+import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
@@ -22,6 +24,7 @@ import io.maaskit.tools.onnx.GraphCompiler;
 import io.maaskit.tools.onnx.Int8Calibrator;
 import io.maaskit.tools.onnx.Int8Plan;
 import io.maaskit.tools.onnx.OnnxCompiler;
+import io.maaskit.tools.onnx.decoder.LinearPrecision;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -37,7 +40,7 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * Turns a float32 model package into an int8 one, or refuses to.
+ * Turns a float32 model package into an int8 (generators: int8 or int4) one, or refuses to.
  *
  * <p>What is quantized: every 2-D float32 weight of an encoder layer ({@code
  * encoder.layer.N.*.weight}, stored {@code [out, in]}) symmetric int8 per output channel, and the
@@ -53,13 +56,17 @@ import java.util.stream.Stream;
  * <p>The package is written to a hidden sibling of the output directory; only when the {@link
  * AccuracyGate} passes on the calibration set is it sealed (the gate's figures in the manifest's
  * {@code quantization} block) and moved into place. A rejected or failed run leaves nothing behind.
- * A generator (decoder) package is gated by the {@link GeneratorGate} instead: next-token top-1
- * agreement and mean KL divergence against float32 on the calibration texts. Its linear weights are
- * those of the architecture's layout (GPT-2's Conv1D weights, stored {@code (in, out)}, get one
- * scale per input row).
+ * A generator (decoder) package whose architecture has an ONNX compiler becomes an int8 or int4
+ * graph package ({@link QuantizeOptions#decoderPrecision()}): its files but the weights, plus the
+ * graph compiled from the float32 weights with every linear as {@code MatMulNBits} on block-wise
+ * quantized weights ({@link io.maaskit.tools.onnx.decoder.Linears}); it is gated by the {@link
+ * GeneratorGate} on that graph, on ONNX Runtime: next-token top-1 agreement and mean KL divergence
+ * against float32 on the calibration texts. A generator without a compiler gets int8 safetensors
+ * (its linear weights those of the architecture's layout, GPT-2's Conv1D weights, stored {@code
+ * (in, out)}, one scale per input row) and the same gate on the eager network.
  *
  * <pre>{@code
- * Quantizer q = new Quantizer(Engine.start(EngineOptions.defaults()));
+ * Quantizer q = new Quantizer(EagerEngine.start(EngineOptions.defaults()));
  * Quantizer.Result r = q.quantize(fp32Dir, int8Dir, QuantizeOptions.defaults(), progress);
  * r.manifest().quantization().minCosine();  // e.g. 0.9987
  * }</pre>
@@ -97,7 +104,8 @@ public final class Quantizer {
       return runtime;
     }
     try {
-      return Engine.start(new EngineOptions("onnxruntime", "cpu", runtime.threads(), true));
+      return Engine.start(
+          new EngineOptions("auto", "cpu", runtime.threads(), true), Engine.Capability.GRAPHS);
     } catch (IllegalArgumentException | IllegalStateException absent) {
       return runtime;
     }
@@ -165,17 +173,39 @@ public final class Quantizer {
             outDir.resolveSibling("." + outDir.getFileName() + "-quantizing-" + UUID.randomUUID()));
     try {
       String origin = sourceDir.toString();
+      boolean generator = src.capabilities().contains(Capability.GENERATOR);
+      // A generator with a compiler becomes a graph package: MatMulNBits on weights quantized
+      // block-wise from the float32 ones; the package carries no safetensors (the graph is the
+      // only form it serves in, on ONNX Runtime).
+      boolean graphOnly = generator && OnnxCompiler.supports(src);
+      LinearPrecision precision = generator ? options.decoderPrecision() : LinearPrecision.int8();
+      if (precision.bits() != 8 && !graphOnly) {
+        throw new InvalidRequestException(
+            "int"
+                + precision.bits()
+                + " quantization needs a compiled decoder graph, and architecture '"
+                + src.architecture()
+                + "' of "
+                + src.id()
+                + (generator ? " has no ONNX compiler" : " is not a generator")
+                + "; quantize to int8 instead");
+      }
       // Which tensors are linear weights or embedding tables is the architecture's to say.
       TensorLayout layout =
-          Architecture.forName(src.architecture()).layout(path -> map(sourceDir.resolve(path)));
+          graphOnly
+              ? null
+              : Architecture.forName(src.architecture())
+                  .layout(path -> map(sourceDir.resolve(path)));
       int step = 0;
       for (PackageFile f : src.files()) {
         Path in = sourceDir.resolve(f.path());
         ModelPackage.verify(f, in, origin);
         Path out = work.resolve(f.path());
         Files.createDirectories(out.getParent());
-        if (f.path().equals(EncoderGraph.FILE)) {
-          // the float32 graph; the int8 one is compiled from the int8 weights below
+        if (f.path().equals(EncoderGraph.FILE)
+            || (graphOnly
+                && (f.path().endsWith(".safetensors") || f.path().equals(HfCheckpoint.INDEX)))) {
+          // the float32 graph or weights; the quantized graph is compiled below
           progress.update("file " + f.path() + " skipped", ++step, src.files().size());
           continue;
         }
@@ -189,10 +219,11 @@ public final class Quantizer {
 
       Map<String, Object> source = new LinkedHashMap<>(src.source());
       source.put("quantizedFrom", src.id().toString());
+      String scheme = graphOnly ? precision.scheme() : SCHEME;
       ModelManifest draft =
           new ModelManifest(
               ModelManifest.FORMAT,
-              options.name() != null ? options.name() : src.name() + "-int8",
+              options.name() != null ? options.name() : src.name() + "-" + precision.dtype(),
               options.version() != null ? options.version() : src.version(),
               src.task(),
               src.capabilities(),
@@ -200,8 +231,8 @@ public final class Quantizer {
               src.pooling(),
               src.normalize(),
               src.maxSequenceLength(),
-              "int8",
-              new Quantization(SCHEME, null, null, null, SOURCE),
+              precision.dtype(),
+              new Quantization(scheme, null, null, null, SOURCE),
               List.of(),
               src.metrics(),
               source);
@@ -209,7 +240,7 @@ public final class Quantizer {
       AccuracyGate.Result measured = null;
       GeneratorGate.Result generated = null;
       Int8Plan plan = null;
-      Int8Calibrator calibrator = calibrator(draft, options);
+      Int8Calibrator calibrator = generator ? null : calibrator(draft, options);
       if (calibrator != null) {
         // Per layer: the fast dynamic kernel (input smoothed) where the whole graph still passes
         // the gate, the blockwise kernel on the layers where it errs most.
@@ -217,20 +248,25 @@ public final class Quantizer {
         plan = c.plan();
         measured = c.gate();
       } else {
-        if (OnnxCompiler.supports(draft)) {
+        if (graphOnly) {
+          OnnxCompiler.writeGraph(
+              sourceDir, work, src, options.graph().withDecoderPrecision(precision), progress);
+        } else if (OnnxCompiler.supports(draft)) {
           OnnxCompiler.writeGraph(work, draft, options.graph(), progress);
         }
         ModelManifest unverified = ModelPackage.seal(work, draft);
-        // The gate measures the int8 package on the engine that will serve it: its compiled graph
-        // where it has one, the eager weights otherwise (decoders have no graph yet).
-        Engine candidateEngine = OnnxCompiler.supports(draft) ? serving : runtime;
+        // The gate measures the quantized package on the engine that will serve it: its compiled
+        // graph where it has one, the eager weights otherwise.
+        Engine candidateEngine = graphOnly || OnnxCompiler.supports(draft) ? serving : runtime;
 
         progress.update(
             "accuracy gate: loading float32 "
                 + src.id()
                 + " on "
                 + runtime.name()
-                + " and int8 "
+                + " and "
+                + precision.dtype()
+                + " "
                 + unverified.id()
                 + " on "
                 + candidateEngine.name(),
@@ -256,11 +292,12 @@ public final class Quantizer {
       }
       if (generated != null) {
         if (!generated.passed()) {
-          throw new QuantizationRejectedException(rejection(src, generated, options), generated);
+          throw new QuantizationRejectedException(
+              rejection(src, precision.dtype(), generated, options), generated);
         }
         figures =
             new Quantization(
-                SCHEME,
+                scheme,
                 null,
                 null,
                 generated.inputs(),
@@ -404,7 +441,7 @@ public final class Quantizer {
   private Int8Calibrator calibrator(ModelManifest draft, QuantizeOptions options) {
     if (options.graph().int8Kernel() != CompileOptions.Int8Kernel.CALIBRATED
         || !serving.runsGraphs()
-        || draft.capabilities().contains(io.maaskit.model.pkg.Capability.GENERATOR)) {
+        || draft.capabilities().contains(Capability.GENERATOR)) {
       return null;
     }
     return GraphCompiler.forArchitecture(draft.architecture()) instanceof Int8Calibrator c
@@ -508,21 +545,23 @@ public final class Quantizer {
   }
 
   private static String rejection(
-      ModelManifest src, GeneratorGate.Result r, QuantizeOptions options) {
+      ModelManifest src, String dtype, GeneratorGate.Result r, QuantizeOptions options) {
     String worst = r.worstInput().replaceAll("\\s+", " ").strip();
     if (worst.length() > 80) {
       worst = worst.substring(0, 77) + "...";
     }
     return String.format(
-        "int8 quantization of %s rejected by the accuracy gate: on %d positions of %d calibration"
-            + " texts (%s) the int8 model's next token agrees with float32's at %.4f (minimum %s)"
+        "%s quantization of %s rejected by the accuracy gate: on %d positions of %d calibration"
+            + " texts (%s) the %s model's next token agrees with float32's at %.4f (minimum %s)"
             + " and the mean KL divergence is %.5f nats (maximum %s); worst is text #%d \"%s\" at"
             + " KL %.5f. No package was written; keep serving the float32 package, or relax the"
             + " thresholds if that is good enough.",
+        dtype,
         src.id(),
         r.positions(),
         r.inputs(),
         options.calibration().name(),
+        dtype,
         r.top1Agreement(),
         r.minTop1(),
         r.meanKl(),
