@@ -7,7 +7,6 @@ import io.maaskit.it.TestModels;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
-import io.maaskit.model.store.Progress;
 import io.maaskit.tools.quant.*;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,9 +48,11 @@ abstract class SmallEncoderQuantTest {
                 int8Dir,
                 QuantizeOptions.defaults()
                     .withCalibration(CalibrationSet.calibration().sample(GATE_INPUTS)),
-                Progress.NONE);
-    fp32 = QuantFixtures.load(fp32Dir);
+                QuantFixtures.phases(model()));
+    long t0 = System.nanoTime();
+    fp32 = QuantFixtures.loadServing(fp32Dir); // the float32 graph on ONNX Runtime
     int8 = QuantFixtures.loadServing(int8Dir); // the int8 graph on ONNX Runtime
+    System.out.printf("[quant %s] test loads: %.1fs%n", model(), (System.nanoTime() - t0) / 1e9);
   }
 
   @AfterAll

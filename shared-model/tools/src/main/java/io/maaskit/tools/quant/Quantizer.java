@@ -452,10 +452,23 @@ public final class Quantizer {
   private record Calibrated(Int8Plan plan, AccuracyGate.Result gate) {}
 
   /**
-   * Calibrates the layers on the float32 package, then compiles and gates int8 graphs with none, a
-   * quarter, half and all of the layers whose dynamic kernel errs most (beyond the blockwise one,
-   * on their worst calibration sub-batch) moved to the blockwise kernel, until one passes; returns
-   * the first that passed, or the last (every layer blockwise).
+   * Inputs a candidate between the all-dynamic and the all-blockwise graph must pass before the
+   * whole calibration set is embedded: the ones the all-dynamic graph got worst, where a graph with
+   * fewer dynamic layers is expected to fail if it fails at all. A candidate that passes the screen
+   * is still gated on every input, so the screen only saves the full pass of candidates it rejects;
+   * it can make the search keep fewer dynamic layers, never keep a graph the gate would refuse.
+   */
+  static final int SCREEN_INPUTS = 32;
+
+  /**
+   * Calibrates the layers on the float32 package (one pass for input ranges, which also gives the
+   * gate's float32 vectors, one for each kernel's error), then searches for the fewest layers to
+   * move to the blockwise kernel, worst first (by how much the dynamic kernel errs beyond the
+   * blockwise one, on their worst calibration sub-batch): the graph with every layer dynamic, then
+   * every layer blockwise, then a bisection between the two (more blockwise layers never measured
+   * worse by more than noise), each candidate compiled and gated. Returns the passing candidate
+   * with the most dynamic layers, or the all-blockwise one when even that fails (the gate then
+   * refuses it).
    */
   private Calibrated calibrated(
       Int8Calibrator calibrator,
@@ -467,46 +480,135 @@ public final class Quantizer {
       Progress progress)
       throws IOException {
     List<String> texts = options.calibration().texts();
-    AccuracyGate gate = new AccuracyGate(options.minCosine());
     progress.update("calibration: loading float32 " + src.id() + " on " + runtime.name(), -1, -1);
+    Int8Calibrator.Calibration calibration;
     try (LoadedModel reference = load(sourceDir, src, runtime)) {
-      TextEncoder ref = encoder(reference);
-      Int8Plan measured =
+      calibration =
           calibrator.calibrate(
-              src, path -> map(sourceDir.resolve(path)), ref, serving, texts, progress);
-      float[][] expected = AccuracyGate.embed(ref, texts, progress);
-      int layers = measured.linears().size();
-      // Four graphs at most: every layer dynamic, then the worst quarter, half and all of them
-      // blockwise (each attempt costs a pass over the calibration set).
-      int[] attempts = {0, layers / 4, layers / 2, layers};
-      for (int attempt = 0; ; attempt++) {
-        int blockwise = attempts[attempt];
-        Int8Plan plan = measured.withWorstBlockwise(blockwise);
+              src,
+              path -> map(sourceDir.resolve(path)),
+              encoder(reference),
+              serving,
+              texts,
+              progress);
+    }
+    Candidates candidates =
+        new Candidates(
+            calibration.plan(), calibration.float32(), work, draft, options, texts, progress);
+    int layers = calibration.plan().linears().size();
+    Calibrated first = candidates.gate(0, null);
+    if (first.gate().passed() || layers == 0) {
+      return first;
+    }
+    // The all-dynamic graph's worst inputs screen the candidates between.
+    double[] cos = first.gate().cosines();
+    List<Integer> screen =
+        java.util.stream.IntStream.range(0, cos.length)
+            .boxed()
+            .sorted(java.util.Comparator.comparingDouble(i -> cos[i]))
+            .limit(SCREEN_INPUTS)
+            .toList();
+    Calibrated best = candidates.gate(layers, null);
+    if (!best.gate().passed()) {
+      return best;
+    }
+    int failing = 0;
+    int passing = layers;
+    while (passing - failing > 1) {
+      int mid = (failing + passing) >>> 1;
+      Calibrated c = candidates.gate(mid, screen);
+      if (c != null && c.gate().passed()) {
+        passing = mid;
+        best = c;
+      } else {
+        failing = mid;
+      }
+    }
+    candidates.write(best.plan()); // the package holds the graph of the last candidate tried
+    return best;
+  }
+
+  /** Compiles and gates candidate plans in the staging directory. */
+  private final class Candidates {
+    private final Int8Plan measured;
+    private final float[][] expected;
+    private final Path work;
+    private final ModelManifest draft;
+    private final QuantizeOptions options;
+    private final List<String> texts;
+    private final Progress progress;
+    private final AccuracyGate gate;
+    private Int8Plan written;
+
+    Candidates(
+        Int8Plan measured,
+        float[][] expected,
+        Path work,
+        ModelManifest draft,
+        QuantizeOptions options,
+        List<String> texts,
+        Progress progress) {
+      this.measured = measured;
+      this.expected = expected;
+      this.work = work;
+      this.draft = draft;
+      this.options = options;
+      this.texts = texts;
+      this.progress = progress;
+      this.gate = new AccuracyGate(options.minCosine());
+    }
+
+    /** Writes the plan's smoothing file and graph into the staging directory; returns its seal. */
+    ModelManifest write(Int8Plan plan) throws IOException {
+      ModelManifest planned =
+          draft.withQuantization(
+              new Quantization(
+                  SCHEME, null, null, null, SOURCE, null, null, plan.manifestEntries()));
+      if (plan != written) {
         Files.deleteIfExists(work.resolve(Int8Plan.FILE));
         plan.writeSmoothing(work);
-        ModelManifest planned =
-            draft.withQuantization(
-                new Quantization(
-                    SCHEME, null, null, null, SOURCE, null, null, plan.manifestEntries()));
         OnnxCompiler.writeGraph(work, planned, options.graph(), progress);
-        ModelManifest unverified = ModelPackage.seal(work, planned);
-        AccuracyGate.Result result;
-        try (LoadedModel candidate = load(work, unverified, serving)) {
-          result = gate.measure(expected, encoder(candidate), texts, progress);
-        }
-        progress.update(
-            String.format(
-                "accuracy gate: %d of %d layers on the dynamic kernel, min cosine %.5f (%s)",
-                plan.dynamicLayers(),
-                layers,
-                result.minCosine(),
-                result.passed() ? "passed" : "below " + options.minCosine()),
-            -1,
-            -1);
-        if (result.passed() || blockwise >= layers) {
-          return new Calibrated(plan, result);
-        }
+        written = plan;
       }
+      return ModelPackage.seal(work, planned);
+    }
+
+    /**
+     * The graph with the {@code blockwise} worst layers moved to the blockwise kernel, gated on
+     * every calibration input; with a {@code screen}, on those inputs first, and null when one of
+     * them fails.
+     */
+    Calibrated gate(int blockwise, List<Integer> screen) throws IOException {
+      Int8Plan plan = measured.withWorstBlockwise(blockwise);
+      ModelManifest unverified = write(plan);
+      AccuracyGate.Result result = null;
+      try (LoadedModel candidate = load(work, unverified, serving)) {
+        TextEncoder e = encoder(candidate);
+        if (screen != null) {
+          AccuracyGate.Result s =
+              gate.measure(
+                  screen.stream().map(i -> expected[i]).toArray(float[][]::new),
+                  e,
+                  screen.stream().map(texts::get).toList(),
+                  progress);
+          if (!s.passed()) {
+            report(plan, s, "screened out on " + screen.size() + " inputs");
+            return null;
+          }
+        }
+        result = gate.measure(expected, e, texts, progress);
+      }
+      report(plan, result, result.passed() ? "passed" : "below " + options.minCosine());
+      return new Calibrated(plan, result);
+    }
+
+    private void report(Int8Plan plan, AccuracyGate.Result r, String verdict) {
+      progress.update(
+          String.format(
+              "accuracy gate: %d of %d layers on the dynamic kernel, min cosine %.5f (%s)",
+              plan.dynamicLayers(), plan.linears().size(), r.minCosine(), verdict),
+          -1,
+          -1);
     }
   }
 

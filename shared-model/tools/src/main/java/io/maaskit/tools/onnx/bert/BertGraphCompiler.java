@@ -57,7 +57,7 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
   }
 
   @Override
-  public Int8Plan calibrate(
+  public Calibration calibrate(
       ModelManifest source,
       Architecture.PackageFiles files,
       io.maaskit.model.arch.TextEncoder reference,
