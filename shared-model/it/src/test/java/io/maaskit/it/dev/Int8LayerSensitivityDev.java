@@ -78,7 +78,7 @@ class Int8LayerSensitivityDev {
             .sorted(Comparator.comparingDouble(i -> c[i]))
             .limit(32)
             .toList();
-    Int8Plan blk = all.withWorstBlockwise(n);
+    Int8Plan blk = all.withDynamic(List.of());
     AccuracyGate.Result base = measure(work, int8, blk, ort, gate, cal.float32(), texts, hard);
     System.out.printf(
         "DEV %s all blockwise on the 32 hardest: min %.5f%n", which, base.minCosine());

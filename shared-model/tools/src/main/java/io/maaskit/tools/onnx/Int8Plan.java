@@ -9,12 +9,10 @@ import io.maaskit.tools.onnx.CompileOptions.Int8Kernel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * Which int8 kernel each linear layer of a compiled graph runs, and how its input is smoothed: the
@@ -71,11 +69,6 @@ public record Int8Plan(List<Choice> linears) {
     public Choice blockwise() {
       return new Choice(name, Int8Kernel.BLOCKWISE, null, null, null, dynamicError, blockwiseError);
     }
-
-    /** What the chosen kernel costs in accuracy over the blockwise one. */
-    double excess() {
-      return dynamicError - blockwiseError;
-    }
   }
 
   /** The choice for a layer, or null when the plan does not name it. */
@@ -94,22 +87,21 @@ public record Int8Plan(List<Choice> linears) {
   }
 
   /**
-   * This plan with the {@code n} dynamic layers whose dynamic kernel errs most beyond the blockwise
-   * one moved to the blockwise kernel.
+   * This plan with only the named layers on the dynamic kernel (as this plan has them), every other
+   * layer on the blockwise kernel.
    */
-  public Int8Plan withWorstBlockwise(int n) {
-    Set<String> worst =
-        linears.stream()
-            .filter(c -> c.kernel() == Int8Kernel.DYNAMIC)
-            .sorted(Comparator.comparingDouble(Choice::excess).reversed())
-            .limit(n)
-            .map(Choice::name)
-            .collect(Collectors.toSet());
+  public Int8Plan withDynamic(java.util.Collection<String> names) {
+    Set<String> keep = Set.copyOf(names);
     List<Choice> out = new ArrayList<>(linears.size());
     for (Choice c : linears) {
-      out.add(worst.contains(c.name()) ? c.blockwise() : c);
+      out.add(keep.contains(c.name()) ? c : c.blockwise());
     }
     return new Int8Plan(out);
+  }
+
+  /** The names of the layers, in graph order. */
+  public List<String> names() {
+    return linears.stream().map(Choice::name).toList();
   }
 
   /** Writes {@link #FILE} into a package directory (nothing when no layer is smoothed). */

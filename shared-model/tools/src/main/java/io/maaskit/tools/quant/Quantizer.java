@@ -51,7 +51,12 @@ import java.util.stream.Stream;
  * dequantizes at load, so an int8 package runs on the same code as a float32 one on PyTorch. When
  * the architecture has an ONNX compiler, the int8 package also gets its own graph ({@code
  * model.onnx}: int8 kernels on those same int8 weights and scales) in place of the source's float32
- * one, and the gate measures that graph on ONNX Runtime, the engine that serves it.
+ * one, and the gate measures that graph on ONNX Runtime, the engine that serves it. An encoder
+ * whose compiler calibrates ({@link Int8Calibrator}, with {@link
+ * CompileOptions.Int8Kernel#CALIBRATED}) gets a kernel per layer (as many layers on the fast
+ * dynamic kernel as keep the graph within the gate, the rest blockwise) and is gated against the
+ * float32 graph's vectors from calibration; otherwise the reference is the float32 package on the
+ * runtime engine.
  *
  * <p>The package is written to a hidden sibling of the output directory; only when the {@link
  * AccuracyGate} passes on the calibration set is it sealed (the gate's figures in the manifest's
@@ -452,23 +457,23 @@ public final class Quantizer {
   private record Calibrated(Int8Plan plan, AccuracyGate.Result gate) {}
 
   /**
-   * Inputs a candidate between the all-dynamic and the all-blockwise graph must pass before the
-   * whole calibration set is embedded: the ones the all-dynamic graph got worst, where a graph with
-   * fewer dynamic layers is expected to fail if it fails at all. A candidate that passes the screen
-   * is still gated on every input, so the screen only saves the full pass of candidates it rejects;
-   * it can make the search keep fewer dynamic layers, never keep a graph the gate would refuse.
+   * Inputs a candidate between the all-dynamic and the all-blockwise graph is measured on first:
+   * the ones the all-dynamic graph got worst, where a graph with fewer dynamic layers is expected
+   * to fail if it fails at all. A candidate that passes the screen is still gated on every input,
+   * so the screen only saves the full pass of candidates it rejects; it can make the search keep
+   * fewer dynamic layers, never keep a graph the gate would refuse.
    */
   static final int SCREEN_INPUTS = 32;
 
   /**
    * Calibrates the layers on the float32 package (one pass for input ranges, which also gives the
-   * gate's float32 vectors, one for each kernel's error), then searches for the fewest layers to
-   * move to the blockwise kernel, worst first (by how much the dynamic kernel errs beyond the
-   * blockwise one, on their worst calibration sub-batch): the graph with every layer dynamic, then
-   * every layer blockwise, then a bisection between the two (more blockwise layers never measured
-   * worse by more than noise), each candidate compiled and gated. Returns the passing candidate
-   * with the most dynamic layers, or the all-blockwise one when even that fails (the gate then
-   * refuses it).
+   * gate's float32 vectors, one for each kernel's error), then gates int8 graphs: every layer on
+   * the dynamic kernel; if that fails, every layer blockwise (if that fails too, it is returned and
+   * the gate refuses it); then each layer alone on the dynamic kernel, on the screen inputs, which
+   * ranks the layers by what the dynamic kernel costs the whole graph (on all-MiniLM-L6-v2 this
+   * ranking differs from the layers' own errors: some layers that err most alone cost the output
+   * nothing); then a bisection on how many of the least costly layers run dynamic. Returns the
+   * passing graph with the most dynamic layers.
    */
   private Calibrated calibrated(
       Int8Calibrator calibrator,
@@ -492,31 +497,36 @@ public final class Quantizer {
               texts,
               progress);
     }
+    Int8Plan measured = calibration.plan();
+    List<String> layers = measured.names();
     Candidates candidates =
-        new Candidates(
-            calibration.plan(), calibration.float32(), work, draft, options, texts, progress);
-    int layers = calibration.plan().linears().size();
-    Calibrated first = candidates.gate(0, null);
-    if (first.gate().passed() || layers == 0) {
+        new Candidates(calibration.float32(), work, draft, options, texts, progress);
+    Calibrated first = candidates.gate(measured, null);
+    if (first.gate().passed() || layers.isEmpty()) {
       return first;
     }
-    // The all-dynamic graph's worst inputs screen the candidates between.
     double[] cos = first.gate().cosines();
     List<Integer> screen =
         java.util.stream.IntStream.range(0, cos.length)
             .boxed()
-            .sorted(java.util.Comparator.comparingDouble(i -> cos[i]))
+            .sorted(Comparator.comparingDouble(i -> cos[i]))
             .limit(SCREEN_INPUTS)
             .toList();
-    Calibrated best = candidates.gate(layers, null);
+    Calibrated best = candidates.gate(measured.withDynamic(List.of()), null);
     if (!best.gate().passed()) {
       return best;
     }
-    int failing = 0;
-    int passing = layers;
-    while (passing - failing > 1) {
+    // What each layer alone on the dynamic kernel costs the screen's worst input.
+    Map<String, Double> cost = new HashMap<>();
+    for (String layer : layers) {
+      cost.put(layer, -candidates.screen(measured.withDynamic(List.of(layer)), screen));
+    }
+    List<String> cheapest = layers.stream().sorted(Comparator.comparingDouble(cost::get)).toList();
+    int passing = 0;
+    int failing = layers.size();
+    while (failing - passing > 1) {
       int mid = (failing + passing) >>> 1;
-      Calibrated c = candidates.gate(mid, screen);
+      Calibrated c = candidates.gate(measured.withDynamic(cheapest.subList(0, mid)), screen);
       if (c != null && c.gate().passed()) {
         passing = mid;
         best = c;
@@ -530,7 +540,6 @@ public final class Quantizer {
 
   /** Compiles and gates candidate plans in the staging directory. */
   private final class Candidates {
-    private final Int8Plan measured;
     private final float[][] expected;
     private final Path work;
     private final ModelManifest draft;
@@ -541,14 +550,12 @@ public final class Quantizer {
     private Int8Plan written;
 
     Candidates(
-        Int8Plan measured,
         float[][] expected,
         Path work,
         ModelManifest draft,
         QuantizeOptions options,
         List<String> texts,
         Progress progress) {
-      this.measured = measured;
       this.expected = expected;
       this.work = work;
       this.draft = draft;
@@ -574,23 +581,16 @@ public final class Quantizer {
     }
 
     /**
-     * The graph with the {@code blockwise} worst layers moved to the blockwise kernel, gated on
-     * every calibration input; with a {@code screen}, on those inputs first, and null when one of
-     * them fails.
+     * The plan's graph gated on every calibration input; with a {@code screen}, on those inputs
+     * first, and null when one of them fails.
      */
-    Calibrated gate(int blockwise, List<Integer> screen) throws IOException {
-      Int8Plan plan = measured.withWorstBlockwise(blockwise);
+    Calibrated gate(Int8Plan plan, List<Integer> screen) throws IOException {
       ModelManifest unverified = write(plan);
-      AccuracyGate.Result result = null;
+      AccuracyGate.Result result;
       try (LoadedModel candidate = load(work, unverified, serving)) {
         TextEncoder e = encoder(candidate);
         if (screen != null) {
-          AccuracyGate.Result s =
-              gate.measure(
-                  screen.stream().map(i -> expected[i]).toArray(float[][]::new),
-                  e,
-                  screen.stream().map(texts::get).toList(),
-                  progress);
+          AccuracyGate.Result s = measure(e, screen);
           if (!s.passed()) {
             report(plan, s, "screened out on " + screen.size() + " inputs");
             return null;
@@ -600,6 +600,24 @@ public final class Quantizer {
       }
       report(plan, result, result.passed() ? "passed" : "below " + options.minCosine());
       return new Calibrated(plan, result);
+    }
+
+    /** The plan's graph's min cosine on the {@code screen} inputs. */
+    double screen(Int8Plan plan, List<Integer> screen) throws IOException {
+      ModelManifest unverified = write(plan);
+      try (LoadedModel candidate = load(work, unverified, serving)) {
+        AccuracyGate.Result s = measure(encoder(candidate), screen);
+        report(plan, s, "on the " + screen.size() + " screen inputs");
+        return s.minCosine();
+      }
+    }
+
+    private AccuracyGate.Result measure(TextEncoder e, List<Integer> inputs) {
+      return gate.measure(
+          inputs.stream().map(i -> expected[i]).toArray(float[][]::new),
+          e,
+          inputs.stream().map(texts::get).toList(),
+          progress);
     }
 
     private void report(Int8Plan plan, AccuracyGate.Result r, String verdict) {

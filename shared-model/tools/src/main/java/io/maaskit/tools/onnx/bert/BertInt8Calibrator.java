@@ -288,10 +288,12 @@ final class BertInt8Calibrator implements Int8Calibrator {
       String what,
       Progress progress)
       throws IOException {
+    progress.update(what + ": building the probe graph", -1, -1);
     OnnxGraphBuilder g = new OnnxGraphBuilder(source.name() + "-calibration");
     BertGraphCompiler.build(source, files, probe, g);
     Path tmp = Files.createTempFile("maaskit-calibration-", ".onnx");
     try {
+      progress.update(what + ": writing the probe graph", -1, -1);
       g.write(tmp, "calibration");
       ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(tmp));
       Set<String> wanted = new HashSet<>(outputs);
