@@ -178,15 +178,25 @@ public class ModelServices {
     return engines.forTraining();
   }
 
-  /** Starts the engine most packages will be served on, off the request path. */
+  /**
+   * Start-up work before the first request: the store's client, the serving engine (its natives and
+   * threads) and the default model's lookup in the store (connection, credentials, listing).
+   */
   void warmUp() {
-    registry();
+    long t0 = System.nanoTime();
+    ModelRegistry r = registry();
     try {
       engines.startDefault();
     } catch (RuntimeException e) {
       // The first request that needs the engine reports the same problem as its error.
       LOG.warnf("could not start the serving engine ahead of requests: %s", e.getMessage());
     }
+    try {
+      r.store().resolve(io.maaskit.model.pkg.ModelId.parse(config.defaultModel()));
+    } catch (Exception e) {
+      LOG.debugf("looking up %s ahead of requests failed: %s", config.defaultModel(), e);
+    }
+    LOG.debugf("warm-up took %d ms", (System.nanoTime() - t0) / 1_000_000);
   }
 
   /**

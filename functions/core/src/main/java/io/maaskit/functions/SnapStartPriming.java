@@ -2,21 +2,33 @@ package io.maaskit.functions;
 
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.pkg.ModelId;
+import io.maaskit.model.registry.ModelRegistry;
 import io.maaskit.model.task.EmbeddingService;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
 import java.util.List;
 import org.crac.Context;
-import org.crac.Core;
 import org.crac.Resource;
+import org.crac.RestoreException;
 import org.jboss.logging.Logger;
 
 /**
- * SnapStart / CRaC priming. With {@code maas.preload=true} (set {@code MAAS_PRELOAD=true} on the
- * Lambda), the default model is loaded and run once before the snapshot is taken, so restored
- * copies start warm. After restore, whatever must not be shared between restored copies is
- * refreshed: the store's clients (credentials, connection pools).
+ * Start-up work off the request path, and SnapStart / CRaC priming.
+ *
+ * <p>From boot, on a background thread (the port opens meanwhile): the store's client, the serving
+ * engine's natives and a lookup of the default model in the store; with {@code maas.preload=true}
+ * ({@code MAAS_PRELOAD=true}) the default model is then loaded and run once. A request that arrives
+ * before the load finished waits for that same load (the registry loads each model once).
+ *
+ * <p>Before a snapshot, with preload, the default model is loaded and run, and each {@link
+ * RequestPrimer} of the deployable sends one real request through its entry point (the API Gateway
+ * Lambda: an API Gateway event through its handler), so restored copies start warm. After restore,
+ * whatever must not be shared between restored copies is refreshed (the store's clients:
+ * credentials, connection pools), and the loaded model runs one input: ONNX Runtime's and DJL's
+ * natives and thread pools must still work in the restored process; if they do not, the restore
+ * fails rather than answer requests from a broken engine.
  */
 @Singleton
 public class SnapStartPriming implements Resource {
@@ -24,23 +36,33 @@ public class SnapStartPriming implements Resource {
 
   private final ModelServices services;
   private final MaasConfig config;
+  private final CracHooks hooks;
+  private final Instance<RequestPrimer> primers;
+  private volatile Thread boot;
 
-  public SnapStartPriming(ModelServices services, MaasConfig config) {
+  public SnapStartPriming(
+      ModelServices services, MaasConfig config, CracHooks hooks, Instance<RequestPrimer> primers) {
     this.services = services;
     this.config = config;
+    this.hooks = hooks;
+    this.primers = primers;
   }
 
   void register(@Observes StartupEvent ev) {
     // CRaC holds resources weakly; this singleton lives as long as the application.
-    Core.getGlobalContext().register(this);
-    if (config.preload()) {
-      prime();
-    } else {
-      // Start the engine (natives, threads) off the request path; the model itself stays lazy.
-      Thread t = new Thread(services::warmUp, "engine-warmup");
-      t.setDaemon(true);
-      t.start();
-    }
+    hooks.register(this);
+    Thread t =
+        new Thread(
+            () -> {
+              services.warmUp();
+              if (config.preload()) {
+                prime();
+              }
+            },
+            config.preload() ? "model-preload" : "engine-warmup");
+    t.setDaemon(true);
+    boot = t;
+    t.start();
   }
 
   /** Loads the default model and runs one forward pass. */
@@ -60,14 +82,53 @@ public class SnapStartPriming implements Resource {
   }
 
   @Override
-  public void beforeCheckpoint(Context<? extends Resource> context) {
-    if (config.preload()) {
-      prime();
+  public void beforeCheckpoint(Context<? extends Resource> context) throws InterruptedException {
+    Thread t = boot;
+    if (t != null) {
+      t.join(); // the snapshot must not catch the boot thread half-way through a load
+    }
+    if (!config.preload()) {
+      return;
+    }
+    prime();
+    for (RequestPrimer p : primers) {
+      long t0 = System.nanoTime();
+      try {
+        String answer = p.prime(config.defaultModel());
+        LOG.infof(
+            "primed the request path (%s) in %d ms: %s",
+            p.getClass().getSimpleName(), (System.nanoTime() - t0) / 1_000_000, answer);
+      } catch (Exception e) {
+        LOG.warnf("priming the request path failed: %s", e.toString());
+      }
     }
   }
 
   @Override
-  public void afterRestore(Context<? extends Resource> context) {
+  public void afterRestore(Context<? extends Resource> context) throws RestoreException {
     services.afterRestore();
+    ModelRegistry registry = services.registry();
+    for (ModelRegistry.Status status : registry.status()) {
+      if (status.state() != ModelRegistry.State.READY) {
+        continue; // nothing loaded, nothing to check: the first request loads it
+      }
+      long t0 = System.nanoTime();
+      try {
+        if (registry.get(ModelId.parse(status.model())) instanceof TextEncoder enc) {
+          float[] v = EmbeddingService.embed(enc, List.of("restore check"), true).vectors()[0];
+          if (!Float.isFinite(v[0])) {
+            throw new IllegalStateException("the restored engine returned " + v[0]);
+          }
+          LOG.infof(
+              "restore check: model %s ran in %d ms",
+              status.model(), (System.nanoTime() - t0) / 1_000_000);
+        }
+      } catch (RuntimeException | LinkageError e) {
+        LOG.errorf(e, "restore check failed: model %s does not run", status.model());
+        RestoreException r = new RestoreException();
+        r.addSuppressed(e);
+        throw r;
+      }
+    }
   }
 }

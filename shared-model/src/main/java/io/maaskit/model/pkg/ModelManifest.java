@@ -190,6 +190,25 @@ public record ModelManifest(
         source);
   }
 
+  /** A copy with another quantization block. */
+  public ModelManifest withQuantization(Quantization newQuantization) {
+    return new ModelManifest(
+        format,
+        name,
+        version,
+        task,
+        capabilities,
+        architecture,
+        pooling,
+        normalize,
+        maxSequenceLength,
+        dtype,
+        newQuantization,
+        files,
+        metrics,
+        source);
+  }
+
   /** A copy with another name and version. */
   public ModelManifest withId(String newName, String newVersion) {
     return new ModelManifest(

@@ -13,6 +13,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param top1Agreement generators: fraction of calibration positions where the fp32 and quantized
  *     models predict the same next token
  * @param meanKl generators: mean KL divergence (nats) of their next-token distributions
+ * @param linears encoders with a compiled int8 graph: the kernel (and input smoothing) each linear
+ *     layer runs with, by layer name, and the per-layer errors calibration measured; null when
+ *     every layer takes the compiler's default
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Quantization(
@@ -22,7 +25,27 @@ public record Quantization(
     Integer calibrationInputs,
     String source,
     Double top1Agreement,
-    Double meanKl) {
+    Double meanKl,
+    java.util.Map<String, LinearQuantization> linears) {
+  public Quantization {
+    linears =
+        linears == null
+            ? null
+            : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(linears));
+  }
+
+  /** Quantization without per-layer decisions. */
+  public Quantization(
+      String scheme,
+      Double minCosine,
+      Double meanCosine,
+      Integer calibrationInputs,
+      String source,
+      Double top1Agreement,
+      Double meanKl) {
+    this(scheme, minCosine, meanCosine, calibrationInputs, source, top1Agreement, meanKl, null);
+  }
+
   /** An encoder's quantization (cosine figures, no next-token figures). */
   public Quantization(
       String scheme,
@@ -30,6 +53,6 @@ public record Quantization(
       Double meanCosine,
       Integer calibrationInputs,
       String source) {
-    this(scheme, minCosine, meanCosine, calibrationInputs, source, null, null);
+    this(scheme, minCosine, meanCosine, calibrationInputs, source, null, null, null);
   }
 }

@@ -51,7 +51,15 @@ class ConfigBehaviourTest {
 
   @Test
   @Order(1)
-  void preloadHasTheDefaultModelReadyBeforeAnyRequest() {
+  void preloadLoadsTheDefaultModelWithoutAnyRequest() throws InterruptedException {
+    // The load runs on a background thread from boot (the port opens meanwhile); only /info is
+    // asked until it reports the model READY.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+    String state = null;
+    while (!"READY".equals(state) && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      state = given().get("/info").then().statusCode(200).extract().path("models[0].state");
+    }
     given()
         .get("/info")
         .then()

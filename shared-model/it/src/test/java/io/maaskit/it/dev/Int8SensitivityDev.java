@@ -34,13 +34,17 @@ class Int8SensitivityDev {
         .model();
   }
 
+  /** The float32 package of {@code minilm}, {@code bge} or {@code e5}. */
+  static Path fp32(String which) throws java.io.IOException {
+    return which.equals("bge")
+        ? TestModels.bgeSmall()
+        : which.equals("e5") ? TestModels.e5Small() : TestModels.miniLm();
+  }
+
   @Test
   void sensitivity() throws Exception {
     String which = System.getProperty("dev.model", "minilm");
-    Path fp32 =
-        which.equals("bge")
-            ? TestModels.bgeSmall()
-            : which.equals("e5") ? TestModels.e5Small() : TestModels.miniLm();
+    Path fp32 = fp32(which);
     Path int8 = Path.of("target/dev/" + which + "/store/x-int8/1").toAbsolutePath();
     EagerEngine pt = EagerEngine.start(new EngineOptions("pytorch", "cpu", 0, true));
     Engine ort = Engine.start(new EngineOptions("onnxruntime", "cpu", 0, true));

@@ -9,6 +9,7 @@ import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.store.Progress;
 import io.maaskit.tools.quant.*;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,6 +21,25 @@ import java.util.List;
  */
 final class QuantFixtures {
   private QuantFixtures() {}
+
+  /**
+   * Prints each phase of a quantization (the first progress line of each new message) with the
+   * seconds since this progress was made, so a test's output shows where its time went.
+   */
+  static Progress phases(String model) {
+    long t0 = System.nanoTime();
+    String[] last = {""};
+    return (what, done, total) -> {
+      String phase =
+          what.startsWith("tensor ") || what.startsWith("file ")
+              ? what.substring(0, what.indexOf(' '))
+              : what.replaceAll("[0-9.]+", "#");
+      if (!phase.equals(last[0])) {
+        last[0] = phase;
+        System.out.printf("[quant %s +%.1fs] %s%n", model, (System.nanoTime() - t0) / 1e9, what);
+      }
+    };
+  }
 
   static EagerEngine runtime() {
     return EagerEngine.start(EngineOptions.defaults());
@@ -52,6 +72,40 @@ final class QuantFixtures {
       throw new AssertionError(packageDir + " did not load from its compiled graph");
     }
     return e;
+  }
+
+  /**
+   * Asserts that every held-out input's int8 vector is within cosine 0.99 of the float32 one, and
+   * prints the figures. Both run as graphs on ONNX Runtime, as they serve: the float32 graph's
+   * parity with the eager float32 network (PyTorch) for these models is {@code OrtParityTest}'s
+   * (cosine at least 0.9999 asserted, 0.99999999 measured), so it cannot hide a shortfall of the
+   * int8 one here.
+   */
+  static void assertHeldOutWithin099(String model, TextEncoder fp32, TextEncoder int8) {
+    long t0 = System.nanoTime();
+    List<String> texts = CalibrationSet.heldOut().texts();
+    org.junit.jupiter.api.Assertions.assertTrue(texts.size() >= 100);
+    double[] c = cosines(fp32, int8, texts);
+    double min = 1;
+    double sum = 0;
+    for (int i = 0; i < c.length; i++) {
+      org.junit.jupiter.api.Assertions.assertTrue(
+          c[i] >= 0.99, "held-out input " + i + " '" + texts.get(i) + "': cosine " + c[i]);
+      min = Math.min(min, c[i]);
+      sum += c[i];
+    }
+    System.out.printf(
+        "%s int8 (ONNX Runtime graph) held-out: %d inputs, min %.6f, mean %.6f (%.1fs)%n",
+        model, c.length, min, sum / c.length, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** Closes whichever of the encoders were opened. */
+  static void close(TextEncoder... encoders) {
+    for (TextEncoder e : encoders) {
+      if (e != null) {
+        e.close();
+      }
+    }
   }
 
   /** Per-input cosines of two encoders' vectors for the same texts. */

@@ -60,11 +60,12 @@ public final class CompileOnnxCli extends CliCommand {
       names = "--int8-kernel",
       paramLabel = "KIND",
       description = {
-        "operator for int8 linear layers: blockwise (MatMulNBits, int8 activations",
-        "per block of 32; default) or dynamic (DynamicQuantizeMatMul, one activation",
-        "scale per tensor)"
+        "operator for int8 linear layers: calibrated (default: per layer as the",
+        "package's quantizer decided, blockwise where it decided nothing), blockwise",
+        "(MatMulNBits, int8 activations per block of 32) or dynamic",
+        "(DynamicQuantizeMatMul, one activation scale per tensor, unsmoothed)"
       })
-  String int8Kernel = "blockwise";
+  String int8Kernel = "calibrated";
 
   public static void main(String[] args) {
     Cli.exit(new CompileOnnxCli(), args);

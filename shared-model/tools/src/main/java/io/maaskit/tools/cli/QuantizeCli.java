@@ -142,11 +142,13 @@ public final class QuantizeCli extends CliCommand {
       names = "--int8-kernel",
       paramLabel = "KIND",
       description = {
-        "ONNX graph operator for int8 linear layers: blockwise (MatMulNBits, int8",
-        "activations per block of 32; default) or dynamic (DynamicQuantizeMatMul,",
-        "one activation scale per tensor, which the 0.99 gate rejects on MiniLM)"
+        "ONNX graph operator for int8 linear layers: calibrated (default: per layer,",
+        "DynamicQuantizeMatMul on smoothed inputs where the gate allows, else",
+        "MatMulNBits), blockwise (MatMulNBits everywhere, int8 activations per block",
+        "of 32) or dynamic (DynamicQuantizeMatMul everywhere, unsmoothed, one",
+        "activation scale per tensor, which the 0.99 gate rejects on MiniLM)"
       })
-  String int8Kernel = "blockwise";
+  String int8Kernel = "calibrated";
 
   @Option(
       names = "--bits",
@@ -319,6 +321,17 @@ public final class QuantizeCli extends CliCommand {
                 g.worstIndex(),
                 g.meanCosine(),
                 g.threshold());
+        var linears = r.manifest().quantization().linears();
+        if (linears != null) {
+          long dynamic =
+              linears.values().stream().filter(l -> l.kernel().equals("dynamic")).count();
+          out()
+              .printf(
+                  "int8 kernels: %d of %d linear layers dynamic (DynamicQuantizeMatMul on centred,"
+                      + " smoothed inputs), the rest blockwise (MatMulNBits); per layer in the"
+                      + " manifest's quantization.linears%n",
+                  dynamic, linears.size());
+        }
       } else {
         GeneratorGate.Result g = r.generatorGate();
         out()

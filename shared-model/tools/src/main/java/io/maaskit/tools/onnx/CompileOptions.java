@@ -55,9 +55,12 @@ public record CompileOptions(
     return decoderPrecision != null ? decoderPrecision : LinearPrecision.forDtype(dtype);
   }
 
-  /** Blockwise int8 kernels, block 32, attention in standard operators. */
+  /**
+   * Int8 kernels per layer as the package's {@link Int8Plan} says (blockwise where it says
+   * nothing), block 32, attention in standard operators.
+   */
   public static CompileOptions defaults() {
-    return new CompileOptions(Int8Kernel.BLOCKWISE, DEFAULT_BLOCK_SIZE, false);
+    return new CompileOptions(Int8Kernel.CALIBRATED, DEFAULT_BLOCK_SIZE, false);
   }
 
   /**
@@ -78,15 +81,22 @@ public record CompileOptions(
      * scale for the whole batch). BERT's few huge activations ([CLS], [SEP], some channels) eat the
      * range: on the same set min cosine 0.954, 30 inputs under 0.99, so the gate rejects it.
      */
-    DYNAMIC;
+    DYNAMIC,
+    /**
+     * Per layer, as the package's {@link Int8Plan} says ({@link #BLOCKWISE} for layers it does not
+     * name, and for packages without one): the quantizer measures each layer's error and puts a
+     * layer on {@link #DYNAMIC}, its input smoothed, where the whole graph still passes the gate.
+     * The explicit kernels above ignore the plan.
+     */
+    CALIBRATED;
 
-    /** Parses {@code blockwise} or {@code dynamic}. */
+    /** Parses {@code blockwise}, {@code dynamic} or {@code calibrated}. */
     public static Int8Kernel parse(String s) {
       try {
         return valueOf(s.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "int8 kernel must be blockwise or dynamic, not '" + s + "'");
+            "int8 kernel must be calibrated, blockwise or dynamic, not '" + s + "'");
       }
     }
   }

@@ -83,27 +83,27 @@ public final class AccuracyGate {
               + " vs "
               + candidate.dimension());
     }
-    // Chunks of similar length: a chunk mixing one long input with short ones pads them all to
-    // its length, which on a 12-layer model costs several times the useful work.
-    Integer[] order = new Integer[texts.size()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
+    return measure(embed(reference, texts, progress), candidate, texts, progress);
+  }
+
+  /**
+   * Compares a candidate with reference vectors embedded earlier by {@link #embed} for the same
+   * {@code texts} (so a quantizer trying several candidates embeds with float32 once).
+   */
+  public Result measure(
+      float[][] reference, TextEncoder candidate, List<String> texts, Progress progress) {
+    if (reference.length != texts.size()) {
+      throw new IllegalArgumentException(
+          reference.length + " reference vectors for " + texts.size() + " inputs");
     }
-    Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
+    float[][] b = embed(candidate, texts, progress);
     double[] cos = new double[texts.size()];
-    for (int start = 0; start < order.length; start += CHUNK) {
-      int end = Math.min(order.length, start + CHUNK);
-      List<String> chunk = new ArrayList<>(end - start);
-      for (int i = start; i < end; i++) {
-        chunk.add(texts.get(order[i]));
+    for (int i = 0; i < cos.length; i++) {
+      if (reference[i].length != b[i].length) {
+        throw new IllegalArgumentException(
+            "encoders differ in dimension: " + reference[i].length + " vs " + b[i].length);
       }
-      float[][] a = EmbeddingService.embed(reference, chunk, false).vectors();
-      float[][] b = EmbeddingService.embed(candidate, chunk, false).vectors();
-      for (int i = start; i < end; i++) {
-        cos[order[i]] = cosine(a[i - start], b[i - start]);
-      }
-      progress.update(
-          "accuracy gate: inputs embedded by float32 and int8 and compared", end, texts.size());
+      cos[i] = cosine(reference[i], b[i]);
     }
     int worst = 0;
     double sum = 0;
@@ -115,6 +115,37 @@ public final class AccuracyGate {
     }
     return new Result(
         minCosine, cos[worst], sum / cos.length, cos.length, worst, texts.get(worst), cos);
+  }
+
+  /**
+   * The unnormalized vectors of {@code texts}, in input order, embedded in chunks of similar
+   * length: a chunk mixing one long input with short ones pads them all to its length, which on a
+   * 12-layer model costs several times the useful work.
+   */
+  public static float[][] embed(TextEncoder encoder, List<String> texts, Progress progress) {
+    if (texts.isEmpty()) {
+      throw new IllegalArgumentException("the accuracy gate needs at least one input");
+    }
+    Integer[] order = new Integer[texts.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
+    float[][] out = new float[texts.size()][];
+    for (int start = 0; start < order.length; start += CHUNK) {
+      int end = Math.min(order.length, start + CHUNK);
+      List<String> chunk = new ArrayList<>(end - start);
+      for (int i = start; i < end; i++) {
+        chunk.add(texts.get(order[i]));
+      }
+      float[][] v = EmbeddingService.embed(encoder, chunk, false).vectors();
+      for (int i = start; i < end; i++) {
+        out[order[i]] = v[i - start];
+      }
+      progress.update(
+          "accuracy gate: inputs embedded by " + encoder.manifest().id(), end, texts.size());
+    }
+    return out;
   }
 
   /** Cosine similarity of two vectors (0 when either is all zeros, -1 when either holds NaN). */

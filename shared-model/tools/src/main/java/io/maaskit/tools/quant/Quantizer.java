@@ -19,6 +19,10 @@ import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.pkg.Quantization;
 import io.maaskit.model.store.Progress;
+import io.maaskit.tools.onnx.CompileOptions;
+import io.maaskit.tools.onnx.GraphCompiler;
+import io.maaskit.tools.onnx.Int8Calibrator;
+import io.maaskit.tools.onnx.Int8Plan;
 import io.maaskit.tools.onnx.OnnxCompiler;
 import io.maaskit.tools.onnx.decoder.LinearPrecision;
 import java.io.IOException;
@@ -47,7 +51,12 @@ import java.util.stream.Stream;
  * dequantizes at load, so an int8 package runs on the same code as a float32 one on PyTorch. When
  * the architecture has an ONNX compiler, the int8 package also gets its own graph ({@code
  * model.onnx}: int8 kernels on those same int8 weights and scales) in place of the source's float32
- * one, and the gate measures that graph on ONNX Runtime, the engine that serves it.
+ * one, and the gate measures that graph on ONNX Runtime, the engine that serves it. An encoder
+ * whose compiler calibrates ({@link Int8Calibrator}, with {@link
+ * CompileOptions.Int8Kernel#CALIBRATED}) gets a kernel per layer (as many layers on the fast
+ * dynamic kernel as keep the graph within the gate, the rest blockwise) and is gated against the
+ * float32 graph's vectors from calibration; otherwise the reference is the float32 package on the
+ * runtime engine.
  *
  * <p>The package is written to a hidden sibling of the output directory; only when the {@link
  * AccuracyGate} passes on the calibration set is it sealed (the gate's figures in the manifest's
@@ -232,48 +241,58 @@ public final class Quantizer {
               List.of(),
               src.metrics(),
               source);
-      if (graphOnly) {
-        OnnxCompiler.writeGraph(
-            sourceDir, work, src, options.graph().withDecoderPrecision(precision), progress);
-      } else if (OnnxCompiler.supports(draft)) {
-        OnnxCompiler.writeGraph(work, draft, options.graph(), progress);
-      }
-      ModelManifest unverified = ModelPackage.seal(work, draft);
-      // The gate measures the quantized package on the engine that will serve it: its compiled
-      // graph where it has one, the eager weights otherwise.
-      Engine candidateEngine = graphOnly || OnnxCompiler.supports(draft) ? serving : runtime;
-
       Quantization figures;
       AccuracyGate.Result measured = null;
       GeneratorGate.Result generated = null;
-      progress.update(
-          "accuracy gate: loading float32 "
-              + src.id()
-              + " on "
-              + runtime.name()
-              + " and "
-              + precision.dtype()
-              + " "
-              + unverified.id()
-              + " on "
-              + candidateEngine.name(),
-          -1,
-          -1);
-      try (LoadedModel reference = load(sourceDir, src, runtime);
-          LoadedModel candidate = load(work, unverified, candidateEngine)) {
-        if (reference instanceof TextGenerator ref && candidate instanceof TextGenerator cand) {
-          generated =
-              new GeneratorGate(
-                      options.minTop1(), options.maxMeanKl(), GeneratorGate.DEFAULT_MAX_TOKENS)
-                  .measure(ref, cand, options.calibration().texts(), progress);
-        } else {
-          measured =
-              new AccuracyGate(options.minCosine())
-                  .measure(
-                      encoder(reference),
-                      encoder(candidate),
-                      options.calibration().texts(),
-                      progress);
+      Int8Plan plan = null;
+      Int8Calibrator calibrator = generator ? null : calibrator(draft, options);
+      if (calibrator != null) {
+        // Per layer: the fast dynamic kernel (input smoothed) where the whole graph still passes
+        // the gate, the blockwise kernel on the layers where it errs most.
+        Calibrated c = calibrated(calibrator, sourceDir, src, work, draft, options, progress);
+        plan = c.plan();
+        measured = c.gate();
+      } else {
+        if (graphOnly) {
+          OnnxCompiler.writeGraph(
+              sourceDir, work, src, options.graph().withDecoderPrecision(precision), progress);
+        } else if (OnnxCompiler.supports(draft)) {
+          OnnxCompiler.writeGraph(work, draft, options.graph(), progress);
+        }
+        ModelManifest unverified = ModelPackage.seal(work, draft);
+        // The gate measures the quantized package on the engine that will serve it: its compiled
+        // graph where it has one, the eager weights otherwise.
+        Engine candidateEngine = graphOnly || OnnxCompiler.supports(draft) ? serving : runtime;
+
+        progress.update(
+            "accuracy gate: loading float32 "
+                + src.id()
+                + " on "
+                + runtime.name()
+                + " and "
+                + precision.dtype()
+                + " "
+                + unverified.id()
+                + " on "
+                + candidateEngine.name(),
+            -1,
+            -1);
+        try (LoadedModel reference = load(sourceDir, src, runtime);
+            LoadedModel candidate = load(work, unverified, candidateEngine)) {
+          if (reference instanceof TextGenerator ref && candidate instanceof TextGenerator cand) {
+            generated =
+                new GeneratorGate(
+                        options.minTop1(), options.maxMeanKl(), GeneratorGate.DEFAULT_MAX_TOKENS)
+                    .measure(ref, cand, options.calibration().texts(), progress);
+          } else {
+            measured =
+                new AccuracyGate(options.minCosine())
+                    .measure(
+                        encoder(reference),
+                        encoder(candidate),
+                        options.calibration().texts(),
+                        progress);
+          }
         }
       }
       if (generated != null) {
@@ -300,7 +319,10 @@ public final class Quantizer {
                 round(measured.minCosine()),
                 round(measured.meanCosine()),
                 measured.inputs(),
-                SOURCE);
+                SOURCE,
+                null,
+                null,
+                plan == null ? null : plan.manifestEntries());
       }
 
       ModelManifest sealed =
@@ -415,6 +437,198 @@ public final class Quantizer {
               return b.duplicate();
             },
             engine);
+  }
+
+  /**
+   * The compiler's calibrator when the int8 graph is compiled per layer ({@link
+   * CompileOptions.Int8Kernel#CALIBRATED}) for an encoder and the serving engine runs graphs; else
+   * null (one kernel for every layer).
+   */
+  private Int8Calibrator calibrator(ModelManifest draft, QuantizeOptions options) {
+    if (options.graph().int8Kernel() != CompileOptions.Int8Kernel.CALIBRATED
+        || !serving.runsGraphs()
+        || draft.capabilities().contains(Capability.GENERATOR)) {
+      return null;
+    }
+    return GraphCompiler.forArchitecture(draft.architecture()) instanceof Int8Calibrator c
+        ? c
+        : null;
+  }
+
+  private record Calibrated(Int8Plan plan, AccuracyGate.Result gate) {}
+
+  /**
+   * Inputs a candidate between the all-dynamic and the all-blockwise graph is measured on first:
+   * the ones the all-dynamic graph got worst, where a graph with fewer dynamic layers is expected
+   * to fail if it fails at all. A candidate that passes the screen is still gated on every input,
+   * so the screen only saves the full pass of candidates it rejects; it can make the search keep
+   * fewer dynamic layers, never keep a graph the gate would refuse.
+   */
+  static final int SCREEN_INPUTS = 32;
+
+  /**
+   * Calibrates the layers on the float32 package (one pass for input ranges, which also gives the
+   * gate's float32 vectors, one for each kernel's error), then gates int8 graphs: every layer on
+   * the dynamic kernel; if that fails, every layer blockwise (if that fails too, it is returned and
+   * the gate refuses it); then each layer alone on the dynamic kernel, on the screen inputs, which
+   * ranks the layers by what the dynamic kernel costs the whole graph (on all-MiniLM-L6-v2 this
+   * ranking differs from the layers' own errors: some layers that err most alone cost the output
+   * nothing); then a bisection on how many of the least costly layers run dynamic. Returns the
+   * passing graph with the most dynamic layers.
+   */
+  private Calibrated calibrated(
+      Int8Calibrator calibrator,
+      Path sourceDir,
+      ModelManifest src,
+      Path work,
+      ModelManifest draft,
+      QuantizeOptions options,
+      Progress progress)
+      throws IOException {
+    List<String> texts = options.calibration().texts();
+    progress.update("calibration: loading float32 " + src.id() + " on " + runtime.name(), -1, -1);
+    Int8Calibrator.Calibration calibration;
+    try (LoadedModel reference = load(sourceDir, src, runtime)) {
+      calibration =
+          calibrator.calibrate(
+              src,
+              path -> map(sourceDir.resolve(path)),
+              encoder(reference),
+              serving,
+              texts,
+              progress);
+    }
+    Int8Plan measured = calibration.plan();
+    List<String> layers = measured.names();
+    Candidates candidates =
+        new Candidates(calibration.float32(), work, draft, options, texts, progress);
+    Calibrated first = candidates.gate(measured, null);
+    if (first.gate().passed() || layers.isEmpty()) {
+      return first;
+    }
+    double[] cos = first.gate().cosines();
+    List<Integer> screen =
+        java.util.stream.IntStream.range(0, cos.length)
+            .boxed()
+            .sorted(Comparator.comparingDouble(i -> cos[i]))
+            .limit(SCREEN_INPUTS)
+            .toList();
+    Calibrated best = candidates.gate(measured.withDynamic(List.of()), null);
+    if (!best.gate().passed()) {
+      return best;
+    }
+    // What each layer alone on the dynamic kernel costs the screen's worst input.
+    Map<String, Double> cost = new HashMap<>();
+    for (String layer : layers) {
+      cost.put(layer, -candidates.screen(measured.withDynamic(List.of(layer)), screen));
+    }
+    List<String> cheapest = layers.stream().sorted(Comparator.comparingDouble(cost::get)).toList();
+    int passing = 0;
+    int failing = layers.size();
+    while (failing - passing > 1) {
+      int mid = (failing + passing) >>> 1;
+      Calibrated c = candidates.gate(measured.withDynamic(cheapest.subList(0, mid)), screen);
+      if (c != null && c.gate().passed()) {
+        passing = mid;
+        best = c;
+      } else {
+        failing = mid;
+      }
+    }
+    candidates.write(best.plan()); // the package holds the graph of the last candidate tried
+    return best;
+  }
+
+  /** Compiles and gates candidate plans in the staging directory. */
+  private final class Candidates {
+    private final float[][] expected;
+    private final Path work;
+    private final ModelManifest draft;
+    private final QuantizeOptions options;
+    private final List<String> texts;
+    private final Progress progress;
+    private final AccuracyGate gate;
+    private Int8Plan written;
+
+    Candidates(
+        float[][] expected,
+        Path work,
+        ModelManifest draft,
+        QuantizeOptions options,
+        List<String> texts,
+        Progress progress) {
+      this.expected = expected;
+      this.work = work;
+      this.draft = draft;
+      this.options = options;
+      this.texts = texts;
+      this.progress = progress;
+      this.gate = new AccuracyGate(options.minCosine());
+    }
+
+    /** Writes the plan's smoothing file and graph into the staging directory; returns its seal. */
+    ModelManifest write(Int8Plan plan) throws IOException {
+      ModelManifest planned =
+          draft.withQuantization(
+              new Quantization(
+                  SCHEME, null, null, null, SOURCE, null, null, plan.manifestEntries()));
+      if (plan != written) {
+        Files.deleteIfExists(work.resolve(Int8Plan.FILE));
+        plan.writeSmoothing(work);
+        OnnxCompiler.writeGraph(work, planned, options.graph(), progress);
+        written = plan;
+      }
+      return ModelPackage.seal(work, planned);
+    }
+
+    /**
+     * The plan's graph gated on every calibration input; with a {@code screen}, on those inputs
+     * first, and null when one of them fails.
+     */
+    Calibrated gate(Int8Plan plan, List<Integer> screen) throws IOException {
+      ModelManifest unverified = write(plan);
+      AccuracyGate.Result result;
+      try (LoadedModel candidate = load(work, unverified, serving)) {
+        TextEncoder e = encoder(candidate);
+        if (screen != null) {
+          AccuracyGate.Result s = measure(e, screen);
+          if (!s.passed()) {
+            report(plan, s, "screened out on " + screen.size() + " inputs");
+            return null;
+          }
+        }
+        result = gate.measure(expected, e, texts, progress);
+      }
+      report(plan, result, result.passed() ? "passed" : "below " + options.minCosine());
+      return new Calibrated(plan, result);
+    }
+
+    /** The plan's graph's min cosine on the {@code screen} inputs. */
+    double screen(Int8Plan plan, List<Integer> screen) throws IOException {
+      ModelManifest unverified = write(plan);
+      try (LoadedModel candidate = load(work, unverified, serving)) {
+        AccuracyGate.Result s = measure(encoder(candidate), screen);
+        report(plan, s, "on the " + screen.size() + " screen inputs");
+        return s.minCosine();
+      }
+    }
+
+    private AccuracyGate.Result measure(TextEncoder e, List<Integer> inputs) {
+      return gate.measure(
+          inputs.stream().map(i -> expected[i]).toArray(float[][]::new),
+          e,
+          inputs.stream().map(texts::get).toList(),
+          progress);
+    }
+
+    private void report(Int8Plan plan, AccuracyGate.Result r, String verdict) {
+      progress.update(
+          String.format(
+              "accuracy gate: %d of %d layers on the dynamic kernel, min cosine %.5f (%s)",
+              plan.dynamicLayers(), plan.linears().size(), r.minCosine(), verdict),
+          -1,
+          -1);
+    }
   }
 
   private static TextEncoder encoder(LoadedModel m) {

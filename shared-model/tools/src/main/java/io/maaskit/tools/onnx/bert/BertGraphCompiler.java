@@ -16,6 +16,8 @@ import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.tools.onnx.CompileOptions;
 import io.maaskit.tools.onnx.GraphCompiler;
+import io.maaskit.tools.onnx.Int8Calibrator;
+import io.maaskit.tools.onnx.Int8Plan;
 import io.maaskit.tools.onnx.OnnxGraphBuilder;
 import io.maaskit.tools.onnx.OnnxGraphBuilder.Attr;
 import java.io.IOException;
@@ -45,13 +47,25 @@ import java.util.Map;
  *       normalized, norm at least 1e-12) and, for classifiers, {@code probabilities}.
  * </ul>
  */
-public final class BertGraphCompiler implements GraphCompiler {
+public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
   private static final String BATCH = "batch";
   private static final String SEQUENCE = "sequence";
 
   @Override
   public String architecture() {
     return "bert";
+  }
+
+  @Override
+  public Calibration calibrate(
+      ModelManifest source,
+      Architecture.PackageFiles files,
+      io.maaskit.model.arch.TextEncoder reference,
+      io.maaskit.model.engine.Engine engine,
+      List<String> texts,
+      io.maaskit.model.store.Progress progress)
+      throws IOException {
+    return new BertInt8Calibrator().calibrate(source, files, reference, engine, texts, progress);
   }
 
   @Override
@@ -65,7 +79,34 @@ public final class BertGraphCompiler implements GraphCompiler {
     Map<String, Tensor> tensors =
         Safetensors.read(files.bytes(BertArchitecture.WEIGHTS), BertArchitecture.WEIGHTS);
     String p = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-    new Emitter(g, tensors, config, options).emit(manifest, p);
+    Int8Plan plan =
+        options.int8Kernel() == CompileOptions.Int8Kernel.CALIBRATED
+            ? Int8Plan.read(manifest, files)
+            : null;
+    new Emitter(g, tensors, config, options, plan, null).emit(manifest, p);
+  }
+
+  /**
+   * Builds the graph of a package with a probe on every linear layer (see {@link
+   * BertInt8Calibrator}).
+   */
+  static void build(
+      ModelManifest manifest, Architecture.PackageFiles files, Probe probe, OnnxGraphBuilder g)
+      throws IOException {
+    BertConfig config = BertConfig.parse(bytes(files.bytes("config.json")));
+    Map<String, Tensor> tensors =
+        Safetensors.read(files.bytes(BertArchitecture.WEIGHTS), BertArchitecture.WEIGHTS);
+    String p = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+    new Emitter(g, tensors, config, CompileOptions.defaults(), null, probe).emit(manifest, p);
+  }
+
+  /**
+   * Adds side computations to each float32 linear layer of a graph: what calibration measures.
+   * Called with the layer's input, the layer and the output of its float32 {@code MatMul} (before
+   * the bias).
+   */
+  interface Probe {
+    void linear(OnnxGraphBuilder g, String x, Linear l, String matmul);
   }
 
   private static final class Emitter {
@@ -74,14 +115,20 @@ public final class BertGraphCompiler implements GraphCompiler {
     private final BertConfig config;
     private final int hidden;
     private final CompileOptions options;
+    private final Int8Plan plan;
+    private final Probe probe;
 
     Emitter(
         OnnxGraphBuilder g,
         Map<String, Tensor> tensors,
         BertConfig config,
-        CompileOptions options) {
+        CompileOptions options,
+        Int8Plan plan,
+        Probe probe) {
       this.g = g;
       this.options = options;
+      this.plan = plan;
+      this.probe = probe;
       this.tensors = tensors;
       this.config = config;
       this.hidden = config.hiddenSize();
@@ -185,6 +232,20 @@ public final class BertGraphCompiler implements GraphCompiler {
               Linear.of(tensors, p + "attention.self.query").scaled(scale),
               Linear.of(tensors, p + "attention.self.key"),
               Linear.of(tensors, p + "attention.self.value"));
+      Linear attnOutput = Linear.of(tensors, p + "attention.output.dense");
+      Int8Plan.Choice outSmooth = smoothing(attnOutput);
+      if (outSmooth != null) {
+        // The attention context is a convex mix of V's rows (softmax rows sum to 1), so centring
+        // and scaling its channels is exact and free on V's output rows: bias minus z, then rows
+        // (their int8 scales and bias) divided by s.
+        float[] minusZ = new float[hidden];
+        for (int k = 0; k < hidden; k++) {
+          minusZ[k] = -outSmooth.shift()[k];
+        }
+        qkv =
+            qkv.biasAdded(2 * hidden, minusZ)
+                .rowsScaled(2 * hidden, BertInt8Calibrator.inverse(outSmooth.smooth()));
+      }
       List<String> split =
           g.ops("Split", List.of(linear(x, qkv)), 3, Attr.i("axis", 2)); // 3 equal parts
       String ctx =
@@ -195,7 +256,13 @@ public final class BertGraphCompiler implements GraphCompiler {
                   Attr.i("num_heads", heads),
                   Attr.f("scale", 1f)) // 1/sqrt(head size) is folded into the query weights
               : attention(split, attentionMask, heads, hs);
-      String attnOut = linear(ctx, Linear.of(tensors, p + "attention.output.dense"));
+      String attnOut;
+      if (outSmooth != null) {
+        Linear l = smoothedLayer(attnOutput, outSmooth.smooth(), outSmooth.shift());
+        attnOut = dynamic(ctx, l, g.floats(l.name() + ".bias", l.bias(), l.out()));
+      } else {
+        attnOut = linear(ctx, attnOutput);
+      }
       String attn = layerNorm(g.op("Add", List.of(attnOut, x)), p + "attention.output.LayerNorm");
       String inter = gelu(linear(attn, Linear.of(tensors, p + "intermediate.dense")));
       String out = linear(inter, Linear.of(tensors, p + "output.dense"));
@@ -249,63 +316,56 @@ public final class BertGraphCompiler implements GraphCompiler {
           Attr.f("epsilon", (float) config.eps()));
     }
 
+    /**
+     * The plan's choice for a layer when it runs on the dynamic kernel with its input smoothed, or
+     * null (no plan, another kernel, not smoothed, a float32 layer).
+     */
+    private Int8Plan.Choice smoothing(Linear l) {
+      Int8Plan.Choice c = plan == null ? null : plan.choice(l.name());
+      return c != null
+              && c.kernel() == CompileOptions.Int8Kernel.DYNAMIC
+              && c.smooth() != null
+              && l.isQuantized()
+          ? c
+          : null;
+    }
+
     private String linear(String x, Linear l) {
+      Int8Plan.Choice smooth = smoothing(l);
+      if (smooth != null) {
+        x = smoothInput(g, x, l.name(), smooth.smooth(), smooth.shift());
+        l = smoothedLayer(l, smooth.smooth(), smooth.shift());
+      }
       String bias = g.floats(l.name() + ".bias", l.bias(), l.out());
       if (!l.isQuantized()) {
         String w = g.initializer(l.name() + ".weight_t", FLOAT, l.dims(), l.weightT());
-        return g.op("Add", List.of(g.op("MatMul", List.of(x, w)), bias));
+        String mm = g.op("MatMul", List.of(x, w));
+        if (probe != null) {
+          probe.linear(g, x, l, mm);
+        }
+        return g.op("Add", List.of(mm, bias));
       }
-      if (options.int8Kernel() == CompileOptions.Int8Kernel.BLOCKWISE
+      Int8Plan.Choice c = plan == null ? null : plan.choice(l.name());
+      CompileOptions.Int8Kernel kernel =
+          c != null
+              ? c.kernel()
+              : options.int8Kernel() == CompileOptions.Int8Kernel.CALIBRATED
+                  ? CompileOptions.Int8Kernel.BLOCKWISE
+                  : options.int8Kernel();
+      if (kernel == CompileOptions.Int8Kernel.BLOCKWISE
           && l.dtype() == INT8
           && l.zeroPoints() == null) {
         return blockwise(x, l, bias, options.blockSize());
       }
-      String w = g.initializer(l.name() + ".weight_quantized", l.dtype(), l.dims(), l.weightT());
-      String s = g.floats(l.name() + ".weight_scale", l.scales(), l.out());
-      String zp =
-          l.zeroPoints() == null
-              ? ""
-              : g.initializer(
-                  l.name() + ".weight_zero_point",
-                  l.dtype(),
-                  new long[] {l.out()},
-                  ByteBuffer.wrap(l.zeroPoints()));
-      return g.msOp("DynamicQuantizeMatMul", List.of(x, w, s, zp, bias));
+      return dynamic(x, l, bias);
     }
 
-    /**
-     * {@code com.microsoft.MatMulNBits} with 8 bits: the package's int8 rows shifted to uint8 under
-     * the operator's default zero point 128 (so the values are exactly the package's), each row's
-     * scale repeated for its blocks, bias inside. With {@code accuracy_level} 4 ONNX Runtime
-     * quantizes the activations to int8 per block of {@code blockSize} along K and runs int8 dot
-     * products.
-     */
+    private String dynamic(String x, Linear l, String bias) {
+      return BertGraphCompiler.dynamic(g, x, l, bias);
+    }
+
     private String blockwise(String x, Linear l, String bias, int blockSize) {
-      int kBlocks = (l.in() + blockSize - 1) / blockSize;
-      byte[] b = new byte[l.out() * kBlocks * blockSize];
-      Arrays.fill(b, (byte) 128); // padding past K dequantizes to zero
-      float[] scales = new float[l.out() * kBlocks];
-      for (int n = 0; n < l.out(); n++) {
-        for (int k = 0; k < l.in(); k++) {
-          b[n * kBlocks * blockSize + k] = (byte) (l.q()[n * l.in() + k] + 128);
-        }
-        Arrays.fill(scales, n * kBlocks, (n + 1) * kBlocks, l.scales()[n]);
-      }
-      String w =
-          g.initializer(
-              l.name() + ".weight_u8",
-              UINT8,
-              new long[] {l.out(), kBlocks, blockSize},
-              ByteBuffer.wrap(b));
-      String s = g.floats(l.name() + ".weight_scales", scales, (long) l.out() * kBlocks);
-      return g.msOp(
-          "MatMulNBits",
-          List.of(x, w, s, "", "", bias),
-          Attr.i("K", l.in()),
-          Attr.i("N", l.out()),
-          Attr.i("bits", 8),
-          Attr.i("block_size", blockSize),
-          Attr.i("accuracy_level", 4));
+      return BertGraphCompiler.blockwise(g, x, l, bias, blockSize);
     }
 
     /** A float32 tensor as an initializer, dequantizing an int8 one (LayerNorm stays fp32). */
@@ -414,6 +474,72 @@ public final class BertGraphCompiler implements GraphCompiler {
               : g.op("Reshape", List.of(s, g.vector(1)));
       return g.op("Mul", List.of(x, s));
     }
+  }
+
+  /** {@code (x - z) / s} per input channel: the input of a smoothed layer. */
+  static String smoothInput(OnnxGraphBuilder g, String x, String name, float[] s, float[] z) {
+    String centred = g.op("Sub", List.of(x, g.floats(name + ".input_shift", z, z.length)));
+    return g.op(
+        "Mul",
+        List.of(centred, g.floats(name + ".input_scale", BertInt8Calibrator.inverse(s), s.length)));
+  }
+
+  /** The layer for the input {@link #smoothInput} makes: weights × s by column, bias + W z. */
+  static Linear smoothedLayer(Linear l, float[] s, float[] z) {
+    return l.shifted(z).smoothed(s);
+  }
+
+  /**
+   * {@code com.microsoft.DynamicQuantizeMatMul} on the layer's int8 weights as they are
+   * (activations quantized to uint8 per tensor); {@code bias} may be {@code ""}.
+   */
+  static String dynamic(OnnxGraphBuilder g, String x, Linear l, String bias) {
+    String w = g.initializer(l.name() + ".weight_quantized", l.dtype(), l.dims(), l.weightT());
+    String s = g.floats(l.name() + ".weight_scale", l.scales(), l.out());
+    String zp =
+        l.zeroPoints() == null
+            ? ""
+            : g.initializer(
+                l.name() + ".weight_zero_point",
+                l.dtype(),
+                new long[] {l.out()},
+                ByteBuffer.wrap(l.zeroPoints()));
+    return g.msOp("DynamicQuantizeMatMul", List.of(x, w, s, zp, bias));
+  }
+
+  /**
+   * {@code com.microsoft.MatMulNBits} with 8 bits: the package's int8 rows shifted to uint8 under
+   * the operator's default zero point 128 (so the values are exactly the package's), each row's
+   * scale repeated for its blocks, bias inside ({@code ""} for none). With {@code accuracy_level} 4
+   * ONNX Runtime quantizes the activations to int8 per block of {@code blockSize} along K and runs
+   * int8 dot products.
+   */
+  static String blockwise(OnnxGraphBuilder g, String x, Linear l, String bias, int blockSize) {
+    int kBlocks = (l.in() + blockSize - 1) / blockSize;
+    byte[] b = new byte[l.out() * kBlocks * blockSize];
+    Arrays.fill(b, (byte) 128); // padding past K dequantizes to zero
+    float[] scales = new float[l.out() * kBlocks];
+    for (int n = 0; n < l.out(); n++) {
+      for (int k = 0; k < l.in(); k++) {
+        b[n * kBlocks * blockSize + k] = (byte) (l.q()[n * l.in() + k] + 128);
+      }
+      Arrays.fill(scales, n * kBlocks, (n + 1) * kBlocks, l.scales()[n]);
+    }
+    String w =
+        g.initializer(
+            l.name() + ".weight_u8",
+            UINT8,
+            new long[] {l.out(), kBlocks, blockSize},
+            ByteBuffer.wrap(b));
+    String s = g.floats(l.name() + ".weight_scales", scales, (long) l.out() * kBlocks);
+    return g.msOp(
+        "MatMulNBits",
+        List.of(x, w, s, "", "", bias),
+        Attr.i("K", l.in()),
+        Attr.i("N", l.out()),
+        Attr.i("bits", 8),
+        Attr.i("block_size", blockSize),
+        Attr.i("accuracy_level", 4));
   }
 
   private static byte[] bytes(ByteBuffer b) {

@@ -120,6 +120,138 @@ record Linear(
     return new Linear(name, out, in, w, null, 0, null, null, b);
   }
 
+  /**
+   * The same layer for an input divided channel-wise by {@code s} (SmoothQuant): column {@code k}
+   * of the weight multiplied by {@code s[k]}, so {@code (x / s) W'ᵀ = x Wᵀ}. An int8 layer is
+   * dequantized, scaled and quantized again per output row (symmetric, as the package's own
+   * weights), so the graph's int8 values differ from the package's where the column scales moved a
+   * row's range.
+   */
+  Linear smoothed(float[] s) {
+    if (s.length != in) {
+      throw new IllegalArgumentException(name + ": " + s.length + " smoothing factors for " + in);
+    }
+    float[] w = isQuantized() ? dequantized() : f32.clone();
+    for (int o = 0; o < out; o++) {
+      for (int k = 0; k < in; k++) {
+        w[o * in + k] *= s[k];
+      }
+    }
+    Linear f = new Linear(name, out, in, w, null, 0, null, null, bias);
+    return isQuantized() ? f.quantized() : f;
+  }
+
+  /**
+   * Output rows {@code [from, from + f.length)} (weights and bias) multiplied by {@code f}; exact
+   * on int8 weights, whose row scales absorb it.
+   */
+  Linear rowsScaled(int from, float[] f) {
+    float[] b = bias.clone();
+    float[] s = isQuantized() ? scales.clone() : null;
+    float[] w = isQuantized() ? null : f32.clone();
+    for (int r = 0; r < f.length; r++) {
+      int o = from + r;
+      b[o] *= f[r];
+      if (s != null) {
+        s[o] *= f[r];
+      } else {
+        for (int k = 0; k < in; k++) {
+          w[o * in + k] *= f[r];
+        }
+      }
+    }
+    return new Linear(name, out, in, w, q, dtype, s, zeroPoints, b);
+  }
+
+  /** The same layer under another name (its initializers are named after it). */
+  Linear renamed(String newName) {
+    return new Linear(newName, out, in, f32, q, dtype, scales, zeroPoints, bias);
+  }
+
+  /**
+   * The same layer for an input shifted by {@code z} per channel: {@code b + W z} as the bias, so
+   * {@code (x - z) Wᵀ + b'} = {@code x Wᵀ + b}.
+   */
+  Linear shifted(float[] z) {
+    float[] w = dequantized();
+    float[] b = bias.clone();
+    for (int o = 0; o < out; o++) {
+      double acc = 0;
+      for (int k = 0; k < in; k++) {
+        acc += (double) w[o * in + k] * z[k];
+      }
+      b[o] += (float) acc;
+    }
+    return new Linear(name, out, in, f32, q, dtype, scales, zeroPoints, b);
+  }
+
+  /** The same layer with a zero bias. */
+  Linear withoutBias() {
+    return new Linear(name, out, in, f32, q, dtype, scales, zeroPoints, new float[out]);
+  }
+
+  /** Output rows {@code [from, from + d.length)} with {@code d} added to their bias. */
+  Linear biasAdded(int from, float[] d) {
+    float[] b = bias.clone();
+    for (int r = 0; r < d.length; r++) {
+      b[from + r] += d[r];
+    }
+    return new Linear(name, out, in, f32, q, dtype, scales, zeroPoints, b);
+  }
+
+  /** Symmetric int8 per output row, {@code scale = max|row| / 127}, as the quantizer stores. */
+  Linear quantized() {
+    float[] w = isQuantized() ? dequantized() : f32;
+    byte[] values = new byte[out * in];
+    float[] s = new float[out];
+    for (int o = 0; o < out; o++) {
+      float max = 0;
+      for (int k = 0; k < in; k++) {
+        max = Math.max(max, Math.abs(w[o * in + k]));
+      }
+      s[o] = max / 127f;
+      if (s[o] == 0f) {
+        continue;
+      }
+      for (int k = 0; k < in; k++) {
+        int v = Math.round(w[o * in + k] / s[o]);
+        values[o * in + k] = (byte) Math.max(-127, Math.min(127, v));
+      }
+    }
+    return new Linear(name, out, in, null, values, OnnxGraphBuilder.INT8, s, null, bias);
+  }
+
+  /** The float weights {@code [out, in]} the layer stands for. */
+  float[] dequantized() {
+    if (!isQuantized()) {
+      return f32;
+    }
+    float[] w = new float[out * in];
+    for (int o = 0; o < out; o++) {
+      int zp =
+          zeroPoints == null
+              ? 0
+              : (dtype == OnnxGraphBuilder.UINT8 ? zeroPoints[o] & 0xff : zeroPoints[o]);
+      for (int k = 0; k < in; k++) {
+        int v = dtype == OnnxGraphBuilder.UINT8 ? q[o * in + k] & 0xff : q[o * in + k];
+        w[o * in + k] = (v - zp) * scales[o];
+      }
+    }
+    return w;
+  }
+
+  /** Largest |w| of each input column (the weight side of SmoothQuant's factors). */
+  float[] columnAbsMax() {
+    float[] w = dequantized();
+    float[] m = new float[in];
+    for (int o = 0; o < out; o++) {
+      for (int k = 0; k < in; k++) {
+        m[k] = Math.max(m[k], Math.abs(w[o * in + k]));
+      }
+    }
+    return m;
+  }
+
   /** Layers with the same input stacked along the outputs (Q, K, V → QKV). */
   static Linear concat(Linear... parts) {
     Linear first = parts[0];
