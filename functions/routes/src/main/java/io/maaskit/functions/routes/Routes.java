@@ -68,6 +68,8 @@ public final class Routes {
           new Route(Method.POST, "/v1/chat/completions", "v1/chat/completions", EVERY),
           new Route(Method.POST, "/predict", "predict", EVERY),
           new Route(Method.POST, "/classify", "classify", EVERY),
+          new Route(Method.POST, "/rerank", "rerank", EVERY),
+          new Route(Method.POST, "/v1/rerank", "v1/rerank", EVERY),
           new Route(Method.POST, "/explain", "explain", EVERY),
           new Route(Method.GET, "/info", "info", EVERY));
 
