@@ -79,7 +79,8 @@ public final class BertArchitecture implements Architecture {
       if (hasHead(manifest)) {
         checkHead(manifest, config);
         head =
-            new BertHead(new Weights(tensors, manager, engine.computeType(), ""), config.labels());
+            new BertHead(
+                new Weights(tensors, manager, engine.computeType(), ""), prefix, config.labels());
       }
       return new BertModel(manifest, engine, manager, tokenization, encoder, head);
     } catch (IOException | RuntimeException e) {

@@ -126,10 +126,11 @@ public final class BertGraphCompiler implements GraphCompiler {
         throw new IOException("unsupported pooling '" + manifest.pooling() + "'");
       }
       boolean head = BertArchitecture.hasHead(manifest);
-      String cls =
-          !meanPool || (head && tensors.containsKey("pooler.dense.weight"))
-              ? g.longs("pooling/cls_index", new long[] {0})
-              : null;
+      // Hugging Face's BertForSequenceClassification keeps its pooler under the encoder's prefix.
+      String pooler =
+          tensors.containsKey(p + "pooler.dense.weight") ? p + "pooler.dense" : "pooler.dense";
+      boolean hasPooler = head && tensors.containsKey(pooler + ".weight");
+      String cls = !meanPool || hasPooler ? g.longs("pooling/cls_index", new long[] {0}) : null;
       String pooled;
       if (meanPool) {
         String m3 = g.op("Unsqueeze", List.of(maskF, g.vector(2)));
@@ -166,9 +167,9 @@ public final class BertGraphCompiler implements GraphCompiler {
               "package " + manifest.id() + " with a head lacks id2label or classifier.weight");
         }
         String features = pooled;
-        if (tensors.containsKey("pooler.dense.weight")) {
+        if (hasPooler) {
           String first = g.op("Gather", List.of(x, cls), Attr.i("axis", 1));
-          features = g.op("Tanh", List.of(linear(first, Linear.of(tensors, "pooler.dense"))));
+          features = g.op("Tanh", List.of(linear(first, Linear.of(tensors, pooler))));
         }
         String logits = linear(features, Linear.of(tensors, "classifier"));
         g.op("Identity", List.of(logits), EncoderGraph.LOGITS);
