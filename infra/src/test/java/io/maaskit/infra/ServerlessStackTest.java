@@ -371,6 +371,8 @@ class ServerlessStackTest {
                 "POST /v1/chat/completions",
                 "POST /predict",
                 "POST /classify",
+                "POST /rerank",
+                "POST /v1/rerank",
                 "POST /explain",
                 "GET /info")),
         keys);

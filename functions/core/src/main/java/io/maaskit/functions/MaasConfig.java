@@ -35,6 +35,12 @@ public interface MaasConfig {
   @WithDefault("minilm-spam")
   String defaultClassifier();
 
+  /**
+   * Reranker (capability {@code reranker}) used when a {@code /rerank} or {@code /v1/rerank}
+   * request names none; unset = the request must name its model.
+   */
+  Optional<String> defaultReranker();
+
   /** Local cache of downloaded package files (content-addressed). */
   Optional<String> cacheDir();
 

@@ -1,6 +1,7 @@
 package io.maaskit.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.maaskit.functions.protocol.Cohere;
 import io.maaskit.functions.protocol.OpenAi;
 import io.maaskit.functions.protocol.Tei;
 import io.maaskit.model.json.ExplainJson;
@@ -9,6 +10,7 @@ import io.maaskit.model.task.Classifications.LabelScore;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.ExplainService;
 import io.maaskit.model.task.GenerationService;
+import io.maaskit.model.task.RerankService;
 import io.quarkus.funqy.Funq;
 import jakarta.inject.Inject;
 import java.util.List;
@@ -25,6 +27,7 @@ public class ModelFunctions {
   @Inject ClassificationService classification;
   @Inject ExplainService explanations;
   @Inject GenerationService generation;
+  @Inject RerankService reranking;
   @Inject ModelServices services;
   @Inject CallerCancellation caller;
 
@@ -64,6 +67,22 @@ public class ModelFunctions {
   @Funq("classify")
   public List<List<LabelScore>> classify(JsonNode body) {
     return predict(body);
+  }
+
+  /**
+   * TEI-compatible {@code POST /rerank}: every text's relevance to the query, most relevant first.
+   */
+  @Funq("rerank")
+  public List<Tei.Rank> rerank(JsonNode body) {
+    Tei.RerankCall call = Tei.rerankRequest(body, reranking.maxInputs());
+    return Tei.ranks(reranking.rerank(call.request(), caller.current()), call);
+  }
+
+  /** {@code POST /v1/rerank} in the shape Cohere's and Jina's clients send. */
+  @Funq("v1/rerank")
+  public Cohere.RerankList v1Rerank(JsonNode body) {
+    Cohere.RerankCall call = Cohere.rerankRequest(body, reranking.maxInputs());
+    return Cohere.results(reranking.rerank(call.request(), caller.current()), call);
   }
 
   /**

@@ -20,6 +20,7 @@ import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.ExplainService;
 import io.maaskit.model.task.GenerationOptions;
 import io.maaskit.model.task.GenerationService;
+import io.maaskit.model.task.RerankService;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -279,6 +280,13 @@ public class ModelServices {
   ClassificationService classification() {
     return new ClassificationService(
         registry(), config.defaultClassifier(), config.maxInputs(), admission());
+  }
+
+  @Produces
+  @Singleton
+  RerankService reranking() {
+    return new RerankService(
+        registry(), config.defaultReranker().orElse(null), config.maxInputs(), admission());
   }
 
   @Produces

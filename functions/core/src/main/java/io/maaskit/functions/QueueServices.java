@@ -1,14 +1,20 @@
 package io.maaskit.functions;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.maaskit.functions.protocol.Tei;
 import io.maaskit.model.queue.QueueMessageHandler;
 import io.maaskit.model.queue.QueueSettings;
 import io.maaskit.model.queue.ResultSink;
 import io.maaskit.model.queue.TaskHandler;
+import io.maaskit.model.queue.TaskOutput;
 import io.maaskit.model.store.S3Stores;
+import io.maaskit.model.task.Cancellation;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.ExplainService;
 import io.maaskit.model.task.GenerationService;
+import io.maaskit.model.task.RerankService;
+import io.maaskit.model.task.Rerankings;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
 import java.util.LinkedHashMap;
@@ -29,6 +35,7 @@ public class QueueServices {
   private final ClassificationService classification;
   private final ExplainService explanations;
   private final GenerationService generation;
+  private final RerankService reranking;
   private final Instance<QueueTaskProvider> extraTasks;
   private volatile QueueMessageHandler handler;
   private volatile SqsClient sqs;
@@ -40,7 +47,9 @@ public class QueueServices {
       ClassificationService classification,
       ExplainService explanations,
       GenerationService generation,
+      RerankService reranking,
       Instance<QueueTaskProvider> extraTasks) {
+    this.reranking = reranking;
     this.explanations = explanations;
     this.generation = generation;
     this.config = config;
@@ -91,6 +100,7 @@ public class QueueServices {
           tasks.put("classify", TaskHandler.classify(classification));
           tasks.put("explain", TaskHandler.explain(explanations));
           tasks.put("generate", TaskHandler.generate(generation));
+          tasks.put("rerank", this::rerank);
           // Tasks beyond the core's (training, in the long-running deployables) come from the
           // deployable's own beans: a Lambda zip never carries the training module.
           for (QueueTaskProvider p : extraTasks) {
@@ -113,6 +123,17 @@ public class QueueServices {
     ErrorMapper.Mapped m = ErrorMapper.map(failure);
     int s = m.status();
     return (s >= 400 && s < 500) || s == 501 ? m.body().error() : null;
+  }
+
+  /**
+   * {@code "rerank"}: the message carries the fields of {@code POST /rerank} ({@link
+   * Tei#rerankRequest}); the result carries {@code "rankings"}: every text's index and score, most
+   * relevant first.
+   */
+  private TaskOutput rerank(JsonNode message) {
+    Tei.RerankCall call = Tei.rerankRequest(message, reranking.maxInputs());
+    Rerankings r = reranking.rerank(call.request(), Cancellation.NONE);
+    return new TaskOutput(r.model(), "rankings", Tei.ranks(r, call));
   }
 
   /**

@@ -285,6 +285,27 @@ public final class TestModels {
     return dir;
   }
 
+  /** Name of the tiny random cross-encoder {@link #tinyCrossEncoder()} imports. */
+  public static final String TINY_RERANKER = "tiny-reranker";
+
+  /**
+   * A tiny random BERT cross-encoder ({@link TinyBert}, one logit), written in Hugging Face layout
+   * and imported once per build as {@value #TINY_RERANKER} (a reranker package with its compiled
+   * graph; {@value TinyBert#POSITIONS} tokens per pair).
+   */
+  public static synchronized Path tinyCrossEncoder() throws IOException {
+    Path dir = ROOT.resolve("packages").resolve(TINY_RERANKER).resolve("1");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+      return dir;
+    }
+    Path hf = tinyHfDir(TINY_RERANKER);
+    TinyBert.writeCrossEncoder(hf, 27);
+    io.maaskit.tools.importer.HfDirectoryImporter.importModel(
+        hf, dir, new ImportOptions(TINY_RERANKER, "1", "cls", false, null), Progress.NONE);
+    ModelPackage.read(dir);
+    return dir;
+  }
+
   /** The Hugging Face directory a tiny package was imported from. */
   public static Path tinyHfDir(String name) {
     return ROOT.resolve("hf").resolve(name);

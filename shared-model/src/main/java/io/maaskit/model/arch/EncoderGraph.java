@@ -34,5 +34,11 @@ public final class EncoderGraph {
    */
   public static final String PROBABILITIES = "probabilities";
 
+  /**
+   * Output {@code [batch, labels]} of packages with a head (classifiers, rerankers): the head's raw
+   * logits, before any softmax; a reranker's single column is its relevance score.
+   */
+  public static final String LOGITS = "logits";
+
   private EncoderGraph() {}
 }

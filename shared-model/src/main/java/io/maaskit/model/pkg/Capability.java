@@ -16,6 +16,11 @@ public enum Capability {
   ENCODER("encoder"),
   /** Texts to label probabilities. */
   CLASSIFIER("classifier"),
+  /**
+   * (query, document) pairs to one relevance score: a cross-encoder, a sequence-classification head
+   * with a single logit ({@link io.maaskit.model.arch.TextScorer}).
+   */
+  RERANKER("reranker"),
   /** Text continuation (decoders: {@link io.maaskit.model.arch.TextGenerator}). */
   GENERATOR("generator");
 

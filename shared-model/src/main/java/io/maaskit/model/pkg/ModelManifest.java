@@ -61,6 +61,12 @@ public record ModelManifest(
   public static final String TASK_EMBEDDING = "embedding";
   public static final String TASK_CLASSIFICATION = "classification";
 
+  /**
+   * Reranking (cross-encoders: one relevance logit per query and document, capability {@code
+   * reranker}).
+   */
+  public static final String TASK_RERANKING = "reranking";
+
   /** Text generation (decoder packages, capability {@code generator}). */
   public static final String TASK_GENERATION = "generation";
 
@@ -70,7 +76,7 @@ public record ModelManifest(
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private static final Set<String> TASKS =
-      Set.of(TASK_EMBEDDING, TASK_CLASSIFICATION, TASK_GENERATION);
+      Set.of(TASK_EMBEDDING, TASK_CLASSIFICATION, TASK_RERANKING, TASK_GENERATION);
   private static final Set<String> POOLINGS = Set.of("mean", "cls");
   private static final Set<String> DTYPES =
       Set.of("float32", "bfloat16", "float16", "int8", "int4");
@@ -99,7 +105,9 @@ public record ModelManifest(
                 ? List.of(Capability.ENCODER, Capability.CLASSIFIER)
                 : t.equals(TASK_GENERATION)
                     ? List.of(Capability.GENERATOR)
-                    : List.of(Capability.ENCODER);
+                    : t.equals(TASK_RERANKING)
+                        ? List.of(Capability.RERANKER)
+                        : List.of(Capability.ENCODER);
     require(architecture != null, origin, "missing 'architecture'");
     String p = pooling == null ? "mean" : pooling;
     require(

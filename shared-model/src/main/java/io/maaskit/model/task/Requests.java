@@ -35,4 +35,16 @@ final class Requests {
     }
     return w;
   }
+
+  /**
+   * {@link #work}'s price for a query paired with each text: per pair, both texts' estimated tokens
+   * plus the three special tokens, at most {@code maxLength}.
+   */
+  static long pairWork(String query, List<String> texts, int maxLength) {
+    long w = 0;
+    for (String t : texts) {
+      w += Math.min(maxLength, (query.length() + t.length()) / 4 + 3);
+    }
+    return w;
+  }
 }

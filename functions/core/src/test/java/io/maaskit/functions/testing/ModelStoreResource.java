@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Points the functions at a local store holding the real all-MiniLM-L6-v2 package and the tiny
- * random Llama generator.
+ * Points the functions at a local store holding the real all-MiniLM-L6-v2 package, the tiny random
+ * Llama generators and the tiny random cross-encoder (the default reranker).
  */
 public class ModelStoreResource implements QuarkusTestResourceLifecycleManager {
   /** The generator package in the store ({@code TestModels.tinyLlama()}). */
@@ -19,6 +19,7 @@ public class ModelStoreResource implements QuarkusTestResourceLifecycleManager {
       TestModels.tinyLlama();
       TestModels.tinyQwen2Tools();
       TestModels.tinyLlamaTools();
+      TestModels.tinyCrossEncoder();
       return Map.of(
           "maas.model-store",
           TestModels.storeRoot().toString(),
@@ -26,6 +27,8 @@ public class ModelStoreResource implements QuarkusTestResourceLifecycleManager {
           "all-minilm-l6-v2",
           "maas.generation.default-model",
           GENERATOR,
+          "maas.default-reranker",
+          TestModels.TINY_RERANKER,
           "maas.cache-dir",
           Path.of("target", "cache").toAbsolutePath().toString());
     } catch (Exception e) {

@@ -237,7 +237,9 @@ class ApiGatewayEventsTest {
               : route.path().equals("/v1/chat/completions")
                   ? "{\"messages\": [{\"role\": \"user\", \"content\": \"hello\"}],"
                       + " \"max_tokens\": 2}"
-                  : "{\"inputs\": \"hello\", \"input\": \"hello\"}");
+                  : route.path().endsWith("/rerank")
+                      ? "{\"query\": \"hello\", \"texts\": [\"hello\"], \"documents\": [\"hello\"]}"
+                      : "{\"inputs\": \"hello\", \"input\": \"hello\"}");
       if (route.method() == Routes.Method.GET) {
         e.remove("body");
         ((ObjectNode) e.get("headers")).remove(List.of("content-length", "content-type"));

@@ -41,9 +41,10 @@ public class QueueStackResource implements QuarkusTestResourceLifecycleManager {
     }
   }
 
-  /** The test store, with the tiny random Llama generator imported into it. */
+  /** The test store, with the tiny random Llama generator and cross-encoder imported into it. */
   static String storeWithGenerator() throws java.io.IOException {
     TestModels.tinyLlama();
+    TestModels.tinyCrossEncoder();
     return TestModels.storeRoot().toString();
   }
 }

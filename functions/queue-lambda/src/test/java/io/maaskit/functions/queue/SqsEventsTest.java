@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -153,5 +154,37 @@ class SqsEventsTest {
     JsonNode item = JSON.readTree(structured.get("text").asText());
     assertTrue(
         item.get("name").isTextual() && item.get("count").isIntegralNumber(), item.toString());
+  }
+
+  /**
+   * Queue task {@code rerank}: the body of {@code POST /rerank}; the result carries every text's
+   * index, score and (asked for) text, most relevant first. Empty texts are a batch item failure.
+   */
+  @Test
+  void rerankRecordsLandInS3() throws Exception {
+    JsonNode response = invoke("sqs-rerank.json");
+    assertEquals(
+        Set.of("b2c3d4e5-f607-4182-9304-b5c6d7e8f90a"), failures(response), response.toString());
+    JsonNode result =
+        JSON.readTree(
+            QueueStackResource.s3.getRaw(
+                "results", "out/a1b2c3d4-e5f6-4071-8293-a4b5c6d7e8f9.json"));
+    assertEquals("rr-1", result.get("id").asText());
+    assertEquals("ok", result.get("status").asText());
+    assertEquals("tiny-reranker", result.get("model").asText());
+    JsonNode rankings = result.get("rankings");
+    assertEquals(3, rankings.size());
+    Set<Integer> indices = new TreeSet<>();
+    double previous = Double.POSITIVE_INFINITY;
+    List<String> texts = List.of("The cat sat on the mat.", "The dog runs in the park.", "zebra");
+    for (JsonNode r : rankings) {
+      indices.add(r.get("index").asInt());
+      assertTrue(r.get("score").asDouble() <= previous, "most relevant first");
+      previous = r.get("score").asDouble();
+      assertEquals(texts.get(r.get("index").asInt()), r.get("text").asText());
+    }
+    assertEquals(Set.of(0, 1, 2), indices);
+    assertFalse(
+        QueueStackResource.s3.exists("results", "out/b2c3d4e5-f607-4182-9304-b5c6d7e8f90a.json"));
   }
 }

@@ -85,6 +85,8 @@ public final class Routes {
           new Route(Method.POST, "/v1/chat/completions", "v1/chat/completions", EVERY, true),
           new Route(Method.POST, "/predict", "predict", BUFFERED),
           new Route(Method.POST, "/classify", "classify", BUFFERED),
+          new Route(Method.POST, "/rerank", "rerank", BUFFERED),
+          new Route(Method.POST, "/v1/rerank", "v1/rerank", BUFFERED),
           new Route(Method.POST, "/explain", "explain", BUFFERED),
           new Route(Method.GET, "/info", "info", BUFFERED));
 

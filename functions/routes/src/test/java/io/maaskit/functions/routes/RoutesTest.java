@@ -24,8 +24,8 @@ class RoutesTest {
   void summaryIsWhatTheErrorMessagesList() {
     assertEquals(
         "POST /embed, POST /v1/embeddings, GET /v1/models, POST /v1/completions,"
-            + " POST /v1/chat/completions, POST /predict, POST /classify,"
-            + " POST /explain, GET /info",
+            + " POST /v1/chat/completions, POST /predict, POST /classify, POST /rerank,"
+            + " POST /v1/rerank, POST /explain, GET /info",
         Routes.summary(Routes.ALL));
     assertEquals(Routes.ALL, Routes.apiGateway());
     assertThrows(

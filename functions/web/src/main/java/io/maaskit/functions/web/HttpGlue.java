@@ -35,7 +35,8 @@ public class HttpGlue {
 
   /** Routes whose requests take an admission ticket: refused on their headers when it is full. */
   static final java.util.Set<String> ADMITTED =
-      java.util.Set.of("/embed", "/v1/embeddings", "/predict", "/classify");
+      java.util.Set.of(
+          "/embed", "/v1/embeddings", "/predict", "/classify", "/rerank", "/v1/rerank");
 
   private final ObjectMapper json;
   private final Optional<String> apiKey;

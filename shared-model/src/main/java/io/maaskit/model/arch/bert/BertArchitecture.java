@@ -20,7 +20,9 @@ import java.util.Set;
 /**
  * Registers the {@code bert} architecture (BERT, MiniLM, BGE, E5 and other BERT-family encoders):
  * {@code config.json} + {@code tokenizer.json} + {@code model.safetensors}, as an encoder, and as a
- * classifier when the package has a {@code classifier} head.
+ * classifier when the package has a {@code classifier} head, or as a reranker when that head has a
+ * single logit (a cross-encoder: Hugging Face's {@code BertForSequenceClassification} with {@code
+ * num_labels: 1}).
  */
 public final class BertArchitecture implements Architecture {
   /** Weights file name inside a package. */
@@ -41,7 +43,7 @@ public final class BertArchitecture implements Architecture {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.ENCODER, Capability.CLASSIFIER);
+    return Set.of(Capability.ENCODER, Capability.CLASSIFIER, Capability.RERANKER);
   }
 
   /** The compiled graph where the package lists {@link EncoderGraph#FILE}; eager from weights. */
@@ -74,13 +76,11 @@ public final class BertArchitecture implements Architecture {
       Weights encoderWeights = new Weights(tensors, manager, engine.computeType(), prefix);
       BertEncoder encoder = new BertEncoder(config, encoderWeights);
       BertHead head = null;
-      if (manifest.capabilities().contains(Capability.CLASSIFIER)) {
-        if (config.labels().isEmpty()) {
-          throw new IOException(
-              "classifier package " + manifest.id() + " has no id2label in config.json");
-        }
+      if (hasHead(manifest)) {
+        checkHead(manifest, config);
         head =
-            new BertHead(new Weights(tensors, manager, engine.computeType(), ""), config.labels());
+            new BertHead(
+                new Weights(tensors, manager, engine.computeType(), ""), prefix, config.labels());
       }
       return new BertModel(manifest, engine, manager, tokenization, encoder, head);
     } catch (IOException | RuntimeException e) {
@@ -96,9 +96,8 @@ public final class BertArchitecture implements Architecture {
   private static LoadedModel loadGraph(
       ModelManifest manifest, PackageFiles files, Engine engine, BertConfig config)
       throws IOException {
-    if (manifest.capabilities().contains(Capability.CLASSIFIER) && config.labels().isEmpty()) {
-      throw new IOException(
-          "classifier package " + manifest.id() + " has no id2label in config.json");
+    if (hasHead(manifest)) {
+      checkHead(manifest, config);
     }
     int maxLen = Math.min(manifest.maxSequenceLength(), config.maxPositionEmbeddings());
     BertTokenization tokenization = new BertTokenization(files.bytes(TOKENIZER), maxLen);
@@ -115,6 +114,28 @@ public final class BertArchitecture implements Architecture {
     } catch (IOException | RuntimeException e) {
       tokenization.close();
       throw e;
+    }
+  }
+
+  /** Whether the package's manifest asks for the {@code classifier} head (classifier, reranker). */
+  public static boolean hasHead(ModelManifest manifest) {
+    return manifest.capabilities().contains(Capability.CLASSIFIER)
+        || manifest.capabilities().contains(Capability.RERANKER);
+  }
+
+  /** A head needs its labels; a reranker's has exactly one logit. */
+  private static void checkHead(ModelManifest manifest, BertConfig config) throws IOException {
+    if (config.labels().isEmpty()) {
+      throw new IOException(
+          "package " + manifest.id() + " has a classifier head but no id2label in config.json");
+    }
+    if (manifest.capabilities().contains(Capability.RERANKER) && config.labels().size() != 1) {
+      throw new IOException(
+          "reranker package "
+              + manifest.id()
+              + " needs a head with one logit; config.json lists "
+              + config.labels().size()
+              + " labels");
     }
   }
 

@@ -6,6 +6,7 @@ import io.maaskit.model.arch.Pooling;
 import io.maaskit.model.arch.SpanTokenizer;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.TextEncoder;
+import io.maaskit.model.arch.TextScorer;
 import io.maaskit.model.arch.Tokens;
 import io.maaskit.model.engine.CompiledGraph;
 import io.maaskit.model.engine.CompiledGraph.FloatTensor;
@@ -26,7 +27,7 @@ import java.util.Set;
  * tokens carry their spans, so the gradient-free explanation (occlusion) runs on the graph; the
  * gradient methods need the eager engine.
  */
-final class BertGraphModel implements TextEncoder, TextClassifier, SpanTokenizer {
+final class BertGraphModel implements TextEncoder, TextClassifier, TextScorer, SpanTokenizer {
   private final ModelManifest manifest;
   private final Engine engine;
   private final BertConfig config;
@@ -119,6 +120,19 @@ final class BertGraphModel implements TextEncoder, TextClassifier, SpanTokenizer
       throw new IllegalStateException("model " + manifest.id() + " has no classification head");
     }
     return run(batch, EncoderGraph.PROBABILITIES);
+  }
+
+  @Override
+  public Pair tokenizePair(String query, String document) {
+    return tokens.encodePair(query, document);
+  }
+
+  @Override
+  public float[][] score(List<Tokens> batch) {
+    if (config.labels().isEmpty()) {
+      throw new IllegalStateException("model " + manifest.id() + " has no scoring head");
+    }
+    return run(batch, EncoderGraph.LOGITS);
   }
 
   private float[][] run(List<Tokens> batch, String output) {

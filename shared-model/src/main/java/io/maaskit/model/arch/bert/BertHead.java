@@ -8,9 +8,10 @@ import java.util.function.BinaryOperator;
 
 /**
  * Sequence-classification head in Hugging Face layout: {@code classifier.weight} (labels × hidden)
- * and {@code classifier.bias}; with {@code pooler.dense.*} present (Hugging Face's {@code
- * BertForSequenceClassification}), the [CLS] state goes through the tanh pooler first, otherwise
- * the package's pooling (mean for heads this kit trains) feeds the classifier.
+ * and {@code classifier.bias}; with {@code bert.pooler.dense.*} (or {@code pooler.dense.*}) present
+ * (Hugging Face's {@code BertForSequenceClassification}), the [CLS] state goes through the tanh
+ * pooler first, otherwise the package's pooling (mean for heads this kit trains) feeds the
+ * classifier.
  */
 final class BertHead {
   private final NDArray weight;
@@ -19,12 +20,21 @@ final class BertHead {
   private final NDArray poolerB;
   private final List<String> labels;
 
-  BertHead(Weights w, List<String> labels) {
+  /**
+   * @param w the checkpoint's tensors, unprefixed
+   * @param encoderPrefix the encoder's prefix ({@code bert.} in Hugging Face checkpoints, whose
+   *     pooler is {@code bert.pooler.dense}); a pooler without it is found too
+   */
+  BertHead(Weights w, String encoderPrefix, List<String> labels) {
     this.weight = w.get("classifier.weight");
     this.bias = w.get("classifier.bias");
-    if (w.has("pooler.dense.weight")) {
-      this.poolerW = w.get("pooler.dense.weight");
-      this.poolerB = w.get("pooler.dense.bias");
+    String pooler =
+        w.has(encoderPrefix + "pooler.dense.weight")
+            ? encoderPrefix + "pooler.dense."
+            : "pooler.dense.";
+    if (w.has(pooler + "weight")) {
+      this.poolerW = w.get(pooler + "weight");
+      this.poolerB = w.get(pooler + "bias");
     } else {
       this.poolerW = null;
       this.poolerB = null;

@@ -9,6 +9,7 @@ import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Pooling;
 import io.maaskit.model.arch.TextClassifier;
+import io.maaskit.model.arch.TextScorer;
 import io.maaskit.model.arch.Tokens;
 import io.maaskit.model.arch.TrainableEncoder;
 import io.maaskit.model.engine.EagerEngine;
@@ -28,7 +29,7 @@ import java.util.Map;
  * classifier} head. Runs one padded batch at a time; which inputs form a batch is the task layer's
  * decision.
  */
-final class BertModel implements TrainableEncoder, TextClassifier, Explainable {
+final class BertModel implements TrainableEncoder, TextClassifier, TextScorer, Explainable {
   private final ModelManifest manifest;
   private final EagerEngine engine;
   private final NDManager manager;
@@ -110,6 +111,19 @@ final class BertModel implements TrainableEncoder, TextClassifier, Explainable {
       throw new IllegalStateException("model " + manifest.id() + " has no classification head");
     }
     return run(batch, (hidden, mask) -> head.logits(hidden, mask, pooling::apply).softmax(-1));
+  }
+
+  @Override
+  public Pair tokenizePair(String query, String document) {
+    return tokens.encodePair(query, document);
+  }
+
+  @Override
+  public float[][] score(List<Tokens> batch) {
+    if (head == null) {
+      throw new IllegalStateException("model " + manifest.id() + " has no scoring head");
+    }
+    return run(batch, (hidden, mask) -> head.logits(hidden, mask, pooling::apply));
   }
 
   @FunctionalInterface

@@ -4,6 +4,7 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import io.maaskit.model.arch.Explainable;
+import io.maaskit.model.arch.TextScorer;
 import io.maaskit.model.arch.Tokens;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -101,6 +102,28 @@ final class BertTokenization implements AutoCloseable {
   /** Tokens of {@code text}, truncated to {@link #maxLength()}, reading a bounded prefix of it. */
   Tokens encode(String text) {
     return encodeWhole(bounded(text));
+  }
+
+  /**
+   * Tokens of a pair ({@code [CLS] first [SEP] second [SEP]}, types 0/1), truncated longest-first
+   * to {@link #maxLength()} by the tokenizer. Longest-first keeps a prefix of each side, at most
+   * {@link #maxLength()} tokens long, so each side is read through the same bounded prefix as a
+   * single text; a side that was cut is longer than the limit on its own, so the pair was
+   * truncated.
+   */
+  TextScorer.Pair encodePair(String first, String second) {
+    String a = bounded(first);
+    String b = bounded(second);
+    Encoding e = tokenizer.encode(a, b);
+    long[] ids = e.getIds();
+    long[] types = e.getTypeIds();
+    boolean cut = e.exceedMaxLength() || ids.length > maxLength;
+    if (ids.length > maxLength) {
+      ids = java.util.Arrays.copyOf(ids, maxLength);
+      types = java.util.Arrays.copyOf(types, maxLength);
+    }
+    return new TextScorer.Pair(
+        new Tokens(ids, types), cut || a.length() < first.length() || b.length() < second.length());
   }
 
   /** The shortest prefix of {@code text} this class tries whose truncated tokens are the text's. */

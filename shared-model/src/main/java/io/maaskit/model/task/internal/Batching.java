@@ -45,7 +45,19 @@ public final class Batching {
       Admission.Ticket ticket,
       long maxTokens,
       Function<List<Tokens>, float[][]> batch) {
-    List<Tokens> encoded = model.tokenizeAll(texts);
+    return runTokens(model, model.tokenizeAll(texts), ticket, maxTokens, batch);
+  }
+
+  /**
+   * {@link #run(SequenceModel, List, Admission.Ticket, long, Function)} over inputs already
+   * tokenized (pairs, for rerankers).
+   */
+  public static Result runTokens(
+      SequenceModel model,
+      List<Tokens> encoded,
+      Admission.Ticket ticket,
+      long maxTokens,
+      Function<List<Tokens>, float[][]> batch) {
     long total = encoded.stream().mapToLong(Tokens::length).sum();
     if (maxTokens > 0 && total > maxTokens) {
       throw new PayloadTooLargeException(
@@ -57,12 +69,12 @@ public final class Batching {
               + maxTokens
               + " are allowed per request: send fewer or shorter inputs");
     }
-    Integer[] order = new Integer[texts.size()];
+    Integer[] order = new Integer[encoded.size()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
     Arrays.sort(order, Comparator.comparingInt(i -> encoded.get(i).length()));
-    float[][] out = new float[texts.size()][];
+    float[][] out = new float[encoded.size()][];
     int tokensSeen = 0;
     for (int[] range : plan(model, encoded, order)) {
       List<Tokens> sub = new ArrayList<>(range[1] - range[0]);

@@ -98,8 +98,11 @@ public final class HfDirectoryImporter {
             dir + ": only float32 safetensors are supported for import, found " + t.dtype());
       }
     }
-    boolean classifier =
+    boolean head =
         tensors.containsKey(TrainableEncoder.HEAD_WEIGHT) && config.path("id2label").size() > 0;
+    // One logit (num_labels: 1) is a cross-encoder's relevance score, not a label distribution.
+    boolean reranker = head && config.path("id2label").size() == 1;
+    boolean classifier = head && !reranker;
     String pooling =
         options.pooling() != null ? options.pooling() : sentenceTransformersPooling(dir);
     Files.createDirectories(outDir);
@@ -115,10 +118,14 @@ public final class HfDirectoryImporter {
             ModelManifest.FORMAT,
             options.name(),
             options.version(),
-            classifier ? ModelManifest.TASK_CLASSIFICATION : ModelManifest.TASK_EMBEDDING,
-            classifier
-                ? List.of(Capability.ENCODER, Capability.CLASSIFIER)
-                : List.of(Capability.ENCODER),
+            reranker
+                ? ModelManifest.TASK_RERANKING
+                : classifier ? ModelManifest.TASK_CLASSIFICATION : ModelManifest.TASK_EMBEDDING,
+            reranker
+                ? List.of(Capability.RERANKER)
+                : classifier
+                    ? List.of(Capability.ENCODER, Capability.CLASSIFIER)
+                    : List.of(Capability.ENCODER),
             arch.name(),
             pooling,
             options.normalize(),

@@ -44,7 +44,8 @@ import java.util.Map;
  *       default, or {@code com.microsoft.DynamicQuantizeMatMul} (activations quantized per tensor)
  *       when {@link CompileOptions} say so; see {@link CompileOptions.Int8Kernel} for why;
  *   <li>outputs: {@code pooled} (mean under the mask, or [CLS]), {@code sentence_embedding} (L2
- *       normalized, norm at least 1e-12) and, for classifiers, {@code probabilities}.
+ *       normalized, norm at least 1e-12) and, with a head, {@code logits} and (classifiers) {@code
+ *       probabilities}.
  * </ul>
  */
 public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
@@ -171,11 +172,12 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
       if (!meanPool && !manifest.pooling().equals("cls")) {
         throw new IOException("unsupported pooling '" + manifest.pooling() + "'");
       }
-      boolean head = manifest.capabilities().contains(Capability.CLASSIFIER);
-      String cls =
-          !meanPool || (head && tensors.containsKey("pooler.dense.weight"))
-              ? g.longs("pooling/cls_index", new long[] {0})
-              : null;
+      boolean head = BertArchitecture.hasHead(manifest);
+      // Hugging Face's BertForSequenceClassification keeps its pooler under the encoder's prefix.
+      String pooler =
+          tensors.containsKey(p + "pooler.dense.weight") ? p + "pooler.dense" : "pooler.dense";
+      boolean hasPooler = head && tensors.containsKey(pooler + ".weight");
+      String cls = !meanPool || hasPooler ? g.longs("pooling/cls_index", new long[] {0}) : null;
       String pooled;
       if (meanPool) {
         String m3 = g.op("Unsqueeze", List.of(maskF, g.vector(2)));
@@ -209,16 +211,20 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
         int labels = config.labels().size();
         if (labels == 0 || !tensors.containsKey("classifier.weight")) {
           throw new IOException(
-              "classifier package " + manifest.id() + " lacks id2label or classifier.weight");
+              "package " + manifest.id() + " with a head lacks id2label or classifier.weight");
         }
         String features = pooled;
-        if (tensors.containsKey("pooler.dense.weight")) {
+        if (hasPooler) {
           String first = g.op("Gather", List.of(x, cls), Attr.i("axis", 1));
-          features = g.op("Tanh", List.of(linear(first, Linear.of(tensors, "pooler.dense"))));
+          features = g.op("Tanh", List.of(linear(first, Linear.of(tensors, pooler))));
         }
         String logits = linear(features, Linear.of(tensors, "classifier"));
-        g.op("Softmax", List.of(logits), EncoderGraph.PROBABILITIES, Attr.i("axis", -1));
-        g.output(EncoderGraph.PROBABILITIES, FLOAT, BATCH, (long) labels);
+        g.op("Identity", List.of(logits), EncoderGraph.LOGITS);
+        g.output(EncoderGraph.LOGITS, FLOAT, BATCH, (long) labels);
+        if (manifest.capabilities().contains(Capability.CLASSIFIER)) {
+          g.op("Softmax", List.of(logits), EncoderGraph.PROBABILITIES, Attr.i("axis", -1));
+          g.output(EncoderGraph.PROBABILITIES, FLOAT, BATCH, (long) labels);
+        }
       }
       g.scope("");
     }
