@@ -83,7 +83,8 @@ class CoreBoundaryTest {
    * DJL's types (NDManager, NDArray, Device, DataType...) stay inside the engines and the eager
    * implementations written on {@code EagerEngine}: the engine-neutral API ({@code Engine}, {@code
    * CompiledGraph}, {@code EngineOptions}), the registry, the package and store layers and the
-   * services (but the gradient explanations, eager by nature) name none of them.
+   * services (but the gradient explanations of classifiers and of generated text, eager by nature)
+   * name none of them.
    */
   @Test
   void djlTypesStayInTheEnginesAndTheEagerImplementations() {
@@ -99,6 +100,8 @@ class CoreBoundaryTest {
             "io.maaskit.model.task..")
         .and()
         .doNotBelongToAnyOf(io.maaskit.model.task.ExplainService.class)
+        .and()
+        .haveNameNotMatching("io\\.maaskit\\.model\\.task\\.CompletionExplainer(\\$.*)?")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage("ai.djl..")
