@@ -87,7 +87,13 @@ try {
       return o.dataset.state !== 'streaming' || o.textContent.length > 0;
     }, null, { timeout: 120000 });
     const active = await activeSequences();
-    await page.click('#chatStop');
+    // The answer may already be complete (Stop disabled again): try the next seed.
+    if (!(await page.isEnabled('#chatStop'))) continue;
+    try {
+      await page.click('#chatStop', { timeout: 2000 });
+    } catch (e) {
+      continue; // it ended between the check and the click
+    }
     await page.waitForFunction(() => document.getElementById('chatOut').dataset.state !== 'streaming', null, { timeout: 60000 });
     const after = await page.$eval('#chatOut', (e) => ({ state: e.dataset.state, finish: e.dataset.finish || null }));
     if (active > 0 && after.state === 'stopped') {
