@@ -52,6 +52,7 @@ public final class GenerationPairs {
     String b = "jlama";
     String aCmd = null;
     String bCmd = null;
+    long timeoutS = 1800;
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -61,6 +62,7 @@ public final class GenerationPairs {
         case "--b" -> b = v;
         case "--a-cmd" -> aCmd = v;
         case "--b-cmd" -> bCmd = v;
+        case "--timeout-s" -> timeoutS = Long.parseLong(v);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -68,9 +70,26 @@ public final class GenerationPairs {
       throw new IllegalArgumentException("need --out, --a-cmd and --b-cmd");
     }
     PairedTrials trials = new PairedTrials(rounds);
+    long limit = timeoutS;
     String stem = out.getFileName().toString().replaceFirst("\\.json$", "");
     try (Side sa = new Side(a, aCmd, out.resolveSibling(stem + "-" + a + ".log"));
         Side sb = new Side(b, bCmd, out.resolveSibling(stem + "-" + b + ".log"))) {
+      // A side that hangs must not hang the bench: past the limit both are killed, and the
+      // pending read fails naming the side's log.
+      Thread watchdog =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(TimeUnit.SECONDS.toMillis(limit));
+                  sa.kill();
+                  sb.kill();
+                } catch (InterruptedException e) {
+                  // the trials finished in time
+                }
+              },
+              "pairs-watchdog");
+      watchdog.setDaemon(true);
+      watchdog.start();
       // Both load before the first round; a side that fails here names its log.
       sa.awaitReady();
       sb.awaitReady();
@@ -169,6 +188,12 @@ public final class GenerationPairs {
       throw new IOException(name + " exited before answering; see " + log);
     }
 
+    /** Kills the side and whatever its command line started. */
+    void kill() {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    }
+
     @Override
     public void close() throws IOException {
       try {
@@ -178,10 +203,10 @@ public final class GenerationPairs {
       }
       try {
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
+          kill();
         }
       } catch (InterruptedException e) {
-        process.destroyForcibly();
+        kill();
         Thread.currentThread().interrupt();
       }
     }
