@@ -13,8 +13,9 @@ import java.util.Locale;
  * folder ({@code roof.json} from {@link MemoryRoof}, {@code maaskit-<dtype>.json} from {@link
  * GenerationBench}, {@code jlama-<dtype>.json} from the Jlama peer, {@code *.error} when a side
  * could not run, {@code profile-<dtype>.json} and {@code profile-1b-int4.json} from {@code
- * GenerationBench --profile-dir}) and turns it into {@code results.json} entries and the Markdown
- * table between {@link #START} and {@link #END}.
+ * GenerationBench --profile-dir}, {@code pairs-<dtype>.json} from {@link GenerationPairs}) and
+ * turns it into {@code results.json} entries and the Markdown table between {@link #START} and
+ * {@link #END}.
  */
 final class Generation {
   static final String START = "<!-- bench-generation:start -->";
@@ -71,9 +72,13 @@ final class Generation {
     double maxForeign = 0;
     defs.put(
         "generation_decode_ratio_*",
-        "maaskit / Jlama greedy decode tokens/s (median over repetitions, first token to last,"
-            + " prefill excluded), same checkpoint file, same weight precision (fp32 vs Jlama F32,"
-            + " int8 vs Q8, int4 vs Q4), same threads, separate JVMs, same run: higher is better");
+        "maaskit / Jlama greedy decode tokens/s (first token to last, prefill excluded), same"
+            + " checkpoint file, same weight precision (fp32 vs Jlama F32, int8 vs Q8, int4 vs Q4),"
+            + " same threads, separate JVMs, same run: the median of per-round ratios of paired,"
+            + " interleaved trials (both JVMs loaded, one decode each per round, alternating"
+            + " order; detail.generation.<dtype>.paired_decode) where they ran, else the ratio of"
+            + " the two sides' medians (generation_decode_ratio_unpaired_* when both exist):"
+            + " higher is better");
     defs.put(
         "generation_roof_fraction_*",
         "maaskit decode tokens/s / (memory bandwidth measured in the same run, best of N, the"
@@ -142,7 +147,16 @@ final class Generation {
       double jd = num(j, "decode", "tokens_per_s_median");
       double kt = num(k, "ttft", "ms_median");
       double jt = num(j, "ttft", "ms_median");
-      out.put("generation_decode_ratio_" + dt, round(kd / jd, 3));
+      // Paired, interleaved trials (GenerationPairs), when they ran, are the headline ratio: the
+      // medians above come from the two sides' runs at different times.
+      JsonNode pairs = read(dir.resolve("pairs-" + dt + ".json"));
+      if (pairs != null) {
+        d.set("paired_decode", pairs);
+        out.put("generation_decode_ratio_unpaired_" + dt, round(kd / jd, 3));
+        out.put("generation_decode_ratio_" + dt, round(pairs.path("median_ratio").asDouble(), 3));
+      } else {
+        out.put("generation_decode_ratio_" + dt, round(kd / jd, 3));
+      }
       out.put("generation_roof_fraction_" + dt, round(kd / roofTps, 3));
       out.put("generation_roof_fraction_jlama_" + dt, round(jd / roofTps, 3));
       out.put("generation_ttft_ratio_" + dt, round(kt / jt, 3));
@@ -241,6 +255,7 @@ final class Generation {
       double kd = k.path("decode").path("tokens_per_s_median").asDouble(Double.NaN);
       double jd = j.path("decode").path("tokens_per_s_median").asDouble(Double.NaN);
       double roofTps = d.path("roof_tokens_per_s").asDouble(Double.NaN);
+      JsonNode pairs = d.path("paired_decode");
       sb.append(
           String.format(
               Locale.ROOT,
@@ -259,7 +274,8 @@ final class Generation {
               num(kd, "%.1f"),
               num(jd, "%.1f"),
               peer(dt),
-              bold(kd / jd),
+              // the paired row below carries the headline ratio when the trials ran
+              pairs.isMissingNode() ? bold(kd / jd) : num(kd / jd, "%.2f") + " (unpaired)",
               DECODE_TARGET));
       sb.append(
           String.format(
@@ -273,6 +289,25 @@ final class Generation {
               num(kd / roofTps, "%.2f"),
               num(jd / roofTps, "%.2f"),
               dt.equals("int4") ? "maaskit ≥ " + ROOF_TARGET_INT4 : "—"));
+      if (!pairs.isMissingNode()) {
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "| Decode tokens/s, %s, paired trials (%d rounds, one decode per side per round,"
+                    + " alternating; ratio: median of the per-round ratios, quartiles %.2f–%.2f,"
+                    + " range %.2f–%.2f) | %s | %s (%s) | %s | ≥ %.1f |%n",
+                dt,
+                pairs.path("rounds").asInt(),
+                pairs.path("q1_ratio").asDouble(),
+                pairs.path("q3_ratio").asDouble(),
+                pairs.path("min_ratio").asDouble(),
+                pairs.path("max_ratio").asDouble(),
+                num(pairs.path("median_a").asDouble(Double.NaN), "%.1f"),
+                num(pairs.path("median_b").asDouble(Double.NaN), "%.1f"),
+                peer(dt),
+                bold(pairs.path("median_ratio").asDouble(Double.NaN)),
+                DECODE_TARGET));
+      }
       double kt = k.path("ttft").path("ms_median").asDouble(Double.NaN);
       double jt = j.path("ttft").path("ms_median").asDouble(Double.NaN);
       sb.append(

@@ -41,6 +41,10 @@ import java.util.List;
  * continuous-batching decode loop (prefills riding in the steps of other sequences' decode): the
  * aggregate is completion tokens over the wall time from the first request to the last answer.
  *
+ * <p>With {@code --serve true} it is one side of {@link GenerationPairs}: after a warm-up it
+ * answers each {@code decode} line on stdin with one decode's tokens/s on stdout, until stdin
+ * closes.
+ *
  * <p>With {@code --profile-dir DIR} it only decodes a few tokens with ONNX Runtime's per-op
  * profiling on ({@link EngineOptions#profileDir()}), leaves the session's JSON trace in DIR and
  * writes its summary per op ({@link OrtProfile}) as {@code ort_profile}, for the "where the time
@@ -75,6 +79,7 @@ public final class GenerationBench {
     List<Integer> streams = List.of(1, 8);
     boolean ttft = true;
     Path profileDir = null;
+    boolean serve = false;
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -93,10 +98,11 @@ public final class GenerationBench {
                     : Arrays.stream(v.split(",")).map(Integer::valueOf).toList();
         case "--ttft" -> ttft = Boolean.parseBoolean(v);
         case "--profile-dir" -> profileDir = Path.of(v);
+        case "--serve" -> serve = Boolean.parseBoolean(v);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
-    if (store == null || model == null || prompts == null || out == null) {
+    if (store == null || model == null || prompts == null || (out == null && !serve)) {
       throw new IllegalArgumentException("need --store, --model, --prompts and --out");
     }
     JsonNode p = JSON.readTree(prompts.toFile());
@@ -119,6 +125,13 @@ public final class GenerationBench {
       int bos =
           g.generationConfig().bosTokenId().orElse(p.path("ttft").path("bos_token_id").asInt());
       GenerationBench bench = new GenerationBench(g, bos);
+      if (serve) {
+        String text = p.path("decode").path("text").asText();
+        int n = newTokens;
+        bench.decode(text, Math.min(32, n), null); // warm-up
+        GenerationPairs.serve(() -> bench.decode(text, n, null));
+        return;
+      }
       r =
           profileDir != null
               ? bench.profile(p, newTokens)

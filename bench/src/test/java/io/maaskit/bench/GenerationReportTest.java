@@ -59,15 +59,7 @@ class GenerationReportTest {
         "{\"timestamp\":\"2026-11-29T00:41:05Z\",\"latency_p50_ratio_short\":3.77,"
             + "\"detail\":{\"latency_ms\":{\"fp32\":{}}}}");
 
-    Report.main(
-        new String[] {
-          "--generation", gen.toString(),
-          "--store", dir.resolve("no-store").toString(),
-          "--model", "fp32=all-minilm-l6-v2",
-          "--results", results.toString(),
-          "--docs", dir.resolve("performance.md").toString(),
-          "--readme", dir.resolve("README.md").toString()
-        });
+    report(dir, gen, results);
 
     JsonNode r = JSON.readTree(results.toFile());
     assertEquals(1.6, r.path("generation_decode_ratio_fp32").asDouble(), 1e-9);
@@ -97,5 +89,72 @@ class GenerationReportTest {
     String docs = Files.readString(dir.resolve("performance.md"));
     assertTrue(docs.contains(Generation.START) && docs.contains("| **1.60** |"), docs);
     assertTrue(docs.contains("| 23.5 (0.70) | 5.9 (Q4, 0.17) | **4.00** |"), docs);
+  }
+
+  @Test
+  void pairedTrialsMakeTheDecodeRatioTheMedianOfTheirRounds(@TempDir Path dir) throws Exception {
+    Path gen = Files.createDirectories(dir.resolve("generation"));
+    Files.writeString(gen.resolve("roof.json"), "{\"gb_per_s_best\": 26.9}");
+    Files.writeString(
+        gen.resolve("maaskit-fp32.json"),
+        "{\"side\":\"maaskit\",\"decode\":{\"tokens_per_s_median\":40.0}}");
+    Files.writeString(
+        gen.resolve("jlama-fp32.json"),
+        "{\"side\":\"jlama\",\"decode\":{\"tokens_per_s_median\":20.0}}");
+    // Three rounds; the host slowed down in the second one, both sides alike.
+    Files.writeString(
+        gen.resolve("pairs-fp32.json"),
+        JSON.writeValueAsString(
+            new PairedTrials(3)
+                .run("maaskit", new Rounds(30.0, 15.0, 33.0), "jlama", new Rounds(20.0, 10.0, 20.0))
+                .toMap()));
+    Path results = dir.resolve("results.json");
+    Files.writeString(results, "{\"timestamp\":\"2026-12-07T21:00:00Z\"}");
+
+    report(dir, gen, results);
+
+    JsonNode r = JSON.readTree(results.toFile());
+    // Per-round ratios 1.5, 1.5, 1.65: the median is 1.5, not the sides' medians' 40 / 20 = 2.
+    assertEquals(1.5, r.path("generation_decode_ratio_fp32").asDouble(), 1e-9);
+    assertEquals(2.0, r.path("generation_decode_ratio_unpaired_fp32").asDouble(), 1e-9);
+    assertEquals(
+        3,
+        r.path("detail")
+            .path("generation")
+            .path("fp32")
+            .path("paired_decode")
+            .path("rounds")
+            .asInt());
+    String docs = Files.readString(dir.resolve("performance.md"));
+    assertTrue(docs.contains("paired trials (3 rounds") && docs.contains("| **1.50** |"), docs);
+    assertTrue(docs.contains("| 2.00 (unpaired) |"), docs);
+  }
+
+  /** A side's figures, one per round. */
+  private static final class Rounds implements java.util.function.DoubleSupplier {
+    private final double[] values;
+    private int next;
+
+    Rounds(double... values) {
+      this.values = values;
+    }
+
+    @Override
+    public double getAsDouble() {
+      return values[next++];
+    }
+  }
+
+  /** The report over {@code gen}, into {@code results} and {@code dir}'s performance.md. */
+  private static void report(Path dir, Path gen, Path results) throws Exception {
+    Report.main(
+        new String[] {
+          "--generation", gen.toString(),
+          "--store", dir.resolve("no-store").toString(),
+          "--model", "fp32=all-minilm-l6-v2",
+          "--results", results.toString(),
+          "--docs", dir.resolve("performance.md").toString(),
+          "--readme", dir.resolve("README.md").toString()
+        });
   }
 }

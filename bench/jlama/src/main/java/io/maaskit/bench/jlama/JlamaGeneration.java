@@ -30,7 +30,8 @@ import java.util.UUID;
  * --new-tokens 128 --reps 5 --out jlama-fp32.json}; {@code --quant F32|Q8|Q4} picks the weights
  * (Jlama's own quantization of DIR), {@code --working-quant F32|BF16|I8} the activations' type
  * (default: F32 for F32 weights, I8 for quantized ones, as Jlama runs them), {@code --ttft false}
- * skips the time to first token.
+ * skips the time to first token, {@code --serve true} makes it one side of the kit's paired
+ * trials ({@code GenerationPairs}: it decodes on request and writes no {@code --out}).
  */
 public final class JlamaGeneration {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,6 +48,7 @@ public final class JlamaGeneration {
     String quant = "F32";
     String working = null;
     boolean withTtft = true;
+    boolean serve = false;
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
       switch (args[i]) {
@@ -58,10 +60,11 @@ public final class JlamaGeneration {
         case "--quant" -> quant = v;
         case "--working-quant" -> working = v;
         case "--ttft" -> withTtft = Boolean.parseBoolean(v);
+        case "--serve" -> serve = Boolean.parseBoolean(v);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
-    if (model == null || out == null) {
+    if (model == null || (out == null && !serve)) {
       throw new IllegalArgumentException("need --model DIR and --out FILE");
     }
     // Before anything touches Jlama's executor: its pool size is fixed at first use.
@@ -104,6 +107,11 @@ public final class JlamaGeneration {
     } catch (UnsupportedOperationException e) {
       throw new UnsupportedOperationException(unsupported(m, workingQuant, e), e);
     }
+    if (serve) {
+      serve(m, decodeText, decodePrompt, newTokens);
+      m.close();
+      return;
+    }
     if (withTtft) {
       ttft(m, ttftText, ttftPrompt);
     }
@@ -139,6 +147,26 @@ public final class JlamaGeneration {
     m.close();
     Files.createDirectories(out.toAbsolutePath().getParent());
     JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), r);
+  }
+
+  /**
+   * One side of the kit's paired decode trials ({@code io.maaskit.bench.GenerationPairs}, whose
+   * line protocol this speaks): {@code [pair] ready} once warm, then one greedy decode per {@code
+   * decode} line on stdin, answered with {@code [pair] <tokens/s>}, until stdin closes.
+   */
+  private static void serve(AbstractModel m, String text, int promptTokens, int newTokens)
+      throws java.io.IOException {
+    var in =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+    System.out.println("[pair] ready");
+    System.out.flush();
+    for (String line; (line = in.readLine()) != null; ) {
+      if (line.strip().equals("decode")) {
+        System.out.println("[pair] " + decode(m, text, promptTokens, newTokens)[0]);
+        System.out.flush();
+      }
+    }
   }
 
   /**
