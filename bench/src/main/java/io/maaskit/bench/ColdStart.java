@@ -74,6 +74,8 @@ public final class ColdStart {
   private final int threads;
   private final List<String> engines;
   private final List<String> serverJavaOpts;
+  private boolean preload = true;
+  private boolean appCds = true;
   private final HttpClient http =
       // HTTP/1.1: the server answers loopback requests only for Host localhost/127.0.0.1, and an
       // h2c
@@ -108,6 +110,8 @@ public final class ColdStart {
     int threads = Subject.threads();
     List<String> javaOpts = new ArrayList<>();
     List<String> engines = new ArrayList<>();
+    boolean preload = true;
+    boolean appCds = true;
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -119,6 +123,8 @@ public final class ColdStart {
         case "--cold-trials" -> coldTrials = Integer.parseInt(v);
         case "--threads" -> threads = Integer.parseInt(v);
         case "--engine" -> engines.add(v);
+        case "--preload" -> preload = Boolean.parseBoolean(v);
+        case "--app-cds" -> appCds = Boolean.parseBoolean(v);
         case "--server-java-opts" ->
             javaOpts.addAll(
                 List.of(v.trim().split("\\s+")).stream().filter(x -> !x.isEmpty()).toList());
@@ -137,8 +143,10 @@ public final class ColdStart {
     if (engines.isEmpty()) {
       engines.add("auto");
     }
-    ObjectNode result =
-        new ColdStart(app, work, threads, engines, javaOpts).run(store, models, trials, coldTrials);
+    ColdStart bench = new ColdStart(app, work, threads, engines, javaOpts);
+    bench.preload = preload;
+    bench.appCds = appCds;
+    ObjectNode result = bench.run(store, models, trials, coldTrials);
     Files.createDirectories(out.toAbsolutePath().getParent());
     JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);
   }
@@ -179,13 +187,10 @@ public final class ColdStart {
       result.put(
           "s3_endpoint", "S3Proxy (in the driver process, filesystem blob store) at " + endpoint);
       result.put("threads", threads);
-      result.put(
-          "server_command",
-          "java -Dai.djl.offline=true "
-              + String.join(" ", serverJavaOpts)
-              + (serverJavaOpts.isEmpty() ? "" : " ")
-              + "-jar "
-              + app);
+      result.put("server_command", String.join(" ", serverCommand()));
+      result.put("preload", preload);
+      result.put("app_cds", archive());
+      result.put("server_directory", app.toAbsolutePath().getParent().toString());
       ObjectNode sizes = result.putObject("package_bytes");
       manifests.forEach((k, v) -> sizes.put(k, v.totalBytes()));
 
@@ -307,10 +312,8 @@ public final class ColdStart {
     deleteRecursively(cache);
     Files.createDirectories(djlCache);
     Path log = work.resolve("logs").resolve(label + ".log");
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Dai.djl.offline=true"));
-    cmd.addAll(serverJavaOpts);
-    cmd.addAll(List.of("-jar", app.toAbsolutePath().toString()));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
+    ProcessBuilder pb =
+        new ProcessBuilder(serverCommand()).directory(app.toAbsolutePath().getParent().toFile());
     Map<String, String> env = pb.environment();
     env.keySet()
         .removeIf(
@@ -327,6 +330,9 @@ public final class ColdStart {
     env.put("MAAS_CACHE_DIR", cache.toAbsolutePath().toString());
     env.put("MAAS_THREADS", Integer.toString(threads));
     env.put("MAAS_ENGINE", engine);
+    // With preload (the cold-start variant's setting) the default model loads on a background
+    // thread from boot while the port opens; the first request waits for that same load.
+    env.put("MAAS_PRELOAD", Boolean.toString(preload));
     env.put("AWS_ENDPOINT_URL_S3", endpoint.toString());
     env.put("AWS_ACCESS_KEY_ID", ACCESS_KEY);
     env.put("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
@@ -380,6 +386,13 @@ public final class ColdStart {
           r.put("load_build_ms", stats.path("buildMillis").asLong());
         }
       }
+      r.set("timeline_ms", timeline(log, ms(listen - t0), ms(first - t0)));
+      // The JVM says so (and starts without it) when the archive does not fit this JVM or path.
+      r.put(
+          "app_cds_used",
+          archive()
+              && Files.readAllLines(log).stream()
+                  .noneMatch(l -> l.contains("Unable to use shared archive")));
       r.put("rss_after_first_mb", procStatusKb(p.pid(), "VmHWM") / 1024.0);
       if (load) {
         String batch =
@@ -425,6 +438,51 @@ public final class ColdStart {
       deleteRecursively(cache);
     }
     return r;
+  }
+
+  /**
+   * The server command, run in the jar's directory as scripts/serve runs it: {@code java}, the
+   * AppCDS archive Quarkus wrote beside the jar ({@code app-cds.jsa}, when there and not turned
+   * off), the extra options, {@code -jar quarkus-run.jar}. The archive records the class path as
+   * the build ran it (relative to that directory); from elsewhere the JVM ignores it.
+   */
+  private List<String> serverCommand() {
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Dai.djl.offline=true"));
+    if (archive()) {
+      cmd.add("-XX:SharedArchiveFile=app-cds.jsa");
+    }
+    cmd.addAll(serverJavaOpts);
+    cmd.addAll(List.of("-jar", app.getFileName().toString()));
+    return cmd;
+  }
+
+  private boolean archive() {
+    return appCds && Files.isRegularFile(app.toAbsolutePath().resolveSibling("app-cds.jsa"));
+  }
+
+  private static final java.util.regex.Pattern BOOT_MARK =
+      java.util.regex.Pattern.compile("boot t\\+(\\d+) ms: (.*)$");
+
+  /**
+   * Where the time to the first answer went: the server's own marks ({@code boot t+N ms: phase},
+   * milliseconds since its process started, from the log) with the driver's port-open and first-200
+   * times, in order.
+   */
+  private static ObjectNode timeline(Path log, double listen, double first) throws IOException {
+    Map<String, Double> marks = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(log)) {
+      java.util.regex.Matcher m = BOOT_MARK.matcher(line);
+      if (m.find()) {
+        marks.put(m.group(2).replaceAll(" in \\d+ ms$", ""), Double.parseDouble(m.group(1)));
+      }
+    }
+    marks.put("port open (driver)", listen);
+    marks.put("first 200 (driver)", first);
+    ObjectNode t = JSON.createObjectNode();
+    marks.entrySet().stream()
+        .sorted(Map.Entry.comparingByValue())
+        .forEach(e -> t.put(e.getKey(), e.getValue()));
+    return t;
   }
 
   private long waitForPort(Process p, int port, long t0, Path log) throws Exception {

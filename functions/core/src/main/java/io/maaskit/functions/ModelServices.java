@@ -180,24 +180,28 @@ public class ModelServices {
   }
 
   /**
-   * Start-up work before the first request: the store's client, the serving engine (its natives and
-   * threads) and the default model's lookup in the store (connection, credentials, listing).
+   * Starts the serving engine (its natives, threads) ahead of requests; the boot thread runs this
+   * beside {@link #lookUpDefault()}, so the engine's start overlaps the store's round trips.
    */
-  void warmUp() {
-    long t0 = System.nanoTime();
-    ModelRegistry r = registry();
+  void startEngine() {
+    registry();
     try {
       engines.startDefault();
+      LOG.info(BootClock.mark("serving engine ready"));
     } catch (RuntimeException e) {
       // The first request that needs the engine reports the same problem as its error.
       LOG.warnf("could not start the serving engine ahead of requests: %s", e.getMessage());
     }
+  }
+
+  /** Creates the store's client and looks the default model up, ahead of requests. */
+  void lookUpDefault() {
     try {
-      r.store().resolve(io.maaskit.model.pkg.ModelId.parse(config.defaultModel()));
+      registry().store().resolve(io.maaskit.model.pkg.ModelId.parse(config.defaultModel()));
+      LOG.info(BootClock.mark("default model looked up in the store"));
     } catch (Exception e) {
       LOG.debugf("looking up %s ahead of requests failed: %s", config.defaultModel(), e);
     }
-    LOG.debugf("warm-up took %d ms", (System.nanoTime() - t0) / 1_000_000);
   }
 
   /**

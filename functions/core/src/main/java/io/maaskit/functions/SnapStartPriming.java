@@ -17,10 +17,11 @@ import org.jboss.logging.Logger;
 /**
  * Start-up work off the request path, and SnapStart / CRaC priming.
  *
- * <p>From boot, on a background thread (the port opens meanwhile): the store's client, the serving
- * engine's natives and a lookup of the default model in the store; with {@code maas.preload=true}
- * ({@code MAAS_PRELOAD=true}) the default model is then loaded and run once. A request that arrives
- * before the load finished waits for that same load (the registry loads each model once).
+ * <p>From boot, on two background threads (the port opens meanwhile): the serving engine's natives
+ * on one; the store's client and a lookup of the default model in the store on the other, where
+ * with {@code maas.preload=true} ({@code MAAS_PRELOAD=true}) the default model is then downloaded,
+ * built (waiting for the engine) and run once. A request that arrives before the load finished
+ * waits for that same load (the registry loads each model once).
  *
  * <p>Before a snapshot, with preload, the default model is loaded and run, and each {@link
  * RequestPrimer} of the deployable sends one real request through its entry point (the API Gateway
@@ -38,7 +39,7 @@ public class SnapStartPriming implements Resource {
   private final MaasConfig config;
   private final CracHooks hooks;
   private final Instance<RequestPrimer> primers;
-  private volatile Thread boot;
+  private volatile List<Thread> boot = List.of();
 
   public SnapStartPriming(
       ModelServices services, MaasConfig config, CracHooks hooks, Instance<RequestPrimer> primers) {
@@ -51,18 +52,24 @@ public class SnapStartPriming implements Resource {
   void register(@Observes StartupEvent ev) {
     // CRaC holds resources weakly; this singleton lives as long as the application.
     hooks.register(this);
-    Thread t =
+    LOG.info(BootClock.mark("startup event"));
+    // Two boot threads: the engine's natives on one, the store (client, lookup and, with preload,
+    // the download) on the other; a preload's build waits for the engine there.
+    Thread engine = new Thread(services::startEngine, "engine-warmup");
+    Thread store =
         new Thread(
             () -> {
-              services.warmUp();
+              services.lookUpDefault();
               if (config.preload()) {
                 prime();
               }
             },
-            config.preload() ? "model-preload" : "engine-warmup");
-    t.setDaemon(true);
-    boot = t;
-    t.start();
+            config.preload() ? "model-preload" : "store-lookup");
+    boot = List.of(engine, store);
+    for (Thread t : boot) {
+      t.setDaemon(true);
+      t.start();
+    }
   }
 
   /** Loads the default model and runs one forward pass. */
@@ -73,8 +80,13 @@ public class SnapStartPriming implements Resource {
       if (model instanceof TextEncoder enc) {
         EmbeddingService.embed(enc, List.of("SnapStart priming input"), true);
       }
-      LOG.infof(
-          "primed model %s in %d ms", config.defaultModel(), (System.nanoTime() - t0) / 1_000_000);
+      LOG.info(
+          BootClock.mark(
+              "default model "
+                  + config.defaultModel()
+                  + " loaded and run once in "
+                  + (System.nanoTime() - t0) / 1_000_000
+                  + " ms"));
     } catch (RuntimeException e) {
       // A failed prime must not fail the deployment; the first request retries the load.
       LOG.warnf("priming model %s failed: %s", config.defaultModel(), e.getMessage());
@@ -83,9 +95,8 @@ public class SnapStartPriming implements Resource {
 
   @Override
   public void beforeCheckpoint(Context<? extends Resource> context) throws InterruptedException {
-    Thread t = boot;
-    if (t != null) {
-      t.join(); // the snapshot must not catch the boot thread half-way through a load
+    for (Thread t : boot) {
+      t.join(); // the snapshot must not catch a boot thread half-way through a load
     }
     if (!config.preload()) {
       return;
