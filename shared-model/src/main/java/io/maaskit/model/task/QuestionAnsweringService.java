@@ -83,6 +83,10 @@ public final class QuestionAnsweringService {
       }
       TokenLogits.Pieces q = m.pieces(request.question());
       TokenLogits.Pieces c = m.pieces(request.context());
+      if (q.length() == 0 || c.length() == 0) {
+        throw new InvalidRequestException(
+            "the " + (q.length() == 0 ? "question" : "context") + " has no text the model reads");
+      }
       int room = m.maxLength() - q.length() - 3;
       if (room < 2) {
         throw new PayloadTooLargeException(
