@@ -116,5 +116,6 @@ public final class TokenTasks {
   }
 
   /** One answer: a span of the context ({@code ""} at 0..0 for "no answer"). */
+  @JsonPropertyOrder({"answer", "score", "start", "end"})
   public record AnswerOut(String answer, float score, int start, int end) {}
 }
