@@ -373,6 +373,7 @@ class ServerlessStackTest {
                 "POST /classify",
                 "POST /rerank",
                 "POST /v1/rerank",
+                "POST /answer",
                 "POST /explain",
                 "GET /info")),
         keys);

@@ -41,6 +41,18 @@ public interface MaasConfig {
    */
   Optional<String> defaultReranker();
 
+  /**
+   * Token classifier (capability {@code token-classifier}) used when a queue {@code ner} message
+   * names none; {@code /predict} answers entities whenever the model it names is one.
+   */
+  Optional<String> defaultTokenClassifier();
+
+  /**
+   * Question answerer (capability {@code question-answerer}) used when an {@code /answer} request
+   * names none; unset = the request must name its model.
+   */
+  Optional<String> defaultQuestionAnswerer();
+
   /** Local cache of downloaded package files (content-addressed). */
   Optional<String> cacheDir();
 

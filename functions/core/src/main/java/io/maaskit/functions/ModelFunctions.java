@@ -4,13 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.functions.protocol.Cohere;
 import io.maaskit.functions.protocol.OpenAi;
 import io.maaskit.functions.protocol.Tei;
+import io.maaskit.functions.protocol.TokenTasks;
 import io.maaskit.model.json.ExplainJson;
+import io.maaskit.model.task.AnswerRequest;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.Classifications.LabelScore;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.ExplainService;
 import io.maaskit.model.task.GenerationService;
+import io.maaskit.model.task.QuestionAnsweringService;
 import io.maaskit.model.task.RerankService;
+import io.maaskit.model.task.TokenClassificationService;
 import io.quarkus.funqy.Funq;
 import jakarta.inject.Inject;
 import java.util.List;
@@ -28,6 +32,8 @@ public class ModelFunctions {
   @Inject ExplainService explanations;
   @Inject GenerationService generation;
   @Inject RerankService reranking;
+  @Inject TokenClassificationService tokenClassification;
+  @Inject QuestionAnsweringService questionAnswering;
   @Inject ModelServices services;
   @Inject CallerCancellation caller;
 
@@ -55,18 +61,40 @@ public class ModelFunctions {
         registry.available(), embeddings.defaultModel(), registry.engines()::servingEngine);
   }
 
-  /** TEI-compatible {@code POST /predict}: labels with probabilities, highest first, per input. */
+  /**
+   * TEI-compatible {@code POST /predict}: labels with probabilities, highest first, per input; on a
+   * token classifier (the model the body names), its entities in Hugging Face's pipeline shape.
+   */
   @Funq("predict")
-  public List<List<LabelScore>> predict(JsonNode body) {
+  public Object predict(JsonNode body) {
+    if (body != null && body.path("model").isTextual()) {
+      String model = body.path("model").textValue();
+      if (!model.isEmpty() && tokenClassification.serves(model)) {
+        TokenTasks.EntitiesCall call =
+            TokenTasks.entitiesRequest(body, tokenClassification.maxInputs());
+        return TokenTasks.entities(
+            tokenClassification.entities(call.request(), caller.current()), call);
+      }
+    }
+    return classify(body);
+  }
+
+  /** {@code POST /classify}: sequence classification under the name the queue messages use. */
+  @Funq("classify")
+  public List<List<LabelScore>> classify(JsonNode body) {
     return classification
         .classify(Tei.classifyRequest(body, classification.maxInputs()), caller.current())
         .predictions();
   }
 
-  /** {@code POST /classify}: the same task under the name the queue messages use. */
-  @Funq("classify")
-  public List<List<LabelScore>> classify(JsonNode body) {
-    return predict(body);
+  /**
+   * {@code POST /answer}: extractive question answering in the shape of Hugging Face's pipeline,
+   * {@code {answer, score, start, end}}, a list when {@code top_k} > 1.
+   */
+  @Funq("answer")
+  public Object answer(JsonNode body) {
+    AnswerRequest request = TokenTasks.answerRequest(body);
+    return TokenTasks.answers(questionAnswering.answer(request, caller.current()), request);
   }
 
   /**

@@ -20,7 +20,9 @@ import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.model.task.ExplainService;
 import io.maaskit.model.task.GenerationOptions;
 import io.maaskit.model.task.GenerationService;
+import io.maaskit.model.task.QuestionAnsweringService;
 import io.maaskit.model.task.RerankService;
+import io.maaskit.model.task.TokenClassificationService;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -291,6 +293,20 @@ public class ModelServices {
   RerankService reranking() {
     return new RerankService(
         registry(), config.defaultReranker().orElse(null), config.maxInputs(), admission());
+  }
+
+  @Produces
+  @Singleton
+  TokenClassificationService tokenClassification() {
+    return new TokenClassificationService(
+        registry(), config.defaultTokenClassifier().orElse(null), config.maxInputs(), admission());
+  }
+
+  @Produces
+  @Singleton
+  QuestionAnsweringService questionAnswering() {
+    return new QuestionAnsweringService(
+        registry(), config.defaultQuestionAnswerer().orElse(null), admission());
   }
 
   @Produces

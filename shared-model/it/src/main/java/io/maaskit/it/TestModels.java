@@ -306,6 +306,45 @@ public final class TestModels {
     return dir;
   }
 
+  /** Name of the tiny random token classifier {@link #tinyTokenClassifier()} imports. */
+  public static final String TINY_NER = "tiny-ner";
+
+  /** Name of the tiny random question answerer {@link #tinyQuestionAnswerer()} imports. */
+  public static final String TINY_QA = "tiny-qa";
+
+  /**
+   * A tiny random BERT token classifier ({@link TinyBert#writeTokenClassifier}, labels {@link
+   * TinyBert#ENTITY_LABELS}), imported once per build as {@value #TINY_NER} with its graph.
+   */
+  public static synchronized Path tinyTokenClassifier() throws IOException {
+    return tinyBertHead(TINY_NER, hf -> TinyBert.writeTokenClassifier(hf, 31));
+  }
+
+  /**
+   * A tiny random BERT question answerer ({@link TinyBert#writeQuestionAnswerer}), imported once
+   * per build as {@value #TINY_QA} with its graph.
+   */
+  public static synchronized Path tinyQuestionAnswerer() throws IOException {
+    return tinyBertHead(TINY_QA, hf -> TinyBert.writeQuestionAnswerer(hf, 37));
+  }
+
+  private interface HfWriter {
+    void write(Path dir) throws IOException;
+  }
+
+  private static Path tinyBertHead(String name, HfWriter writer) throws IOException {
+    Path dir = ROOT.resolve("packages").resolve(name).resolve("1");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+      return dir;
+    }
+    Path hf = tinyHfDir(name);
+    writer.write(hf);
+    io.maaskit.tools.importer.HfDirectoryImporter.importModel(
+        hf, dir, new ImportOptions(name, "1", "cls", false, null), Progress.NONE);
+    ModelPackage.read(dir);
+    return dir;
+  }
+
   /** The Hugging Face directory a tiny package was imported from. */
   public static Path tinyHfDir(String name) {
     return ROOT.resolve("hf").resolve(name);

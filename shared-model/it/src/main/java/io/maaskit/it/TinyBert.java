@@ -54,10 +54,56 @@ public final class TinyBert {
 
   /** Writes the checkpoint into {@code dir} with weights drawn from {@code seed}. */
   public static void writeCrossEncoder(Path dir, long seed) throws IOException {
+    write(dir, seed, "BertForSequenceClassification", List.of("LABEL_0"), "classifier", 1, true);
+  }
+
+  /** The entity labels of {@link #writeTokenClassifier}, in id order (CoNLL's BIO scheme). */
+  public static final List<String> ENTITY_LABELS =
+      List.of("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG");
+
+  /**
+   * Writes a tiny random {@code BertForTokenClassification} ({@link #ENTITY_LABELS}, no pooler, as
+   * Hugging Face saves it) into {@code dir}.
+   */
+  public static void writeTokenClassifier(Path dir, long seed) throws IOException {
+    write(
+        dir,
+        seed,
+        "BertForTokenClassification",
+        ENTITY_LABELS,
+        "classifier",
+        ENTITY_LABELS.size(),
+        false);
+  }
+
+  /**
+   * Writes a tiny random {@code BertForQuestionAnswering} ({@code qa_outputs}: start and end
+   * logits, no pooler; Hugging Face's default two labels in {@code config.json}) into {@code dir}.
+   */
+  public static void writeQuestionAnswerer(Path dir, long seed) throws IOException {
+    write(
+        dir,
+        seed,
+        "BertForQuestionAnswering",
+        List.of("LABEL_0", "LABEL_1"),
+        "qa_outputs",
+        2,
+        false);
+  }
+
+  private static void write(
+      Path dir,
+      long seed,
+      String architecture,
+      List<String> labels,
+      String head,
+      int headRows,
+      boolean pooler)
+      throws IOException {
     Files.createDirectories(dir);
     List<String> vocab = vocabulary();
     Map<String, Object> config = new LinkedHashMap<>();
-    config.put("architectures", List.of("BertForSequenceClassification"));
+    config.put("architectures", List.of(architecture));
     config.put("model_type", "bert");
     config.put("vocab_size", vocab.size());
     config.put("hidden_size", HIDDEN);
@@ -68,8 +114,14 @@ public final class TinyBert {
     config.put("max_position_embeddings", POSITIONS);
     config.put("type_vocab_size", 2);
     config.put("layer_norm_eps", 1e-12);
-    config.put("id2label", Map.of("0", "LABEL_0"));
-    config.put("label2id", Map.of("LABEL_0", 0));
+    Map<String, String> id2label = new LinkedHashMap<>();
+    Map<String, Integer> label2id = new LinkedHashMap<>();
+    for (int i = 0; i < labels.size(); i++) {
+      id2label.put(Integer.toString(i), labels.get(i));
+      label2id.put(labels.get(i), i);
+    }
+    config.put("id2label", id2label);
+    config.put("label2id", label2id);
     Files.write(dir.resolve("config.json"), JSON.writeValueAsBytes(config));
 
     Random r = new Random(seed);
@@ -90,8 +142,10 @@ public final class TinyBert {
       linear(t, r, p + "output.dense", HIDDEN, INTERMEDIATE);
       layerNorm(t, r, p + "output.LayerNorm");
     }
-    linear(t, r, "bert.pooler.dense", HIDDEN, HIDDEN);
-    linear(t, r, "classifier", 1, HIDDEN);
+    if (pooler) {
+      linear(t, r, "bert.pooler.dense", HIDDEN, HIDDEN);
+    }
+    linear(t, r, head, headRows, HIDDEN);
     Safetensors.write(dir.resolve("model.safetensors"), t, Map.of("format", "pt"));
     Files.write(dir.resolve("tokenizer.json"), JSON.writeValueAsBytes(tokenizer(vocab)));
   }

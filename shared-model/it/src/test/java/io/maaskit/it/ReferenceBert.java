@@ -8,12 +8,12 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The test oracle for BERT sequence-classification heads: a deliberately naive encoder in plain
- * Java, double precision, sharing no code with the kit, written from Hugging Face's {@code
- * modeling_bert} (word + position + token-type embeddings and LayerNorm; per layer self-attention
- * with scores scaled by 1/sqrt(head size), output projection, residual LayerNorm, erf GELU
- * feed-forward, residual LayerNorm; the tanh pooler over [CLS]; the linear classifier). One
- * unpadded sequence at a time, so no mask is involved.
+ * The test oracle for BERT heads (sequence classification, token classification, question
+ * answering): a deliberately naive encoder in plain Java, double precision, sharing no code with
+ * the kit, written from Hugging Face's {@code modeling_bert} (word + position + token-type
+ * embeddings and LayerNorm; per layer self-attention with scores scaled by 1/sqrt(head size),
+ * output projection, residual LayerNorm, erf GELU feed-forward, residual LayerNorm; the tanh pooler
+ * over [CLS]; the linear classifier). One unpadded sequence at a time, so no mask is involved.
  */
 public final class ReferenceBert {
   private final Map<String, double[]> tensors = new HashMap<>();
@@ -42,6 +42,30 @@ public final class ReferenceBert {
 
   /** The classifier's logits for one sequence. */
   public double[] logits(long[] ids, long[] types) {
+    double[][] x = hidden(ids, types);
+    double[] pooled = linear(x[0], "bert.pooler.dense");
+    for (int d = 0; d < pooled.length; d++) {
+      pooled[d] = Math.tanh(pooled[d]);
+    }
+    return linear(pooled, "classifier");
+  }
+
+  /**
+   * A per-token head's logits for one sequence, {@code [token][column]}: {@code head} is {@code
+   * classifier} ({@code BertForTokenClassification}) or {@code qa_outputs} ({@code
+   * BertForQuestionAnswering}), applied to every token's final state.
+   */
+  public double[][] tokenLogits(long[] ids, long[] types, String head) {
+    double[][] x = hidden(ids, types);
+    double[][] out = new double[x.length][];
+    for (int t = 0; t < x.length; t++) {
+      out[t] = linear(x[t], head);
+    }
+    return out;
+  }
+
+  /** The encoder's final hidden states, {@code [token][hidden]}. */
+  private double[][] hidden(long[] ids, long[] types) {
     int n = ids.length;
     double[] word = w("bert.embeddings.word_embeddings.weight");
     double[] pos = w("bert.embeddings.position_embeddings.weight");
@@ -104,11 +128,7 @@ public final class ReferenceBert {
       }
       x = next;
     }
-    double[] pooled = linear(x[0], "bert.pooler.dense");
-    for (int d = 0; d < pooled.length; d++) {
-      pooled[d] = Math.tanh(pooled[d]);
-    }
-    return linear(pooled, "classifier");
+    return x;
   }
 
   /** {@code y = W x + b} with {@code W} stored {@code [out, in]} as PyTorch's Linear does. */

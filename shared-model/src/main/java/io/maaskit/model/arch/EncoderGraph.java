@@ -40,5 +40,11 @@ public final class EncoderGraph {
    */
   public static final String LOGITS = "logits";
 
+  /**
+   * Output {@code [batch, sequence, columns]} of packages with a per-token head: a token
+   * classifier's label logits, or a question answerer's start and end logits (columns 0 and 1).
+   */
+  public static final String TOKEN_LOGITS = "token_logits";
+
   private EncoderGraph() {}
 }

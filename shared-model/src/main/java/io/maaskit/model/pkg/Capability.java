@@ -21,6 +21,17 @@ public enum Capability {
    * with a single logit ({@link io.maaskit.model.arch.TextScorer}).
    */
   RERANKER("reranker"),
+  /**
+   * Texts to one label distribution per token: named entities and other tags (a {@code
+   * *ForTokenClassification} head, {@link io.maaskit.model.arch.TokenLogits}).
+   */
+  TOKEN_CLASSIFIER("token-classifier"),
+  /**
+   * (question, context) pairs to an answer span of the context: extractive question answering (a
+   * {@code *ForQuestionAnswering} head with start and end logits, {@link
+   * io.maaskit.model.arch.TokenLogits}).
+   */
+  QUESTION_ANSWERER("question-answerer"),
   /** Text continuation (decoders: {@link io.maaskit.model.arch.TextGenerator}). */
   GENERATOR("generator");
 

@@ -67,6 +67,12 @@ public record ModelManifest(
    */
   public static final String TASK_RERANKING = "reranking";
 
+  /** Token classification (named entities: capability {@code token-classifier}). */
+  public static final String TASK_TOKEN_CLASSIFICATION = "token-classification";
+
+  /** Extractive question answering (capability {@code question-answerer}). */
+  public static final String TASK_QUESTION_ANSWERING = "question-answering";
+
   /** Text generation (decoder packages, capability {@code generator}). */
   public static final String TASK_GENERATION = "generation";
 
@@ -76,7 +82,13 @@ public record ModelManifest(
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private static final Set<String> TASKS =
-      Set.of(TASK_EMBEDDING, TASK_CLASSIFICATION, TASK_RERANKING, TASK_GENERATION);
+      Set.of(
+          TASK_EMBEDDING,
+          TASK_CLASSIFICATION,
+          TASK_RERANKING,
+          TASK_TOKEN_CLASSIFICATION,
+          TASK_QUESTION_ANSWERING,
+          TASK_GENERATION);
   private static final Set<String> POOLINGS = Set.of("mean", "cls");
   private static final Set<String> DTYPES =
       Set.of("float32", "bfloat16", "float16", "int8", "int4");
@@ -107,7 +119,11 @@ public record ModelManifest(
                     ? List.of(Capability.GENERATOR)
                     : t.equals(TASK_RERANKING)
                         ? List.of(Capability.RERANKER)
-                        : List.of(Capability.ENCODER);
+                        : t.equals(TASK_TOKEN_CLASSIFICATION)
+                            ? List.of(Capability.TOKEN_CLASSIFIER)
+                            : t.equals(TASK_QUESTION_ANSWERING)
+                                ? List.of(Capability.QUESTION_ANSWERER)
+                                : List.of(Capability.ENCODER);
     require(architecture != null, origin, "missing 'architecture'");
     String p = pooling == null ? "mean" : pooling;
     require(

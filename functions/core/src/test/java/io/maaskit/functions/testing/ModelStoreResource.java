@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * Points the functions at a local store holding the real all-MiniLM-L6-v2 package, the tiny random
- * Llama generators and the tiny random cross-encoder (the default reranker).
+ * Llama generators, the tiny random cross-encoder (the default reranker), token classifier and
+ * question answerer (the defaults of their tasks).
  */
 public class ModelStoreResource implements QuarkusTestResourceLifecycleManager {
   /** The generator package in the store ({@code TestModels.tinyLlama()}). */
@@ -20,6 +21,8 @@ public class ModelStoreResource implements QuarkusTestResourceLifecycleManager {
       TestModels.tinyQwen2Tools();
       TestModels.tinyLlamaTools();
       TestModels.tinyCrossEncoder();
+      TestModels.tinyTokenClassifier();
+      TestModels.tinyQuestionAnswerer();
       return Map.of(
           "maas.model-store",
           TestModels.storeRoot().toString(),
@@ -29,6 +32,10 @@ public class ModelStoreResource implements QuarkusTestResourceLifecycleManager {
           GENERATOR,
           "maas.default-reranker",
           TestModels.TINY_RERANKER,
+          "maas.default-token-classifier",
+          TestModels.TINY_NER,
+          "maas.default-question-answerer",
+          TestModels.TINY_QA,
           "maas.cache-dir",
           Path.of("target", "cache").toAbsolutePath().toString());
     } catch (Exception e) {

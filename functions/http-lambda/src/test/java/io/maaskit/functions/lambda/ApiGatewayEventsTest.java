@@ -237,9 +237,11 @@ class ApiGatewayEventsTest {
               : route.path().equals("/v1/chat/completions")
                   ? "{\"messages\": [{\"role\": \"user\", \"content\": \"hello\"}],"
                       + " \"max_tokens\": 2}"
-                  : route.path().endsWith("/rerank")
-                      ? "{\"query\": \"hello\", \"texts\": [\"hello\"], \"documents\": [\"hello\"]}"
-                      : "{\"inputs\": \"hello\", \"input\": \"hello\"}");
+                  : route.path().equals("/answer")
+                      ? "{\"question\": \"hello?\", \"context\": \"hello\"}"
+                      : route.path().endsWith("/rerank")
+                          ? "{\"query\": \"hello\", \"texts\": [\"hello\"], \"documents\": [\"hello\"]}"
+                          : "{\"inputs\": \"hello\", \"input\": \"hello\"}");
       if (route.method() == Routes.Method.GET) {
         e.remove("body");
         ((ObjectNode) e.get("headers")).remove(List.of("content-length", "content-type"));

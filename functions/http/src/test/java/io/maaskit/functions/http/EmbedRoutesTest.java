@@ -552,9 +552,11 @@ class EmbedRoutesTest {
                           : route.path().equals("/v1/chat/completions")
                               ? "{\"messages\": [{\"role\": \"user\", \"content\": \"hello\"}],"
                                   + " \"max_tokens\": 2}"
-                              : route.path().endsWith("/rerank")
-                                  ? "{\"query\": \"hello\", \"texts\": [\"hello\"], \"documents\": [\"hello\"]}"
-                                  : "{\"inputs\": \"hello\", \"input\": \"hello\"}")
+                              : route.path().equals("/answer")
+                                  ? "{\"question\": \"hello?\", \"context\": \"hello\"}"
+                                  : route.path().endsWith("/rerank")
+                                      ? "{\"query\": \"hello\", \"texts\": [\"hello\"], \"documents\": [\"hello\"]}"
+                                      : "{\"inputs\": \"hello\", \"input\": \"hello\"}")
                   .post(route.path());
       String body = r.asString();
       assertFalse(body.contains("no route"), route.key() + " -> " + body);

@@ -63,7 +63,8 @@ class PlaygroundBrowserTest {
         Files.isExecutable(Path.of(CHROMIUM)),
         CHROMIUM + " is missing: install it (Debian: apt-get install -y chromium; .ci/run does)");
     Files.createDirectories(WORK);
-    for (String f : List.of("package.json", "package-lock.json", "playground.mjs", "chat.mjs")) {
+    for (String f :
+        List.of("package.json", "package-lock.json", "playground.mjs", "chat.mjs", "tokens.mjs")) {
       Files.copy(JS.resolve(f), WORK.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
     if (!Files.isDirectory(WORK.resolve("node_modules/playwright-core"))) {
@@ -78,6 +79,12 @@ class PlaygroundBrowserTest {
    * screenshot.
    */
   String browse(String script, String screenshot, long minutes, String... args) throws Exception {
+    return browse(root, script, screenshot, minutes, args);
+  }
+
+  /** {@link #browse(String, String, long, String...)} on the server at {@code root}. */
+  static String browse(URL root, String script, String screenshot, long minutes, String... args)
+      throws Exception {
     install();
     Path shot = Path.of("target", screenshot).toAbsolutePath();
     Files.deleteIfExists(shot);

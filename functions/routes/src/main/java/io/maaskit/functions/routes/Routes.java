@@ -87,6 +87,7 @@ public final class Routes {
           new Route(Method.POST, "/classify", "classify", BUFFERED),
           new Route(Method.POST, "/rerank", "rerank", BUFFERED),
           new Route(Method.POST, "/v1/rerank", "v1/rerank", BUFFERED),
+          new Route(Method.POST, "/answer", "answer", BUFFERED),
           new Route(Method.POST, "/explain", "explain", BUFFERED),
           new Route(Method.GET, "/info", "info", BUFFERED));
 

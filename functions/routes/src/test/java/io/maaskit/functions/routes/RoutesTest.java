@@ -25,7 +25,7 @@ class RoutesTest {
     assertEquals(
         "POST /embed, POST /v1/embeddings, GET /v1/models, POST /v1/completions,"
             + " POST /v1/chat/completions, POST /predict, POST /classify, POST /rerank,"
-            + " POST /v1/rerank, POST /explain, GET /info",
+            + " POST /v1/rerank, POST /answer, POST /explain, GET /info",
         Routes.summary(Routes.ALL));
     assertEquals(Routes.ALL, Routes.apiGateway());
     assertThrows(

@@ -36,7 +36,7 @@ public class HttpGlue {
   /** Routes whose requests take an admission ticket: refused on their headers when it is full. */
   static final java.util.Set<String> ADMITTED =
       java.util.Set.of(
-          "/embed", "/v1/embeddings", "/predict", "/classify", "/rerank", "/v1/rerank");
+          "/embed", "/v1/embeddings", "/predict", "/classify", "/rerank", "/v1/rerank", "/answer");
 
   private final ObjectMapper json;
   private final Optional<String> apiKey;

@@ -14,6 +14,7 @@ import io.maaskit.model.pkg.ModelManifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -22,7 +23,8 @@ import java.util.Set;
  * {@code config.json} + {@code tokenizer.json} + {@code model.safetensors}, as an encoder, and as a
  * classifier when the package has a {@code classifier} head, or as a reranker when that head has a
  * single logit (a cross-encoder: Hugging Face's {@code BertForSequenceClassification} with {@code
- * num_labels: 1}).
+ * num_labels: 1}); with a per-token head as a token classifier ({@code BertForTokenClassification})
+ * or a question answerer ({@code BertForQuestionAnswering}).
  */
 public final class BertArchitecture implements Architecture {
   /** Weights file name inside a package. */
@@ -43,7 +45,12 @@ public final class BertArchitecture implements Architecture {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.ENCODER, Capability.CLASSIFIER, Capability.RERANKER);
+    return Set.of(
+        Capability.ENCODER,
+        Capability.CLASSIFIER,
+        Capability.RERANKER,
+        Capability.TOKEN_CLASSIFIER,
+        Capability.QUESTION_ANSWERER);
   }
 
   /** The compiled graph where the package lists {@link EncoderGraph#FILE}; eager from weights. */
@@ -82,7 +89,16 @@ public final class BertArchitecture implements Architecture {
             new BertHead(
                 new Weights(tensors, manager, engine.computeType(), ""), prefix, config.labels());
       }
-      return new BertModel(manifest, engine, manager, tokenization, encoder, head);
+      BertTokenHead tokenHead = null;
+      String tokenHeadName = tokenHead(manifest);
+      if (tokenHeadName != null) {
+        tokenHead =
+            new BertTokenHead(
+                new Weights(tensors, manager, engine.computeType(), ""),
+                tokenHeadName,
+                tokenColumns(manifest, config));
+      }
+      return new BertModel(manifest, engine, manager, tokenization, encoder, head, tokenHead);
     } catch (IOException | RuntimeException e) {
       // Never leave a half-loaded model's native memory behind.
       if (tokenization != null) {
@@ -99,6 +115,8 @@ public final class BertArchitecture implements Architecture {
     if (hasHead(manifest)) {
       checkHead(manifest, config);
     }
+    List<String> columns =
+        tokenHead(manifest) != null ? tokenColumns(manifest, config) : config.labels();
     int maxLen = Math.min(manifest.maxSequenceLength(), config.maxPositionEmbeddings());
     BertTokenization tokenization = new BertTokenization(files.bytes(TOKENIZER), maxLen);
     try {
@@ -110,7 +128,8 @@ public final class BertArchitecture implements Architecture {
           config,
           tokenization,
           engine.openGraph(onnx, manifest.id().toString()),
-          size);
+          size,
+          columns);
     } catch (IOException | RuntimeException e) {
       tokenization.close();
       throw e;
@@ -121,6 +140,35 @@ public final class BertArchitecture implements Architecture {
   public static boolean hasHead(ModelManifest manifest) {
     return manifest.capabilities().contains(Capability.CLASSIFIER)
         || manifest.capabilities().contains(Capability.RERANKER);
+  }
+
+  /**
+   * The tensor prefix of the package's per-token head ({@code classifier} of a token classifier,
+   * {@code qa_outputs} of a question answerer), or null when it has none.
+   */
+  public static String tokenHead(ModelManifest manifest) {
+    if (manifest.capabilities().contains(Capability.TOKEN_CLASSIFIER)) {
+      return BertTokenHead.TOKEN_CLASSIFIER;
+    }
+    return manifest.capabilities().contains(Capability.QUESTION_ANSWERER)
+        ? BertTokenHead.QUESTION_ANSWERER
+        : null;
+  }
+
+  /**
+   * The per-token head's columns: a token classifier's labels ({@code id2label}), a question
+   * answerer's {@code start} and {@code end}.
+   */
+  public static List<String> tokenColumns(ModelManifest manifest, BertConfig config)
+      throws IOException {
+    if (manifest.capabilities().contains(Capability.QUESTION_ANSWERER)) {
+      return List.of("start", "end");
+    }
+    if (config.labels().isEmpty()) {
+      throw new IOException(
+          "token classifier package " + manifest.id() + " has no id2label in config.json");
+    }
+    return config.labels();
   }
 
   /** A head needs its labels; a reranker's has exactly one logit. */

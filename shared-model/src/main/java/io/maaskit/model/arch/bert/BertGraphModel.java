@@ -27,7 +27,8 @@ import java.util.Set;
  * tokens carry their spans, so the gradient-free explanation (occlusion) runs on the graph; the
  * gradient methods need the eager engine.
  */
-final class BertGraphModel implements TextEncoder, TextClassifier, TextScorer, SpanTokenizer {
+final class BertGraphModel
+    implements TextEncoder, TextClassifier, TextScorer, BertTokenLogits, SpanTokenizer {
   private final ModelManifest manifest;
   private final Engine engine;
   private final BertConfig config;
@@ -35,6 +36,7 @@ final class BertGraphModel implements TextEncoder, TextClassifier, TextScorer, S
   private final CompiledGraph graph;
   private final Pooling pooling;
   private final long graphBytes;
+  private final List<String> columns;
 
   BertGraphModel(
       ModelManifest manifest,
@@ -42,7 +44,9 @@ final class BertGraphModel implements TextEncoder, TextClassifier, TextScorer, S
       BertConfig config,
       BertTokenization tokens,
       CompiledGraph graph,
-      long graphBytes) {
+      long graphBytes,
+      List<String> columns) {
+    this.columns = List.copyOf(columns);
     this.manifest = manifest;
     this.engine = engine;
     this.config = config;
@@ -75,7 +79,7 @@ final class BertGraphModel implements TextEncoder, TextClassifier, TextScorer, S
 
   @Override
   public List<String> labels() {
-    return config.labels();
+    return columns;
   }
 
   @Override
@@ -135,11 +139,47 @@ final class BertGraphModel implements TextEncoder, TextClassifier, TextScorer, S
     return run(batch, EncoderGraph.LOGITS);
   }
 
+  @Override
+  public BertTokenization tokenization() {
+    return tokens;
+  }
+
+  @Override
+  public float[][][] tokenLogits(List<Tokens> batch) {
+    if (BertArchitecture.tokenHead(manifest) == null) {
+      throw new IllegalStateException("model " + manifest.id() + " has no per-token head");
+    }
+    if (batch.isEmpty()) {
+      return new float[0][][];
+    }
+    int len = batch.stream().mapToInt(Tokens::length).max().orElse(0);
+    FloatTensor t = runRaw(batch, EncoderGraph.TOKEN_LOGITS);
+    return unpad(t.data(), batch, len, columns.size());
+  }
+
+  /** A padded {@code [batch, len, width]} result to each sequence's own rows. */
+  static float[][][] unpad(float[] flat, List<Tokens> batch, int len, int width) {
+    float[][][] out = new float[batch.size()][][];
+    for (int i = 0; i < out.length; i++) {
+      int n = batch.get(i).length();
+      out[i] = new float[n][];
+      for (int t = 0; t < n; t++) {
+        int at = (i * len + t) * width;
+        out[i][t] = Arrays.copyOfRange(flat, at, at + width);
+      }
+    }
+    return out;
+  }
+
   private float[][] run(List<Tokens> batch, String output) {
-    int b = batch.size();
-    if (b == 0) {
+    if (batch.isEmpty()) {
       return new float[0][];
     }
+    return runRaw(batch, output).rows();
+  }
+
+  private FloatTensor runRaw(List<Tokens> batch, String output) {
+    int b = batch.size();
     int len = batch.stream().mapToInt(Tokens::length).max().orElse(0);
     long[] ids = new long[b * len];
     long[] types = new long[b * len];
@@ -157,7 +197,7 @@ final class BertGraphModel implements TextEncoder, TextClassifier, TextScorer, S
                 EncoderGraph.ATTENTION_MASK, new LongTensor(mask, b, len),
                 EncoderGraph.TOKEN_TYPE_IDS, new LongTensor(types, b, len)),
             Set.of(output));
-    return r.get(output).rows();
+    return r.get(output);
   }
 
   @Override

@@ -29,13 +29,15 @@ import java.util.Map;
  * classifier} head. Runs one padded batch at a time; which inputs form a batch is the task layer's
  * decision.
  */
-final class BertModel implements TrainableEncoder, TextClassifier, TextScorer, Explainable {
+final class BertModel
+    implements TrainableEncoder, TextClassifier, TextScorer, BertTokenLogits, Explainable {
   private final ModelManifest manifest;
   private final EagerEngine engine;
   private final NDManager manager;
   private final BertTokenization tokens;
   private final BertEncoder encoder;
   private final BertHead head;
+  private final BertTokenHead tokenHead;
   private final Pooling pooling;
 
   BertModel(
@@ -44,7 +46,9 @@ final class BertModel implements TrainableEncoder, TextClassifier, TextScorer, E
       NDManager manager,
       BertTokenization tokens,
       BertEncoder encoder,
-      BertHead head) {
+      BertHead head,
+      BertTokenHead tokenHead) {
+    this.tokenHead = tokenHead;
     this.manifest = manifest;
     this.engine = engine;
     this.manager = manager;
@@ -76,7 +80,7 @@ final class BertModel implements TrainableEncoder, TextClassifier, TextScorer, E
 
   @Override
   public List<String> labels() {
-    return head == null ? List.of() : head.labels();
+    return tokenHead != null ? tokenHead.columns() : head == null ? List.of() : head.labels();
   }
 
   @Override
@@ -124,6 +128,26 @@ final class BertModel implements TrainableEncoder, TextClassifier, TextScorer, E
       throw new IllegalStateException("model " + manifest.id() + " has no scoring head");
     }
     return run(batch, (hidden, mask) -> head.logits(hidden, mask, pooling::apply));
+  }
+
+  @Override
+  public BertTokenization tokenization() {
+    return tokens;
+  }
+
+  @Override
+  public float[][][] tokenLogits(List<Tokens> batch) {
+    if (tokenHead == null) {
+      throw new IllegalStateException("model " + manifest.id() + " has no per-token head");
+    }
+    engine.prepareThread();
+    int len = batch.stream().mapToInt(Tokens::length).max().orElse(0);
+    try (NDManager m = manager.newSubManager()) {
+      NDList in = pad(batch, len, m);
+      NDArray hidden = encoder.forward(in.get(0), in.get(1), in.get(2));
+      NDArray logits = tokenHead.logits(hidden).toType(DataType.FLOAT32, false);
+      return BertGraphModel.unpad(logits.toFloatArray(), batch, len, tokenHead.columns().size());
+    }
   }
 
   @FunctionalInterface

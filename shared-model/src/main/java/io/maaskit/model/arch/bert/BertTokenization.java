@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.TextScorer;
+import io.maaskit.model.arch.TokenLogits;
 import io.maaskit.model.arch.Tokens;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -97,6 +98,75 @@ final class BertTokenization implements AutoCloseable {
       }
     }
     return new Explainable.Spans(new Tokens(ids, types), pieces, starts, ends, words, isSpecial);
+  }
+
+  /** Id of a special token of the vocabulary ({@code [CLS]}, {@code [SEP]}, {@code [UNK]}). */
+  long specialId(String token, long fallback) {
+    long[] ids = tokenizer.encode(token, false, false).getIds();
+    return ids.length == 1 ? ids[0] : fallback;
+  }
+
+  /**
+   * All of {@code text}'s tokens, no special tokens, no truncation, with spans as indices into
+   * {@code text} (the tokenizer counts code points; a text with surrogate pairs is mapped back to
+   * UTF-16 indices).
+   */
+  TokenLogits.Pieces pieces(String text, long unkId) {
+    Encoding e = untruncated.encode(text, false, false);
+    long[] ids = e.getIds();
+    int n = ids.length;
+    CharSpan[] spans = e.getCharTokenSpans();
+    long[] wordIds = e.getWordIds();
+    int[] starts = new int[n];
+    int[] ends = new int[n];
+    int[] words = new int[n];
+    boolean[] unknown = new boolean[n];
+    boolean[] subword = new boolean[n];
+    String[] pieces = e.getTokens();
+    boolean astral = text.codePointCount(0, text.length()) != text.length();
+    for (int i = 0; i < n; i++) {
+      CharSpan s = spans[i];
+      int a = s == null ? 0 : s.getStart();
+      int b = s == null ? 0 : s.getEnd();
+      starts[i] = astral ? text.offsetByCodePoints(0, a) : a;
+      ends[i] = astral ? text.offsetByCodePoints(0, b) : b;
+      words[i] = (int) wordIds[i];
+      unknown[i] = ids[i] == unkId;
+      String ref = text.substring(starts[i], ends[i]);
+      subword[i] =
+          !unknown[i]
+              && pieces[i].codePointCount(0, pieces[i].length())
+                  != ref.codePointCount(0, ref.length());
+    }
+    return new TokenLogits.Pieces(ids, pieces, starts, ends, words, subword, unknown);
+  }
+
+  /**
+   * WordPiece's decoder ({@code tokenizers}' {@code WordPiece} with {@code cleanup}): every token
+   * after the first is glued on without its {@code ##}, or after a space; then each token's space
+   * before punctuation and English contractions is removed.
+   */
+  static String wordPieceString(java.util.List<String> tokens) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < tokens.size(); i++) {
+      String t = tokens.get(i);
+      if (i > 0) {
+        t = t.startsWith("##") ? t.substring(2) : " " + t;
+      }
+      out.append(
+          t.replace(" .", ".")
+              .replace(" ?", "?")
+              .replace(" !", "!")
+              .replace(" ,", ",")
+              .replace(" ' ", "'")
+              .replace(" n't", "n't")
+              .replace(" 'm", "'m")
+              .replace(" do not", " don't")
+              .replace(" 's", "'s")
+              .replace(" 've", "'ve")
+              .replace(" 're", "'re"));
+    }
+    return out.toString();
   }
 
   /** Tokens of {@code text}, truncated to {@link #maxLength()}, reading a bounded prefix of it. */

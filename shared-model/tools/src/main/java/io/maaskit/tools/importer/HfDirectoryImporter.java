@@ -33,6 +33,9 @@ import java.util.Map;
 public final class HfDirectoryImporter {
   private static final String WEIGHTS = "model.safetensors";
 
+  /** The head of a Hugging Face {@code *ForQuestionAnswering} checkpoint: start and end logits. */
+  private static final String QA_WEIGHT = "qa_outputs.weight";
+
   private HfDirectoryImporter() {}
 
   /** Imports {@code dir} into {@code outDir}; returns the sealed manifest. */
@@ -98,8 +101,18 @@ public final class HfDirectoryImporter {
             dir + ": only float32 safetensors are supported for import, found " + t.dtype());
       }
     }
+    // Per-token heads are told apart from a sequence head by the class that saved them.
+    String saved = config.path("architectures").path(0).asText("");
+    boolean tokenClassifier =
+        saved.endsWith("ForTokenClassification")
+            && tensors.containsKey(TrainableEncoder.HEAD_WEIGHT)
+            && config.path("id2label").size() > 0;
+    boolean answerer = saved.endsWith("ForQuestionAnswering") && tensors.containsKey(QA_WEIGHT);
     boolean head =
-        tensors.containsKey(TrainableEncoder.HEAD_WEIGHT) && config.path("id2label").size() > 0;
+        !tokenClassifier
+            && !answerer
+            && tensors.containsKey(TrainableEncoder.HEAD_WEIGHT)
+            && config.path("id2label").size() > 0;
     // One logit (num_labels: 1) is a cross-encoder's relevance score, not a label distribution.
     boolean reranker = head && config.path("id2label").size() == 1;
     boolean classifier = head && !reranker;
@@ -118,14 +131,24 @@ public final class HfDirectoryImporter {
             ModelManifest.FORMAT,
             options.name(),
             options.version(),
-            reranker
-                ? ModelManifest.TASK_RERANKING
-                : classifier ? ModelManifest.TASK_CLASSIFICATION : ModelManifest.TASK_EMBEDDING,
-            reranker
-                ? List.of(Capability.RERANKER)
-                : classifier
-                    ? List.of(Capability.ENCODER, Capability.CLASSIFIER)
-                    : List.of(Capability.ENCODER),
+            tokenClassifier
+                ? ModelManifest.TASK_TOKEN_CLASSIFICATION
+                : answerer
+                    ? ModelManifest.TASK_QUESTION_ANSWERING
+                    : reranker
+                        ? ModelManifest.TASK_RERANKING
+                        : classifier
+                            ? ModelManifest.TASK_CLASSIFICATION
+                            : ModelManifest.TASK_EMBEDDING,
+            tokenClassifier
+                ? List.of(Capability.TOKEN_CLASSIFIER)
+                : answerer
+                    ? List.of(Capability.QUESTION_ANSWERER)
+                    : reranker
+                        ? List.of(Capability.RERANKER)
+                        : classifier
+                            ? List.of(Capability.ENCODER, Capability.CLASSIFIER)
+                            : List.of(Capability.ENCODER),
             arch.name(),
             pooling,
             options.normalize(),

@@ -45,7 +45,7 @@ import java.util.Map;
  *       when {@link CompileOptions} say so; see {@link CompileOptions.Int8Kernel} for why;
  *   <li>outputs: {@code pooled} (mean under the mask, or [CLS]), {@code sentence_embedding} (L2
  *       normalized, norm at least 1e-12) and, with a head, {@code logits} and (classifiers) {@code
- *       probabilities}.
+ *       probabilities}; with a per-token head, {@code token_logits}.
  * </ul>
  */
 public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
@@ -225,6 +225,18 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
           g.op("Softmax", List.of(logits), EncoderGraph.PROBABILITIES, Attr.i("axis", -1));
           g.output(EncoderGraph.PROBABILITIES, FLOAT, BATCH, (long) labels);
         }
+      }
+      String tokenHead = BertArchitecture.tokenHead(manifest);
+      if (tokenHead != null) {
+        // Every token's final state through the per-token head (entity labels, or start/end).
+        g.scope("token_head");
+        int columns = BertArchitecture.tokenColumns(manifest, config).size();
+        if (!tensors.containsKey(tokenHead + ".weight")) {
+          throw new IOException("package " + manifest.id() + " lacks " + tokenHead + ".weight");
+        }
+        String logits = linear(x, Linear.of(tensors, tokenHead));
+        g.op("Identity", List.of(logits), EncoderGraph.TOKEN_LOGITS);
+        g.output(EncoderGraph.TOKEN_LOGITS, FLOAT, BATCH, SEQUENCE, (long) columns);
       }
       g.scope("");
     }

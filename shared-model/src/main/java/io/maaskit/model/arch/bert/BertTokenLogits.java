@@ -1,0 +1,29 @@
+package io.maaskit.model.arch.bert;
+
+import io.maaskit.model.arch.TokenLogits;
+import java.util.List;
+
+/** What both forms of a BERT package (eager, graph) answer alike for per-token heads. */
+interface BertTokenLogits extends TokenLogits {
+  BertTokenization tokenization();
+
+  @Override
+  default Pieces pieces(String text) {
+    return tokenization().pieces(text, tokenization().specialId("[UNK]", -1));
+  }
+
+  @Override
+  default String tokensToString(List<String> tokens) {
+    return BertTokenization.wordPieceString(tokens);
+  }
+
+  @Override
+  default long clsId() {
+    return tokenization().specialId("[CLS]", 101);
+  }
+
+  @Override
+  default long sepId() {
+    return tokenization().specialId("[SEP]", 102);
+  }
+}
