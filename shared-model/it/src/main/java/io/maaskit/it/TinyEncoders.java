@@ -127,27 +127,15 @@ public final class TinyEncoders {
     }
     TinyBert.layerNorm(t, r, e + "LayerNorm");
     for (int i = 0; i < LAYERS; i++) {
-      if (distil) {
-        String l = p + "transformer.layer." + i + ".";
-        TinyBert.linear(t, r, l + "attention.q_lin", HIDDEN, HIDDEN);
-        TinyBert.linear(t, r, l + "attention.k_lin", HIDDEN, HIDDEN);
-        TinyBert.linear(t, r, l + "attention.v_lin", HIDDEN, HIDDEN);
-        TinyBert.linear(t, r, l + "attention.out_lin", HIDDEN, HIDDEN);
-        TinyBert.layerNorm(t, r, l + "sa_layer_norm");
-        TinyBert.linear(t, r, l + "ffn.lin1", INTERMEDIATE, HIDDEN);
-        TinyBert.linear(t, r, l + "ffn.lin2", HIDDEN, INTERMEDIATE);
-        TinyBert.layerNorm(t, r, l + "output_layer_norm");
-      } else {
-        String l = p + "encoder.layer." + i + ".";
-        TinyBert.linear(t, r, l + "attention.self.query", HIDDEN, HIDDEN);
-        TinyBert.linear(t, r, l + "attention.self.key", HIDDEN, HIDDEN);
-        TinyBert.linear(t, r, l + "attention.self.value", HIDDEN, HIDDEN);
-        TinyBert.linear(t, r, l + "attention.output.dense", HIDDEN, HIDDEN);
-        TinyBert.layerNorm(t, r, l + "attention.output.LayerNorm");
-        TinyBert.linear(t, r, l + "intermediate.dense", INTERMEDIATE, HIDDEN);
-        TinyBert.linear(t, r, l + "output.dense", HIDDEN, INTERMEDIATE);
-        TinyBert.layerNorm(t, r, l + "output.LayerNorm");
+      String[] m = layerModules(distil);
+      String l = p + (distil ? "transformer.layer." : "encoder.layer.") + i + ".";
+      for (int k = 0; k < 4; k++) {
+        TinyBert.linear(t, r, l + m[k], HIDDEN, HIDDEN);
       }
+      TinyBert.layerNorm(t, r, l + m[4]);
+      TinyBert.linear(t, r, l + m[5], INTERMEDIATE, HIDDEN);
+      TinyBert.linear(t, r, l + m[6], HIDDEN, INTERMEDIATE);
+      TinyBert.layerNorm(t, r, l + m[7]);
     }
     if (head == Head.NONE && !distil) {
       TinyBert.linear(t, r, "pooler.dense", HIDDEN, HIDDEN); // RobertaModel keeps its pooler
@@ -162,6 +150,29 @@ public final class TinyEncoders {
     }
     Safetensors.write(dir.resolve("model.safetensors"), t, Map.of("format", "pt"));
     Files.write(dir.resolve("tokenizer.json"), JSON.writeValueAsBytes(tokenizer));
+  }
+
+  /**
+   * One layer's modules as Hugging Face names them (q, k, v, attention out, its norm, feed-forward
+   * in and out, its norm): DistilBERT's, or BERT's (RoBERTa's), written here from the model code,
+   * not read from the kit's table.
+   */
+  public static String[] layerModules(boolean distilbert) {
+    return distilbert
+        ? new String[] {
+          "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
+          "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm"
+        }
+        : new String[] {
+          "attention.self.query",
+          "attention.self.key",
+          "attention.self.value",
+          "attention.output.dense",
+          "attention.output.LayerNorm",
+          "intermediate.dense",
+          "output.dense",
+          "output.LayerNorm"
+        };
   }
 
   @SuppressWarnings("unchecked")

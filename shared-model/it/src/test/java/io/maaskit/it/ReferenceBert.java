@@ -113,22 +113,7 @@ public final class ReferenceBert {
     int size = hidden / heads;
     for (int l = 0; l < layers; l++) {
       String p = prefix + (distil ? "transformer.layer." : "encoder.layer.") + l + ".";
-      String[] names =
-          distil
-              ? new String[] {
-                "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
-                "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm"
-              }
-              : new String[] {
-                "attention.self.query",
-                "attention.self.key",
-                "attention.self.value",
-                "attention.output.dense",
-                "attention.output.LayerNorm",
-                "intermediate.dense",
-                "output.dense",
-                "output.LayerNorm"
-              };
+      String[] names = TinyEncoders.layerModules(distil);
       double[][] q = new double[n][];
       double[][] k = new double[n][];
       double[][] v = new double[n][];

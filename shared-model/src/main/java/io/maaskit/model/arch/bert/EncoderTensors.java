@@ -32,14 +32,7 @@ import java.util.function.Predicate;
  *     pad_token_id + 1}, RoBERTa's {@code create_position_ids_from_input_ids} for right-padded
  *     input), not at 0
  * @param layers prefix of layer {@code i}'s tensors before {@code i}, e.g. {@code encoder.layer.}
- * @param query the query projection within a layer
- * @param key the key projection
- * @param value the value projection
- * @param attentionOutput the attention output projection
- * @param attentionNorm the LayerNorm after attention
- * @param intermediate the feed-forward's first projection
- * @param output the feed-forward's second projection
- * @param outputNorm the LayerNorm after the feed-forward
+ * @param layer the names of one layer's modules
  * @param headHidden the layers (absolute names) a head may put between [CLS] and its output
  *     projection, first present wins: BERT's pooler ({@code bert.pooler.dense}), RoBERTa's {@code
  *     classifier.dense}, DistilBERT's {@code pre_classifier}
@@ -58,18 +51,51 @@ public record EncoderTensors(
     boolean typeTable,
     boolean positionsAfterPadding,
     String layers,
-    String query,
-    String key,
-    String value,
-    String attentionOutput,
-    String attentionNorm,
-    String intermediate,
-    String output,
-    String outputNorm,
+    Layer layer,
     List<String> headHidden,
     String headActivation,
     List<String> headOutput,
     List<String> headTensors) {
+
+  /**
+   * The modules of one layer, relative to it.
+   *
+   * @param query the query projection
+   * @param key the key projection
+   * @param value the value projection
+   * @param attentionOutput the attention output projection
+   * @param attentionNorm the LayerNorm after attention
+   * @param intermediate the feed-forward's first projection
+   * @param output the feed-forward's second projection
+   * @param outputNorm the LayerNorm after the feed-forward
+   */
+  public record Layer(
+      String query,
+      String key,
+      String value,
+      String attentionOutput,
+      String attentionNorm,
+      String intermediate,
+      String output,
+      String outputNorm) {
+    /** {@code modeling_bert}'s names, which RoBERTa and XLM-RoBERTa share. */
+    public static final Layer BERT =
+        new Layer(
+            "attention.self.query",
+            "attention.self.key",
+            "attention.self.value",
+            "attention.output.dense",
+            "attention.output.LayerNorm",
+            "intermediate.dense",
+            "output.dense",
+            "output.LayerNorm");
+
+    /** In the order of {@link EncoderTensors#layerTensors()}. */
+    List<String> all() {
+      return List.of(
+          query, key, value, attentionOutput, attentionNorm, intermediate, output, outputNorm);
+    }
+  }
 
   /** BERT, MiniLM, BGE, E5: Hugging Face's {@code modeling_bert}. */
   public static final EncoderTensors BERT =
@@ -83,14 +109,7 @@ public record EncoderTensors(
           true,
           false,
           "encoder.layer.",
-          "attention.self.query",
-          "attention.self.key",
-          "attention.self.value",
-          "attention.output.dense",
-          "attention.output.LayerNorm",
-          "intermediate.dense",
-          "output.dense",
-          "output.LayerNorm",
+          Layer.BERT,
           List.of("bert.pooler.dense", "pooler.dense"),
           "tanh",
           List.of("classifier"),
@@ -98,6 +117,46 @@ public record EncoderTensors(
 
   /** The {@code LayerNorm} of the embeddings (within {@link #embeddings}). */
   public static final String EMBEDDING_NORM = "LayerNorm";
+
+  /** The query projection within a layer. */
+  public String query() {
+    return layer.query();
+  }
+
+  /** The key projection. */
+  public String key() {
+    return layer.key();
+  }
+
+  /** The value projection. */
+  public String value() {
+    return layer.value();
+  }
+
+  /** The attention output projection. */
+  public String attentionOutput() {
+    return layer.attentionOutput();
+  }
+
+  /** The LayerNorm after attention. */
+  public String attentionNorm() {
+    return layer.attentionNorm();
+  }
+
+  /** The feed-forward's first projection. */
+  public String intermediate() {
+    return layer.intermediate();
+  }
+
+  /** The feed-forward's second projection. */
+  public String output() {
+    return layer.output();
+  }
+
+  /** The LayerNorm after the feed-forward. */
+  public String outputNorm() {
+    return layer.outputNorm();
+  }
 
   /** Weight names of the embedding tables and layers; {@code .weight}/{@code .bias} appended. */
   public String wordEmbeddings() {
@@ -121,15 +180,13 @@ public record EncoderTensors(
 
   /** The linear layers of one layer, in BERT's order (q, k, v, attention out, ffn in, ffn out). */
   public List<String> linears() {
-    return List.of(query, key, value, attentionOutput, intermediate, output);
+    return List.of(query(), key(), value(), attentionOutput(), intermediate(), output());
   }
 
   /** Every tensor of one layer (weights and biases of its linears and norms), layer-relative. */
   public List<String> layerTensors() {
     List<String> out = new java.util.ArrayList<>();
-    for (String n :
-        List.of(
-            query, key, value, attentionOutput, attentionNorm, intermediate, output, outputNorm)) {
+    for (String n : layer.all()) {
       out.add(n + ".weight");
       out.add(n + ".bias");
     }
