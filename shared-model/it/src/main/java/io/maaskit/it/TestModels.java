@@ -345,6 +345,32 @@ public final class TestModels {
     return dir;
   }
 
+  /** Name of the package {@link #tinyEncoder} imports. */
+  public static String tinyEncoderName(TinyEncoders.Family family, TinyEncoders.Head head) {
+    return "tiny-" + family.modelType + "-" + head.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /**
+   * A tiny random RoBERTa, XLM-RoBERTa or DistilBERT checkpoint ({@link TinyEncoders}), written in
+   * Hugging Face layout and imported once per build (mean pooling without a head, [CLS] with one)
+   * as {@link #tinyEncoderName}, with its compiled graph.
+   */
+  public static synchronized Path tinyEncoder(TinyEncoders.Family family, TinyEncoders.Head head)
+      throws IOException {
+    String name = tinyEncoderName(family, head);
+    Path dir = ROOT.resolve("packages").resolve(name).resolve("1");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))) {
+      return dir;
+    }
+    Path hf = tinyHfDir(name);
+    TinyEncoders.write(family, head, hf, 31L * family.ordinal() + head.ordinal());
+    String pooling = head == TinyEncoders.Head.NONE ? "mean" : "cls";
+    io.maaskit.tools.importer.HfDirectoryImporter.importModel(
+        hf, dir, new ImportOptions(name, "1", pooling, false, null), Progress.NONE);
+    ModelPackage.read(dir);
+    return dir;
+  }
+
   /** The Hugging Face directory a tiny package was imported from. */
   public static Path tinyHfDir(String name) {
     return ROOT.resolve("hf").resolve(name);

@@ -150,12 +150,12 @@ public final class TinyBert {
     Files.write(dir.resolve("tokenizer.json"), JSON.writeValueAsBytes(tokenizer(vocab)));
   }
 
-  private static void linear(Map<String, Tensor> t, Random r, String name, int out, int in) {
+  static void linear(Map<String, Tensor> t, Random r, String name, int out, int in) {
     put(t, r, name + ".weight", 1.0 / Math.sqrt(in), out, in);
     put(t, r, name + ".bias", 0.1, out);
   }
 
-  private static void layerNorm(Map<String, Tensor> t, Random r, String name) {
+  static void layerNorm(Map<String, Tensor> t, Random r, String name) {
     float[] gamma = new float[HIDDEN];
     float[] beta = new float[HIDDEN];
     for (int i = 0; i < HIDDEN; i++) {
@@ -166,7 +166,7 @@ public final class TinyBert {
     t.put(name + ".bias", Tensor.ofFloats(beta, HIDDEN));
   }
 
-  private static void put(Map<String, Tensor> t, Random r, String name, double std, long... shape) {
+  static void put(Map<String, Tensor> t, Random r, String name, double std, long... shape) {
     long n = 1;
     for (long d : shape) {
       n *= d;
@@ -178,7 +178,7 @@ public final class TinyBert {
     t.put(name, Tensor.ofFloats(v, shape));
   }
 
-  private static Map<String, Object> special(String token, int id) {
+  static Map<String, Object> special(String token, int id) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", id);
     m.put("content", token);
@@ -197,7 +197,7 @@ public final class TinyBert {
   /**
    * BERT's tokenizer.json: BertNormalizer (lowercase), BertPreTokenizer, WordPiece, pair template.
    */
-  private static Map<String, Object> tokenizer(List<String> vocab) {
+  static Map<String, Object> tokenizer(List<String> vocab) {
     Map<String, Integer> ids = new LinkedHashMap<>();
     for (int i = 0; i < vocab.size(); i++) {
       ids.put(vocab.get(i), i);

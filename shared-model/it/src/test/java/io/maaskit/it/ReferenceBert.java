@@ -8,28 +8,42 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The test oracle for BERT heads (sequence classification, token classification, question
- * answering): a deliberately naive encoder in plain Java, double precision, sharing no code with
- * the kit, written from Hugging Face's {@code modeling_bert} (word + position + token-type
- * embeddings and LayerNorm; per layer self-attention with scores scaled by 1/sqrt(head size),
- * output projection, residual LayerNorm, erf GELU feed-forward, residual LayerNorm; the tanh pooler
- * over [CLS]; the linear classifier). One unpadded sequence at a time, so no mask is involved.
+ * The test oracle for BERT-family encoders and their heads (sequence classification; BERT's token
+ * classification and question answering, {@link #tokenLogits}): a deliberately
+ * naive encoder in plain Java, double precision, sharing no code with the kit, written from Hugging
+ * Face's {@code modeling_bert}, {@code modeling_roberta} (also XLM-RoBERTa's) and {@code
+ * modeling_distilbert}: word + position (+ token-type) embeddings and LayerNorm; per layer
+ * self-attention with scores scaled by 1/sqrt(head size), output projection, residual LayerNorm,
+ * erf GELU feed-forward, residual LayerNorm; then the head: BERT's tanh pooler over [CLS] and
+ * {@code classifier}, RoBERTa's {@code classifier.dense} + tanh + {@code classifier.out_proj}, or
+ * DistilBERT's {@code pre_classifier} + ReLU + {@code classifier}. RoBERTa's positions start at
+ * {@code pad_token_id + 1} and every token adds token-type row 0; DistilBERT has no token types.
+ * One unpadded sequence at a time, so no mask is involved.
  */
 public final class ReferenceBert {
   private final Map<String, double[]> tensors = new HashMap<>();
+  private final String type;
+  private final String prefix;
   private final int hidden;
   private final int layers;
   private final int heads;
+  private final int firstPosition;
   private final double eps;
 
   /** Reads {@code config.json} and {@code model.safetensors} of a Hugging Face directory. */
   public ReferenceBert(Path dir) throws IOException {
     JsonNode config = new ObjectMapper().readTree(dir.resolve("config.json").toFile());
-    hidden = config.path("hidden_size").asInt();
-    layers = config.path("num_hidden_layers").asInt();
-    heads = config.path("num_attention_heads").asInt();
-    eps = config.path("layer_norm_eps").asDouble(1e-12);
+    type = config.path("model_type").asText("bert");
+    boolean distil = type.equals("distilbert");
+    hidden = config.path(distil ? "dim" : "hidden_size").asInt();
+    layers = config.path(distil ? "n_layers" : "num_hidden_layers").asInt();
+    heads = config.path(distil ? "n_heads" : "num_attention_heads").asInt();
+    eps = distil ? 1e-12 : config.path("layer_norm_eps").asDouble(1e-12);
+    boolean roberta = type.equals("roberta") || type.equals("xlm-roberta");
+    firstPosition = roberta ? config.path("pad_token_id").asInt(1) + 1 : 0;
     ReferenceWeights.read(dir.resolve("model.safetensors"), tensors, new HashMap<>());
+    String base = distil ? "distilbert." : roberta ? "roberta." : "bert.";
+    prefix = tensors.containsKey(base + "embeddings.word_embeddings.weight") ? base : "";
   }
 
   private double[] w(String name) {
@@ -42,12 +56,19 @@ public final class ReferenceBert {
 
   /** The classifier's logits for one sequence. */
   public double[] logits(long[] ids, long[] types) {
-    double[][] x = hidden(ids, types);
-    double[] pooled = linear(x[0], "bert.pooler.dense");
-    for (int d = 0; d < pooled.length; d++) {
-      pooled[d] = Math.tanh(pooled[d]);
-    }
-    return linear(pooled, "classifier");
+    double[] first = hiddenStates(ids, types)[0];
+    return switch (type) {
+      case "distilbert" -> {
+        double[] h = linear(first, "pre_classifier");
+        for (int d = 0; d < h.length; d++) {
+          h[d] = Math.max(0, h[d]);
+        }
+        yield linear(h, "classifier");
+      }
+      case "roberta", "xlm-roberta" ->
+          linear(tanh(linear(first, "classifier.dense")), "classifier.out_proj");
+      default -> linear(tanh(linear(first, "bert.pooler.dense")), "classifier");
+    };
   }
 
   /**
@@ -56,7 +77,7 @@ public final class ReferenceBert {
    * BertForQuestionAnswering}), applied to every token's final state.
    */
   public double[][] tokenLogits(long[] ids, long[] types, String head) {
-    double[][] x = hidden(ids, types);
+    double[][] x = hiddenStates(ids, types);
     double[][] out = new double[x.length][];
     for (int t = 0; t < x.length; t++) {
       out[t] = linear(x[t], head);
@@ -64,32 +85,57 @@ public final class ReferenceBert {
     return out;
   }
 
-  /** The encoder's final hidden states, {@code [token][hidden]}. */
-  private double[][] hidden(long[] ids, long[] types) {
+  /** The mean of the last hidden states over the sequence's tokens (mean pooling, unnormalized). */
+  public double[] meanPooled(long[] ids, long[] types) {
+    double[][] x = hiddenStates(ids, types);
+    double[] out = new double[hidden];
+    for (double[] row : x) {
+      for (int d = 0; d < hidden; d++) {
+        out[d] += row[d] / x.length;
+      }
+    }
+    return out;
+  }
+
+  private static double[] tanh(double[] v) {
+    double[] out = new double[v.length];
+    for (int d = 0; d < v.length; d++) {
+      out[d] = Math.tanh(v[d]);
+    }
+    return out;
+  }
+
+  /** The last hidden states (tokens × hidden) of one sequence. */
+  public double[][] hiddenStates(long[] ids, long[] types) {
+    boolean distil = type.equals("distilbert");
+    boolean bert = type.equals("bert");
+    String e = prefix + "embeddings.";
     int n = ids.length;
-    double[] word = w("bert.embeddings.word_embeddings.weight");
-    double[] pos = w("bert.embeddings.position_embeddings.weight");
-    double[] type = w("bert.embeddings.token_type_embeddings.weight");
+    double[] word = w(e + "word_embeddings.weight");
+    double[] pos = w(e + "position_embeddings.weight");
+    double[] type = distil ? null : w(e + "token_type_embeddings.weight");
     double[][] x = new double[n][hidden];
     for (int t = 0; t < n; t++) {
+      int typeRow = bert ? (int) types[t] : 0; // RoBERTa's tokenizers give no type ids
       for (int h = 0; h < hidden; h++) {
         x[t][h] =
             word[(int) ids[t] * hidden + h]
-                + pos[t * hidden + h]
-                + type[(int) types[t] * hidden + h];
+                + pos[(firstPosition + t) * hidden + h]
+                + (type == null ? 0 : type[typeRow * hidden + h]);
       }
-      x[t] = layerNorm(x[t], "bert.embeddings.LayerNorm");
+      x[t] = layerNorm(x[t], e + "LayerNorm");
     }
     int size = hidden / heads;
     for (int l = 0; l < layers; l++) {
-      String p = "bert.encoder.layer." + l + ".";
+      String p = prefix + (distil ? "transformer.layer." : "encoder.layer.") + l + ".";
+      String[] names = TinyEncoders.layerModules(distil);
       double[][] q = new double[n][];
       double[][] k = new double[n][];
       double[][] v = new double[n][];
       for (int t = 0; t < n; t++) {
-        q[t] = linear(x[t], p + "attention.self.query");
-        k[t] = linear(x[t], p + "attention.self.key");
-        v[t] = linear(x[t], p + "attention.self.value");
+        q[t] = linear(x[t], p + names[0]);
+        k[t] = linear(x[t], p + names[1]);
+        v[t] = linear(x[t], p + names[2]);
       }
       double[][] next = new double[n][];
       for (int i = 0; i < n; i++) {
@@ -116,15 +162,12 @@ public final class ReferenceBert {
             }
           }
         }
-        double[] attn =
-            layerNorm(
-                add(linear(context, p + "attention.output.dense"), x[i]),
-                p + "attention.output.LayerNorm");
-        double[] inter = linear(attn, p + "intermediate.dense");
+        double[] attn = layerNorm(add(linear(context, p + names[3]), x[i]), p + names[4]);
+        double[] inter = linear(attn, p + names[5]);
         for (int d = 0; d < inter.length; d++) {
           inter[d] = 0.5 * inter[d] * (1 + erf(inter[d] / Math.sqrt(2)));
         }
-        next[i] = layerNorm(add(linear(inter, p + "output.dense"), attn), p + "output.LayerNorm");
+        next[i] = layerNorm(add(linear(inter, p + names[6]), attn), p + names[7]);
       }
       x = next;
     }

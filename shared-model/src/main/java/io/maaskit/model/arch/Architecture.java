@@ -93,6 +93,15 @@ public interface Architecture {
    */
   TensorLayout layout(PackageFiles files) throws IOException;
 
+  /**
+   * The most tokens a sequence of this package can hold by its config (the position table, less any
+   * offset), or empty where the architecture does not say; the importer's default for the
+   * manifest's {@code maxSequenceLength}.
+   */
+  default java.util.OptionalInt contextLength(PackageFiles files) throws IOException {
+    return java.util.OptionalInt.empty();
+  }
+
   /** Verified bytes of a package's files. */
   @FunctionalInterface
   interface PackageFiles {

@@ -29,6 +29,15 @@ public interface TrainableEncoder extends TextEncoder {
    */
   NDList tokenizeBatch(List<String> texts, NDManager manager);
 
+  /**
+   * {@link #tokenizeBatch} for (query, document) pairs, tokenized as the model reads a pair when it
+   * scores it (truncated longest-first): what a reranker is fine-tuned on.
+   */
+  default NDList tokenizePairs(List<String> queries, List<String> documents, NDManager manager) {
+    throw new UnsupportedOperationException(
+        manifest().architecture() + " encoders do not tokenize pairs");
+  }
+
   /** Embedding output and layers run so far, plus the mask bias the remaining layers need. */
   record Partial(NDArray hidden, NDArray maskBias) {}
 

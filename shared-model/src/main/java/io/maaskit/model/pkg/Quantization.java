@@ -16,6 +16,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param linears encoders with a compiled int8 graph: the kernel (and input smoothing) each linear
  *     layer runs with, by layer name, and the per-layer errors calibration measured; null when
  *     every layer takes the compiler's default
+ * @param maxScoreError rerankers: largest change of one (query, document) pair's sigmoid score from
+ *     float32's on the calibration pairs
+ * @param orderAgreement rerankers: fraction of a query's document pairs the quantized model orders
+ *     as float32 does
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Quantization(
@@ -26,12 +30,52 @@ public record Quantization(
     String source,
     Double top1Agreement,
     Double meanKl,
-    java.util.Map<String, LinearQuantization> linears) {
+    java.util.Map<String, LinearQuantization> linears,
+    Double maxScoreError,
+    Double orderAgreement) {
   public Quantization {
     linears =
         linears == null
             ? null
             : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(linears));
+  }
+
+  /** Quantization without the reranker's score figures. */
+  public Quantization(
+      String scheme,
+      Double minCosine,
+      Double meanCosine,
+      Integer calibrationInputs,
+      String source,
+      Double top1Agreement,
+      Double meanKl,
+      java.util.Map<String, LinearQuantization> linears) {
+    this(
+        scheme,
+        minCosine,
+        meanCosine,
+        calibrationInputs,
+        source,
+        top1Agreement,
+        meanKl,
+        linears,
+        null,
+        null);
+  }
+
+  /** This quantization with a reranker's score figures. */
+  public Quantization withScores(double maxScoreError, double orderAgreement) {
+    return new Quantization(
+        scheme,
+        minCosine,
+        meanCosine,
+        calibrationInputs,
+        source,
+        top1Agreement,
+        meanKl,
+        linears,
+        maxScoreError,
+        orderAgreement);
   }
 
   /** Quantization without per-layer decisions. */

@@ -191,18 +191,38 @@ class CoreBoundaryTest {
         .check(core);
   }
 
-  /** A new architecture is a new package: nothing outside arch/bert names BERT types. */
+  /**
+   * A new architecture is a new package: nothing outside the BERT family (arch/bert and the
+   * architectures that are a table of names over its network: arch/roberta, arch/distilbert) names
+   * BERT types, and nothing outside arch/roberta or arch/distilbert names theirs.
+   */
   @Test
   void noArchitectureBranchesOutsideTheArchitecturePackage() {
+    String[] family = {
+      "io.maaskit.model.arch.bert..",
+      "io.maaskit.model.arch.roberta..",
+      "io.maaskit.model.arch.distilbert.."
+    };
     noClasses()
         .that()
         .resideInAPackage("io.maaskit.model..")
         .and()
-        .resideOutsideOfPackage("io.maaskit.model.arch.bert..")
+        .resideOutsideOfPackages(family)
         .should()
         .dependOnClassesThat()
         .resideInAPackage("io.maaskit.model.arch.bert..")
         .check(core);
+    for (String arch : new String[] {"roberta", "distilbert"}) {
+      noClasses()
+          .that()
+          .resideInAPackage("io.maaskit.model..")
+          .and()
+          .resideOutsideOfPackage("io.maaskit.model.arch." + arch + "..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("io.maaskit.model.arch." + arch + "..")
+          .check(core);
+    }
   }
 
   /**

@@ -23,6 +23,10 @@ import java.util.TreeMap;
  * {@code label} (other fields, such as {@code source} or {@code id}, are ignored; blank lines are
  * skipped). Labels are ordered alphabetically, which fixes the classifier's output order.
  *
+ * <p>A reranker's data are labelled pairs instead: {@code {"query": "...", "document": "...",
+ * "label": 1}} with labels {@code 1} (relevant) and {@code 0} (numbers or strings); a file is all
+ * pairs or all texts.
+ *
  * <pre>{@code
  * LabelledDataset data = LabelledDataset.read(DatasetSource.local(), "train.jsonl").requireTrainable();
  * LabelledDataset.Split split = data.split(0.1, 42);
@@ -32,8 +36,18 @@ public final class LabelledDataset {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-  /** One example and the line it came from (1-based; 0 for examples built in memory). */
-  public record Example(String text, String label, int line) {}
+  /**
+   * One example and the line it came from (1-based; 0 for examples built in memory).
+   *
+   * @param text the text, or a pair's query
+   * @param document a pair's document; null for a text
+   */
+  public record Example(String text, String label, int line, String document) {
+    /** A text example. */
+    public Example(String text, String label, int line) {
+      this(text, label, line, null);
+    }
+  }
 
   /** A stratified split: each label is divided in the same proportion. */
   public record Split(LabelledDataset train, LabelledDataset validation) {}
@@ -79,7 +93,15 @@ public final class LabelledDataset {
       if (line.isBlank()) {
         continue;
       }
-      out.add(parseLine(line, location, n));
+      Example e = parseLine(line, location, n);
+      if (!out.isEmpty() && (out.get(0).document() == null) != (e.document() == null)) {
+        throw new DatasetFormatException(
+            location,
+            n,
+            "mixes query/document pairs and texts: a file is all {\"query\", \"document\","
+                + " \"label\"} pairs (a reranker's data) or all {\"text\", \"label\"} texts");
+      }
+      out.add(e);
     }
     return new LabelledDataset(location, out);
   }
@@ -103,6 +125,22 @@ public final class LabelledDataset {
           n,
           "expected a JSON object like {\"text\": \"...\", \"label\": \"...\"}, got "
               + (node == null ? "nothing" : JsonFields.kind(node)));
+    }
+    if (node.has("query")) {
+      String query = field(node, "query", location, n);
+      String document = field(node, "document", location, n);
+      JsonNode l = node.get("label");
+      if (l != null && (l.isInt() || l.isLong()) && (l.asLong() == 0 || l.asLong() == 1)) {
+        return new Example(query, Long.toString(l.asLong()), n, document);
+      }
+      String label = field(node, "label", location, n);
+      if (!label.equals("0") && !label.equals("1")) {
+        throw new DatasetFormatException(
+            location,
+            n,
+            "a pair's \"label\" is 1 (relevant) or 0 (not relevant), got '" + label + "'");
+      }
+      return new Example(query, label, n, document);
     }
     String text = field(node, "text", location, n);
     String label = field(node, "label", location, n);
@@ -227,6 +265,16 @@ public final class LabelledDataset {
   /** Examples per label, sorted by label. */
   public Map<String, Integer> counts() {
     return new TreeMap<>(countsOf(examples));
+  }
+
+  /** Whether the examples are (query, document) pairs: a reranker's data. */
+  public boolean pairs() {
+    return !examples.isEmpty() && examples.get(0).document() != null;
+  }
+
+  /** The pairs' documents in order (nulls for texts). */
+  public List<String> documents() {
+    return examples.stream().map(Example::document).toList();
   }
 
   /** The texts in order. */

@@ -6,8 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
+import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextClassifier;
+import io.maaskit.model.arch.TextScorer;
 import io.maaskit.model.arch.TrainableEncoder;
 import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
@@ -178,6 +180,10 @@ public final class TrainingJob {
     Hyperparameters hp = in.hp;
     LabelledDataset.Split split = in.train.split(hp.validationFraction(), hp.seed());
     List<String> labels = in.train.labels();
+    // A reranker's pairs train a two-way head (0, 1) whose logit difference becomes the one
+    // relevance logit it is written with: softmax over two logits is the sigmoid of their
+    // difference, so the cross-entropy trained is the binary one of that logit.
+    boolean reranker = in.train.pairs();
     int[] yTrain = split.train().labelIds(labels);
     int[] yVal = split.validation().labelIds(labels);
     float[] classWeights =
@@ -367,13 +373,17 @@ public final class TrainingJob {
         dir = stageRoot.resolve(request.name()).resolve(version);
         Files.createDirectories(dir);
         progress.phase("writing " + request.name() + "@" + version, 0, -1);
-        base.writeClassifierFiles(path -> bytes(in.base, path), labels, trained, dir);
+        if (reranker) {
+          trained = relevanceHead(trained, labels.indexOf("1"), hidden(trained));
+        }
+        base.writeClassifierFiles(
+            path -> bytes(in.base, path), reranker ? List.of("LABEL_0") : labels, trained, dir);
       } finally {
         base.close();
       }
       Map<String, Object> metrics =
           metrics(in, split, outcome, history, keptStage, labels, embedSeconds, trainSeconds);
-      ModelManifest draft = draft(in, request, version, metrics);
+      ModelManifest draft = draft(in, request, version, metrics, reranker);
       for (PackageCompiler c : PackageCompiler.registered()) {
         c.compile(dir, draft, (what, done, total) -> progress.phase(what, done, total));
       }
@@ -387,19 +397,23 @@ public final class TrainingJob {
         PackageLoader loader =
             new PackageLoader(
                 staged, new PackageCache(work.resolve("cache"), 0), LoadMode.MEMORY, runtime);
-        try (LoadedModel m = loader.load(sealed).model()) {
-          evaluation = Evaluation.run((TextClassifier) m, in.eval, progress);
-        }
-        evalSeconds = (System.nanoTime() - t3) / 1e9;
         Map<String, Object> ev = new LinkedHashMap<>();
         ev.put("data", request.evalData());
-        ev.putAll(evaluation.toMap(in.positiveLabel));
+        try (LoadedModel m = loader.load(sealed).model()) {
+          if (reranker) {
+            ev.putAll(RerankEvaluation.run((TextScorer) m, in.eval, "1").toMap());
+          } else {
+            evaluation = Evaluation.run((TextClassifier) m, in.eval, progress);
+            ev.putAll(evaluation.toMap(in.positiveLabel));
+          }
+        }
+        evalSeconds = (System.nanoTime() - t3) / 1e9;
         ev.put("seconds", round(evalSeconds));
         metrics.put("evaluation", ev);
         @SuppressWarnings("unchecked")
         Map<String, Object> timing = (Map<String, Object>) metrics.get("timing");
         timing.put("evalSeconds", round(evalSeconds));
-        sealed = ModelPackage.seal(dir, draft(in, request, version, metrics));
+        sealed = ModelPackage.seal(dir, draft(in, request, version, metrics, reranker));
       }
       progress.phase("publishing " + sealed.id() + " to " + store.uri(), 0, -1);
       store.publish(dir, false, Progress.NONE);
@@ -451,6 +465,21 @@ public final class TrainingJob {
                 + ")");
       }
     }
+    if (train.pairs() && !train.labels().equals(List.of("0", "1"))) {
+      throw new InvalidRequestException(
+          "reranker dataset "
+              + request.data()
+              + " needs relevant (label 1) and irrelevant (label 0) pairs; it has labels "
+              + train.labels());
+    }
+    if (eval != null && eval.pairs() != train.pairs()) {
+      throw new InvalidRequestException(
+          "evaluation dataset "
+              + request.evalData()
+              + (train.pairs() ? " holds texts, not" : " holds query/document pairs, not")
+              + " the training data's "
+              + (train.pairs() ? "pairs" : "texts"));
+    }
     String positive = request.positiveLabel();
     if (positive != null && !train.labels().contains(positive)) {
       throw new InvalidFieldException(
@@ -459,13 +488,13 @@ public final class TrainingJob {
     }
     ModelId baseId = store.resolve(ModelId.parse(request.model()));
     ModelManifest base = store.manifest(baseId);
-    if (!"bert".equals(base.architecture())) {
+    if (!Architecture.forName(base.architecture()).capabilities().contains(Capability.CLASSIFIER)) {
       throw new InvalidRequestException(
           "base model '"
               + baseId
               + "' has architecture '"
               + base.architecture()
-              + "'; training supports BERT-family encoders");
+              + "'; training supports BERT-family encoders (bert, roberta, distilbert)");
     }
     Hyperparameters hp = request.hyperparameters();
     int maxLen = Math.min(hp.maxLength(), base.maxSequenceLength());
@@ -556,7 +585,10 @@ public final class TrainingJob {
       for (int i = start; i < end; i++) {
         chunk.add(texts.get(order[i]));
       }
-      float[][] v = EmbeddingService.embed(model, chunk, false).vectors();
+      float[][] v =
+          data.pairs()
+              ? pooledPairs(model, chunk, documents(data, order, start, end))
+              : EmbeddingService.embed(model, chunk, false).vectors();
       for (int i = start; i < end; i++) {
         out[order[i]] = v[i - start];
       }
@@ -679,7 +711,10 @@ public final class TrainingJob {
         chunk.add(texts.get(order[i]));
       }
       try (NDManager m = manager.newSubManager()) {
-        NDList t = model.tokenizeBatch(chunk, m);
+        NDList t =
+            data.pairs()
+                ? model.tokenizePairs(chunk, documents(data, order, start, end), m)
+                : model.tokenizeBatch(chunk, m);
         TrainableEncoder.Partial p = model.forwardTo(t, upTo);
         int len = (int) t.get(0).getShape().get(1);
         float[] flat = p.hidden().toType(DataType.FLOAT32, false).toFloatArray();
@@ -809,8 +844,61 @@ public final class TrainingJob {
         f, store.uri() + m.name() + "/" + m.version(), sink -> store.fetch(m.id(), f, sink));
   }
 
+  /** The documents of examples {@code order[start..end)} (the chunk's pairs). */
+  private static List<String> documents(LabelledDataset data, Integer[] order, int start, int end) {
+    List<String> out = new ArrayList<>(end - start);
+    for (int i = start; i < end; i++) {
+      out.add(data.examples().get(order[i]).document());
+    }
+    return out;
+  }
+
+  /** Pooled, unnormalized features of (query, document) pairs, in inference mode. */
+  private static float[][] pooledPairs(
+      TrainableEncoder model, List<String> queries, List<String> documents) {
+    model.engine().prepareThread();
+    try (NDManager m = model.engine().newManager()) {
+      NDList t = model.tokenizePairs(queries, documents, m);
+      NDArray hidden = model.forwardFrom(model.forwardTo(t, model.layers()), model.layers());
+      NDArray pooled = model.pool(hidden, t.get(2)).toType(DataType.FLOAT32, false);
+      int width = (int) pooled.getShape().get(1);
+      float[] flat = pooled.toFloatArray();
+      float[][] out = new float[queries.size()][];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = Arrays.copyOfRange(flat, i * width, (i + 1) * width);
+      }
+      return out;
+    }
+  }
+
+  private static int hidden(Map<String, Tensor> trained) {
+    return (int) trained.get(TrainableEncoder.HEAD_WEIGHT).shape()[1];
+  }
+
+  /**
+   * A two-way head (rows 0 and 1) as one relevance logit: row {@code relevant} minus the other, so
+   * the logit's sigmoid is the two-way softmax's probability of relevance.
+   */
+  static Map<String, Tensor> relevanceHead(Map<String, Tensor> trained, int relevant, int hidden) {
+    float[] w = trained.get(TrainableEncoder.HEAD_WEIGHT).toFloats();
+    float[] b = trained.get(TrainableEncoder.HEAD_BIAS).toFloats();
+    int other = 1 - relevant;
+    float[] w1 = new float[hidden];
+    for (int j = 0; j < hidden; j++) {
+      w1[j] = w[relevant * hidden + j] - w[other * hidden + j];
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>(trained);
+    out.put(TrainableEncoder.HEAD_WEIGHT, Tensor.ofFloats(w1, 1, hidden));
+    out.put(TrainableEncoder.HEAD_BIAS, Tensor.ofFloats(new float[] {b[relevant] - b[other]}, 1));
+    return out;
+  }
+
   private ModelManifest draft(
-      Inputs in, TrainingRequest request, String version, Map<String, Object> metrics) {
+      Inputs in,
+      TrainingRequest request,
+      String version,
+      Map<String, Object> metrics,
+      boolean reranker) {
     ModelManifest b = in.base;
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("trainer", "maaskit-train");
@@ -823,8 +911,10 @@ public final class TrainingJob {
         ModelManifest.FORMAT,
         request.name(),
         version,
-        ModelManifest.TASK_CLASSIFICATION,
-        List.of(Capability.ENCODER, Capability.CLASSIFIER),
+        reranker ? ModelManifest.TASK_RERANKING : ModelManifest.TASK_CLASSIFICATION,
+        reranker
+            ? List.of(Capability.RERANKER)
+            : List.of(Capability.ENCODER, Capability.CLASSIFIER),
         in.base.architecture(),
         b.pooling(),
         b.normalize(),

@@ -26,21 +26,50 @@ import java.util.Set;
  * num_labels: 1}); with a per-token head as a token classifier ({@code BertForTokenClassification})
  * or a question answerer ({@code BertForQuestionAnswering}).
  */
-public final class BertArchitecture implements Architecture {
+public class BertArchitecture implements Architecture {
   /** Weights file name inside a package. */
   public static final String WEIGHTS = "model.safetensors";
 
   /** Tokenizer file name inside a package. */
   public static final String TOKENIZER = "tokenizer.json";
 
+  private final EncoderTensors names;
+
+  /** The {@code bert} architecture, registered through {@code META-INF/services}. */
+  public BertArchitecture() {
+    this(EncoderTensors.BERT);
+  }
+
+  /** A BERT-family architecture with its own table of names (RoBERTa, DistilBERT). */
+  protected BertArchitecture(EncoderTensors names) {
+    this.names = names;
+  }
+
+  /** This architecture's table of config keys and tensor names. */
+  public EncoderTensors tensors() {
+    return names;
+  }
+
+  /** Parses and checks a package's {@code config.json} as this architecture reads it. */
+  public BertConfig config(byte[] json) throws IOException {
+    return BertConfig.parse(json, names);
+  }
+
   @Override
   public String name() {
-    return "bert";
+    return names.architecture();
   }
 
   @Override
   public Set<String> huggingFaceModelTypes() {
-    return Set.of("bert");
+    return names.modelTypes();
+  }
+
+  /** The positions a sequence can use: the position table less RoBERTa's offset. */
+  @Override
+  public java.util.OptionalInt contextLength(PackageFiles files) throws IOException {
+    BertConfig config = config(bytes(files, "config.json"));
+    return java.util.OptionalInt.of(config.maxPositionEmbeddings() - names.positionOffset(config));
   }
 
   @Override
@@ -68,26 +97,27 @@ public final class BertArchitecture implements Architecture {
   @Override
   public LoadedModel load(ModelManifest manifest, PackageFiles files, Engine runtime)
       throws IOException {
-    BertConfig config = BertConfig.parse(bytes(files, "config.json"));
+    BertConfig config = config(bytes(files, "config.json"));
+    int maxLen = maxLength(manifest, config);
     if (runtime.runsGraphs()) {
-      return loadGraph(manifest, files, runtime, config);
+      return loadGraph(manifest, files, runtime, config, maxLen);
     }
     EagerEngine engine = EagerEngine.of(runtime);
     Map<String, Safetensors.Tensor> tensors = Safetensors.read(files.bytes(WEIGHTS), WEIGHTS);
     String prefix = prefix(tensors);
-    int maxLen = Math.min(manifest.maxSequenceLength(), config.maxPositionEmbeddings());
+    requireTensors(manifest, tensors, prefix, config);
     NDManager manager = engine.newManager();
     BertTokenization tokenization = null;
     try {
       tokenization = new BertTokenization(files.bytes(TOKENIZER), maxLen);
       Weights encoderWeights = new Weights(tensors, manager, engine.computeType(), prefix);
-      BertEncoder encoder = new BertEncoder(config, encoderWeights);
+      BertEncoder encoder = new BertEncoder(config, names, encoderWeights);
       BertHead head = null;
       if (hasHead(manifest)) {
         checkHead(manifest, config);
         head =
             new BertHead(
-                new Weights(tensors, manager, engine.computeType(), ""), prefix, config.labels());
+                new Weights(tensors, manager, engine.computeType(), ""), names, config.labels());
       }
       BertTokenHead tokenHead = null;
       String tokenHeadName = tokenHead(manifest);
@@ -110,14 +140,13 @@ public final class BertArchitecture implements Architecture {
   }
 
   private static LoadedModel loadGraph(
-      ModelManifest manifest, PackageFiles files, Engine engine, BertConfig config)
+      ModelManifest manifest, PackageFiles files, Engine engine, BertConfig config, int maxLen)
       throws IOException {
     if (hasHead(manifest)) {
       checkHead(manifest, config);
     }
     List<String> columns =
         tokenHead(manifest) != null ? tokenColumns(manifest, config) : config.labels();
-    int maxLen = Math.min(manifest.maxSequenceLength(), config.maxPositionEmbeddings());
     BertTokenization tokenization = new BertTokenization(files.bytes(TOKENIZER), maxLen);
     try {
       ByteBuffer onnx = files.bytes(EncoderGraph.FILE);
@@ -187,36 +216,58 @@ public final class BertArchitecture implements Architecture {
     }
   }
 
-  /**
-   * Every linear weight of the encoder stack (and the pooler and head when present) is a {@code
-   * LINEAR_WEIGHT}; the word, position and token-type tables are {@code EMBEDDING_TABLE}s.
-   */
-  @Override
-  public TensorLayout layout(PackageFiles files) throws IOException {
-    BertConfig config = BertConfig.parse(bytes(files, "config.json"));
-    Map<String, Safetensors.Tensor> tensors = Safetensors.read(files.bytes(WEIGHTS), WEIGHTS);
-    String p = prefix(tensors);
-    Map<String, TensorLayout.Role> roles = new LinkedHashMap<>();
-    for (String t : new String[] {"word", "position", "token_type"}) {
-      roles.put(p + "embeddings." + t + "_embeddings.weight", TensorLayout.Role.EMBEDDING_TABLE);
-    }
-    String[] linear = {
-      "attention.self.query", "attention.self.key", "attention.self.value",
-      "attention.output.dense", "intermediate.dense", "output.dense"
-    };
-    for (int i = 0; i < config.numHiddenLayers(); i++) {
-      for (String l : linear) {
-        roles.put(p + "encoder.layer." + i + "." + l + ".weight", TensorLayout.Role.LINEAR_WEIGHT);
-      }
-    }
-    return new TensorLayout(Map.copyOf(roles));
+  /** The manifest's length within the positions the config's table leaves after the offset. */
+  private int maxLength(ModelManifest manifest, BertConfig config) {
+    return Math.min(
+        manifest.maxSequenceLength(),
+        config.maxPositionEmbeddings() - names.positionOffset(config));
   }
 
   /**
-   * {@code bert.} when the weights come from a {@code BertModel}-prefixed checkpoint, else empty.
+   * Refuses weights that lack a tensor of the layout, naming every missing one (a checkpoint of
+   * another architecture, or a truncated file), before any is loaded.
    */
-  static String prefix(Map<String, Safetensors.Tensor> tensors) {
-    return tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+  private void requireTensors(
+      ModelManifest manifest, Map<String, Safetensors.Tensor> tensors, String p, BertConfig config)
+      throws IOException {
+    java.util.List<String> missing =
+        names.layout(p, config.numHiddenLayers()).roles().keySet().stream()
+            .filter(n -> !tensors.containsKey(n))
+            .sorted()
+            .toList();
+    if (!missing.isEmpty()) {
+      throw new IOException(
+          "package "
+              + manifest.id()
+              + " is not a complete "
+              + name()
+              + " checkpoint: "
+              + WEIGHTS
+              + " lacks "
+              + (missing.size() > 5
+                  ? String.join(", ", missing.subList(0, 5))
+                      + " and "
+                      + (missing.size() - 5)
+                      + " more"
+                  : String.join(", ", missing)));
+    }
+  }
+
+  /**
+   * Every tensor the encoder stack needs, by the architecture's table: the word, position (and
+   * token-type) tables are {@code EMBEDDING_TABLE}s, every layer's linear weights {@code
+   * LINEAR_WEIGHT}s, norms and biases {@code OTHER}.
+   */
+  @Override
+  public TensorLayout layout(PackageFiles files) throws IOException {
+    BertConfig config = config(bytes(files, "config.json"));
+    Map<String, Safetensors.Tensor> tensors = Safetensors.read(files.bytes(WEIGHTS), WEIGHTS);
+    return names.layout(prefix(tensors), config.numHiddenLayers());
+  }
+
+  /** The base model's prefix ({@code bert.}, ...) when the weights carry it, else empty. */
+  String prefix(Map<String, Safetensors.Tensor> tensors) {
+    return names.prefixIn(tensors::containsKey);
   }
 
   static byte[] bytes(PackageFiles files, String path) throws IOException {

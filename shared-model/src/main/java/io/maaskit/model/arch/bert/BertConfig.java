@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Hugging Face {@code config.json} of a BERT-family encoder (BERT, MiniLM, BGE, E5), mapped key by
@@ -27,14 +26,38 @@ public record BertConfig(
     @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
     @JsonProperty("type_vocab_size") int typeVocabSize,
     @JsonProperty("layer_norm_eps") double layerNormEps,
-    @JsonProperty("id2label") Map<String, String> id2label) {
+    @JsonProperty("id2label") Map<String, String> id2label,
+    @JsonProperty("pad_token_id") Integer padTokenId) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** Parses and checks a config.json. */
+  /** Parses and checks a BERT config.json. */
   public static BertConfig parse(byte[] json) throws IOException {
-    BertConfig c = JSON.readValue(json, BertConfig.class);
+    return parse(json, EncoderTensors.BERT);
+  }
+
+  /**
+   * Parses and checks the config.json of {@code family}'s encoder: the family's own key names
+   * ({@link EncoderTensors#configKeys()}) are read as BERT's, and its {@code model_type} must be
+   * one of the family's.
+   */
+  public static BertConfig parse(byte[] json, EncoderTensors family) throws IOException {
+    com.fasterxml.jackson.databind.node.ObjectNode tree;
+    try {
+      tree = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(json);
+    } catch (ClassCastException e) {
+      throw new IOException("config.json is not a JSON object");
+    }
+    family
+        .configKeys()
+        .forEach(
+            (theirs, ours) -> {
+              if (tree.has(theirs) && !tree.has(ours)) {
+                tree.set(ours, tree.get(theirs));
+              }
+            });
+    BertConfig c = JSON.treeToValue(tree, BertConfig.class);
     if (c.hiddenSize <= 0
         || c.numHiddenLayers <= 0
         || c.numAttentionHeads <= 0
@@ -55,9 +78,14 @@ public record BertConfig(
               + c.hiddenAct
               + "': only gelu (erf) BERT encoders are supported");
     }
-    if (c.modelType != null && !c.modelType.equals("bert")) {
+    if (c.modelType != null && !family.modelTypes().contains(c.modelType)) {
       throw new IOException(
-          "unsupported model_type '" + c.modelType + "': this architecture handles 'bert'");
+          "unsupported model_type '"
+              + c.modelType
+              + "': architecture '"
+              + family.architecture()
+              + "' handles "
+              + new java.util.TreeSet<>(family.modelTypes()));
     }
     return c;
   }
@@ -84,28 +112,8 @@ public record BertConfig(
         maxPos,
         typeVocab,
         eps,
+        null,
         null);
-  }
-
-  /** This config with a classification head's labels. */
-  public BertConfig withLabels(java.util.List<String> labels) {
-    Map<String, String> m = new TreeMap<>();
-    for (int i = 0; i < labels.size(); i++) {
-      m.put(Integer.toString(i), labels.get(i));
-    }
-    return new BertConfig(
-        modelType,
-        java.util.List.of("BertForSequenceClassification"),
-        vocabSize,
-        hiddenSize,
-        numHiddenLayers,
-        numAttentionHeads,
-        intermediateSize,
-        hiddenAct,
-        maxPositionEmbeddings,
-        typeVocabSize,
-        layerNormEps,
-        m);
   }
 
   /** Labels in id order, or empty. */

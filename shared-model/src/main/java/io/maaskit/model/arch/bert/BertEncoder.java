@@ -25,6 +25,8 @@ import io.maaskit.model.engine.Weights;
  */
 final class BertEncoder {
   private final BertConfig config;
+  private final EncoderTensors names;
+  private final int positionOffset;
   private final NDArray wordEmb;
   private final NDArray posEmb;
   private final NDArray typeEmb;
@@ -62,29 +64,28 @@ final class BertEncoder {
       NDArray oLnW,
       NDArray oLnB) {}
 
-  /** Loads the encoder's tensors (Hugging Face names, without the {@code bert.} prefix). */
-  public BertEncoder(BertConfig config, Weights w) {
+  /**
+   * Loads the encoder's tensors by {@code names} (Hugging Face names, without the base model's
+   * prefix).
+   */
+  public BertEncoder(BertConfig config, EncoderTensors names, Weights w) {
     this.config = config;
-    wordEmb = w.get("embeddings.word_embeddings.weight");
-    posEmb = w.get("embeddings.position_embeddings.weight");
-    typeEmb = w.get("embeddings.token_type_embeddings.weight");
-    embLnW = w.get("embeddings.LayerNorm.weight");
-    embLnB = w.get("embeddings.LayerNorm.bias");
-    long bytes = wordEmb.size() + posEmb.size() + typeEmb.size();
+    this.names = names;
+    this.positionOffset = names.positionOffset(config);
+    wordEmb = w.get(names.wordEmbeddings());
+    posEmb = w.get(names.positionEmbeddings());
+    typeEmb = names.typeTable() ? w.get(names.typeEmbeddings()) : null;
+    embLnW = w.get(names.embeddingNorm() + ".weight");
+    embLnB = w.get(names.embeddingNorm() + ".bias");
+    long bytes = wordEmb.size() + posEmb.size() + (typeEmb == null ? 0 : typeEmb.size());
     layers = new Layer[config.numHiddenLayers()];
     for (int i = 0; i < layers.length; i++) {
-      String p = "encoder.layer." + i + ".";
+      String p = names.layers() + i + ".";
+      NDArray[] t = names.layerTensors().stream().map(n -> w.get(p + n)).toArray(NDArray[]::new);
       layers[i] =
           new Layer(
-              w.get(p + "attention.self.query.weight"), w.get(p + "attention.self.query.bias"),
-              w.get(p + "attention.self.key.weight"), w.get(p + "attention.self.key.bias"),
-              w.get(p + "attention.self.value.weight"), w.get(p + "attention.self.value.bias"),
-              w.get(p + "attention.output.dense.weight"), w.get(p + "attention.output.dense.bias"),
-              w.get(p + "attention.output.LayerNorm.weight"),
-                  w.get(p + "attention.output.LayerNorm.bias"),
-              w.get(p + "intermediate.dense.weight"), w.get(p + "intermediate.dense.bias"),
-              w.get(p + "output.dense.weight"), w.get(p + "output.dense.bias"),
-              w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"));
+              t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12],
+              t[13], t[14], t[15]);
       bytes += layers[i].qW.size() * 4 + layers[i].iW.size() * 2 + layers[i].aoW.size();
     }
     this.weightBytes = bytes * wordEmb.getDataType().getNumOfBytes();
@@ -99,6 +100,11 @@ final class BertEncoder {
               + " but config.json says hidden_size "
               + config.hiddenSize());
     }
+  }
+
+  /** The table of names this encoder was loaded by. */
+  public EncoderTensors names() {
+    return names;
   }
 
   /** The config. */
@@ -122,24 +128,15 @@ final class BertEncoder {
    */
   public java.util.Map<String, NDArray> lastLayerParametersByName(int n) {
     java.util.Map<String, NDArray> out = new java.util.LinkedHashMap<>();
-    String[] names = {
-      "attention.self.query.weight", "attention.self.query.bias",
-      "attention.self.key.weight", "attention.self.key.bias",
-      "attention.self.value.weight", "attention.self.value.bias",
-      "attention.output.dense.weight", "attention.output.dense.bias",
-      "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias",
-      "intermediate.dense.weight", "intermediate.dense.bias",
-      "output.dense.weight", "output.dense.bias",
-      "output.LayerNorm.weight", "output.LayerNorm.bias"
-    };
+    java.util.List<String> tensorNames = names.layerTensors();
     for (int i = Math.max(0, layers.length - n); i < layers.length; i++) {
       Layer l = layers[i];
       NDArray[] params = {
         l.qW, l.qB, l.kW, l.kB, l.vW, l.vB, l.aoW, l.aoB, l.aLnW, l.aLnB, l.iW, l.iB, l.oW, l.oB,
         l.oLnW, l.oLnB
       };
-      for (int j = 0; j < names.length; j++) {
-        out.put("encoder.layer." + i + "." + names[j], params[j]);
+      for (int j = 0; j < params.length; j++) {
+        out.put(names.layers() + i + "." + tensorNames.get(j), params[j]);
       }
     }
     return out;
@@ -216,16 +213,23 @@ final class BertEncoder {
   private NDArray embed(NDArray words, NDArray types) {
     NDManager manager = words.getManager();
     long seq = words.getShape().get(1);
-    if (seq > posEmb.getShape().get(0)) {
+    if (seq + positionOffset > posEmb.getShape().get(0)) {
       throw new IllegalArgumentException(
           "sequence of "
               + seq
               + " tokens exceeds max_position_embeddings "
-              + posEmb.getShape().get(0));
+              + posEmb.getShape().get(0)
+              + (positionOffset > 0 ? " less the position offset " + positionOffset : ""));
     }
-    NDArray positions = manager.arange(0, (int) seq, 1, DataType.INT64).expandDims(0);
-    NDArray emb =
-        words.add(Embedding.embedding(types, typeEmb, SparseFormat.DENSE).singletonOrThrow());
+    NDArray positions =
+        manager.arange(positionOffset, positionOffset + (int) seq, 1, DataType.INT64).expandDims(0);
+    NDArray emb = words;
+    if (typeEmb != null) {
+      // Without token types (RoBERTa) every token adds the table's first row, as Hugging Face's
+      // zero token_type_ids do.
+      NDArray rows = names.tokenTypes() ? types : types.zerosLike();
+      emb = emb.add(Embedding.embedding(rows, typeEmb, SparseFormat.DENSE).singletonOrThrow());
+    }
     emb = emb.add(Embedding.embedding(positions, posEmb, SparseFormat.DENSE).singletonOrThrow());
     return layerNorm(emb, embLnW, embLnB);
   }

@@ -1,47 +1,53 @@
 package io.maaskit.model.arch.bert;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
 import io.maaskit.model.arch.Pooling;
 import io.maaskit.model.engine.Weights;
 import java.util.List;
 import java.util.function.BinaryOperator;
 
 /**
- * Sequence-classification head in Hugging Face layout: {@code classifier.weight} (labels × hidden)
- * and {@code classifier.bias}; with {@code bert.pooler.dense.*} (or {@code pooler.dense.*}) present
- * (Hugging Face's {@code BertForSequenceClassification}), the [CLS] state goes through the tanh
- * pooler first, otherwise the package's pooling (mean for heads this kit trains) feeds the
- * classifier.
+ * Sequence-classification head in Hugging Face layout, by the names of the architecture's {@link
+ * EncoderTensors}: where the checkpoint has the head's hidden layer (BERT's pooler, RoBERTa's
+ * {@code classifier.dense}, DistilBERT's {@code pre_classifier}), the [CLS] state goes through it
+ * and its activation (tanh, or ReLU) into the output projection; otherwise the package's pooling
+ * (mean for heads this kit trains) feeds the output projection ({@code classifier}).
  */
 final class BertHead {
   private final NDArray weight;
   private final NDArray bias;
-  private final NDArray poolerW;
-  private final NDArray poolerB;
+  private final NDArray hiddenW;
+  private final NDArray hiddenB;
+  private final boolean relu;
   private final List<String> labels;
 
   /**
    * @param w the checkpoint's tensors, unprefixed
-   * @param encoderPrefix the encoder's prefix ({@code bert.} in Hugging Face checkpoints, whose
-   *     pooler is {@code bert.pooler.dense}); a pooler without it is found too
+   * @param names the architecture's table
    */
-  BertHead(Weights w, String encoderPrefix, List<String> labels) {
-    this.weight = w.get("classifier.weight");
-    this.bias = w.get("classifier.bias");
-    String pooler =
-        w.has(encoderPrefix + "pooler.dense.weight")
-            ? encoderPrefix + "pooler.dense."
-            : "pooler.dense.";
-    if (w.has(pooler + "weight")) {
-      this.poolerW = w.get(pooler + "weight");
-      this.poolerB = w.get(pooler + "bias");
-    } else {
-      this.poolerW = null;
-      this.poolerB = null;
+  BertHead(Weights w, EncoderTensors names, List<String> labels) {
+    String out = EncoderTensors.firstPresent(names.headOutput(), w::has);
+    if (out == null) {
+      throw new IllegalArgumentException(
+          "weights are missing the head's output projection: none of "
+              + names.headOutput().stream().map(n -> n + ".weight").toList());
     }
+    this.weight = w.get(out + ".weight");
+    this.bias = w.get(out + ".bias");
+    String hidden = EncoderTensors.firstPresent(names.headHidden(), w::has);
+    if (hidden != null) {
+      this.hiddenW = w.get(hidden + ".weight");
+      this.hiddenB = w.get(hidden + ".bias");
+    } else {
+      this.hiddenW = null;
+      this.hiddenB = null;
+    }
+    this.relu = names.headActivation().equals("relu");
     if (weight.getShape().get(0) != labels.size()) {
       throw new IllegalArgumentException(
-          "classifier.weight has "
+          out
+              + ".weight has "
               + weight.getShape().get(0)
               + " rows but config.json lists "
               + labels.size()
@@ -55,10 +61,13 @@ final class BertHead {
   }
 
   NDArray logits(NDArray hidden, NDArray mask, BinaryOperator<NDArray> pool) {
-    NDArray features =
-        poolerW != null
-            ? BertEncoder.linear(Pooling.CLS.apply(hidden, mask), poolerW, poolerB).tanh()
-            : pool.apply(hidden, mask);
+    NDArray features;
+    if (hiddenW != null) {
+      NDArray h = BertEncoder.linear(Pooling.CLS.apply(hidden, mask), hiddenW, hiddenB);
+      features = relu ? Activation.relu(h) : h.tanh();
+    } else {
+      features = pool.apply(hidden, mask);
+    }
     return BertEncoder.linear(features, weight, bias);
   }
 }

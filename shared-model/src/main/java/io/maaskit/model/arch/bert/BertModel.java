@@ -255,6 +255,15 @@ final class BertModel
   }
 
   @Override
+  public NDList tokenizePairs(List<String> queries, List<String> documents, NDManager m) {
+    List<Tokens> batch = new java.util.ArrayList<>(queries.size());
+    for (int i = 0; i < queries.size(); i++) {
+      batch.add(tokens.encodePair(queries.get(i), documents.get(i)).tokens());
+    }
+    return pad(batch, batch.stream().mapToInt(Tokens::length).max().orElse(0), m);
+  }
+
+  @Override
   public Partial forwardTo(NDList t, int upTo) {
     return encoder.forwardTo(t.get(0), t.get(1), t.get(2), upTo);
   }
@@ -288,26 +297,50 @@ final class BertModel
             Safetensors.read(
                 base.bytes(BertArchitecture.WEIGHTS),
                 manifest.id() + "/" + BertArchitecture.WEIGHTS));
-    String prefix = BertArchitecture.prefix(tensors);
+    EncoderTensors names = encoder.names();
+    String prefix = names.prefixIn(tensors::containsKey);
     // A base's own pooler or head would take precedence over (or clash with) the trained head.
-    tensors
-        .keySet()
-        .removeIf(
-            k ->
-                k.startsWith(prefix + "pooler.")
-                    || k.startsWith("pooler.")
-                    || k.startsWith("classifier."));
+    tensors.keySet().removeIf(names::isHead);
     for (Map.Entry<String, Tensor> e : trained.entrySet()) {
-      String key = e.getKey().startsWith("classifier.") ? e.getKey() : prefix + e.getKey();
+      String key = names.isHead(e.getKey()) ? e.getKey() : prefix + e.getKey();
       tensors.put(key, e.getValue());
     }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("format", "pt");
     Files.createDirectories(dir);
     Safetensors.write(dir.resolve(BertArchitecture.WEIGHTS), tensors, meta);
-    Files.write(dir.resolve("config.json"), encoder.config().withLabels(labels).toJson());
+    Files.write(dir.resolve("config.json"), withLabels(base, labels));
     Files.write(
         dir.resolve(BertArchitecture.TOKENIZER), BertArchitecture.bytes(base, "tokenizer.json"));
+  }
+
+  /**
+   * The base's {@code config.json} with the trained head's labels ({@code id2label}, {@code
+   * label2id}) and its family's {@code *ForSequenceClassification} as {@code architectures}; every
+   * other key as the base has it (so the file stays the architecture's own).
+   */
+  private static byte[] withLabels(Architecture.PackageFiles base, List<String> labels)
+      throws IOException {
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+    com.fasterxml.jackson.databind.node.ObjectNode config =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            json.readTree(BertArchitecture.bytes(base, "config.json"));
+    // The family's sequence-classification class (BertModel -> BertForSequenceClassification).
+    String was = config.path("architectures").path(0).asText("");
+    int cut = was.indexOf("For") > 0 ? was.indexOf("For") : was.lastIndexOf("Model");
+    config.remove("architectures");
+    if (cut > 0) {
+      config.putArray("architectures").add(was.substring(0, cut) + "ForSequenceClassification");
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode id2label = config.putObject("id2label");
+    com.fasterxml.jackson.databind.node.ObjectNode label2id = config.putObject("label2id");
+    for (int i = 0; i < labels.size(); i++) {
+      id2label.put(Integer.toString(i), labels.get(i));
+      label2id.put(labels.get(i), i);
+    }
+    return json.writeValueAsBytes(config);
   }
 
   @Override

@@ -59,10 +59,18 @@ final class BertTokenization implements AutoCloseable {
     return maxLength;
   }
 
-  /** Token id of {@code [PAD]} (0 in BERT vocabularies when the file does not say). */
+  /**
+   * Token id of the padding token: {@code [PAD]} (BERT, DistilBERT) or {@code <pad>} (RoBERTa,
+   * XLM-RoBERTa), whichever the vocabulary holds as one token; 0 when neither.
+   */
   long padId() {
-    long[] ids = tokenizer.encode("[PAD]", false, false).getIds();
-    return ids.length == 1 ? ids[0] : 0L;
+    for (String pad : new String[] {"[PAD]", "<pad>"}) {
+      Encoding e = tokenizer.encode(pad, false, false);
+      if (e.getIds().length == 1 && pad.equals(e.getTokens()[0])) {
+        return e.getIds()[0];
+      }
+    }
+    return 0L;
   }
 
   /**

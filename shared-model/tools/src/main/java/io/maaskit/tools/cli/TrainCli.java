@@ -423,8 +423,8 @@ public final class TrainCli extends CliCommand {
     PrintWriter out = out();
     Map<String, Object> metrics = r.manifest().metrics();
     out.printf(
-        "published %s (classification, labels %s) to %s%n",
-        r.manifest().id(), metrics.get("labels"), r.storeUri());
+        "published %s (%s, labels %s) to %s%n",
+        r.manifest().id(), r.manifest().task(), metrics.get("labels"), r.storeUri());
     out.printf("validation: %s%n", metrics.get("validation"));
     out.printf(
         "time: embedding %.1f s, training %.1f s, evaluation %.1f s, total %.1f s%n",
@@ -433,6 +433,9 @@ public final class TrainCli extends CliCommand {
       out.printf("%nheld-out evaluation on %s:%n", r.manifest().source().get("evalData"));
       String p = positive != null && r.evaluation().labels().contains(positive) ? positive : null;
       out.print(r.evaluation().report(p));
+    } else if (metrics.get("evaluation") != null) {
+      // a reranker's held-out pairwise accuracy
+      out.printf("%nheld-out evaluation: %s%n", metrics.get("evaluation"));
     }
     out.flush();
   }

@@ -80,15 +80,16 @@ public final class HfDirectoryImporter {
         "config: "
             + modelType
             + ", "
-            + config.path("num_hidden_layers").asInt()
+            + config.path("num_hidden_layers").asInt(config.path("n_layers").asInt())
             + " layers, hidden "
-            + config.path("hidden_size").asInt(),
+            + config.path("hidden_size").asInt(config.path("dim").asInt()),
         1,
         3);
     Map<String, Safetensors.Tensor> tensors = Safetensors.read(dir.resolve(WEIGHTS));
     // What the checkpoint must hold is the architecture's declared layout, not a name guess.
-    TensorLayout layout =
-        arch.layout(path -> ByteBuffer.wrap(Files.readAllBytes(dir.resolve(path))));
+    Architecture.PackageFiles files =
+        path -> ByteBuffer.wrap(Files.readAllBytes(dir.resolve(path)));
+    TensorLayout layout = arch.layout(files);
     for (String name : layout.roles().keySet()) {
       if (!tensors.containsKey(name)) {
         throw new IOException(
@@ -108,11 +109,15 @@ public final class HfDirectoryImporter {
             && tensors.containsKey(TrainableEncoder.HEAD_WEIGHT)
             && config.path("id2label").size() > 0;
     boolean answerer = saved.endsWith("ForQuestionAnswering") && tensors.containsKey(QA_WEIGHT);
+    // A sequence-classification head: Hugging Face's *ForSequenceClassification (a checkpoint
+    // without its head's tensors is refused when its graph is compiled below), or a head this kit
+    // trained.
     boolean head =
         !tokenClassifier
             && !answerer
-            && tensors.containsKey(TrainableEncoder.HEAD_WEIGHT)
-            && config.path("id2label").size() > 0;
+            && config.path("id2label").size() > 0
+            && (sequenceClassification(config)
+                || tensors.containsKey(TrainableEncoder.HEAD_WEIGHT));
     // One logit (num_labels: 1) is a cross-encoder's relevance score, not a label distribution.
     boolean reranker = head && config.path("id2label").size() == 1;
     boolean classifier = head && !reranker;
@@ -153,7 +158,8 @@ public final class HfDirectoryImporter {
             pooling,
             options.normalize(),
             options.maxSequenceLength() == null
-                ? config.path("max_position_embeddings").asInt(512)
+                ? arch.contextLength(files)
+                    .orElse(config.path("max_position_embeddings").asInt(512))
                 : options.maxSequenceLength(),
             "float32",
             null,
@@ -166,6 +172,16 @@ public final class HfDirectoryImporter {
     ModelManifest sealed = ModelPackage.seal(outDir, draft);
     progress.update("sealed package " + sealed.id(), 3, 3);
     return sealed;
+  }
+
+  /** Whether config.json's {@code architectures} names a {@code *ForSequenceClassification}. */
+  static boolean sequenceClassification(JsonNode config) {
+    for (JsonNode n : config.path("architectures")) {
+      if (n.asText().endsWith("ForSequenceClassification")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static JsonNode readConfig(Path dir) throws IOException {

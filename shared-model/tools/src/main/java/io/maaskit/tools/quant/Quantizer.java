@@ -6,6 +6,7 @@ import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.arch.TextGenerator;
+import io.maaskit.model.arch.TextScorer;
 import io.maaskit.model.arch.huggingface.HfCheckpoint;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
@@ -323,6 +324,16 @@ public final class Quantizer {
                 null,
                 null,
                 plan == null ? null : plan.manifestEntries());
+        if (src.capabilities().contains(Capability.RERANKER)) {
+          // A reranker serves scores: the candidate must keep them and their order too.
+          ScoreGate.Result scored = scoreGate(sourceDir, src, work, options, progress);
+          if (!scored.passed()) {
+            throw new QuantizationRejectedException(rejection(src, scored, options), measured);
+          }
+          figures =
+              figures.withScores(
+                  Math.ceil(scored.maxError() * 1e6) / 1e6, round(scored.orderAgreement()));
+        }
       }
 
       ModelManifest sealed =
@@ -642,6 +653,50 @@ public final class Quantizer {
             + " ("
             + m.manifest().architecture()
             + ") does not produce them");
+  }
+
+  /**
+   * Runs {@link ScoreGate} on the candidate the staging directory holds (its last sealed manifest),
+   * on the engine that serves it, against the float32 package on the reference engine.
+   */
+  private ScoreGate.Result scoreGate(
+      Path sourceDir, ModelManifest src, Path work, QuantizeOptions options, Progress progress)
+      throws IOException {
+    ModelManifest candidateManifest = ModelPackage.read(work);
+    Engine engine = candidateManifest.file(EncoderGraph.FILE) != null ? serving : runtime;
+    progress.update("score gate: float32 and int8 scores of query/document pairs", -1, -1);
+    try (LoadedModel reference = load(sourceDir, src, runtime);
+        LoadedModel candidate = load(work, candidateManifest, engine)) {
+      if (!(reference instanceof TextScorer ref) || !(candidate instanceof TextScorer cand)) {
+        throw new InvalidRequestException(
+            "reranker " + src.id() + " does not load as a scorer; it cannot be gated");
+      }
+      ScoreGate.Result r =
+          ScoreGate.defaults().measure(ref, cand, options.calibration().texts(), progress);
+      progress.update(
+          String.format(
+              "score gate: %d pairs, max score change %.5f, order agreement %.5f",
+              r.pairs(), r.maxError(), r.orderAgreement()),
+          -1,
+          -1);
+      return r;
+    }
+  }
+
+  private static String rejection(ModelManifest src, ScoreGate.Result r, QuantizeOptions options) {
+    return String.format(
+        "int8 quantization of reranker %s rejected by the score gate: on %d query/document pairs"
+            + " built from %s, the largest score change is %.5f (maximum %s; worst query \"%s\")"
+            + " and %.4f of document pairs keep float32's order (minimum %s). No package was written;"
+            + " keep serving the float32 package.",
+        src.id(),
+        r.pairs(),
+        options.calibration().name(),
+        r.maxError(),
+        ScoreGate.DEFAULT_MAX_SCORE_ERROR,
+        r.worstQuery().length() > 60 ? r.worstQuery().substring(0, 57) + "..." : r.worstQuery(),
+        r.orderAgreement(),
+        ScoreGate.DEFAULT_MIN_ORDER_AGREEMENT);
   }
 
   private static String rejection(

@@ -9,6 +9,7 @@ import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.EncoderGraph;
 import io.maaskit.model.arch.bert.BertArchitecture;
 import io.maaskit.model.arch.bert.BertConfig;
+import io.maaskit.model.arch.bert.EncoderTensors;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.engine.Weights;
@@ -48,13 +49,36 @@ import java.util.Map;
  *       probabilities}; with a per-token head, {@code token_logits}.
  * </ul>
  */
-public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
+public class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
   private static final String BATCH = "batch";
   private static final String SEQUENCE = "sequence";
 
+  private final String architecture;
+
+  /** The compiler of {@code bert} packages, registered through {@code META-INF/services}. */
+  public BertGraphCompiler() {
+    this("bert");
+  }
+
+  /**
+   * The compiler of another BERT-family architecture: the same graph, by the names of that
+   * architecture's {@link EncoderTensors}.
+   */
+  protected BertGraphCompiler(String architecture) {
+    this.architecture = architecture;
+  }
+
   @Override
   public String architecture() {
-    return "bert";
+    return architecture;
+  }
+
+  /** The registered BERT-family architecture of a manifest key. */
+  static BertArchitecture family(String name) throws IOException {
+    if (Architecture.forName(name) instanceof BertArchitecture b) {
+      return b;
+    }
+    throw new IOException("architecture '" + name + "' is not a BERT-family encoder");
   }
 
   @Override
@@ -76,15 +100,15 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
       CompileOptions options,
       OnnxGraphBuilder g)
       throws IOException {
-    BertConfig config = BertConfig.parse(bytes(files.bytes("config.json")));
+    BertArchitecture arch = family(manifest.architecture());
+    BertConfig config = arch.config(bytes(files.bytes("config.json")));
     Map<String, Tensor> tensors =
         Safetensors.read(files.bytes(BertArchitecture.WEIGHTS), BertArchitecture.WEIGHTS);
-    String p = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
     Int8Plan plan =
         options.int8Kernel() == CompileOptions.Int8Kernel.CALIBRATED
             ? Int8Plan.read(manifest, files)
             : null;
-    new Emitter(g, tensors, config, options, plan, null).emit(manifest, p);
+    new Emitter(g, tensors, arch.tensors(), config, options, plan, null).emit(manifest);
   }
 
   /**
@@ -94,11 +118,12 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
   static void build(
       ModelManifest manifest, Architecture.PackageFiles files, Probe probe, OnnxGraphBuilder g)
       throws IOException {
-    BertConfig config = BertConfig.parse(bytes(files.bytes("config.json")));
+    BertArchitecture arch = family(manifest.architecture());
+    BertConfig config = arch.config(bytes(files.bytes("config.json")));
     Map<String, Tensor> tensors =
         Safetensors.read(files.bytes(BertArchitecture.WEIGHTS), BertArchitecture.WEIGHTS);
-    String p = tensors.containsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-    new Emitter(g, tensors, config, CompileOptions.defaults(), null, probe).emit(manifest, p);
+    new Emitter(g, tensors, arch.tensors(), config, CompileOptions.defaults(), null, probe)
+        .emit(manifest);
   }
 
   /**
@@ -113,20 +138,30 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
   private static final class Emitter {
     private final OnnxGraphBuilder g;
     private final Map<String, Tensor> tensors;
+    private final EncoderTensors names;
     private final BertConfig config;
     private final int hidden;
     private final CompileOptions options;
     private final Int8Plan plan;
     private final Probe probe;
 
+    /**
+     * Whether {@link #linear} calls the probe: for the encoder's layers only. The head's layers
+     * (pooler, classifier) stay float32, and their inputs are (batch, hidden), not the (batch,
+     * sequence, hidden) the calibration's per-channel ranges reduce over.
+     */
+    private boolean probing = true;
+
     Emitter(
         OnnxGraphBuilder g,
         Map<String, Tensor> tensors,
+        EncoderTensors names,
         BertConfig config,
         CompileOptions options,
         Int8Plan plan,
         Probe probe) {
       this.g = g;
+      this.names = names;
       this.options = options;
       this.plan = plan;
       this.probe = probe;
@@ -135,19 +170,29 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
       this.hidden = config.hiddenSize();
     }
 
-    void emit(ModelManifest manifest, String p) throws IOException {
+    void emit(ModelManifest manifest) throws IOException {
+      String p = names.prefixIn(tensors::containsKey);
       String ids = g.input(EncoderGraph.INPUT_IDS, INT64, BATCH, SEQUENCE);
       String mask = g.input(EncoderGraph.ATTENTION_MASK, INT64, BATCH, SEQUENCE);
+      // Every graph takes token_type_ids (one input contract for all encoders); where the
+      // architecture has no token types it does not read them.
       String types = g.input(EncoderGraph.TOKEN_TYPE_IDS, INT64, BATCH, SEQUENCE);
 
       g.scope("embeddings");
-      String e = p + "embeddings.";
-      String words = lookup(e + "word_embeddings.weight", ids);
-      String typeRows = lookup(e + "token_type_embeddings.weight", types);
+      String words = lookup(p + names.wordEmbeddings(), ids);
       String seqLen = g.op("Shape", List.of(ids), Attr.i("start", 1), Attr.i("end", 2));
-      String positions = positionRows(e + "position_embeddings.weight", seqLen);
-      String sum = g.op("Add", List.of(g.op("Add", List.of(words, positions)), typeRows));
-      String x = layerNorm(sum, e + "LayerNorm");
+      String positions =
+          positionRows(p + names.positionEmbeddings(), seqLen, names.positionOffset(config));
+      String sum = g.op("Add", List.of(words, positions));
+      if (names.typeTable()) {
+        // Without token types (RoBERTa) every token adds row 0, as zero token_type_ids do.
+        String rows =
+            names.tokenTypes()
+                ? types
+                : g.op("Mul", List.of(ids, g.longs("embeddings/no_types", new long[] {0})));
+        sum = g.op("Add", List.of(sum, lookup(p + names.typeEmbeddings(), rows)));
+      }
+      String x = layerNorm(sum, p + names.embeddingNorm());
 
       String maskF = g.op("Cast", List.of(mask), Attr.i("to", FLOAT));
       // Fused: the int32 key-padding mask MultiHeadAttention takes. Unfused: 0 for real tokens,
@@ -165,7 +210,7 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
 
       for (int i = 0; i < config.numHiddenLayers(); i++) {
         g.scope("layer." + i);
-        x = layer(x, attentionMask, p + "encoder.layer." + i + ".");
+        x = layer(x, attentionMask, p + names.layers() + i + ".");
       }
       g.scope("pooling");
       boolean meanPool = manifest.pooling().equals("mean");
@@ -173,10 +218,11 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
         throw new IOException("unsupported pooling '" + manifest.pooling() + "'");
       }
       boolean head = BertArchitecture.hasHead(manifest);
-      // Hugging Face's BertForSequenceClassification keeps its pooler under the encoder's prefix.
-      String pooler =
-          tensors.containsKey(p + "pooler.dense.weight") ? p + "pooler.dense" : "pooler.dense";
-      boolean hasPooler = head && tensors.containsKey(pooler + ".weight");
+      // The head's hidden layer over [CLS]: BERT's pooler (under the encoder's prefix in Hugging
+      // Face's BertForSequenceClassification), RoBERTa's classifier.dense, DistilBERT's
+      // pre_classifier.
+      String pooler = EncoderTensors.firstPresent(names.headHidden(), tensors::containsKey);
+      boolean hasPooler = head && pooler != null;
       String cls = !meanPool || hasPooler ? g.longs("pooling/cls_index", new long[] {0}) : null;
       String pooled;
       if (meanPool) {
@@ -208,17 +254,24 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
 
       if (head) {
         g.scope("classifier");
+        probing = false;
         int labels = config.labels().size();
-        if (labels == 0 || !tensors.containsKey("classifier.weight")) {
+        String output = EncoderTensors.firstPresent(names.headOutput(), tensors::containsKey);
+        if (labels == 0 || output == null) {
           throw new IOException(
-              "package " + manifest.id() + " with a head lacks id2label or classifier.weight");
+              "package "
+                  + manifest.id()
+                  + " with a head lacks id2label or "
+                  + names.headOutput().get(0)
+                  + ".weight");
         }
         String features = pooled;
         if (hasPooler) {
           String first = g.op("Gather", List.of(x, cls), Attr.i("axis", 1));
-          features = g.op("Tanh", List.of(linear(first, Linear.of(tensors, pooler))));
+          String activation = names.headActivation().equals("relu") ? "Relu" : "Tanh";
+          features = g.op(activation, List.of(linear(first, Linear.of(tensors, pooler))));
         }
-        String logits = linear(features, Linear.of(tensors, "classifier"));
+        String logits = linear(features, Linear.of(tensors, output));
         g.op("Identity", List.of(logits), EncoderGraph.LOGITS);
         g.output(EncoderGraph.LOGITS, FLOAT, BATCH, (long) labels);
         if (manifest.capabilities().contains(Capability.CLASSIFIER)) {
@@ -247,10 +300,10 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
       float scale = (float) (1.0 / Math.sqrt(hs));
       Linear qkv =
           Linear.concat(
-              Linear.of(tensors, p + "attention.self.query").scaled(scale),
-              Linear.of(tensors, p + "attention.self.key"),
-              Linear.of(tensors, p + "attention.self.value"));
-      Linear attnOutput = Linear.of(tensors, p + "attention.output.dense");
+              Linear.of(tensors, p + names.query()).scaled(scale),
+              Linear.of(tensors, p + names.key()),
+              Linear.of(tensors, p + names.value()));
+      Linear attnOutput = Linear.of(tensors, p + names.attentionOutput());
       Int8Plan.Choice outSmooth = smoothing(attnOutput);
       if (outSmooth != null) {
         // The attention context is a convex mix of V's rows (softmax rows sum to 1), so centring
@@ -281,10 +334,10 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
       } else {
         attnOut = linear(ctx, attnOutput);
       }
-      String attn = layerNorm(g.op("Add", List.of(attnOut, x)), p + "attention.output.LayerNorm");
-      String inter = gelu(linear(attn, Linear.of(tensors, p + "intermediate.dense")));
-      String out = linear(inter, Linear.of(tensors, p + "output.dense"));
-      return layerNorm(g.op("Add", List.of(out, attn)), p + "output.LayerNorm");
+      String attn = layerNorm(g.op("Add", List.of(attnOut, x)), p + names.attentionNorm());
+      String inter = gelu(linear(attn, Linear.of(tensors, p + names.intermediate())));
+      String out = linear(inter, Linear.of(tensors, p + names.output()));
+      return layerNorm(g.op("Add", List.of(out, attn)), p + names.outputNorm());
     }
 
     /** Scaled dot-product attention spelled out in default-domain operators. */
@@ -358,7 +411,7 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
       if (!l.isQuantized()) {
         String w = g.initializer(l.name() + ".weight_t", FLOAT, l.dims(), l.weightT());
         String mm = g.op("MatMul", List.of(x, w));
-        if (probe != null) {
+        if (probe != null && probing) {
           probe.linear(g, x, l, mm);
         }
         return g.op("Add", List.of(mm, bias));
@@ -406,11 +459,17 @@ public final class BertGraphCompiler implements GraphCompiler, Int8Calibrator {
       return q.dequantize(g, rows, ids);
     }
 
-    /** The first {@code seqLen} rows of the position table (positions 0..L-1). */
-    private String positionRows(String table, String seqLen) throws IOException {
+    /**
+     * {@code seqLen} rows of the position table from {@code offset} (positions offset..offset+L-1;
+     * RoBERTa's start after the padding index).
+     */
+    private String positionRows(String table, String seqLen, int offset) throws IOException {
       Tensor t = require(table);
-      String zero = g.vector(0);
+      String zero = g.vector(offset);
       String axis = g.vector(0);
+      if (offset != 0) {
+        seqLen = g.op("Add", List.of(seqLen, zero));
+      }
       if (t.dtype().equals("F32")) {
         String init = g.initializer(table, FLOAT, t.shape(), t.data());
         return g.op("Slice", List.of(init, zero, seqLen, axis));
