@@ -166,6 +166,9 @@ public interface MaasConfig {
   /** Where queue results go: {@code maas.results.*}. */
   Results results();
 
+  /** The Files and Batches APIs: {@code maas.batch.*}. */
+  Batch batch();
+
   /**
    * Longest training job a queue message may start (long-running deployables: the Lambda zips run
    * no training).
@@ -266,5 +269,35 @@ public interface MaasConfig {
 
     /** An output queue URL: one message per result. */
     Optional<String> queueUrl();
+  }
+
+  /** {@code maas.batch.*}: the Files and Batches APIs. */
+  interface Batch {
+    /**
+     * {@code s3://bucket/prefix} or a directory for files and batch states; unset = {@code
+     * <home>/batches}.
+     */
+    Optional<String> store();
+
+    /**
+     * Queue for the batches' chunk messages; unset = {@code maas.queue.url}, else run in-process.
+     */
+    Optional<String> queueUrl();
+
+    /** Requests per chunk (one queue message each). */
+    @WithDefault("100")
+    int chunkLines();
+
+    /** Threads that run batches in the server itself when no queue is configured. */
+    @WithDefault("1")
+    int concurrency();
+
+    /** Largest upload, in bytes (OpenAI's 200 MB). */
+    @WithDefault("209715200")
+    long maxFileBytes();
+
+    /** Most requests (non-blank lines) per upload (OpenAI's 50,000). */
+    @WithDefault("50000")
+    int maxFileLines();
   }
 }
