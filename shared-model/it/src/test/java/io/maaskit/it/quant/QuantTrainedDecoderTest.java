@@ -1,7 +1,9 @@
 package io.maaskit.it.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -19,6 +21,7 @@ import io.maaskit.model.store.Progress;
 import io.maaskit.tools.onnx.decoder.LinearPrecision;
 import io.maaskit.tools.quant.CalibrationSet;
 import io.maaskit.tools.quant.GeneratorGate;
+import io.maaskit.tools.quant.QuantizationRejectedException;
 import io.maaskit.tools.quant.QuantizeOptions;
 import io.maaskit.tools.quant.Quantizer;
 import java.io.IOException;
@@ -30,10 +33,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * int8 and int4 of a <em>trained</em> tiny decoder pass the quantizer's default generator gate
- * (top-1 agreement at least {@value GeneratorGate#DEFAULT_MIN_TOP1}, mean KL at most {@value
- * GeneratorGate#DEFAULT_MAX_MEAN_KL} nats, on the kit's whole calibration set), where the random
- * tiny checkpoints' int4 does not ({@link QuantDecoderTest}).
+ * int8 of a <em>trained</em> tiny decoder passes the quantizer's default generator gate (top-1
+ * agreement at least {@value GeneratorGate#DEFAULT_MIN_TOP1}, mean KL at most {@value
+ * GeneratorGate#DEFAULT_MAX_MEAN_KL} nats, on the kit's whole calibration set); its int4 is still
+ * refused there, much closer than the random checkpoints' (figures printed, and in
+ * docs/performance.md), and the refusal names its figures and writes nothing.
  *
  * <p>The checkpoints are the tiny Llama and GPT-2 shapes (hidden 64, 2 layers) trained by {@link
  * TinyDecoderTrainer} for {@value TinyDecoderTrainer#STEPS} steps on a seeded grammar and the
@@ -46,18 +50,19 @@ class QuantTrainedDecoderTest {
   @TempDir Path tmp;
 
   @Test
-  void trainedTinyLlamaPassesTheDefaultGateAtInt8AndInt4() throws Exception {
+  void trainedTinyLlamaPassesTheDefaultGateAtInt8() throws Exception {
     assertBothPass(TestModels.trainedTinyLlama(), TestModels.tinyLlama());
   }
 
   @Test
-  void trainedTinyGpt2PassesTheDefaultGateAtInt8AndInt4() throws Exception {
+  void trainedTinyGpt2PassesTheDefaultGateAtInt8() throws Exception {
     assertBothPass(TestModels.trainedTinyGpt2(), TestModels.tinyGpt2());
   }
 
   /**
    * Checks that {@code fp32} learned (against the random checkpoint of its shape), then quantizes
-   * it to int8 and int4 with the default options and asserts that both pass the default gate.
+   * it to int4 (refused, figures named, nothing written) and int8 (passes) with the default
+   * options.
    */
   private void assertBothPass(Path fp32, Path random) throws Exception {
     String name = ModelPackage.read(fp32).name();
@@ -72,7 +77,23 @@ class QuantTrainedDecoderTest {
     assertTrue(trained < bound, name + " loss " + trained + " not below " + bound);
 
     CalibrationSet calibration = CalibrationSet.calibration();
-    for (LinearPrecision p : List.of(LinearPrecision.int8(), LinearPrecision.int4())) {
+    Path int4 = tmp.resolve(name + "-int4");
+    QuantizationRejectedException e =
+        assertThrows(
+            QuantizationRejectedException.class,
+            () ->
+                new Quantizer(QuantFixtures.runtime())
+                    .quantize(
+                        fp32,
+                        int4,
+                        QuantizeOptions.defaults().withDecoderPrecision(LinearPrecision.int4()),
+                        Progress.NONE));
+    System.out.println(e.getMessage());
+    assertTrue(
+        e.getMessage().contains(String.format("%.4f", e.generatorResult().top1Agreement())),
+        e.getMessage());
+    assertFalse(Files.exists(int4.resolve(ModelManifest.FILE)));
+    for (LinearPrecision p : List.of(LinearPrecision.int8())) {
       Path out = tmp.resolve(name + "-" + p.dtype());
       // The default options: the default gate on the whole calibration set; only the precision is
       // chosen. A refusal throws QuantizationRejectedException naming the figures.
