@@ -285,6 +285,62 @@ public final class TestModels {
     return dir;
   }
 
+  /** Name of {@link #trainedTinyLlama()}. */
+  public static final String TRAINED_TINY_LLAMA = "tiny-llama-trained";
+
+  /** Name of {@link #trainedTinyGpt2()}. */
+  public static final String TRAINED_TINY_GPT2 = "tiny-gpt2-trained";
+
+  /**
+   * The tiny Llama shape trained by {@link TinyDecoderTrainer} (next-token cross-entropy on {@link
+   * TinyDecoderTrainer#corpus()}, seconds), imported with the real importer as {@value
+   * #TRAINED_TINY_LLAMA} version 1 under {@code target/test-models/trained/} (outside the test
+   * store, so registry tests do not see it). Rebuilt when {@link TinyDecoderTrainer#RECIPE}
+   * changes.
+   */
+  public static Path trainedTinyLlama() throws IOException {
+    return trainedTinyDecoder(TRAINED_TINY_LLAMA, TinyDecoders.Kind.LLAMA);
+  }
+
+  /** The tiny GPT-2 trained as {@link #trainedTinyLlama()} is ({@value #TRAINED_TINY_GPT2}). */
+  public static Path trainedTinyGpt2() throws IOException {
+    return trainedTinyDecoder(TRAINED_TINY_GPT2, TinyDecoders.Kind.GPT2);
+  }
+
+  private static synchronized Path trainedTinyDecoder(String name, TinyDecoders.Kind kind)
+      throws IOException {
+    Path root = ROOT.resolve("trained").resolve(name);
+    Path dir = root.resolve("1");
+    Path stamp = root.resolve("recipe.txt");
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE))
+        && Files.isRegularFile(stamp)
+        && Files.readString(stamp).equals(TinyDecoderTrainer.RECIPE)) {
+      return dir;
+    }
+    deleteTree(root);
+    Path hf = root.resolve("hf");
+    TinyDecoderTrainer.Result r = TinyDecoderTrainer.train(kind, TinyDecoderTrainer.corpus(), hf);
+    System.out.printf(
+        "trained %s: loss %.3f -> %.3f nats/token on %d tokens in %.1f s%n",
+        name, r.initialLoss(), r.finalLoss(), r.tokens(), r.seconds());
+    io.maaskit.tools.importer.HfDirectoryImporter.importModel(
+        hf, dir, new ImportOptions(name, "1", null, false, null), Progress.NONE);
+    ModelPackage.read(dir);
+    Files.writeString(stamp, TinyDecoderTrainer.RECIPE);
+    return dir;
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
   /** Name of the tiny random cross-encoder {@link #tinyCrossEncoder()} imports. */
   public static final String TINY_RERANKER = "tiny-reranker";
 

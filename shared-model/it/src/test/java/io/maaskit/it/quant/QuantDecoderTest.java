@@ -65,10 +65,14 @@ import org.junit.jupiter.api.io.TempDir;
  * Nor does mixed precision rescue these checkpoints: with every linear int8 but one group int4,
  * each group alone already misses the default gate (tiny Llama: QKV 0.55 / 0.77, O 0.73 / 0.18,
  * gate/up 0.75 / 0.16, down 0.81 / 0.08; tiny GPT-2: 0.67 / 0.33, 0.82 / 0.07, 0.85 / 0.045, 0.87 /
- * 0.038), so an int4 package of them that passed would be an int8 one. The int4 package is
- * therefore made under {@link #TINY_INT4_TOP1} / {@link #TINY_INT4_KL}, which the symmetric
- * rounding misses (Llama KL 1.57) and which stay far from what a packing or layout error gives
- * (top-1 near 1/vocab, KL of several nats).
+ * 0.038), so an int4 package of them that passed would be an int8 one. This test therefore makes
+ * the random checkpoints' int4 packages under {@link #TINY_INT4_TOP1} / {@link #TINY_INT4_KL},
+ * which the symmetric rounding misses (Llama KL 1.57) and which stay far from what a packing or
+ * layout error gives (top-1 near 1/vocab, KL of several nats), to exercise the int4 graph and
+ * manifest; and checks that the default gate refuses them, naming its figures. Whether int4 passes
+ * the default gate on a decoder with a trained network's peaked distributions is {@link
+ * QuantTrainedDecoderTest}'s question: it asserts that the same shapes, trained for a few seconds,
+ * pass it at int8 and int4.
  */
 class QuantDecoderTest {
   /** The gate's top-1 minimum for int4 of the random tiny checkpoints. */
