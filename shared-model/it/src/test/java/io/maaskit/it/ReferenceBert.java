@@ -9,16 +9,16 @@ import java.util.Map;
 
 /**
  * The test oracle for BERT-family encoders and their heads (sequence classification; BERT's token
- * classification and question answering, {@link #tokenLogits}): a deliberately
- * naive encoder in plain Java, double precision, sharing no code with the kit, written from Hugging
- * Face's {@code modeling_bert}, {@code modeling_roberta} (also XLM-RoBERTa's) and {@code
- * modeling_distilbert}: word + position (+ token-type) embeddings and LayerNorm; per layer
- * self-attention with scores scaled by 1/sqrt(head size), output projection, residual LayerNorm,
- * erf GELU feed-forward, residual LayerNorm; then the head: BERT's tanh pooler over [CLS] and
- * {@code classifier}, RoBERTa's {@code classifier.dense} + tanh + {@code classifier.out_proj}, or
- * DistilBERT's {@code pre_classifier} + ReLU + {@code classifier}. RoBERTa's positions start at
- * {@code pad_token_id + 1} and every token adds token-type row 0; DistilBERT has no token types.
- * One unpadded sequence at a time, so no mask is involved.
+ * classification and question answering, {@link #tokenLogits}): a deliberately naive encoder in
+ * plain Java, double precision, sharing no code with the kit, written from Hugging Face's {@code
+ * modeling_bert}, {@code modeling_roberta} (also XLM-RoBERTa's) and {@code modeling_distilbert}:
+ * word + position (+ token-type) embeddings and LayerNorm; per layer self-attention with scores
+ * scaled by 1/sqrt(head size), output projection, residual LayerNorm, erf GELU feed-forward,
+ * residual LayerNorm; then the head: BERT's tanh pooler over [CLS] and {@code classifier},
+ * RoBERTa's {@code classifier.dense} + tanh + {@code classifier.out_proj}, or DistilBERT's {@code
+ * pre_classifier} + ReLU + {@code classifier}. RoBERTa's positions start at {@code pad_token_id +
+ * 1} and every token adds token-type row 0; DistilBERT has no token types. One unpadded sequence at
+ * a time, so no mask is involved.
  */
 public final class ReferenceBert {
   private final Map<String, double[]> tensors = new HashMap<>();

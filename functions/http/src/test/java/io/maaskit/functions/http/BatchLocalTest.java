@@ -118,7 +118,10 @@ class BatchLocalTest {
   }
 
   static Batch create(OpenAIClient c, String fileId, BatchCreateParams.Endpoint endpoint) {
-    return create(c, fileId)
+    return c.batches()
+        .create(
+            BatchCreateParams.builder()
+                .inputFileId(fileId)
                 .endpoint(endpoint)
                 .completionWindow(BatchCreateParams.CompletionWindow._24H)
                 .build());
@@ -150,11 +153,7 @@ class BatchLocalTest {
     assertEquals("batch", f.purpose().asString());
     assertEquals("requests.jsonl", f.filename());
     assertEquals(file.toString().getBytes(StandardCharsets.UTF_8).length, f.bytes());
-    Batch b =
-        c.batches()
-            .create(
-                BatchCreateParams.builder()
-                    .inputFileId(f.id(), BatchCreateParams.Endpoint.V1_EMBEDDINGS);
+    Batch b = create(c, f.id(), BatchCreateParams.Endpoint.V1_EMBEDDINGS);
     b = await(c, b.id());
     assertEquals("completed", b.status().asString(), b.toString());
     var counts = b.requestCounts().orElseThrow();
@@ -211,11 +210,7 @@ class BatchLocalTest {
                   + "\"}]}"));
     }
     FileObject f = upload(c, file.toString());
-    Batch b =
-        await(
-            c,
-            create(c, f.id(), BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
-                .id());
+    Batch b = await(c, create(c, f.id(), BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS).id());
     assertEquals("completed", b.status().asString(), b.toString());
     List<JsonNode> out = lines(c, b.outputFileId().orElseThrow());
     assertEquals(2, out.size());
@@ -281,8 +276,7 @@ class BatchLocalTest {
     var endpoint =
         assertThrows(
             BadRequestException.class,
-            () ->
-                create(c, ok.id(), BatchCreateParams.Endpoint.V1_MODERATIONS));
+            () -> create(c, ok.id(), BatchCreateParams.Endpoint.V1_MODERATIONS));
     assertTrue(endpoint.getMessage().contains("'endpoint' must be one of"), endpoint.getMessage());
     assertEquals(batches, c.batches().list().data().size(), "no batch was half-created");
     assertFalse(c.files().delete(ok.id()).id().isEmpty());
