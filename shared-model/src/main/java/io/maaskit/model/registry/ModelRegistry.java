@@ -259,6 +259,20 @@ public final class ModelRegistry implements AutoCloseable {
   }
 
   /**
+   * The manifest of the model {@code ref} names, loading it if needed, without counting it as in
+   * use after the call (what a caller needs to route a request by what the model can do).
+   */
+  public ModelManifest manifest(ModelId ref) {
+    ModelId id = resolve(ref);
+    Entry e = acquire(new Key(id, false), true);
+    try {
+      return e.future.join().model().manifest();
+    } finally {
+      release(e);
+    }
+  }
+
+  /**
    * Like {@link #get(ModelId, Capability, Class)}, held until the lease is closed: a leased model
    * is never unloaded under its user.
    */

@@ -57,8 +57,7 @@ public final class TokenClassificationService {
   public boolean serves(String model) {
     return model != null
         && registry
-            .get(ModelId.parse(model))
-            .manifest()
+            .manifest(ModelId.parse(model))
             .capabilities()
             .contains(Capability.TOKEN_CLASSIFIER);
   }
