@@ -54,6 +54,14 @@ try {
     new MutationObserver(() => window.steps.push({ text: out.textContent, state: out.dataset.state }))
       .observe(out, { childList: true, characterData: true, subtree: true });
   });
+  // The network delivers the stream at 16 KB/s (Chromium's own throttling): a tiny model on a fast
+  // host can finish its answer before the page's first read, and what is tested here is that the
+  // page shows the answer as it arrives, not how fast the server is.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: 16 * 1024, uploadThroughput: -1,
+  });
   await page.click('#chatGo');
   await page.waitForFunction(() => document.getElementById('chatOut').dataset.state !== 'streaming', null, { timeout: 120000 });
   const state = await page.$eval('#chatOut', (e) => e.dataset.state);
@@ -78,14 +86,20 @@ try {
   // Stop: caught while the server is still generating (tried with a few seeds, since a tiny model
   // may finish before the click lands), then the server's active sequences go back to 0.
   let caught = false;
+  let busy = [];
   for (let seed = 11; seed < 19 && !caught; seed++) {
     await page.fill('#chatMax', '220');
     await page.fill('#chatSeed', String(seed));
+    // Other clients keep the server busy meanwhile (a tiny model on an idle host would otherwise be
+    // done with 220 tokens before a Stop could land): continuous batching runs them in the same
+    // steps as the page's sequence.
+    await Promise.all(busy);
+    busy = Array.from({ length: 12 }, (_, i) => whole(100 + i, 220).catch(() => null));
     await page.click('#chatGo');
-    await page.waitForFunction(() => {
-      const o = document.getElementById('chatOut');
-      return o.dataset.state !== 'streaming' || o.textContent.length > 0;
-    }, null, { timeout: 120000 });
+    // As soon as the request is out (Stop enabled), not after the first text: a fast host may be
+    // done generating by then.
+    await page.waitForFunction(() => !document.getElementById('chatStop').disabled
+      || document.getElementById('chatOut').dataset.state !== 'streaming', null, { timeout: 120000 });
     const active = await activeSequences();
     // The answer may already be complete (Stop disabled again): try the next seed.
     if (!(await page.isEnabled('#chatStop'))) continue;
