@@ -25,6 +25,12 @@ import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * Batch throughput: lines/s of one embeddings batch (the OpenAI Batch API) run by 1, 2 and 4 queue
@@ -301,22 +307,19 @@ public final class BatchBench {
     }
   }
 
-  private String createQueue(String name) throws Exception {
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        sqs
-                            + "/?Action=CreateQueue&QueueName="
-                            + name
-                            + "&Attribute.1.Name=VisibilityTimeout&Attribute.1.Value=120"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    var m = java.util.regex.Pattern.compile("<QueueUrl>(.*?)</QueueUrl>").matcher(r.body());
-    if (!m.find()) {
-      throw new IllegalStateException("ElasticMQ CreateQueue: " + r.body());
+  private String createQueue(String name) {
+    try (SqsClient client =
+        SqsClient.builder()
+            .endpointOverride(sqs)
+            .region(Region.US_EAST_1)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
+            .httpClientBuilder(ApacheHttpClient.builder())
+            .build()) {
+      Map<QueueAttributeName, String> attributes =
+          Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "120");
+      return client.createQueue(b -> b.queueName(name).attributes(attributes)).queueUrl();
     }
-    return m.group(1);
   }
 
   private void startS3Proxy(Path dir) throws Exception {
