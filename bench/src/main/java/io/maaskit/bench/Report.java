@@ -139,25 +139,33 @@ public final class Report {
     ObjectNode defs = out.putObject("definitions");
     defs.put(
         "latency_p50_ratio_*",
-        "maaskit p50 / LangChain4j p50 latency for one input, same run: lower is better, < 1 means maaskit is faster");
+        "maaskit p50 / LangChain4j p50 latency for one input, same run: lower is better, < 1 means"
+            + " maaskit is faster");
     defs.put(
         "throughput_ratio_*",
-        "maaskit inputs/s / LangChain4j inputs/s for one embed call of the batch, same run: higher is better, > 1 means maaskit is faster");
+        "maaskit inputs/s / LangChain4j inputs/s for one embed call of the batch, same run: higher"
+            + " is better, > 1 means maaskit is faster");
     defs.put(
         "unsuffixed ratio keys",
-        "fp32 (both sides float32); *_int8 keys compare our int8 package with LangChain4j's quantized model");
+        "fp32 (both sides float32); *_int8 keys compare our int8 package with LangChain4j's"
+            + " quantized model");
     defs.put(
         "cold_start_ms_*",
-        "median over trials of process start -> first 200 from POST /v1/embeddings, package in S3Proxy, fresh package cache, natives already unpacked in DJL_CACHE_DIR; *_fresh_natives: DJL_CACHE_DIR empty");
+        "median over trials of process start -> first 200 from POST /v1/embeddings, package in"
+            + " S3Proxy, fresh package cache, natives already unpacked in DJL_CACHE_DIR;"
+            + " *_fresh_natives: DJL_CACHE_DIR empty");
     defs.put(
         "cold_start_bytes_*",
-        "bytes the server downloaded from S3 for the first embedding (GET /info stats.bytesDownloaded; cross-checked with S3Proxy's served bytes)");
+        "bytes the server downloaded from S3 for the first embedding (GET /info"
+            + " stats.bytesDownloaded; cross-checked with S3Proxy's served bytes)");
     defs.put(
         "peak_rss_mb",
-        "max over dtypes of VmHWM of the serving process after the first embedding and two requests of 256 inputs");
+        "max over dtypes of VmHWM of the serving process after the first embedding and two requests"
+            + " of 256 inputs");
     defs.put(
         "flop_roof_fraction",
-        "achieved model GFLOP/s (real tokens, fp32, batch 256) / best-of-N GFLOP/s of one 2048^3 fp32 matmul on the same engine and threads");
+        "achieved model GFLOP/s (real tokens, fp32, batch 256) / best-of-N GFLOP/s of one 2048^3"
+            + " fp32 matmul on the same engine and threads");
     out.set("machine", machine());
     ObjectNode settings = out.putObject("settings");
     settings.put("threads", Integer.parseInt(opts.getOrDefault("threads", "2")));
@@ -179,15 +187,16 @@ public final class Report {
             + opts.getOrDefault("lc4j-version", "?")
             + " on ONNX Runtime "
             + opts.getOrDefault("ort-version", "?")
-            + "; embedAll on a fixed executor of `threads` threads,"
-            + " ORT intra-op threads at its default (physical cores; LangChain4j exposes no setting)");
+            + "; embedAll on a fixed executor of `threads` threads, ORT intra-op threads at its"
+            + " default (physical cores; LangChain4j exposes no setting)");
     settings.put(
         "inputs",
         "short: "
             + Corpus.SHORT.length()
             + " chars; long: "
             + Corpus.LONG.length()
-            + " chars; batches: the first 32 / all 256 of a fixed corpus of 1-3 sentence inputs (bench/src/main/resources)");
+            + " chars; batches: the first 32 / all 256 of a fixed corpus of 1-3 sentence inputs"
+            + " (bench/src/main/resources)");
 
     ObjectNode pk = out.putObject("packages");
     Map<String, int[]> tokenLengths = new LinkedHashMap<>();
@@ -532,6 +541,14 @@ public final class Report {
       detail.set("paired", previous.path("detail").path("paired"));
       carried.add("paired");
     }
+    // ---- batches (BatchBench): lines/s through 1, 2, 4 queue workers vs one at a time ----
+    Path batchFile = Path.of(opts.getOrDefault("batch", "/nonexistent"));
+    if (Files.isRegularFile(batchFile)) {
+      detail.set("batch", JSON.readTree(batchFile.toFile()));
+    } else if (previous.path("detail").has("batch")) {
+      detail.set("batch", previous.path("detail").path("batch"));
+      carried.add("batch");
+    }
 
     ObjectNode tg = out.putObject("targets");
     // Issue #12: the kit on ONNX Runtime against LangChain4j, same dtype.
@@ -824,8 +841,9 @@ public final class Report {
     JsonNode cs = d.path("cold_start");
     StringBuilder sb = new StringBuilder();
     sb.append(
-        "| Figure | maaskit fp32 (ONNX Runtime) | maaskit fp32 (PyTorch) | LangChain4j fp32 | ratio fp32"
-            + " | maaskit int8 (ONNX Runtime) | maaskit int8 (PyTorch) | LangChain4j int8 | ratio int8 |\n");
+        "| Figure | maaskit fp32 (ONNX Runtime) | maaskit fp32 (PyTorch) | LangChain4j fp32 | ratio"
+            + " fp32 | maaskit int8 (ONNX Runtime) | maaskit int8 (PyTorch) | LangChain4j int8 |"
+            + " ratio int8 |\n");
     sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     String[][] latRows = {{"short", "p50"}, {"short", "p99"}, {"long", "p50"}, {"long", "p99"}};
     for (String[] row : latRows) {
@@ -908,8 +926,8 @@ public final class Report {
     sb.append('\n');
     sb.append('\n');
     sb.append(
-        "Ratios are maaskit on ONNX Runtime / LangChain4j, same dtype, same run: for latency **lower** is"
-            + " better, for throughput **higher** is better. ");
+        "Ratios are maaskit on ONNX Runtime / LangChain4j, same dtype, same run: for latency"
+            + " **lower** is better, for throughput **higher** is better. ");
     sb.append(targetLine(r, false)).append("\n\n");
     for (JsonNode fail : cs.path("failures")) {
       sb.append("Cold start on ")
@@ -919,6 +937,26 @@ public final class Report {
           .append(") failed: ")
           .append(fail.path("error").asText().replace('\n', ' '))
           .append("\n\n");
+    }
+    JsonNode batch = r.path("detail").path("batch");
+    if (batch.has("batch")) {
+      sb.append("**Batches** (`--only batch`): one ")
+          .append(batch.path("lines").asInt())
+          .append("-line embeddings batch through the OpenAI Batch API, queue worker processes vs")
+          .append(" the same lines sent one at a time to `POST /v1/embeddings` (")
+          .append(f(batch.path("one_at_a_time").path("lines_per_s"), "%.1f"))
+          .append(
+              " lines/s), same run:\n\n| workers | lines/s | vs one at a time |\n|---|---|---|\n");
+      for (JsonNode run : batch.path("batch")) {
+        sb.append("| ")
+            .append(run.path("workers").asInt())
+            .append(" | ")
+            .append(f(run.path("lines_per_s"), "%.1f"))
+            .append(" | ")
+            .append(f(run.path("vs_one_at_a_time"), "%.2f"))
+            .append(" |\n");
+      }
+      sb.append('\n');
     }
     if (r.path("settings").path("quick").asBoolean(false)) {
       sb.append(QUICK_NOTE);
@@ -935,8 +973,9 @@ public final class Report {
       sb.append(
           String.format(
               Locale.ROOT,
-              "**Caution:** other processes used up to %.2f cores during some trials of this"
-                  + " run (see `foreign_cores` in bench/results.json); those figures are contaminated.%n%n",
+              "**Caution:** other processes used up to %.2f cores during some trials of this run"
+                  + " (see `foreign_cores` in bench/results.json); those figures are"
+                  + " contaminated.%n%n",
               mf));
     }
     JsonNode m = r.path("machine");

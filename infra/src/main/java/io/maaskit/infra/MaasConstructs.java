@@ -68,6 +68,17 @@ public final class MaasConstructs {
           .toList();
 
   /**
+   * The HTTP API routes of a function without a batch store and a batch queue (the CPU image
+   * stack): {@link #ROUTES} less the Files and Batches APIs, whose batches would otherwise run
+   * inside a Lambda function's own {@code /tmp}.
+   */
+  public static final List<Route> INFERENCE_ROUTES =
+      Routes.apiGateway().stream()
+          .filter(r -> r.binding() != Routes.Binding.ROUTER)
+          .map(r -> new Route(HttpMethod.valueOf(r.method().name()), r.path()))
+          .toList();
+
+  /**
    * The streaming function's {@code AWS_LAMBDA_EXEC_WRAPPER}: the zip's script that starts its own
    * Runtime API loop ({@code StreamingRuntime}) in place of the managed runtime's.
    */
@@ -168,6 +179,44 @@ public final class MaasConstructs {
             .resources(List.of(bucket.arnForObjects(prefix + "*")))
             .build(),
         listPrefix(bucket, prefix));
+  }
+
+  /**
+   * What a function needs for the Files and Batches APIs: read and write (and, for the HTTP
+   * function, delete) the objects under the batch prefix, list that prefix, send steps to the batch
+   * queue; and the environment that points it there.
+   */
+  public record BatchAccess(List<PolicyStatement> statements, Map<String, String> environment) {
+    /** Adds the statements to the function's role and the variables to its environment. */
+    public void apply(software.amazon.awscdk.services.lambda.Function fn) {
+      statements.forEach(fn::addToRolePolicy);
+      environment.forEach(fn::addEnvironment);
+    }
+  }
+
+  public static BatchAccess batchAccess(
+      IBucket bucket, String prefix, IQueue queue, boolean delete, String storeUri) {
+    List<String> objectActions =
+        delete
+            ? List.of("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+            : List.of("s3:GetObject", "s3:PutObject");
+    List<PolicyStatement> statements =
+        List.of(
+            PolicyStatement.Builder.create()
+                .effect(Effect.ALLOW)
+                .actions(objectActions)
+                .resources(List.of(bucket.arnForObjects(prefix + "*")))
+                .build(),
+            listPrefix(bucket, prefix),
+            PolicyStatement.Builder.create()
+                .effect(Effect.ALLOW)
+                .actions(List.of("sqs:SendMessage"))
+                .resources(List.of(queue.getQueueArn()))
+                .build());
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("MAAS_BATCH_STORE", storeUri);
+    env.put("MAAS_BATCH_QUEUE_URL", queue.getQueueUrl());
+    return new BatchAccess(statements, env);
   }
 
   private static PolicyStatement listPrefix(IBucket bucket, String prefix) {
@@ -289,14 +338,14 @@ public final class MaasConstructs {
    * issuer is configured (JWT authorizer) or anonymous access was asked for explicitly.
    */
   public static HttpApi httpApi(
-      Construct scope, String id, IFunction target, InfraSettings settings) {
+      Construct scope, String id, IFunction target, InfraSettings settings, List<Route> routes) {
     HttpApi api =
         HttpApi.Builder.create(scope, id)
             .description("maaskit model endpoints")
             .defaultAuthorizer(authorizer(settings))
             .build();
     var integration = new HttpLambdaIntegration(id + "Integration", target);
-    for (Route route : ROUTES) {
+    for (Route route : routes) {
       api.addRoutes(
           AddRoutesOptions.builder()
               .path(route.path())

@@ -55,7 +55,8 @@ public class MaasCpuImageStack extends Stack {
             this,
             "ModelBucketName",
             null,
-            "Existing bucket holding the model store (e.g. the ModelBucketName output of MaasServerlessStack)");
+            "Existing bucket holding the model store (e.g. the ModelBucketName output of"
+                + " MaasServerlessStack)");
     CfnParameter modelPrefix =
         MaasConstructs.prefixParameter(
             this, "ModelPrefix", "models/", "Key prefix of the model store in ModelBucketName");
@@ -104,7 +105,8 @@ public class MaasCpuImageStack extends Stack {
     var alarms = MaasConstructs.functionAlarms(this, "HttpImageFunction", alias, TIMEOUT);
     MaasConstructs.canary(
         this, "HttpImageFunctionDeployment", alias, List.of(alarms.errors(), alarms.p99Duration()));
-    api = MaasConstructs.httpApi(this, "HttpApi", alias, settings);
+    // No batch store or batch queue here: the Files and Batches APIs are the serverless stack's.
+    api = MaasConstructs.httpApi(this, "HttpApi", alias, settings, MaasConstructs.INFERENCE_ROUTES);
 
     CfnOutput.Builder.create(this, "ApiUrl")
         .description("HTTP API endpoint")

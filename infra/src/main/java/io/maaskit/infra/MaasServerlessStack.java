@@ -32,7 +32,9 @@ import software.constructs.Construct;
  * The serverless (CPU zip) variant, equivalent to {@code sam-template.yaml}: a model bucket, the
  * HTTP function behind an HTTP API (SnapStart, alias {@code live}, CodeDeploy canary rolled back by
  * alarms), the streaming function behind a Function URL and a REST API that stream, and the SQS
- * queue function with a dead-letter queue.
+ * queue function with a dead-letter queue. The Files and Batches APIs keep their objects under the
+ * batch prefix and send their steps to a batch queue of their own, which the queue function also
+ * consumes; neither function gets more than that prefix and that queue for them.
  */
 public class MaasServerlessStack extends Stack {
 
@@ -57,6 +59,8 @@ public class MaasServerlessStack extends Stack {
   private final Alias queueAlias;
   private final Queue queue;
   private final Queue deadLetterQueue;
+  private final Queue batchQueue;
+  private final Queue batchDeadLetterQueue;
   private final HttpApi api;
   private final Function streamFunction;
   private final Alias streamAlias;
@@ -71,13 +75,22 @@ public class MaasServerlessStack extends Stack {
             this,
             "ModelPrefix",
             "models/",
-            "Key prefix of the model store inside the created model bucket (MAAS_MODEL_STORE=s3://bucket/prefix)");
+            "Key prefix of the model store inside the created model bucket"
+                + " (MAAS_MODEL_STORE=s3://bucket/prefix)");
     CfnParameter resultsPrefix =
         MaasConstructs.prefixParameter(
             this,
             "ResultsPrefix",
             "results/",
-            "Key prefix, in the same bucket, where the queue function writes results (MAAS_RESULTS_URI)");
+            "Key prefix, in the same bucket, where the queue function writes results"
+                + " (MAAS_RESULTS_URI)");
+    CfnParameter batchPrefix =
+        MaasConstructs.prefixParameter(
+            this,
+            "BatchPrefix",
+            "batches/",
+            "Key prefix, in the same bucket, of the Files and Batches APIs: files, batch states,"
+                + " chunks and results (MAAS_BATCH_STORE)");
     CfnParameter memorySize =
         MaasConstructs.numberParameter(
             this,
@@ -98,8 +111,21 @@ public class MaasServerlessStack extends Stack {
     modelBucket = MaasConstructs.secureBucket(this, "ModelBucket");
     String modelStore = MaasConstructs.s3Uri(modelBucket, modelPrefix.getValueAsString());
     String resultsUri = MaasConstructs.s3Uri(modelBucket, resultsPrefix.getValueAsString());
+    String batchStore = MaasConstructs.s3Uri(modelBucket, batchPrefix.getValueAsString());
 
     LambdaCode code = lambdaCode(settings);
+
+    // One message per batch step: the HTTP function sends a batch's validation, the queue function
+    // the chunks a validation splits its file into.
+    MaasConstructs.JobQueues batchQueues =
+        MaasConstructs.jobQueues(
+            this,
+            "BatchQueue",
+            "BatchDeadLetterQueue",
+            QUEUE_VISIBILITY,
+            maxReceiveCount.getValueAsNumber());
+    batchQueue = batchQueues.queue();
+    batchDeadLetterQueue = batchQueues.deadLetterQueue();
 
     // ---------------------------------------------------------------- HTTP function
     httpFunction =
@@ -121,6 +147,10 @@ public class MaasServerlessStack extends Stack {
     MaasConstructs.acknowledgeSnapStartPublish(httpFunction);
     MaasConstructs.readPrefix(modelBucket, modelPrefix.getValueAsString())
         .forEach(httpFunction::addToRolePolicy);
+    // The Files and Batches APIs: upload, download, delete and batch states; send validations.
+    MaasConstructs.batchAccess(
+            modelBucket, batchPrefix.getValueAsString(), batchQueue, true, batchStore)
+        .apply(httpFunction);
     httpAlias =
         MaasConstructs.liveAlias(this, "HttpFunctionLive", httpFunction.getCurrentVersion());
     var httpAlarms = MaasConstructs.functionAlarms(this, "HttpFunction", httpAlias, HTTP_TIMEOUT);
@@ -130,7 +160,7 @@ public class MaasServerlessStack extends Stack {
         httpAlias,
         List.of(httpAlarms.errors(), httpAlarms.p99Duration()));
 
-    api = MaasConstructs.httpApi(this, "HttpApi", httpAlias, settings);
+    api = MaasConstructs.httpApi(this, "HttpApi", httpAlias, settings, MaasConstructs.ROUTES);
 
     // ---------------------------------------------------------------- streaming function
     // The same zip with its own Runtime API loop (the zip's stream-runtime wrapper starts
@@ -199,12 +229,24 @@ public class MaasServerlessStack extends Stack {
         .forEach(queueFunction::addToRolePolicy);
     MaasConstructs.readWritePrefix(modelBucket, resultsPrefix.getValueAsString())
         .forEach(queueFunction::addToRolePolicy);
+    // Batch steps: read files and chunks, write results and states (no delete); a validation
+    // fans out its chunks to the batch queue.
+    MaasConstructs.batchAccess(
+            modelBucket, batchPrefix.getValueAsString(), batchQueue, false, batchStore)
+        .apply(queueFunction);
     queueAlias =
         MaasConstructs.liveAlias(this, "QueueFunctionLive", queueFunction.getCurrentVersion());
     queueAlias.addEventSource(
         SqsEventSource.Builder.create(queue).batchSize(5).reportBatchItemFailures(true).build());
+    // One step (a chunk) per invocation, so a chunk has the whole timeout.
+    queueAlias.addEventSource(
+        SqsEventSource.Builder.create(batchQueue)
+            .batchSize(1)
+            .reportBatchItemFailures(true)
+            .build());
     MaasConstructs.functionAlarms(this, "QueueFunction", queueAlias, QUEUE_TIMEOUT);
     MaasConstructs.dlqDepthAlarm(this, "DeadLetterQueueDepthAlarm", deadLetterQueue);
+    MaasConstructs.dlqDepthAlarm(this, "BatchDeadLetterQueueDepthAlarm", batchDeadLetterQueue);
 
     // ---------------------------------------------------------------- outputs
     CfnOutput.Builder.create(this, "ApiUrl")
@@ -233,6 +275,17 @@ public class MaasServerlessStack extends Stack {
         .build();
     CfnOutput.Builder.create(this, "ModelStoreUri").value(modelStore).build();
     CfnOutput.Builder.create(this, "ResultsUri").value(resultsUri).build();
+    CfnOutput.Builder.create(this, "BatchStoreUri")
+        .description("Files and batches (MAAS_BATCH_STORE)")
+        .value(batchStore)
+        .build();
+    CfnOutput.Builder.create(this, "BatchQueueUrl")
+        .description("Batch steps queue URL (MAAS_BATCH_QUEUE_URL)")
+        .value(batchQueue.getQueueUrl())
+        .build();
+    CfnOutput.Builder.create(this, "BatchDeadLetterQueueUrl")
+        .value(batchDeadLetterQueue.getQueueUrl())
+        .build();
   }
 
   /**
@@ -256,8 +309,9 @@ public class MaasServerlessStack extends Stack {
                 + httpZip
                 + " / "
                 + queueZip
-                + " are missing: build them first (mvn -pl functions/http-lambda,functions/queue-lambda -am package)"
-                + " or use -c maas:codeSource=bucket");
+                + " are missing: build them first (mvn -pl"
+                + " functions/http-lambda,functions/queue-lambda -am package) or use -c"
+                + " maas:codeSource=bucket");
       }
       // asset hashes change the version's logical id, so the description needs no code identity
       return new LambdaCode(
@@ -277,13 +331,15 @@ public class MaasServerlessStack extends Stack {
             this,
             "HttpFunctionZipKey",
             null,
-            "Key of functions/http-lambda/target/function.zip; use a new key per build (e.g. with the git sha)");
+            "Key of functions/http-lambda/target/function.zip; use a new key per build (e.g. with"
+                + " the git sha)");
     CfnParameter queueKey =
         MaasConstructs.stringParameter(
             this,
             "QueueFunctionZipKey",
             null,
-            "Key of functions/queue-lambda/target/function.zip; use a new key per build (e.g. with the git sha)");
+            "Key of functions/queue-lambda/target/function.zip; use a new key per build (e.g. with"
+                + " the git sha)");
     Code http =
         Code.fromCfnParameters(
             CfnParametersCodeProps.builder()
@@ -346,6 +402,14 @@ public class MaasServerlessStack extends Stack {
 
   public Queue deadLetterQueue() {
     return deadLetterQueue;
+  }
+
+  public Queue batchQueue() {
+    return batchQueue;
+  }
+
+  public Queue batchDeadLetterQueue() {
+    return batchDeadLetterQueue;
   }
 
   public HttpApi api() {

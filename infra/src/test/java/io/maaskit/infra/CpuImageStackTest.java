@@ -86,6 +86,6 @@ class CpuImageStackTest {
         alarms.stream().map(a -> at(a, "Properties", "MetricName")).toList());
     assertTrue(
         alarms.stream().anyMatch(a -> "p99".equals(at(a, "Properties", "ExtendedStatistic"))));
-    AccessControlTest.assertAllRoutes(template, "AWS_IAM");
+    AccessControlTest.assertAllRoutes(template, "AWS_IAM", MaasConstructs.INFERENCE_ROUTES);
   }
 }

@@ -69,6 +69,7 @@ class SamTemplateTest {
         Set.of(
             "ModelPrefix",
             "ResultsPrefix",
+            "BatchPrefix",
             "MemorySize",
             "Architecture",
             "MaxReceiveCount",
@@ -82,7 +83,8 @@ class SamTemplateTest {
     assertEquals("", at(p, "JwtIssuer", "Default"));
     assertEquals(List.of("x86_64", "arm64"), at(p, "Architecture", "AllowedValues"));
     assertEquals("x86_64", at(p, "Architecture", "Default"));
-    for (String prefix : List.of("ModelPrefix", "ResultsPrefix")) {
+    assertEquals("batches/", at(p, "BatchPrefix", "Default"));
+    for (String prefix : List.of("ModelPrefix", "ResultsPrefix", "BatchPrefix")) {
       assertEquals(
           MaasConstructs.PREFIX_PATTERN,
           at(p, prefix, "AllowedPattern"),
@@ -159,6 +161,14 @@ class SamTemplateTest {
       // same variables as the CDK stack
       var cdkEnv = MaasConstructs.lambdaEnvironment("x", true).keySet();
       assertTrue(env.keySet().containsAll(cdkEnv), fn + " lacks some of " + cdkEnv);
+      if (fn.equals("StreamFunction")) {
+        assertFalse(env.containsKey("MAAS_BATCH_STORE"), "the streaming function has no batches");
+      } else {
+        // Without a batch queue the HTTP function would run batches inside itself.
+        assertEquals(
+            Map.of("Fn::Sub", "s3://${ModelBucket}/${BatchPrefix}"), env.get("MAAS_BATCH_STORE"));
+        assertEquals(Map.of("Ref", "BatchQueue"), env.get("MAAS_BATCH_QUEUE_URL"));
+      }
     }
     assertEquals(
         Map.of("Fn::Sub", "s3://${ModelBucket}/${ResultsPrefix}"),
@@ -175,23 +185,33 @@ class SamTemplateTest {
   @Test
   void queueFunctionReportsBatchItemFailuresAndQueueHasADlq() {
     var events = map(at(tpl, "Resources", "QueueFunction", "Properties", "Events"));
-    assertEquals(1, events.size());
-    var sqs = map(events.values().iterator().next());
-    assertEquals("SQS", sqs.get("Type"));
-    assertEquals(
-        List.of("ReportBatchItemFailures"), at(sqs, "Properties", "FunctionResponseTypes"));
-    assertEquals(Map.of("Fn::GetAtt", List.of("JobsQueue", "Arn")), at(sqs, "Properties", "Queue"));
+    assertEquals(Set.of("Jobs", "BatchSteps"), events.keySet());
+    for (String queue : List.of("JobsQueue", "BatchQueue")) {
+      var sqs =
+          map(events.get(queue.equals("JobsQueue") ? "Jobs" : "BatchSteps")); // one event each
+      assertEquals("SQS", sqs.get("Type"));
+      assertEquals(
+          List.of("ReportBatchItemFailures"), at(sqs, "Properties", "FunctionResponseTypes"));
+      assertEquals(Map.of("Fn::GetAtt", List.of(queue, "Arn")), at(sqs, "Properties", "Queue"));
 
-    var redrive = map(at(tpl, "Resources", "JobsQueue", "Properties", "RedrivePolicy"));
-    assertEquals(Map.of("Ref", "MaxReceiveCount"), redrive.get("maxReceiveCount"));
+      var redrive = map(at(tpl, "Resources", queue, "Properties", "RedrivePolicy"));
+      assertEquals(Map.of("Ref", "MaxReceiveCount"), redrive.get("maxReceiveCount"));
+      assertEquals(
+          Map.of("Fn::GetAtt", List.of(queue.replace("Queue", "") + "DeadLetterQueue", "Arn")),
+          redrive.get("deadLetterTargetArn"));
+      int visibility =
+          ((Number) at(tpl, "Resources", queue, "Properties", "VisibilityTimeout")).intValue();
+      int timeout =
+          ((Number) at(tpl, "Resources", "QueueFunction", "Properties", "Timeout")).intValue();
+      assertTrue(visibility >= 6 * timeout, visibility + " < 6 x " + timeout);
+    }
+    assertEquals(1, at(events.get("BatchSteps"), "Properties", "BatchSize"), "a chunk a call");
+    // TLS only on every queue
     assertEquals(
-        Map.of("Fn::GetAtt", List.of("JobsDeadLetterQueue", "Arn")),
-        redrive.get("deadLetterTargetArn"));
-    int visibility =
-        ((Number) at(tpl, "Resources", "JobsQueue", "Properties", "VisibilityTimeout")).intValue();
-    int timeout =
-        ((Number) at(tpl, "Resources", "QueueFunction", "Properties", "Timeout")).intValue();
-    assertTrue(visibility >= 6 * timeout, visibility + " < 6 x " + timeout);
+        Set.of("JobsQueue", "JobsDeadLetterQueue", "BatchQueue", "BatchDeadLetterQueue"),
+        list(at(tpl, "Resources", "JobsQueuesPolicy", "Properties", "Queues")).stream()
+            .map(q -> (String) at(q, "Ref"))
+            .collect(Collectors.toSet()));
   }
 
   @Test
@@ -201,18 +221,46 @@ class SamTemplateTest {
       String resources = toJson(s.resources());
       if (s.actions().contains("s3:ListBucket")) {
         assertTrue(toJson(s.body().get("Condition")).contains("Prefix}*"), s.where());
-      } else if (s.actions().contains("s3:PutObject")) {
-        // Only the queue function writes, and only results: the Lambda zips do not train, so
-        // nothing may write below the model prefix.
-        assertTrue(
-            s.where().startsWith("QueueFunction")
-                && resources.contains("${ResultsPrefix}*")
-                && !resources.contains("${ModelPrefix}"),
-            s.where() + " " + resources);
-      } else {
+      } else if (s.actions().stream().anyMatch(a -> a.startsWith("s3:"))) {
         assertTrue(resources.contains("Prefix}*"), s.where() + " " + resources);
       }
     }
+    // What each function may do below each prefix: nothing writes models (the zips do not train);
+    // only the queue function writes results; the Files and Batches APIs read, write and delete
+    // below the batch prefix, their steps read and write there. Same as the CDK stack.
+    var s3 =
+        PolicyChecks.statements(tpl).stream()
+            .filter(s -> s.actions().stream().anyMatch(a -> a.startsWith("s3:")))
+            .toList();
+    assertEquals(
+        Map.of(
+            "ModelPrefix", Set.of("s3:GetObject", "s3:ListBucket"),
+            "BatchPrefix",
+                Set.of("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket")),
+        ServerlessStackTest.s3Access(s3, "HttpFunction"));
+    assertEquals(
+        Map.of(
+            "ModelPrefix", Set.of("s3:GetObject", "s3:ListBucket"),
+            "ResultsPrefix", Set.of("s3:GetObject", "s3:PutObject", "s3:ListBucket"),
+            "BatchPrefix", Set.of("s3:GetObject", "s3:PutObject", "s3:ListBucket")),
+        ServerlessStackTest.s3Access(s3, "QueueFunction"));
+    assertEquals(
+        Map.of("ModelPrefix", Set.of("s3:GetObject", "s3:ListBucket")),
+        ServerlessStackTest.s3Access(s3, "StreamFunction"));
+  }
+
+  @Test
+  void onlyTheBatchQueueIsSentToAndOnlyByTheFunctionsThatRunBatches() {
+    Map<String, Object> sends = new java.util.TreeMap<>();
+    for (var s : PolicyChecks.statements(tpl)) {
+      if (s.actions().stream().anyMatch(a -> a.startsWith("sqs:"))) {
+        assertEquals(List.of("sqs:SendMessage"), s.actions(), s.where());
+        assertEquals(List.of(Map.of("Fn::GetAtt", List.of("BatchQueue", "Arn"))), s.resources());
+        sends.put(s.where().split("/")[0], s.resources());
+      }
+    }
+    // Receiving is the SQS events' (SAM adds the queue poller policy for each event source).
+    assertEquals(Set.of("HttpFunction", "QueueFunction"), sends.keySet());
   }
 
   @Test
@@ -237,6 +285,12 @@ class SamTemplateTest {
         alarms.stream()
             .filter(a -> "p99".equals(at(a, "Properties", "ExtendedStatistic")))
             .count());
+    assertTrue(
+        alarms.stream()
+            .anyMatch(
+                a ->
+                    "ApproximateNumberOfMessagesVisible".equals(at(a, "Properties", "MetricName"))
+                        && toJson(a).contains("BatchDeadLetterQueue")));
     assertTrue(
         alarms.stream()
             .anyMatch(
@@ -447,7 +501,10 @@ class SamTemplateTest {
                     "ModelBucketName",
                     "ResultsBucketName",
                     "ModelStoreUri",
-                    "ResultsUri")));
+                    "ResultsUri",
+                    "BatchStoreUri",
+                    "BatchQueueUrl",
+                    "BatchDeadLetterQueueUrl")));
     assertNull(
         at(tpl, "Resources", "HttpApi", "Properties", "Body"),
         "routes are resources, not an OpenAPI body");

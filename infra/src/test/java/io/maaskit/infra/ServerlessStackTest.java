@@ -205,7 +205,7 @@ class ServerlessStackTest {
   }
 
   @Test
-  void s3AccessIsScopedToTheModelAndResultsPrefixes() {
+  void s3AccessIsScopedToTheModelResultsAndBatchPrefixes() {
     assertEquals(List.of(), PolicyChecks.s3WildcardViolations(tpl));
     var statements = PolicyChecks.statements(tpl);
     var s3 =
@@ -219,63 +219,108 @@ class ServerlessStackTest {
         assertEquals(List.of("s3:ListBucket"), s.actions(), s.where());
         String prefix = toJson(at(s.body(), "Condition", "StringLike", "s3:prefix"));
         assertTrue(
-            prefix.contains("ModelPrefix") || prefix.contains("ResultsPrefix"),
+            prefix.contains("ModelPrefix")
+                || prefix.contains("ResultsPrefix")
+                || prefix.contains("BatchPrefix"),
             s.where() + " " + prefix);
-      } else if (s.actions().contains("s3:PutObject")) {
-        assertTrue(
-            s.where().startsWith("QueueFunction"), "only the queue function writes: " + s.where());
-        // results only: the Lambda zips do not train, so nothing writes below the model prefix
-        assertTrue(
-            resources.contains("ResultsPrefix") && !resources.contains("ModelPrefix"), resources);
       } else {
-        assertEquals(List.of("s3:GetObject"), s.actions(), s.where());
-        assertTrue(
-            resources.contains("ModelPrefix") || resources.contains("ResultsPrefix"), resources);
+        assertTrue(resources.contains("Prefix"), s.where() + " " + resources);
       }
     }
-    Set<String> httpActions =
-        s3.stream()
-            .filter(s -> s.where().startsWith("HttpFunction"))
-            .flatMap(s -> s.actions().stream())
-            .collect(Collectors.toCollection(TreeSet::new));
-    assertEquals(Set.of("s3:GetObject", "s3:ListBucket"), httpActions);
+    // What each function may do below each prefix: nothing writes models (the zips do not train);
+    // only the queue function writes results; the Files and Batches APIs read, write and delete
+    // below the batch prefix, their steps read and write there.
+    assertEquals(
+        Map.of(
+            "ModelPrefix", Set.of("s3:GetObject", "s3:ListBucket"),
+            "BatchPrefix",
+                Set.of("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket")),
+        s3Access(s3, "HttpFunction"));
+    assertEquals(
+        Map.of(
+            "ModelPrefix", Set.of("s3:GetObject", "s3:ListBucket"),
+            "ResultsPrefix", Set.of("s3:GetObject", "s3:PutObject", "s3:ListBucket"),
+            "BatchPrefix", Set.of("s3:GetObject", "s3:PutObject", "s3:ListBucket")),
+        s3Access(s3, "QueueFunction"));
+    assertEquals(
+        Map.of("ModelPrefix", Set.of("s3:GetObject", "s3:ListBucket")),
+        s3Access(s3, "StreamFunction"));
+  }
+
+  /** Prefix parameter → S3 actions the named function's statements grant below it. */
+  static Map<String, Set<String>> s3Access(List<PolicyChecks.Statement> s3, String function) {
+    Map<String, Set<String>> out = new java.util.TreeMap<>();
+    for (var s : s3) {
+      if (!s.where().startsWith(function)) {
+        continue;
+      }
+      String scope = toJson(s.resources()) + toJson(s.body().get("Condition"));
+      for (String prefix : List.of("ModelPrefix", "ResultsPrefix", "BatchPrefix")) {
+        if (scope.contains(prefix)) {
+          out.computeIfAbsent(prefix, k -> new TreeSet<>()).addAll(s.actions());
+        }
+      }
+    }
+    return out;
   }
 
   @Test
-  void sqsPermissionsOnlyOnTheJobsQueue() {
+  void sqsPermissionsAreTheQueuesEachFunctionUses() {
+    Map<String, Set<String>> http = new java.util.TreeMap<>();
+    Map<String, Set<String>> queueFn = new java.util.TreeMap<>();
     for (var s : PolicyChecks.statements(tpl)) {
-      if (s.actions().stream().anyMatch(a -> a.startsWith("sqs:"))) {
-        assertEquals(1, s.resources().size(), s.where());
-        assertTrue(toJson(s.resources()).contains("JobsQueue"), s.where() + " " + s.resources());
+      if (s.actions().stream().noneMatch(a -> a.startsWith("sqs:"))) {
+        continue;
       }
+      assertEquals(1, s.resources().size(), s.where());
+      String queueName = toJson(s.resources()).contains("BatchQueue") ? "batch" : "jobs";
+      assertTrue(
+          toJson(s.resources()).contains(queueName.equals("batch") ? "BatchQueue" : "JobsQueue"),
+          s.where() + " " + s.resources());
+      var into =
+          s.where().startsWith("HttpFunction")
+              ? http
+              : s.where().startsWith("QueueFunction") ? queueFn : null;
+      assertNotNull(into, "no other function touches a queue: " + s.where());
+      into.computeIfAbsent(queueName, k -> new TreeSet<>()).addAll(s.actions());
     }
+    // The HTTP function only sends a batch's validation; the queue function consumes both queues
+    // (event source mappings) and sends to the batch queue only (a validation's chunks).
+    assertEquals(Map.of("batch", Set.of("sqs:SendMessage")), http);
+    assertTrue(
+        queueFn.get("batch").containsAll(Set.of("sqs:ReceiveMessage", "sqs:DeleteMessage")),
+        queueFn.toString());
+    assertTrue(queueFn.get("batch").contains("sqs:SendMessage"), queueFn.toString());
+    assertFalse(queueFn.get("jobs").contains("sqs:SendMessage"), queueFn.toString());
   }
 
   @Test
   void queueHasDeadLetterQueueAndLongEnoughVisibility() {
     var queues = resources(tpl, "AWS::SQS::Queue");
-    assertEquals(2, queues.size());
-    var main =
-        queues.values().stream()
-            .filter(q -> at(q, "Properties", "RedrivePolicy") != null)
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no queue with a RedrivePolicy"));
-    Object redrive = at(main, "Properties", "RedrivePolicy");
-    assertEquals(Map.of("Ref", "MaxReceiveCount"), at(redrive, "maxReceiveCount"));
-    String dlqId = list(at(redrive, "deadLetterTargetArn", "Fn::GetAtt")).get(0).toString();
-    assertTrue(queues.containsKey(dlqId) && dlqId.startsWith("JobsDeadLetterQueue"), dlqId);
-    assertEquals(
-        3, ((Number) at(map(tpl.get("Parameters")), "MaxReceiveCount", "Default")).intValue());
-
-    int visibility = ((Number) at(main, "Properties", "VisibilityTimeout")).intValue();
+    assertEquals(4, queues.size(), "jobs and batch steps, each with a DLQ: " + queues.keySet());
     int queueFnTimeout =
         resources(tpl, "AWS::Lambda::Function").entrySet().stream()
             .filter(e -> e.getKey().startsWith("QueueFunction"))
             .map(e -> ((Number) at(e.getValue(), "Properties", "Timeout")).intValue())
             .findFirst()
             .orElseThrow();
-    assertTrue(visibility >= 6 * queueFnTimeout, visibility + " < 6 x " + queueFnTimeout);
-    template.resourceCountIs("AWS::SQS::QueuePolicy", 2); // enforceSsl on both queues
+    for (String name : List.of("Jobs", "Batch")) {
+      var main =
+          queues.entrySet().stream()
+              .filter(q -> q.getKey().startsWith(name + "Queue"))
+              .map(Map.Entry::getValue)
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no " + name + "Queue"));
+      Object redrive = at(main, "Properties", "RedrivePolicy");
+      assertEquals(Map.of("Ref", "MaxReceiveCount"), at(redrive, "maxReceiveCount"));
+      String dlqId = list(at(redrive, "deadLetterTargetArn", "Fn::GetAtt")).get(0).toString();
+      assertTrue(queues.containsKey(dlqId) && dlqId.startsWith(name + "DeadLetterQueue"), dlqId);
+      int visibility = ((Number) at(main, "Properties", "VisibilityTimeout")).intValue();
+      assertTrue(visibility >= 6 * queueFnTimeout, visibility + " < 6 x " + queueFnTimeout);
+    }
+    assertEquals(
+        3, ((Number) at(map(tpl.get("Parameters")), "MaxReceiveCount", "Default")).intValue());
+    template.resourceCountIs("AWS::SQS::QueuePolicy", 4); // enforceSsl on every queue
   }
 
   @Test
@@ -286,12 +331,22 @@ class ServerlessStackTest {
             "FunctionResponseTypes", List.of("ReportBatchItemFailures"),
             "EventSourceArn",
                 Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("JobsQueue.*"), "Arn"))));
+    // Batch steps: one chunk per invocation, so that a chunk has the whole timeout.
+    template.hasResourceProperties(
+        "AWS::Lambda::EventSourceMapping",
+        Map.of(
+            "FunctionResponseTypes", List.of("ReportBatchItemFailures"),
+            "BatchSize", 1,
+            "EventSourceArn",
+                Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("BatchQueue.*"), "Arn"))));
     var mappings = resources(tpl, "AWS::Lambda::EventSourceMapping").values();
-    assertEquals(1, mappings.size());
-    String target = toJson(at(mappings.iterator().next(), "Properties", "FunctionName"));
-    assertTrue(
-        target.contains("QueueFunctionLive") && target.contains(":live"),
-        "must target the alias: " + target);
+    assertEquals(2, mappings.size());
+    for (var mapping : mappings) {
+      String target = toJson(at(mapping, "Properties", "FunctionName"));
+      assertTrue(
+          target.contains("QueueFunctionLive") && target.contains(":live"),
+          "must target the alias: " + target);
+    }
   }
 
   @Test
@@ -311,6 +366,13 @@ class ServerlessStackTest {
       assertFalse(env.containsKey("MAAS_TRAIN_TIME_LIMIT"), "the Lambda zips do not train");
       if (e.getKey().startsWith("QueueFunction")) {
         assertTrue(toJson(env.get("MAAS_RESULTS_URI")).contains("ResultsPrefix"));
+      }
+      if (e.getKey().startsWith("StreamFunction")) {
+        assertFalse(env.containsKey("MAAS_BATCH_STORE"), "the streaming function has no batches");
+      } else {
+        // Without a batch queue the HTTP function would run batches inside itself.
+        assertTrue(toJson(env.get("MAAS_BATCH_STORE")).contains("BatchPrefix"), e.getKey());
+        assertTrue(toJson(env.get("MAAS_BATCH_QUEUE_URL")).contains("BatchQueue"), e.getKey());
       }
     }
   }
@@ -352,6 +414,20 @@ class ServerlessStackTest {
                             "Fn::GetAtt",
                             List.of(
                                 Match.stringLikeRegexp("JobsDeadLetterQueue.*"), "QueueName"))))));
+    template.hasResourceProperties(
+        "AWS::CloudWatch::Alarm",
+        Map.of(
+            "MetricName",
+            "ApproximateNumberOfMessagesVisible",
+            "Dimensions",
+            List.of(
+                Map.of(
+                    "Name",
+                    "QueueName",
+                    "Value",
+                    Map.of(
+                        "Fn::GetAtt",
+                        List.of(Match.stringLikeRegexp("BatchDeadLetterQueue.*"), "QueueName"))))));
   }
 
   @Test
@@ -375,7 +451,16 @@ class ServerlessStackTest {
                 "POST /v1/rerank",
                 "POST /answer",
                 "POST /explain",
-                "GET /info")),
+                "GET /info",
+                "POST /v1/files",
+                "GET /v1/files",
+                "GET /v1/files/{id}",
+                "GET /v1/files/{id}/content",
+                "DELETE /v1/files/{id}",
+                "POST /v1/batches",
+                "GET /v1/batches",
+                "GET /v1/batches/{id}",
+                "POST /v1/batches/{id}/cancel")),
         keys);
     for (var r : routes.values()) {
       assertEquals("AWS_IAM", at(r, "Properties", "AuthorizationType"), toJson(r));
@@ -403,7 +488,10 @@ class ServerlessStackTest {
                 "ModelBucketName",
                 "ResultsBucketName",
                 "ModelStoreUri",
-                "ResultsUri")),
+                "ResultsUri",
+                "BatchStoreUri",
+                "BatchQueueUrl",
+                "BatchDeadLetterQueueUrl")),
         outputs.toString());
     assertNotNull(at(map(tpl.get("Parameters")), "ModelPrefix", "AllowedPattern"));
   }

@@ -299,5 +299,13 @@ public interface MaasConfig {
     /** Most requests (non-blank lines) per upload (OpenAI's 50,000). */
     @WithDefault("50000")
     int maxFileLines();
+
+    /**
+     * How long a batch has from its creation: chunks picked up later are not run and the batch ends
+     * {@code expired}. Requests name {@code completion_window: "24h"}, the one value OpenAI
+     * accepts; this enforces it, and may shorten it (tests).
+     */
+    @WithDefault("24h")
+    java.time.Duration completionWindow();
   }
 }

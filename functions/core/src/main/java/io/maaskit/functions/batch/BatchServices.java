@@ -67,6 +67,14 @@ public class BatchServices {
     return batches;
   }
 
+  /**
+   * The answers to batch requests: the same bindings and services as the HTTP routes. A second
+   * {@link Batches} over the same store (another process's, rebuilt after a restart) uses them.
+   */
+  public BatchEndpoints endpoints() {
+    return endpoints;
+  }
+
   /** The queue chunk messages go to, or null to run them in this process. */
   String queueUrl() {
     return config.batch().queueUrl().or(() -> config.queue().url()).orElse(null);
@@ -96,7 +104,9 @@ public class BatchServices {
     Clock clock = Clock.systemUTC();
     BatchFiles f = new BatchFiles(store, json, clock, c.maxFileBytes(), c.maxFileLines());
     Admission admission = models.admission();
-    Batches b = new Batches(store, f, endpoints, json, clock, c.chunkLines(), admission);
+    Batches b =
+        new Batches(
+            store, f, endpoints, json, clock, c.chunkLines(), c.completionWindow(), admission);
     String queue = queueUrl();
     if (queue != null) {
       b.dispatchTo(new SqsDispatch(queues.get().sqs(), queue, json));

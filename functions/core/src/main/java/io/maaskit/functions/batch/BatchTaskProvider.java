@@ -45,8 +45,13 @@ public class BatchTaskProvider implements QueueTaskProvider {
     };
   }
 
-  /** Runs the step a message names. */
+  /** Runs the step a message names, on this process's batches. */
   public TaskOutput step(JsonNode message, Cancellation cancellation) {
+    return step(services.batches(), message, cancellation);
+  }
+
+  /** Runs the step a message names on {@code batches}. */
+  public static TaskOutput step(Batches batches, JsonNode message, Cancellation cancellation) {
     String id = JsonFields.string(message, "batch_id", null);
     String step = JsonFields.string(message, "step", null);
     if (id == null || step == null) {
@@ -56,13 +61,13 @@ public class BatchTaskProvider implements QueueTaskProvider {
     done.put("batch_id", id);
     done.put("step", step);
     switch (step) {
-      case "validate" -> services.batches().validate(id);
+      case "validate" -> batches.validate(id);
       case "chunk" -> {
         JsonNode k = message.get("chunk");
         if (k == null || !k.canConvertToInt() || k.asInt() < 0) {
           throw new InvalidRequestException("'chunk' must be a chunk number");
         }
-        services.batches().runChunk(id, k.asInt(), cancellation);
+        batches.runChunk(id, k.asInt(), cancellation);
         done.put("chunk", k.asInt());
       }
       default ->

@@ -60,7 +60,6 @@ public final class Batches {
   private static final Pattern RESULT = Pattern.compile(".*/results/c(\\d{6})\\.jsonl");
   private static final Pattern SKIPPED = Pattern.compile(".*/skipped/c(\\d{6})");
   private static final Pattern COUNTS = Pattern.compile(".*/counts/c(\\d{6})\\.o(\\d+)\\.f(\\d+)");
-  private static final Duration WINDOW = Duration.ofHours(24);
   private static final int MAX_RETRIES = 60;
 
   /** Where the steps of a batch are sent to run. */
@@ -81,6 +80,7 @@ public final class Batches {
   private final ObjectMapper json;
   private final Clock clock;
   private final int chunkLines;
+  private final Duration window;
   private final Admission admission;
   private final java.util.concurrent.atomic.AtomicInteger running =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -88,6 +88,7 @@ public final class Batches {
 
   /**
    * @param chunkLines requests per chunk (one queue message each)
+   * @param window how long a batch has from its creation ({@code completion_window} "24h")
    * @param admission the process's admission control: while online requests hold every slot, a
    *     batch request waits a little before it asks for one
    */
@@ -98,10 +99,15 @@ public final class Batches {
       ObjectMapper json,
       Clock clock,
       int chunkLines,
+      Duration window,
       Admission admission) {
     if (chunkLines < 1) {
       throw new IllegalArgumentException("chunk lines must be 1 or more, got " + chunkLines);
     }
+    if (window.isNegative() || window.isZero()) {
+      throw new IllegalArgumentException("the completion window must be positive, got " + window);
+    }
+    this.window = window;
     this.store = store;
     this.files = files;
     this.endpoints = endpoints;
@@ -183,7 +189,7 @@ public final class Batches {
     b.completionWindow = window;
     b.status = "validating";
     b.createdAt = now();
-    b.expiresAt = b.createdAt + WINDOW.toSeconds();
+    b.expiresAt = b.createdAt + Math.max(1, window.toSeconds());
     b.requestCounts = new BatchObject.Counts(0, 0, 0);
     b.metadata = metadata;
     try {

@@ -199,6 +199,32 @@ class BatchQueueTest {
     assertTrue(purpose.getMessage().contains("purpose 'batch_output'"), purpose.getMessage());
   }
 
+  /**
+   * The official OpenAI Node client (npm {@code openai}) uploads, creates, polls and downloads a
+   * batch run by two queue workers (the server's own and one more); every line is answered once, in
+   * input order, as the same request sent one by one.
+   */
+  @Test
+  void theNodeClientRunsABatchThroughTwoWorkers() throws Exception {
+    worker(queues.handler());
+    OpenAiNodeClientTest.install();
+    String out =
+        OpenAiNodeClientTest.run(List.of("node", "batch-client.mjs", base.toString(), "120"), 5);
+    JsonNode r = OpenAiNodeClientTest.lastLine(out);
+    assertEquals("completed", r.get("status").asText(), out);
+    assertEquals(120, r.at("/counts/total").asInt(), out);
+    assertEquals(120, r.at("/counts/completed").asInt(), out);
+    assertEquals(0, r.at("/counts/failed").asInt(), out);
+    assertEquals("openai-node", r.at("/metadata/client").asText(), out);
+    assertTrue(r.get("errorFileId").isNull(), out);
+    assertEquals(120, r.get("lines").asInt(), out);
+    assertEquals(120, r.get("answeredOnce").asInt(), "every custom_id exactly once: " + out);
+    assertTrue(r.get("inOrder").asBoolean(), out);
+    assertEquals("[200]", r.get("statusCodes").toString(), out);
+    assertEquals(384, r.get("dims").asInt(), out);
+    assertTrue(r.get("maxDiff").asDouble() <= 1e-6, "as the requests one by one: " + out);
+  }
+
   @Test
   void cancelMidWayEndsCancelledWithCountsThatAddUp() throws Exception {
     OpenAIClient c = OpenAiClientTest.client(base);

@@ -165,19 +165,24 @@ public class HttpGlue {
    */
   private void checkMethodAndType(RoutingContext ctx) {
     String path = ctx.request().path();
-    Routes.Route route = null;
-    for (Routes.Route r : Routes.ALL) {
-      if (r.path().equals(path)) {
-        route = r;
-      }
-    }
-    if (route == null) {
+    java.util.List<Routes.Route> routes = Routes.matching(path);
+    if (routes.isEmpty()) {
       ctx.next();
       return;
     }
     HttpMethod method = ctx.request().method();
-    if (!method.name().equals(route.method().name())) {
-      ctx.response().putHeader("Allow", route.method().name());
+    Routes.Route route =
+        routes.stream()
+            .filter(r -> r.method().name().equals(method.name()))
+            .findFirst()
+            .orElse(null);
+    if (route == null) {
+      String allow =
+          routes.stream()
+              .map(r -> r.method().name())
+              .distinct()
+              .collect(java.util.stream.Collectors.joining(", "));
+      ctx.response().putHeader("Allow", allow);
       write(
           ctx,
           new ErrorMapper.Mapped(
@@ -185,11 +190,12 @@ public class HttpGlue {
               ErrorMapper.ErrorBody.of(
                   405,
                   "method_not_allowed",
-                  method + " is not allowed on " + path + "; use " + route.key()),
+                  method + " is not allowed on " + path + "; use " + Routes.summary(routes)),
               null));
       return;
     }
-    if (route.method() == Routes.Method.POST) {
+    // The router-bound routes check their own bodies (an upload is multipart/form-data).
+    if (route.method() == Routes.Method.POST && route.binding() != Routes.Binding.ROUTER) {
       String type = ctx.request().getHeader("Content-Type");
       String mime =
           type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
@@ -400,7 +406,8 @@ public class HttpGlue {
                     ErrorMapper.ErrorBody.of(
                         413,
                         "payload_too_large",
-                        "request body is larger than the server accepts (quarkus.http.limits.max-body-size)"),
+                        "request body is larger than the server accepts"
+                            + " (quarkus.http.limits.max-body-size)"),
                     null);
             default ->
                 new ErrorMapper.Mapped(
