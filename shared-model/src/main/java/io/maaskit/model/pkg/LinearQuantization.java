@@ -3,9 +3,10 @@ package io.maaskit.model.pkg;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
- * How one linear layer of an int8 package runs in its compiled graph, and what calibration measured
- * for it: the quantizer's per-layer decision, kept in the manifest so a graph compiled again from
- * the package makes the same one.
+ * How one linear layer of a quantized package runs in its compiled graph, and what calibration
+ * measured for it: the quantizer's per-layer decision, kept in the manifest so a graph compiled
+ * again from the package makes the same one (encoders), or so a reader sees which linears of an
+ * int4 decoder stayed int8 (generators: {@code blockwise} and {@code bits} only).
  *
  * @param kernel {@code dynamic} (activations quantized per tensor, the fast kernel) or {@code
  *     blockwise} (per block of 32 along K)
@@ -17,7 +18,25 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param dynamicError the same for the dynamic kernel, smoothed as recorded (the figure the
  *     decision compared)
  * @param blockwiseError the same for the blockwise kernel
+ * @param bits generators: bits per weight of the layer's {@code MatMulNBits} (8 or 4; 32 for a
+ *     float32 one); null for encoders, whose linears are all int8
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LinearQuantization(
-    String kernel, Double smoothing, Double error, Double dynamicError, Double blockwiseError) {}
+    String kernel,
+    Double smoothing,
+    Double error,
+    Double dynamicError,
+    Double blockwiseError,
+    Integer bits) {
+  /** An encoder linear's decision (int8). */
+  public LinearQuantization(
+      String kernel, Double smoothing, Double error, Double dynamicError, Double blockwiseError) {
+    this(kernel, smoothing, error, dynamicError, blockwiseError, null);
+  }
+
+  /** A decoder linear of a block-wise quantized graph at {@code bits}. */
+  public static LinearQuantization blockwise(int bits) {
+    return new LinearQuantization("blockwise", null, null, null, null, bits);
+  }
+}

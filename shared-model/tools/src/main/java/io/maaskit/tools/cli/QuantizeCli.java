@@ -187,6 +187,16 @@ public final class QuantizeCli extends CliCommand {
   String rounding;
 
   @Option(
+      names = "--int8-linears",
+      paramLabel = "LIST",
+      description = {
+        "generators at 4 bits: the layer linears kept at int8, by role (qkv, o, up, down) or",
+        "role in one layer (down.1), comma-separated, or none (every layer linear int4);",
+        "default: what LinearPrecision.int4() keeps (see docs/model-package.md)"
+      })
+  String int8Linears;
+
+  @Option(
       names = "--overwrite",
       description = "replace an existing package with that name and version")
   boolean overwrite;
@@ -218,10 +228,12 @@ public final class QuantizeCli extends CliCommand {
               rounding == null
                   ? LinearPrecision.defaultRounding(bits)
                   : Rounding.forLabel(rounding));
+      precision = withInt8Linears(precision, int8Linears);
     } catch (IllegalArgumentException e) {
       throw new UsageException(
           "--bits must be 8 or 4, --block-size a power of two >= 16, --accuracy-level 0..4,"
-              + " --rounding symmetric, asymmetric or asymmetric-mse: "
+              + " --rounding symmetric, asymmetric or asymmetric-mse, --int8-linears roles"
+              + " (qkv, o, up, down, optionally .layer) at 4 bits only: "
               + e.getMessage());
     }
     QuantizeOptions options =
@@ -349,6 +361,32 @@ public final class QuantizeCli extends CliCommand {
     } finally {
       ImportModelCli.deleteRecursively(staging);
     }
+  }
+
+  /**
+   * {@code p} with the layer linears {@code list} names kept at int8 ({@code none}: none); null
+   * keeps {@link LinearPrecision#int4()}'s choice at 4 bits.
+   */
+  static LinearPrecision withInt8Linears(LinearPrecision p, String list) {
+    if (list == null) {
+      if (p.bits() != 4) {
+        return p;
+      }
+      for (var e : LinearPrecision.int4().linearBits().entrySet()) {
+        p = p.withLinearBits(e.getKey(), e.getValue());
+      }
+      return p;
+    }
+    if (p.bits() != 4) {
+      throw new IllegalArgumentException("--int8-linears is for --bits 4");
+    }
+    if (list.isBlank() || list.trim().equals("none")) {
+      return p;
+    }
+    for (String selector : list.split(",")) {
+      p = p.withLinearBits(selector.trim(), 8);
+    }
+    return p;
   }
 
   static CompileOptions.Int8Kernel kernel(String s) {

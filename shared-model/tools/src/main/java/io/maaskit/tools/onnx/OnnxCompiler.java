@@ -37,8 +37,15 @@ public final class OnnxCompiler {
    * @param bytes size of the graph file
    * @param ops node count per op type
    * @param millis wall time
+   * @param linearBits decoders: bits of each weight matrix by name (32 for float32), in graph
+   *     order; empty for graphs that do not note them
    */
-  public record Result(ModelManifest manifest, long bytes, Map<String, Integer> ops, long millis) {}
+  public record Result(
+      ModelManifest manifest,
+      long bytes,
+      Map<String, Integer> ops,
+      long millis,
+      Map<String, Integer> linearBits) {}
 
   /** Whether a compiler registered for the manifest's architecture compiles this package. */
   public static boolean supports(ModelManifest manifest) {
@@ -91,7 +98,12 @@ public final class OnnxCompiler {
     progress.update("writing " + EncoderGraph.FILE, 1, 2);
     long bytes = graph.write(to.resolve(EncoderGraph.FILE), producerVersion());
     progress.update("wrote " + EncoderGraph.FILE + " (" + bytes + " bytes)", 2, 2);
-    return new Result(manifest, bytes, graph.opCounts(), (System.nanoTime() - t0) / 1_000_000);
+    return new Result(
+        manifest,
+        bytes,
+        graph.opCounts(),
+        (System.nanoTime() - t0) / 1_000_000,
+        graph.linearBits());
   }
 
   /**
@@ -118,7 +130,8 @@ public final class OnnxCompiler {
     }
     Result r = writeGraph(dir, manifest, options, progress);
     ModelManifest sealed = ModelPackage.seal(dir, manifest);
-    return new Result(sealed, r.bytes(), r.ops(), (System.nanoTime() - t0) / 1_000_000);
+    return new Result(
+        sealed, r.bytes(), r.ops(), (System.nanoTime() - t0) / 1_000_000, r.linearBits());
   }
 
   private static String producerVersion() {

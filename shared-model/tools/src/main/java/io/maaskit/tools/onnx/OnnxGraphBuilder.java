@@ -61,6 +61,7 @@ public final class OnnxGraphBuilder {
   private final List<ProtoWriter> inputs = new ArrayList<>();
   private final List<ProtoWriter> outputs = new ArrayList<>();
   private final Map<String, Integer> opCounts = new LinkedHashMap<>();
+  private final Map<String, Integer> linearBits = new LinkedHashMap<>();
   private final Set<String> names = new HashSet<>();
   private final Map<String, String> scalarCache = new LinkedHashMap<>();
   private boolean usesMsDomain;
@@ -249,6 +250,19 @@ public final class OnnxGraphBuilder {
     ProtoWriter tensor = new ProtoWriter().int64(1, elemType).message(2, shape);
     ProtoWriter type = new ProtoWriter().message(1, tensor);
     return new ProtoWriter().string(1, name).message(2, type);
+  }
+
+  /** Notes that the weight matrix {@code name} is stored at {@code bits} bits (32: float32). */
+  public void linearBits(String name, int bits) {
+    linearBits.put(name, bits);
+  }
+
+  /**
+   * Bits of every weight matrix noted ({@link #linearBits(String, int)}), in emission order: what a
+   * quantized package's manifest records.
+   */
+  public Map<String, Integer> linearBits() {
+    return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(linearBits));
   }
 
   /** Op type → count, in first-use order: what the graph is made of. */

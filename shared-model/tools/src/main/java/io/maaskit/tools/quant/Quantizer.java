@@ -15,6 +15,7 @@ import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.engine.Weights;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.pkg.Capability;
+import io.maaskit.model.pkg.LinearQuantization;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
@@ -246,6 +247,7 @@ public final class Quantizer {
       AccuracyGate.Result measured = null;
       GeneratorGate.Result generated = null;
       Int8Plan plan = null;
+      Map<String, Integer> linearBits = Map.of();
       Int8Calibrator calibrator = generator ? null : calibrator(draft, options);
       if (calibrator != null) {
         // Per layer: the fast dynamic kernel (input smoothed) where the whole graph still passes
@@ -255,8 +257,15 @@ public final class Quantizer {
         measured = c.gate();
       } else {
         if (graphOnly) {
-          OnnxCompiler.writeGraph(
-              sourceDir, work, src, options.graph().withDecoderPrecision(precision), progress);
+          // Which linears are int4 and which int8 (or float32) goes into the manifest.
+          linearBits =
+              OnnxCompiler.writeGraph(
+                      sourceDir,
+                      work,
+                      src,
+                      options.graph().withDecoderPrecision(precision),
+                      progress)
+                  .linearBits();
         } else if (OnnxCompiler.supports(draft)) {
           OnnxCompiler.writeGraph(work, draft, options.graph(), progress);
         }
@@ -309,7 +318,8 @@ public final class Quantizer {
                 generated.inputs(),
                 SOURCE,
                 round(generated.top1Agreement()),
-                Math.ceil(generated.meanKl() * 1e6) / 1e6); // ceil: never report less error
+                Math.ceil(generated.meanKl() * 1e6) / 1e6, // ceil: never report less error
+                linearEntries(linearBits));
       } else {
         if (!measured.passed()) {
           throw new QuantizationRejectedException(rejection(src, measured, options), measured);
@@ -729,6 +739,16 @@ public final class Quantizer {
         r.worstIndex(),
         worst,
         r.worstKl());
+  }
+
+  /** The manifest's per-linear entries of a decoder graph: each matrix's bits; null if none. */
+  private static Map<String, LinearQuantization> linearEntries(Map<String, Integer> bits) {
+    if (bits.isEmpty()) {
+      return null;
+    }
+    Map<String, LinearQuantization> m = new TreeMap<>();
+    bits.forEach((name, b) -> m.put(name, LinearQuantization.blockwise(b)));
+    return m;
   }
 
   private static double round(double v) {

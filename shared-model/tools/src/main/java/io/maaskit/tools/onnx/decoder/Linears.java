@@ -27,12 +27,40 @@ import java.util.List;
  *
  * <pre>{@code
  * Linears linears = new Linears(graph, LinearPrecision.int4());
- * String y = linears.apply(x, Linears.Weight.stack("layer.0.qkv", q, k, v));
+ * String y = linears.apply(x, Linears.Weight.stack("layer.0.qkv", q, k, v), Role.QKV, 0);
+ * graph.linearBits();  // {layer.0.qkv=4, ...}: what each linear got
  * }</pre>
  */
 public final class Linears {
   private final OnnxGraphBuilder g;
   private final LinearPrecision precision;
+
+  /**
+   * What a layer linear does in a decoder block, the same words for every architecture: a precision
+   * can hold one role (or one role in one layer) at other bits ({@link
+   * LinearPrecision#linearBits()}).
+   */
+  public enum Role {
+    /** The attention input projection (Q, K and V stacked; GPT-2's {@code c_attn}). */
+    QKV("qkv"),
+    /** The attention output projection ({@code o_proj}; GPT-2's {@code attn.c_proj}). */
+    O("o"),
+    /** The MLP's widening projection (gate and up stacked; GPT-2's {@code c_fc}). */
+    UP("up"),
+    /** The MLP's narrowing projection ({@code down_proj}; GPT-2's {@code mlp.c_proj}). */
+    DOWN("down");
+
+    private final String label;
+
+    Role(String label) {
+      this.label = label;
+    }
+
+    /** The selector word: {@code qkv}, {@code o}, {@code up} or {@code down}. */
+    public String label() {
+      return label;
+    }
+  }
 
   /** Emits float32 linears into {@code g}. */
   public Linears(OnnxGraphBuilder g) {
@@ -109,6 +137,14 @@ public final class Linears {
     return linear(x, w, precision.bits());
   }
 
+  /**
+   * {@code x W^T + b} for the {@code role} linear of layer {@code layer}, at the bits the precision
+   * gives it ({@link LinearPrecision#bits(Role, int)}).
+   */
+  public String apply(String x, Weight w, Role role, int layer) {
+    return linear(x, w, precision.bits(role, layer));
+  }
+
   /** An untied LM head: the same at the head's precision. */
   public String head(String x, Weight w) {
     return linear(x, w, precision.headBits());
@@ -127,6 +163,7 @@ public final class Linears {
   }
 
   private String linear(String x, Weight w, int bits) {
+    g.linearBits(w.name(), bits);
     String b = w.bias() == null ? "" : g.floats(w.name() + ".bias", w.bias(), w.out());
     if (bits == 32) {
       String wt = g.floats(w.name() + ".weight_t", w.transposed(), (long) w.in(), (long) w.out());
@@ -201,6 +238,7 @@ public final class Linears {
     private Table(String name, int rows, int width, float[] table) {
       this.rows = rows;
       this.width = width;
+      g.linearBits(name, precision.headBits());
       if (precision.headBits() == 32) {
         values = g.floats(name, table, (long) rows, (long) width);
         q = null;

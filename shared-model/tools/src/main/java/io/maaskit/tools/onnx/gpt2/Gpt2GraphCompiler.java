@@ -129,7 +129,7 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
       }
       g.input(DecoderGraph.pastKey(i), FLOAT, BATCH, (long) heads, "past_sequence", headSize);
       g.input(DecoderGraph.pastValue(i), FLOAT, BATCH, (long) heads, "past_sequence", headSize);
-      String qkv = projection(linears, tensors, h, l.qkv());
+      String qkv = projection(linears, tensors, h, l.qkv(), Linears.Role.QKV, i);
       List<String> attention =
           g.msOps(
               "GroupQueryAttention",
@@ -141,11 +141,15 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
       g.output(DecoderGraph.presentKey(i), FLOAT, BATCH, (long) heads, "total_sequence", headSize);
       g.output(
           DecoderGraph.presentValue(i), FLOAT, BATCH, (long) heads, "total_sequence", headSize);
-      String attended = projection(linears, tensors, attention.get(0), l.output());
+      String attended =
+          projection(linears, tensors, attention.get(0), l.output(), Linears.Role.O, i);
       List<String> norm2 = skipLayerNorm(g, tensors, attended, x, l.norm2(), config.eps());
       x = norm2.get(3);
-      String up = g.msOp("FastGelu", List.of(projection(linears, tensors, norm2.get(0), l.up())));
-      String down = projection(linears, tensors, up, l.down());
+      String up =
+          g.msOp(
+              "FastGelu",
+              List.of(projection(linears, tensors, norm2.get(0), l.up(), Linears.Role.UP, i)));
+      String down = projection(linears, tensors, up, l.down(), Linears.Role.DOWN, i);
       if (i + 1 < config.layers()) {
         List<String> next =
             skipLayerNorm(g, tensors, down, x, names.layer(i + 1).norm1(), config.eps());
@@ -194,7 +198,13 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
    * A Conv1D projection with its bias: the weight is stored {@code (in, out)} and handed to {@link
    * Linears} as {@code [out, in]}.
    */
-  private static String projection(Linears linears, DecoderWeights tensors, String x, String module)
+  private static String projection(
+      Linears linears,
+      DecoderWeights tensors,
+      String x,
+      String module,
+      Linears.Role role,
+      int layer)
       throws IOException {
     String name = module + ".weight";
     long[] shape = tensors.shape(name);
@@ -211,7 +221,7 @@ public final class Gpt2GraphCompiler implements GraphCompiler {
       }
     }
     return linears.apply(
-        x, new Linears.Weight(module, out, in, w, tensors.floats(module + ".bias")));
+        x, new Linears.Weight(module, out, in, w, tensors.floats(module + ".bias")), role, layer);
   }
 
   private static String layerNorm(

@@ -110,7 +110,9 @@ public final class LlamaGraphCompiler implements GraphCompiler {
                   "layer." + i + ".qkv",
                   linear(w, c, Linear.Q, i),
                   linear(w, c, Linear.K, i),
-                  linear(w, c, Linear.V, i)));
+                  linear(w, c, Linear.V, i)),
+              Linears.Role.QKV,
+              i);
       String attended =
           g.msOps(
                   "GroupQueryAttention",
@@ -130,7 +132,7 @@ public final class LlamaGraphCompiler implements GraphCompiler {
                   Attr.i("do_rotary", 1),
                   Attr.i("rotary_interleaved", 0))
               .get(0);
-      String projected = linears.apply(attended, linear(w, c, Linear.O, i));
+      String projected = linears.apply(attended, linear(w, c, Linear.O, i), Linears.Role.O, i);
       List<String> skip = skipNorm(g, projected, residual, norm(w, g, Norm.MLP.weight(i)), eps);
       residual = skip.get(3);
       String gateUp =
@@ -139,7 +141,9 @@ public final class LlamaGraphCompiler implements GraphCompiler {
               Linears.Weight.stack(
                   "layer." + i + ".gate_up",
                   linear(w, c, Linear.GATE, i),
-                  linear(w, c, Linear.UP, i)));
+                  linear(w, c, Linear.UP, i)),
+              Linears.Role.UP,
+              i);
       List<String> parts =
           g.ops(
               "Split",
@@ -151,7 +155,7 @@ public final class LlamaGraphCompiler implements GraphCompiler {
           g.op(
               "Mul",
               List.of(g.op("Mul", List.of(gate, g.op("Sigmoid", List.of(gate)))), parts.get(1)));
-      String down = linears.apply(act, linear(w, c, Linear.DOWN, i));
+      String down = linears.apply(act, linear(w, c, Linear.DOWN, i), Linears.Role.DOWN, i);
       String next =
           i + 1 < c.numHiddenLayers() ? Norm.ATTENTION.weight(i + 1) : LlamaTensors.FINAL_NORM;
       skip = skipNorm(g, down, residual, norm(w, g, next), eps);
