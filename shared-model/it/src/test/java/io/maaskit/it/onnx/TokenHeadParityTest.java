@@ -133,6 +133,10 @@ class TokenHeadParityTest {
     List<long[]> sequences = new ArrayList<>();
     try (LoadedModel loaded = OrtFixtures.load(dir, OrtFixtures.onnxRuntime())) {
       TokenLogits m = (TokenLogits) loaded;
+      // The family's own specials: <s> 0 and </s> 2, or TinyBert's [CLS] 2 and [SEP] 3.
+      boolean distil = f == Family.DISTILBERT;
+      assertEquals(distil ? CLS : 0, m.clsId(), f + " opening special");
+      assertEquals(distil ? SEP : 2, m.sepId(), f + " closing special");
       for (String text : List.of("the cat sat on the mat.", "What is a dog?", "zebra")) {
         long[] p = m.pieces(text).ids();
         long[] ids = new long[p.length + 2];
