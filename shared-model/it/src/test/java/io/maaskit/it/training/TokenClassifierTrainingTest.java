@@ -56,7 +56,10 @@ class TokenClassifierTrainingTest {
   static final String BASE = "all-minilm-l6-v2";
   static final String NAME = "minilm-ner-tuned";
 
-  /** Held-out micro entity F1 the fine-tune must reach; measured well above it (see the note). */
+  /**
+   * Held-out micro entity F1 the fine-tune must reach. Provisional: to be set honestly below the
+   * figure this test prints once it has run.
+   */
   static final double MIN_F1 = 0.80;
 
   @TempDir static Path tmp;
