@@ -470,6 +470,12 @@ public final class TestModels {
     return registry(storeRoot(), cacheDir, true);
   }
 
+  /** {@link #servingRegistry(String)} over another store root. */
+  public static io.maaskit.model.registry.ModelRegistry servingRegistry(
+      Path root, String cacheDir) {
+    return registry(root, cacheDir, true);
+  }
+
   private static io.maaskit.model.registry.ModelRegistry registry(
       Path root, String cacheDir, boolean auto) {
     io.maaskit.model.store.LocalModelStore store = new io.maaskit.model.store.LocalModelStore(root);

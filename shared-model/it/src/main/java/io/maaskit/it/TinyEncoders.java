@@ -19,7 +19,8 @@ import java.util.Set;
  * Writes tiny random RoBERTa, XLM-RoBERTa and DistilBERT checkpoints as Hugging Face saves them
  * ({@code config.json}, {@code model.safetensors} under the family's names, {@code tokenizer.json}
  * of the family's kind), for tests: the bare base model (an embedding model, unprefixed names), a
- * {@code *ForSequenceClassification} with two labels, or one with one label (a cross-encoder).
+ * {@code *ForSequenceClassification} with two labels or with one (a cross-encoder), a {@code
+ * *ForTokenClassification} or a {@code *ForQuestionAnswering}.
  *
  * <ul>
  *   <li>RoBERTa: byte-level BPE (the 256-symbol byte alphabet, merges for {@link TinyBert#WORDS}
@@ -56,7 +57,40 @@ public final class TinyEncoders {
     /** {@code *ForSequenceClassification} with two labels. */
     CLASSIFIER,
     /** {@code *ForSequenceClassification} with one label. */
-    RERANKER
+    RERANKER,
+    /**
+     * {@code *ForTokenClassification}: {@code classifier} on every token ({@link
+     * TinyBert#ENTITY_LABELS}).
+     */
+    TOKEN_CLASSIFIER,
+    /** {@code *ForQuestionAnswering}: {@code qa_outputs} (start, end) on every token. */
+    QUESTION_ANSWERER;
+
+    /** The head applies to every token's final state (no pooler, no pre-classifier). */
+    public boolean perToken() {
+      return this == TOKEN_CLASSIFIER || this == QUESTION_ANSWERER;
+    }
+
+    /** The saved class's suffix. */
+    String classSuffix() {
+      return switch (this) {
+        case NONE -> "Model";
+        case CLASSIFIER, RERANKER -> "ForSequenceClassification";
+        case TOKEN_CLASSIFIER -> "ForTokenClassification";
+        case QUESTION_ANSWERER -> "ForQuestionAnswering";
+      };
+    }
+
+    /** {@code id2label}: Hugging Face's default two labels for a question answerer. */
+    List<String> labels() {
+      return switch (this) {
+        case NONE -> List.of();
+        case CLASSIFIER -> List.of("negative", "positive");
+        case RERANKER -> List.of("LABEL_0");
+        case TOKEN_CLASSIFIER -> TinyBert.ENTITY_LABELS;
+        case QUESTION_ANSWERER -> List.of("LABEL_0", "LABEL_1");
+      };
+    }
   }
 
   /** Hidden size, layers, heads, feed-forward size and position-table rows. */
@@ -83,8 +117,7 @@ public final class TinyEncoders {
     int vocab = vocabSize(tokenizer);
     boolean distil = family == Family.DISTILBERT;
     Map<String, Object> config = new LinkedHashMap<>();
-    String task = head == Head.NONE ? "Model" : "ForSequenceClassification";
-    config.put("architectures", List.of(family.className + task));
+    config.put("architectures", List.of(family.className + head.classSuffix()));
     config.put("model_type", family.modelType);
     config.put("vocab_size", vocab);
     config.put(distil ? "dim" : "hidden_size", HIDDEN);
@@ -103,8 +136,7 @@ public final class TinyEncoders {
       config.put("eos_token_id", 2);
     }
     if (head != Head.NONE) {
-      List<String> labels =
-          head == Head.RERANKER ? List.of("LABEL_0") : List.of("negative", "positive");
+      List<String> labels = head.labels();
       Map<String, String> id2label = new LinkedHashMap<>();
       Map<String, Integer> label2id = new LinkedHashMap<>();
       for (int i = 0; i < labels.size(); i++) {
@@ -140,8 +172,11 @@ public final class TinyEncoders {
     if (head == Head.NONE && !distil) {
       TinyBert.linear(t, r, "pooler.dense", HIDDEN, HIDDEN); // RobertaModel keeps its pooler
     }
-    int labels = head == Head.RERANKER ? 1 : 2;
-    if (head != Head.NONE && distil) {
+    int labels = head.labels().size();
+    if (head.perToken()) {
+      String name = head == Head.QUESTION_ANSWERER ? "qa_outputs" : "classifier";
+      TinyBert.linear(t, r, name, labels, HIDDEN);
+    } else if (head != Head.NONE && distil) {
       TinyBert.linear(t, r, "pre_classifier", HIDDEN, HIDDEN);
       TinyBert.linear(t, r, "classifier", labels, HIDDEN);
     } else if (head != Head.NONE) {

@@ -77,4 +77,19 @@ public interface TrainableEncoder extends TextEncoder {
       Map<String, Safetensors.Tensor> trained,
       Path dir)
       throws IOException;
+
+  /**
+   * {@link #writeClassifierFiles} for a per-token head: the same weights with the trained {@link
+   * #HEAD_WEIGHT} and {@link #HEAD_BIAS} applied to every token's final state, and the family's
+   * {@code *ForTokenClassification} as the config's {@code architectures}.
+   */
+  default void writeTokenClassifierFiles(
+      Architecture.PackageFiles base,
+      List<String> labels,
+      Map<String, Safetensors.Tensor> trained,
+      Path dir)
+      throws IOException {
+    throw new UnsupportedOperationException(
+        manifest().architecture() + " encoders do not write token classifiers");
+  }
 }

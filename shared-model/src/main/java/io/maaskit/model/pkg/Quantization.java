@@ -20,6 +20,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *     float32's on the calibration pairs
  * @param orderAgreement rerankers: fraction of a query's document pairs the quantized model orders
  *     as float32 does
+ * @param minTokenCosine per-token heads: smallest cosine of one calibration token's logits to
+ *     float32's
+ * @param tokenAgreement per-token heads: fraction of calibration tokens whose best column (label)
+ *     is float32's
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Quantization(
@@ -32,7 +36,9 @@ public record Quantization(
     Double meanKl,
     java.util.Map<String, LinearQuantization> linears,
     Double maxScoreError,
-    Double orderAgreement) {
+    Double orderAgreement,
+    Double minTokenCosine,
+    Double tokenAgreement) {
   public Quantization {
     linears =
         linears == null
@@ -40,7 +46,7 @@ public record Quantization(
             : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(linears));
   }
 
-  /** Quantization without the reranker's score figures. */
+  /** Quantization without the reranker's and per-token heads' figures. */
   public Quantization(
       String scheme,
       Double minCosine,
@@ -60,6 +66,8 @@ public record Quantization(
         meanKl,
         linears,
         null,
+        null,
+        null,
         null);
   }
 
@@ -75,7 +83,26 @@ public record Quantization(
         meanKl,
         linears,
         maxScoreError,
-        orderAgreement);
+        orderAgreement,
+        minTokenCosine,
+        tokenAgreement);
+  }
+
+  /** This quantization with a per-token head's logit figures. */
+  public Quantization withTokenLogits(double minTokenCosine, double tokenAgreement) {
+    return new Quantization(
+        scheme,
+        minCosine,
+        meanCosine,
+        calibrationInputs,
+        source,
+        top1Agreement,
+        meanKl,
+        linears,
+        maxScoreError,
+        orderAgreement,
+        minTokenCosine,
+        tokenAgreement);
   }
 
   /** Quantization without per-layer decisions. */

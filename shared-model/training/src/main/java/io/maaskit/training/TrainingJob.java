@@ -10,6 +10,7 @@ import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TextClassifier;
 import io.maaskit.model.arch.TextScorer;
+import io.maaskit.model.arch.TokenLogits;
 import io.maaskit.model.arch.TrainableEncoder;
 import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
@@ -106,6 +107,9 @@ public final class TrainingJob {
    * @throws InvalidRequestException for bad data or hyper-parameters, as {@link #run} would
    */
   public Estimate estimate(TrainingRequest request) throws IOException {
+    if (TaggedDataset.isTagged(datasets, request.data())) {
+      return estimateTagged(request);
+    }
     Inputs in = inputs(request);
     Path work = Files.createTempDirectory("maas-estimate-");
     long t0 = System.nanoTime();
@@ -167,7 +171,9 @@ public final class TrainingJob {
   public TrainingResult run(TrainingRequest request, TrainingProgress progress) throws IOException {
     ONE_AT_A_TIME.lock();
     try {
-      return runLocked(request, progress);
+      return TaggedDataset.isTagged(datasets, request.data())
+          ? runTagged(request, progress)
+          : runLocked(request, progress);
     } finally {
       ONE_AT_A_TIME.unlock();
     }
@@ -211,18 +217,7 @@ public final class TrainingJob {
         try (NDManager manager = runtime.newManager()) {
           checkUnfreeze(in, base);
           int hidden = base.dimension();
-          Random init = new Random(hp.seed() + 2);
-          float[] w0 = new float[labels.size() * hidden];
-          for (int i = 0; i < w0.length; i++) {
-            w0[i] = (float) (init.nextGaussian() * 0.02);
-          }
-          NDArray weight = manager.create(w0, new Shape(labels.size(), hidden));
-          NDArray bias = manager.zeros(new Shape(labels.size()), DataType.FLOAT32);
-          weight.setRequiresGradient(true);
-          bias.setRequiresGradient(true);
-          Map<String, NDArray> head = new LinkedHashMap<>();
-          head.put("classifier.weight", weight);
-          head.put("classifier.bias", bias);
+          Map<String, NDArray> head = initialHead(manager, labels.size(), hidden, hp.seed());
 
           long t1 = System.nanoTime();
           float[] mean = new float[hidden];
@@ -343,19 +338,7 @@ public final class TrainingJob {
           }
           trainSeconds = (System.nanoTime() - t2) / 1e9;
 
-          // Fold the standardization into the head: W' = W / std, b' = b - W' · mean.
-          float[] w = outcome.bestParameters().get("classifier.weight");
-          float[] b = outcome.bestParameters().get("classifier.bias").clone();
-          for (int c = 0; c < labels.size(); c++) {
-            double shift = 0;
-            for (int j = 0; j < hidden; j++) {
-              w[c * hidden + j] /= std[j];
-              shift += (double) w[c * hidden + j] * mean[j];
-            }
-            b[c] -= (float) shift;
-          }
-          trained.put("classifier.weight", Tensor.ofFloats(w, labels.size(), hidden));
-          trained.put("classifier.bias", Tensor.ofFloats(b, labels.size()));
+          trained.putAll(foldedHead(outcome, mean, std, labels.size()));
           for (Map.Entry<String, NDArray> e : tunedEncoder.entrySet()) {
             trained.put(
                 e.getKey(),
@@ -432,6 +415,333 @@ public final class TrainingJob {
     }
   }
 
+  /** The head the trainer starts from: weights N(0, 0.02) seeded by {@code seed + 2}, bias 0. */
+  private static Map<String, NDArray> initialHead(
+      NDManager manager, int labels, int hidden, long seed) {
+    Random init = new Random(seed + 2);
+    float[] w0 = new float[labels * hidden];
+    for (int i = 0; i < w0.length; i++) {
+      w0[i] = (float) (init.nextGaussian() * 0.02);
+    }
+    NDArray weight = manager.create(w0, new Shape(labels, hidden));
+    NDArray bias = manager.zeros(new Shape(labels), DataType.FLOAT32);
+    weight.setRequiresGradient(true);
+    bias.setRequiresGradient(true);
+    Map<String, NDArray> head = new LinkedHashMap<>();
+    head.put(TrainableEncoder.HEAD_WEIGHT, weight);
+    head.put(TrainableEncoder.HEAD_BIAS, bias);
+    return head;
+  }
+
+  /**
+   * The best head with the standardization folded in, W' = W / std, b' = b - W' · mean, so the
+   * package applies it to the encoder's raw features.
+   */
+  private static Map<String, Tensor> foldedHead(
+      ClassifierTrainer.Outcome outcome, float[] mean, float[] std, int labels) {
+    int hidden = mean.length;
+    float[] w = outcome.bestParameters().get(TrainableEncoder.HEAD_WEIGHT);
+    float[] b = outcome.bestParameters().get(TrainableEncoder.HEAD_BIAS).clone();
+    for (int c = 0; c < labels; c++) {
+      double shift = 0;
+      for (int j = 0; j < hidden; j++) {
+        w[c * hidden + j] /= std[j];
+        shift += (double) w[c * hidden + j] * mean[j];
+      }
+      b[c] -= (float) shift;
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    out.put(TrainableEncoder.HEAD_WEIGHT, Tensor.ofFloats(w, labels, hidden));
+    out.put(TrainableEncoder.HEAD_BIAS, Tensor.ofFloats(b, labels));
+    return out;
+  }
+
+  // ------------------------------------------------------------------ token classification
+
+  /** Tagged training data, its optional held-out set and the base, validated. */
+  private record TaggedInputs(Inputs common, TaggedDataset train, TaggedDataset eval) {}
+
+  private TaggedInputs taggedInputs(TrainingRequest request) throws IOException {
+    TaggedDataset train = TaggedDataset.read(datasets, request.data()).requireTrainable();
+    TaggedDataset eval = null;
+    if (request.evalData() != null) {
+      eval = TaggedDataset.read(datasets, request.evalData());
+      if (eval.size() == 0) {
+        throw new InvalidRequestException(
+            "evaluation dataset " + request.evalData() + " has no sentences");
+      }
+      List<String> unknown =
+          eval.labels().stream().filter(l -> !train.labels().contains(l)).toList();
+      if (!unknown.isEmpty()) {
+        throw new InvalidRequestException(
+            "evaluation dataset "
+                + request.evalData()
+                + " has tags "
+                + unknown
+                + " that the training data "
+                + request.data()
+                + " lacks (it has "
+                + train.labels()
+                + ")");
+      }
+    }
+    if (request.positiveLabel() != null) {
+      throw new InvalidFieldException(
+          "positiveLabel",
+          "applies to text classifiers; a token classifier reports F1 per entity type");
+    }
+    Hyperparameters hp = request.hyperparameters();
+    if (hp.unfreezeLayers() > 0) {
+      throw new InvalidFieldException(
+          "unfreezeLayers",
+          "is "
+              + hp.unfreezeLayers()
+              + ", but a token classifier trains on a frozen encoder (set it to 0)");
+    }
+    ModelManifest base = baseManifest(request);
+    hp = hp.withMaxLength(Math.min(hp.maxLength(), base.maxSequenceLength()));
+    return new TaggedInputs(new Inputs(request, hp, null, null, base, null), train, eval);
+  }
+
+  private Estimate estimateTagged(TrainingRequest request) throws IOException {
+    TaggedInputs in = taggedInputs(request);
+    Path work = Files.createTempDirectory("maas-estimate-");
+    long t0 = System.nanoTime();
+    try (TrainableEncoder base = loadBase(in.common(), work)) {
+      double loadSeconds = (System.nanoTime() - t0) / 1e9;
+      Hyperparameters hp = in.common().hp();
+      List<String> texts =
+          in.train().sentences().stream().map(TaggedDataset.Sentence::text).toList();
+      List<String> sample = sample(texts, ESTIMATE_SAMPLE, hp.seed());
+      double meanTokens =
+          sample.stream().mapToInt(t -> base.tokenize(t).length()).average().orElse(1);
+      double tps = measureThroughput(base, sample);
+      int n = in.train().size();
+      long words = in.train().sentences().stream().mapToLong(s -> s.tokens().size()).sum();
+      double embed = n * meanTokens / tps;
+      // A head step on cached word features costs well under 5 ms even on 2 vCPUs.
+      double train = hp.epochs() * Math.ceil(words / (double) hp.batchSize()) * 0.005;
+      int evalN = in.eval() == null ? 0 : in.eval().size();
+      double eval = evalN * meanTokens / tps;
+      double load = loadSeconds * (in.eval() == null ? 1 : 2);
+      return new Estimate(
+          n, evalN, meanTokens, tps, load, embed, train, eval, load + embed + train + eval);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  /**
+   * Trains a token classifier: every word's first token's final hidden state (the frozen encoder
+   * runs once) is a training row labelled with the word's tag, as Hugging Face's token
+   * classification recipe labels only a word's first token; the linear head trains on those rows
+   * with the same loop, schedule and early stopping as a text classifier (validation split by
+   * sentence), and is written as the family's {@code *ForTokenClassification}.
+   */
+  private TrainingResult runTagged(TrainingRequest request, TrainingProgress progress)
+      throws IOException {
+    long tStart = System.nanoTime();
+    TaggedInputs tin = taggedInputs(request);
+    Inputs in = tin.common();
+    Hyperparameters hp = in.hp();
+    TaggedDataset.Split split = tin.train().split(hp.validationFraction(), hp.seed());
+    List<String> labels = tin.train().labels();
+    progress.phase(
+        String.format(
+            "%d sentences %s: %d train, %d validation (seed %d)",
+            tin.train().size(),
+            tin.train().counts(),
+            split.train().size(),
+            split.validation().size(),
+            hp.seed()),
+        0,
+        -1);
+    Path work = Files.createTempDirectory("maas-train-");
+    try {
+      double embedSeconds;
+      double trainSeconds;
+      ClassifierTrainer.Outcome outcome;
+      Map<String, Tensor> trained;
+      WordRows trainRows;
+      WordRows valRows;
+      String version;
+      Path stageRoot;
+      Path dir;
+      try (TrainableEncoder base = loadBase(in, work)) {
+        if (!(base instanceof TokenLogits words)) {
+          throw new InvalidRequestException(
+              "base model '" + in.base().id() + "' cannot tokenize words for token classification");
+        }
+        long t1 = System.nanoTime();
+        try (NDManager manager = runtime.newManager()) {
+          trainRows =
+              wordRows(base, words, split.train(), labels, "encoding training split", progress);
+          valRows =
+              wordRows(
+                  base, words, split.validation(), labels, "encoding validation split", progress);
+          int hidden = base.dimension();
+          float[] mean = new float[hidden];
+          float[] std = new float[hidden];
+          standardization(trainRows.x(), mean, std);
+          Map<String, NDArray> head = initialHead(manager, labels.size(), hidden, hp.seed());
+          ClassifierTrainer.Net net =
+              new FeatureNet(
+                  standardize(trainRows.x(), mean, std),
+                  standardize(valRows.x(), mean, std),
+                  hidden,
+                  head,
+                  runtime.gradients());
+          long t2 = System.nanoTime();
+          embedSeconds = (t2 - t1) / 1e9;
+          outcome =
+              ClassifierTrainer.train(
+                  net,
+                  "head",
+                  hp.epochs(),
+                  hp.learningRate(),
+                  hp.encoderLearningRate(),
+                  trainRows.y(),
+                  valRows.y(),
+                  ClassifierTrainer.classWeights(trainRows.y(), labels.size(), hp.classWeighting()),
+                  hp,
+                  manager,
+                  progress);
+          trainSeconds = (System.nanoTime() - t2) / 1e9;
+          trained = foldedHead(outcome, mean, std, labels.size());
+        } finally {
+          runtime.prepareThread();
+        }
+        version = nextVersion(request.name());
+        stageRoot = work.resolve("pkg");
+        dir = stageRoot.resolve(request.name()).resolve(version);
+        Files.createDirectories(dir);
+        progress.phase("writing " + request.name() + "@" + version, 0, -1);
+        base.writeTokenClassifierFiles(path -> bytes(in.base(), path), labels, trained, dir);
+      }
+      Map<String, Object> trainInfo = new LinkedHashMap<>();
+      trainInfo.put("sentences", split.train().size());
+      trainInfo.put("words", trainRows.y().length);
+      trainInfo.put("counts", split.train().counts());
+      Map<String, Object> valInfo = new LinkedHashMap<>();
+      valInfo.put("sentences", split.validation().size());
+      valInfo.put("words", valRows.y().length);
+      valInfo.put("counts", split.validation().counts());
+      Map<String, Object> metrics =
+          metrics(
+              hp,
+              trainInfo,
+              valInfo,
+              outcome,
+              outcome.history(),
+              "head",
+              labels,
+              embedSeconds,
+              trainSeconds);
+      String task = ModelManifest.TASK_TOKEN_CLASSIFICATION;
+      List<Capability> caps = List.of(Capability.TOKEN_CLASSIFIER);
+      ModelManifest draft = draft(in, request, version, metrics, task, caps);
+      for (PackageCompiler c : PackageCompiler.registered()) {
+        c.compile(dir, draft, (what, done, total) -> progress.phase(what, done, total));
+      }
+      ModelManifest sealed = ModelPackage.seal(dir, draft);
+      double evalSeconds = 0;
+      if (tin.eval() != null) {
+        long t3 = System.nanoTime();
+        progress.phase("evaluating on " + request.evalData(), 0, -1);
+        PackageLoader loader =
+            new PackageLoader(
+                new LocalModelStore(stageRoot),
+                new PackageCache(work.resolve("cache"), 0),
+                LoadMode.MEMORY,
+                runtime);
+        Map<String, Object> ev = new LinkedHashMap<>();
+        ev.put("data", request.evalData());
+        try (LoadedModel m = loader.load(sealed).model()) {
+          ev.putAll(EntityEvaluation.run((TokenLogits) m, tin.eval()).toMap());
+        }
+        evalSeconds = (System.nanoTime() - t3) / 1e9;
+        ev.put("seconds", round(evalSeconds));
+        metrics.put("evaluation", ev);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> timing = (Map<String, Object>) metrics.get("timing");
+        timing.put("evalSeconds", round(evalSeconds));
+        sealed = ModelPackage.seal(dir, draft(in, request, version, metrics, task, caps));
+      }
+      progress.phase("publishing " + sealed.id() + " to " + store.uri(), 0, -1);
+      store.publish(dir, false, Progress.NONE);
+      return new TrainingResult(
+          sealed,
+          store.uri(),
+          outcome.history(),
+          null,
+          embedSeconds,
+          trainSeconds,
+          evalSeconds,
+          (System.nanoTime() - tStart) / 1e9);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  /** Word rows: each word's feature vector and its tag's index. */
+  private record WordRows(float[][] x, int[] y) {}
+
+  /**
+   * The final hidden state of each word's first token, sentences in batches of {@link #CACHE_CHUNK}
+   * in inference mode; a word cut off by {@code maxLength} gives no row.
+   */
+  private static WordRows wordRows(
+      TrainableEncoder model,
+      TokenLogits words,
+      TaggedDataset data,
+      List<String> labels,
+      String what,
+      TrainingProgress progress) {
+    List<float[]> x = new ArrayList<>();
+    List<Integer> y = new ArrayList<>();
+    int dim = model.dimension();
+    List<TaggedDataset.Sentence> all = data.sentences();
+    model.engine().prepareThread();
+    for (int start = 0; start < all.size(); start += CACHE_CHUNK) {
+      List<TaggedDataset.Sentence> chunk =
+          all.subList(start, Math.min(all.size(), start + CACHE_CHUNK));
+      List<EntityEvaluation.WordAlignment> aligned =
+          chunk.stream()
+              .map(s -> EntityEvaluation.WordAlignment.of(words, s, model.maxLength()))
+              .toList();
+      int len = aligned.stream().mapToInt(a -> a.tokens().length()).max().orElse(0);
+      long[] ids = new long[chunk.size() * len];
+      long[] mask = new long[chunk.size() * len];
+      for (int i = 0; i < chunk.size(); i++) {
+        long[] t = aligned.get(i).tokens().ids();
+        System.arraycopy(t, 0, ids, i * len, t.length);
+        Arrays.fill(mask, i * len, i * len + t.length, 1L);
+      }
+      try (NDManager m = model.engine().newManager()) {
+        Shape shape = new Shape(chunk.size(), len);
+        NDList t =
+            new NDList(
+                m.create(ids, shape), m.create(new long[ids.length], shape), m.create(mask, shape));
+        NDArray hidden = model.forwardFrom(model.forwardTo(t, model.layers()), model.layers());
+        float[] flat = hidden.toType(DataType.FLOAT32, false).toFloatArray();
+        for (int i = 0; i < chunk.size(); i++) {
+          int[] first = aligned.get(i).firstToken();
+          List<String> tags = chunk.get(i).tags();
+          for (int w = 0; w < first.length; w++) {
+            if (first[w] >= 0) {
+              int from = (i * len + first[w]) * dim;
+              x.add(Arrays.copyOfRange(flat, from, from + dim));
+              y.add(labels.indexOf(tags.get(w)));
+            }
+          }
+        }
+      }
+      progress.phase(what, start + chunk.size(), all.size());
+    }
+    return new WordRows(
+        x.toArray(new float[0][]), y.stream().mapToInt(Integer::intValue).toArray());
+  }
+
   /** Validated inputs of a request: data read, base manifest resolved, limits applied. */
   private record Inputs(
       TrainingRequest request,
@@ -486,6 +796,14 @@ public final class TrainingJob {
           "positiveLabel",
           "'" + positive + "' is not a label of the training data " + train.labels());
     }
+    ModelManifest base = baseManifest(request);
+    Hyperparameters hp = request.hyperparameters();
+    int maxLen = Math.min(hp.maxLength(), base.maxSequenceLength());
+    return new Inputs(request, hp.withMaxLength(maxLen), train, eval, base, positive);
+  }
+
+  /** The request's base package, refused unless its architecture can be fine-tuned. */
+  private ModelManifest baseManifest(TrainingRequest request) throws IOException {
     ModelId baseId = store.resolve(ModelId.parse(request.model()));
     ModelManifest base = store.manifest(baseId);
     if (!Architecture.forName(base.architecture()).capabilities().contains(Capability.CLASSIFIER)) {
@@ -496,9 +814,7 @@ public final class TrainingJob {
               + base.architecture()
               + "'; training supports BERT-family encoders (bert, roberta, distilbert)");
     }
-    Hyperparameters hp = request.hyperparameters();
-    int maxLen = Math.min(hp.maxLength(), base.maxSequenceLength());
-    return new Inputs(request, hp.withMaxLength(maxLen), train, eval, base, positive);
+    return base;
   }
 
   private void checkUnfreeze(Inputs in, TrainableEncoder base) {
@@ -899,6 +1215,30 @@ public final class TrainingJob {
       String version,
       Map<String, Object> metrics,
       boolean reranker) {
+    return reranker
+        ? draft(
+            in,
+            request,
+            version,
+            metrics,
+            ModelManifest.TASK_RERANKING,
+            List.of(Capability.RERANKER))
+        : draft(
+            in,
+            request,
+            version,
+            metrics,
+            ModelManifest.TASK_CLASSIFICATION,
+            List.of(Capability.ENCODER, Capability.CLASSIFIER));
+  }
+
+  private ModelManifest draft(
+      Inputs in,
+      TrainingRequest request,
+      String version,
+      Map<String, Object> metrics,
+      String task,
+      List<Capability> capabilities) {
     ModelManifest b = in.base;
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("trainer", "maaskit-train");
@@ -911,10 +1251,8 @@ public final class TrainingJob {
         ModelManifest.FORMAT,
         request.name(),
         version,
-        reranker ? ModelManifest.TASK_RERANKING : ModelManifest.TASK_CLASSIFICATION,
-        reranker
-            ? List.of(Capability.RERANKER)
-            : List.of(Capability.ENCODER, Capability.CLASSIFIER),
+        task,
+        capabilities,
         in.base.architecture(),
         b.pooling(),
         b.normalize(),
@@ -935,18 +1273,35 @@ public final class TrainingJob {
       List<String> labels,
       double embedSeconds,
       double trainSeconds) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("hyperparameters", in.hp.toMap());
-    m.put("labels", labels);
     Map<String, Object> train = new LinkedHashMap<>();
     train.put("examples", split.train().size());
     train.put("counts", split.train().counts());
-    train.put("loss", round(o.trainLoss()));
-    train.put("accuracy", round(o.trainAccuracy()));
-    m.put("train", train);
     Map<String, Object> val = new LinkedHashMap<>();
     val.put("examples", split.validation().size());
     val.put("counts", split.validation().counts());
+    return metrics(in.hp, train, val, o, epochs, keptStage, labels, embedSeconds, trainSeconds);
+  }
+
+  /**
+   * The manifest's metrics: hyper-parameters, labels, the kept epoch's numbers on the splits
+   * ({@code train} and {@code val} say what the splits hold), the history and the timing.
+   */
+  private static Map<String, Object> metrics(
+      Hyperparameters hp,
+      Map<String, Object> train,
+      Map<String, Object> val,
+      ClassifierTrainer.Outcome o,
+      List<EpochStats> epochs,
+      String keptStage,
+      List<String> labels,
+      double embedSeconds,
+      double trainSeconds) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("hyperparameters", hp.toMap());
+    m.put("labels", labels);
+    train.put("loss", round(o.trainLoss()));
+    train.put("accuracy", round(o.trainAccuracy()));
+    m.put("train", train);
     val.put("loss", round(o.validationLoss()));
     val.put("accuracy", round(o.validationAccuracy()));
     val.put("bestEpoch", o.bestEpoch());
@@ -968,7 +1323,7 @@ public final class TrainingJob {
     }
     m.put("history", history);
     Map<String, Object> timing = new LinkedHashMap<>();
-    timing.put(in.hp.frozenEncoder() ? "embedSeconds" : "frozenLayersSeconds", round(embedSeconds));
+    timing.put(hp.frozenEncoder() ? "embedSeconds" : "frozenLayersSeconds", round(embedSeconds));
     timing.put("trainSeconds", round(trainSeconds));
     m.put("timing", timing);
     return m;

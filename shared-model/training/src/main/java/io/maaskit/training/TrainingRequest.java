@@ -21,8 +21,9 @@ import java.util.TreeSet;
  * }</pre>
  *
  * @param model base package reference ({@code name} or {@code name@version}) in the store
- * @param data JSONL training data: a local path or {@code s3://bucket/key}; the validation split
- *     for early stopping is carved from it
+ * @param data JSONL training data ({@link LabelledDataset} texts or pairs, or {@link TaggedDataset}
+ *     sentences for a token classifier): a local path or {@code s3://bucket/key}; the validation
+ *     split for early stopping is carved from it
  * @param name name of the package to publish (the next version number if it exists)
  * @param evalData optional held-out JSONL, scored after training and recorded in the manifest;
  *     never used for training or early stopping

@@ -41,10 +41,15 @@ public class QueueStackResource implements QuarkusTestResourceLifecycleManager {
     }
   }
 
-  /** The test store, with the tiny random Llama generator and cross-encoder imported into it. */
+  /**
+   * The test store, with the tiny random Llama generator, cross-encoder, token classifier and
+   * question answerer imported into it.
+   */
   static String storeWithGenerator() throws java.io.IOException {
     TestModels.tinyLlama();
     TestModels.tinyCrossEncoder();
+    TestModels.tinyTokenClassifier();
+    TestModels.tinyQuestionAnswerer();
     return TestModels.storeRoot().toString();
   }
 }

@@ -57,6 +57,16 @@ class SqsEventsTest {
     return ids;
   }
 
+  /** The result of a record that succeeded: its request id, status ok, the model that ran it. */
+  static JsonNode okResult(String messageId, String id, String model) throws Exception {
+    JsonNode r =
+        JSON.readTree(QueueStackResource.s3.getRaw("results", "out/" + messageId + ".json"));
+    assertEquals(id, r.get("id").asText(), r.toString());
+    assertEquals("ok", r.get("status").asText(), r.toString());
+    assertEquals(model, r.get("model").asText(), r.toString());
+    return r;
+  }
+
   /** The error result of a record that cannot succeed: status, type and message. */
   static JsonNode errorResult(String messageId, String type) throws Exception {
     JsonNode r =
@@ -165,13 +175,7 @@ class SqsEventsTest {
     JsonNode response = invoke("sqs-rerank.json");
     // The second record's body can never succeed: an error result, not a batch item failure.
     assertEquals(Set.of(), failures(response), response.toString());
-    JsonNode result =
-        JSON.readTree(
-            QueueStackResource.s3.getRaw(
-                "results", "out/a1b2c3d4-e5f6-4071-8293-a4b5c6d7e8f9.json"));
-    assertEquals("rr-1", result.get("id").asText());
-    assertEquals("ok", result.get("status").asText());
-    assertEquals("tiny-reranker", result.get("model").asText());
+    JsonNode result = okResult("a1b2c3d4-e5f6-4071-8293-a4b5c6d7e8f9", "rr-1", "tiny-reranker");
     JsonNode rankings = result.get("rankings");
     assertEquals(3, rankings.size());
     Set<Integer> indices = new TreeSet<>();
@@ -186,5 +190,54 @@ class SqsEventsTest {
     assertEquals(Set.of(0, 1, 2), indices);
     // rr-2 has no texts: the 400 /rerank answers, as its result.
     errorResult("b2c3d4e5-f607-4182-9304-b5c6d7e8f90a", "invalid_request_error");
+  }
+
+  /**
+   * Queue tasks {@code ner} and {@code answer}: the bodies of {@code POST /predict} (for a token
+   * classifier) and {@code POST /answer}. Entities land in S3 grouped, one list per text, each a
+   * span of its text; answers are spans of the context, best first. A record without texts and a
+   * question without a context get error results and are no batch item failures.
+   */
+  @Test
+  void nerAndAnswerRecordsLandInS3() throws Exception {
+    JsonNode response = invoke("sqs-token-tasks.json");
+    assertEquals(Set.of(), failures(response), response.toString());
+
+    JsonNode ner = okResult("c3d4e5f6-0718-4293-a415-c6d7e8f90a1b", "ner-1", "tiny-ner");
+    List<String> texts = List.of("José lives in the park.", "The cat sat on the mat.");
+    JsonNode entities = ner.get("entities");
+    assertEquals(2, entities.size(), "one list per text");
+    Set<String> groups = Set.of("PER", "LOC", "ORG");
+    for (int i = 0; i < texts.size(); i++) {
+      for (JsonNode e : entities.get(i)) {
+        assertTrue(groups.contains(e.get("entity_group").asText()), e.toString());
+        assertTrue(e.get("entity") == null, "grouped: no per-token label " + e);
+        double score = e.get("score").asDouble();
+        assertTrue(score > 0 && score <= 1, e.toString());
+        int start = e.get("start").asInt();
+        int end = e.get("end").asInt();
+        assertTrue(0 <= start && start < end && end <= texts.get(i).length(), e.toString());
+      }
+    }
+    JsonNode noTexts = errorResult("d4e5f607-1829-43a4-b526-d7e8f90a1b2c", "invalid_request_error");
+    assertEquals("ner", noTexts.get("task").asText());
+
+    JsonNode qa = okResult("e5f60718-293a-44b5-8637-e8f90a1b2c3d", "qa-1", "tiny-qa");
+    String context = "The cat sat on the mat. The dog runs in the park.";
+    JsonNode answers = qa.get("answer");
+    assertEquals(2, answers.size(), "top_k 2: a list of two");
+    double previous = Double.POSITIVE_INFINITY;
+    for (JsonNode a : answers) {
+      int start = a.get("start").asInt();
+      int end = a.get("end").asInt();
+      assertEquals(context.substring(start, end), a.get("answer").asText(), a.toString());
+      assertTrue(a.get("score").asDouble() <= previous, "best first");
+      previous = a.get("score").asDouble();
+    }
+    JsonNode noContext =
+        errorResult("f607182a-3a4b-45c6-9748-f90a1b2c3d4e", "invalid_request_error");
+    assertTrue(
+        noContext.get("error").get("message").asText().contains("'context' is required"),
+        noContext.toString());
   }
 }

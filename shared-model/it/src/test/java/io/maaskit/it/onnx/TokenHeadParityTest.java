@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.maaskit.it.ReferenceBert;
 import io.maaskit.it.TestModels;
 import io.maaskit.it.TinyBert;
+import io.maaskit.it.TinyEncoders.Family;
+import io.maaskit.it.TinyEncoders.Head;
 import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.LoadedModel;
 import io.maaskit.model.arch.TokenLogits;
@@ -18,14 +20,20 @@ import io.maaskit.model.pkg.ModelPackage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Tiny random BERT checkpoints with per-token heads, in Hugging Face layout ({@code
  * BertForTokenClassification}, {@code BertForQuestionAnswering}), import as a token classifier and
  * a question answerer, tokenize whole texts with spans into the original text (accents, CJK), and
  * give every token the logits of the independent double-precision {@link ReferenceBert} on PyTorch
- * (from the safetensors) and ONNX Runtime (from the compiled graph).
+ * (from the safetensors) and ONNX Runtime (from the compiled graph). The same holds for the tiny
+ * RoBERTa, XLM-RoBERTa and DistilBERT checkpoints with those heads ({@link
+ * io.maaskit.it.TinyEncoders}: {@code *ForTokenClassification}, {@code *ForQuestionAnswering}).
  */
 class TokenHeadParityTest {
   // Ids in TinyBert's vocabulary: specials 0-4, then its words from 5, then the letters.
@@ -97,6 +105,49 @@ class TokenHeadParityTest {
     types.add(new long[] {0, 0, 0, 1, 1});
     assertParity(
         TestModels.tinyQuestionAnswerer(), TestModels.TINY_QA, "qa_outputs", sequences, types);
+  }
+
+  /** Every family with each per-token head. */
+  static Stream<Arguments> familyHeads() {
+    return Stream.of(Family.values())
+        .flatMap(
+            f ->
+                Stream.of(
+                    Arguments.of(f, Head.TOKEN_CLASSIFIER),
+                    Arguments.of(f, Head.QUESTION_ANSWERER)));
+  }
+
+  @ParameterizedTest
+  @MethodSource("familyHeads")
+  void familyHeadLogitsEqualTheReference(Family f, Head h) throws Exception {
+    Path dir = TestModels.tinyEncoder(f, h);
+    ModelManifest manifest = ModelPackage.read(dir);
+    assertEquals(
+        h == Head.TOKEN_CLASSIFIER
+            ? List.of(Capability.TOKEN_CLASSIFIER)
+            : List.of(Capability.QUESTION_ANSWERER),
+        manifest.capabilities());
+    assertTrue(manifest.file("model.onnx") != null, "graph listed");
+    // Sequences as the services frame them, from the family's own tokenizer (byte-level BPE,
+    // Unigram, WordPiece): opening special, the text's tokens, closing special.
+    List<long[]> sequences = new ArrayList<>();
+    try (LoadedModel loaded = OrtFixtures.load(dir, OrtFixtures.onnxRuntime())) {
+      TokenLogits m = (TokenLogits) loaded;
+      // The family's own specials: <s> 0 and </s> 2, or TinyBert's [CLS] 2 and [SEP] 3.
+      boolean distil = f == Family.DISTILBERT;
+      assertEquals(distil ? CLS : 0, m.clsId(), f + " opening special");
+      assertEquals(distil ? SEP : 2, m.sepId(), f + " closing special");
+      for (String text : List.of("the cat sat on the mat.", "What is a dog?", "zebra")) {
+        long[] p = m.pieces(text).ids();
+        long[] ids = new long[p.length + 2];
+        ids[0] = m.clsId();
+        System.arraycopy(p, 0, ids, 1, p.length);
+        ids[ids.length - 1] = m.sepId();
+        sequences.add(ids);
+      }
+    }
+    String head = h == Head.QUESTION_ANSWERER ? "qa_outputs" : "classifier";
+    assertParity(dir, TestModels.tinyEncoderName(f, h), head, sequences, null);
   }
 
   private static void assertParity(

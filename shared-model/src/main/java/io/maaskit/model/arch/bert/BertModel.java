@@ -292,6 +292,24 @@ final class BertModel
   public void writeClassifierFiles(
       Architecture.PackageFiles base, List<String> labels, Map<String, Tensor> trained, Path dir)
       throws IOException {
+    writeHeadFiles(base, labels, trained, dir, "ForSequenceClassification");
+  }
+
+  @Override
+  public void writeTokenClassifierFiles(
+      Architecture.PackageFiles base, List<String> labels, Map<String, Tensor> trained, Path dir)
+      throws IOException {
+    writeHeadFiles(base, labels, trained, dir, "ForTokenClassification");
+  }
+
+  /** The package's files with {@code trained} swapped in; {@code headClass} names the head. */
+  private void writeHeadFiles(
+      Architecture.PackageFiles base,
+      List<String> labels,
+      Map<String, Tensor> trained,
+      Path dir,
+      String headClass)
+      throws IOException {
     Map<String, Tensor> tensors =
         new LinkedHashMap<>(
             Safetensors.read(
@@ -309,30 +327,31 @@ final class BertModel
     meta.put("format", "pt");
     Files.createDirectories(dir);
     Safetensors.write(dir.resolve(BertArchitecture.WEIGHTS), tensors, meta);
-    Files.write(dir.resolve("config.json"), withLabels(base, labels));
+    Files.write(dir.resolve("config.json"), withLabels(base, labels, headClass));
     Files.write(
         dir.resolve(BertArchitecture.TOKENIZER), BertArchitecture.bytes(base, "tokenizer.json"));
   }
 
   /**
    * The base's {@code config.json} with the trained head's labels ({@code id2label}, {@code
-   * label2id}) and its family's {@code *ForSequenceClassification} as {@code architectures}; every
-   * other key as the base has it (so the file stays the architecture's own).
+   * label2id}) and its family's {@code *ForSequenceClassification} (or {@code
+   * *ForTokenClassification}) as {@code architectures}; every other key as the base has it (so the
+   * file stays the architecture's own).
    */
-  private static byte[] withLabels(Architecture.PackageFiles base, List<String> labels)
-      throws IOException {
+  private static byte[] withLabels(
+      Architecture.PackageFiles base, List<String> labels, String headClass) throws IOException {
     com.fasterxml.jackson.databind.ObjectMapper json =
         new com.fasterxml.jackson.databind.ObjectMapper()
             .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
     com.fasterxml.jackson.databind.node.ObjectNode config =
         (com.fasterxml.jackson.databind.node.ObjectNode)
             json.readTree(BertArchitecture.bytes(base, "config.json"));
-    // The family's sequence-classification class (BertModel -> BertForSequenceClassification).
+    // The family's head class (BertModel -> BertForSequenceClassification, ...).
     String was = config.path("architectures").path(0).asText("");
     int cut = was.indexOf("For") > 0 ? was.indexOf("For") : was.lastIndexOf("Model");
     config.remove("architectures");
     if (cut > 0) {
-      config.putArray("architectures").add(was.substring(0, cut) + "ForSequenceClassification");
+      config.putArray("architectures").add(was.substring(0, cut) + headClass);
     }
     com.fasterxml.jackson.databind.node.ObjectNode id2label = config.putObject("id2label");
     com.fasterxml.jackson.databind.node.ObjectNode label2id = config.putObject("label2id");

@@ -9,7 +9,8 @@ interface BertTokenLogits extends TokenLogits {
 
   @Override
   default Pieces pieces(String text) {
-    return tokenization().pieces(text, tokenization().specialId("[UNK]", -1));
+    return tokenization()
+        .pieces(text, tokenization().specialId("[UNK]", tokenization().specialId("<unk>", -1)));
   }
 
   @Override
@@ -17,13 +18,15 @@ interface BertTokenLogits extends TokenLogits {
     return BertTokenization.wordPieceString(tokens);
   }
 
+  /** BERT's {@code [CLS]}, else RoBERTa's and XLM-RoBERTa's {@code <s>}. */
   @Override
   default long clsId() {
-    return tokenization().specialId("[CLS]", 101);
+    return tokenization().specialId("[CLS]", tokenization().specialId("<s>", 101));
   }
 
+  /** BERT's {@code [SEP]}, else RoBERTa's and XLM-RoBERTa's {@code </s>}. */
   @Override
   default long sepId() {
-    return tokenization().specialId("[SEP]", 102);
+    return tokenization().specialId("[SEP]", tokenization().specialId("</s>", 102));
   }
 }

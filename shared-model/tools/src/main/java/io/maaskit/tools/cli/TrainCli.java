@@ -97,7 +97,9 @@ public final class TrainCli extends CliCommand {
   @Option(
       names = "--data",
       paramLabel = "LOC",
-      description = "training JSONL: a path or s3://bucket/key")
+      description =
+          "training JSONL (texts and labels, query/document pairs, or tagged sentences):"
+              + " a path or s3://bucket/key")
   String data;
 
   @Option(names = "--name", paramLabel = "NAME", description = "package to publish")

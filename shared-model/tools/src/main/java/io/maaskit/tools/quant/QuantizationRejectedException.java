@@ -4,17 +4,20 @@ import io.maaskit.model.error.ModelException;
 
 /**
  * The accuracy gate refused a quantized model: some input's int8 embedding strayed too far from the
- * float32 one, or (generators) the int8 model's next-token predictions agree too little with the
- * float32 ones. Nothing was produced; the message names the worst input and the figures.
+ * float32 one, (generators) the int8 model's next-token predictions agree too little with the
+ * float32 ones, or (token classifiers) its per-token logits stray or its labels flip. Nothing was
+ * produced; the message names the worst input and the figures.
  */
 public class QuantizationRejectedException extends ModelException {
   private final transient AccuracyGate.Result result;
   private final transient GeneratorGate.Result generatorResult;
+  private final transient TokenLogitsGate.Result tokenResult;
 
   public QuantizationRejectedException(String message, AccuracyGate.Result result) {
     super(message);
     this.result = result;
     this.generatorResult = null;
+    this.tokenResult = null;
   }
 
   /** A generator's rejection. */
@@ -22,6 +25,20 @@ public class QuantizationRejectedException extends ModelException {
     super(message);
     this.result = null;
     this.generatorResult = result;
+    this.tokenResult = null;
+  }
+
+  /** A token classifier's rejection by its per-token logits. */
+  public QuantizationRejectedException(String message, TokenLogitsGate.Result result) {
+    super(message);
+    this.result = null;
+    this.generatorResult = null;
+    this.tokenResult = result;
+  }
+
+  /** What the token-logits gate measured (null unless it refused). */
+  public TokenLogitsGate.Result tokenResult() {
+    return tokenResult;
   }
 
   /** What the encoder gate measured (null for generators). */

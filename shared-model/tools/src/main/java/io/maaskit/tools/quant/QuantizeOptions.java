@@ -21,6 +21,9 @@ import io.maaskit.tools.onnx.decoder.LinearPrecision;
  * @param minTop1 generators: minimum top-1 next-token agreement with float32 on the calibration set
  * @param maxMeanKl generators: maximum mean KL divergence (nats) from float32's next-token
  *     distributions
+ * @param minTokenCosine token classifiers: smallest cosine of one token's logits to float32's
+ *     ({@link TokenLogitsGate})
+ * @param minTokenAgreement token classifiers: smallest fraction of tokens keeping float32's label
  */
 public record QuantizeOptions(
     String name,
@@ -30,7 +33,32 @@ public record QuantizeOptions(
     boolean quantizeEmbeddings,
     CompileOptions graph,
     double minTop1,
-    double maxMeanKl) {
+    double maxMeanKl,
+    double minTokenCosine,
+    double minTokenAgreement) {
+
+  /** Options with the token-logits gate's default thresholds. */
+  public QuantizeOptions(
+      String name,
+      String version,
+      double minCosine,
+      CalibrationSet calibration,
+      boolean quantizeEmbeddings,
+      CompileOptions graph,
+      double minTop1,
+      double maxMeanKl) {
+    this(
+        name,
+        version,
+        minCosine,
+        calibration,
+        quantizeEmbeddings,
+        graph,
+        minTop1,
+        maxMeanKl,
+        TokenLogitsGate.DEFAULT_MIN_COSINE,
+        TokenLogitsGate.DEFAULT_MIN_AGREEMENT);
+  }
 
   /** Options with the generator gate's default thresholds. */
   public QuantizeOptions(
@@ -74,25 +102,61 @@ public record QuantizeOptions(
   /** A copy with another name and version. */
   public QuantizeOptions withId(String newName, String newVersion) {
     return new QuantizeOptions(
-        newName, newVersion, minCosine, calibration, quantizeEmbeddings, graph, minTop1, maxMeanKl);
+        newName,
+        newVersion,
+        minCosine,
+        calibration,
+        quantizeEmbeddings,
+        graph,
+        minTop1,
+        maxMeanKl,
+        minTokenCosine,
+        minTokenAgreement);
   }
 
   /** A copy with another threshold. */
   public QuantizeOptions withMinCosine(double threshold) {
     return new QuantizeOptions(
-        name, version, threshold, calibration, quantizeEmbeddings, graph, minTop1, maxMeanKl);
+        name,
+        version,
+        threshold,
+        calibration,
+        quantizeEmbeddings,
+        graph,
+        minTop1,
+        maxMeanKl,
+        minTokenCosine,
+        minTokenAgreement);
   }
 
   /** A copy with another calibration set. */
   public QuantizeOptions withCalibration(CalibrationSet set) {
     return new QuantizeOptions(
-        name, version, minCosine, set, quantizeEmbeddings, graph, minTop1, maxMeanKl);
+        name,
+        version,
+        minCosine,
+        set,
+        quantizeEmbeddings,
+        graph,
+        minTop1,
+        maxMeanKl,
+        minTokenCosine,
+        minTokenAgreement);
   }
 
   /** A copy that compiles the int8 graph with other options. */
   public QuantizeOptions withGraph(CompileOptions options) {
     return new QuantizeOptions(
-        name, version, minCosine, calibration, quantizeEmbeddings, options, minTop1, maxMeanKl);
+        name,
+        version,
+        minCosine,
+        calibration,
+        quantizeEmbeddings,
+        options,
+        minTop1,
+        maxMeanKl,
+        minTokenCosine,
+        minTokenAgreement);
   }
 
   /** A generator's precision: the one {@link #graph()} names, int8 by default. */
@@ -111,12 +175,45 @@ public record QuantizeOptions(
   /** A copy that keeps (or not) the embedding tables in float32. */
   public QuantizeOptions withQuantizeEmbeddings(boolean quantize) {
     return new QuantizeOptions(
-        name, version, minCosine, calibration, quantize, graph, minTop1, maxMeanKl);
+        name,
+        version,
+        minCosine,
+        calibration,
+        quantize,
+        graph,
+        minTop1,
+        maxMeanKl,
+        minTokenCosine,
+        minTokenAgreement);
   }
 
   /** A copy with other generator-gate thresholds. */
   public QuantizeOptions withGeneratorGate(double top1, double meanKl) {
     return new QuantizeOptions(
-        name, version, minCosine, calibration, quantizeEmbeddings, graph, top1, meanKl);
+        name,
+        version,
+        minCosine,
+        calibration,
+        quantizeEmbeddings,
+        graph,
+        top1,
+        meanKl,
+        minTokenCosine,
+        minTokenAgreement);
+  }
+
+  /** A copy with other token-logits gate thresholds. */
+  public QuantizeOptions withTokenGate(double cosine, double agreement) {
+    return new QuantizeOptions(
+        name,
+        version,
+        minCosine,
+        calibration,
+        quantizeEmbeddings,
+        graph,
+        minTop1,
+        maxMeanKl,
+        cosine,
+        agreement);
   }
 }

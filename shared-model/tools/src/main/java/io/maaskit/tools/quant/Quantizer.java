@@ -7,6 +7,7 @@ import io.maaskit.model.arch.TensorLayout;
 import io.maaskit.model.arch.TextEncoder;
 import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.TextScorer;
+import io.maaskit.model.arch.TokenLogits;
 import io.maaskit.model.arch.huggingface.HfCheckpoint;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
@@ -343,6 +344,18 @@ public final class Quantizer {
           figures =
               figures.withScores(
                   Math.ceil(scored.maxError() * 1e6) / 1e6, round(scored.orderAgreement()));
+        }
+        boolean tagger = src.capabilities().contains(Capability.TOKEN_CLASSIFIER);
+        if (tagger || src.capabilities().contains(Capability.QUESTION_ANSWERER)) {
+          // A per-token head serves its logits: a token classifier is gated on them (thresholds
+          // set from a token classifier the suite trains); a question answerer's are recorded,
+          // not enforced (no trained answerer to set thresholds from, and its two columns are
+          // start and end scores, whose per-token best column is not what it serves).
+          TokenLogitsGate.Result t = tokenGate(sourceDir, src, work, options, progress);
+          if (tagger && !t.passed()) {
+            throw new QuantizationRejectedException(rejection(src, t, options), t);
+          }
+          figures = figures.withTokenLogits(round(t.worstCosine()), round(t.agreement()));
         }
       }
 
@@ -693,16 +706,64 @@ public final class Quantizer {
     }
   }
 
+  /**
+   * Runs {@link TokenLogitsGate} on the candidate the staging directory holds, on the engine that
+   * serves it, against the float32 package on the reference engine.
+   */
+  private TokenLogitsGate.Result tokenGate(
+      Path sourceDir, ModelManifest src, Path work, QuantizeOptions options, Progress progress)
+      throws IOException {
+    ModelManifest candidateManifest = ModelPackage.read(work);
+    Engine engine = candidateManifest.file(EncoderGraph.FILE) != null ? serving : runtime;
+    progress.update("token-logits gate: float32 and int8 logits of every token", -1, -1);
+    try (LoadedModel reference = load(sourceDir, src, runtime);
+        LoadedModel candidate = load(work, candidateManifest, engine)) {
+      if (!(reference instanceof TokenLogits ref) || !(candidate instanceof TokenLogits cand)) {
+        throw new InvalidRequestException(
+            "model " + src.id() + " does not load with its per-token head; it cannot be gated");
+      }
+      TokenLogitsGate.Result r =
+          new TokenLogitsGate(options.minTokenCosine(), options.minTokenAgreement())
+              .measure(ref, cand, options.calibration().texts(), progress);
+      progress.update(
+          String.format(
+              "token-logits gate: %d tokens, worst cosine %.5f, label agreement %.5f",
+              r.tokens(), r.worstCosine(), r.agreement()),
+          -1,
+          -1);
+      return r;
+    }
+  }
+
+  private static String rejection(
+      ModelManifest src, TokenLogitsGate.Result r, QuantizeOptions options) {
+    String worst = shortened(r.worstInput());
+    return String.format(
+        "int8 quantization of %s rejected by the token-logits gate: on %d tokens of %d calibration"
+            + " texts (%s) the worst token's logits have cosine %.5f to float32's (minimum %s) and"
+            + " %.5f of the tokens keep float32's label (minimum %s); worst is \"%s\" (mean cosine"
+            + " %.5f). No package was written; keep serving the float32 package, or relax the"
+            + " thresholds if that is good enough.",
+        src.id(),
+        r.tokens(),
+        r.inputs(),
+        options.calibration().name(),
+        r.worstCosine(),
+        r.minCosine(),
+        r.agreement(),
+        r.minAgreement(),
+        worst,
+        r.meanCosine());
+  }
+
   private static String rejection(
       ModelManifest src, AccuracyGate.Result r, QuantizeOptions options) {
-    String worst = r.worstInput().replaceAll("\\s+", " ").strip();
-    if (worst.length() > 80) {
-      worst = worst.substring(0, 77) + "...";
-    }
+    String worst = shortened(r.worstInput());
     return String.format(
-        "int8 quantization of %s rejected by the accuracy gate: %d of %d calibration inputs (%s) fall below"
-            + " cosine %s to the float32 model; worst is input #%d \"%s\" at %.5f (mean %.5f). No package was"
-            + " written; keep serving the float32 package, or accept a lower minimum cosine if that is good enough.",
+        "int8 quantization of %s rejected by the accuracy gate: %d of %d calibration inputs (%s)"
+            + " fall below cosine %s to the float32 model; worst is input #%d \"%s\" at %.5f (mean"
+            + " %.5f). No package was written; keep serving the float32 package, or accept a lower"
+            + " minimum cosine if that is good enough.",
         src.id(),
         r.failures(),
         r.inputs(),
@@ -716,10 +777,7 @@ public final class Quantizer {
 
   private static String rejection(
       ModelManifest src, String dtype, GeneratorGate.Result r, QuantizeOptions options) {
-    String worst = r.worstInput().replaceAll("\\s+", " ").strip();
-    if (worst.length() > 80) {
-      worst = worst.substring(0, 77) + "...";
-    }
+    String worst = shortened(r.worstInput());
     return String.format(
         "%s quantization of %s rejected by the accuracy gate: on %d positions of %d calibration"
             + " texts (%s) the %s model's next token agrees with float32's at %.4f (minimum %s)"
@@ -749,6 +807,12 @@ public final class Quantizer {
     Map<String, LinearQuantization> m = new TreeMap<>();
     bits.forEach((name, b) -> m.put(name, LinearQuantization.blockwise(b)));
     return m;
+  }
+
+  /** A calibration text on one line, cut to 80 characters, for a message. */
+  private static String shortened(String text) {
+    String one = text.replaceAll("\\s+", " ").strip();
+    return one.length() > 80 ? one.substring(0, 77) + "..." : one;
   }
 
   private static double round(double v) {
