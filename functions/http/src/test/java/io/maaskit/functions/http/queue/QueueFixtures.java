@@ -1,5 +1,8 @@
-package io.maaskit.it.queue;
+package io.maaskit.functions.http.queue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.maaskit.functions.StrictJson;
+import io.maaskit.functions.protocol.QueueJson;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
@@ -53,6 +56,28 @@ final class QueueFixtures {
     return new ClassificationService(registry(), MODEL, 64);
   }
 
+  /** Every failure leaves the message on the queue. */
+  static QueueMessageHandler<JsonNode> handler(
+      Map<String, TaskHandler<JsonNode>> tasks, ResultSink sink) {
+    return handler(tasks, sink, QueueMessageHandler.ErrorResults.NONE);
+  }
+
+  /** The kit's JSON messages, read and written with the server's mapper. */
+  static QueueMessageHandler<JsonNode> handler(
+      Map<String, TaskHandler<JsonNode>> tasks,
+      ResultSink sink,
+      QueueMessageHandler.ErrorResults errors) {
+    return new QueueMessageHandler<>(new QueueJson(StrictJson.mapper()), tasks, sink, errors);
+  }
+
+  /** {@code "embed"} and {@code "classify"} over the task services. */
+  static QueueMessageHandler<JsonNode> standard(
+      EmbeddingService embeddings, ClassificationService classifier, ResultSink sink) {
+    return handler(
+        Map.of("embed", QueueJson.embed(embeddings), "classify", QueueJson.classify(classifier)),
+        sink);
+  }
+
   /** A sink in memory (our own interface, not a protocol): counts writes per message id. */
   static final class MemorySink implements ResultSink {
     final Map<String, byte[]> results = new ConcurrentHashMap<>();
@@ -64,9 +89,9 @@ final class QueueFixtures {
     }
 
     @Override
-    public void write(QueueResult r) {
-      writes.computeIfAbsent(r.messageId(), k -> new AtomicInteger()).incrementAndGet();
-      results.put(r.messageId(), r.toJson());
+    public void write(String messageId, byte[] result) {
+      writes.computeIfAbsent(messageId, k -> new AtomicInteger()).incrementAndGet();
+      results.put(messageId, result);
     }
 
     int writes(String messageId) {
