@@ -1,7 +1,5 @@
 package io.maaskit.model.pkg;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-
 /**
  * How one linear layer of an int8 package runs in its compiled graph, and what calibration measured
  * for it: the quantizer's per-layer decision, kept in the manifest so a graph compiled again from
@@ -18,6 +16,5 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *     decision compared)
  * @param blockwiseError the same for the blockwise kernel
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record LinearQuantization(
     String kernel, Double smoothing, Double error, Double dynamicError, Double blockwiseError) {}

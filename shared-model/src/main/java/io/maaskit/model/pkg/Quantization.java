@@ -1,7 +1,5 @@
 package io.maaskit.model.pkg;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-
 /**
  * How a package's weights were quantized and what the accuracy gate measured.
  *
@@ -21,7 +19,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param orderAgreement rerankers: fraction of a query's document pairs the quantized model orders
  *     as float32 does
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record Quantization(
     String scheme,
     Double minCosine,
