@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The serving core behind one entry point: built from {@link RuntimeSettings}, it wires store,
  * cache, engines, registry and admission once, and hands the adapters the task services they call.
- * Nothing starts until first use (the first request, or {@link #startEngine()}), so a bad setting is
- * reported by the request that needs it.
+ * Nothing starts until first use (the first request, or {@link #startEngine()}), so a bad setting
+ * is reported by the request that needs it.
  *
  * <pre>{@code
  * try (ModelRuntime runtime = new ModelRuntime(settings)) {

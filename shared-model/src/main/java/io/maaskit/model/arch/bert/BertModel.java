@@ -325,13 +325,10 @@ final class BertModel
    */
   private static byte[] withLabels(Architecture.PackageFiles base, List<String> labels)
       throws IOException {
-    JsonObject config =
-        PackageJson.object(BertArchitecture.bytes(base, "config.json"));
+    JsonObject config = PackageJson.object(BertArchitecture.bytes(base, "config.json"));
     // The family's sequence-classification class (BertModel -> BertForSequenceClassification).
     JsonElement first =
-        config.get("architectures") instanceof JsonArray a && !a.isEmpty()
-            ? a.get(0)
-            : null;
+        config.get("architectures") instanceof JsonArray a && !a.isEmpty() ? a.get(0) : null;
     String was = first == null || first.isJsonNull() ? "" : first.getAsString();
     int cut = was.indexOf("For") > 0 ? was.indexOf("For") : was.lastIndexOf("Model");
     config.remove("architectures");
