@@ -1,5 +1,7 @@
 package io.maaskit.functions;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.maaskit.functions.protocol.TokenTasks;
 import io.maaskit.model.queue.TaskHandler;
 import io.maaskit.model.queue.TaskOutput;
@@ -29,7 +31,7 @@ public class AnswerTaskProvider implements QueueTaskProvider {
   }
 
   @Override
-  public TaskHandler handler(S3Client s3) {
+  public TaskHandler<JsonNode> handler(S3Client s3) {
     return message -> {
       AnswerRequest request = TokenTasks.answerRequest(message);
       Answers a = service.answer(request, Cancellation.NONE);

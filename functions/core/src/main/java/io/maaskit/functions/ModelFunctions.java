@@ -2,10 +2,10 @@ package io.maaskit.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.functions.protocol.Cohere;
+import io.maaskit.functions.protocol.ExplainJson;
 import io.maaskit.functions.protocol.OpenAi;
 import io.maaskit.functions.protocol.Tei;
 import io.maaskit.functions.protocol.TokenTasks;
-import io.maaskit.model.json.ExplainJson;
 import io.maaskit.model.task.AnswerRequest;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.Classifications.LabelScore;

@@ -1,18 +1,14 @@
 package io.maaskit.functions;
 
+import io.maaskit.model.ModelRuntime;
+import io.maaskit.model.RuntimeSettings;
 import io.maaskit.model.engine.Engine;
 import io.maaskit.model.engine.EngineOptions;
-import io.maaskit.model.registry.EngineChoice;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
-import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
 import io.maaskit.model.store.ModelHome;
-import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.ModelStores;
-import io.maaskit.model.store.PackageCache;
 import io.maaskit.model.store.S3Settings;
-import io.maaskit.model.store.S3Stores;
 import io.maaskit.model.task.Admission;
 import io.maaskit.model.task.AdmissionOptions;
 import io.maaskit.model.task.ClassificationService;
@@ -33,63 +29,89 @@ import java.util.Locale;
 import org.jboss.logging.Logger;
 
 /**
- * Wires the core from configuration: store, cache, runtime, registry and task services, one of each
- * per process. The only class that turns {@link MaasConfig} into core records.
+ * Turns {@link MaasConfig} into the core's {@link RuntimeSettings} and holds the process's one
+ * {@link ModelRuntime}, whose task services it produces as beans. The only class that turns
+ * configuration into core records.
  */
 @Singleton
 public class ModelServices {
   private static final Logger LOG = Logger.getLogger(ModelServices.class);
 
   private final MaasConfig config;
-  private volatile ModelRegistry registry;
-  private volatile EngineChoice engines;
-  private volatile Admission admission;
+  private volatile ModelRuntime core;
 
   public ModelServices(MaasConfig config) {
     this.config = config;
   }
 
-  /** The process-wide registry, created on first use. */
-  public ModelRegistry registry() {
-    ModelRegistry r = registry;
-    if (r == null) {
+  /** The process's runtime, built from configuration on first use (nothing starts until then). */
+  public ModelRuntime core() {
+    ModelRuntime c = core;
+    if (c == null) {
       synchronized (this) {
-        if (registry == null) {
-          registry = create();
+        if (core == null) {
+          core = new ModelRuntime(settings());
         }
-        r = registry;
+        c = core;
       }
     }
-    return r;
+    return c;
   }
 
-  private ModelRegistry create() {
-    String storeLoc = storeLocation();
-    ModelStore store =
-        storeLoc.startsWith("s3://")
-            ? S3Stores.open(storeLoc, s3Settings())
-            : ModelStores.open(storeLoc);
-    Path cacheDir = cacheDir();
+  /** The configuration as the core's settings record. */
+  RuntimeSettings settings() {
+    ExplainDefaults e = new ExplainDefaults();
+    String store = storeLocation();
+    Path cache = cacheDir();
     LoadMode mode = loadMode();
+    EngineOptions engine;
     try {
-      engines = EngineChoice.start(engineOptions());
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "maas.engine (MAAS_ENGINE) / maas.device (MAAS_DEVICE): " + e.getMessage(), e);
+      engine = engineOptions();
+    } catch (IllegalArgumentException bad) {
+      throw engineSetting(bad);
     }
-    LOG.infof(
-        "model store %s, cache %s (%s mode), default model %s, engine %s (carried: %s%s)",
-        store.uri(),
-        cacheDir,
-        mode,
-        config.defaultModel(),
-        engines.setting(),
-        String.join(", ", engines.carried()),
-        engines.gpu() ? "; GPU" : "");
-    return new ModelRegistry(
+    return new RuntimeSettings(
         store,
-        new PackageLoader(store, new PackageCache(cacheDir, cacheBudgetBytes()), mode, engines),
-        registryOptions());
+        s3Settings(),
+        cache,
+        cacheBudgetBytes(),
+        mode,
+        engine,
+        registryOptions(),
+        admissionOptions(),
+        generationOptions(),
+        new RuntimeSettings.Defaults(
+            config.defaultModel(),
+            config.defaultClassifier(),
+            config.defaultReranker().orElse(null),
+            config.defaultTokenClassifier().orElse(null),
+            config.defaultQuestionAnswerer().orElse(null),
+            config.generation().defaultModel().orElse(null),
+            config.maxInputs(),
+            config.explainMaxInputs(),
+            e.steps,
+            e.maxCost));
+  }
+
+  /** {@code maas.explain-*} over the explanation service's defaults. */
+  private final class ExplainDefaults {
+    final int steps = config.explainSteps().orElse(ExplainService.DEFAULT_STEPS);
+    final long maxCost = config.explainMaxCost().orElse(ExplainService.DEFAULT_MAX_COST);
+  }
+
+  /** The process-wide registry, created on first use. */
+  public ModelRegistry registry() {
+    ModelRuntime c = core();
+    try {
+      return c.registry();
+    } catch (IllegalArgumentException e) {
+      throw engineSetting(e);
+    }
+  }
+
+  private static IllegalArgumentException engineSetting(IllegalArgumentException e) {
+    return new IllegalArgumentException(
+        "maas.engine (MAAS_ENGINE) / maas.device (MAAS_DEVICE): " + e.getMessage(), e);
   }
 
   /**
@@ -178,7 +200,7 @@ public class ModelServices {
    */
   public Engine runtime() {
     registry();
-    return engines.forTraining();
+    return core().trainingEngine();
   }
 
   /**
@@ -188,7 +210,7 @@ public class ModelServices {
   void startEngine() {
     registry();
     try {
-      engines.startDefault();
+      core().startEngine();
       LOG.info(BootClock.mark("serving engine ready"));
     } catch (RuntimeException e) {
       // The first request that needs the engine reports the same problem as its error.
@@ -256,11 +278,8 @@ public class ModelServices {
   }
 
   /** The process's admission control, shared by every task service. */
-  public synchronized Admission admission() {
-    if (admission == null) {
-      admission = new Admission(admissionOptions());
-    }
-    return admission;
+  public Admission admission() {
+    return core().admission();
   }
 
   /** Where nothing better is wired (the SQS Lambda): callers are never considered gone. */
@@ -274,52 +293,43 @@ public class ModelServices {
   @Produces
   @Singleton
   EmbeddingService embeddings() {
-    return new EmbeddingService(registry(), config.defaultModel(), config.maxInputs(), admission());
+    registry();
+    return core().embeddings();
   }
 
-  /**
-   * After a SnapStart restore: new store clients (fresh credentials and connections, not the
-   * snapshot's). The core keeps no random state between requests, so nothing else needs reseeding.
-   */
   @Produces
   @Singleton
   ClassificationService classification() {
-    return new ClassificationService(
-        registry(), config.defaultClassifier(), config.maxInputs(), admission());
+    registry();
+    return core().classification();
   }
 
   @Produces
   @Singleton
   RerankService reranking() {
-    return new RerankService(
-        registry(), config.defaultReranker().orElse(null), config.maxInputs(), admission());
+    registry();
+    return core().reranking();
   }
 
   @Produces
   @Singleton
   TokenClassificationService tokenClassification() {
-    return new TokenClassificationService(
-        registry(), config.defaultTokenClassifier().orElse(null), config.maxInputs(), admission());
+    registry();
+    return core().tokenClassification();
   }
 
   @Produces
   @Singleton
   QuestionAnsweringService questionAnswering() {
-    return new QuestionAnsweringService(
-        registry(), config.defaultQuestionAnswerer().orElse(null), admission());
+    registry();
+    return core().questionAnswering();
   }
 
   @Produces
   @Singleton
   ExplainService explanations() {
-    return new ExplainService(
-        registry(),
-        config.defaultClassifier(),
-        config.generation().defaultModel().orElse(null),
-        config.explainMaxInputs(),
-        config.explainSteps().orElse(ExplainService.DEFAULT_STEPS),
-        admission(),
-        config.explainMaxCost().orElse(ExplainService.DEFAULT_MAX_COST));
+    registry();
+    return core().explanations();
   }
 
   /** Generation limits: configured values over {@link GenerationOptions#defaults()}. */
@@ -336,21 +346,26 @@ public class ModelServices {
   @Produces
   @Singleton
   GenerationService generation() {
-    return new GenerationService(
-        registry(), config.generation().defaultModel().orElse(null), generationOptions());
+    registry();
+    return core().generation();
   }
 
+  /**
+   * After a SnapStart restore: new store clients (fresh credentials and connections, not the
+   * snapshot's).
+   */
   void afterRestore() {
-    ModelRegistry r = registry;
-    if (r != null) {
-      r.store().refreshClients();
+    ModelRuntime c = core;
+    if (c != null) {
+      c.refreshClients();
     }
     LOG.info("restored from snapshot: store clients refreshed");
   }
 
   void shutdown(@Observes ShutdownEvent ev) {
-    if (registry != null) {
-      registry.close();
+    ModelRuntime c = core;
+    if (c != null) {
+      c.close();
     }
   }
 }

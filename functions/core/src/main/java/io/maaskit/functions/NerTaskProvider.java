@@ -1,5 +1,7 @@
 package io.maaskit.functions;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.maaskit.functions.protocol.TokenTasks;
 import io.maaskit.model.queue.TaskHandler;
 import io.maaskit.model.queue.TaskOutput;
@@ -28,7 +30,7 @@ public class NerTaskProvider implements QueueTaskProvider {
   }
 
   @Override
-  public TaskHandler handler(S3Client s3) {
+  public TaskHandler<JsonNode> handler(S3Client s3) {
     return message -> {
       TokenTasks.EntitiesCall call = TokenTasks.entitiesRequest(message, service.maxInputs());
       TokenEntities e = service.entities(call.request(), Cancellation.NONE);

@@ -1,6 +1,8 @@
 package io.maaskit.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.functions.protocol.QueueJson;
 import io.maaskit.functions.protocol.Tei;
 import io.maaskit.model.queue.QueueMessageHandler;
 import io.maaskit.model.queue.QueueSettings;
@@ -37,7 +39,8 @@ public class QueueServices {
   private final GenerationService generation;
   private final RerankService reranking;
   private final Instance<QueueTaskProvider> extraTasks;
-  private volatile QueueMessageHandler handler;
+  private final ObjectMapper json;
+  private volatile QueueMessageHandler<JsonNode> handler;
   private volatile SqsClient sqs;
 
   public QueueServices(
@@ -48,7 +51,9 @@ public class QueueServices {
       ExplainService explanations,
       GenerationService generation,
       RerankService reranking,
-      Instance<QueueTaskProvider> extraTasks) {
+      Instance<QueueTaskProvider> extraTasks,
+      ObjectMapper json) {
+    this.json = json;
     this.reranking = reranking;
     this.explanations = explanations;
     this.generation = generation;
@@ -87,26 +92,28 @@ public class QueueServices {
   /**
    * The shared handler: one message → one task → one result in the sink, idempotent by message id.
    */
-  public QueueMessageHandler handler() {
-    QueueMessageHandler h = handler;
+  public QueueMessageHandler<JsonNode> handler() {
+    QueueMessageHandler<JsonNode> h = handler;
     if (h == null) {
       synchronized (this) {
         if (handler == null) {
           QueueSettings s = settings();
           S3Client s3 = s.resultsUri() == null ? null : S3Stores.client(models.s3Settings());
           ResultSink sink = ResultSink.of(s, s3, s.resultsQueueUrl() == null ? null : sqs());
-          Map<String, TaskHandler> tasks = new LinkedHashMap<>();
-          tasks.put("embed", TaskHandler.embed(embeddings));
-          tasks.put("classify", TaskHandler.classify(classification));
-          tasks.put("explain", TaskHandler.explain(explanations));
-          tasks.put("generate", TaskHandler.generate(generation));
+          Map<String, TaskHandler<JsonNode>> tasks = new LinkedHashMap<>();
+          tasks.put("embed", QueueJson.embed(embeddings));
+          tasks.put("classify", QueueJson.classify(classification));
+          tasks.put("explain", QueueJson.explain(explanations));
+          tasks.put("generate", QueueJson.generate(generation));
           tasks.put("rerank", this::rerank);
           // Tasks beyond the core's (training, in the long-running deployables) come from the
           // deployable's own beans: a Lambda zip never carries the training module.
           for (QueueTaskProvider p : extraTasks) {
             tasks.put(p.name(), p.handler(s3));
           }
-          handler = new QueueMessageHandler(tasks, sink, QueueServices::permanentError);
+          handler =
+              new QueueMessageHandler<>(
+                  new QueueJson(json), tasks, sink, QueueServices::permanentError);
         }
         h = handler;
       }

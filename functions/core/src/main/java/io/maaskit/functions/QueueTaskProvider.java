@@ -1,5 +1,6 @@
 package io.maaskit.functions;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.queue.TaskHandler;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -17,5 +18,5 @@ public interface QueueTaskProvider {
    *
    * @param s3 the results' S3 client, or null when results go only to a queue
    */
-  TaskHandler handler(S3Client s3);
+  TaskHandler<JsonNode> handler(S3Client s3);
 }

@@ -16,11 +16,19 @@ import java.io.Reader;
  * One JSON document per body: content after it ({@code {"inputs": "a"} {"inputs": "b"}}) is a 400,
  * not silently ignored; and the body must be well-formed UTF-8 (Jackson decodes overlong forms such
  * as {@code C0 AF} for {@code /} without complaint, which lets a byte filter in front see another
- * text than the model). Funqy reads HTTP and API Gateway bodies with a copy of this mapper; the
- * queue handler enables the trailing-token check on its own.
+ * text than the model). Funqy reads HTTP and API Gateway bodies with a copy of this mapper, and the
+ * queue's messages ({@link io.maaskit.functions.protocol.QueueJson}) are read with it: one mapper
+ * configuration for every body.
  */
 @Singleton
 public class StrictJson implements ObjectMapperCustomizer {
+  /** A mapper configured like the server's, for code that runs outside CDI (tests, tools). */
+  public static ObjectMapper mapper() {
+    ObjectMapper m = new ObjectMapper();
+    new StrictJson().customize(m);
+    return m;
+  }
+
   @Override
   public void customize(ObjectMapper mapper) {
     mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);

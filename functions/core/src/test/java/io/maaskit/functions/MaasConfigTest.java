@@ -52,7 +52,7 @@ class MaasConfigTest {
 
   static QueueServices queues(Map<String, String> env) {
     MaasConfig c = config(env);
-    return new QueueServices(c, new ModelServices(c), null, null, null, null, null, null);
+    return new QueueServices(c, new ModelServices(c), null, null, null, null, null, null, null);
   }
 
   static Map<String, String> env(String... kv) {

@@ -479,18 +479,18 @@ public final class TestModels {
   private static io.maaskit.model.registry.ModelRegistry registry(
       Path root, String cacheDir, boolean auto) {
     io.maaskit.model.store.LocalModelStore store = new io.maaskit.model.store.LocalModelStore(root);
-    io.maaskit.model.store.PackageCache cache =
-        new io.maaskit.model.store.PackageCache(Path.of("target", cacheDir), 0);
+    io.maaskit.model.store.internal.PackageCache cache =
+        new io.maaskit.model.store.internal.PackageCache(Path.of("target", cacheDir), 0);
     io.maaskit.model.registry.LoadMode mode = io.maaskit.model.registry.LoadMode.CACHE;
-    io.maaskit.model.registry.PackageLoader loader =
+    io.maaskit.model.registry.internal.PackageLoader loader =
         auto
-            ? new io.maaskit.model.registry.PackageLoader(
+            ? new io.maaskit.model.registry.internal.PackageLoader(
                 store,
                 cache,
                 mode,
                 io.maaskit.model.registry.EngineChoice.start(
                     new io.maaskit.model.engine.EngineOptions("auto", "cpu", 0, true)))
-            : new io.maaskit.model.registry.PackageLoader(
+            : new io.maaskit.model.registry.internal.PackageLoader(
                 store,
                 cache,
                 mode,

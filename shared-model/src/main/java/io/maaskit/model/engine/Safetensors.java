@@ -1,12 +1,11 @@
 package io.maaskit.model.engine;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.gson.reflect.TypeToken;
+import io.maaskit.model.pkg.PackageJson;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,7 +30,6 @@ import java.util.TreeMap;
  * }</pre>
  */
 public final class Safetensors {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final long MAX_HEADER = 100L * 1024 * 1024;
 
   private Safetensors() {}
@@ -137,7 +135,7 @@ public final class Safetensors {
     }
     byte[] json = new byte[(int) headerLen];
     buffer.duplicate().position(8).get(json);
-    return JSON.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
+    return PackageJson.read(json, new TypeToken<LinkedHashMap<String, Object>>() {});
   }
 
   /** Writes tensors (in key order) and string metadata. */
@@ -160,7 +158,7 @@ public final class Safetensors {
       header.put(name, info);
       offset += len;
     }
-    byte[] json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+    byte[] json = PackageJson.compact(header);
     int pad = (8 - json.length % 8) % 8;
     byte[] padded = Arrays.copyOf(json, json.length + pad);
     Arrays.fill(padded, json.length, padded.length, (byte) ' ');

@@ -1,7 +1,5 @@
 package io.maaskit.model.pkg;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -42,13 +40,11 @@ public enum Capability {
   }
 
   /** The manifest key. */
-  @JsonValue
   public String key() {
     return key;
   }
 
   /** The capability of a manifest key. */
-  @JsonCreator
   public static Capability of(String key) {
     for (Capability c : values()) {
       if (c.key.equals(key == null ? null : key.toLowerCase(Locale.ROOT))) {

@@ -1,7 +1,5 @@
 package io.maaskit.model.pkg;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-
 /**
  * How one linear layer of a quantized package runs in its compiled graph, and what calibration
  * measured for it: the quantizer's per-layer decision, kept in the manifest so a graph compiled
@@ -21,7 +19,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param bits generators: bits per weight of the layer's {@code MatMulNBits} (8 or 4; 32 for a
  *     float32 one); null for encoders, whose linears are all int8
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record LinearQuantization(
     String kernel,
     Double smoothing,

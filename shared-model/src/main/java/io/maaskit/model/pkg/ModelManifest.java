@@ -1,9 +1,5 @@
 package io.maaskit.model.pkg;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +31,6 @@ import java.util.Set;
  * @param metrics training/evaluation metrics (classification packages), may be empty
  * @param source provenance (importer, original file, base model), may be empty
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelManifest(
     String format,
     String name,
@@ -76,11 +71,6 @@ public record ModelManifest(
   /** Text generation (decoder packages, capability {@code generator}). */
   public static final String TASK_GENERATION = "generation";
 
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .enable(SerializationFeature.INDENT_OUTPUT)
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-
   private static final Set<String> TASKS =
       Set.of(
           TASK_EMBEDDING,
@@ -97,7 +87,7 @@ public record ModelManifest(
   public static ModelManifest parse(byte[] json, String origin) throws IOException {
     ModelManifest m;
     try {
-      m = JSON.readValue(json, ModelManifest.class);
+      m = PackageJson.read(json, ModelManifest.class);
     } catch (IOException e) {
       throw new IOException(origin + ": not a valid model manifest: " + e.getMessage(), e);
     }
@@ -173,11 +163,7 @@ public record ModelManifest(
 
   /** Serializes the manifest as pretty JSON. */
   public byte[] toJson() {
-    try {
-      return JSON.writeValueAsBytes(this);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return PackageJson.pretty(this);
   }
 
   /** The id of this package. */

@@ -1,7 +1,5 @@
 package io.maaskit.model.pkg;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-
 /**
  * How a package's weights were quantized and what the accuracy gate measured.
  *
@@ -25,7 +23,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param tokenAgreement per-token heads: fraction of calibration tokens whose best column (label)
  *     is float32's
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record Quantization(
     String scheme,
     Double minCosine,

@@ -1,15 +1,8 @@
 package io.maaskit.model.queue;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.error.ModelUnavailableException;
-import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.task.Cancellation;
-import io.maaskit.model.task.ClassificationService;
-import io.maaskit.model.task.EmbeddingService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -20,8 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
- * Parses and runs one queue message and writes its result; the piece every queue adapter shares. A
- * message is a JSON object:
+ * Reads and runs one queue message and writes its result; the piece every queue adapter shares. The
+ * adapter's {@link MessageFormat} reads the body (the kit's JSON, bound in {@code functions/}):
  *
  * <pre>{@code
  * {"id": "order-17", "task": "embed", "model": "all-minilm-l6-v2", "inputs": ["a", "b"], "normalize": true}
@@ -29,7 +22,7 @@ import java.util.stream.Collectors;
  *
  * {@code task} picks a {@link TaskHandler}; {@code id} (optional) is echoed in the result for the
  * client's correlation; the rest is the task's (for {@code embed} and {@code classify}, exactly the
- * HTTP bodies, validated by the same code).
+ * HTTP bodies, bound by the same code).
  *
  * <p>Idempotent by message id: when the sink already has a result for it, {@link #handle} returns
  * {@link Outcome.Kind#DUPLICATE} without running anything, so the caller deletes the message as
@@ -43,15 +36,13 @@ import java.util.stream.Collectors;
  * transient.
  *
  * <pre>{@code
- * QueueMessageHandler handler = QueueMessageHandler.standard(embeddings, classifier, sink);
+ * QueueMessageHandler<JsonNode> handler = new QueueMessageHandler<>(format, tasks, sink, errors);
  * QueueMessageHandler.Outcome o = handler.handle(record.getMessageId(), record.getBody());
  * }</pre>
  */
-public final class QueueMessageHandler {
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
-  private final Map<String, TaskHandler> tasks;
+public final class QueueMessageHandler<M> {
+  private final MessageFormat<M> format;
+  private final Map<String, TaskHandler<M>> tasks;
   private final ResultSink sink;
   private final ErrorResults errors;
   private final String taskNames;
@@ -86,22 +77,18 @@ public final class QueueMessageHandler {
   public static final String ERROR = "error";
 
   /**
-   * Every failure leaves the message on the queue.
-   *
-   * @param tasks task name (the message's {@code "task"}) to its handler
-   * @param sink where results go, and the idempotency record
-   */
-  public QueueMessageHandler(Map<String, TaskHandler> tasks, ResultSink sink) {
-    this(tasks, sink, ErrorResults.NONE);
-  }
-
-  /**
+   * @param format reads message bodies and writes results
    * @param tasks task name (the message's {@code "task"}) to its handler
    * @param sink where results go, and the idempotency record
    * @param errors the failures written as error results (the message is then done); any other
    *     failure leaves the message for redelivery
    */
-  public QueueMessageHandler(Map<String, TaskHandler> tasks, ResultSink sink, ErrorResults errors) {
+  public QueueMessageHandler(
+      MessageFormat<M> format,
+      Map<String, TaskHandler<M>> tasks,
+      ResultSink sink,
+      ErrorResults errors) {
+    this.format = format;
     this.errors = errors;
     if (tasks.isEmpty()) {
       throw new IllegalArgumentException("a queue handler needs at least one task");
@@ -111,15 +98,6 @@ public final class QueueMessageHandler {
     this.taskNames =
         new TreeMap<>(tasks)
             .keySet().stream().map(t -> "\"" + t + "\"").collect(Collectors.joining(", "));
-  }
-
-  /** {@code "embed"} and {@code "classify"} over the task services. */
-  public static QueueMessageHandler standard(
-      EmbeddingService embeddings, ClassificationService classifier, ResultSink sink) {
-    return new QueueMessageHandler(
-        Map.of(
-            "embed", TaskHandler.embed(embeddings), "classify", TaskHandler.classify(classifier)),
-        sink);
   }
 
   /** The sink results go to. */
@@ -165,18 +143,18 @@ public final class QueueMessageHandler {
       String task = null;
       QueueResult result;
       try {
-        JsonNode message = JsonFields.object(parse(body));
-        id = JsonFields.string(message, "id", null);
-        task = JsonFields.string(message, "task", null);
+        MessageFormat.Message<M> message = format.read(body);
+        id = message.id();
+        task = message.task();
         if (task == null) {
           throw new InvalidRequestException("'task' is required: one of " + taskNames);
         }
-        TaskHandler handler = tasks.get(task);
+        TaskHandler<M> handler = tasks.get(task);
         if (handler == null) {
           throw new InvalidRequestException(
               "'task' must be one of " + taskNames + ", got \"" + task + "\"");
         }
-        TaskOutput out = handler.run(message, deadline);
+        TaskOutput out = handler.run(message.body(), deadline);
         long millis = (System.nanoTime() - t0) / 1_000_000;
         result =
             new QueueResult(
@@ -189,32 +167,12 @@ public final class QueueMessageHandler {
         long millis = (System.nanoTime() - t0) / 1_000_000;
         result = new QueueResult(id, messageId, task, null, ERROR, "error", error, millis);
       }
-      sink.write(result);
+      sink.write(messageId, format.write(result));
       return new Outcome(Outcome.Kind.WRITTEN, messageId, result);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
       inFlight.remove(messageId);
-    }
-  }
-
-  private static JsonNode parse(String body) {
-    if (body == null || body.isBlank()) {
-      throw new InvalidRequestException(
-          "message body is empty: send a JSON object with \"task\" and \"inputs\"");
-    }
-    try {
-      return JSON.readTree(body);
-    } catch (JsonProcessingException e) {
-      String where =
-          e.getLocation() == null
-              ? ""
-              : " at line "
-                  + e.getLocation().getLineNr()
-                  + ", column "
-                  + e.getLocation().getColumnNr();
-      throw new InvalidRequestException(
-          "message body is not valid JSON" + where + ": " + e.getOriginalMessage());
     }
   }
 }

@@ -40,7 +40,7 @@ import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
  * QueueSettings settings = QueueSettings.of(queueUrl, "s3://bucket/results", null);
  * try (SqsClient sqs = SqsClient.create(); S3Client s3 = S3Client.create();
  *     QueueWorker worker = QueueWorker.start(sqs, settings,
- *         QueueMessageHandler.standard(embeddings, classifier, ResultSink.of(settings, s3, sqs)))) {
+ *         new QueueMessageHandler<>(format, tasks, ResultSink.of(settings, s3, sqs), errors))) {
  *   Runtime.getRuntime().addShutdownHook(new Thread(worker::close));
  *   worker.awaitClose();
  * }
@@ -51,7 +51,7 @@ public final class QueueWorker implements AutoCloseable {
 
   private final SqsClient sqs;
   private final QueueSettings settings;
-  private final QueueMessageHandler handler;
+  private final QueueMessageHandler<?> handler;
   private boolean hasRedrive;
   private int queueVisibilitySeconds;
   private final ExecutorService receivers;
@@ -63,7 +63,7 @@ public final class QueueWorker implements AutoCloseable {
   /** Counts since start. */
   public record Stats(long written, long duplicates, long failed) {}
 
-  private QueueWorker(SqsClient sqs, QueueSettings settings, QueueMessageHandler handler) {
+  private QueueWorker(SqsClient sqs, QueueSettings settings, QueueMessageHandler<?> handler) {
     if (settings.queueUrl() == null) {
       throw new IllegalArgumentException("the queue worker needs a queue URL (MAAS_QUEUE_URL)");
     }
@@ -83,7 +83,7 @@ public final class QueueWorker implements AutoCloseable {
    * @param sqs an injected client (the caller closes it, after the worker)
    */
   public static QueueWorker start(
-      SqsClient sqs, QueueSettings settings, QueueMessageHandler handler) {
+      SqsClient sqs, QueueSettings settings, QueueMessageHandler<?> handler) {
     QueueWorker w = new QueueWorker(sqs, settings, handler);
     for (int i = 0; i < settings.concurrency(); i++) {
       w.receivers.execute(w::receiveLoop);

@@ -23,8 +23,13 @@ public interface ResultSink {
   /** Whether a result for this message id was already written. */
   boolean has(String messageId) throws IOException;
 
-  /** Writes (or sends) one result; on return it is durable at the destination. */
-  void write(QueueResult result) throws IOException;
+  /**
+   * Writes (or sends) one result; on return it is durable at the destination.
+   *
+   * @param messageId the queue's message id, the key {@link #has} looks up
+   * @param result the result's bytes (the adapter's {@link MessageFormat#write})
+   */
+  void write(String messageId, byte[] result) throws IOException;
 
   /**
    * The sinks the settings name: an {@link S3ResultSink} for {@link QueueSettings#resultsUri()}, an

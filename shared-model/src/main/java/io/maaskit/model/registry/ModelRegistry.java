@@ -8,6 +8,7 @@ import io.maaskit.model.error.ModelUnavailableException;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.registry.internal.PackageLoader;
 import io.maaskit.model.store.ModelStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;

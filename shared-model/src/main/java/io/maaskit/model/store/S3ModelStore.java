@@ -56,7 +56,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * into the sink at their offsets. The SDK retries throttling, 5xx and connection failures with
  * backoff; a part whose body breaks off mid-stream is retried here. Every response is checked
  * against the manifest's size, so a truncated or padded object fails as an {@link
- * IntegrityException} before hashing; the SHA-256 is checked by the caller ({@link PackageCache}).
+ * IntegrityException} before hashing; the SHA-256 is checked by the caller ({@link
+ * io.maaskit.model.store.internal.PackageCache}).
  *
  * <p>Errors are typed: a missing bucket or key is a {@link ModelNotFoundException}, 401/403 a
  * {@link StoreAccessException}, exhausted retries on 5xx/throttling/network a {@link

@@ -42,16 +42,13 @@ class S3ResultSinkTest {
     server.close();
   }
 
-  static QueueResult result(String messageId) {
-    return new QueueResult(
-        "corr-1",
-        messageId,
-        "embed",
-        "all-minilm-l6-v2",
-        QueueResult.OK,
-        "embeddings",
-        new float[][] {{0.5f, -0.25f}},
-        7);
+  /** A result's bytes as the adapter's format writes them (the sinks store them as given). */
+  static byte[] result(String messageId) {
+    return ("{\"id\":\"corr-1\",\"message_id\":\""
+            + messageId
+            + "\",\"task\":\"embed\",\"model\":\"all-minilm-l6-v2\","
+            + "\"status\":\"ok\",\"duration_ms\":7,\"embeddings\":[[0.5,-0.25]]}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test
@@ -60,7 +57,7 @@ class S3ResultSinkTest {
     assertEquals("results/2024/abc-1.json", sink.key("abc-1"));
     assertEquals("s3://sink/results/2024/abc-1.json", sink.uri("abc-1"));
     assertFalse(sink.has("abc-1"));
-    sink.write(result("abc-1"));
+    sink.write("abc-1", result("abc-1"));
     assertTrue(sink.has("abc-1"));
     assertFalse(sink.has("abc-2"));
     ResponseBytes<GetObjectResponse> got =
@@ -88,7 +85,7 @@ class S3ResultSinkTest {
   @Test
   void missingBucketAndBadCredentialsAreIoErrorsNamingTheObject() {
     S3ResultSink noBucket = new S3ResultSink(s3, S3Location.parse("s3://no-such-bucket/r"));
-    IOException e = assertThrows(IOException.class, () -> noBucket.write(result("x")));
+    IOException e = assertThrows(IOException.class, () -> noBucket.write("x", result("x")));
     assertTrue(
         e.getMessage().startsWith("writing result s3://no-such-bucket/r/x.json failed"),
         e.getMessage());

@@ -43,7 +43,7 @@ class SqsResultSinkTest {
     String url = ElasticMqServer.createQueue(sqs, "results", Map.of());
     SqsResultSink sink = new SqsResultSink(sqs, url);
     assertFalse(sink.has("m-1"));
-    sink.write(S3ResultSinkTest.result("m-1"));
+    sink.write("m-1", S3ResultSinkTest.result("m-1"));
     assertTrue(sink.has("m-1"));
     List<Message> got = ElasticMqServer.drain(sqs, url, 30);
     assertEquals(1, got.size());
@@ -61,9 +61,9 @@ class SqsResultSinkTest {
     assertTrue(url.endsWith(".fifo"), url);
     // Two sinks = two processes: neither remembers the other's sends, SQS deduplicates by message
     // id.
-    new SqsResultSink(sqs, url).write(S3ResultSinkTest.result("m-2"));
-    new SqsResultSink(sqs, url).write(S3ResultSinkTest.result("m-2"));
-    new SqsResultSink(sqs, url).write(S3ResultSinkTest.result("m-3"));
+    new SqsResultSink(sqs, url).write("m-2", S3ResultSinkTest.result("m-2"));
+    new SqsResultSink(sqs, url).write("m-2", S3ResultSinkTest.result("m-2"));
+    new SqsResultSink(sqs, url).write("m-3", S3ResultSinkTest.result("m-3"));
     List<Message> got = ElasticMqServer.drain(sqs, url, 30);
     assertEquals(2, got.size(), "one result per message id");
   }
@@ -72,13 +72,10 @@ class SqsResultSinkTest {
   void oversizedResultIsRefusedWithAFix() {
     String url = ElasticMqServer.createQueue(sqs, "results", Map.of());
     SqsResultSink sink = new SqsResultSink(sqs, url);
-    float[][] big = new float[100][384]; // ~100 embeddings as JSON: about 450 KB
-    for (float[] row : big) {
-      java.util.Arrays.fill(row, 0.12345678f);
-    }
-    QueueResult r =
-        new QueueResult(null, "m-4", "embed", "m", QueueResult.OK, "embeddings", big, 1);
-    PayloadTooLargeException e = assertThrows(PayloadTooLargeException.class, () -> sink.write(r));
+    byte[] big = new byte[450_000]; // ~100 embeddings as JSON
+    java.util.Arrays.fill(big, (byte) '1');
+    PayloadTooLargeException e =
+        assertThrows(PayloadTooLargeException.class, () -> sink.write("m-4", big));
     assertTrue(
         e.getMessage().contains("more than the results queue takes (262144)"), e.getMessage());
     assertTrue(e.getMessage().contains("MAAS_RESULTS_URI"), e.getMessage());
@@ -99,13 +96,13 @@ class SqsResultSinkTest {
       ResultSink sink = ResultSink.of(settings, s3, sqs);
       assertInstanceOf(CompositeResultSink.class, sink);
       IOException e =
-          assertThrows(IOException.class, () -> sink.write(S3ResultSinkTest.result("m-5")));
+          assertThrows(IOException.class, () -> sink.write("m-5", S3ResultSinkTest.result("m-5")));
       assertTrue(e.getMessage().contains(url), e.getMessage());
       assertTrue(s3server.exists("both", "r/m-5.json"));
       assertFalse(sink.has("m-5"), "not done until every sink has it");
 
       sqs.createQueue(b -> b.queueName(name));
-      sink.write(S3ResultSinkTest.result("m-5"));
+      sink.write("m-5", S3ResultSinkTest.result("m-5"));
       assertTrue(sink.has("m-5"));
       assertEquals(
           1,

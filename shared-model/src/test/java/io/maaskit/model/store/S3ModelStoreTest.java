@@ -16,6 +16,7 @@ import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
+import io.maaskit.model.store.internal.PackageCache;
 import io.maaskit.model.store.internal.S3Location;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -2,7 +2,6 @@ package io.maaskit.training;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.json.JsonFields;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -141,7 +140,7 @@ public record Hyperparameters(
     }
     if (!node.isObject()) {
       throw new InvalidRequestException(
-          "'hyperparameters' must be a JSON object, got " + JsonFields.kind(node));
+          "'hyperparameters' must be a JSON object, got " + TrainingJson.kind(node));
     }
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String f = it.next();
@@ -158,14 +157,14 @@ public record Hyperparameters(
         number(node, "encoderLearningRate", d.encoderLearningRate),
         number(node, "weightDecay", d.weightDecay),
         number(node, "warmupFraction", d.warmupFraction),
-        JsonFields.string(node, "schedule", d.schedule),
+        TrainingJson.string(node, "schedule", d.schedule),
         number(node, "validationFraction", d.validationFraction),
         integer(node, "patience", d.patience),
         (long) number(node, "seed", d.seed),
         integer(node, "maxLength", d.maxLength),
         integer(node, "unfreezeLayers", d.unfreezeLayers),
         integer(node, "encoderEpochs", d.encoderEpochs),
-        JsonFields.string(node, "classWeighting", d.classWeighting),
+        TrainingJson.string(node, "classWeighting", d.classWeighting),
         number(node, "labelSmoothing", d.labelSmoothing));
   }
 
@@ -238,7 +237,7 @@ public record Hyperparameters(
   }
 
   private static String describe(JsonNode n) {
-    return n.isValueNode() ? JsonFields.kind(n) + " (" + n + ")" : JsonFields.kind(n);
+    return n.isValueNode() ? TrainingJson.kind(n) + " (" + n + ")" : TrainingJson.kind(n);
   }
 
   private static String quote(String s) {

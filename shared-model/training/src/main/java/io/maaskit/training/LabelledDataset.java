@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.json.JsonFields;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -124,7 +123,7 @@ public final class LabelledDataset {
           location,
           n,
           "expected a JSON object like {\"text\": \"...\", \"label\": \"...\"}, got "
-              + (node == null ? "nothing" : JsonFields.kind(node)));
+              + (node == null ? "nothing" : TrainingJson.kind(node)));
     }
     if (node.has("query")) {
       String query = field(node, "query", location, n);
@@ -160,7 +159,7 @@ public final class LabelledDataset {
           "\""
               + name
               + "\" must be a string, got "
-              + JsonFields.kind(v)
+              + TrainingJson.kind(v)
               + ("label".equals(name) ? " (write labels as names, e.g. \"spam\")" : ""));
     }
     if (v.textValue().isBlank()) {

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * time limit (Lambda's 15 minutes, less a margin) is refused up front: the result has status {@code
  * refused} and says why and what to change, and the message is not retried.
  */
-public final class TrainTask implements TaskHandler {
+public final class TrainTask implements TaskHandler<JsonNode> {
   private static final Logger LOG = LoggerFactory.getLogger(TrainTask.class);
   private final TrainingJob job;
   private final Duration limit;

@@ -2,7 +2,6 @@ package io.maaskit.training;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.pkg.ModelId;
 import java.util.Iterator;
 import java.util.Set;
@@ -81,7 +80,7 @@ public record TrainingRequest(
    * @throws InvalidRequestException naming the field of the first problem
    */
   public static TrainingRequest fromJson(JsonNode body) {
-    JsonFields.object(body);
+    TrainingJson.object(body);
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!FIELDS.contains(f)) {
@@ -97,13 +96,13 @@ public record TrainingRequest(
         model,
         data,
         name,
-        JsonFields.string(body, "evalData", null),
-        JsonFields.string(body, "positiveLabel", null),
+        TrainingJson.string(body, "evalData", null),
+        TrainingJson.string(body, "positiveLabel", null),
         Hyperparameters.fromJson(body.get("hyperparameters")));
   }
 
   private static String required(JsonNode body, String field, String what) {
-    String v = JsonFields.string(body, field, null);
+    String v = TrainingJson.string(body, field, null);
     if (v == null || v.isBlank()) {
       throw new InvalidRequestException("'" + field + "' is required: " + what);
     }

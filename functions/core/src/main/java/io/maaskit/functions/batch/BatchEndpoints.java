@@ -8,7 +8,7 @@ import io.maaskit.functions.protocol.OpenAi;
 import io.maaskit.functions.protocol.Tei;
 import io.maaskit.functions.routes.Routes;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.json.ExplainJson;
+import io.maaskit.functions.protocol.ExplainJson;
 import io.maaskit.model.task.Cancellation;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;

@@ -3,7 +3,7 @@ package io.maaskit.functions.batch;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.functions.QueueTaskProvider;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.json.JsonFields;
+import io.maaskit.functions.protocol.JsonFields;
 import io.maaskit.model.queue.TaskHandler;
 import io.maaskit.model.queue.TaskOutput;
 import io.maaskit.model.task.Cancellation;
@@ -31,8 +31,8 @@ public class BatchTaskProvider implements QueueTaskProvider {
   }
 
   @Override
-  public TaskHandler handler(S3Client s3) {
-    return new TaskHandler() {
+  public TaskHandler<JsonNode> handler(S3Client s3) {
+    return new TaskHandler<>() {
       @Override
       public TaskOutput run(JsonNode message) {
         return run(message, Cancellation.NONE);

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.task.RerankRequest;
 import io.maaskit.model.task.Rerankings;
 import java.util.List;

@@ -3,7 +3,6 @@ package io.maaskit.functions.protocol;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.task.ClassifyRequest;
 import io.maaskit.model.task.EmbedRequest;
 import io.maaskit.model.task.RerankRequest;

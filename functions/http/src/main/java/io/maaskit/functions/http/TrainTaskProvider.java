@@ -1,5 +1,6 @@
 package io.maaskit.functions.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.functions.MaasConfig;
 import io.maaskit.functions.ModelServices;
 import io.maaskit.functions.QueueTaskProvider;
@@ -28,7 +29,7 @@ public class TrainTaskProvider implements QueueTaskProvider {
   }
 
   @Override
-  public TaskHandler handler(S3Client s3) {
+  public TaskHandler<JsonNode> handler(S3Client s3) {
     TrainingJob job =
         new TrainingJob(
             models.registry().store(),

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.errors.BadRequestException;
 import com.openai.models.batches.Batch;
@@ -11,6 +12,7 @@ import com.openai.models.batches.BatchCreateParams;
 import com.openai.models.files.FileObject;
 import io.maaskit.functions.QueueServices;
 import io.maaskit.functions.batch.BatchTaskProvider;
+import io.maaskit.functions.protocol.QueueJson;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.queue.ElasticMqServer;
 import io.maaskit.model.queue.QueueMessageHandler;
@@ -94,6 +96,7 @@ class BatchQueueTest {
 
   @Inject QueueServices queues;
   @Inject BatchTaskProvider batchTask;
+  @Inject ObjectMapper json;
 
   @TestHTTPResource("/v1")
   URL base;
@@ -102,7 +105,7 @@ class BatchQueueTest {
   private final List<SqsClient> clients = new ArrayList<>();
 
   /** One more worker process's worth: its own SQS client and receiver, the given handler. */
-  private QueueWorker worker(QueueMessageHandler handler) {
+  private QueueWorker worker(QueueMessageHandler<JsonNode> handler) {
     SqsClient sqs = ElasticMqServer.shared().client();
     clients.add(sqs);
     QueueWorker w = QueueWorker.start(sqs, queues.settings(), handler);
@@ -141,8 +144,8 @@ class BatchQueueTest {
     worker(queues.handler());
     AtomicBoolean killed = new AtomicBoolean();
     AtomicInteger checks = new AtomicInteger();
-    TaskHandler dying =
-        new TaskHandler() {
+    TaskHandler<JsonNode> dying =
+        new TaskHandler<>() {
           @Override
           public TaskOutput run(JsonNode message) {
             return run(message, Cancellation.NONE);
@@ -165,7 +168,12 @@ class BatchQueueTest {
           }
         };
     QueueWorker victim =
-        worker(new QueueMessageHandler(Map.of("batch", dying), queues.handler().sink()));
+        worker(
+            new QueueMessageHandler<>(
+                new QueueJson(json),
+                Map.of("batch", dying),
+                queues.handler().sink(),
+                QueueMessageHandler.ErrorResults.NONE));
 
     FileObject f = BatchLocalTest.upload(c, embeddingsFile(10_000));
     Batch b = create(c, f.id());

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.it.TestModels;
-import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.TextGenerator.KvCache;
+import io.maaskit.model.arch.TextGenerator;
 import io.maaskit.model.arch.decoder.DecoderGenerator;
 import io.maaskit.model.arch.decoder.GraphDecoderGenerator;
 import io.maaskit.model.error.InvalidRequestException;
@@ -21,8 +21,8 @@ import io.maaskit.model.task.Admission;
 import io.maaskit.model.task.Cancellation;
 import io.maaskit.model.task.ChatMessage;
 import io.maaskit.model.task.CompletionExplainRequest;
-import io.maaskit.model.task.CompletionExplanation;
 import io.maaskit.model.task.CompletionExplanation.PromptToken;
+import io.maaskit.model.task.CompletionExplanation;
 import io.maaskit.model.task.ExplainMethod;
 import io.maaskit.model.task.ExplainService;
 import java.util.ArrayList;
@@ -401,9 +401,9 @@ class CompletionExplainTest {
     try (ModelRegistry graphsOnly =
         new ModelRegistry(
             store,
-            new io.maaskit.model.registry.PackageLoader(
+            new io.maaskit.model.registry.internal.PackageLoader(
                 store,
-                new io.maaskit.model.store.PackageCache(
+                new io.maaskit.model.store.internal.PackageCache(
                     java.nio.file.Path.of("target", "completion-explain-ort-cache"), 0),
                 io.maaskit.model.registry.LoadMode.CACHE,
                 io.maaskit.model.registry.EngineChoice.start(

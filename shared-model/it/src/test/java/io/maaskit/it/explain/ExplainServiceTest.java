@@ -132,21 +132,6 @@ class ExplainServiceTest {
   }
 
   @Test
-  @SuppressWarnings("unchecked")
-  void queueTaskAnswersInTheHttpShape() throws Exception {
-    com.fasterxml.jackson.databind.JsonNode msg =
-        new com.fasterxml.jackson.databind.ObjectMapper()
-            .readTree("{\"task\": \"explain\", \"inputs\": [\"" + SPORTS + "\"], \"steps\": 8}");
-    io.maaskit.model.queue.TaskOutput out =
-        io.maaskit.model.queue.TaskHandler.explain(svc).run(msg);
-    assertEquals("explanations", out.field());
-    List<java.util.Map<String, Object>> rows = (List<java.util.Map<String, Object>>) out.value();
-    assertEquals("sports", rows.get(0).get("label"));
-    assertTrue(rows.get(0).containsKey("completeness_gap"));
-    assertTrue(((List<?>) rows.get(0).get("tokens")).size() > 10);
-  }
-
-  @Test
   void similarityContributionsSumToTheCosineChange() {
     String a = "The visitors scored twice and won the derby.";
     String b = "A late goal decided the football match.";

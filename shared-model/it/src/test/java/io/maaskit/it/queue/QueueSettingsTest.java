@@ -78,8 +78,22 @@ class QueueSettingsTest {
                 QueueWorker.start(
                     null,
                     QueueSettings.of(null, "s3://bucket/r", null),
-                    new QueueMessageHandler(
-                        Map.of("x", m -> null), new QueueFixtures.MemorySink())));
+                    new QueueMessageHandler<>(
+                        new MessageFormat<String>() {
+                          @Override
+                          public Message<String> read(String body) {
+                            return new Message<>(null, "x", body);
+                          }
+
+                          @Override
+                          public byte[] write(QueueResult result) {
+                            return new byte[0];
+                          }
+                        },
+                        Map.of("x", m -> null),
+                        ResultSink.of(
+                            QueueSettings.of(null, "s3://bucket/r", null), dummyS3(), null),
+                        QueueMessageHandler.ErrorResults.NONE)));
     assertEquals("the queue worker needs a queue URL (MAAS_QUEUE_URL)", e.getMessage());
   }
 

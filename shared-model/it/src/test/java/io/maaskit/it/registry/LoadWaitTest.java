@@ -14,7 +14,7 @@ import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.registry.*;
 import io.maaskit.model.store.LocalModelStore;
-import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.store.internal.PackageCache;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,9 @@
 package io.maaskit.model.arch.bert;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.annotations.SerializedName;
+import io.maaskit.model.pkg.PackageJson;
 import java.io.IOException;
 import java.util.Map;
 
@@ -12,25 +11,20 @@ import java.util.Map;
  * Hugging Face {@code config.json} of a BERT-family encoder (BERT, MiniLM, BGE, E5), mapped key by
  * key. {@code id2label} is present for sequence-classification packages.
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record BertConfig(
-    @JsonProperty("model_type") String modelType,
-    @JsonProperty("architectures") java.util.List<String> architectures,
-    @JsonProperty("vocab_size") int vocabSize,
-    @JsonProperty("hidden_size") int hiddenSize,
-    @JsonProperty("num_hidden_layers") int numHiddenLayers,
-    @JsonProperty("num_attention_heads") int numAttentionHeads,
-    @JsonProperty("intermediate_size") int intermediateSize,
-    @JsonProperty("hidden_act") String hiddenAct,
-    @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
-    @JsonProperty("type_vocab_size") int typeVocabSize,
-    @JsonProperty("layer_norm_eps") double layerNormEps,
-    @JsonProperty("id2label") Map<String, String> id2label,
-    @JsonProperty("pad_token_id") Integer padTokenId) {
-
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    @SerializedName("model_type") String modelType,
+    @SerializedName("architectures") java.util.List<String> architectures,
+    @SerializedName("vocab_size") int vocabSize,
+    @SerializedName("hidden_size") int hiddenSize,
+    @SerializedName("num_hidden_layers") int numHiddenLayers,
+    @SerializedName("num_attention_heads") int numAttentionHeads,
+    @SerializedName("intermediate_size") int intermediateSize,
+    @SerializedName("hidden_act") String hiddenAct,
+    @SerializedName("max_position_embeddings") int maxPositionEmbeddings,
+    @SerializedName("type_vocab_size") int typeVocabSize,
+    @SerializedName("layer_norm_eps") double layerNormEps,
+    @SerializedName("id2label") Map<String, String> id2label,
+    @SerializedName("pad_token_id") Integer padTokenId) {
 
   /** Parses and checks a BERT config.json. */
   public static BertConfig parse(byte[] json) throws IOException {
@@ -43,21 +37,20 @@ public record BertConfig(
    * one of the family's.
    */
   public static BertConfig parse(byte[] json, EncoderTensors family) throws IOException {
-    com.fasterxml.jackson.databind.node.ObjectNode tree;
-    try {
-      tree = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(json);
-    } catch (ClassCastException e) {
+    JsonElement parsed = PackageJson.tree(json);
+    if (!parsed.isJsonObject()) {
       throw new IOException("config.json is not a JSON object");
     }
+    JsonObject tree = parsed.getAsJsonObject();
     family
         .configKeys()
         .forEach(
             (theirs, ours) -> {
               if (tree.has(theirs) && !tree.has(ours)) {
-                tree.set(ours, tree.get(theirs));
+                tree.add(ours, tree.get(theirs));
               }
             });
-    BertConfig c = JSON.treeToValue(tree, BertConfig.class);
+    BertConfig c = PackageJson.read(tree, BertConfig.class);
     if (c.hiddenSize <= 0
         || c.numHiddenLayers <= 0
         || c.numAttentionHeads <= 0
@@ -128,7 +121,7 @@ public record BertConfig(
 
   /** Serialized as config.json. */
   public byte[] toJson() throws IOException {
-    return JSON.writeValueAsBytes(this);
+    return PackageJson.pretty(this);
   }
 
   /** Size of one attention head. */

@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.Explainable;
 import io.maaskit.model.arch.Pooling;
@@ -16,6 +19,7 @@ import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Safetensors.Tensor;
 import io.maaskit.model.pkg.ModelManifest;
+import io.maaskit.model.pkg.PackageJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -340,26 +344,27 @@ final class BertModel
    */
   private static byte[] withLabels(
       Architecture.PackageFiles base, List<String> labels, String headClass) throws IOException {
-    com.fasterxml.jackson.databind.ObjectMapper json =
-        new com.fasterxml.jackson.databind.ObjectMapper()
-            .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
-    com.fasterxml.jackson.databind.node.ObjectNode config =
-        (com.fasterxml.jackson.databind.node.ObjectNode)
-            json.readTree(BertArchitecture.bytes(base, "config.json"));
+    JsonObject config = PackageJson.object(BertArchitecture.bytes(base, "config.json"));
     // The family's head class (BertModel -> BertForSequenceClassification, ...).
-    String was = config.path("architectures").path(0).asText("");
+    JsonElement first =
+        config.get("architectures") instanceof JsonArray a && !a.isEmpty() ? a.get(0) : null;
+    String was = first == null || first.isJsonNull() ? "" : first.getAsString();
     int cut = was.indexOf("For") > 0 ? was.indexOf("For") : was.lastIndexOf("Model");
     config.remove("architectures");
     if (cut > 0) {
-      config.putArray("architectures").add(was.substring(0, cut) + headClass);
+      JsonArray architectures = new JsonArray();
+      architectures.add(was.substring(0, cut) + headClass);
+      config.add("architectures", architectures);
     }
-    com.fasterxml.jackson.databind.node.ObjectNode id2label = config.putObject("id2label");
-    com.fasterxml.jackson.databind.node.ObjectNode label2id = config.putObject("label2id");
+    JsonObject id2label = new JsonObject();
+    JsonObject label2id = new JsonObject();
     for (int i = 0; i < labels.size(); i++) {
-      id2label.put(Integer.toString(i), labels.get(i));
-      label2id.put(labels.get(i), i);
+      id2label.addProperty(Integer.toString(i), labels.get(i));
+      label2id.addProperty(labels.get(i), i);
     }
-    return json.writeValueAsBytes(config);
+    config.add("id2label", id2label);
+    config.add("label2id", label2id);
+    return PackageJson.pretty(config);
   }
 
   @Override

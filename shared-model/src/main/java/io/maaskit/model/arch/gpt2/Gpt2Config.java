@@ -1,38 +1,35 @@
 package io.maaskit.model.arch.gpt2;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.gson.annotations.SerializedName;
+import io.maaskit.model.pkg.PackageJson;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
 
 /** Hugging Face {@code config.json} of a {@code GPT2LMHeadModel}, mapped key by key. */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record Gpt2Config(
-    @JsonProperty("model_type") String modelType,
-    @JsonProperty("architectures") List<String> architectures,
-    @JsonProperty("vocab_size") int vocabSize,
-    @JsonProperty("n_embd") int hiddenSize,
-    @JsonProperty("n_layer") int layers,
-    @JsonProperty("n_head") int heads,
-    @JsonProperty("n_inner") Integer inner,
-    @JsonProperty("n_positions") int positions,
-    @JsonProperty("activation_function") String activation,
-    @JsonProperty("layer_norm_epsilon") Double layerNormEpsilon,
-    @JsonProperty("scale_attn_weights") Boolean scaleAttnWeights,
-    @JsonProperty("scale_attn_by_inverse_layer_idx") Boolean scaleByLayer,
-    @JsonProperty("tie_word_embeddings") Boolean tieWordEmbeddings) {
+    @SerializedName("model_type") String modelType,
+    @SerializedName("architectures") List<String> architectures,
+    @SerializedName("vocab_size") int vocabSize,
+    @SerializedName("n_embd") int hiddenSize,
+    @SerializedName("n_layer") int layers,
+    @SerializedName("n_head") int heads,
+    @SerializedName("n_inner") Integer inner,
+    @SerializedName("n_positions") int positions,
+    @SerializedName("activation_function") String activation,
+    @SerializedName("layer_norm_epsilon") Double layerNormEpsilon,
+    @SerializedName("scale_attn_weights") Boolean scaleAttnWeights,
+    @SerializedName("scale_attn_by_inverse_layer_idx") Boolean scaleByLayer,
+    @SerializedName("tie_word_embeddings") Boolean tieWordEmbeddings) {
 
   /** The {@code architectures} entries this package loads. */
   public static final Set<String> ARCHITECTURES = Set.of("GPT2LMHeadModel");
 
   private static final Set<String> ACTIVATIONS = Set.of("gelu_new", "gelu_pytorch_tanh");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Parses and checks a config.json; refuses what the forward pass would get wrong. */
   public static Gpt2Config parse(byte[] json) throws IOException {
-    Gpt2Config c = JSON.readValue(json, Gpt2Config.class);
+    Gpt2Config c = PackageJson.read(json, Gpt2Config.class);
     if (c.architectures != null) {
       for (String a : c.architectures) {
         if (!ARCHITECTURES.contains(a)) {

@@ -1,12 +1,11 @@
 package io.maaskit.model.arch.huggingface;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.gson.JsonElement;
 import io.maaskit.model.arch.Architecture.PackageFiles;
 import io.maaskit.model.engine.Safetensors;
 import io.maaskit.model.engine.Safetensors.Tensor;
+import io.maaskit.model.pkg.PackageJson;
 import java.io.IOException;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
@@ -56,13 +55,13 @@ public final class HfCheckpoint {
 
   /** Shard file names of an index, in order. */
   public static TreeSet<String> shards(byte[] index) throws IOException {
-    JsonNode map = new ObjectMapper().readTree(index).path("weight_map");
-    if (!map.isObject() || map.isEmpty()) {
+    JsonElement map = PackageJson.get(PackageJson.object(index), "weight_map");
+    if (!map.isJsonObject() || map.getAsJsonObject().isEmpty()) {
       throw new IOException(INDEX + " has no weight_map");
     }
     TreeSet<String> shards = new TreeSet<>();
-    for (Iterator<JsonNode> it = map.elements(); it.hasNext(); ) {
-      String f = it.next().asText();
+    for (JsonElement e : map.getAsJsonObject().asMap().values()) {
+      String f = e.isJsonPrimitive() ? e.getAsString() : "";
       if (f.contains("/") || f.contains("\\") || !f.endsWith(".safetensors")) {
         throw new IOException(INDEX + " names an invalid shard file '" + f + "'");
       }

@@ -1,9 +1,13 @@
 package io.maaskit.model.arch.huggingface;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import static io.maaskit.model.pkg.PackageJson.get;
+import static io.maaskit.model.pkg.PackageJson.text;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import io.maaskit.model.arch.GenerationConfig;
 import io.maaskit.model.arch.TextTokenizer;
+import io.maaskit.model.pkg.PackageJson;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,7 +32,6 @@ public final class HfGenerationConfig {
   /** Tokenizer settings (chat template, special tokens). */
   public static final String TOKENIZER_CONFIG = "tokenizer_config.json";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> SAMPLING =
       List.of("temperature", "top_p", "top_k", "repetition_penalty", "max_new_tokens");
   private static final List<String> NAMED =
@@ -50,27 +53,22 @@ public final class HfGenerationConfig {
       Optional<byte[]> tokenizerConfig,
       TextTokenizer tokenizer)
       throws IOException {
-    JsonNode cfg = JSON.readTree(config);
-    JsonNode gen =
-        generation.isPresent() ? JSON.readTree(generation.get()) : JSON.createObjectNode();
-    JsonNode tok =
-        tokenizerConfig.isPresent()
-            ? JSON.readTree(tokenizerConfig.get())
-            : JSON.createObjectNode();
+    JsonObject cfg = PackageJson.object(config);
+    JsonObject gen =
+        generation.isPresent() ? PackageJson.object(generation.get()) : new JsonObject();
+    JsonObject tok =
+        tokenizerConfig.isPresent() ? PackageJson.object(tokenizerConfig.get()) : new JsonObject();
     Map<String, String> named = new LinkedHashMap<>();
     for (String key : NAMED) {
-      JsonNode n = tok.path(key);
-      String s =
-          n.isTextual()
-              ? n.asText()
-              : n.path("content").isTextual() ? n.path("content").asText() : null;
+      JsonElement n = get(tok, key);
+      String s = text(n) != null ? text(n) : text(get(n, "content"));
       if (s != null) {
         named.put(key, s);
       }
     }
-    Set<Integer> eos = new LinkedHashSet<>(ids(gen.path("eos_token_id")));
+    Set<Integer> eos = new LinkedHashSet<>(ids(get(gen, "eos_token_id")));
     if (eos.isEmpty()) {
-      eos.addAll(ids(cfg.path("eos_token_id")));
+      eos.addAll(ids(get(cfg, "eos_token_id")));
     }
     if (eos.isEmpty() && named.containsKey("eos_token")) {
       tokenizer.tokenId(named.get("eos_token")).ifPresent(eos::add);
@@ -80,53 +78,59 @@ public final class HfGenerationConfig {
           "no end-of-sequence token: generation_config.json, config.json and"
               + " tokenizer_config.json name none");
     }
-    OptionalInt bos = first(ids(gen.path("bos_token_id")));
+    OptionalInt bos = first(ids(get(gen, "bos_token_id")));
     if (bos.isEmpty()) {
-      bos = first(ids(cfg.path("bos_token_id")));
+      bos = first(ids(get(cfg, "bos_token_id")));
     }
     if (bos.isEmpty() && named.containsKey("bos_token")) {
       bos = tokenizer.tokenId(named.get("bos_token"));
     }
     Map<String, Double> sampling = new LinkedHashMap<>();
     for (String key : SAMPLING) {
-      if (gen.path(key).isNumber()) {
-        sampling.put(key, gen.path(key).asDouble());
+      Double v = PackageJson.number(get(gen, key));
+      if (v != null) {
+        sampling.put(key, v);
       }
     }
-    if (gen.path("do_sample").isBoolean() && !gen.path("do_sample").asBoolean()) {
+    if (Boolean.FALSE.equals(PackageJson.bool(get(gen, "do_sample")))) {
       // Greedy by default: what generate() does without do_sample.
       sampling.put("temperature", 0.0);
     }
     return new GenerationConfig(
-        new ArrayList<>(eos), bos, chatTemplate(tok.path("chat_template")), named, sampling);
+        new ArrayList<>(eos), bos, chatTemplate(get(tok, "chat_template")), named, sampling);
   }
 
   /** A template string, or the {@code default} one of a list of named templates. */
-  private static Optional<String> chatTemplate(JsonNode n) {
-    if (n.isTextual()) {
-      return Optional.of(n.asText());
+  private static Optional<String> chatTemplate(JsonElement n) {
+    if (text(n) != null) {
+      return Optional.of(text(n));
     }
-    if (n.isArray()) {
-      for (JsonNode t : n) {
-        if (t.path("name").asText().equals("default")) {
-          return Optional.of(t.path("template").asText());
+    if (n.isJsonArray()) {
+      for (JsonElement t : n.getAsJsonArray()) {
+        if ("default".equals(text(get(t, "name")))) {
+          return Optional.of(templateText(t));
         }
       }
-      if (n.size() > 0) {
-        return Optional.of(n.get(0).path("template").asText());
+      if (!n.getAsJsonArray().isEmpty()) {
+        return Optional.of(templateText(n.getAsJsonArray().get(0)));
       }
     }
     return Optional.empty();
   }
 
-  private static List<Integer> ids(JsonNode n) {
+  private static String templateText(JsonElement t) {
+    String s = text(get(t, "template"));
+    return s == null ? "" : s;
+  }
+
+  private static List<Integer> ids(JsonElement n) {
     List<Integer> out = new ArrayList<>();
-    if (n.isInt()) {
-      out.add(n.asInt());
-    } else if (n.isArray()) {
-      for (JsonNode e : n) {
-        if (e.isInt()) {
-          out.add(e.asInt());
+    if (PackageJson.integer(n) != null) {
+      out.add(PackageJson.integer(n));
+    } else if (n.isJsonArray()) {
+      for (JsonElement e : n.getAsJsonArray()) {
+        if (PackageJson.integer(e) != null) {
+          out.add(PackageJson.integer(e));
         }
       }
     }

@@ -1,14 +1,17 @@
 package io.maaskit.model.arch.huggingface;
 
+import static io.maaskit.model.pkg.PackageJson.get;
+
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import io.maaskit.model.arch.TextTokenizer;
+import io.maaskit.model.pkg.PackageJson;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -26,7 +29,6 @@ import java.util.OptionalInt;
  * }</pre>
  */
 public final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** How a vocabulary entry maps to bytes. */
   private enum ByteScheme {
@@ -75,25 +77,28 @@ public final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
 
   /** Parses {@code tokenizer.json}. */
   public static HfTextTokenizer of(byte[] tokenizerJson) throws IOException {
-    JsonNode root = JSON.readTree(tokenizerJson);
-    JsonNode model = root.path("model");
+    JsonObject root = PackageJson.object(tokenizerJson);
+    JsonElement model = get(root, "model");
     Map<String, Integer> ids = new HashMap<>();
     int size = 0;
-    JsonNode vocab = model.path("vocab");
-    if (!vocab.isObject()) {
+    JsonElement vocab = get(model, "vocab");
+    if (!vocab.isJsonObject()) {
       throw new IOException(
           "tokenizer.json: only BPE/WordPiece vocabularies (a token-to-id object) are supported");
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      ids.put(e.getKey(), e.getValue().asInt());
-      size = Math.max(size, e.getValue().asInt() + 1);
+    for (Map.Entry<String, JsonElement> e : vocab.getAsJsonObject().entrySet()) {
+      int id = intOrZero(e.getValue());
+      ids.put(e.getKey(), id);
+      size = Math.max(size, id + 1);
     }
     Map<Integer, Boolean> added = new HashMap<>();
-    for (JsonNode t : root.path("added_tokens")) {
-      int id = t.path("id").asInt();
-      ids.put(t.path("content").asText(), id);
-      added.put(id, t.path("special").asBoolean(false));
+    JsonElement addedTokens = get(root, "added_tokens");
+    for (JsonElement t :
+        addedTokens.isJsonArray() ? addedTokens.getAsJsonArray() : new JsonArray()) {
+      int id = intOrZero(get(t, "id"));
+      String content = PackageJson.text(get(t, "content"));
+      ids.put(content == null ? "" : content, id);
+      added.put(id, Boolean.TRUE.equals(PackageJson.bool(get(t, "special"))));
       size = Math.max(size, id + 1);
     }
     String[] tokens = new String[size];
@@ -101,10 +106,10 @@ public final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     boolean[] special = new boolean[size];
     added.forEach((id, s) -> special[id] = s);
     ByteScheme scheme =
-        model.path("byte_fallback").asBoolean(false)
+        Boolean.TRUE.equals(PackageJson.bool(get(model, "byte_fallback")))
             ? ByteScheme.BYTE_FALLBACK
-            : mentionsByteLevel(root.path("decoder"))
-                    || mentionsByteLevel(root.path("pre_tokenizer"))
+            : mentionsByteLevel(get(root, "decoder"))
+                    || mentionsByteLevel(get(root, "pre_tokenizer"))
                 ? ByteScheme.BYTE_LEVEL
                 : ByteScheme.TEXT;
     Map<String, String> options = new HashMap<>();
@@ -116,19 +121,25 @@ public final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
     return new HfTextTokenizer(tokenizer, tokens, ids, special, scheme);
   }
 
-  private static boolean mentionsByteLevel(JsonNode n) {
-    if (n.isMissingNode() || n.isNull()) {
-      return false;
-    }
-    if (n.path("type").asText().equals("ByteLevel")) {
+  private static boolean mentionsByteLevel(JsonElement n) {
+    if ("ByteLevel".equals(PackageJson.text(get(n, "type")))) {
       return true;
     }
-    for (JsonNode child : n) {
+    Iterable<JsonElement> children =
+        n.isJsonObject()
+            ? n.getAsJsonObject().asMap().values()
+            : n.isJsonArray() ? n.getAsJsonArray() : new JsonArray();
+    for (JsonElement child : children) {
       if (mentionsByteLevel(child)) {
         return true;
       }
     }
     return false;
+  }
+
+  private static int intOrZero(JsonElement e) {
+    Integer i = PackageJson.integer(e);
+    return i == null ? 0 : i;
   }
 
   @Override

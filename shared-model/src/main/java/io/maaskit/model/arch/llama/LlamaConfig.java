@@ -1,8 +1,7 @@
 package io.maaskit.model.arch.llama;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.gson.annotations.SerializedName;
+import io.maaskit.model.pkg.PackageJson;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -14,37 +13,34 @@ import java.util.Set;
  * the query, key and value projections; Mistral is Llama with a sliding attention window (which
  * bounds the context here instead of being emulated).
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record LlamaConfig(
-    @JsonProperty("model_type") String modelType,
-    @JsonProperty("architectures") List<String> architectures,
-    @JsonProperty("vocab_size") int vocabSize,
-    @JsonProperty("hidden_size") int hiddenSize,
-    @JsonProperty("intermediate_size") int intermediateSize,
-    @JsonProperty("num_hidden_layers") int numHiddenLayers,
-    @JsonProperty("num_attention_heads") int numAttentionHeads,
-    @JsonProperty("num_key_value_heads") Integer numKeyValueHeads,
-    @JsonProperty("head_dim") Integer headDim,
-    @JsonProperty("hidden_act") String hiddenAct,
-    @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
-    @JsonProperty("rms_norm_eps") double rmsNormEps,
-    @JsonProperty("rope_theta") Double ropeTheta,
-    @JsonProperty("rope_scaling") Map<String, Object> ropeScaling,
-    @JsonProperty("tie_word_embeddings") Boolean tieWordEmbeddings,
-    @JsonProperty("attention_bias") Boolean attentionBias,
-    @JsonProperty("mlp_bias") Boolean mlpBias,
-    @JsonProperty("sliding_window") Integer slidingWindow,
-    @JsonProperty("use_sliding_window") Boolean useSlidingWindow) {
+    @SerializedName("model_type") String modelType,
+    @SerializedName("architectures") List<String> architectures,
+    @SerializedName("vocab_size") int vocabSize,
+    @SerializedName("hidden_size") int hiddenSize,
+    @SerializedName("intermediate_size") int intermediateSize,
+    @SerializedName("num_hidden_layers") int numHiddenLayers,
+    @SerializedName("num_attention_heads") int numAttentionHeads,
+    @SerializedName("num_key_value_heads") Integer numKeyValueHeads,
+    @SerializedName("head_dim") Integer headDim,
+    @SerializedName("hidden_act") String hiddenAct,
+    @SerializedName("max_position_embeddings") int maxPositionEmbeddings,
+    @SerializedName("rms_norm_eps") double rmsNormEps,
+    @SerializedName("rope_theta") Double ropeTheta,
+    @SerializedName("rope_scaling") Map<String, Object> ropeScaling,
+    @SerializedName("tie_word_embeddings") Boolean tieWordEmbeddings,
+    @SerializedName("attention_bias") Boolean attentionBias,
+    @SerializedName("mlp_bias") Boolean mlpBias,
+    @SerializedName("sliding_window") Integer slidingWindow,
+    @SerializedName("use_sliding_window") Boolean useSlidingWindow) {
 
   /** The {@code architectures} entries this package loads. */
   public static final Set<String> ARCHITECTURES =
       Set.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   /** Parses and checks a config.json; refuses what the forward pass would get wrong. */
   public static LlamaConfig parse(byte[] json) throws IOException {
-    LlamaConfig c = JSON.readValue(json, LlamaConfig.class);
+    LlamaConfig c = PackageJson.read(json, LlamaConfig.class);
     if (c.architectures != null) {
       for (String a : c.architectures) {
         if (!ARCHITECTURES.contains(a)) {

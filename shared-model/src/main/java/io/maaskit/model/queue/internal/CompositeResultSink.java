@@ -1,6 +1,5 @@
 package io.maaskit.model.queue.internal;
 
-import io.maaskit.model.queue.QueueResult;
 import io.maaskit.model.queue.ResultSink;
 import java.io.IOException;
 import java.util.List;
@@ -37,10 +36,10 @@ public final class CompositeResultSink implements ResultSink {
   }
 
   @Override
-  public void write(QueueResult result) throws IOException {
+  public void write(String messageId, byte[] result) throws IOException {
     for (ResultSink s : sinks) {
-      if (!s.has(result.messageId())) {
-        s.write(result);
+      if (!s.has(messageId)) {
+        s.write(messageId, result);
       }
     }
   }

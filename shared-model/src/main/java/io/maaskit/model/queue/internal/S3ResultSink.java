@@ -1,6 +1,5 @@
 package io.maaskit.model.queue.internal;
 
-import io.maaskit.model.queue.QueueResult;
 import io.maaskit.model.queue.ResultSink;
 import io.maaskit.model.store.internal.S3Location;
 import java.io.IOException;
@@ -99,9 +98,8 @@ public final class S3ResultSink implements ResultSink {
   }
 
   @Override
-  public void write(QueueResult result) throws IOException {
-    String key = key(result.messageId());
-    byte[] json = result.toJson();
+  public void write(String messageId, byte[] json) throws IOException {
+    String key = key(messageId);
     try {
       s3.putObject(
           b ->

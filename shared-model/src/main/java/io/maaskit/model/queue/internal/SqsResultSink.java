@@ -1,7 +1,6 @@
 package io.maaskit.model.queue.internal;
 
 import io.maaskit.model.error.PayloadTooLargeException;
-import io.maaskit.model.queue.QueueResult;
 import io.maaskit.model.queue.ResultSink;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -89,13 +88,13 @@ public final class SqsResultSink implements ResultSink {
   }
 
   @Override
-  public void write(QueueResult result) throws IOException {
-    String body = result.toJsonString();
-    int bytes = body.getBytes(StandardCharsets.UTF_8).length;
+  public void write(String messageId, byte[] result) throws IOException {
+    String body = new String(result, StandardCharsets.UTF_8);
+    int bytes = result.length;
     if (bytes > maxMessageBytes) {
       throw new PayloadTooLargeException(
           "the result of message "
-              + result.messageId()
+              + messageId
               + " is "
               + bytes
               + " bytes, more than the results queue takes ("
@@ -108,21 +107,21 @@ public final class SqsResultSink implements ResultSink {
     if (fifo) {
       // One group per message: results carry no ordering, and one slow consumer must not block
       // others.
-      req.messageDeduplicationId(result.messageId()).messageGroupId(result.messageId());
+      req.messageDeduplicationId(messageId).messageGroupId(messageId);
     }
     try {
       sqs.sendMessage(req.build());
     } catch (SdkException e) {
       throw new IOException(
           "sending the result of message "
-              + result.messageId()
+              + messageId
               + " to "
               + queueUrl
               + " failed: "
               + e.getMessage(),
           e);
     }
-    sent.add(result.messageId());
+    sent.add(messageId);
   }
 
   @Override

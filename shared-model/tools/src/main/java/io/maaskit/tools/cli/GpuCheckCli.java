@@ -9,7 +9,7 @@ import io.maaskit.model.engine.EngineOptions;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.registry.LoadMode;
-import io.maaskit.model.registry.PackageLoader;
+import io.maaskit.model.registry.internal.PackageLoader;
 import io.maaskit.model.store.ModelStore;
 import io.maaskit.model.task.EmbeddingService;
 import io.maaskit.tools.quant.AccuracyGate;

@@ -1,7 +1,8 @@
-package io.maaskit.model.store;
+package io.maaskit.model.store.internal;
 
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
+import io.maaskit.model.store.ByteSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

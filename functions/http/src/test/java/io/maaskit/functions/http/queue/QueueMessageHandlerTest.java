@@ -1,4 +1,4 @@
-package io.maaskit.it.queue;
+package io.maaskit.functions.http.queue;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,7 +39,7 @@ class QueueMessageHandlerTest {
   static EmbeddingService embeddings;
 
   QueueFixtures.MemorySink sink;
-  QueueMessageHandler handler;
+  QueueMessageHandler<JsonNode> handler;
 
   @BeforeAll
   static void services() {
@@ -49,7 +49,7 @@ class QueueMessageHandlerTest {
   @BeforeEach
   void handler() {
     sink = new QueueFixtures.MemorySink();
-    handler = QueueMessageHandler.standard(embeddings, QueueFixtures.classifier(), sink);
+    handler = QueueFixtures.standard(embeddings, QueueFixtures.classifier(), sink);
   }
 
   @Test
@@ -96,8 +96,8 @@ class QueueMessageHandlerTest {
   @Test
   void duplicateMessageIdIsSkippedWithoutRunningOrWriting() {
     AtomicInteger runs = new AtomicInteger();
-    QueueMessageHandler h =
-        new QueueMessageHandler(
+    QueueMessageHandler<JsonNode> h =
+        QueueFixtures.handler(
             Map.of(
                 "echo",
                 msg -> {
@@ -209,15 +209,15 @@ class QueueMessageHandlerTest {
           }
 
           @Override
-          public void write(QueueResult r) throws IOException {
+          public void write(String messageId, byte[] r) throws IOException {
             if (failures.getAndDecrement() > 0) {
               throw new IOException("injected: bucket unreachable");
             }
-            sink.write(r);
+            sink.write(messageId, r);
           }
         };
-    QueueMessageHandler h =
-        QueueMessageHandler.standard(embeddings, QueueFixtures.classifier(), flaky);
+    QueueMessageHandler<JsonNode> h =
+        QueueFixtures.standard(embeddings, QueueFixtures.classifier(), flaky);
     String body = "{\"task\": \"embed\", \"inputs\": \"retry me\"}";
     UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> h.handle("m-12", body));
     assertEquals("injected: bucket unreachable", e.getCause().getMessage());
@@ -231,8 +231,8 @@ class QueueMessageHandlerTest {
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger runs = new AtomicInteger();
-    QueueMessageHandler h =
-        new QueueMessageHandler(
+    QueueMessageHandler<JsonNode> h =
+        QueueFixtures.handler(
             Map.of(
                 "slow",
                 msg -> {

@@ -1,4 +1,4 @@
-package io.maaskit.model.json;
+package io.maaskit.functions.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;

@@ -1,4 +1,4 @@
-package io.maaskit.model.json;
+package io.maaskit.functions.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

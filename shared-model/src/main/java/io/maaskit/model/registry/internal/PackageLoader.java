@@ -1,4 +1,4 @@
-package io.maaskit.model.registry;
+package io.maaskit.model.registry.internal;
 
 import io.maaskit.model.arch.Architecture;
 import io.maaskit.model.arch.LoadedModel;
@@ -7,8 +7,11 @@ import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
+import io.maaskit.model.registry.EngineChoice;
+import io.maaskit.model.registry.LoadMode;
+import io.maaskit.model.registry.LoadStats;
 import io.maaskit.model.store.ModelStore;
-import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.store.internal.PackageCache;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

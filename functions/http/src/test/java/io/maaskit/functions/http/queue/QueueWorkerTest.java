@@ -1,4 +1,4 @@
-package io.maaskit.it.queue;
+package io.maaskit.functions.http.queue;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.maaskit.functions.protocol.JsonFields;
+import io.maaskit.functions.protocol.QueueJson;
 import io.maaskit.it.TestModels;
-import io.maaskit.model.json.JsonFields;
 import io.maaskit.model.queue.*;
 import io.maaskit.model.queue.QueueMessageHandler.Outcome;
 import io.maaskit.model.store.S3TestServer;
@@ -123,8 +124,8 @@ class QueueWorkerTest {
     String results = "s3://" + bucket + "/run";
     QueueSettings settings =
         QueueSettings.of(q[0], results, null).withConcurrency(2).withWaitTimeSeconds(1);
-    QueueMessageHandler handler =
-        QueueMessageHandler.standard(
+    QueueMessageHandler<JsonNode> handler =
+        QueueFixtures.standard(
             embeddings, QueueFixtures.classifier(), ResultSink.of(settings, s3, sqs));
     QueueWorker.Stats stats;
     try (QueueWorker worker = QueueWorker.start(sqs, settings, handler)) {
@@ -223,8 +224,8 @@ class QueueWorkerTest {
         QueueSettings.of(q[0], "s3://" + bucket + "/again", null)
             .withConcurrency(1)
             .withWaitTimeSeconds(1);
-    QueueMessageHandler handler =
-        QueueMessageHandler.standard(
+    QueueMessageHandler<JsonNode> handler =
+        QueueFixtures.standard(
             embeddings, QueueFixtures.classifier(), ResultSink.of(settings, s3, sqs));
 
     // First delivery: processed and written, but never deleted (as if the worker died right after
@@ -257,9 +258,10 @@ class QueueWorkerTest {
   }
 
   /** A handler with the {@code generate} task over the tiny Llama, errors of 4xx written. */
-  static QueueMessageHandler generating(QueueSettings settings, GenerationService generation) {
-    return new QueueMessageHandler(
-        Map.of("generate", TaskHandler.generate(generation)),
+  static QueueMessageHandler<JsonNode> generating(
+      QueueSettings settings, GenerationService generation) {
+    return QueueFixtures.handler(
+        Map.of("generate", QueueJson.generate(generation)),
         ResultSink.of(settings, s3, sqs),
         e -> e instanceof io.maaskit.model.error.InvalidRequestException ? e.getMessage() : null);
   }

@@ -1,4 +1,4 @@
-package io.maaskit.model.store;
+package io.maaskit.model.store.internal;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,15 +1,20 @@
-package io.maaskit.it.queue;
+package io.maaskit.functions.http.queue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.maaskit.functions.StrictJson;
+import io.maaskit.functions.protocol.QueueJson;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.EngineOptions;
-import io.maaskit.model.queue.*;
+import io.maaskit.model.queue.QueueMessageHandler;
+import io.maaskit.model.queue.ResultSink;
+import io.maaskit.model.queue.TaskHandler;
 import io.maaskit.model.registry.LoadMode;
 import io.maaskit.model.registry.ModelRegistry;
-import io.maaskit.model.registry.PackageLoader;
 import io.maaskit.model.registry.RegistryOptions;
+import io.maaskit.model.registry.internal.PackageLoader;
 import io.maaskit.model.store.LocalModelStore;
-import io.maaskit.model.store.PackageCache;
+import io.maaskit.model.store.internal.PackageCache;
 import io.maaskit.model.task.ClassificationService;
 import io.maaskit.model.task.EmbeddingService;
 import java.io.IOException;
@@ -53,6 +58,28 @@ final class QueueFixtures {
     return new ClassificationService(registry(), MODEL, 64);
   }
 
+  /** Every failure leaves the message on the queue. */
+  static QueueMessageHandler<JsonNode> handler(
+      Map<String, TaskHandler<JsonNode>> tasks, ResultSink sink) {
+    return handler(tasks, sink, QueueMessageHandler.ErrorResults.NONE);
+  }
+
+  /** The kit's JSON messages, read and written with the server's mapper. */
+  static QueueMessageHandler<JsonNode> handler(
+      Map<String, TaskHandler<JsonNode>> tasks,
+      ResultSink sink,
+      QueueMessageHandler.ErrorResults errors) {
+    return new QueueMessageHandler<>(new QueueJson(StrictJson.mapper()), tasks, sink, errors);
+  }
+
+  /** {@code "embed"} and {@code "classify"} over the task services. */
+  static QueueMessageHandler<JsonNode> standard(
+      EmbeddingService embeddings, ClassificationService classifier, ResultSink sink) {
+    return handler(
+        Map.of("embed", QueueJson.embed(embeddings), "classify", QueueJson.classify(classifier)),
+        sink);
+  }
+
   /** A sink in memory (our own interface, not a protocol): counts writes per message id. */
   static final class MemorySink implements ResultSink {
     final Map<String, byte[]> results = new ConcurrentHashMap<>();
@@ -64,9 +91,9 @@ final class QueueFixtures {
     }
 
     @Override
-    public void write(QueueResult r) {
-      writes.computeIfAbsent(r.messageId(), k -> new AtomicInteger()).incrementAndGet();
-      results.put(r.messageId(), r.toJson());
+    public void write(String messageId, byte[] result) {
+      writes.computeIfAbsent(messageId, k -> new AtomicInteger()).incrementAndGet();
+      results.put(messageId, result);
     }
 
     int writes(String messageId) {
