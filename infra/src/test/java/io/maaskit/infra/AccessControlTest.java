@@ -92,13 +92,15 @@ class AccessControlTest {
     var routes = resources(json(t), "AWS::ApiGatewayV2::Route");
     // The serverless stack has the whole table; the CPU image stack all but the Files and Batches
     // APIs (it has no batch store or queue).
-    assertEquals(
+    java.util.Set<String> want =
         expected.stream()
             .map(r -> r.method() + " " + r.path())
-            .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new)),
+            .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+    java.util.Set<String> got =
         routes.values().stream()
             .map(r -> (String) at(r, "Properties", "RouteKey"))
-            .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new)));
+            .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+    assertEquals(want, got);
     for (var r : routes.values()) {
       assertEquals(authorizationType, at(r, "Properties", "AuthorizationType"), r.toString());
     }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.model.json.JsonFields;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -154,7 +153,7 @@ public final class TaggedDataset {
           location,
           n,
           "expected a JSON object like {\"tokens\": [...], \"tags\": [...]}, got "
-              + (node == null ? "nothing" : JsonFields.kind(node)));
+              + (node == null ? "nothing" : TrainingJson.kind(node)));
     }
     List<String> tokens = strings(node, "tokens", location, n);
     List<String> tags = strings(node, "tags", location, n);
@@ -184,7 +183,7 @@ public final class TaggedDataset {
     }
     if (!v.isArray()) {
       throw new DatasetFormatException(
-          location, n, "\"" + name + "\" must be an array of strings, got " + JsonFields.kind(v));
+          location, n, "\"" + name + "\" must be an array of strings, got " + TrainingJson.kind(v));
     }
     List<String> out = new ArrayList<>(v.size());
     for (JsonNode e : v) {
@@ -195,7 +194,7 @@ public final class TaggedDataset {
             "\""
                 + name
                 + "\" must hold non-empty strings, got "
-                + JsonFields.kind(e)
+                + TrainingJson.kind(e)
                 + ("tags".equals(name) ? " (write tags as names, e.g. \"B-PER\")" : ""));
       }
       out.add(e.textValue());

@@ -18,6 +18,7 @@ import io.maaskit.functions.batch.BatchTaskProvider;
 import io.maaskit.functions.batch.Batches;
 import io.maaskit.functions.batch.S3BatchStore;
 import io.maaskit.functions.batch.SqsDispatch;
+import io.maaskit.functions.protocol.QueueJson;
 import io.maaskit.it.TestModels;
 import io.maaskit.model.error.RequestCancelledException;
 import io.maaskit.model.queue.ElasticMqServer;
@@ -150,8 +151,8 @@ class BatchRestartTest {
             }
             return null;
           };
-      TaskHandler steps =
-          new TaskHandler() {
+      TaskHandler<JsonNode> steps =
+          new TaskHandler<>() {
             @Override
             public TaskOutput run(JsonNode message) {
               return run(message, Cancellation.NONE);
@@ -171,8 +172,11 @@ class BatchRestartTest {
           QueueWorker.start(
               sqs,
               settings,
-              new QueueMessageHandler(
-                  Map.of("batch", steps), ResultSink.of(settings, s3Client, null)));
+              new QueueMessageHandler<>(
+                  new QueueJson(JSON),
+                  Map.of("batch", steps),
+                  ResultSink.of(settings, s3Client, null),
+                  QueueMessageHandler.ErrorResults.NONE));
     }
 
     @Override

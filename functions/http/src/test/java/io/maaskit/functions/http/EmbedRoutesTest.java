@@ -565,7 +565,7 @@ class EmbedRoutesTest {
                                   ? "{\"question\": \"hello?\", \"context\": \"hello\"}"
                                   : route.path().endsWith("/rerank")
                                       ? "{\"query\": \"hello\", \"texts\": [\"hello\"],"
-                                            + " \"documents\": [\"hello\"]}"
+                                          + " \"documents\": [\"hello\"]}"
                                       : "{\"inputs\": \"hello\", \"input\": \"hello\"}")
                   .post(route.path());
       String body = r.asString();

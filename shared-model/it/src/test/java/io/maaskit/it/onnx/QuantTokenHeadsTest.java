@@ -50,9 +50,9 @@ class QuantTokenHeadsTest {
       assertEquals(source.capabilities(), m.capabilities());
       assertEquals(source.task(), m.task());
       assertTrue(r.gate().passed(), "gate: " + r.gate());
-      io.maaskit.model.pkg.Quantization q = m.quantization();
-      assertTrue(q.minTokenCosine() != null && q.minTokenCosine() <= 1, q.toString());
-      assertTrue(q.tokenAgreement() != null && q.tokenAgreement() <= 1, q.toString());
+      io.maaskit.model.pkg.Quantization gate = m.quantization();
+      assertTrue(gate.minTokenCosine() != null && gate.minTokenCosine() <= 1, gate.toString());
+      assertTrue(gate.tokenAgreement() != null && gate.tokenAgreement() <= 1, gate.toString());
       try (LoadedModel a = OrtFixtures.load(fp32, OrtFixtures.onnxRuntime());
           LoadedModel b = OrtFixtures.load(int8, OrtFixtures.onnxRuntime())) {
         TokenLogits f = (TokenLogits) a;
