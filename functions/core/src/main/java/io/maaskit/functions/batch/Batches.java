@@ -189,7 +189,7 @@ public final class Batches {
     b.completionWindow = window;
     b.status = "validating";
     b.createdAt = now();
-    b.expiresAt = b.createdAt + Math.max(1, window.toSeconds());
+    b.expiresAt = b.createdAt + Math.max(1, this.window.toSeconds());
     b.requestCounts = new BatchObject.Counts(0, 0, 0);
     b.metadata = metadata;
     try {
