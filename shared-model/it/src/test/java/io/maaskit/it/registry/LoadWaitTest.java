@@ -13,6 +13,7 @@ import io.maaskit.model.error.ModelUnavailableException;
 import io.maaskit.model.pkg.Capability;
 import io.maaskit.model.pkg.ModelId;
 import io.maaskit.model.registry.*;
+import io.maaskit.model.registry.internal.PackageLoader;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.internal.PackageCache;
 import java.nio.file.Path;

@@ -23,6 +23,7 @@ import io.maaskit.model.pkg.ModelManifest;
 import io.maaskit.model.pkg.ModelPackage;
 import io.maaskit.model.pkg.PackageFile;
 import io.maaskit.model.registry.*;
+import io.maaskit.model.registry.internal.PackageLoader;
 import io.maaskit.model.store.LocalModelStore;
 import io.maaskit.model.store.Progress;
 import io.maaskit.model.store.S3ModelStore;
