@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.maaskit.it.TestModels;
 import io.maaskit.it.TinyDecoders;
-import io.maaskit.model.arch.TextGenerator.KvCache;
 import io.maaskit.model.arch.TextGenerator;
+import io.maaskit.model.arch.TextGenerator.KvCache;
 import io.maaskit.model.arch.decoder.GraphDecoderGenerator;
 import io.maaskit.model.engine.EagerEngine;
 import io.maaskit.model.engine.Engine;
