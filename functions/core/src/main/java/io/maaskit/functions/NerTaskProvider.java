@@ -1,7 +1,6 @@
 package io.maaskit.functions;
 
 import com.fasterxml.jackson.databind.JsonNode;
-
 import io.maaskit.functions.protocol.TokenTasks;
 import io.maaskit.model.queue.TaskHandler;
 import io.maaskit.model.queue.TaskOutput;

@@ -2,8 +2,8 @@ package io.maaskit.functions.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.functions.QueueTaskProvider;
-import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.functions.protocol.JsonFields;
+import io.maaskit.model.error.InvalidRequestException;
 import io.maaskit.model.queue.TaskHandler;
 import io.maaskit.model.queue.TaskOutput;
 import io.maaskit.model.task.Cancellation;

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.maaskit.model.error.InvalidRequestException;
-import io.maaskit.functions.protocol.JsonFields;
 import io.maaskit.model.task.AggregationStrategy;
 import io.maaskit.model.task.AnswerRequest;
 import io.maaskit.model.task.Answers;

@@ -243,7 +243,7 @@ class ApiGatewayEventsTest {
                       ? "{\"question\": \"hello?\", \"context\": \"hello\"}"
                       : route.path().endsWith("/rerank")
                           ? "{\"query\": \"hello\", \"texts\": [\"hello\"], \"documents\":"
-                                + " [\"hello\"]}"
+                              + " [\"hello\"]}"
                           : "{\"inputs\": \"hello\", \"input\": \"hello\"}");
       if (route.method() == Routes.Method.GET) {
         e.remove("body");
