@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The route table and the {@code @Funq} methods name the same functions, with fitting methods; the
- * streaming routes have no {@code @Funq} method (their one binding is {@link GenerationCalls}).
+ * streaming routes have no {@code @Funq} method (their one binding is {@link GenerationCalls}), nor
+ * have the Files and Batches routes (served by the HTTP router).
  */
 class FunqRoutesTest {
   @Test
@@ -26,7 +27,7 @@ class FunqRoutesTest {
     }
     Map<String, Routes.Route> table =
         Routes.ALL.stream()
-            .filter(r -> !r.streams())
+            .filter(r -> r.binding() == Routes.Binding.FUNQY)
             .collect(Collectors.toMap(Routes.Route::function, r -> r, (a, b) -> a, TreeMap::new));
     assertEquals(
         funqs.keySet(),

@@ -24,8 +24,9 @@ import java.nio.charset.StandardCharsets;
  * names the adapters' JSON library (Jackson binds the HTTP and queue bodies in {@code functions/}).
  *
  * <p>Records map by component name or Gson's {@code @SerializedName}; unknown keys are ignored,
- * nulls are left out when writing, and numbers in untyped maps read as {@code Long} or {@code
- * Double}.
+ * nulls are left out when writing, and numbers in untyped maps read as Jackson reads them (a whole
+ * number as {@code Integer} where it fits, else {@code Long}; any other as {@code Double}), so that
+ * a manifest's metrics compare equal however the package was read.
  */
 public final class PackageJson {
   private static final TypeAdapter<Capability> CAPABILITY =
@@ -73,10 +74,18 @@ public final class PackageJson {
 
   private PackageJson() {}
 
+  /**
+   * An untyped number: {@code Integer} where a whole number fits, else {@code Long}, else Double.
+   */
+  private static Number number(com.google.gson.stream.JsonReader in) throws java.io.IOException {
+    Number n = ToNumberPolicy.LONG_OR_DOUBLE.readNumber(in);
+    return n instanceof Long l && l == l.intValue() ? Integer.valueOf(l.intValue()) : n;
+  }
+
   private static GsonBuilder builder() {
     return new GsonBuilder()
         .disableHtmlEscaping()
-        .setObjectToNumberStrategy(ToNumberPolicy.LONG_OR_DOUBLE)
+        .setObjectToNumberStrategy(PackageJson::number)
         .registerTypeAdapter(Capability.class, CAPABILITY.nullSafe())
         .registerTypeAdapter(int.class, nullAsZero(PLAIN.getAdapter(int.class), 0))
         .registerTypeAdapter(long.class, nullAsZero(PLAIN.getAdapter(long.class), 0L))

@@ -61,7 +61,6 @@ public final class Routes {
    * One route.
    *
    * @param method the HTTP method
-   * @param path the path, starting with {@code /}
    * @param path the path, starting with {@code /}; a segment {@code {name}} is a path parameter
    *     (API Gateway's syntax), matching any one segment
    * @param function the name of what answers it: the {@code @Funq} name of a {@link Binding#FUNQY}
